@@ -1,0 +1,332 @@
+#include "solver/solve.h"
+
+#include <ceres/gradient_problem.h>
+#include <ceres/gradient_problem_solver.h>
+#include <ceres/iteration_callback.h>
+
+#include <Eigen/Cholesky>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <limits>
+#include <memory>
+#include <sstream>
+
+#include "kernels/error.h"
+#include "kernels/paths.h"
+#include "solver/hessian.h"
+
+namespace attnpaths {
+
+const char* SolveTerminationName(SolveTermination t) {
+  switch (t) {
+    case SolveTermination::kConverged: return "converged";
+    case SolveTermination::kNoConvergence: return "no_convergence";
+    case SolveTermination::kFailure: return "failure";
+  }
+  return "?";
+}
+
+bool SolveOptions::IsValid(std::string* error) const {
+  auto fail = [&](const std::string& m) {
+    if (error) *error = m;
+    return false;
+  };
+  if (!(gradient_tolerance > 0) || !std::isfinite(gradient_tolerance)) {
+    return fail(ErrorMessage("solver.gradient_tolerance", ToText(gradient_tolerance),
+                             "a finite value > 0"));
+  }
+  if (max_iterations < 0) {
+    return fail(ErrorMessage("solver.max_iterations", ToText(max_iterations), "a value >= 0"));
+  }
+  if (lbfgs_rank < 1) {
+    return fail(ErrorMessage("solver.lbfgs_rank", ToText(lbfgs_rank), "a value >= 1"));
+  }
+  if (hessian_max_dimension < 0) {
+    return fail(ErrorMessage("solver.hessian_max_dimension", ToText(hessian_max_dimension),
+                             "a value >= 0"));
+  }
+  return true;
+}
+
+double MaxAbsEntry(const std::vector<Eigen::MatrixXd>& grad) {
+  double m = 0;
+  for (const auto& g : grad) m = std::max(m, g.cwiseAbs().maxCoeff());
+  return m;
+}
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double Seconds(Clock::time_point a, Clock::time_point b) {
+  return std::chrono::duration<double>(b - a).count();
+}
+
+// U_ℓ = C_ℓ C_ℓᵀ, C_ℓ lower triangular with diagonal exp(θ): every iterate is SPD.
+class CholeskyParameterization {
+ public:
+  explicit CholeskyParameterization(std::vector<Eigen::Index> sizes) : m_(std::move(sizes)) {
+    for (auto m : m_) n_ += static_cast<int>(m * (m + 1) / 2);
+  }
+  int size() const { return n_; }
+
+  std::vector<Eigen::MatrixXd> Factors(const double* theta) const {
+    std::vector<Eigen::MatrixXd> C;
+    int k = 0;
+    for (auto m : m_) {
+      Eigen::MatrixXd c = Eigen::MatrixXd::Zero(m, m);
+      for (Eigen::Index j = 0; j < m; ++j) {
+        for (Eigen::Index i = j; i < m; ++i) c(i, j) = i == j ? std::exp(theta[k++]) : theta[k++];
+      }
+      C.push_back(std::move(c));
+    }
+    return C;
+  }
+
+  static std::vector<Eigen::MatrixXd> Products(const std::vector<Eigen::MatrixXd>& C) {
+    std::vector<Eigen::MatrixXd> U;
+    for (const auto& c : C) U.push_back(c * c.transpose());
+    return U;
+  }
+
+  // θ for SPD U (throws when some U_ℓ is not positive definite).
+  std::vector<double> FromU(const std::vector<Eigen::MatrixXd>& U) const {
+    std::vector<double> theta;
+    for (size_t l = 0; l < U.size(); ++l) {
+      Eigen::LLT<Eigen::MatrixXd> llt(0.5 * (U[l] + U[l].transpose()));
+      Require(llt.info() == Eigen::Success, "solver.initial_U[" + std::to_string(l) + "]",
+              "a matrix that is not positive definite", "a symmetric positive definite matrix");
+      const Eigen::MatrixXd c = llt.matrixL();
+      for (Eigen::Index j = 0; j < c.cols(); ++j) {
+        for (Eigen::Index i = j; i < c.rows(); ++i) {
+          theta.push_back(i == j ? std::log(c(i, i)) : c(i, j));
+        }
+      }
+    }
+    return theta;
+  }
+
+  // dS/dθ from G_ℓ = ∂S/∂U_ℓ (symmetric): dS/dC = 2 G C, lower triangle; the
+  // diagonal picks up the chain factor C_jj of the exponential.
+  void Pullback(const std::vector<Eigen::MatrixXd>& C, const std::vector<Eigen::MatrixXd>& G,
+                double scale, double* out) const {
+    int k = 0;
+    for (size_t l = 0; l < C.size(); ++l) {
+      const Eigen::MatrixXd gc = 2.0 * scale * (G[l] * C[l]);
+      for (Eigen::Index j = 0; j < gc.cols(); ++j) {
+        for (Eigen::Index i = j; i < gc.rows(); ++i) {
+          out[k++] = i == j ? gc(i, i) * C[l](i, i) : gc(i, j);
+        }
+      }
+    }
+  }
+
+ private:
+  std::vector<Eigen::Index> m_;
+  int n_ = 0;
+};
+
+// S/n_max as a Ceres first-order function of θ, caching the last gradient in U.
+class ActionFunction : public ceres::FirstOrderFunction {
+ public:
+  ActionFunction(const Action& action, const CholeskyParameterization& param)
+      : action_(action), param_(param), scale_(1.0 / action.architecture().n_max()) {}
+
+  bool Evaluate(const double* theta, double* cost, double* gradient) const override {
+    const auto t0 = Clock::now();
+    ++evaluations_;
+    const auto C = param_.Factors(theta);
+    const auto U = CholeskyParameterization::Products(C);
+    std::vector<Eigen::MatrixXd> G;
+    const ActionValue v = action_.Evaluate(U, gradient ? &G : nullptr);
+    seconds_ += Seconds(t0, Clock::now());
+    if (!v.ok) return false;
+    *cost = scale_ * v.S;
+    if (gradient) {
+      param_.Pullback(C, G, scale_, gradient);
+      last_theta_.assign(theta, theta + param_.size());
+      last_gradient_norm_ = scale_ * MaxAbsEntry(G);
+    }
+    return true;
+  }
+  int NumParameters() const override { return param_.size(); }
+
+  // max |∂(S/n_max)/∂U| at θ, from the cache when θ was the last point evaluated.
+  double GradientNorm(const double* theta) const {
+    if (last_theta_.size() == static_cast<size_t>(param_.size()) &&
+        std::equal(last_theta_.begin(), last_theta_.end(), theta)) {
+      return last_gradient_norm_;
+    }
+    double cost;
+    std::vector<double> g(static_cast<size_t>(param_.size()));
+    if (!Evaluate(theta, &cost, g.data())) return std::numeric_limits<double>::infinity();
+    return last_gradient_norm_;
+  }
+
+  int evaluations() const { return evaluations_; }
+  double seconds() const { return seconds_; }
+
+ private:
+  const Action& action_;
+  const CholeskyParameterization& param_;
+  double scale_;
+  mutable int evaluations_ = 0;
+  mutable double seconds_ = 0;
+  mutable std::vector<double> last_theta_;
+  mutable double last_gradient_norm_ = 0;
+};
+
+class ConvergenceCallback : public ceres::IterationCallback {
+ public:
+  ConvergenceCallback(const ActionFunction& fn, const double* theta, const SolveOptions& options)
+      : fn_(fn), theta_(theta), options_(options) {}
+
+  ceres::CallbackReturnType operator()(const ceres::IterationSummary& s) override {
+    gradient_norm_ = fn_.GradientNorm(theta_);
+    iterations_ = s.iteration;
+    if (options_.progress) options_.progress({s.iteration, s.cost, gradient_norm_});
+    if (gradient_norm_ <= options_.gradient_tolerance) {
+      converged_ = true;
+      return ceres::SOLVER_TERMINATE_SUCCESSFULLY;
+    }
+    return ceres::SOLVER_CONTINUE;
+  }
+
+  bool converged() const { return converged_; }
+  int iterations() const { return iterations_; }
+
+ private:
+  const ActionFunction& fn_;
+  const double* theta_;
+  const SolveOptions& options_;
+  double gradient_norm_ = std::numeric_limits<double>::infinity();
+  int iterations_ = 0;
+  bool converged_ = false;
+};
+
+}  // namespace
+
+Solution Solve(const Action& action, const SolveOptions& options, SolveSummary* summary) {
+  const auto t_start = Clock::now();
+  std::string error;
+  if (!options.IsValid(&error)) throw Error(error);
+  SolveSummary local;
+  SolveSummary& sum = summary ? *summary : local;
+  sum = SolveSummary();
+  sum.method = options.method == SolveMethod::kLbfgs ? "lbfgs" : "bfgs";
+
+  const Architecture& arch = action.architecture();
+  const Paths paths(arch.heads_per_layer());
+  std::vector<Eigen::Index> sizes;
+  for (int l = 1; l <= arch.L(); ++l) sizes.push_back(paths.m(l));
+  const CholeskyParameterization param(sizes);
+  const std::vector<Eigen::MatrixXd> start =
+      options.initial_U.empty() ? GpOrderParameters(arch).U : options.initial_U;
+  CheckShapes(arch, start);
+  std::vector<double> theta = param.FromU(start);
+  sum.num_parameters = param.size();
+
+  Solution sol;
+  auto* fn = new ActionFunction(action, param);  // owned by the GradientProblem
+  ceres::GradientProblem problem(fn);
+  {
+    double cost;
+    if (!fn->Evaluate(theta.data(), &cost, nullptr)) {
+      const ActionValue v = action.Evaluate(start);
+      sum.termination = SolveTermination::kFailure;
+      sum.message = "the action cannot be evaluated at the start: " + v.failure;
+      sol.order_parameters.U = start;
+      sum.total_seconds = Seconds(t_start, Clock::now());
+      return sol;
+    }
+    sum.initial_action = cost * arch.n_max();
+  }
+
+  ceres::GradientProblemSolver::Options copts;
+  copts.line_search_direction_type =
+      options.method == SolveMethod::kLbfgs ? ceres::LBFGS : ceres::BFGS;
+  copts.max_lbfgs_rank = options.lbfgs_rank;
+  copts.max_num_iterations = options.max_iterations;
+  // Convergence is decided by the callback on the gradient in U (theory.md §8);
+  // Ceres' own tests are set so they only fire when no progress is possible.
+  copts.function_tolerance = 1e-16;
+  copts.gradient_tolerance = 1e-300;
+  copts.parameter_tolerance = 1e-16;
+  copts.logging_type = ceres::SILENT;
+  copts.update_state_every_iteration = true;
+  ConvergenceCallback callback(*fn, theta.data(), options);
+  copts.callbacks.push_back(&callback);
+  ceres::GradientProblemSolver::Summary csum;
+  ceres::Solve(copts, problem, theta.data(), &csum);
+
+  const auto U = CholeskyParameterization::Products(param.Factors(theta.data()));
+  std::vector<Eigen::MatrixXd> G;
+  const ActionValue v = action.Evaluate(U, &G);
+  sum.gradient_norm = MaxAbsEntry(G) / arch.n_max();
+  sum.final_action = v.S;
+  sum.final_entropy = v.entropy;
+  sum.final_energy = v.energy;
+  sum.iterations = callback.iterations();
+  sum.evaluations = fn->evaluations();
+  sum.evaluation_seconds = fn->seconds();
+  const bool converged = sum.gradient_norm <= options.gradient_tolerance;
+  sum.termination = converged ? SolveTermination::kConverged : SolveTermination::kNoConvergence;
+  std::ostringstream msg;
+  if (converged) {
+    msg << "max |d(S/n_max)/dU| = " << sum.gradient_norm << " <= " << options.gradient_tolerance;
+  } else {
+    msg << "max |d(S/n_max)/dU| = " << sum.gradient_norm << " > " << options.gradient_tolerance
+        << " after " << sum.iterations << " iterations (Ceres: " << csum.message << ")";
+  }
+  sum.message = msg.str();
+
+  sol.order_parameters.U = U;
+  sol.order_parameters.U_a = v.U_a;
+  sol.action = v.S;
+  sol.converged = converged;
+
+  if (options.compute_hessian && IndependentEntries(U) <= options.hessian_max_dimension) {
+    const auto t0 = Clock::now();
+    sum.hessian_min_eigenvalue = HessianMinEigenvalue(action, U);
+    sum.hessian_dimension = IndependentEntries(U);
+    sum.hessian_seconds = Seconds(t0, Clock::now());
+  }
+  sum.total_seconds = Seconds(t_start, Clock::now());
+  return sol;
+}
+
+std::string SolveSummary::BriefReport() const {
+  std::ostringstream s;
+  s << "attnpaths solve: " << SolveTerminationName(termination) << ", S " << initial_action
+    << " -> " << final_action << ", |grad| " << gradient_norm << ", " << iterations
+    << " iterations, " << evaluations << " evaluations, " << total_seconds << " s";
+  return s.str();
+}
+
+std::string SolveSummary::FullReport() const {
+  std::ostringstream s;
+  s << "Solver summary (attnpaths)\n"
+    << "  method                 " << method << "\n"
+    << "  parameters             " << num_parameters << "\n"
+    << "  initial action S       " << initial_action << "\n"
+    << "  final action S         " << final_action << "\n"
+    << "    entropy              " << final_entropy << "\n"
+    << "    energy               " << final_energy << "\n"
+    << "  gradient max |dS/dU|/n " << gradient_norm << "\n"
+    << "  iterations             " << iterations << "\n"
+    << "  evaluations            " << evaluations << "\n";
+  if (hessian_dimension > 0) {
+    s << "  Hessian min eigenvalue " << hessian_min_eigenvalue << " (dimension "
+      << hessian_dimension << (hessian_min_eigenvalue > 0 ? ", stable minimum)" : ", NOT a minimum)")
+      << "\n";
+  } else {
+    s << "  Hessian                not computed\n";
+  }
+  s << "  time total             " << total_seconds << " s\n"
+    << "    action evaluations   " << evaluation_seconds << " s\n"
+    << "    Hessian              " << hessian_seconds << " s\n"
+    << "  termination            " << SolveTerminationName(termination) << " (" << message << ")\n";
+  return s.str();
+}
+
+}  // namespace attnpaths
