@@ -23,21 +23,40 @@ std::vector<Entry> Entries(const std::vector<Eigen::MatrixXd>& U) {
   return e;
 }
 
-// ∂S/∂u_k for every independent entry: off-diagonal entries take the factor 2
-// (theory.md §3).
-bool IndependentGradient(const Action& action, const std::vector<Eigen::MatrixXd>& U,
-                         const std::vector<Entry>& entries, Eigen::VectorXd* out) {
+// ∂(S/n_max)/∂u_k for every independent entry: off-diagonal entries take the
+// factor 2 (theory.md §3).
+bool EntryGradient(const Action& action, const std::vector<Eigen::MatrixXd>& U,
+                   const std::vector<Entry>& entries, Eigen::VectorXd* out) {
   std::vector<Eigen::MatrixXd> g;
   if (!action.Evaluate(U, &g).ok) return false;
+  const double scale = 1.0 / action.architecture().n_max();
   out->resize(static_cast<Eigen::Index>(entries.size()));
   for (size_t k = 0; k < entries.size(); ++k) {
     const Entry& e = entries[k];
-    (*out)(static_cast<Eigen::Index>(k)) = (e.i == e.j ? 1.0 : 2.0) * g[e.layer](e.i, e.j);
+    (*out)(static_cast<Eigen::Index>(k)) = scale * (e.i == e.j ? 1.0 : 2.0) * g[e.layer](e.i, e.j);
   }
   return true;
 }
 
 }  // namespace
+
+bool IndependentGradient(const Action& action, const std::vector<Eigen::MatrixXd>& U,
+                         Eigen::VectorXd* gradient) {
+  return EntryGradient(action, U, Entries(U), gradient);
+}
+
+std::vector<Eigen::MatrixXd> AddToIndependentEntries(const std::vector<Eigen::MatrixXd>& U,
+                                                     const Eigen::Ref<const Eigen::VectorXd>& step) {
+  const std::vector<Entry> entries = Entries(U);
+  std::vector<Eigen::MatrixXd> out = U;
+  for (size_t k = 0; k < entries.size(); ++k) {
+    const Entry& e = entries[k];
+    const double d = step(static_cast<Eigen::Index>(k));
+    out[e.layer](e.i, e.j) += d;
+    if (e.i != e.j) out[e.layer](e.j, e.i) += d;
+  }
+  return out;
+}
 
 int IndependentEntries(const std::vector<Eigen::MatrixXd>& U) {
   return static_cast<int>(Entries(U).size());
@@ -47,7 +66,6 @@ Eigen::MatrixXd ActionHessian(const Action& action, const std::vector<Eigen::Mat
                               double relative_step) {
   const std::vector<Entry> entries = Entries(U);
   const Eigen::Index n = static_cast<Eigen::Index>(entries.size());
-  const double scale = 1.0 / action.architecture().n_max();
   Eigen::MatrixXd Hm(n, n);
   Eigen::VectorXd gp, gm;
   for (Eigen::Index k = 0; k < n; ++k) {
@@ -61,11 +79,10 @@ Eigen::MatrixXd ActionHessian(const Action& action, const std::vector<Eigen::Mat
       up[e.layer](e.j, e.i) += h;
       down[e.layer](e.j, e.i) -= h;
     }
-    if (!IndependentGradient(action, up, entries, &gp) ||
-        !IndependentGradient(action, down, entries, &gm)) {
+    if (!EntryGradient(action, up, entries, &gp) || !EntryGradient(action, down, entries, &gm)) {
       return {};
     }
-    Hm.col(k) = scale * (gp - gm) / (2 * h);
+    Hm.col(k) = (gp - gm) / (2 * h);
   }
   return 0.5 * (Hm + Hm.transpose());
 }

@@ -16,6 +16,14 @@ namespace attnpaths {
 // Number of independent entries: Σ_ℓ m_ℓ (m_ℓ + 1) / 2.
 int IndependentEntries(const std::vector<Eigen::MatrixXd>& U);
 
+// ∂(S/n_max)/∂u_k for every independent entry k (off-diagonal entries count
+// twice, theory.md §3); false when the action cannot be evaluated at U.
+bool IndependentGradient(const Action& action, const std::vector<Eigen::MatrixXd>& U,
+                         Eigen::VectorXd* gradient);
+// Adds step_k to the independent entry k of U (both triangles).
+std::vector<Eigen::MatrixXd> AddToIndependentEntries(const std::vector<Eigen::MatrixXd>& U,
+                                                     const Eigen::Ref<const Eigen::VectorXd>& step);
+
 // The Hessian of S / n_max (symmetrised). Returns an empty matrix when the
 // action cannot be evaluated at a perturbed point.
 Eigen::MatrixXd ActionHessian(const Action& action, const std::vector<Eigen::MatrixXd>& U,

@@ -42,6 +42,12 @@ bool SolveOptions::IsValid(std::string* error) const {
   if (lbfgs_rank < 1) {
     return fail(ErrorMessage("solver.lbfgs_rank", ToText(lbfgs_rank), "a value >= 1"));
   }
+  if (max_restarts < 0) {
+    return fail(ErrorMessage("solver.max_restarts", ToText(max_restarts), "a value >= 0"));
+  }
+  if (max_newton_steps < 0) {
+    return fail(ErrorMessage("solver.max_newton_steps", ToText(max_newton_steps), "a value >= 0"));
+  }
   if (hessian_max_dimension < 0) {
     return fail(ErrorMessage("solver.hessian_max_dimension", ToText(hessian_max_dimension),
                              "a value >= 0"));
@@ -178,13 +184,14 @@ class ActionFunction : public ceres::FirstOrderFunction {
 
 class ConvergenceCallback : public ceres::IterationCallback {
  public:
-  ConvergenceCallback(const ActionFunction& fn, const double* theta, const SolveOptions& options)
-      : fn_(fn), theta_(theta), options_(options) {}
+  ConvergenceCallback(const ActionFunction& fn, const double* theta, const SolveOptions& options,
+                      int iteration_offset)
+      : fn_(fn), theta_(theta), options_(options), offset_(iteration_offset) {}
 
   ceres::CallbackReturnType operator()(const ceres::IterationSummary& s) override {
     gradient_norm_ = fn_.GradientNorm(theta_);
     iterations_ = s.iteration;
-    if (options_.progress) options_.progress({s.iteration, s.cost, gradient_norm_});
+    if (options_.progress) options_.progress({offset_ + s.iteration, s.cost, gradient_norm_});
     if (gradient_norm_ <= options_.gradient_tolerance) {
       converged_ = true;
       return ceres::SOLVER_TERMINATE_SUCCESSFULLY;
@@ -199,6 +206,7 @@ class ConvergenceCallback : public ceres::IterationCallback {
   const ActionFunction& fn_;
   const double* theta_;
   const SolveOptions& options_;
+  int offset_;
   double gradient_norm_ = std::numeric_limits<double>::infinity();
   int iterations_ = 0;
   bool converged_ = false;
@@ -254,29 +262,77 @@ Solution Solve(const Action& action, const SolveOptions& options, SolveSummary* 
   copts.parameter_tolerance = 1e-16;
   copts.logging_type = ceres::SILENT;
   copts.update_state_every_iteration = true;
-  ConvergenceCallback callback(*fn, theta.data(), options);
-  copts.callbacks.push_back(&callback);
-  ceres::GradientProblemSolver::Summary csum;
-  ceres::Solve(copts, problem, theta.data(), &csum);
 
-  const auto U = CholeskyParameterization::Products(param.Factors(theta.data()));
+  // Ceres' line search stalls once cost changes reach rounding level; restart
+  // it from where it stopped (fresh L-BFGS memory) while that still helps.
+  int ceres_iterations = 0;
+  std::string ceres_message;
+  bool converged = false;
+  for (int run = 0; run <= options.max_restarts && !converged; ++run) {
+    ConvergenceCallback callback(*fn, theta.data(), options, ceres_iterations);
+    copts.callbacks = {&callback};
+    copts.max_num_iterations = options.max_iterations - ceres_iterations;
+    if (copts.max_num_iterations <= 0) break;
+    ceres::GradientProblemSolver::Summary csum;
+    ceres::Solve(copts, problem, theta.data(), &csum);
+    ceres_iterations += callback.iterations();
+    ceres_message = csum.message;
+    converged = callback.converged();
+    if (callback.iterations() <= 1 && run > 0) break;  // the restart made no progress
+    sum.restarts = run;
+  }
+
+  std::vector<Eigen::MatrixXd> U = CholeskyParameterization::Products(param.Factors(theta.data()));
   std::vector<Eigen::MatrixXd> G;
-  const ActionValue v = action.Evaluate(U, &G);
+  ActionValue v = action.Evaluate(U, &G);
   sum.gradient_norm = MaxAbsEntry(G) / arch.n_max();
+
+  // Newton polish in the independent entries of U with the finite-difference
+  // Hessian of the analytic gradient (small problems only); a step is taken
+  // when it lowers the gradient norm.
+  const int dimension = IndependentEntries(U);
+  if (sum.gradient_norm > options.gradient_tolerance && dimension <= options.hessian_max_dimension) {
+    for (int step = 0; step < options.max_newton_steps; ++step) {
+      Eigen::VectorXd g;
+      const Eigen::MatrixXd Hm = ActionHessian(action, U);
+      if (Hm.size() == 0 || !IndependentGradient(action, U, &g)) break;
+      Eigen::LLT<Eigen::MatrixXd> llt(Hm);
+      if (llt.info() != Eigen::Success) break;  // not locally convex: leave it to the report
+      const Eigen::VectorXd delta = -llt.solve(g);
+      bool accepted = false;
+      double t = 1.0;
+      for (int halvings = 0; halvings < 30 && !accepted; ++halvings, t *= 0.5) {
+        const auto trial = AddToIndependentEntries(U, t * delta);
+        std::vector<Eigen::MatrixXd> Gt;
+        const ActionValue vt = action.Evaluate(trial, &Gt);
+        const double norm = vt.ok ? MaxAbsEntry(Gt) / arch.n_max() : 0;
+        if (vt.ok && norm < sum.gradient_norm) {
+          U = trial;
+          G = std::move(Gt);
+          v = vt;
+          sum.gradient_norm = norm;
+          accepted = true;
+        }
+      }
+      if (!accepted) break;
+      ++sum.newton_steps;
+      if (sum.gradient_norm <= options.gradient_tolerance) break;
+    }
+  }
   sum.final_action = v.S;
   sum.final_entropy = v.entropy;
   sum.final_energy = v.energy;
-  sum.iterations = callback.iterations();
+  sum.iterations = ceres_iterations + sum.newton_steps;
   sum.evaluations = fn->evaluations();
   sum.evaluation_seconds = fn->seconds();
-  const bool converged = sum.gradient_norm <= options.gradient_tolerance;
+  converged = sum.gradient_norm <= options.gradient_tolerance;
   sum.termination = converged ? SolveTermination::kConverged : SolveTermination::kNoConvergence;
   std::ostringstream msg;
   if (converged) {
     msg << "max |d(S/n_max)/dU| = " << sum.gradient_norm << " <= " << options.gradient_tolerance;
   } else {
     msg << "max |d(S/n_max)/dU| = " << sum.gradient_norm << " > " << options.gradient_tolerance
-        << " after " << sum.iterations << " iterations (Ceres: " << csum.message << ")";
+        << " after " << sum.iterations << " iterations (Ceres: " << ceres_message << ")";
   }
   sum.message = msg.str();
 
@@ -285,7 +341,7 @@ Solution Solve(const Action& action, const SolveOptions& options, SolveSummary* 
   sol.action = v.S;
   sol.converged = converged;
 
-  if (options.compute_hessian && IndependentEntries(U) <= options.hessian_max_dimension) {
+  if (options.compute_hessian && dimension <= options.hessian_max_dimension) {
     const auto t0 = Clock::now();
     sum.hessian_min_eigenvalue = HessianMinEigenvalue(action, U);
     sum.hessian_dimension = IndependentEntries(U);
@@ -314,7 +370,9 @@ std::string SolveSummary::FullReport() const {
     << "    energy               " << final_energy << "\n"
     << "  gradient max |dS/dU|/n " << gradient_norm << "\n"
     << "  iterations             " << iterations << "\n"
-    << "  evaluations            " << evaluations << "\n";
+    << "  evaluations            " << evaluations << "\n"
+    << "  restarts               " << restarts << "\n"
+    << "  Newton polish steps    " << newton_steps << "\n";
   if (hessian_dimension > 0) {
     s << "  Hessian min eigenvalue " << hessian_min_eigenvalue << " (dimension "
       << hessian_dimension << (hessian_min_eigenvalue > 0 ? ", stable minimum)" : ", NOT a minimum)")

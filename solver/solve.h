@@ -43,6 +43,12 @@ struct SolveOptions {
   // Upper bound on solver iterations (theory.md §8 allows 50,000 Adam steps;
   // quasi-Newton needs far fewer).
   int max_iterations = 5000;
+  // Restarts of the line search (fresh memory) after it stalls at rounding level.
+  int max_restarts = 3;
+  // Newton steps with the finite-difference Hessian after the line search, when
+  // the gradient is still above tolerance and there are at most
+  // hessian_max_dimension independent entries.
+  int max_newton_steps = 10;
   // L-BFGS memory.
   int lbfgs_rank = 20;
   // Start; empty means U_GP at every layer (theory.md §8).
@@ -75,7 +81,9 @@ struct SolveSummary {
   double final_energy = 0;
   double gradient_norm = -1;    // max |∂(S/n_max)/∂U_ℓ| entry at the returned point
   int iterations = 0;
-  int evaluations = 0;          // action (+gradient) evaluations
+  int evaluations = 0;          // action (+gradient) evaluations by the line search
+  int restarts = 0;             // line-search restarts
+  int newton_steps = 0;         // Newton polish steps (included in iterations)
   int num_parameters = 0;
   double hessian_min_eigenvalue = 0;  // of S/n_max; > 0 means a stable minimum
   int hessian_dimension = 0;          // 0 when not computed

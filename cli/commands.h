@@ -1,0 +1,22 @@
+// The attnpaths command line: one file per subcommand, each registering itself.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <functional>
+
+namespace attnpaths::cli {
+
+// Options every subcommand shares.
+struct GlobalOptions {
+  bool quiet = false;  // no progress on stderr
+  bool json = false;   // machine-readable stdout
+  int threads = 0;     // 0: every core
+};
+
+// Each returns the process exit status (0 success, 1 numerical failure reported).
+using Command = std::function<int()>;
+
+void RegisterDemo(CLI::App& app, GlobalOptions& global, Command* run);
+void RegisterSolve(CLI::App& app, GlobalOptions& global, Command* run);
+
+}  // namespace attnpaths::cli

@@ -1,0 +1,43 @@
+// attnpaths — the command line. Bad input: "error: …" on stderr, exit 2.
+#include <cstdio>
+#include <exception>
+#include <iostream>
+
+#include "cli/commands.h"
+#include "kernels/error.h"
+
+int main(int argc, char** argv) {
+  using namespace attnpaths::cli;
+  CLI::App app{"attnpaths: statistical-mechanics theory of Bayesian attention networks at finite "
+               "width (Tiberi et al., NeurIPS 2024)"};
+  app.require_subcommand(1);
+  GlobalOptions global;
+  Command run;
+  RegisterDemo(app, global, &run);
+  RegisterSolve(app, global, &run);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::cerr << "error: " << e.what() << "\n";
+    return 2;
+  }
+  try {
+    return run ? run() : 2;
+  } catch (const attnpaths::Error& e) {
+    std::cerr << "error: " << e.what() << "\n";
+    return 2;
+  } catch (const std::bad_alloc&) {
+    std::cerr << "error: out of memory (lower P, the number of paths, or use the factored kernel "
+                 "strategy)\n";
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "error: " << e.what() << "\n";
+    return 2;
+  }
+}

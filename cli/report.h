@@ -1,0 +1,38 @@
+// Rows of results shared by demo, solve and sweep: JSON objects and table lines.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+
+#include "solver/predictor.h"
+#include "solver/solve.h"
+
+namespace attnpaths::cli {
+
+struct ResultRow {
+  std::optional<double> N;  // empty for the GP limit
+  std::optional<double> action;
+  int iterations = 0;
+  std::optional<double> gradient_norm;
+  double test_accuracy = 0;
+  double generalization_error = 0;
+  OrderParameters order_parameters;
+  bool converged = true;
+  double seconds = 0;
+  double hessian_min_eigenvalue = 0;
+  std::string termination = "converged";
+};
+
+ResultRow MakeRow(std::optional<double> N, const Solution* sol, const SolveSummary* summary,
+                  const OrderParameters& op, const PredictorStatistics& stats, double seconds);
+// Keys: N, action, iterations, gradient_norm, test_accuracy, generalization_error, U, U_a,
+// converged, seconds (and termination, hessian_min_eigenvalue).
+nlohmann::json RowJson(const ResultRow& row);
+std::string TableHeader();
+std::string TableLine(const ResultRow& row);
+
+// Progress line on stderr ("\r"-updated on a terminal).
+void ProgressLine(const std::string& text, bool quiet);
+
+}  // namespace attnpaths::cli
