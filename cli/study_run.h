@@ -1,0 +1,31 @@
+// Running one (N, T) point of a study: path inputs once, then solve + predict.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "cli/report.h"
+#include "data/config.h"
+#include "kernels/path_kernel.h"
+#include "solver/solve.h"
+
+namespace attnpaths::cli {
+
+// Path inputs of a study's train and test sets, computed once.
+struct StudyKernels {
+  std::unique_ptr<PathKernel> train;
+  PathInputs test;
+};
+StudyKernels BuildKernels(const Study& study, int threads);
+
+SolveOptions MakeSolveOptions(const SolverConfig& c);
+
+// Creates `dir` (and parents) or throws Error naming it.
+void EnsureDirectory(const std::string& dir, const std::string& field);
+
+// Writes U_<l>.npy, U_a.npy, test_mean.npy, test_variance.npy and summary.json
+// (every file atomically) into `dir`.
+void WriteSolution(const std::string& dir, const ResultRow& row, const PredictorStatistics& stats,
+                   const nlohmann::json& extra);
+
+}  // namespace attnpaths::cli

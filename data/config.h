@@ -1,0 +1,61 @@
+// Study — one TOML experiment file: data, architecture, temperature, solver
+// and output settings (docs/config.md lists every field and its default).
+//
+//   attnpaths::Study study = attnpaths::LoadStudy("run.toml");
+//   study.architecture;           // heads built, widths and variances set
+//   study.train.x, study.train.y; // loaded or generated
+//
+// Unknown keys are errors that name the nearest valid key. Relative file
+// paths are resolved against the config file's folder. Arrays are NPY files
+// ("X.npy") or HDF5 datasets ("data.h5:/group/X").
+#pragma once
+
+#include <Eigen/Core>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "data/hmm.h"
+#include "kernels/architecture.h"
+#include "kernels/path_kernel.h"
+
+namespace attnpaths {
+
+// Solver settings as read from the file (the CLI maps them to SolveOptions).
+struct SolverConfig {
+  std::string method = "lbfgs";      // "lbfgs" or "bfgs"
+  double gradient_tolerance = 1e-9;  // max |∂(S/n_max)/∂U| (theory.md §8)
+  int max_iterations = 5000;
+  bool hessian = true;               // report the smallest Hessian eigenvalue
+  int hessian_max_dimension = 600;
+};
+
+struct Study {
+  std::string config_path;      // the file read ("" when parsed from memory)
+  std::string name = "study";
+  Architecture architecture;
+  Dataset train;
+  Dataset test;                 // may have 0 examples
+  bool has_test_labels = false;
+  std::vector<double> temperatures{0.01};  // `temperature` or `temperatures`
+  KernelOptions kernel;
+  SolverConfig solver;
+  std::string output_directory = "attnpaths-out";
+  std::uint64_t seed = 0;       // the study seed (generators, perturbations)
+};
+
+// Reads and validates a study; throws Error naming the file, the field, the
+// value found and what was expected.
+Study LoadStudy(const std::string& path);
+// The same from TOML text; `base_dir` resolves relative paths, `name` is used
+// in messages in place of a file name.
+Study ParseStudy(std::string_view toml_text, const std::string& base_dir, const std::string& name);
+
+// Loads an array from "file.npy" or "file.h5:/group/dataset" (relative to base_dir).
+struct NpyArray;
+NpyArray LoadArray(const std::string& spec, const std::string& base_dir, const std::string& field);
+
+// The closest of `candidates` to `word` by edit distance ("" if none is close).
+std::string NearestName(std::string_view word, const std::vector<std::string>& candidates);
+
+}  // namespace attnpaths
