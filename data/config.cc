@@ -356,14 +356,18 @@ void ReadData(const Section& d, Study& st, const std::string& base_dir, HmmTaskO
 
 NpyArray LoadArray(const std::string& spec, const std::string& base_dir, const std::string& field) {
   Require(!spec.empty(), field, "an empty path", "a file name");
-  for (const char* ext : {".h5:", ".hdf5:"}) {
-    const size_t at = spec.find(ext);
-    if (at != std::string::npos) {
-      const size_t colon = at + std::string(ext).size() - 1;
-      return ReadHdf5Dataset(Resolve(spec.substr(0, colon), base_dir), spec.substr(colon + 1));
+  try {
+    for (const char* ext : {".h5:", ".hdf5:"}) {
+      const size_t at = spec.find(ext);
+      if (at != std::string::npos) {
+        const size_t colon = at + std::string(ext).size() - 1;
+        return ReadHdf5Dataset(Resolve(spec.substr(0, colon), base_dir), spec.substr(colon + 1));
+      }
     }
+    return ReadNpy(Resolve(spec, base_dir));
+  } catch (const Error& e) {
+    throw Error(field + ": " + e.what());  // name the config field as well as the file
   }
-  return ReadNpy(Resolve(spec, base_dir));
 }
 
 Study ParseStudy(std::string_view text, const std::string& base_dir, const std::string& name) {
