@@ -10,6 +10,9 @@
 namespace attnpaths::cli {
 
 StudyKernels BuildKernels(const Study& study, int threads) {
+  // Refuse before allocating anything large (the error names the size).
+  ChooseKernelStrategy(study.kernel, study.train.x.P(), study.architecture.Htot(),
+                       study.train.x.N0());
   StudyKernels k;
   k.train = std::make_unique<PathKernel>(
       ComputePathInputs(study.architecture, study.train.x, Split::kTrain, threads), study.kernel);
