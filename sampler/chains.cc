@@ -1,0 +1,185 @@
+#include "sampler/chains.h"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <exception>
+#include <mutex>
+#include <thread>
+
+#include "kernels/error.h"
+
+namespace attnpaths {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double Seconds(Clock::time_point since) {
+  return std::chrono::duration<double>(Clock::now() - since).count();
+}
+
+bool Finite(const Position& x) { return std::isfinite(x.potential) && x.gradient.allFinite(); }
+
+ChainResult RunChain(const Potential& potential, const ChainOptions& options, int chain,
+                     Eigen::Index num_quantities, const Reporter& reporter,
+                     const Initializer& initializer, std::mutex& progress_mutex) {
+  ChainResult result;
+  RandomEngine engine = ChainEngine(options.seed, chain);
+  const Eigen::Index dim = potential.dimension();
+
+  Position x;
+  for (int attempt = 0; attempt < options.max_init_attempts; ++attempt) {
+    Eigen::VectorXd q(dim);
+    if (initializer) {
+      q = initializer(engine);
+    } else {
+      for (Eigen::Index i = 0; i < dim; ++i) q[i] = StandardNormal(engine);
+    }
+    x = EvaluatePosition(potential, q);
+    if (Finite(x)) {
+      result.initialized = true;
+      break;
+    }
+  }
+  if (!result.initialized) return result;
+
+  DiagonalMetric metric(dim);
+  double step_size = FindStepSize(potential, metric, x, options.initial_step_size, engine);
+  const std::function<double()> uniform = [&engine] { return Uniform01(engine); };
+  Eigen::VectorXd p;
+  int divergences = 0;
+  auto report_progress = [&](int iteration, bool warmup, const NutsTransition& t) {
+    if (!options.progress) return;
+    ChainProgress progress;
+    progress.chain = chain;
+    progress.iteration = iteration;
+    progress.num_warmup = options.num_warmup;
+    progress.num_samples = options.num_samples;
+    progress.warmup = warmup;
+    progress.step_size = step_size;
+    progress.depth = t.depth;
+    progress.divergences = divergences;
+    std::lock_guard<std::mutex> lock(progress_mutex);
+    options.progress(progress);
+  };
+
+  // Warm-up: dual averaging every iteration, the metric at window ends.
+  const auto warmup_start = Clock::now();
+  const WarmupSchedule schedule(options.num_warmup, options.adaptation, options.adapt_metric);
+  StepSizeAdaptation adaptation(options.adaptation);
+  adaptation.Restart(step_size);
+  VarianceEstimator variances(schedule.window_ends().empty() ? 0 : dim);
+  for (int i = 0; i < options.num_warmup; ++i) {
+    metric.SampleMomentum(engine, &p);
+    const NutsTransition t = NutsStep(potential, metric, step_size, options.nuts, x, p, uniform, &x);
+    result.gradient_evaluations += t.leapfrog_steps;
+    divergences += t.divergent;
+    step_size = adaptation.Update(t.accept_stat);
+    if (schedule.InWindow(i)) variances.Add(x.q);
+    if (schedule.EndsWindow(i)) {
+      metric.set_inverse(RegularizedVariance(variances));
+      variances.Reset();
+      step_size = FindStepSize(potential, metric, x, step_size, engine);
+      adaptation.Restart(step_size);
+    }
+    report_progress(i, true, t);
+  }
+  if (options.num_warmup > 0) step_size = adaptation.Final();
+  result.warmup_divergences = divergences;
+  result.warmup_seconds = Seconds(warmup_start);
+
+  // Sampling with the adapted step size and metric.
+  const auto sampling_start = Clock::now();
+  const int S = options.num_samples;
+  result.draws.resize(S, reporter ? num_quantities : dim);
+  result.accept_stat.resize(S);
+  result.energy.resize(S);
+  result.depth.resize(S);
+  result.leapfrog_steps.resize(S);
+  result.divergent.resize(S);
+  Eigen::RowVectorXd quantities = Eigen::RowVectorXd::Zero(result.draws.cols());
+  for (int i = 0; i < S; ++i) {
+    metric.SampleMomentum(engine, &p);
+    const NutsTransition t = NutsStep(potential, metric, step_size, options.nuts, x, p, uniform, &x);
+    result.gradient_evaluations += t.leapfrog_steps;
+    divergences += t.divergent;
+    result.accept_stat[i] = t.accept_stat;
+    result.energy[i] = t.energy;
+    result.depth[i] = t.depth;
+    result.leapfrog_steps[i] = t.leapfrog_steps;
+    result.divergent[i] = t.divergent;
+    if (reporter) {
+      reporter(x, &quantities);
+      result.draws.row(i) = quantities;
+    } else {
+      result.draws.row(i) = x.q.transpose();
+    }
+    report_progress(options.num_warmup + i, false, t);
+  }
+  result.sampling_seconds = Seconds(sampling_start);
+  result.step_size = step_size;
+  result.inverse_metric = metric.inverse();
+  result.last = std::move(x);
+  return result;
+}
+
+}  // namespace
+
+bool ChainOptions::IsValid(std::string* error) const {
+  auto fail = [&](const std::string& field, double found, const std::string& expected) {
+    if (error) *error = ErrorMessage(field, ToText(found), expected);
+    return false;
+  };
+  if (num_chains < 1) return fail("num_chains", num_chains, "at least 1");
+  if (num_warmup < 0) return fail("num_warmup", num_warmup, "a count >= 0");
+  if (num_samples < 1) return fail("num_samples", num_samples, "at least 1");
+  if (!(initial_step_size > 0 && std::isfinite(initial_step_size))) {
+    return fail("initial_step_size", initial_step_size, "a finite value > 0");
+  }
+  if (max_init_attempts < 1) return fail("max_init_attempts", max_init_attempts, "at least 1");
+  if (nuts.max_depth < 1 || nuts.max_depth > 30) {
+    return fail("max_tree_depth", nuts.max_depth, "an integer in [1, 30]");
+  }
+  if (!(nuts.max_energy_error > 0)) {
+    return fail("max_energy_error", nuts.max_energy_error, "a value > 0");
+  }
+  return adaptation.IsValid(error);
+}
+
+std::vector<ChainResult> RunChains(const Potential& potential, const ChainOptions& options,
+                                   Eigen::Index num_quantities, const Reporter& reporter,
+                                   const Initializer& initializer) {
+  std::string error;
+  if (!options.IsValid(&error)) throw Error(error);
+  const int chains = options.num_chains;
+  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const int threads = std::min(chains, options.threads > 0 ? options.threads : cores);
+
+  std::vector<ChainResult> results(static_cast<size_t>(chains));
+  std::vector<std::exception_ptr> errors(static_cast<size_t>(chains));
+  std::atomic<int> next{0};
+  std::mutex progress_mutex;
+  auto worker = [&] {
+    for (int c = next++; c < chains; c = next++) {
+      try {
+        results[static_cast<size_t>(c)] = RunChain(potential, options, c, num_quantities,
+                                                   reporter, initializer, progress_mutex);
+      } catch (...) {
+        errors[static_cast<size_t>(c)] = std::current_exception();
+      }
+    }
+  };
+  if (threads <= 1) {
+    worker();
+  } else {
+    std::vector<std::thread> pool;
+    for (int t = 0; t < threads; ++t) pool.emplace_back(worker);
+    for (auto& t : pool) t.join();
+  }
+  for (auto& e : errors) {
+    if (e) std::rethrow_exception(e);
+  }
+  return results;
+}
+
+}  // namespace attnpaths

@@ -1,0 +1,130 @@
+#include "sampler/estimates.h"
+
+#include <cmath>
+#include <string>
+
+#include "kernels/error.h"
+
+namespace attnpaths {
+
+ScalarEstimate EstimateScalar(const ChainDraws& chains) {
+  ScalarEstimate e;
+  Eigen::Index S = 0;
+  double sum = 0;
+  for (const auto& c : chains) {
+    S += c.size();
+    sum += c.sum();
+  }
+  if (S == 0) return e;
+  e.mean = sum / static_cast<double>(S);
+  ChainDraws squares = chains;
+  double ss = 0;
+  for (auto& c : squares) {
+    c = (c.array() - e.mean).square();
+    ss += c.sum();
+  }
+  e.variance = S > 1 ? ss / static_cast<double>(S - 1) : 0.0;
+  e.ess = EssMean(chains);
+  e.mean_se = std::isfinite(e.ess) ? std::sqrt(e.variance / e.ess) : 0.0;
+  // The variance is (S/(S−1)) × the mean of (f − f̄)²: its MCSE is that of a mean.
+  const ScalarEstimate of_squares = [&] {
+    ScalarEstimate s;
+    double mean = ss / static_cast<double>(S), v = 0;
+    for (const auto& c : squares) v += (c.array() - mean).square().sum();
+    s.variance = S > 1 ? v / static_cast<double>(S - 1) : 0.0;
+    s.ess = EssMean(squares);
+    s.mean_se = std::isfinite(s.ess) ? std::sqrt(s.variance / s.ess) : 0.0;
+    return s;
+  }();
+  e.variance_se = S > 1 ? of_squares.mean_se * static_cast<double>(S) / static_cast<double>(S - 1)
+                        : 0.0;
+  return e;
+}
+
+SampledPredictor EstimatePredictor(const std::vector<Eigen::MatrixXd>& draws,
+                                   Eigen::Index first_column, Eigen::Index P, Eigen::Index D,
+                                   const Eigen::MatrixXd* Y_test) {
+  SampledPredictor f;
+  f.mean.resize(P, D);
+  f.mean_se.resize(P, D);
+  f.variance.resize(P, D);
+  f.variance_se.resize(P, D);
+  for (Eigen::Index mu = 0; mu < P; ++mu) {
+    for (Eigen::Index d = 0; d < D; ++d) {
+      const ScalarEstimate e = EstimateScalar(Column(draws, first_column + mu * D + d));
+      f.mean(mu, d) = e.mean;
+      f.mean_se(mu, d) = e.mean_se;
+      f.variance(mu, d) = e.variance;
+      f.variance_se(mu, d) = e.variance_se;
+    }
+  }
+  if (Y_test != nullptr) {
+    f.accuracy = SampledAccuracy(f.mean, *Y_test);
+    f.generalization_error = SampledGeneralizationError(f.mean, f.variance, *Y_test);
+  }
+  return f;
+}
+
+Eigen::Index PackedEntries(Eigen::Index Htot) { return Htot * (Htot + 1) / 2; }
+
+void PackUpperTriangle(const Eigen::Ref<const Eigen::MatrixXd>& U,
+                       Eigen::Ref<Eigen::RowVectorXd> out) {
+  Eigen::Index k = 0;
+  for (Eigen::Index p = 0; p < U.rows(); ++p) {
+    for (Eigen::Index q = p; q < U.cols(); ++q) out[k++] = U(p, q);
+  }
+}
+
+SampledOrderParameter EstimateOrderParameter(const std::vector<Eigen::MatrixXd>& draws,
+                                             Eigen::Index first_column, Eigen::Index Htot) {
+  SampledOrderParameter U;
+  U.U.resize(Htot, Htot);
+  U.U_se.resize(Htot, Htot);
+  Eigen::Index k = first_column;
+  for (Eigen::Index p = 0; p < Htot; ++p) {
+    for (Eigen::Index q = p; q < Htot; ++q, ++k) {
+      const ScalarEstimate e = EstimateScalar(Column(draws, k));
+      U.U(p, q) = U.U(q, p) = e.mean;
+      U.U_se(p, q) = U.U_se(q, p) = e.mean_se;
+    }
+  }
+  return U;
+}
+
+namespace {
+void CheckShape(const Eigen::Ref<const Eigen::MatrixXd>& mean,
+                const Eigen::Ref<const Eigen::MatrixXd>& Y) {
+  Require(mean.rows() == Y.rows() && mean.cols() == Y.cols(), "Y_test shape",
+          std::to_string(Y.rows()) + " x " + std::to_string(Y.cols()),
+          std::to_string(mean.rows()) + " x " + std::to_string(mean.cols()) +
+              " (one row per test example, one column per output)");
+}
+}  // namespace
+
+double SampledAccuracy(const Eigen::Ref<const Eigen::MatrixXd>& mean,
+                       const Eigen::Ref<const Eigen::MatrixXd>& Y) {
+  CheckShape(mean, Y);
+  if (Y.rows() == 0) return std::numeric_limits<double>::quiet_NaN();
+  Eigen::Index right = 0;
+  for (Eigen::Index mu = 0; mu < Y.rows(); ++mu) {
+    if (Y.cols() == 1) {
+      right += (mean(mu, 0) > 0 && Y(mu, 0) > 0) || (mean(mu, 0) < 0 && Y(mu, 0) < 0);
+    } else {
+      Eigen::Index predicted, truth;
+      mean.row(mu).maxCoeff(&predicted);
+      Y.row(mu).maxCoeff(&truth);
+      right += predicted == truth;
+    }
+  }
+  return static_cast<double>(right) / static_cast<double>(Y.rows());
+}
+
+double SampledGeneralizationError(const Eigen::Ref<const Eigen::MatrixXd>& mean,
+                                  const Eigen::Ref<const Eigen::MatrixXd>& variance,
+                                  const Eigen::Ref<const Eigen::MatrixXd>& Y) {
+  CheckShape(mean, Y);
+  if (Y.size() == 0) return std::numeric_limits<double>::quiet_NaN();
+  return ((mean - Y).array().square() + variance.array()).mean();
+}
+
+}  // namespace attnpaths

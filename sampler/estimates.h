@@ -1,0 +1,70 @@
+// Posterior estimates from the retained draws of every chain, each with its
+// Monte Carlo standard error (theory.md §4–§5).
+//
+//   // draws[c]: iterations × quantities; test outputs start at column j_f,
+//   // the packed U entries at column j_U.
+//   attnpaths::SampledPredictor f = attnpaths::EstimatePredictor(draws, j_f, P_test, D, &Y_test);
+//   f.mean;  f.mean_se;  f.variance;  f.variance_se;  f.accuracy;  f.generalization_error;
+//   attnpaths::SampledOrderParameter U = attnpaths::EstimateOrderParameter(draws, j_U, Htot);
+//   U.U;  U.U_se;                                  // ⟨e_π · e_π'⟩ / n_1 and its MCSE
+//
+// Means are averages over all retained draws of all chains, variances the
+// unbiased sample variance (theory.md §5). The standard error of a mean is
+// sd / √ESS; that of a variance is sd((f − f̄)²) / √ESS((f − f̄)²), both ESS
+// of the split chains (diagnostics.h).
+#pragma once
+
+#include <Eigen/Core>
+#include <limits>
+#include <vector>
+
+#include "sampler/diagnostics.h"
+
+namespace attnpaths {
+
+struct ScalarEstimate {
+  double mean = 0, mean_se = 0;
+  double variance = 0, variance_se = 0;
+  double ess = 0;  // of the mean (split chains, raw values); NaN for constant draws
+};
+
+ScalarEstimate EstimateScalar(const ChainDraws& chains);
+
+struct SampledPredictor {
+  Eigen::MatrixXd mean, mean_se;          // P* × D: f̄(x*) and its MCSE
+  Eigen::MatrixXd variance, variance_se;  // P* × D: var f(x*) and its MCSE
+  // Fraction of test points with sign f̄ = y* (D = 1; f̄ = 0 counts as wrong)
+  // or argmax f̄ = argmax y* (D > 1); NaN without test labels (theory.md §4).
+  double accuracy = std::numeric_limits<double>::quiet_NaN();
+  // ⟨(f̄ − y*)² + var f⟩ over test points and outputs; NaN without labels.
+  double generalization_error = std::numeric_limits<double>::quiet_NaN();
+};
+
+// Reads f(x*_μ)_d from column first_column + μ·D + d. Y_test may be null.
+SampledPredictor EstimatePredictor(const std::vector<Eigen::MatrixXd>& draws,
+                                   Eigen::Index first_column, Eigen::Index P, Eigen::Index D,
+                                   const Eigen::MatrixXd* Y_test = nullptr);
+
+// Entries of a packed symmetric Htot × Htot matrix: the upper triangle with
+// the diagonal, row by row (π ≤ π').
+Eigen::Index PackedEntries(Eigen::Index Htot);
+void PackUpperTriangle(const Eigen::Ref<const Eigen::MatrixXd>& U, Eigen::Ref<Eigen::RowVectorXd> out);
+
+struct SampledOrderParameter {
+  Eigen::MatrixXd U;     // U^sampled (Htot × Htot), symmetric
+  Eigen::MatrixXd U_se;  // its MCSE, entry by entry
+};
+
+// Reads the PackedEntries(Htot) columns starting at first_column.
+SampledOrderParameter EstimateOrderParameter(const std::vector<Eigen::MatrixXd>& draws,
+                                             Eigen::Index first_column, Eigen::Index Htot);
+
+// Accuracy and generalisation error of a predictor mean and variance against
+// labels, as defined above (P* × D each).
+double SampledAccuracy(const Eigen::Ref<const Eigen::MatrixXd>& mean,
+                       const Eigen::Ref<const Eigen::MatrixXd>& Y);
+double SampledGeneralizationError(const Eigen::Ref<const Eigen::MatrixXd>& mean,
+                                  const Eigen::Ref<const Eigen::MatrixXd>& variance,
+                                  const Eigen::Ref<const Eigen::MatrixXd>& Y);
+
+}  // namespace attnpaths

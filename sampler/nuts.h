@@ -1,0 +1,101 @@
+// NUTS — one transition of the No-U-Turn sampler: a multinomial trajectory
+// built by repeated doubling, stopped by the generalised no-U-turn criterion
+// (Hoffman & Gelman 2014; Betancourt 2017, "A conceptual introduction to
+// Hamiltonian Monte Carlo", appendix A).
+//
+//   attnpaths::Position x = attnpaths::EvaluatePosition(potential, q0);
+//   Eigen::VectorXd p;
+//   metric.SampleMomentum(engine, &p);
+//   attnpaths::NutsTransition t = attnpaths::NutsStep(
+//       potential, metric, step_size, options, x, p,
+//       [&] { return attnpaths::Uniform01(engine); }, &x);    // x ← the next draw
+//   t.accept_stat;  t.depth;  t.divergent;
+//
+// The trajectory grows forwards or backwards (a fair coin) by a subtree of
+// 2^depth leapfrog steps at depth = 0, 1, …, max_depth − 1. Inside a subtree
+// the proposal is drawn with probability ∝ exp(−H) (uniform multinomial
+// merge); between doublings the new subtree's proposal replaces the current
+// one with probability min(1, w_new / w_old) (biased progressive sampling).
+// The criterion (M⁻¹p₋)·ρ > 0 and (M⁻¹p₊)·ρ > 0, with ρ the summed momenta
+// between the two end momenta p₋, p₊, is checked on every subtree, on the
+// whole trajectory, and on the two spans that join a subtree to its sibling's
+// nearest point. A step whose energy error H − H₀ exceeds max_energy_error
+// is a divergence and ends the transition.
+#pragma once
+
+#include <Eigen/Core>
+#include <functional>
+
+#include "sampler/leapfrog.h"
+#include "sampler/metric.h"
+#include "sampler/potential.h"
+
+namespace attnpaths {
+
+struct NutsOptions {
+  // At most 2^max_depth − 1 leapfrog steps per transition (Stan's default 10).
+  int max_depth = 10;
+  // H − H₀ above this is a divergence (Stan's default 1000).
+  double max_energy_error = 1000;
+};
+
+struct NutsTransition {
+  int depth = 0;           // completed doublings (== max_depth: the depth limit was hit)
+  int leapfrog_steps = 0;  // gradient evaluations
+  double accept_stat = 0;  // mean of min(1, exp(H₀ − H)) over every new point
+  bool divergent = false;
+  double energy = 0;       // H of the drawn point (for E-BFMI)
+};
+
+// The generalised no-U-turn test for a span with end momenta p_a, p_b and
+// summed momenta rho: true while the span has not turned back on itself.
+bool NoUTurn(const DiagonalMetric& metric, const Eigen::Ref<const Eigen::VectorXd>& p_a,
+             const Eigen::Ref<const Eigen::VectorXd>& p_b,
+             const Eigen::Ref<const Eigen::VectorXd>& rho);
+
+// What a subtree hands back to the one that built it.
+struct Subtree {
+  Eigen::VectorXd p_inner;  // momentum of the point next to the existing trajectory
+  Eigen::VectorXd p_outer;  // momentum of the outermost point
+  Eigen::VectorXd rho;      // sum of the momenta of its points
+  double log_weight = 0;    // log Σ exp(H₀ − H) over its points
+  Position proposal;        // the point drawn from it
+  double proposal_energy = 0;
+};
+
+// Builds subtrees from one starting energy H₀; counts steps, acceptance and
+// divergences across every subtree it builds.
+class TreeBuilder {
+ public:
+  // `uniform` returns uniform numbers in [0, 1) for the multinomial merges.
+  TreeBuilder(const Potential& potential, const DiagonalMetric& metric, double step_size,
+              double H0, double max_energy_error, const std::function<double()>& uniform);
+
+  // Extends the trajectory from `edge` by 2^depth leapfrog steps in
+  // `direction` (+1 forward, −1 backward); `edge` ends at the outermost new
+  // point. Returns false when the subtree diverged or turned back on itself
+  // (then *tree is incomplete and must not be used).
+  bool Build(int depth, int direction, PhasePoint* edge, Subtree* tree);
+
+  int leapfrog_steps() const { return leapfrog_steps_; }
+  double sum_accept() const { return sum_accept_; }
+  bool divergent() const { return divergent_; }
+
+ private:
+  const Potential& potential_;
+  const DiagonalMetric& metric_;
+  double step_size_, H0_, max_energy_error_;
+  const std::function<double()>& uniform_;
+  int leapfrog_steps_ = 0;
+  double sum_accept_ = 0;
+  bool divergent_ = false;
+};
+
+// One NUTS transition from `start` with initial momentum `momentum`; writes
+// the draw to *next (which may alias start).
+NutsTransition NutsStep(const Potential& potential, const DiagonalMetric& metric,
+                        double step_size, const NutsOptions& options, const Position& start,
+                        const Eigen::VectorXd& momentum, const std::function<double()>& uniform,
+                        Position* next);
+
+}  // namespace attnpaths

@@ -1,0 +1,183 @@
+#include "sampler/potential.h"
+
+#include <cmath>
+#include <string>
+#include <utility>
+
+#include "kernels/error.h"
+
+namespace attnpaths {
+
+const char* SampledWeightsName(SampledWeights s) {
+  switch (s) {
+    case SampledWeights::kAll: return "all";
+    case SampledWeights::kReadout: return "readout";
+  }
+  return "?";
+}
+
+SampledWeights ParseSampledWeights(const std::string& text, const std::string& field) {
+  for (SampledWeights s : {SampledWeights::kAll, SampledWeights::kReadout}) {
+    if (text == SampledWeightsName(s)) return s;
+  }
+  throw Error(ErrorMessage(field, "\"" + text + "\"", "one of all, readout"));
+}
+
+NetworkPotential::NetworkPotential(const Architecture& arch, PathInputs train, Eigen::MatrixXd Y,
+                                   double temperature, SampledWeights sampled,
+                                   const NetworkWeights* fixed)
+    : layout_(arch, train.N0, Y.cols()),
+      train_(std::move(train)),
+      Y_(std::move(Y)),
+      temperature_(temperature),
+      sampled_(sampled) {
+  Require(train_.Htot == layout_.Htot(), "path inputs Htot", train_.Htot,
+          std::to_string(layout_.Htot()) + " (the architecture's paths)");
+  Require(train_.xi.cols() == train_.Htot * train_.N0, "path inputs columns", train_.xi.cols(),
+          std::to_string(train_.Htot * train_.N0) + " (Htot * N0)");
+  Require(Y_.rows() == train_.P(), "Y rows", Y_.rows(),
+          std::to_string(train_.P()) + " (one label row per training example)");
+  Require(Y_.allFinite(), "Y", "a non-finite label", "finite labels");
+  Require(std::isfinite(temperature) && temperature > 0, "temperature", temperature,
+          "a finite value > 0 (apply the floor T_min before)");
+  if (sampled_ == SampledWeights::kReadout) {
+    Require(fixed != nullptr, "fixed value weights", "none",
+            "the value weights to hold fixed when only the readout is sampled");
+    NetworkWeights w = *fixed;
+    w.a = Eigen::MatrixXd::Zero(layout_.n(layout_.L() + 1), layout_.outputs());
+    fixed_ = layout_.FromWeights(w);
+  }
+  kappa_ = layout_.sigma(layout_.L() + 1);
+  for (int l = 1; l <= layout_.L(); ++l) kappa_ *= layout_.sigma(l);
+  for (int l = 1; l <= layout_.L() + 1; ++l) {
+    kappa_ /= std::sqrt(static_cast<double>(layout_.n(l)));
+  }
+}
+
+Eigen::Index NetworkPotential::dimension() const {
+  return sampled_ == SampledWeights::kAll ? layout_.dimension() : layout_.readout_size();
+}
+
+Eigen::VectorXd NetworkPotential::FullCoordinates(
+    const Eigen::Ref<const Eigen::VectorXd>& q) const {
+  Require(q.size() == dimension(), "coordinates size", q.size(), std::to_string(dimension()));
+  if (sampled_ == SampledWeights::kAll) return q;
+  Eigen::VectorXd full = fixed_;
+  full.tail(layout_.readout_size()) = q;
+  return full;
+}
+
+std::vector<Eigen::MatrixXd> NetworkPotential::TopDown(
+    const Eigen::Ref<const Eigen::VectorXd>& values,
+    const Eigen::Ref<const Eigen::MatrixXd>& a) const {
+  const int L = layout_.L();
+  const Eigen::Index D = layout_.outputs();
+  std::vector<Eigen::MatrixXd> E(static_cast<size_t>(L + 1));
+  E[static_cast<size_t>(L)] = a;
+  // e_{(h_ℓ, rest)} = Ṽ_{ℓ,h_ℓ}ᵀ e_rest (theory.md §5), one product per head.
+  for (int l = L; l >= 1; --l) {
+    const Eigen::MatrixXd& above = E[static_cast<size_t>(l)];
+    Eigen::MatrixXd& here = E[static_cast<size_t>(l - 1)];
+    const Eigen::Index block = layout_.m(l + 1) * D;
+    here.resize(layout_.n(l), layout_.m(l) * D);
+    for (Eigen::Index h = 0; h < layout_.H(l); ++h) {
+      here.middleCols(h * block, block).noalias() = layout_.V(values, l, h).transpose() * above;
+    }
+  }
+  return E;
+}
+
+Eigen::MatrixXd NetworkPotential::EffectiveWeights(const Eigen::Ref<const Eigen::VectorXd>& values,
+                                                   const Eigen::MatrixXd& E1) const {
+  const Eigen::Index N0 = layout_.N0(), D = layout_.outputs(), Htot = layout_.Htot();
+  // u_π = Ṽ_0ᵀ e_π for every path and output: N0 × (Htot D), column π D + d.
+  const Eigen::MatrixXd u = layout_.V0(values).transpose() * E1;
+  if (D == 1) return u.reshaped(Htot * N0, 1);
+  Eigen::MatrixXd stacked(Htot * N0, D);
+  for (Eigen::Index p = 0; p < Htot; ++p) {
+    stacked.middleRows(p * N0, N0) = u.middleCols(p * D, D);
+  }
+  return stacked;
+}
+
+double NetworkPotential::Evaluate(const Eigen::Ref<const Eigen::VectorXd>& q,
+                                  Eigen::VectorXd* gradient) const {
+  const bool all = sampled_ == SampledWeights::kAll;
+  const Eigen::Ref<const Eigen::VectorXd> values = all ? q : Eigen::Ref<const Eigen::VectorXd>(fixed_);
+  const Eigen::Map<const Eigen::MatrixXd> a(q.data() + (all ? layout_.readout_offset() : 0),
+                                            layout_.n(layout_.L() + 1), layout_.outputs());
+  const std::vector<Eigen::MatrixXd> E = TopDown(values, a);
+  const Eigen::MatrixXd u = EffectiveWeights(values, E[0]);
+  // f(x^μ) = κ Σ_π u_π · ξ_π(x^μ); the likelihood of theory.md §1 at T.
+  const Eigen::MatrixXd residual = kappa_ * (train_.xi * u) - Y_;
+  const double value = 0.5 * q.squaredNorm() + 0.5 * residual.squaredNorm() / temperature_;
+  if (gradient == nullptr) return value;
+
+  const int L = layout_.L();
+  const Eigen::Index N0 = layout_.N0(), D = layout_.outputs(), Htot = layout_.Htot();
+  gradient->resize(q.size());
+  *gradient = q;  // the prior ½|q|²
+  // ∂/∂u_π, back to the N0 × (Htot D) layout of Ṽ_0ᵀ E[0].
+  const Eigen::MatrixXd g_stacked = (kappa_ / temperature_) * (train_.xi.transpose() * residual);
+  Eigen::MatrixXd g_u(N0, Htot * D);
+  if (D == 1) {
+    g_u = g_stacked.reshaped(N0, Htot);
+  } else {
+    for (Eigen::Index p = 0; p < Htot; ++p) {
+      g_u.middleCols(p * D, D) = g_stacked.middleRows(p * N0, N0);
+    }
+  }
+  // u = Ṽ_0ᵀ E[0]: ∂Ṽ_0 = E[0] g_uᵀ, ∂E[0] = Ṽ_0 g_u.
+  if (all) layout_.V0(*gradient).noalias() += E[0] * g_u.transpose();
+  Eigen::MatrixXd g_here = layout_.V0(values) * g_u;
+  for (int l = 1; l <= L; ++l) {
+    const Eigen::MatrixXd& above = E[static_cast<size_t>(l)];
+    const Eigen::Index block = layout_.m(l + 1) * D;
+    Eigen::MatrixXd g_above = Eigen::MatrixXd::Zero(above.rows(), above.cols());
+    for (Eigen::Index h = 0; h < layout_.H(l); ++h) {
+      const auto g_block = g_here.middleCols(h * block, block);
+      // E[ℓ-1] block h = Ṽ_{ℓ,h}ᵀ E[ℓ]: ∂Ṽ_{ℓ,h} = E[ℓ] g_blockᵀ, ∂E[ℓ] += Ṽ_{ℓ,h} g_block.
+      if (all) layout_.V(*gradient, l, h).noalias() += above * g_block.transpose();
+      g_above.noalias() += layout_.V(values, l, h) * g_block;
+    }
+    g_here.swap(g_above);
+  }
+  if (all) {
+    layout_.a(*gradient) += g_here;
+  } else {
+    gradient->reshaped(layout_.n(L + 1), D) += g_here;
+  }
+  return value;
+}
+
+Eigen::MatrixXd NetworkPotential::Outputs(const Eigen::Ref<const Eigen::VectorXd>& q,
+                                          const PathInputs& xi) const {
+  Require(xi.Htot == layout_.Htot() && xi.N0 == layout_.N0(), "path inputs shape",
+          std::to_string(xi.Htot) + " paths x " + std::to_string(xi.N0) + " features",
+          std::to_string(layout_.Htot()) + " paths x " + std::to_string(layout_.N0()) +
+              " features (as the training set)");
+  const Eigen::VectorXd full = FullCoordinates(q);
+  const std::vector<Eigen::MatrixXd> E = TopDown(full, layout_.a(full));
+  return kappa_ * (xi.xi * EffectiveWeights(full, E[0]));
+}
+
+Eigen::MatrixXd NetworkPotential::OrderParameter(const Eigen::Ref<const Eigen::VectorXd>& q) const {
+  const Eigen::VectorXd full = FullCoordinates(q);
+  const std::vector<Eigen::MatrixXd> E = TopDown(full, layout_.a(full));
+  const int L = layout_.L();
+  const Eigen::Index D = layout_.outputs(), Htot = layout_.Htot();
+  // e_π of theory.md §5 in the weights' own units: each layer contributes
+  // σ_ℓ / √n_{ℓ+1}, the readout σ_a.
+  double scale = layout_.sigma(L + 1);
+  for (int l = 1; l <= L; ++l) scale *= layout_.sigma(l) / std::sqrt(double(layout_.n(l + 1)));
+  const Eigen::MatrixXd gram = E[0].transpose() * E[0];
+  Eigen::MatrixXd U = Eigen::MatrixXd::Zero(Htot, Htot);
+  for (Eigen::Index p = 0; p < Htot; ++p) {
+    for (Eigen::Index r = 0; r < Htot; ++r) {
+      for (Eigen::Index d = 0; d < D; ++d) U(p, r) += gram(p * D + d, r * D + d);
+    }
+  }
+  return U * (scale * scale / (static_cast<double>(layout_.n(1)) * static_cast<double>(D)));
+}
+
+}  // namespace attnpaths

@@ -1,0 +1,153 @@
+// Sample — draws from the posterior of the finite network's weights
+// (theory.md §1) with NUTS, and the statistics the theory predicts
+// (theory.md §5): predictor mean and variance on test inputs, accuracy,
+// generalisation error and the sampled order parameter U^sampled.
+//
+//   attnpaths::PathInputs train = ComputePathInputs(arch, x_train, Split::kTrain);
+//   attnpaths::PathInputs test = ComputePathInputs(arch, x_test, Split::kTest);
+//   attnpaths::SampleOptions options;               // 4 chains × (1000 warm-up + 1000 draws)
+//   options.seed = 7;
+//   attnpaths::SampleSummary summary;
+//   attnpaths::SampleResult r = attnpaths::Sample(arch, train, Y, /*temperature=*/0.01, test,
+//                                                 options, &summary, &Y_test);
+//   std::cout << summary.BriefReport() << "\n";
+//   r.predictor.mean;  r.predictor.mean_se;          // f̄(x*) ± MCSE      (P* × D)
+//   r.order_parameter.U;  r.order_parameter.U_se;    // U^sampled ± MCSE  (Htot × Htot)
+//
+// The likelihood uses max(T, T_min). The architecture's widths must be
+// integers. Invalid input throws attnpaths::Error naming the field;
+// sampling trouble (no finite starting point, divergences, R-hat > 1.01,
+// ESS < 100) is reported in the summary, never hidden in the result.
+#pragma once
+
+#include <Eigen/Core>
+#include <cstdint>
+#include <functional>
+#include <limits>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "kernels/architecture.h"
+#include "kernels/path_inputs.h"
+#include "sampler/chains.h"
+#include "sampler/diagnostics.h"
+#include "sampler/estimates.h"
+#include "sampler/potential.h"
+#include "sampler/weight_layout.h"
+
+namespace attnpaths {
+
+using SampleProgress = ChainProgress;
+
+struct SampleOptions {
+  // Independent chains; split R-hat works from 1, between-chain checks need 2+.
+  int num_chains = 4;
+  // Warm-up (adaptation) iterations per chain, discarded.
+  int num_warmup = 1000;
+  // Retained draws per chain.
+  int num_samples = 1000;
+  // Chain c draws from an engine seeded by (seed, c): runs are reproducible.
+  std::uint64_t seed = 1;
+  // Threads running chains; <= 0: one per chain, at most the core count.
+  int threads = 0;
+  // T_min: the likelihood uses max(T, T_min) (theory.md §5; 1e-3 in §8).
+  double temperature_floor = 1e-3;
+  // NUTS: at most 2^max_tree_depth − 1 leapfrog steps per transition.
+  int max_tree_depth = 10;
+  // NUTS: an energy error above this is a divergence.
+  double max_energy_error = 1000;
+  // Dual averaging aims the mean acceptance statistic at this.
+  double target_accept = 0.8;
+  // Starting step size (refined by a doubling search before warm-up).
+  double initial_step_size = 1;
+  // Adapt a diagonal metric in windowed warm-up (else the identity, which
+  // is the prior's scale in the sampler's coordinates).
+  bool adapt_metric = true;
+  // Warm-up windows (Stan's defaults; scaled to 15/75/10% below 150 iterations).
+  int init_buffer = 75;
+  int term_buffer = 50;
+  int base_window = 25;
+  // kAll samples every weight (theory.md §5); kReadout only a, with the
+  // value weights fixed (the posterior is then Gaussian).
+  SampledWeights sampled_weights = SampledWeights::kAll;
+  // kReadout: the fixed value weights (their a is ignored); empty draws them
+  // once from the prior with the seed.
+  std::optional<NetworkWeights> fixed_weights;
+  // Report U^sampled entries per draw (theory.md §5).
+  bool report_order_parameter = true;
+  // Warn when a quantity's R-hat exceeds this.
+  double rhat_threshold = 1.01;
+  // Warn when a quantity's bulk or tail ESS is below this.
+  double ess_threshold = 100;
+  // Called for every iteration of every chain (serialised); libraries print nothing.
+  std::function<void(const SampleProgress&)> progress;
+
+  // Writes the first invalid field, its value and the expectation into *error.
+  bool IsValid(std::string* error) const;
+};
+
+enum class SampleTermination {
+  kCompleted,  // every chain ran; read the warnings for the quality of the draws
+  kFailure,    // a chain found no starting point with a finite posterior
+};
+
+const char* SampleTerminationName(SampleTermination t);
+
+struct SampleSummary {
+  SampleTermination termination = SampleTermination::kFailure;
+  std::string message = "Sample was not called";
+  int num_chains = 0, num_warmup = 0, num_samples = 0;
+  Eigen::Index dimension = 0;  // sampled coordinates
+  std::string sampled_weights;
+  double temperature = 0;       // as requested
+  double temperature_used = 0;  // max(T, T_min)
+  // Per chain, sampling phase:
+  std::vector<double> step_size;
+  std::vector<double> mean_accept_stat;
+  std::vector<int> divergences;
+  std::vector<int> max_depth_hits;  // transitions that reached max_tree_depth
+  std::vector<double> mean_tree_depth;
+  std::vector<double> ebfmi;        // energy BFMI; < 0.3 is suspect
+  int warmup_divergences = 0;       // all chains
+  int total_divergences = 0;        // all chains, sampling phase
+  int total_max_depth_hits = 0;
+  std::int64_t gradient_evaluations = 0;
+  // Over every reported quantity (NaN for constant ones are skipped):
+  double max_rhat = std::numeric_limits<double>::quiet_NaN();
+  std::string max_rhat_quantity;
+  double min_ess_bulk = std::numeric_limits<double>::quiet_NaN();
+  std::string min_ess_bulk_quantity;
+  double min_ess_tail = std::numeric_limits<double>::quiet_NaN();
+  std::string min_ess_tail_quantity;
+  std::vector<std::string> warnings;
+  // Wall-clock seconds: warm-up and sampling are the slowest chain's.
+  double warmup_seconds = 0, sampling_seconds = 0, diagnostics_seconds = 0, total_seconds = 0;
+
+  bool completed() const { return termination == SampleTermination::kCompleted; }
+  std::string BriefReport() const;
+  std::string FullReport() const;
+};
+
+struct SampleResult {
+  SampledPredictor predictor;             // on the test inputs
+  SampledOrderParameter order_parameter;  // empty unless report_order_parameter
+  // Reported quantities: "lp" (log posterior up to a constant), then f[μ]
+  // (or f[μ,d] for D > 1) for every test point, then U[π,π'] for π <= π'.
+  std::vector<std::string> quantity_names;
+  Eigen::Index predictor_column = 1;   // first f column
+  Eigen::Index order_parameter_column = 0;  // first U column (== quantities when absent)
+  std::vector<Eigen::MatrixXd> draws;  // per chain: num_samples × quantities
+  std::vector<QuantityDiagnostics> diagnostics;  // per quantity
+  NetworkWeights last_weights;         // chain 0's final draw, in the weights' units
+};
+
+// Y: P × D training labels; test: path inputs of the test set (may hold no
+// examples); Y_test optional (P* × D) for accuracy and generalisation error.
+// Throws Error for invalid options or shapes that disagree.
+SampleResult Sample(const Architecture& arch, const PathInputs& train,
+                    const Eigen::Ref<const Eigen::MatrixXd>& Y, double temperature,
+                    const PathInputs& test, const SampleOptions& options, SampleSummary* summary,
+                    const Eigen::MatrixXd* Y_test = nullptr);
+
+}  // namespace attnpaths
