@@ -18,5 +18,9 @@ using Command = std::function<int()>;
 
 void RegisterDemo(CLI::App& app, GlobalOptions& global, Command* run);
 void RegisterSolve(CLI::App& app, GlobalOptions& global, Command* run);
+void RegisterSweep(CLI::App& app, GlobalOptions& global, Command* run);
+void RegisterGp(CLI::App& app, GlobalOptions& global, Command* run);
+void RegisterPredict(CLI::App& app, GlobalOptions& global, Command* run);
+void RegisterCheck(CLI::App& app, GlobalOptions& global, Command* run);
 
 }  // namespace attnpaths::cli

@@ -15,6 +15,10 @@ int main(int argc, char** argv) {
   Command run;
   RegisterDemo(app, global, &run);
   RegisterSolve(app, global, &run);
+  RegisterSweep(app, global, &run);
+  RegisterGp(app, global, &run);
+  RegisterPredict(app, global, &run);
+  RegisterCheck(app, global, &run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -354,6 +354,17 @@ void ReadData(const Section& d, Study& st, const std::string& base_dir, HmmTaskO
 
 }  // namespace
 
+void CheckSweepValues(const std::vector<double>& values, const std::string& field, double min) {
+  for (size_t i = 0; i < values.size(); ++i) {
+    Require(std::isfinite(values[i]) && values[i] >= min, field + "[" + std::to_string(i) + "]",
+            values[i], "a finite value >= " + ToText(min));
+    for (size_t j = 0; j < i; ++j) {
+      Require(values[j] != values[i], field + "[" + std::to_string(i) + "]", values[i],
+              "no duplicate sweep points (it repeats entry " + std::to_string(j) + ")");
+    }
+  }
+}
+
 NpyArray LoadArray(const std::string& spec, const std::string& base_dir, const std::string& field) {
   Require(!spec.empty(), field, "an empty path", "a file name");
   try {
@@ -384,7 +395,7 @@ Study ParseStudy(std::string_view text, const std::string& base_dir, const std::
   st.config_path = name;
   const Section top(&root, "", name);
   top.CheckKeys({"name", "seed", "temperature", "temperatures", "data", "architecture", "solver",
-                 "kernel", "output"});
+                 "kernel", "output", "sweep"});
   st.name = top.String("name", st.name);
   st.seed = static_cast<std::uint64_t>(top.Integer("seed", 0));
   if (top.has("temperatures")) {
@@ -431,6 +442,15 @@ Study ParseStudy(std::string_view text, const std::string& base_dir, const std::
   const double gb = kernel.Number("memory_limit_gb", st.kernel.memory_limit_bytes / (1ull << 30));
   Require(gb > 0, kernel.field("memory_limit_gb"), gb, "a value > 0");
   st.kernel.memory_limit_bytes = gb * double(1ull << 30);
+
+  const Section sweep = top.Sub("sweep");
+  sweep.CheckKeys({"widths", "temperatures"});
+  st.sweep_widths = sweep.Numbers("widths");
+  if (sweep.has("temperatures")) st.temperatures = sweep.Numbers("temperatures");
+  CheckSweepValues(st.sweep_widths, sweep.field("widths"), 1.0);
+  CheckSweepValues(st.temperatures, sweep.has("temperatures") ? sweep.field("temperatures")
+                                                              : top.field("temperatures"),
+                   0.0);
 
   const Section output = top.Sub("output");
   output.CheckKeys({"directory"});

@@ -37,7 +37,8 @@ struct Study {
   Dataset train;
   Dataset test;                 // may have 0 examples
   bool has_test_labels = false;
-  std::vector<double> temperatures{0.01};  // `temperature` or `temperatures`
+  std::vector<double> temperatures{0.01};  // `temperature`, `temperatures` or [sweep] temperatures
+  std::vector<double> sweep_widths;        // [sweep] widths (empty: the architecture's width)
   KernelOptions kernel;
   SolverConfig solver;
   std::string output_directory = "attnpaths-out";
@@ -54,6 +55,9 @@ Study ParseStudy(std::string_view toml_text, const std::string& base_dir, const 
 // Loads an array from "file.npy" or "file.h5:/group/dataset" (relative to base_dir).
 struct NpyArray;
 NpyArray LoadArray(const std::string& spec, const std::string& base_dir, const std::string& field);
+
+// Throws Error naming `field` when a value is below `min`, not finite, or repeated.
+void CheckSweepValues(const std::vector<double>& values, const std::string& field, double min);
 
 // The closest of `candidates` to `word` by edit distance ("" if none is close).
 std::string NearestName(std::string_view word, const std::vector<std::string>& candidates);

@@ -1,0 +1,63 @@
+// attnpaths gp --config run.toml — the GP-limit baseline only (all widths → ∞,
+// U = U_GP, theory.md §2, §4): predictions, accuracy, generalisation error.
+#include <chrono>
+#include <iostream>
+
+#include "cli/commands.h"
+#include "cli/study_run.h"
+#include "kernels/error.h"
+#include "solver/predictor.h"
+
+namespace attnpaths::cli {
+
+namespace {
+
+struct GpCliOptions {
+  std::string config;
+  std::string output;
+};
+
+int RunGp(const GpCliOptions& o, const GlobalOptions& g) {
+  const auto t0 = std::chrono::steady_clock::now();
+  const Study study = LoadStudy(o.config);
+  Require(study.temperatures.size() == 1, study.config_path + ": temperatures",
+          study.temperatures.size(), "one temperature for gp");
+  const double T = study.temperatures[0];
+  const std::string out = o.output.empty() ? study.output_directory : o.output;
+  EnsureDirectory(out, "output directory");
+  ProgressLine("gp: computing path inputs", g.quiet);
+  const StudyKernels k = BuildKernels(study, g.threads);
+  const OrderParameters gp = GpLimit(study.architecture);
+  const PredictorStatistics st = Predict(*k.train, study.train.y, T, gp.U[0], k.test,
+                                         study.has_test_labels ? &study.test.y : nullptr);
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const ResultRow row = MakeRow(std::nullopt, nullptr, nullptr, gp, st, secs);
+  nlohmann::json extra;
+  extra["temperature"] = T;
+  extra["kernel_strategy"] = KernelStrategyName(k.train->strategy());
+  WriteSolution(out, row, st, extra);
+  ProgressLine("", g.quiet);
+  if (g.json) {
+    nlohmann::json j = RowJson(row);
+    for (auto it = extra.begin(); it != extra.end(); ++it) j[it.key()] = it.value();
+    std::cout << j.dump(2) << std::endl;
+  } else {
+    std::cout << TableHeader() << "\n" << TableLine(row) << "\nwrote " << out << "/summary.json\n";
+  }
+  return 0;
+}
+
+}  // namespace
+
+void RegisterGp(CLI::App& app, GlobalOptions& global, Command* run) {
+  auto* cmd = app.add_subcommand("gp", "The GP-limit (infinite-width) baseline of a study");
+  auto o = std::make_shared<GpCliOptions>();
+  cmd->add_option("--config,-c", o->config, "The TOML study file")->required();
+  cmd->add_option("--output,-o", o->output, "Output directory (default: [output] directory)");
+  cmd->add_flag("--json", global.json, "Print the JSON summary on stdout");
+  cmd->add_flag("--quiet", global.quiet, "No progress on stderr");
+  cmd->add_option("--threads", global.threads, "Threads for path inputs (0: all cores)");
+  cmd->callback([o, &global, run] { *run = [o, &global] { return RunGp(*o, global); }; });
+}
+
+}  // namespace attnpaths::cli

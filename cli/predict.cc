@@ -1,0 +1,91 @@
+// attnpaths predict --config run.toml --solution DIR — a saved solution
+// (U_1.npy and summary.json written by solve) on new test inputs, no re-solve
+// (theory.md §4).
+#include <filesystem>
+#include <iostream>
+
+#include "cli/commands.h"
+#include "cli/study_run.h"
+#include "data/atomic_file.h"
+#include "data/npy.h"
+#include "kernels/error.h"
+#include "solver/predictor.h"
+
+namespace attnpaths::cli {
+
+namespace {
+
+struct PredictCliOptions {
+  std::string config, solution, test_x, test_y, output;
+};
+
+int RunPredict(const PredictCliOptions& o, const GlobalOptions& g) {
+  Study study = LoadStudy(o.config);
+  const auto in = [&](const std::string& f) { return (std::filesystem::path(o.solution) / f).string(); };
+  nlohmann::json summary;
+  try {
+    summary = nlohmann::json::parse(ReadFile(in("summary.json")));
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(ErrorMessage(in("summary.json"), "invalid JSON", "a summary written by solve"));
+  }
+  Require(summary.contains("temperature") && summary["temperature"].is_number(),
+          in("summary.json") + ": temperature", "nothing", "the temperature of the solution");
+  const double T = summary["temperature"].get<double>();
+  const Eigen::MatrixXd U1 = NpyToMatrix(ReadNpy(in("U_1.npy")), in("U_1.npy"));
+  if (!o.test_x.empty()) {
+    study.test.x = NpyToInputs(ReadNpy(o.test_x), "--test-x");
+    study.has_test_labels = false;
+    if (!o.test_y.empty()) {
+      study.test.y = NpyToMatrix(ReadNpy(o.test_y), "--test-y");
+      study.has_test_labels = true;
+    }
+  }
+  const std::string out = o.output.empty() ? o.solution : o.output;
+  EnsureDirectory(out, "output directory");
+  const StudyKernels k = BuildKernels(study, g.threads);
+  Require(U1.rows() == k.train->Htot() && U1.cols() == k.train->Htot(), in("U_1.npy") + " shape",
+          std::to_string(U1.rows()) + " x " + std::to_string(U1.cols()),
+          std::to_string(k.train->Htot()) + " x " + std::to_string(k.train->Htot()) +
+              " (Htot of the config's architecture)");
+  const PredictorStatistics st = Predict(*k.train, study.train.y, T, U1, k.test,
+                                         study.has_test_labels ? &study.test.y : nullptr);
+  const auto path = [&](const std::string& f) { return (std::filesystem::path(out) / f).string(); };
+  WriteNpy(path("predict_mean.npy"), Eigen::Ref<const Eigen::MatrixXd>(st.mean));
+  WriteNpy(path("predict_variance.npy"), Eigen::Ref<const Eigen::VectorXd>(st.variance));
+  nlohmann::json j;
+  j["solution"] = o.solution;
+  j["temperature"] = T;
+  j["test_examples"] = study.test.x.P();
+  j["test_accuracy"] = std::isfinite(st.accuracy) ? nlohmann::json(st.accuracy) : nlohmann::json();
+  j["generalization_error"] = std::isfinite(st.generalization_error)
+                                  ? nlohmann::json(st.generalization_error)
+                                  : nlohmann::json();
+  WriteFileAtomically(path("predict.json"), j.dump(2) + "\n");
+  if (g.json) {
+    std::cout << j.dump(2) << std::endl;
+  } else {
+    std::cout << "predicted " << study.test.x.P() << " test inputs; accuracy "
+              << j["test_accuracy"] << ", generalization error " << j["generalization_error"]
+              << "\nwrote " << out << "/predict_mean.npy, predict_variance.npy, predict.json\n";
+  }
+  return 0;
+}
+
+}  // namespace
+
+void RegisterPredict(CLI::App& app, GlobalOptions& global, Command* run) {
+  auto* cmd = app.add_subcommand("predict", "Predict new test inputs from a saved solution");
+  auto o = std::make_shared<PredictCliOptions>();
+  cmd->add_option("--config,-c", o->config, "The TOML study the solution was solved for")
+      ->required();
+  cmd->add_option("--solution,-s", o->solution, "Directory written by solve")->required();
+  cmd->add_option("--test-x", o->test_x, "New test inputs (NPY, P x n_tok x N0)");
+  cmd->add_option("--test-y", o->test_y, "Their labels (NPY), for accuracy");
+  cmd->add_option("--output,-o", o->output, "Output directory (default: the solution's)");
+  cmd->add_flag("--json", global.json, "Print the JSON summary on stdout");
+  cmd->add_flag("--quiet", global.quiet, "No progress on stderr");
+  cmd->add_option("--threads", global.threads, "Threads for path inputs (0: all cores)");
+  cmd->callback([o, &global, run] { *run = [o, &global] { return RunPredict(*o, global); }; });
+}
+
+}  // namespace attnpaths::cli

@@ -1,0 +1,265 @@
+// attnpaths sweep --config run.toml — a grid of widths × temperatures.
+//
+// Points of one temperature form a chain in decreasing N: the largest width
+// starts from U_GP (theory.md §8), every other point from the solution of the
+// next larger width (continuation in N). Chains run in parallel threads. Each
+// finished point is written atomically to <out>/points/ at once; a sweep
+// started again with the same command loads the finished points (their U is
+// stored exactly) and solves only the missing ones, so it ends with exactly the
+// result of an uninterrupted run.
+#include <algorithm>
+#include <atomic>
+#include <charconv>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+#include <mutex>
+#include <thread>
+
+#include "cli/commands.h"
+#include "cli/study_run.h"
+#include "data/atomic_file.h"
+#include "kernels/error.h"
+#include "kernels/paths.h"
+#include "solver/predictor.h"
+
+namespace attnpaths::cli {
+
+namespace {
+
+struct SweepCliOptions {
+  std::string config;
+  std::string output;
+  std::vector<double> widths;
+  std::vector<double> temperatures;
+};
+
+std::uint64_t Fnv1a(const std::string& text, std::uint64_t h = 1469598103934665603ull) {
+  for (unsigned char c : text) h = (h ^ c) * 1099511628211ull;
+  return h;
+}
+
+// The shortest text that reads back as exactly v.
+std::string Exact(double v) {
+  char buf[40];
+  const auto r = std::to_chars(buf, buf + sizeof buf, v);
+  return std::string(buf, r.ptr);
+}
+
+std::string PointName(double N, double T) { return "N" + Exact(N) + "_T" + Exact(T) + ".json"; }
+
+OrderParameters OrderParametersFromJson(const nlohmann::json& j, const std::string& file) {
+  OrderParameters op;
+  try {
+    for (const auto& layer : j.at("U")) {
+      const Eigen::Index m = static_cast<Eigen::Index>(layer.size());
+      Eigen::MatrixXd u(m, m);
+      for (Eigen::Index i = 0; i < m; ++i) {
+        for (Eigen::Index k = 0; k < m; ++k) u(i, k) = layer.at(i).at(k).get<double>();
+      }
+      op.U.push_back(std::move(u));
+    }
+    op.U_a = j.at("U_a").get<double>();
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(ErrorMessage(file, std::string("unreadable order parameters (") + e.what() + ")",
+                             "a point file written by attnpaths sweep (delete it to recompute)"));
+  }
+  return op;
+}
+
+int RunSweep(const SweepCliOptions& o, const GlobalOptions& g) {
+  using Clock = std::chrono::steady_clock;
+  const auto t_start = Clock::now();
+  Study study = LoadStudy(o.config);
+  std::vector<double> widths = !o.widths.empty() ? o.widths : study.sweep_widths;
+  if (widths.empty()) widths = {study.architecture.widths.front()};
+  const std::vector<double> temps = !o.temperatures.empty() ? o.temperatures : study.temperatures;
+  CheckSweepValues(widths, "--widths", 1.0);
+  CheckSweepValues(temps, "--temperatures", 0.0);
+  const std::string out = o.output.empty() ? study.output_directory : o.output;
+  const std::string points_dir = (std::filesystem::path(out) / "points").string();
+  EnsureDirectory(points_dir, "output directory");
+
+  // A manifest ties the output directory to this sweep.
+  std::uint64_t fp = Fnv1a(ReadFile(o.config));
+  for (double w : widths) fp = Fnv1a(Exact(w), fp);
+  for (double t : temps) fp = Fnv1a(Exact(t), fp);
+  char fp_text[24];
+  std::snprintf(fp_text, sizeof fp_text, "%016llx", static_cast<unsigned long long>(fp));
+  const std::string manifest_path = (std::filesystem::path(out) / "sweep_manifest.json").string();
+  if (std::filesystem::exists(manifest_path)) {
+    nlohmann::json m;
+    try {
+      m = nlohmann::json::parse(ReadFile(manifest_path));
+    } catch (const nlohmann::json::exception&) {
+      m = nlohmann::json::object();
+    }
+    Require(m.value("fingerprint", "") == fp_text, manifest_path,
+            "a different sweep (config, widths or temperatures changed)",
+            "the same sweep to resume, or another --output directory");
+  } else {
+    nlohmann::json m;
+    m["fingerprint"] = fp_text;
+    m["config"] = o.config;
+    m["widths"] = widths;
+    m["temperatures"] = temps;
+    WriteFileAtomically(manifest_path, m.dump(2) + "\n");
+  }
+
+  ProgressLine("sweep: computing path inputs", g.quiet);
+  const StudyKernels k = BuildKernels(study, g.threads);
+  const Eigen::MatrixXd* y_test = study.has_test_labels ? &study.test.y : nullptr;
+
+  std::vector<double> chain = widths;
+  std::sort(chain.begin(), chain.end(), std::greater<>());
+  const size_t total = widths.size() * temps.size();
+  std::vector<std::vector<nlohmann::json>> results(temps.size(),
+                                                   std::vector<nlohmann::json>(chain.size()));
+  std::atomic<size_t> next_chain{0}, done{0}, solved{0};
+  std::atomic<bool> all_converged{true};
+  std::mutex io;
+  const char* delay_env = std::getenv("ATTNPATHS_TEST_POINT_DELAY_MS");  // tests only
+  const int delay_ms = delay_env ? std::atoi(delay_env) : 0;
+
+  auto report = [&] {
+    const double el = std::chrono::duration<double>(Clock::now() - t_start).count();
+    const size_t d = done.load(), s = solved.load();
+    char buf[160];
+    if (s > 0 && d < total) {
+      std::snprintf(buf, sizeof buf, "sweep: %zu/%zu points done, ETA %.0f s", d, total,
+                    el / static_cast<double>(s) * static_cast<double>(total - d));
+    } else {
+      std::snprintf(buf, sizeof buf, "sweep: %zu/%zu points done", d, total);
+    }
+    std::lock_guard<std::mutex> lock(io);
+    ProgressLine(buf, g.quiet);
+  };
+
+  auto run_chain = [&](size_t ti) {
+    const double T = temps[ti];
+    Architecture arch = study.architecture;
+    std::vector<Eigen::MatrixXd> start;  // empty: U_GP
+    for (size_t wi = 0; wi < chain.size(); ++wi) {
+      const double N = chain[wi];
+      const std::string file = (std::filesystem::path(points_dir) / PointName(N, T)).string();
+      nlohmann::json row;
+      if (std::filesystem::exists(file)) {
+        try {
+          row = nlohmann::json::parse(ReadFile(file));
+        } catch (const nlohmann::json::exception& e) {
+          throw Error(ErrorMessage(file, "unreadable JSON", "a point file (delete it to recompute)"));
+        }
+      } else {
+        const auto t0 = Clock::now();
+        arch.widths.assign(arch.widths.size(), N);  // every n_l = N (theory.md §8)
+        const Action action(arch, *k.train, study.train.y, T);
+        SolveOptions options = MakeSolveOptions(study.solver);
+        options.initial_U = start;
+        SolveSummary summary;
+        const Solution sol = Solve(action, options, &summary);
+        if (summary.termination == SolveTermination::kFailure) {
+          throw Error(ErrorMessage("sweep point N = " + Exact(N) + ", T = " + Exact(T),
+                                   summary.message, "an action that can be evaluated"));
+        }
+        const PredictorStatistics st =
+            Predict(*k.train, study.train.y, T, sol.order_parameters.U[0], k.test, y_test);
+        const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
+        row = RowJson(MakeRow(N, &sol, &summary, sol.order_parameters, st, secs));
+        row["temperature"] = T;
+        WriteFileAtomically(file, row.dump(1) + "\n");
+        ++solved;
+        if (delay_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
+      }
+      if (!row.value("converged", false)) all_converged = false;
+      start = OrderParametersFromJson(row, file).U;
+      results[ti][wi] = std::move(row);
+      ++done;
+      report();
+    }
+  };
+
+  const unsigned hw = std::max(1u, std::thread::hardware_concurrency());
+  const size_t n_threads =
+      std::min<size_t>(temps.size(), g.threads > 0 ? static_cast<size_t>(g.threads) : hw);
+  std::vector<std::thread> pool;
+  std::vector<std::exception_ptr> errors(n_threads);
+  for (size_t t = 0; t < n_threads; ++t) {
+    pool.emplace_back([&, t] {
+      try {
+        for (size_t c; (c = next_chain++) < temps.size();) run_chain(c);
+      } catch (...) {
+        errors[t] = std::current_exception();
+      }
+    });
+  }
+  for (auto& th : pool) th.join();
+  for (auto& e : errors) {
+    if (e) std::rethrow_exception(e);
+  }
+  ProgressLine("", g.quiet);
+
+  // The table, in the order widths × temperatures were given; timings are
+  // left out so a resumed sweep writes exactly what an uninterrupted one does.
+  const Paths paths(study.architecture.heads_per_layer());
+  std::vector<std::vector<std::string>> names;
+  for (const auto& layer : study.architecture.layers) {
+    names.emplace_back();
+    for (const auto& h : layer) names.back().push_back(h.name);
+  }
+  std::string csv = "N,T,action,iterations,gradient_norm,test_accuracy,generalization_error,"
+                    "converged,U_a";
+  for (Eigen::Index i = 0; i < paths.Htot(); ++i) {
+    for (Eigen::Index j = i; j < paths.Htot(); ++j) {
+      csv += ",U1[" + paths.Label(i, names) + "|" + paths.Label(j, names) + "]";
+    }
+  }
+  csv += "\n";
+  nlohmann::json table = nlohmann::json::array();
+  auto num = [](const nlohmann::json& v) { return v.is_null() ? std::string("") : Exact(v.get<double>()); };
+  for (size_t ti = 0; ti < temps.size(); ++ti) {
+    for (double N : widths) {
+      const size_t wi = static_cast<size_t>(std::find(chain.begin(), chain.end(), N) - chain.begin());
+      nlohmann::json row = results[ti][wi];
+      row.erase("seconds");
+      csv += Exact(N) + "," + Exact(temps[ti]) + "," + num(row["action"]) + "," +
+             std::to_string(row["iterations"].get<int>()) + "," + num(row["gradient_norm"]) + "," +
+             num(row["test_accuracy"]) + "," + num(row["generalization_error"]) + "," +
+             (row["converged"].get<bool>() ? "true" : "false") + "," + num(row["U_a"]);
+      const auto& U1 = row["U"][0];
+      for (Eigen::Index i = 0; i < paths.Htot(); ++i) {
+        for (Eigen::Index j = i; j < paths.Htot(); ++j) csv += "," + num(U1[i][j]);
+      }
+      csv += "\n";
+      table.push_back(std::move(row));
+    }
+  }
+  WriteFileAtomically((std::filesystem::path(out) / "sweep.csv").string(), csv);
+  WriteFileAtomically((std::filesystem::path(out) / "sweep.json").string(), table.dump(1) + "\n");
+  if (g.json) {
+    std::cout << table.dump(2) << std::endl;
+  } else {
+    std::cout << csv << "wrote " << out << "/sweep.csv and sweep.json (" << solved.load()
+              << " points solved, " << total - solved.load() << " loaded)\n";
+  }
+  return all_converged ? 0 : 1;
+}
+
+}  // namespace
+
+void RegisterSweep(CLI::App& app, GlobalOptions& global, Command* run) {
+  auto* cmd = app.add_subcommand(
+      "sweep", "Solve a grid of widths x temperatures (warm-started, parallel, resumable)");
+  auto o = std::make_shared<SweepCliOptions>();
+  cmd->add_option("--config,-c", o->config, "The TOML study file")->required();
+  cmd->add_option("--output,-o", o->output, "Output directory (default: [output] directory)");
+  cmd->add_option("--widths", o->widths, "Widths N (default: [sweep] widths)");
+  cmd->add_option("--temperatures", o->temperatures, "Temperatures (default: the study's)");
+  cmd->add_flag("--json", global.json, "Print the table as JSON on stdout");
+  cmd->add_flag("--quiet", global.quiet, "No progress on stderr");
+  cmd->add_option("--threads", global.threads, "Parallel chains (0: all cores)");
+  cmd->callback([o, &global, run] { *run = [o, &global] { return RunSweep(*o, global); }; });
+}
+
+}  // namespace attnpaths::cli
