@@ -24,7 +24,7 @@ int RunGp(const GpCliOptions& o, const GlobalOptions& g) {
           study.temperatures.size(), "one temperature for gp");
   const double T = study.temperatures[0];
   const std::string out = o.output.empty() ? study.output_directory : o.output;
-  EnsureDirectory(out, "output directory");
+  CheckOutputDirectory(out, "output directory");
   ProgressLine("gp: computing path inputs", g.quiet);
   const StudyKernels k = BuildKernels(study, g.threads);
   const OrderParameters gp = GpLimit(study.architecture);

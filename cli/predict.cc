@@ -41,7 +41,7 @@ int RunPredict(const PredictCliOptions& o, const GlobalOptions& g) {
     }
   }
   const std::string out = o.output.empty() ? o.solution : o.output;
-  EnsureDirectory(out, "output directory");
+  CheckOutputDirectory(out, "output directory");
   const StudyKernels k = BuildKernels(study, g.threads);
   Require(U1.rows() == k.train->Htot() && U1.cols() == k.train->Htot(), in("U_1.npy") + " shape",
           std::to_string(U1.rows()) + " x " + std::to_string(U1.cols()),
@@ -49,6 +49,7 @@ int RunPredict(const PredictCliOptions& o, const GlobalOptions& g) {
               " (Htot of the config's architecture)");
   const PredictorStatistics st = Predict(*k.train, study.train.y, T, U1, k.test,
                                          study.has_test_labels ? &study.test.y : nullptr);
+  EnsureDirectory(out, "output directory");
   const auto path = [&](const std::string& f) { return (std::filesystem::path(out) / f).string(); };
   WriteNpy(path("predict_mean.npy"), Eigen::Ref<const Eigen::MatrixXd>(st.mean));
   WriteNpy(path("predict_variance.npy"), Eigen::Ref<const Eigen::VectorXd>(st.variance));

@@ -25,7 +25,7 @@ int RunSolve(const SolveCliOptions& o, const GlobalOptions& g) {
           study.temperatures.size(), "one temperature for solve (use sweep for several)");
   const double T = study.temperatures[0];
   const std::string out = o.output.empty() ? study.output_directory : o.output;
-  EnsureDirectory(out, "output directory");
+  CheckOutputDirectory(out, "output directory");
 
   ProgressLine("solve: computing path inputs", g.quiet);
   const StudyKernels k = BuildKernels(study, g.threads);

@@ -1,5 +1,7 @@
 #include "cli/study_run.h"
 
+#include <unistd.h>
+
 #include <filesystem>
 #include <system_error>
 
@@ -39,8 +41,21 @@ void EnsureDirectory(const std::string& dir, const std::string& field) {
   }
 }
 
+void CheckOutputDirectory(const std::string& dir, const std::string& field) {
+  std::filesystem::path p = std::filesystem::absolute(dir);
+  std::error_code ec;
+  while (!std::filesystem::exists(p, ec) && p.has_parent_path() && p != p.parent_path()) {
+    p = p.parent_path();
+  }
+  if (!std::filesystem::is_directory(p, ec) || access(p.c_str(), W_OK | X_OK) != 0) {
+    throw Error(ErrorMessage(field, "\"" + dir + "\" (" + p.string() + " is not a writable directory)",
+                             "a directory that exists or can be created"));
+  }
+}
+
 void WriteSolution(const std::string& dir, const ResultRow& row, const PredictorStatistics& stats,
                    const nlohmann::json& extra) {
+  EnsureDirectory(dir, "output directory");
   const auto path = [&](const std::string& f) { return (std::filesystem::path(dir) / f).string(); };
   for (size_t l = 0; l < row.order_parameters.U.size(); ++l) {
     WriteNpy(path("U_" + std::to_string(l + 1) + ".npy"),

@@ -23,7 +23,11 @@ SolveOptions MakeSolveOptions(const SolverConfig& c);
 // Creates `dir` (and parents) or throws Error naming it.
 void EnsureDirectory(const std::string& dir, const std::string& field);
 
-// Writes U_<l>.npy, U_a.npy, test_mean.npy, test_variance.npy and summary.json
+// Throws Error naming `dir` unless it is, or can be created as, a writable
+// directory; creates nothing (so a failed run leaves nothing behind).
+void CheckOutputDirectory(const std::string& dir, const std::string& field);
+
+// Creates `dir` and writes U_<l>.npy, U_a.npy, test_mean.npy, test_variance.npy and summary.json
 // (every file atomically) into `dir`.
 void WriteSolution(const std::string& dir, const ResultRow& row, const PredictorStatistics& stats,
                    const nlohmann::json& extra);

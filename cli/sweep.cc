@@ -80,7 +80,7 @@ int RunSweep(const SweepCliOptions& o, const GlobalOptions& g) {
   CheckSweepValues(temps, "--temperatures", 0.0);
   const std::string out = o.output.empty() ? study.output_directory : o.output;
   const std::string points_dir = (std::filesystem::path(out) / "points").string();
-  EnsureDirectory(points_dir, "output directory");
+  CheckOutputDirectory(out, "output directory");
 
   // A manifest ties the output directory to this sweep.
   std::uint64_t fp = Fnv1a(ReadFile(o.config));
@@ -99,7 +99,12 @@ int RunSweep(const SweepCliOptions& o, const GlobalOptions& g) {
     Require(m.value("fingerprint", "") == fp_text, manifest_path,
             "a different sweep (config, widths or temperatures changed)",
             "the same sweep to resume, or another --output directory");
-  } else {
+  }
+
+  ProgressLine("sweep: computing path inputs", g.quiet);
+  const StudyKernels k = BuildKernels(study, g.threads);
+  EnsureDirectory(points_dir, "output directory");
+  if (!std::filesystem::exists(manifest_path)) {
     nlohmann::json m;
     m["fingerprint"] = fp_text;
     m["config"] = o.config;
@@ -107,9 +112,6 @@ int RunSweep(const SweepCliOptions& o, const GlobalOptions& g) {
     m["temperatures"] = temps;
     WriteFileAtomically(manifest_path, m.dump(2) + "\n");
   }
-
-  ProgressLine("sweep: computing path inputs", g.quiet);
-  const StudyKernels k = BuildKernels(study, g.threads);
   const Eigen::MatrixXd* y_test = study.has_test_labels ? &study.test.y : nullptr;
 
   std::vector<double> chain = widths;

@@ -32,7 +32,11 @@ std::string NearestName(std::string_view word, const std::vector<std::string>& c
       best = c;
     }
   }
-  return best_d <= std::max<size_t>(2, word.size() / 3) ? best : "";
+  if (best_d <= std::max<size_t>(2, word.size() / 3)) return best;
+  for (const auto& c : candidates) {  // an abbreviation: "gradient_tol" for "gradient_tolerance"
+    if (word.size() >= 3 && c.rfind(word, 0) == 0) return c;
+  }
+  return "";
 }
 
 namespace {
@@ -321,6 +325,13 @@ void ReadData(const Section& d, Study& st, const std::string& base_dir, HmmTaskO
           "at least 1 training example");
   Require(st.train.y.rows() == st.train.x.P(), d.field("train_y") + " rows", st.train.y.rows(),
           std::to_string(st.train.x.P()) + " (one label row per example of train_x)");
+  // Binary ±1 labels must hold both classes (one class makes accuracy meaningless).
+  if (st.train.y.cols() == 1 && (st.train.y.array().abs() == 1.0).all()) {
+    const double first = st.train.y(0, 0);
+    Require((st.train.y.array() != first).any(), d.field("train_y"),
+            "only one class (every label is " + ToText(first) + ")",
+            "both classes +1 and -1 in the training labels");
+  }
   if (d.has("test_x")) {
     st.test.x = NpyToInputs(need("test_x"), d.field("test_x"));
     Require(st.test.x.n_tok() == st.train.x.n_tok() && st.test.x.N0() == st.train.x.N0(),
