@@ -1,0 +1,66 @@
+// Whole-file reads and crash-safe writes.
+//
+//   attnpaths::WriteFileAtomically("out/summary.json", text);  // temp file, fsync, rename
+//   std::string text = attnpaths::ReadFile("config.toml");
+//
+//   attnpaths::AtomicFileWriter w("out/big.npy");              // streaming form
+//   w.Write(header);
+//   w.Write(payload);
+//   w.Commit();              // without Commit() the destructor removes the temporary
+//
+// A write goes to a hidden temporary file in the target's directory
+// (".<name>.tmp-<pid>-<n>-<random>"), is flushed to disk with fsync and then
+// renamed over the target, so a reader sees either the old file or the
+// complete new one, never a partial file. Every failure throws
+// attnpaths::Error naming the path.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace attnpaths {
+
+// Writes `contents` to `path` atomically: a temporary file in the same
+// directory, fsync, rename. Throws Error naming the path when the directory
+// does not exist or is not writable.
+void WriteFileAtomically(const std::string& path, std::string_view contents);
+
+// Reads a whole file; throws Error naming the path if missing/unreadable.
+std::string ReadFile(const std::string& path);
+
+// The streaming form of WriteFileAtomically. The temporary file is created in
+// the constructor (which throws Error naming `path` if the directory is
+// missing or not writable); Commit() fsyncs, closes and renames it over
+// `path`. If Commit() is never reached (an exception, an early return) the
+// destructor deletes the temporary and `path` is left untouched.
+class AtomicFileWriter {
+ public:
+  explicit AtomicFileWriter(const std::string& path);
+  ~AtomicFileWriter();
+  AtomicFileWriter(const AtomicFileWriter&) = delete;
+  AtomicFileWriter& operator=(const AtomicFileWriter&) = delete;
+
+  // Appends bytes to the temporary file; throws Error naming `path` (e.g. disk full).
+  void Write(std::string_view bytes);
+  void Write(const void* bytes, size_t size);
+
+  // fsync + close + rename over the target + fsync of the directory.
+  void Commit();
+
+  // Where the bytes go until Commit(); other writers (HDF5) may write to this
+  // name themselves while this object holds it. Commit() fsyncs the file
+  // through this object's descriptor, which flushes their writes too.
+  const std::string& temp_path() const { return temp_path_; }
+  const std::string& path() const { return path_; }
+
+ private:
+  void Discard() noexcept;
+
+  std::string path_;
+  std::string directory_;
+  std::string temp_path_;
+  int fd_ = -1;
+  bool committed_ = false;
+};
+
+}  // namespace attnpaths

@@ -1,0 +1,445 @@
+// HDF5 through its C API (lighter to compile than the C++ one and free of its
+// exceptions). Every handle is owned by a Handle that closes it; every failure
+// becomes an attnpaths::Error naming the file and the dataset, with HDF5's own
+// error-stack description appended.
+#include "data/hdf5_file.h"
+
+#include <hdf5.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <limits>
+#include <mutex>
+#include <set>
+#include <system_error>
+
+#include "data/atomic_file.h"
+#include "kernels/error.h"
+
+namespace attnpaths {
+namespace {
+
+std::mutex& Hdf5Mutex() {
+  static std::mutex mutex;
+  return mutex;
+}
+
+// Closes an HDF5 identifier with the matching H5?close.
+class Handle {
+ public:
+  Handle(hid_t id, herr_t (*close)(hid_t)) : id_(id), close_(close) {}
+  ~Handle() {
+    if (id_ >= 0) close_(id_);
+  }
+  Handle(const Handle&) = delete;
+  Handle& operator=(const Handle&) = delete;
+  hid_t get() const { return id_; }
+  bool ok() const { return id_ >= 0; }
+  // Closes now and reports whether HDF5 succeeded (used for the file, whose close flushes).
+  bool Close() {
+    const hid_t id = id_;
+    id_ = -1;
+    return id < 0 || close_(id) >= 0;
+  }
+
+ private:
+  hid_t id_;
+  herr_t (*close_)(hid_t);
+};
+
+// Silences HDF5's automatic printing of its error stack (per thread in a
+// thread-safe build, so done on every entry) and holds the mutex.
+class Hdf5Session {
+ public:
+  Hdf5Session() : lock_(Hdf5Mutex()) {
+    H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+    H5Eclear2(H5E_DEFAULT);
+  }
+
+ private:
+  std::lock_guard<std::mutex> lock_;
+};
+
+herr_t CollectError(unsigned n, const H5E_error2_t* e, void* data) {
+  auto* descriptions = static_cast<std::vector<std::string>*>(data);
+  if (e->desc != nullptr && e->desc[0] != '\0' && n < 16) descriptions->push_back(e->desc);
+  return 0;
+}
+
+// " (HDF5: outermost: innermost)" from the current error stack, then clears it.
+std::string Hdf5Detail() {
+  std::vector<std::string> descriptions;
+  H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, CollectError, &descriptions);
+  H5Eclear2(H5E_DEFAULT);
+  if (descriptions.empty()) return "";
+  std::string s = " (HDF5: " + descriptions.front();
+  if (descriptions.size() > 1 && descriptions.back() != descriptions.front()) {
+    s += ": " + descriptions.back();
+  }
+  return s + ")";
+}
+
+[[noreturn]] void Fail(const std::string& name, const std::string& found,
+                       const std::string& expected) {
+  throw Error(ErrorMessage(name, found, expected));
+}
+
+// "train/x" from "/train//x/"; empty components are dropped.
+std::vector<std::string> SplitDatasetPath(const std::string& dataset) {
+  std::vector<std::string> parts;
+  size_t start = 0;
+  while (start <= dataset.size()) {
+    size_t end = dataset.find('/', start);
+    if (end == std::string::npos) end = dataset.size();
+    if (end > start) parts.push_back(dataset.substr(start, end - start));
+    start = end + 1;
+  }
+  return parts;
+}
+
+std::string JoinPath(const std::vector<std::string>& parts, size_t n) {
+  std::string s;
+  for (size_t i = 0; i < n; ++i) s += (i ? "/" : "") + parts[i];
+  return s;
+}
+
+std::string ErrnoText(int error) {
+  return std::error_code(error, std::generic_category()).message();
+}
+
+// Checks the file exists and carries the HDF5 signature, then opens it read-only.
+hid_t OpenForReading(const std::string& path) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) {
+    const int error = errno;
+    Fail(path, "no readable file (" + ErrnoText(error) + ")", "an existing HDF5 file");
+  }
+  if (S_ISDIR(st.st_mode)) Fail(path, "a directory", "an HDF5 file");
+  if (::access(path.c_str(), R_OK) != 0) {
+    const int error = errno;
+    Fail(path, "no readable file (" + ErrnoText(error) + ")", "a readable HDF5 file");
+  }
+  const htri_t is_hdf5 = H5Fis_hdf5(path.c_str());
+  if (is_hdf5 <= 0) {
+    Fail(path, "a file without the HDF5 signature" + Hdf5Detail(), "an HDF5 file");
+  }
+  const hid_t file = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+  if (file < 0) Fail(path, "a file HDF5 cannot open" + Hdf5Detail(), "a readable HDF5 file");
+  return file;
+}
+
+herr_t CollectDataset(hid_t group, const char* name, const H5L_info_t* info, void* data) {
+  if (info->type != H5L_TYPE_HARD) return 0;  // soft and external links may dangle
+  Handle object(H5Oopen(group, name, H5P_DEFAULT), H5Oclose);
+  if (object.ok() && H5Iget_type(object.get()) == H5I_DATASET) {
+    static_cast<std::vector<std::string>*>(data)->push_back(name);
+  }
+  H5Eclear2(H5E_DEFAULT);
+  return 0;
+}
+
+std::vector<std::string> DatasetsIn(hid_t file) {
+  std::vector<std::string> names;
+  H5Lvisit(file, H5_INDEX_NAME, H5_ITER_INC, CollectDataset, &names);
+  H5Eclear2(H5E_DEFAULT);
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+// "the file holds train/x, train/y" (at most a dozen names) for error messages.
+std::string Holdings(hid_t file) {
+  const std::vector<std::string> names = DatasetsIn(file);
+  if (names.empty()) return "the file holds no datasets";
+  std::string s = "the file holds ";
+  for (size_t i = 0; i < names.size() && i < 12; ++i) s += (i ? ", " : "") + names[i];
+  if (names.size() > 12) s += ", ... (" + std::to_string(names.size()) + " datasets)";
+  return s;
+}
+
+// NumPy-style descr of an integer or float HDF5 type: "<f8", ">i2", "|u1".
+std::string Descr(hid_t type, char kind) {
+  const size_t size = H5Tget_size(type);
+  char order = '|';
+  if (size > 1) order = H5Tget_order(type) == H5T_ORDER_BE ? '>' : '<';
+  return order + std::string(1, kind) + std::to_string(size);
+}
+
+char IntegerKind(hid_t type) { return H5Tget_sign(type) == H5T_SGN_NONE ? 'u' : 'i'; }
+
+// An enum of a 1-byte integer with the members FALSE = 0 and TRUE = 1 (h5py's bool).
+bool IsBoolEnum(hid_t type, hid_t base) {
+  if (H5Tget_nmembers(type) != 2 || H5Tget_size(base) != 1) return false;
+  bool names_match = true;
+  for (unsigned i = 0; i < 2; ++i) {
+    char* member = H5Tget_member_name(type, i);
+    if (member == nullptr) return false;
+    names_match = names_match && std::strcmp(member, i == 0 ? "FALSE" : "TRUE") == 0;
+    H5free_memory(member);
+  }
+  return names_match;
+}
+
+const char* ClassName(H5T_class_t c) {
+  switch (c) {
+    case H5T_TIME:
+      return "time";
+    case H5T_STRING:
+      return "string";
+    case H5T_BITFIELD:
+      return "bitfield";
+    case H5T_OPAQUE:
+      return "opaque";
+    case H5T_COMPOUND:
+      return "compound";
+    case H5T_REFERENCE:
+      return "reference";
+    case H5T_ENUM:
+      return "enum";
+    case H5T_VLEN:
+      return "variable-length";
+    case H5T_ARRAY:
+      return "array";
+    default:
+      return "unknown";
+  }
+}
+
+uint64_t PhysicalMemoryBytes() {
+  const long pages = ::sysconf(_SC_PHYS_PAGES), page = ::sysconf(_SC_PAGESIZE);
+  if (pages <= 0 || page <= 0) return std::numeric_limits<uint64_t>::max();
+  return static_cast<uint64_t>(pages) * static_cast<uint64_t>(page);
+}
+
+// Interprets `count` integers of `size` bytes (native order) at `raw` as doubles.
+void NativeIntegersToDouble(const std::vector<unsigned char>& raw, size_t size, bool is_signed,
+                            std::vector<double>* out) {
+  for (size_t k = 0; k < out->size(); ++k) {
+    const unsigned char* p = raw.data() + k * size;
+    double v = 0;
+    switch (size) {
+      case 1:
+        v = is_signed ? static_cast<double>(static_cast<int8_t>(p[0])) : p[0];
+        break;
+      case 2: {
+        uint16_t u;
+        std::memcpy(&u, p, 2);
+        v = is_signed ? static_cast<double>(static_cast<int16_t>(u)) : u;
+        break;
+      }
+      case 4: {
+        uint32_t u;
+        std::memcpy(&u, p, 4);
+        v = is_signed ? static_cast<double>(static_cast<int32_t>(u)) : u;
+        break;
+      }
+      default: {
+        uint64_t u;
+        std::memcpy(&u, p, 8);
+        v = is_signed ? static_cast<double>(static_cast<int64_t>(u)) : static_cast<double>(u);
+        break;
+      }
+    }
+    (*out)[k] = v;
+  }
+}
+
+// Validates the datasets of WriteHdf5 before anything touches the disk.
+void CheckDatasetsToWrite(const std::string& path,
+                          const std::vector<std::pair<std::string, NpyArray>>& datasets) {
+  std::set<std::string> names, groups;
+  for (const auto& [name, array] : datasets) {
+    const std::vector<std::string> parts = SplitDatasetPath(name);
+    const std::string label = path + ":" + name;
+    if (parts.empty()) Fail(label, "an empty dataset name", "a name such as \"group/x\"");
+    for (const std::string& part : parts) {
+      if (part == "." || part == "..") Fail(label, "the component '" + part + "'", "plain names");
+    }
+    const std::string clean = JoinPath(parts, parts.size());
+    if (!names.insert(clean).second) Fail(label, "the dataset name twice", "unique names");
+    for (size_t n = 1; n < parts.size(); ++n) groups.insert(JoinPath(parts, n));
+    const int64_t count = array.size();
+    if (count < 0 || static_cast<uint64_t>(count) != array.data.size()) {
+      Fail(label, std::to_string(array.data.size()) + " values for shape " + ShapeText(array.shape),
+           "as many values as the shape holds");
+    }
+    if (array.shape.size() > H5S_MAX_RANK) {
+      Fail(label, std::to_string(array.shape.size()) + " dimensions",
+           "at most " + std::to_string(H5S_MAX_RANK));
+    }
+  }
+  for (const std::string& name : names) {
+    if (groups.count(name))
+      Fail(path + ":" + name, "a name used for a dataset and a group", "distinct names");
+  }
+}
+
+}  // namespace
+
+NpyArray ReadHdf5Dataset(const std::string& path, const std::string& dataset) {
+  Hdf5Session session;
+  const std::vector<std::string> parts = SplitDatasetPath(dataset);
+  const std::string clean = JoinPath(parts, parts.size());
+  const std::string label = path + ":" + clean;
+  if (parts.empty())
+    Fail(path + ":" + dataset, "an empty dataset name", "a name such as \"group/x\"");
+  Handle file(OpenForReading(path), H5Fclose);
+
+  // Check each prefix so the message says which component is missing
+  // (H5Lexists fails rather than answers when an intermediate group is absent).
+  for (size_t n = 1; n <= parts.size(); ++n) {
+    const std::string prefix = JoinPath(parts, n);
+    if (H5Lexists(file.get(), prefix.c_str(), H5P_DEFAULT) <= 0) {
+      H5Eclear2(H5E_DEFAULT);
+      Fail(label, "no object '" + prefix + "' in the file",
+           "an existing dataset (" + Holdings(file.get()) + ")");
+    }
+    if (n < parts.size()) {
+      Handle object(H5Oopen(file.get(), prefix.c_str(), H5P_DEFAULT), H5Oclose);
+      if (!object.ok() || H5Iget_type(object.get()) != H5I_GROUP) {
+        H5Eclear2(H5E_DEFAULT);
+        Fail(label, "'" + prefix + "' is not a group",
+             "an existing dataset (" + Holdings(file.get()) + ")");
+      }
+    }
+  }
+  {
+    Handle object(H5Oopen(file.get(), clean.c_str(), H5P_DEFAULT), H5Oclose);
+    if (!object.ok())
+      Fail(label, "an object HDF5 cannot open" + Hdf5Detail(), "a readable dataset");
+    if (H5Iget_type(object.get()) != H5I_DATASET) {
+      Fail(label, "a group or named type, not a dataset",
+           "a dataset (" + Holdings(file.get()) + ")");
+    }
+  }
+  Handle data_set(H5Dopen2(file.get(), clean.c_str(), H5P_DEFAULT), H5Dclose);
+  if (!data_set.ok())
+    Fail(label, "a dataset HDF5 cannot open" + Hdf5Detail(), "a readable dataset");
+
+  // Type: integer, float, or an enum over an integer.
+  Handle type(H5Dget_type(data_set.get()), H5Tclose);
+  if (!type.ok()) Fail(label, "an unreadable datatype" + Hdf5Detail(), "a numeric dataset");
+  const H5T_class_t type_class = H5Tget_class(type.get());
+  const std::string numeric = "an integer or floating-point dataset";
+  NpyArray a;
+  bool is_enum = false;
+  size_t enum_size = 0;
+  bool enum_signed = false;
+  if (type_class == H5T_FLOAT) {
+    a.dtype = Descr(type.get(), 'f');
+  } else if (type_class == H5T_INTEGER) {
+    a.dtype = Descr(type.get(), IntegerKind(type.get()));
+  } else if (type_class == H5T_ENUM) {
+    Handle base(H5Tget_super(type.get()), H5Tclose);
+    if (!base.ok() || H5Tget_class(base.get()) != H5T_INTEGER) {
+      Fail(label, "an enum dataset whose base is not an integer", numeric);
+    }
+    enum_size = H5Tget_size(base.get());
+    enum_signed = H5Tget_sign(base.get()) != H5T_SGN_NONE;
+    if (enum_size != 1 && enum_size != 2 && enum_size != 4 && enum_size != 8) {
+      Fail(label, "an enum of " + std::to_string(enum_size) + "-byte integers", numeric);
+    }
+    a.dtype =
+        IsBoolEnum(type.get(), base.get()) ? "|b1" : Descr(base.get(), IntegerKind(base.get()));
+    is_enum = true;
+  } else {
+    Fail(label, std::string("HDF5 type class ") + ClassName(type_class), numeric);
+  }
+
+  // Shape.
+  Handle space(H5Dget_space(data_set.get()), H5Sclose);
+  if (!space.ok()) Fail(label, "an unreadable dataspace" + Hdf5Detail(), "a simple dataspace");
+  const H5S_class_t space_class = H5Sget_simple_extent_type(space.get());
+  if (space_class == H5S_SIMPLE) {
+    const int rank = H5Sget_simple_extent_ndims(space.get());
+    if (rank < 0 || rank > H5S_MAX_RANK)
+      Fail(label, "an unreadable rank" + Hdf5Detail(), "a simple dataspace");
+    std::vector<hsize_t> dims(static_cast<size_t>(rank));
+    if (rank > 0 && H5Sget_simple_extent_dims(space.get(), dims.data(), nullptr) < 0) {
+      Fail(label, "unreadable dimensions" + Hdf5Detail(), "a simple dataspace");
+    }
+    for (hsize_t d : dims) {
+      if (d > static_cast<hsize_t>(std::numeric_limits<int64_t>::max())) {
+        Fail(label, "a dimension of " + std::to_string(d), "dimensions below 2^63");
+      }
+      a.shape.push_back(static_cast<int64_t>(d));
+    }
+  } else if (space_class != H5S_SCALAR) {
+    Fail(label, "a null (empty) dataspace", "a scalar or an array");
+  }
+  const int64_t count = a.size();
+  const uint64_t bytes_per_item = std::max<uint64_t>(sizeof(double), enum_size);
+  if (count < 0 || static_cast<uint64_t>(count) > PhysicalMemoryBytes() / bytes_per_item) {
+    Fail(label, "shape " + ShapeText(a.shape) + " " + a.dtype,
+         "an array that fits in this machine's memory");
+  }
+
+  a.data.resize(static_cast<size_t>(count));
+  if (count == 0) return a;
+  if (!is_enum) {
+    if (H5Dread(data_set.get(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, a.data.data()) <
+        0) {
+      Fail(label, "a read failure" + Hdf5Detail(), "a readable " + a.dtype + " dataset");
+    }
+  } else {
+    Handle native(H5Tget_native_type(type.get(), H5T_DIR_ASCEND), H5Tclose);
+    if (!native.ok() || H5Tget_size(native.get()) != enum_size) {
+      Fail(label, "an enum type without a native equivalent" + Hdf5Detail(), numeric);
+    }
+    std::vector<unsigned char> raw(static_cast<size_t>(count) * enum_size);
+    if (H5Dread(data_set.get(), native.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, raw.data()) < 0) {
+      Fail(label, "a read failure" + Hdf5Detail(), "a readable enum dataset");
+    }
+    NativeIntegersToDouble(raw, enum_size, enum_signed, &a.data);
+  }
+  return a;
+}
+
+void WriteHdf5(const std::string& path,
+               const std::vector<std::pair<std::string, NpyArray>>& datasets) {
+  CheckDatasetsToWrite(path, datasets);
+  AtomicFileWriter writer(path);  // checks the directory, reserves the temporary name
+  {
+    Hdf5Session session;
+    Handle file(H5Fcreate(writer.temp_path().c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT),
+                H5Fclose);
+    if (!file.ok()) Fail(path, "a file HDF5 cannot create" + Hdf5Detail(), "a writable HDF5 file");
+    Handle link_list(H5Pcreate(H5P_LINK_CREATE), H5Pclose);
+    if (!link_list.ok() || H5Pset_create_intermediate_group(link_list.get(), 1) < 0) {
+      Fail(path, "an HDF5 property list failure" + Hdf5Detail(), "a writable HDF5 file");
+    }
+    for (const auto& [name, array] : datasets) {
+      const std::vector<std::string> parts = SplitDatasetPath(name);
+      const std::string clean = JoinPath(parts, parts.size());
+      const std::string label = path + ":" + clean;
+      std::vector<hsize_t> dims(array.shape.begin(), array.shape.end());
+      Handle space(array.shape.empty()
+                       ? H5Screate(H5S_SCALAR)
+                       : H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr),
+                   H5Sclose);
+      if (!space.ok())
+        Fail(label, "shape " + ShapeText(array.shape) + Hdf5Detail(), "a valid dataspace");
+      Handle data_set(H5Dcreate2(file.get(), clean.c_str(), H5T_IEEE_F64LE, space.get(),
+                                 link_list.get(), H5P_DEFAULT, H5P_DEFAULT),
+                      H5Dclose);
+      if (!data_set.ok())
+        Fail(label, "a dataset HDF5 cannot create" + Hdf5Detail(), "a new dataset");
+      if (!array.data.empty() && H5Dwrite(data_set.get(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL,
+                                          H5P_DEFAULT, array.data.data()) < 0) {
+        Fail(label, "a write failure" + Hdf5Detail(), "the dataset written");
+      }
+    }
+    if (!file.Close()) Fail(path, "a failure closing the file" + Hdf5Detail(), "the file written");
+  }
+  writer.Commit();
+}
+
+std::vector<std::string> ListHdf5Datasets(const std::string& path) {
+  Hdf5Session session;
+  Handle file(OpenForReading(path), H5Fclose);
+  return DatasetsIn(file.get());
+}
+
+}  // namespace attnpaths
