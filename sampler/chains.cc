@@ -46,6 +46,7 @@ ChainResult RunChain(const Potential& potential, const ChainOptions& options, in
   DiagonalMetric metric(dim);
   double step_size = FindStepSize(potential, metric, x, options.initial_step_size, engine);
   const std::function<double()> uniform = [&engine] { return Uniform01(engine); };
+  NutsSampler nuts(potential, metric, options.nuts, uniform);
   Eigen::VectorXd p;
   int divergences = 0;
   auto report_progress = [&](int iteration, bool warmup, const NutsTransition& t) {
@@ -71,7 +72,7 @@ ChainResult RunChain(const Potential& potential, const ChainOptions& options, in
   VarianceEstimator variances(schedule.window_ends().empty() ? 0 : dim);
   for (int i = 0; i < options.num_warmup; ++i) {
     metric.SampleMomentum(engine, &p);
-    const NutsTransition t = NutsStep(potential, metric, step_size, options.nuts, x, p, uniform, &x);
+    const NutsTransition t = nuts.Transition(step_size, x, p, &x);
     result.gradient_evaluations += t.leapfrog_steps;
     divergences += t.divergent;
     step_size = adaptation.Update(t.accept_stat);
@@ -100,7 +101,7 @@ ChainResult RunChain(const Potential& potential, const ChainOptions& options, in
   Eigen::RowVectorXd quantities = Eigen::RowVectorXd::Zero(result.draws.cols());
   for (int i = 0; i < S; ++i) {
     metric.SampleMomentum(engine, &p);
-    const NutsTransition t = NutsStep(potential, metric, step_size, options.nuts, x, p, uniform, &x);
+    const NutsTransition t = nuts.Transition(step_size, x, p, &x);
     result.gradient_evaluations += t.leapfrog_steps;
     divergences += t.divergent;
     result.accept_stat[i] = t.accept_stat;

@@ -17,10 +17,15 @@ double LogAddExp(double a, double b) {
 
 }  // namespace
 
-bool NoUTurn(const DiagonalMetric& metric, const Eigen::Ref<const Eigen::VectorXd>& p_a,
-             const Eigen::Ref<const Eigen::VectorXd>& p_b,
-             const Eigen::Ref<const Eigen::VectorXd>& rho) {
+bool NoUTurn(const DiagonalMetric& metric, const Eigen::VectorXd& p_a, const Eigen::VectorXd& p_b,
+             const Eigen::VectorXd& rho) {
   return metric.VelocityDot(p_a, rho) > 0 && metric.VelocityDot(p_b, rho) > 0;
+}
+
+bool NoUTurn(const DiagonalMetric& metric, const Eigen::VectorXd& p_a, const Eigen::VectorXd& p_b,
+             const Eigen::VectorXd& rho, const Eigen::VectorXd& extra) {
+  return metric.VelocityDot(p_a, rho) + metric.VelocityDot(p_a, extra) > 0 &&
+         metric.VelocityDot(p_b, rho) + metric.VelocityDot(p_b, extra) > 0;
 }
 
 TreeBuilder::TreeBuilder(const Potential& potential, const DiagonalMetric& metric,
@@ -33,7 +38,24 @@ TreeBuilder::TreeBuilder(const Potential& potential, const DiagonalMetric& metri
       max_energy_error_(max_energy_error),
       uniform_(uniform) {}
 
+void TreeBuilder::Restart(double step_size, double H0) {
+  step_size_ = step_size;
+  H0_ = H0;
+  leapfrog_steps_ = 0;
+  sum_accept_ = 0;
+  divergent_ = false;
+}
+
 bool TreeBuilder::Build(int depth, int direction, PhasePoint* edge, Subtree* tree) {
+  tree_ = tree;
+  tree->log_weight = -std::numeric_limits<double>::infinity();
+  const bool ok = Recurse(depth, direction, edge, &tree->rho, &tree->p_inner);
+  tree->p_outer = edge->p;
+  return ok;
+}
+
+bool TreeBuilder::Recurse(int depth, int direction, PhasePoint* edge, Eigen::VectorXd* rho,
+                          Eigen::VectorXd* p_inner) {
   if (depth == 0) {
     // A single new point: one leapfrog step.
     Leapfrog(potential_, metric_, direction * step_size_, edge);
@@ -42,80 +64,100 @@ bool TreeBuilder::Build(int depth, int direction, PhasePoint* edge, Subtree* tre
     const double error = H - H0_;  // +∞ for a non-finite energy
     if (error > max_energy_error_) divergent_ = true;
     sum_accept_ += error <= 0 ? 1.0 : std::exp(-error);
-    tree->log_weight = -error;
-    tree->proposal = edge->x;
-    tree->proposal_energy = H;
-    tree->p_inner = edge->p;
-    tree->p_outer = edge->p;
-    tree->rho = edge->p;
+    // Streaming multinomial draw of the subtree's proposal.
+    tree_->log_weight = LogAddExp(tree_->log_weight, -error);
+    if (uniform_() < std::exp(-error - tree_->log_weight)) {
+      tree_->proposal = edge->x;
+      tree_->proposal_energy = H;
+    }
+    *rho = edge->p;
+    *p_inner = edge->p;
     return !divergent_;
   }
-  // The first half goes straight into *tree, the second into a sibling.
-  if (!Build(depth - 1, direction, edge, tree)) return false;
-  Subtree second;
-  if (!Build(depth - 1, direction, edge, &second)) return false;
+  if (levels_.size() <= static_cast<size_t>(depth)) levels_.resize(static_cast<size_t>(depth) + 1);
+  Level& level = levels_[static_cast<size_t>(depth)];
+  // First half: its inner momentum is this subtree's.
+  if (!Recurse(depth - 1, direction, edge, &level.rho_first, p_inner)) return false;
+  level.p_first_outer = edge->p;
+  if (!Recurse(depth - 1, direction, edge, &level.rho_second, &level.p_second_inner)) return false;
+  // The spans joining the halves (each half plus the other's nearest point),
+  // then the whole subtree; edge->p is the second half's outer momentum.
+  bool ok = NoUTurn(metric_, *p_inner, level.p_second_inner, level.rho_first,
+                    level.p_second_inner) &&
+            NoUTurn(metric_, level.p_first_outer, edge->p, level.rho_second, level.p_first_outer);
+  *rho = level.rho_first + level.rho_second;
+  return ok && NoUTurn(metric_, *p_inner, edge->p, *rho);
+}
 
-  // Criteria on the two spans that join the halves, then on the whole subtree.
-  bool ok = NoUTurn(metric_, tree->p_inner, second.p_inner, tree->rho + second.p_inner) &&
-            NoUTurn(metric_, tree->p_outer, second.p_outer, second.rho + tree->p_outer);
-  tree->rho += second.rho;
-  ok = ok && NoUTurn(metric_, tree->p_inner, second.p_outer, tree->rho);
+NutsSampler::NutsSampler(const Potential& potential, const DiagonalMetric& metric,
+                         const NutsOptions& options, const std::function<double()>& uniform)
+    : metric_(metric),
+      options_(options),
+      uniform_(uniform),
+      builder_(potential, metric, 1.0, 0.0, options.max_energy_error, uniform) {}
 
-  // Uniform multinomial merge: the sibling's proposal with probability w₂ / (w₁ + w₂).
-  const double log_weight = LogAddExp(tree->log_weight, second.log_weight);
-  if (uniform_() < std::exp(second.log_weight - log_weight)) {
-    tree->proposal = std::move(second.proposal);
-    tree->proposal_energy = second.proposal_energy;
+NutsTransition NutsSampler::Transition(double step_size, const Position& start,
+                                       const Eigen::VectorXd& momentum, Position* next) {
+  forward_.x = start;
+  forward_.p = momentum;
+  const double H0 = forward_.Hamiltonian(metric_);
+  backward_.x = start;
+  backward_.p = momentum;
+  builder_.Restart(step_size, H0);
+
+  // The trajectory so far: end momenta, summed momenta, total weight.
+  p_forward_ = momentum;
+  p_backward_ = momentum;
+  rho_ = momentum;
+  double log_weight = 0;  // log exp(H₀ − H₀)
+  bool moved = false;     // draw_ holds a new point (else the draw is start)
+  double draw_energy = H0;
+
+  NutsTransition t;
+  while (t.depth < options_.max_depth) {
+    const int direction = uniform_() > 0.5 ? 1 : -1;
+    if (!builder_.Build(t.depth, direction, direction > 0 ? &forward_ : &backward_, &tree_)) break;
+    ++t.depth;
+
+    // Biased progressive sampling between the old trajectory and the new subtree.
+    if (tree_.log_weight > log_weight || uniform_() < std::exp(tree_.log_weight - log_weight)) {
+      std::swap(draw_.q, tree_.proposal.q);
+      std::swap(draw_.gradient, tree_.proposal.gradient);
+      draw_.potential = tree_.proposal.potential;
+      draw_energy = tree_.proposal_energy;
+      moved = true;
+    }
+    log_weight = LogAddExp(log_weight, tree_.log_weight);
+
+    Eigen::VectorXd& near = direction > 0 ? p_forward_ : p_backward_;
+    const Eigen::VectorXd& far = direction > 0 ? p_backward_ : p_forward_;
+    const bool joins = NoUTurn(metric_, far, tree_.p_inner, rho_, tree_.p_inner) &&
+                       NoUTurn(metric_, near, tree_.p_outer, tree_.rho, near);
+    rho_ += tree_.rho;
+    const bool whole = NoUTurn(metric_, far, tree_.p_outer, rho_);
+    near.swap(tree_.p_outer);
+    if (!(joins && whole)) break;
   }
-  tree->log_weight = log_weight;
-  tree->p_outer = std::move(second.p_outer);
-  return ok;
+  t.leapfrog_steps = builder_.leapfrog_steps();
+  t.accept_stat = t.leapfrog_steps > 0 ? builder_.sum_accept() / t.leapfrog_steps : 0;
+  t.divergent = builder_.divergent();
+  t.energy = draw_energy;
+  if (moved) {
+    std::swap(next->q, draw_.q);
+    std::swap(next->gradient, draw_.gradient);
+    next->potential = draw_.potential;
+  } else if (next != &start) {
+    *next = start;
+  }
+  return t;
 }
 
 NutsTransition NutsStep(const Potential& potential, const DiagonalMetric& metric,
                         double step_size, const NutsOptions& options, const Position& start,
                         const Eigen::VectorXd& momentum, const std::function<double()>& uniform,
                         Position* next) {
-  PhasePoint forward{start, momentum};
-  const double H0 = forward.Hamiltonian(metric);
-  PhasePoint backward = forward;
-  TreeBuilder builder(potential, metric, step_size, H0, options.max_energy_error, uniform);
-
-  // The trajectory so far: end momenta, summed momenta, total weight, draw.
-  Eigen::VectorXd p_forward = momentum, p_backward = momentum, rho = momentum;
-  double log_weight = 0;  // log exp(H₀ − H₀)
-  Position draw = start;
-  double draw_energy = H0;
-
-  NutsTransition t;
-  while (t.depth < options.max_depth) {
-    const int direction = uniform() > 0.5 ? 1 : -1;
-    Subtree tree;
-    if (!builder.Build(t.depth, direction, direction > 0 ? &forward : &backward, &tree)) break;
-    ++t.depth;
-
-    // Biased progressive sampling between the old trajectory and the new subtree.
-    if (tree.log_weight > log_weight || uniform() < std::exp(tree.log_weight - log_weight)) {
-      draw = std::move(tree.proposal);
-      draw_energy = tree.proposal_energy;
-    }
-    log_weight = LogAddExp(log_weight, tree.log_weight);
-
-    Eigen::VectorXd& near = direction > 0 ? p_forward : p_backward;
-    const Eigen::VectorXd& far = direction > 0 ? p_backward : p_forward;
-    const bool joins = NoUTurn(metric, far, tree.p_inner, rho + tree.p_inner) &&
-                       NoUTurn(metric, near, tree.p_outer, tree.rho + near);
-    rho += tree.rho;
-    const bool whole = NoUTurn(metric, far, tree.p_outer, rho);
-    near = std::move(tree.p_outer);
-    if (!(joins && whole)) break;
-  }
-  t.leapfrog_steps = builder.leapfrog_steps();
-  t.accept_stat = t.leapfrog_steps > 0 ? builder.sum_accept() / t.leapfrog_steps : 0;
-  t.divergent = builder.divergent();
-  t.energy = draw_energy;
-  *next = std::move(draw);
-  return t;
+  NutsSampler sampler(potential, metric, options, uniform);
+  return sampler.Transition(step_size, start, momentum, next);
 }
 
 }  // namespace attnpaths

@@ -13,8 +13,8 @@
 //
 // The trajectory grows forwards or backwards (a fair coin) by a subtree of
 // 2^depth leapfrog steps at depth = 0, 1, …, max_depth − 1. Inside a subtree
-// the proposal is drawn with probability ∝ exp(−H) (uniform multinomial
-// merge); between doublings the new subtree's proposal replaces the current
+// the proposal is drawn with probability ∝ exp(−H) (multinomial);
+// between doublings the new subtree's proposal replaces the current
 // one with probability min(1, w_new / w_old) (biased progressive sampling).
 // The criterion (M⁻¹p₋)·ρ > 0 and (M⁻¹p₊)·ρ > 0, with ρ the summed momenta
 // between the two end momenta p₋, p₊, is checked on every subtree, on the
@@ -25,6 +25,7 @@
 
 #include <Eigen/Core>
 #include <functional>
+#include <vector>
 
 #include "sampler/leapfrog.h"
 #include "sampler/metric.h"
@@ -48,28 +49,39 @@ struct NutsTransition {
 };
 
 // The generalised no-U-turn test for a span with end momenta p_a, p_b and
-// summed momenta rho: true while the span has not turned back on itself.
-bool NoUTurn(const DiagonalMetric& metric, const Eigen::Ref<const Eigen::VectorXd>& p_a,
-             const Eigen::Ref<const Eigen::VectorXd>& p_b,
-             const Eigen::Ref<const Eigen::VectorXd>& rho);
+// summed momenta rho (+ extra): true while the span has not turned back on
+// itself, (M⁻¹p_a)·ρ > 0 and (M⁻¹p_b)·ρ > 0.
+bool NoUTurn(const DiagonalMetric& metric, const Eigen::VectorXd& p_a, const Eigen::VectorXd& p_b,
+             const Eigen::VectorXd& rho);
+bool NoUTurn(const DiagonalMetric& metric, const Eigen::VectorXd& p_a, const Eigen::VectorXd& p_b,
+             const Eigen::VectorXd& rho, const Eigen::VectorXd& extra);
 
-// What a subtree hands back to the one that built it.
+// What a subtree hands back to the trajectory that grows it.
 struct Subtree {
   Eigen::VectorXd p_inner;  // momentum of the point next to the existing trajectory
   Eigen::VectorXd p_outer;  // momentum of the outermost point
   Eigen::VectorXd rho;      // sum of the momenta of its points
   double log_weight = 0;    // log Σ exp(H₀ − H) over its points
-  Position proposal;        // the point drawn from it
+  Position proposal;        // the point drawn from it, with probability ∝ exp(−H)
   double proposal_energy = 0;
 };
 
 // Builds subtrees from one starting energy H₀; counts steps, acceptance and
-// divergences across every subtree it builds.
+// divergences across every subtree it builds. The proposal of a subtree is
+// drawn by streaming multinomial sampling: point i replaces the current one
+// with probability w_i / (w_1 + … + w_i), which selects each point with
+// probability w_i / Σ w, like the recursive uniform merge, but copies a state
+// only O(log n) times. Work vectors are kept between calls: one builder per
+// chain allocates nothing in the steady state.
 class TreeBuilder {
  public:
-  // `uniform` returns uniform numbers in [0, 1) for the multinomial merges.
+  // `uniform` returns uniform numbers in [0, 1); the references must outlive
+  // the builder.
   TreeBuilder(const Potential& potential, const DiagonalMetric& metric, double step_size,
               double H0, double max_energy_error, const std::function<double()>& uniform);
+
+  // Starts a new transition (counters reset, work vectors kept).
+  void Restart(double step_size, double H0);
 
   // Extends the trajectory from `edge` by 2^depth leapfrog steps in
   // `direction` (+1 forward, −1 backward); `edge` ends at the outermost new
@@ -82,6 +94,14 @@ class TreeBuilder {
   bool divergent() const { return divergent_; }
 
  private:
+  // Per recursion level: the halves' summed momenta and the two momenta
+  // where the halves meet.
+  struct Level {
+    Eigen::VectorXd rho_first, rho_second, p_first_outer, p_second_inner;
+  };
+  bool Recurse(int depth, int direction, PhasePoint* edge, Eigen::VectorXd* rho,
+               Eigen::VectorXd* p_inner);
+
   const Potential& potential_;
   const DiagonalMetric& metric_;
   double step_size_, H0_, max_energy_error_;
@@ -89,10 +109,33 @@ class TreeBuilder {
   int leapfrog_steps_ = 0;
   double sum_accept_ = 0;
   bool divergent_ = false;
+  Subtree* tree_ = nullptr;  // the subtree whose proposal the leaves feed
+  std::vector<Level> levels_;
 };
 
-// One NUTS transition from `start` with initial momentum `momentum`; writes
-// the draw to *next (which may alias start).
+// A NUTS transition kernel with its work space (one per chain).
+class NutsSampler {
+ public:
+  NutsSampler(const Potential& potential, const DiagonalMetric& metric,
+              const NutsOptions& options, const std::function<double()>& uniform);
+
+  // One transition from `start` with initial momentum `momentum`; writes the
+  // draw to *next (which may alias start).
+  NutsTransition Transition(double step_size, const Position& start,
+                            const Eigen::VectorXd& momentum, Position* next);
+
+ private:
+  const DiagonalMetric& metric_;
+  NutsOptions options_;
+  const std::function<double()>& uniform_;
+  TreeBuilder builder_;
+  PhasePoint forward_, backward_;
+  Subtree tree_;
+  Position draw_;
+  Eigen::VectorXd p_forward_, p_backward_, rho_;
+};
+
+// One transition with a fresh work space (tests, one-off use).
 NutsTransition NutsStep(const Potential& potential, const DiagonalMetric& metric,
                         double step_size, const NutsOptions& options, const Position& start,
                         const Eigen::VectorXd& momentum, const std::function<double()>& uniform,
