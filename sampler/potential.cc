@@ -115,8 +115,10 @@ double NetworkPotential::Evaluate(const Eigen::Ref<const Eigen::VectorXd>& q,
 
   const int L = layout_.L();
   const Eigen::Index N0 = layout_.N0(), D = layout_.outputs(), Htot = layout_.Htot();
+  // Each block of ∇U is q (the prior ½|q|²) plus the likelihood's part,
+  // written in one pass per block (a low-rank update, coefficient-wise).
   gradient->resize(q.size());
-  *gradient = q;  // the prior ½|q|²
+  if (!all) *gradient = q;
   // ∂/∂u_π, back to the N0 × (Htot D) layout of Ṽ_0ᵀ E[0].
   const Eigen::MatrixXd g_stacked = (kappa_ / temperature_) * (train_.xi.transpose() * residual);
   Eigen::MatrixXd g_u(N0, Htot * D);
@@ -128,7 +130,7 @@ double NetworkPotential::Evaluate(const Eigen::Ref<const Eigen::VectorXd>& q,
     }
   }
   // u = Ṽ_0ᵀ E[0]: ∂Ṽ_0 = E[0] g_uᵀ, ∂E[0] = Ṽ_0 g_u.
-  if (all) layout_.V0(*gradient).noalias() += E[0] * g_u.transpose();
+  if (all) layout_.V0(*gradient) = layout_.V0(q) + E[0].lazyProduct(g_u.transpose());
   Eigen::MatrixXd g_here = layout_.V0(values) * g_u;
   for (int l = 1; l <= L; ++l) {
     const Eigen::MatrixXd& above = E[static_cast<size_t>(l)];
@@ -137,13 +139,15 @@ double NetworkPotential::Evaluate(const Eigen::Ref<const Eigen::VectorXd>& q,
     for (Eigen::Index h = 0; h < layout_.H(l); ++h) {
       const auto g_block = g_here.middleCols(h * block, block);
       // E[ℓ-1] block h = Ṽ_{ℓ,h}ᵀ E[ℓ]: ∂Ṽ_{ℓ,h} = E[ℓ] g_blockᵀ, ∂E[ℓ] += Ṽ_{ℓ,h} g_block.
-      if (all) layout_.V(*gradient, l, h).noalias() += above * g_block.transpose();
+      if (all) {
+        layout_.V(*gradient, l, h) = layout_.V(q, l, h) + above.lazyProduct(g_block.transpose());
+      }
       g_above.noalias() += layout_.V(values, l, h) * g_block;
     }
     g_here.swap(g_above);
   }
   if (all) {
-    layout_.a(*gradient) += g_here;
+    layout_.a(*gradient) = layout_.a(q) + g_here;
   } else {
     gradient->reshaped(layout_.n(L + 1), D) += g_here;
   }
