@@ -22,5 +22,8 @@ void RegisterSweep(CLI::App& app, GlobalOptions& global, Command* run);
 void RegisterGp(CLI::App& app, GlobalOptions& global, Command* run);
 void RegisterPredict(CLI::App& app, GlobalOptions& global, Command* run);
 void RegisterCheck(CLI::App& app, GlobalOptions& global, Command* run);
+void RegisterHeads(CLI::App& app, GlobalOptions& global, Command* run);
+void RegisterPrune(CLI::App& app, GlobalOptions& global, Command* run);
+void RegisterAlign(CLI::App& app, GlobalOptions& global, Command* run);
 
 }  // namespace attnpaths::cli

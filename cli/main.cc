@@ -19,6 +19,9 @@ int main(int argc, char** argv) {
   RegisterGp(app, global, &run);
   RegisterPredict(app, global, &run);
   RegisterCheck(app, global, &run);
+  RegisterHeads(app, global, &run);
+  RegisterPrune(app, global, &run);
+  RegisterAlign(app, global, &run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -1,0 +1,122 @@
+// attnpaths align --config run.toml — kernel–task alignment (theory.md §7):
+// eigen-decompose the training kernel K_U of the solution and the GP kernel
+// (no T added), report the overlap |v_k·y|/√P of the leading components with
+// the labels and the cumulative alignment Σ_{j≤k} (v_j·y)²/|y|².
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+
+#include "cli/commands.h"
+#include "cli/solution_source.h"
+#include "data/atomic_file.h"
+#include "kernels/error.h"
+#include "solver/alignment.h"
+#include "solver/predictor.h"
+
+namespace attnpaths::cli {
+
+namespace {
+
+struct AlignCliOptions {
+  std::string config, solution, output;
+  double width = 0;
+  bool width_given = false;
+  int components = 30;
+};
+
+nlohmann::json AlignmentJson(const KernelAlignment& a) {
+  nlohmann::json j;
+  j["eigenvalues"] = std::vector<double>(a.eigenvalues.data(), a.eigenvalues.data() + a.eigenvalues.size());
+  j["overlap"] = std::vector<double>(a.overlap.data(), a.overlap.data() + a.overlap.size());
+  j["cumulative"] = std::vector<double>(a.cumulative.data(), a.cumulative.data() + a.cumulative.size());
+  j["trace"] = a.trace;
+  j["kernel_target_alignment"] = a.kernel_target_alignment;
+  return j;
+}
+
+int RunAlign(const AlignCliOptions& o, const GlobalOptions& g) {
+  Require(o.components >= 1, "--components", o.components, "a value >= 1");
+  AlignmentOptions options;
+  options.components = o.components;
+  AnalysedSolution s = ObtainSolution(
+      o.config, o.solution, o.width_given ? std::optional<double>(o.width) : std::nullopt, "align", g);
+  Require(s.study.train.y.cols() == 1, s.study.config_path + ": data.train_y columns",
+          s.study.train.y.cols(), "1 (alignment projects one label vector)");
+  const std::string out = o.output.empty() ? s.study.output_directory : o.output;
+  CheckOutputDirectory(out, "output directory");
+  const StudyKernels& k = Kernels(s, "align", g);
+  ProgressLine("align: eigen-decomposing the kernels", g.quiet);
+  const Eigen::MatrixXd& y = s.study.train.y;
+  const KernelAlignment theory = AlignKernel(k.train->Total(s.order_parameters.U[0]), y, options);
+  const KernelAlignment gp = AlignKernel(k.train->Total(GpLimit(s.study.architecture).U[0]), y, options);
+  ProgressLine("", g.quiet);
+
+  nlohmann::json j = SolutionJson(s);
+  j["components"] = theory.overlap.size();
+  j["definition"] = "eigenvalues of the training kernel (no T) in descending order; overlap_k = "
+                    "|v_k . y| / sqrt(P); cumulative_k = sum_{j<=k} (v_j . y)^2 / |y|^2 "
+                    "(theory.md section 7)";
+  j["theory"] = AlignmentJson(theory);
+  j["gp"] = AlignmentJson(gp);
+  std::string csv = "k,eigenvalue_theory,overlap_theory,cumulative_theory,eigenvalue_gp,overlap_gp,"
+                    "cumulative_gp\n";
+  for (Eigen::Index i = 0; i < theory.overlap.size(); ++i) {
+    csv += std::to_string(i + 1) + "," + ExactNumber(theory.eigenvalues(i)) + "," +
+           ExactNumber(theory.overlap(i)) + "," + ExactNumber(theory.cumulative(i)) + "," +
+           ExactNumber(gp.eigenvalues(i)) + "," + ExactNumber(gp.overlap(i)) + "," +
+           ExactNumber(gp.cumulative(i)) + "\n";
+  }
+  EnsureDirectory(out, "output directory");
+  const auto path = [&](const std::string& f) { return (std::filesystem::path(out) / f).string(); };
+  WriteFileAtomically(path("alignment.json"), j.dump(1) + "\n");
+  WriteFileAtomically(path("alignment.csv"), csv);
+  if (g.json) {
+    std::cout << j.dump(2) << std::endl;
+    return s.converged ? 0 : 1;
+  }
+  std::cout << "kernel-task alignment (theory.md section 7), " << SolutionLine(s) << "\n";
+  char buf[200];
+  std::snprintf(buf, sizeof buf, "%4s  %12s %9s %10s   %12s %9s %10s\n", "k", "lambda(K_U)",
+                "overlap", "cumulative", "lambda(GP)", "overlap", "cumulative");
+  std::cout << buf;
+  const Eigen::Index shown = std::min<Eigen::Index>(theory.overlap.size(), 10);
+  for (Eigen::Index i = 0; i < shown; ++i) {
+    std::snprintf(buf, sizeof buf, "%4lld  %12.5g %9.4f %10.4f   %12.5g %9.4f %10.4f\n",
+                  static_cast<long long>(i + 1), theory.eigenvalues(i), theory.overlap(i),
+                  theory.cumulative(i), gp.eigenvalues(i), gp.overlap(i), gp.cumulative(i));
+    std::cout << buf;
+  }
+  if (shown < theory.overlap.size()) {
+    std::cout << "   … " << theory.overlap.size() - shown << " more components in alignment.csv\n";
+  }
+  std::snprintf(buf, sizeof buf, "kernel-target alignment y'Ky/(|K|_F |y|^2): theory %.4f, GP %.4f\n",
+                theory.kernel_target_alignment, gp.kernel_target_alignment);
+  std::cout << buf << "wrote " << out << "/alignment.json and alignment.csv\n";
+  return s.converged ? 0 : 1;
+}
+
+}  // namespace
+
+void RegisterAlign(CLI::App& app, GlobalOptions& global, Command* run) {
+  auto* cmd = app.add_subcommand(
+      "align", "Kernel-task alignment of the solution's kernel and the GP kernel");
+  auto o = std::make_shared<AlignCliOptions>();
+  cmd->add_option("--config,-c", o->config, "The TOML study file")->required();
+  auto* sol = cmd->add_option("--solution,-s", o->solution,
+                              "Load instead of solving: a directory written by solve/gp, or a "
+                              "summary.json or sweep point file");
+  auto* width = cmd->add_option("--width,-N", o->width,
+                                "Solve at this width N (every n_l) instead of the study's");
+  width->excludes(sol);
+  cmd->add_option("--components,-k", o->components, "Leading components reported (default 30)");
+  cmd->add_option("--output,-o", o->output, "Output directory (default: [output] directory)");
+  cmd->add_flag("--json", global.json, "Print the JSON result on stdout");
+  cmd->add_flag("--quiet", global.quiet, "No progress on stderr");
+  cmd->add_option("--threads", global.threads, "Threads for path inputs (0: all cores)");
+  cmd->callback([o, &global, run, width] {
+    o->width_given = width->count() > 0;
+    *run = [o, &global] { return RunAlign(*o, global); };
+  });
+}
+
+}  // namespace attnpaths::cli

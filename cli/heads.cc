@@ -1,0 +1,129 @@
+// attnpaths heads --config run.toml [--solution DIR|FILE] — head relevance
+// scores from U_1 (theory.md §6) and the path-pair view of U_1; prints the
+// ranking and writes heads.json and heads.csv.
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+
+#include "cli/commands.h"
+#include "cli/solution_source.h"
+#include "data/atomic_file.h"
+#include "kernels/paths.h"
+#include "solver/head_relevance.h"
+
+namespace attnpaths::cli {
+
+namespace {
+
+struct HeadsCliOptions {
+  std::string config, solution, output;
+  double width = 0;
+  bool width_given = false;
+};
+
+std::string CsvField(const std::string& s) {
+  if (s.find_first_of(",\"\n") == std::string::npos) return s;
+  std::string q = "\"";
+  for (char c : s) q += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return q + "\"";
+}
+
+int RunHeads(const HeadsCliOptions& o, const GlobalOptions& g) {
+  AnalysedSolution s = ObtainSolution(o.config, o.solution, o.width_given ? std::optional<double>(o.width) : std::nullopt,
+                                      "heads", g);
+  const std::string out = o.output.empty() ? s.study.output_directory : o.output;
+  CheckOutputDirectory(out, "output directory");
+  const Architecture& arch = s.study.architecture;
+  const Eigen::MatrixXd& U1 = s.order_parameters.U[0];
+  const HeadRelevance r = ScoreHeads(arch, U1);
+  const std::vector<HeadScore> ranking = r.Ranking();
+  const Paths paths(arch.heads_per_layer());
+  const std::vector<std::string> labels = PathLabels(paths, r.names);
+  const std::vector<PathPair> pairs = PathPairView(arch, U1);
+
+  nlohmann::json j = SolutionJson(s);
+  j["definition"] = "score of head h in layer l: sum of |U_1| over entries whose row or column "
+                    "path passes through h (each entry once), divided by the largest such sum "
+                    "over all heads (theory.md section 6)";
+  j["heads"] = nlohmann::json::array();
+  std::string csv = "rank,layer,head,name,score,raw\n";
+  for (size_t i = 0; i < ranking.size(); ++i) {
+    const HeadScore& h = ranking[i];
+    j["heads"].push_back({{"rank", i + 1}, {"layer", h.id.layer}, {"head", h.id.head + 1},
+                          {"name", h.name}, {"score", h.score}, {"raw", h.raw}});
+    csv += std::to_string(i + 1) + "," + std::to_string(h.id.layer) + "," +
+           std::to_string(h.id.head + 1) + "," + CsvField(h.name) + "," + ExactNumber(h.score) +
+           "," + ExactNumber(h.raw) + "\n";
+  }
+  j["scores"] = r.score;  // scores[l-1][h-1]
+  j["head_names"] = r.names;
+  j["path_labels"] = labels;
+  nlohmann::json U = nlohmann::json::array();
+  for (Eigen::Index i = 0; i < U1.rows(); ++i) {
+    nlohmann::json row = nlohmann::json::array();
+    for (Eigen::Index k = 0; k < U1.cols(); ++k) row.push_back(U1(i, k));
+    U.push_back(std::move(row));
+  }
+  j["U_1"] = std::move(U);
+  j["path_pairs"] = nlohmann::json::array();
+  for (const PathPair& p : pairs) {
+    j["path_pairs"].push_back({{"row", p.row_label}, {"col", p.col_label}, {"value", p.value},
+                               {"weight_share", p.weight_share}});
+  }
+  const auto path = [&](const std::string& f) { return (std::filesystem::path(out) / f).string(); };
+  EnsureDirectory(out, "output directory");
+  WriteFileAtomically(path("heads.json"), j.dump(2) + "\n");
+  WriteFileAtomically(path("heads.csv"), csv);
+  ProgressLine("", g.quiet);
+
+  if (g.json) {
+    std::cout << j.dump(2) << std::endl;
+    return s.converged ? 0 : 1;
+  }
+  std::cout << "head relevance (theory.md section 6), " << SolutionLine(s) << "\n";
+  char buf[256];
+  std::snprintf(buf, sizeof buf, "%5s %6s %5s  %-16s %8s %12s\n", "rank", "layer", "head", "name",
+                "score", "raw");
+  std::cout << buf;
+  for (size_t i = 0; i < ranking.size(); ++i) {
+    const HeadScore& h = ranking[i];
+    std::snprintf(buf, sizeof buf, "%5zu %6d %5lld  %-16s %8.4f %12.6g\n", i + 1, h.id.layer,
+                  static_cast<long long>(h.id.head + 1), h.name.c_str(), h.score, h.raw);
+    std::cout << buf;
+  }
+  std::cout << "\npath pairs of U_1, largest |U| first (share of sum |U|):\n";
+  const size_t shown = std::min<size_t>(pairs.size(), 12);
+  for (size_t i = 0; i < shown; ++i) {
+    const PathPair& p = pairs[i];
+    std::snprintf(buf, sizeof buf, "  %-24s | %-24s  U = %10.5f  (%5.1f%%)\n", p.row_label.c_str(),
+                  p.col_label.c_str(), p.value, 100.0 * p.weight_share);
+    std::cout << buf;
+  }
+  if (shown < pairs.size()) std::cout << "  … " << pairs.size() - shown << " more in heads.json\n";
+  std::cout << "wrote " << out << "/heads.json and heads.csv\n";
+  return s.converged ? 0 : 1;
+}
+
+}  // namespace
+
+void RegisterHeads(CLI::App& app, GlobalOptions& global, Command* run) {
+  auto* cmd = app.add_subcommand("heads", "Head relevance scores and the path-pair view of U_1");
+  auto o = std::make_shared<HeadsCliOptions>();
+  cmd->add_option("--config,-c", o->config, "The TOML study file")->required();
+  auto* sol = cmd->add_option("--solution,-s", o->solution,
+                              "Load instead of solving: a directory written by solve/gp, or a "
+                              "summary.json or sweep point file");
+  auto* width = cmd->add_option("--width,-N", o->width,
+                                "Solve at this width N (every n_l) instead of the study's");
+  width->excludes(sol);
+  cmd->add_option("--output,-o", o->output, "Output directory (default: [output] directory)");
+  cmd->add_flag("--json", global.json, "Print the JSON result on stdout");
+  cmd->add_flag("--quiet", global.quiet, "No progress on stderr");
+  cmd->add_option("--threads", global.threads, "Threads for path inputs (0: all cores)");
+  cmd->callback([o, &global, run, width] {
+    o->width_given = width->count() > 0;
+    *run = [o, &global] { return RunHeads(*o, global); };
+  });
+}
+
+}  // namespace attnpaths::cli

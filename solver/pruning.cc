@@ -1,0 +1,440 @@
+#include "solver/pruning.h"
+
+#include <algorithm>
+#include <boost/random/mersenne_twister.hpp>
+#include <boost/random/uniform_int_distribution.hpp>
+#include <chrono>
+#include <cmath>
+#include <map>
+#include <sstream>
+
+#include "kernels/error.h"
+#include "kernels/path_inputs.h"
+#include "solver/action.h"
+#include "solver/predictor.h"
+
+namespace attnpaths {
+
+const char* PruningOrderName(PruningOrder order) {
+  switch (order) {
+    case PruningOrder::kIncreasing: return "increasing";
+    case PruningOrder::kRandom: return "random";
+    case PruningOrder::kDecreasing: return "decreasing";
+  }
+  return "?";
+}
+
+const char* PruningModeName(PruningMode mode) {
+  switch (mode) {
+    case PruningMode::kSilence: return "silence";
+    case PruningMode::kResolve: return "resolve";
+  }
+  return "?";
+}
+
+PruningOrder ParsePruningOrder(const std::string& text, const std::string& field) {
+  for (PruningOrder o :
+       {PruningOrder::kIncreasing, PruningOrder::kRandom, PruningOrder::kDecreasing}) {
+    if (text == PruningOrderName(o)) return o;
+  }
+  throw Error(ErrorMessage(field, "\"" + text + "\"", "\"increasing\", \"random\" or \"decreasing\""));
+}
+
+PruningMode ParsePruningMode(const std::string& text, const std::string& field) {
+  if (text == "silence") return PruningMode::kSilence;
+  if (text == "resolve") return PruningMode::kResolve;
+  throw Error(ErrorMessage(field, "\"" + text + "\"", "\"silence\" or \"resolve\""));
+}
+
+bool PruningOptions::IsValid(std::string* error) const {
+  auto fail = [&](const std::string& m) {
+    if (error) *error = m;
+    return false;
+  };
+  if (orders.empty()) return fail(ErrorMessage("pruning.orders", "nothing", "at least one order"));
+  if (random_repeats < 1) {
+    return fail(ErrorMessage("pruning.random_repeats", ToText(random_repeats), "a value >= 1"));
+  }
+  return solve.IsValid(error);
+}
+
+std::string PruningSummary::BriefReport() const {
+  std::ostringstream s;
+  s << "attnpaths prune: " << curves << " curves, " << steps << " removals";
+  if (solves > 0) s << ", " << solves << " reduced networks solved (" << not_converged
+                    << " not converged)";
+  s << ", " << total_seconds << " s (" << message << ")";
+  return s.str();
+}
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+bool IsPruned(const std::vector<HeadId>& pruned, int layer, Eigen::Index head) {
+  return std::find(pruned.begin(), pruned.end(), HeadId{layer, head}) != pruned.end();
+}
+
+// The packed indices (h_ℓ, …, h_L) of U_ℓ (heads_per_layer of the full
+// network, `from` = ℓ) whose heads all remain.
+std::vector<Eigen::Index> KeptRows(const std::vector<Eigen::Index>& heads_per_layer, int from,
+                                   const std::vector<HeadId>& pruned) {
+  const std::vector<Eigen::Index> tail(heads_per_layer.begin() + (from - 1), heads_per_layer.end());
+  const Paths sub(tail);
+  std::vector<Eigen::Index> kept;
+  for (Eigen::Index p = 0; p < sub.Htot(); ++p) {
+    const auto heads = sub.Heads(p);
+    bool keep = true;
+    for (size_t k = 0; k < heads.size() && keep; ++k) {
+      keep = !IsPruned(pruned, from + static_cast<int>(k), heads[k]);
+    }
+    if (keep) kept.push_back(p);
+  }
+  return kept;
+}
+
+void CheckHeads(const std::vector<Eigen::Index>& H, const std::vector<HeadId>& heads) {
+  for (const HeadId& id : heads) {
+    Require(id.layer >= 1 && static_cast<size_t>(id.layer) <= H.size(), "pruned head layer",
+            id.layer, "a layer in [1, " + std::to_string(H.size()) + "]");
+    Require(id.head >= 0 && id.head < H[static_cast<size_t>(id.layer - 1)],
+            "pruned head of layer " + std::to_string(id.layer), id.head,
+            "an index in [0, " + std::to_string(H[static_cast<size_t>(id.layer - 1)]) + ")");
+  }
+}
+
+// The index of `id` (full-network numbering) in the network with `removed` gone.
+HeadId CurrentIndex(const HeadId& id, const std::vector<HeadId>& removed) {
+  HeadId current = id;
+  for (const HeadId& r : removed) {
+    if (r.layer == id.layer && r.head < id.head) --current.head;
+  }
+  return current;
+}
+
+// Applies "never remove the last head of a layer" to a priority list.
+std::vector<HeadId> KeepLastHeads(const std::vector<HeadId>& priority,
+                                  const std::vector<Eigen::Index>& H) {
+  std::vector<Eigen::Index> left = H;
+  std::vector<HeadId> sequence;
+  for (const HeadId& id : priority) {
+    Eigen::Index& n = left[static_cast<size_t>(id.layer - 1)];
+    if (n > 1) {
+      --n;
+      sequence.push_back(id);
+    }
+  }
+  return sequence;
+}
+
+std::vector<Eigen::Index> HeadCounts(const HeadRelevance& r) {
+  std::vector<Eigen::Index> H;
+  for (const auto& layer : r.score) H.push_back(static_cast<Eigen::Index>(layer.size()));
+  return H;
+}
+
+PruningStep MakeStep(const HeadRelevance& r, const std::vector<HeadId>& sequence, int k,
+                     Eigen::Index paths_remaining) {
+  PruningStep step;
+  step.removed = k;
+  if (k > 0) {
+    step.head = sequence[static_cast<size_t>(k - 1)];
+    step.name = r.names[static_cast<size_t>(step.head.layer - 1)][static_cast<size_t>(step.head.head)];
+    step.score = r.Score(step.head);
+  }
+  step.paths_remaining = paths_remaining;
+  return step;
+}
+
+Eigen::Index RemainingPaths(const std::vector<Eigen::Index>& H, const std::vector<HeadId>& removed) {
+  Eigen::Index n = 1;
+  for (size_t l = 0; l < H.size(); ++l) {
+    Eigen::Index left = H[l];
+    for (const HeadId& id : removed) left -= id.layer == static_cast<int>(l + 1);
+    n *= left;
+  }
+  return n;
+}
+
+// The curves' removal sequences, in the order of options.orders.
+std::vector<PruningCurve> PlanCurves(const HeadRelevance& r, const PruningOptions& options) {
+  std::vector<PruningCurve> curves;
+  for (PruningOrder order : options.orders) {
+    const int repeats = order == PruningOrder::kRandom ? options.random_repeats : 1;
+    for (int k = 0; k < repeats; ++k) {
+      PruningCurve c;
+      c.order = order;
+      c.repeat = k;
+      c.sequence = RemovalSequence(r, order, options.seed, k);
+      curves.push_back(std::move(c));
+    }
+  }
+  return curves;
+}
+
+// The set of removed heads as a map key (order-free).
+std::vector<std::pair<int, Eigen::Index>> SortedKey(const std::vector<HeadId>& removed) {
+  std::vector<std::pair<int, Eigen::Index>> key;
+  for (const HeadId& id : removed) key.emplace_back(id.layer, id.head);
+  std::sort(key.begin(), key.end());
+  return key;
+}
+
+void ValidateOptions(const PruningOptions& options) {
+  std::string why;
+  if (!options.IsValid(&why)) throw Error(why);
+}
+
+}  // namespace
+
+std::vector<HeadId> RemovalSequence(const HeadRelevance& relevance, PruningOrder order,
+                                    std::uint64_t seed, int repeat) {
+  std::vector<HeadId> all;
+  for (size_t l = 0; l < relevance.score.size(); ++l) {
+    for (size_t h = 0; h < relevance.score[l].size(); ++h) {
+      all.push_back({static_cast<int>(l + 1), static_cast<Eigen::Index>(h)});
+    }
+  }
+  if (order == PruningOrder::kRandom) {
+    Require(repeat >= 0, "random order repeat", repeat, "a value >= 0");
+    // Fisher–Yates with Boost.Random: the same orders on every compiler.
+    boost::random::mt19937_64 engine(seed);
+    std::vector<HeadId> shuffled;
+    for (int k = 0; k <= repeat; ++k) {
+      shuffled = all;
+      for (size_t i = shuffled.size(); i > 1; --i) {
+        boost::random::uniform_int_distribution<size_t> pick(0, i - 1);
+        std::swap(shuffled[i - 1], shuffled[pick(engine)]);
+      }
+    }
+    all = std::move(shuffled);
+  } else {
+    const bool increasing = order == PruningOrder::kIncreasing;
+    std::stable_sort(all.begin(), all.end(), [&](const HeadId& a, const HeadId& b) {
+      const double sa = relevance.Score(a), sb = relevance.Score(b);
+      return increasing ? sa < sb : sa > sb;
+    });
+  }
+  return KeepLastHeads(all, HeadCounts(relevance));
+}
+
+Eigen::MatrixXd SilenceHeads(const Paths& paths, const Eigen::Ref<const Eigen::MatrixXd>& U1,
+                             const std::vector<HeadId>& pruned) {
+  Require(U1.rows() == paths.Htot() && U1.cols() == paths.Htot(), "U_1 shape",
+          std::to_string(U1.rows()) + " x " + std::to_string(U1.cols()),
+          std::to_string(paths.Htot()) + " x " + std::to_string(paths.Htot()));
+  CheckHeads(paths.heads_per_layer(), pruned);
+  Eigen::MatrixXd U = U1;
+  for (Eigen::Index p = 0; p < paths.Htot(); ++p) {
+    const auto heads = paths.Heads(p);
+    bool through = false;
+    for (size_t l = 0; l < heads.size() && !through; ++l) {
+      through = IsPruned(pruned, static_cast<int>(l + 1), heads[l]);
+    }
+    if (through) {  // theory.md §6: the row and the column of a silenced path
+      U.row(p).setZero();
+      U.col(p).setZero();
+    }
+  }
+  return U;
+}
+
+Architecture RemoveHeads(const Architecture& arch, const std::vector<HeadId>& pruned) {
+  CheckHeads(arch.heads_per_layer(), pruned);
+  Architecture reduced = arch;
+  for (size_t l = 0; l < arch.layers.size(); ++l) {
+    reduced.layers[l].clear();
+    for (size_t h = 0; h < arch.layers[l].size(); ++h) {
+      if (!IsPruned(pruned, static_cast<int>(l + 1), static_cast<Eigen::Index>(h))) {
+        reduced.layers[l].push_back(arch.layers[l][h]);
+      }
+    }
+    Require(!reduced.layers[l].empty(), "pruned heads of layer " + std::to_string(l + 1),
+            "every head", "at least one head left in every layer");
+  }
+  return reduced;
+}
+
+OrderParameters RestrictOrderParameters(const Architecture& arch, const OrderParameters& op,
+                                        const std::vector<HeadId>& pruned) {
+  CheckShapes(arch, op.U);
+  const std::vector<Eigen::Index> H = arch.heads_per_layer();
+  CheckHeads(H, pruned);
+  OrderParameters out;
+  out.U_a = op.U_a;
+  for (int l = 1; l <= arch.L(); ++l) {
+    const std::vector<Eigen::Index> kept = KeptRows(H, l, pruned);
+    Require(!kept.empty(), "pruned heads", "every path of U_" + std::to_string(l),
+            "at least one remaining path");
+    const auto& U = op.U[static_cast<size_t>(l - 1)];
+    out.U.push_back(U(kept, kept));
+  }
+  return out;
+}
+
+PruningResult PruneBySilencing(const Architecture& arch, const PathKernel& train,
+                               const Eigen::Ref<const Eigen::MatrixXd>& Y, double temperature,
+                               const Eigen::Ref<const Eigen::MatrixXd>& U1, const PathInputs& test,
+                               const Eigen::Ref<const Eigen::MatrixXd>& Y_test,
+                               const PruningOptions& options, PruningSummary* summary) {
+  const auto t0 = Clock::now();
+  ValidateOptions(options);
+  const Paths paths(arch.heads_per_layer());
+  Require(train.Htot() == paths.Htot(), "training path kernels (Htot)", train.Htot(),
+          std::to_string(paths.Htot()) + " (the architecture's paths)");
+  Require(test.Htot == paths.Htot(), "test path inputs (Htot)", test.Htot,
+          std::to_string(paths.Htot()) + " (the architecture's paths)");
+  const Eigen::MatrixXd y_test = Y_test;
+  PruningResult result;
+  result.mode = PruningMode::kSilence;
+  result.relevance = ScoreHeads(paths, U1, HeadNames(arch));
+  result.curves = PlanCurves(result.relevance, options);
+  PruningSummary s;
+  // Silencing depends only on the set of pruned heads: predict each set once.
+  std::map<std::vector<std::pair<int, Eigen::Index>>, std::pair<double, double>> cache;
+  for (size_t c = 0; c < result.curves.size(); ++c) {
+    PruningCurve& curve = result.curves[c];
+    const int n = static_cast<int>(curve.sequence.size());
+    for (int k = 0; k <= n; ++k) {
+      const std::vector<HeadId> removed(curve.sequence.begin(), curve.sequence.begin() + k);
+      PruningStep step = MakeStep(result.relevance, curve.sequence, k,
+                                  RemainingPaths(paths.heads_per_layer(), removed));
+      const auto key = SortedKey(removed);
+      auto it = cache.find(key);
+      if (it == cache.end()) {
+        const Eigen::MatrixXd U = SilenceHeads(paths, U1, removed);
+        const PredictorStatistics st = Predict(train, Y, temperature, U, test, &y_test);
+        it = cache.emplace(key, std::make_pair(st.accuracy, st.generalization_error)).first;
+      }
+      step.accuracy = it->second.first;
+      step.generalization_error = it->second.second;
+      curve.steps.push_back(std::move(step));
+      if (k > 0) ++s.steps;
+      if (options.progress) {
+        options.progress({PruningMode::kSilence, static_cast<int>(c),
+                          static_cast<int>(result.curves.size()), k, n});
+      }
+    }
+  }
+  s.curves = static_cast<int>(result.curves.size());
+  s.total_seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+  s.message = "silencing: U_1 rows and columns of pruned paths set to zero, no re-solve";
+  if (summary) *summary = s;
+  return result;
+}
+
+PruningResult PruneByResolving(const Architecture& arch, const Inputs& x_train,
+                               const Eigen::Ref<const Eigen::MatrixXd>& Y, const Inputs& x_test,
+                               const Eigen::Ref<const Eigen::MatrixXd>& Y_test, double temperature,
+                               const OrderParameters& solution, const PruningOptions& options,
+                               PruningSummary* summary) {
+  const auto t0 = Clock::now();
+  ValidateOptions(options);
+  CheckShapes(arch, solution.U);
+  const std::vector<Eigen::Index> H = arch.heads_per_layer();
+  const Eigen::MatrixXd y_train = Y, y_test = Y_test;
+  PruningResult result;
+  result.mode = PruningMode::kResolve;
+  result.relevance = ScoreHeads(arch, solution.U[0]);
+  result.curves = PlanCurves(result.relevance, options);
+  PruningSummary s;
+
+  // One reduced network, solved once whatever curve reaches it.
+  struct Solved {
+    PruningStep step;  // metrics (head fields are filled per curve)
+    OrderParameters op;
+  };
+  std::map<std::vector<std::pair<int, Eigen::Index>>, Solved> cache;
+
+  // The full network at the given solution (step 0 of every curve).
+  Solved full;
+  {
+    const PathKernel kernel(ComputePathInputs(arch, x_train, Split::kTrain, options.threads),
+                            options.kernel);
+    const PathInputs test = ComputePathInputs(arch, x_test, Split::kTest, options.threads);
+    const Action action(arch, kernel, y_train, temperature);
+    const ActionValue v = action.Evaluate(solution.U);
+    const PredictorStatistics st = Predict(kernel, y_train, temperature, solution.U[0], test, &y_test);
+    full.step.paths_remaining = kernel.Htot();
+    full.step.accuracy = st.accuracy;
+    full.step.generalization_error = st.generalization_error;
+    if (v.ok) full.step.action = v.S;
+    full.op = solution;
+  }
+
+  for (size_t c = 0; c < result.curves.size(); ++c) {
+    PruningCurve& curve = result.curves[c];
+    const int n = static_cast<int>(curve.sequence.size());
+    PruningStep first = full.step;
+    curve.steps.push_back(first);
+    if (options.progress) {
+      options.progress({PruningMode::kResolve, static_cast<int>(c),
+                        static_cast<int>(result.curves.size()), 0, n});
+    }
+    std::vector<HeadId> removed;
+    Architecture current = arch;
+    OrderParameters current_op = solution;
+    for (int k = 1; k <= n; ++k) {
+      const HeadId head = curve.sequence[static_cast<size_t>(k - 1)];
+      const HeadId local = CurrentIndex(head, removed);
+      const OrderParameters warm = RestrictOrderParameters(current, current_op, {local});
+      removed.push_back(head);
+      current = RemoveHeads(arch, removed);
+      const auto key = SortedKey(removed);
+      auto it = cache.find(key);
+      if (it == cache.end()) {
+        Solved solved;
+        const PathKernel kernel(
+            ComputePathInputs(current, x_train, Split::kTrain, options.threads), options.kernel);
+        const PathInputs test = ComputePathInputs(current, x_test, Split::kTest, options.threads);
+        const Action action(current, kernel, y_train, temperature);
+        SolveOptions so = options.solve;
+        so.initial_U = warm.U;
+        so.progress = nullptr;
+        SolveSummary ss;
+        const Solution sol = Solve(action, so, &ss);
+        ++s.solves;
+        solved.step.paths_remaining = kernel.Htot();
+        solved.step.converged = ss.converged();
+        solved.step.termination = SolveTerminationName(ss.termination);
+        solved.step.iterations = ss.iterations;
+        if (ss.termination != SolveTermination::kFailure) {
+          const PredictorStatistics st =
+              Predict(kernel, y_train, temperature, sol.order_parameters.U[0], test, &y_test);
+          solved.step.accuracy = st.accuracy;
+          solved.step.generalization_error = st.generalization_error;
+          solved.step.action = sol.action;
+          solved.step.gradient_norm = ss.gradient_norm;
+          solved.op = sol.order_parameters;
+        } else {
+          solved.op = warm;  // nothing better to continue from; reported as not converged
+        }
+        if (!ss.converged()) ++s.not_converged;
+        it = cache.emplace(key, std::move(solved)).first;
+      }
+      PruningStep step = MakeStep(result.relevance, curve.sequence, k, it->second.step.paths_remaining);
+      const PruningStep& m = it->second.step;
+      step.accuracy = m.accuracy;
+      step.generalization_error = m.generalization_error;
+      step.converged = m.converged;
+      step.termination = m.termination;
+      step.iterations = m.iterations;
+      step.action = m.action;
+      step.gradient_norm = m.gradient_norm;
+      curve.steps.push_back(std::move(step));
+      current_op = it->second.op;
+      ++s.steps;
+      if (options.progress) {
+        options.progress({PruningMode::kResolve, static_cast<int>(c),
+                          static_cast<int>(result.curves.size()), k, n});
+      }
+    }
+  }
+  s.curves = static_cast<int>(result.curves.size());
+  s.total_seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+  s.message = "re-solve: the theory of each reduced architecture, warm-started (not silencing)";
+  if (summary) *summary = s;
+  return result;
+}
+
+}  // namespace attnpaths

@@ -1,0 +1,294 @@
+// Pruning (theory.md §6): silencing against hand-zeroed matrices and against
+// the reduced network's own kernels, orders, warm starts, and the HMM task.
+#include "solver/pruning.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <set>
+
+#include "data/hmm.h"
+#include "kernels/error.h"
+#include "kernels/path_inputs.h"
+#include "solver/action.h"
+#include "solver/predictor.h"
+#include "solver/solve.h"
+#include "tests/heads/small_problem.h"
+
+namespace attnpaths {
+namespace {
+
+using testing::MakeSmallProblem;
+using testing::SmallProblem;
+
+HeadRelevance RelevanceWithScores(const std::vector<std::vector<double>>& scores) {
+  HeadRelevance r;
+  r.score = scores;
+  r.raw = scores;
+  for (const auto& layer : scores) {
+    r.names.emplace_back();
+    for (size_t h = 0; h < layer.size(); ++h) r.names.back().push_back("h" + std::to_string(h + 1));
+  }
+  return r;
+}
+
+TEST(Pruning, SilenceZeroesExactlyThePathsThroughTheHead) {
+  // H = (2, 3): path (h1, h2) = 3 h1 + h2. Silencing head 3 of layer 2 zeroes
+  // paths 2 and 5; head 1 of layer 1 zeroes paths 0, 1, 2.
+  const Paths paths({2, 3});
+  Eigen::MatrixXd U(6, 6);
+  for (int i = 0; i < 6; ++i) {
+    for (int j = 0; j < 6; ++j) U(i, j) = 1.0 + i + 10.0 * j;
+  }
+  const Eigen::MatrixXd S = SilenceHeads(paths, U, {{2, 2}});
+  for (int i = 0; i < 6; ++i) {
+    for (int j = 0; j < 6; ++j) {
+      const bool zero = i == 2 || i == 5 || j == 2 || j == 5;
+      EXPECT_EQ(S(i, j), zero ? 0.0 : U(i, j)) << i << "," << j;
+    }
+  }
+  const Eigen::MatrixXd S2 = SilenceHeads(paths, U, {{2, 2}, {1, 0}});
+  for (int i = 0; i < 6; ++i) {
+    for (int j = 0; j < 6; ++j) {
+      const bool zero = i <= 2 || i == 5 || j <= 2 || j == 5;
+      EXPECT_EQ(S2(i, j), zero ? 0.0 : U(i, j)) << i << "," << j;
+    }
+  }
+  EXPECT_THROW(SilenceHeads(paths, U, {{2, 3}}), Error);
+  EXPECT_THROW(SilenceHeads(paths, U, {{3, 0}}), Error);
+}
+
+TEST(Pruning, OrdersAndTheLastHeadRule) {
+  // Layer 1 scores (0.2, 1.0), layer 2 (0.5, 0.1, 0.7).
+  const HeadRelevance r = RelevanceWithScores({{0.2, 1.0}, {0.5, 0.1, 0.7}});
+  // Increasing: (2,2) 0.1, (1,1) 0.2, (2,1) 0.5, (2,3) 0.7 — the last head of
+  // layer 2 is kept, (1,2) 1.0 is the last of layer 1.
+  EXPECT_EQ(RemovalSequence(r, PruningOrder::kIncreasing),
+            (std::vector<HeadId>{{2, 1}, {1, 0}, {2, 0}}));
+  // Decreasing: (1,2) 1.0, (2,3) 0.7, (2,1) 0.5, then (1,1) and (2,2) are last.
+  EXPECT_EQ(RemovalSequence(r, PruningOrder::kDecreasing),
+            (std::vector<HeadId>{{1, 1}, {2, 2}, {2, 0}}));
+  // Random: reproducible from the seed, Σ (H_ℓ − 1) = 3 removals, one head
+  // left in every layer, and not always the same order.
+  std::set<std::vector<std::pair<int, Eigen::Index>>> seen;
+  for (int k = 0; k < 20; ++k) {
+    const auto a = RemovalSequence(r, PruningOrder::kRandom, 9, k);
+    EXPECT_EQ(a, RemovalSequence(r, PruningOrder::kRandom, 9, k));
+    ASSERT_EQ(a.size(), 3u);
+    int layer1 = 0;
+    std::vector<std::pair<int, Eigen::Index>> key;
+    for (const HeadId& id : a) {
+      layer1 += id.layer == 1;
+      key.emplace_back(id.layer, id.head);
+    }
+    EXPECT_EQ(layer1, 1);
+    seen.insert(key);
+  }
+  EXPECT_GT(seen.size(), 3u);
+}
+
+TEST(Pruning, RestrictAndRemoveKeepTheRemainingPathsInPackingOrder) {
+  SmallProblem p = MakeSmallProblem({2, 3}, 10, 5, 10.0);
+  OrderParameters op;
+  op.U_a = 0.9;
+  op.U = {Eigen::MatrixXd(6, 6), Eigen::MatrixXd(3, 3)};
+  for (int i = 0; i < 6; ++i) {
+    for (int j = 0; j < 6; ++j) op.U[0](i, j) = 10.0 * i + j;
+  }
+  for (int i = 0; i < 3; ++i) {
+    for (int j = 0; j < 3; ++j) op.U[1](i, j) = 100.0 + 10.0 * i + j;
+  }
+  // Remove head 2 of layer 2: U_1 keeps paths (0,0),(0,2),(1,0),(1,2) = 0, 2, 3, 5; U_2 keeps 0, 2.
+  const OrderParameters r = RestrictOrderParameters(p.arch, op, {{2, 1}});
+  const std::vector<int> k1 = {0, 2, 3, 5}, k2 = {0, 2};
+  ASSERT_EQ(r.U[0].rows(), 4);
+  ASSERT_EQ(r.U[1].rows(), 2);
+  for (int i = 0; i < 4; ++i) {
+    for (int j = 0; j < 4; ++j) EXPECT_EQ(r.U[0](i, j), op.U[0](k1[i], k1[j]));
+  }
+  for (int i = 0; i < 2; ++i) {
+    for (int j = 0; j < 2; ++j) EXPECT_EQ(r.U[1](i, j), op.U[1](k2[i], k2[j]));
+  }
+  EXPECT_EQ(r.U_a, 0.9);
+  const Architecture reduced = RemoveHeads(p.arch, {{2, 1}});
+  EXPECT_EQ(reduced.heads_per_layer(), (std::vector<Eigen::Index>{2, 2}));
+  EXPECT_EQ(reduced.layers[1][1].name, "L2h3");
+  EXPECT_NO_THROW(CheckShapes(reduced, r.U));
+  EXPECT_THROW(RemoveHeads(p.arch, {{1, 0}, {1, 1}}), Error);
+}
+
+TEST(Pruning, HeadWithZeroWeightLeavesPredictionsUnchanged) {
+  // U_1 with every row and column of the paths through head 2 of layer 1 zero
+  // (an SPD block on the other paths): silencing that head changes nothing.
+  SmallProblem p = MakeSmallProblem({2, 2}, 24, 30, 10.0);
+  const PathKernel train(ComputePathInputs(p.arch, p.x, Split::kTrain));
+  const PathInputs test = ComputePathInputs(p.arch, p.x_test, Split::kTest);
+  Eigen::MatrixXd U = Eigen::MatrixXd::Zero(4, 4);
+  U.topLeftCorner(2, 2) << 1.7, 0.4, 0.4, 0.6;  // paths (0,0), (0,1)
+  const double T = 0.05;
+  const PredictorStatistics before = Predict(train, p.y, T, U, test, &p.y_test);
+  const PredictorStatistics after =
+      Predict(train, p.y, T, SilenceHeads(Paths({2, 2}), U, {{1, 1}}), test, &p.y_test);
+  EXPECT_EQ((after.mean - before.mean).cwiseAbs().maxCoeff(), 0.0);
+  EXPECT_EQ((after.variance - before.variance).cwiseAbs().maxCoeff(), 0.0);
+
+  // Through the pruning driver: that head scores 0 and goes first; the curve
+  // does not move at that step.
+  PruningOptions options;
+  options.orders = {PruningOrder::kIncreasing};
+  PruningSummary summary;
+  const PruningResult r = PruneBySilencing(p.arch, train, p.y, T, U, test, p.y_test, options, &summary);
+  EXPECT_DOUBLE_EQ(r.relevance.score[0][1], 0.0);
+  ASSERT_EQ(r.curves.size(), 1u);
+  const PruningCurve& c = r.curves[0];
+  ASSERT_EQ(c.steps.size(), 3u);
+  EXPECT_EQ(c.sequence[0], (HeadId{1, 1}));
+  EXPECT_EQ(c.steps[1].accuracy, c.steps[0].accuracy);
+  EXPECT_EQ(c.steps[1].generalization_error, c.steps[0].generalization_error);
+  EXPECT_EQ(c.steps[0].accuracy, before.accuracy);
+  EXPECT_EQ(c.steps[1].paths_remaining, 2);
+  EXPECT_EQ(summary.steps, 2);
+}
+
+TEST(Pruning, SilencingEqualsTheReducedNetworkWithRescaledU) {
+  // The reduced network's path inputs are the full network's times
+  // √(Htot/Htot') (ξ_π carries 1/√Htot), so silencing equals predicting with
+  // the reduced network and U' = (Htot'/Htot) · U restricted to its paths.
+  SmallProblem p = MakeSmallProblem({2, 3}, 20, 25, 10.0, 3);
+  const PathKernel train(ComputePathInputs(p.arch, p.x, Split::kTrain));
+  const PathInputs test = ComputePathInputs(p.arch, p.x_test, Split::kTest);
+  std::mt19937_64 g(2);
+  std::normal_distribution<double> normal;
+  const Eigen::MatrixXd A = Eigen::MatrixXd::NullaryExpr(6, 6, [&] { return normal(g); });
+  OrderParameters op;
+  op.U = {A * A.transpose() / 6.0 + 0.1 * Eigen::MatrixXd::Identity(6, 6),
+          Eigen::MatrixXd::Identity(3, 3)};
+  const std::vector<HeadId> pruned = {{2, 0}};
+  const double T = 0.02;
+  const PredictorStatistics silenced =
+      Predict(train, p.y, T, SilenceHeads(Paths({2, 3}), op.U[0], pruned), test, &p.y_test);
+  const Architecture reduced = RemoveHeads(p.arch, pruned);
+  const PathKernel train_r(ComputePathInputs(reduced, p.x, Split::kTrain));
+  const PathInputs test_r = ComputePathInputs(reduced, p.x_test, Split::kTest);
+  const Eigen::MatrixXd U_r = RestrictOrderParameters(p.arch, op, pruned).U[0] * (4.0 / 6.0);
+  const PredictorStatistics direct = Predict(train_r, p.y, T, U_r, test_r, &p.y_test);
+  EXPECT_LT((silenced.mean - direct.mean).cwiseAbs().maxCoeff(), 1e-10);
+  EXPECT_LT((silenced.variance - direct.variance).cwiseAbs().maxCoeff(), 1e-10);
+  EXPECT_EQ(silenced.accuracy, direct.accuracy);
+}
+
+TEST(Pruning, ResolveEqualsASolveOfTheReducedNetworkFromGp) {
+  // Re-solving is warm-started; its minimiser must equal a cold solve of the
+  // reduced architecture from U_GP.
+  SmallProblem p = MakeSmallProblem({2, 2}, 20, 25, 8.0, 4);
+  const double T = 0.05;
+  const PathKernel train(ComputePathInputs(p.arch, p.x, Split::kTrain));
+  const Action action(p.arch, train, p.y, T);
+  SolveOptions so;
+  so.compute_hessian = false;
+  SolveSummary ss;
+  const Solution sol = Solve(action, so, &ss);
+  ASSERT_TRUE(ss.converged()) << ss.FullReport();
+
+  PruningOptions options;
+  options.orders = {PruningOrder::kIncreasing, PruningOrder::kDecreasing};
+  options.solve = so;
+  PruningSummary summary;
+  const PruningResult r = PruneByResolving(p.arch, p.x, p.y, p.x_test, p.y_test, T,
+                                           sol.order_parameters, options, &summary);
+  EXPECT_EQ(summary.not_converged, 0) << summary.BriefReport();
+  ASSERT_EQ(r.curves.size(), 2u);
+  for (const PruningCurve& c : r.curves) {
+    ASSERT_EQ(c.steps.size(), 3u);
+    for (int k = 1; k <= 2; ++k) {
+      const std::vector<HeadId> removed(c.sequence.begin(), c.sequence.begin() + k);
+      const Architecture reduced = RemoveHeads(p.arch, removed);
+      const PathKernel kr(ComputePathInputs(reduced, p.x, Split::kTrain));
+      const PathInputs tr = ComputePathInputs(reduced, p.x_test, Split::kTest);
+      const Action ar(reduced, kr, p.y, T);
+      SolveSummary cold_summary;
+      const Solution cold = Solve(ar, so, &cold_summary);
+      ASSERT_TRUE(cold_summary.converged());
+      const PredictorStatistics st = Predict(kr, p.y, T, cold.order_parameters.U[0], tr, &p.y_test);
+      const PruningStep& s = c.steps[static_cast<size_t>(k)];
+      EXPECT_TRUE(s.converged);
+      EXPECT_NEAR(s.action, cold.action, 1e-7 * std::max(1.0, std::abs(cold.action)));
+      EXPECT_NEAR(s.generalization_error, st.generalization_error, 1e-6);
+      EXPECT_EQ(s.accuracy, st.accuracy);
+      EXPECT_EQ(s.paths_remaining, kr.Htot());
+    }
+  }
+  // Step 0 is the full network at its solution.
+  const PathInputs test = ComputePathInputs(p.arch, p.x_test, Split::kTest);
+  const PredictorStatistics full = Predict(train, p.y, T, sol.order_parameters.U[0], test, &p.y_test);
+  EXPECT_EQ(r.curves[0].steps[0].accuracy, full.accuracy);
+  EXPECT_NEAR(r.curves[0].steps[0].action, sol.action, 1e-9 * std::abs(sol.action));
+  // Both curves remove two heads, so at most 4 distinct reduced networks.
+  EXPECT_LE(summary.solves, 4);
+}
+
+TEST(Pruning, InvalidOptionsNameTheField) {
+  PruningOptions o;
+  o.random_repeats = 0;
+  std::string why;
+  EXPECT_FALSE(o.IsValid(&why));
+  EXPECT_NE(why.find("pruning.random_repeats: found 0"), std::string::npos) << why;
+  o.random_repeats = 1;
+  o.orders.clear();
+  EXPECT_FALSE(o.IsValid(&why));
+  EXPECT_THROW(ParsePruningOrder("sideways", "--orders"), Error);
+  EXPECT_EQ(ParsePruningMode("resolve", "--mode"), PruningMode::kResolve);
+}
+
+// The paper's Markov task (theory.md §8) at N = 10 with a smaller test set:
+// the good head scores highest, and silencing the most relevant head costs
+// more accuracy than silencing the least relevant one.
+TEST(Pruning, HmmMostRelevantHeadMattersMoreThanLeastRelevant) {
+  HmmTaskOptions task;
+  const Dataset train = GenerateHmmTask(task);
+  HmmTaskOptions test_task = task;
+  test_task.P = 400;
+  test_task.seed = 59;
+  const Dataset test = GenerateHmmTask(test_task);
+  Architecture arch = HmmArchitecture(HmmVariant::kFourPaths, task);
+  arch.SetUniform(10.0);
+  const double T = 0.01;
+  const PathKernel kernel(ComputePathInputs(arch, train.x, Split::kTrain));
+  const PathInputs test_inputs = ComputePathInputs(arch, test.x, Split::kTest);
+  const Action action(arch, kernel, train.y, T);
+  SolveOptions so;
+  so.compute_hessian = false;
+  so.gradient_tolerance = 1e-7;
+  SolveSummary ss;
+  const Solution sol = Solve(action, so, &ss);
+  ASSERT_TRUE(ss.converged()) << ss.FullReport();
+
+  PruningOptions options;
+  options.orders = {PruningOrder::kIncreasing, PruningOrder::kDecreasing};
+  PruningSummary summary;
+  const PruningResult r = PruneBySilencing(arch, kernel, train.y, T, sol.order_parameters.U[0],
+                                           test_inputs, test.y, options, &summary);
+  // The good path (good>uniform) dominates U_1, so its two heads rank first.
+  const Eigen::MatrixXd& U1 = sol.order_parameters.U[0];
+  Eigen::Index big_row, big_col;
+  U1.cwiseAbs().maxCoeff(&big_row, &big_col);
+  EXPECT_EQ(big_row, 0);
+  EXPECT_EQ(big_col, 0);
+  const std::vector<HeadScore> ranking = r.relevance.Ranking();
+  EXPECT_DOUBLE_EQ(ranking.front().score, 1.0);
+  const std::set<std::string> top = {ranking[0].name, ranking[1].name};
+  EXPECT_EQ(top, (std::set<std::string>{"good", "uniform"}));
+  const PruningCurve& least = r.curves[0];
+  const PruningCurve& most = r.curves[1];
+  ASSERT_EQ(least.order, PruningOrder::kIncreasing);
+  const double full = least.steps[0].accuracy;
+  const double drop_least = full - least.steps[1].accuracy;
+  const double drop_most = full - most.steps[1].accuracy;
+  EXPECT_GT(drop_most, drop_least) << "full " << full << ", least relevant removed "
+                                   << least.steps[1].accuracy << ", most relevant removed "
+                                   << most.steps[1].accuracy;
+  EXPECT_GT(drop_most, 0.05);
+}
+
+}  // namespace
+}  // namespace attnpaths
