@@ -25,5 +25,7 @@ void RegisterCheck(CLI::App& app, GlobalOptions& global, Command* run);
 void RegisterHeads(CLI::App& app, GlobalOptions& global, Command* run);
 void RegisterPrune(CLI::App& app, GlobalOptions& global, Command* run);
 void RegisterAlign(CLI::App& app, GlobalOptions& global, Command* run);
+void RegisterSample(CLI::App& app, GlobalOptions& global, Command* run);
+void RegisterCompare(CLI::App& app, GlobalOptions& global, Command* run);
 
 }  // namespace attnpaths::cli

@@ -22,6 +22,8 @@ int main(int argc, char** argv) {
   RegisterHeads(app, global, &run);
   RegisterPrune(app, global, &run);
   RegisterAlign(app, global, &run);
+  RegisterSample(app, global, &run);
+  RegisterCompare(app, global, &run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

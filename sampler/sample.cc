@@ -226,12 +226,27 @@ SampleResult Sample(const Architecture& arch, const PathInputs& train,
     if (!chains[c].initialized) {
       s.termination = SampleTermination::kFailure;
       s.message = "chain " + std::to_string(c) + " found no starting point with a finite "
-                  "posterior and gradient in " + std::to_string(100) + " prior draws";
+                  "posterior and gradient in " +
+                  std::to_string(ChainOptions{}.max_init_attempts) + " prior draws";
       s.total_seconds = std::chrono::duration<double>(Clock::now() - start).count();
       return r;
     }
   }
-  for (ChainResult& c : chains) r.draws.push_back(c.draws);
+  const int C = options.num_chains, S = options.num_samples;
+  r.accept_stat.resize(C, S);
+  r.energy.resize(C, S);
+  r.tree_depth.resize(C, S);
+  r.leapfrog_steps.resize(C, S);
+  r.divergent.resize(C, S);
+  for (int c = 0; c < C; ++c) {
+    const ChainResult& chain = chains[static_cast<size_t>(c)];
+    r.draws.push_back(chain.draws);
+    r.accept_stat.row(c) = chain.accept_stat.transpose();
+    r.energy.row(c) = chain.energy.transpose();
+    r.tree_depth.row(c) = chain.depth.transpose();
+    r.leapfrog_steps.row(c) = chain.leapfrog_steps.transpose();
+    r.divergent.row(c) = chain.divergent.transpose();
+  }
   r.last_weights = layout.ToWeights(potential.FullCoordinates(chains[0].last.q));
 
   const auto diagnostics_start = Clock::now();

@@ -138,6 +138,9 @@ struct SampleResult {
   Eigen::Index predictor_column = 1;   // first f column
   Eigen::Index order_parameter_column = 0;  // first U column (== quantities when absent)
   std::vector<Eigen::MatrixXd> draws;  // per chain: num_samples × quantities
+  // Per transition of the sampling phase (num_chains × num_samples):
+  Eigen::MatrixXd accept_stat, energy;
+  Eigen::MatrixXi tree_depth, leapfrog_steps, divergent;
   std::vector<QuantityDiagnostics> diagnostics;  // per quantity
   NetworkWeights last_weights;         // chain 0's final draw, in the weights' units
 };

@@ -1,0 +1,245 @@
+// attnpaths compare --config run.toml — solve the theory and sample the finite
+// network at the same width, P and temperature, and put them side by side
+// (theory.md §4 vs §5): predictor mean and variance on the test set,
+// accuracy, generalisation error and every entry of U_1 vs U^sampled, each
+// with the sampled standard error and the difference in standard errors.
+// Writes compare.json, compare.csv, the theory's files (summary.json, U_*.npy,
+// test_*.npy) and the sampler's (sample_summary.json, draws.h5, …).
+#include <cmath>
+#include <cstdio>
+#include <iostream>
+#include <limits>
+#include <sstream>
+
+#include "cli/commands.h"
+#include "cli/report.h"
+#include "cli/sample_run.h"
+#include "cli/study_run.h"
+#include "data/atomic_file.h"
+#include "kernels/error.h"
+#include "sampler/diagnostics.h"
+#include "sampler/estimates.h"
+#include "solver/predictor.h"
+
+namespace attnpaths::cli {
+
+namespace {
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+struct CompareOptions {
+  std::string config;
+  std::string output;
+  SampleCliOptions sampler;
+};
+
+struct Row {
+  std::string quantity;
+  double theory, sampled, se;
+  double z() const { return se > 0 ? (sampled - theory) / se : kNaN; }
+};
+
+nlohmann::json Number(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(); }
+
+std::string Cell(const char* format, double v) {
+  if (!std::isfinite(v)) return "-";
+  char buf[64];
+  std::snprintf(buf, sizeof buf, format, v);
+  return buf;
+}
+
+int RunCompare(const CompareOptions& o, const GlobalOptions& g) {
+  using Clock = std::chrono::steady_clock;
+  const auto t0 = Clock::now();
+  const Study study = LoadStudy(o.config);
+  Require(study.temperatures.size() == 1, study.config_path + ": temperatures",
+          study.temperatures.size(), "one temperature for compare");
+  const double T = study.temperatures[0];
+  const std::string out = o.output.empty() ? study.output_directory : o.output;
+  CheckOutputDirectory(out, "output directory");
+  const SampleOptions sample_options = MakeSampleOptions(o.sampler, g, "compare: sampling");
+
+  ProgressLine("compare: computing path inputs", g.quiet);
+  const StudyKernels k = BuildKernels(study, g.threads);
+  const Eigen::MatrixXd* y_test = study.has_test_labels ? &study.test.y : nullptr;
+
+  // Theory (theory.md §3–§4).
+  const Action action(study.architecture, *k.train, study.train.y, T);
+  SolveOptions solve_options = MakeSolveOptions(study.solver);
+  solve_options.progress = [&](const SolveProgress& p) {
+    if (p.iteration % 10 == 0) {
+      char buf[160];
+      std::snprintf(buf, sizeof buf, "compare: solving, iteration %d  |grad| = %.2e", p.iteration,
+                    p.gradient_norm);
+      ProgressLine(buf, g.quiet);
+    }
+  };
+  SolveSummary solve_summary;
+  const Solution sol = Solve(action, solve_options, &solve_summary);
+  if (solve_summary.termination == SolveTermination::kFailure) {
+    throw Error(ErrorMessage(study.config_path, solve_summary.message,
+                             "an action that can be evaluated at U_GP (raise the temperature)"));
+  }
+  const Eigen::MatrixXd& U = sol.order_parameters.U[0];
+  const PredictorStatistics theory =
+      Predict(*k.train, study.train.y, T, U, k.test, y_test);
+  const double solve_seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+
+  // Sampling (theory.md §5).
+  SampleSummary summary;
+  const SampleResult r = Sample(study.architecture, k.train->inputs(), study.train.y, T, k.test,
+                                sample_options, &summary, y_test);
+  ProgressLine("", g.quiet);
+
+  // Side by side.
+  std::vector<Row> rows;
+  std::vector<Row> points;  // per test point and output
+  const Eigen::Index P = k.test.P(), D = study.train.y.cols();
+  double mean_abs_z = 0;
+  int within3 = 0, counted = 0;
+  if (summary.completed()) {
+    rows.push_back({"test_accuracy", theory.accuracy, r.predictor.accuracy, kNaN});
+    rows.push_back({"generalization_error", theory.generalization_error,
+                    r.predictor.generalization_error, kNaN});
+    double var_theory = 0;
+    for (Eigen::Index mu = 0; mu < P; ++mu) {
+      for (Eigen::Index d = 0; d < D; ++d) {
+        const std::string index =
+            std::to_string(mu) + (D > 1 ? "," + std::to_string(d) : std::string());
+        const Row mean{"f_mean[" + index + "]", theory.mean(mu, d), r.predictor.mean(mu, d),
+                       r.predictor.mean_se(mu, d)};
+        points.push_back(mean);
+        points.push_back({"f_variance[" + index + "]", theory.variance[mu],
+                          r.predictor.variance(mu, d), r.predictor.variance_se(mu, d)});
+        if (std::isfinite(mean.z())) {
+          mean_abs_z += std::abs(mean.z());
+          within3 += std::abs(mean.z()) <= 3;
+          ++counted;
+        }
+        var_theory += theory.variance[mu] / double(P * D);
+      }
+    }
+    if (counted > 0) mean_abs_z /= counted;
+    if (P > 0) {
+      // The test-averaged variance is the mean over draws of the test-averaged
+      // squared deviation (times S/(S−1)); its error comes from that series'
+      // ESS, so the correlation between test points is accounted for.
+      ChainDraws averaged;
+      for (const Eigen::MatrixXd& draws : r.draws) {
+        const Eigen::MatrixXd f = draws.middleCols(r.predictor_column, P * D);
+        Eigen::RowVectorXd mean(P * D);
+        for (Eigen::Index k = 0; k < P * D; ++k) mean[k] = r.predictor.mean(k / D, k % D);
+        averaged.push_back((f.rowwise() - mean).array().square().rowwise().mean().matrix());
+      }
+      const ScalarEstimate e = EstimateScalar(averaged);
+      const double S = static_cast<double>(r.draws.size() * r.draws[0].rows());
+      rows.push_back({"f_variance (test mean)", var_theory, e.mean * S / (S - 1),
+                      e.mean_se * S / (S - 1)});
+    }
+    const std::vector<std::string> labels = ArchitecturePathLabels(study.architecture);
+    for (Eigen::Index a = 0; a < U.rows(); ++a) {
+      for (Eigen::Index b = a; b < U.cols(); ++b) {
+        rows.push_back({"U[" + std::to_string(a) + "," + std::to_string(b) + "] " +
+                            labels[static_cast<size_t>(a)] +
+                            (a == b ? "" : " | " + labels[static_cast<size_t>(b)]),
+                        U(a, b), r.order_parameter.U(a, b), r.order_parameter.U_se(a, b)});
+      }
+    }
+  }
+
+  // Files: the theory's, the sampler's, and the comparison.
+  nlohmann::json extra;
+  extra["temperature"] = T;
+  extra["widths"] = study.architecture.widths;
+  extra["message"] = solve_summary.message;
+  WriteSolution(out, MakeRow(study.architecture.widths.front(), &sol, &solve_summary,
+                             sol.order_parameters, theory, solve_seconds),
+                theory, extra);
+  const nlohmann::json sampled = SampleJson(study, r, summary, T);
+  WriteSampleOutputs(out, r, summary, sampled, "sample_summary.json");
+  nlohmann::json j;
+  j["name"] = study.name;
+  j["N"] = study.architecture.widths.front();
+  j["temperature"] = T;
+  j["theory"] = {{"converged", solve_summary.converged()},
+                 {"message", solve_summary.message},
+                 {"action", sol.action}};
+  j["sampling"] = {{"termination", SampleTerminationName(summary.termination)},
+                   {"message", summary.message},
+                   {"warnings", summary.warnings},
+                   {"max_rhat", Number(summary.max_rhat)},
+                   {"min_ess_bulk", Number(summary.min_ess_bulk)},
+                   {"divergences", summary.total_divergences}};
+  j["test_mean_abs_z"] = counted > 0 ? Number(mean_abs_z) : nlohmann::json();
+  j["test_mean_within_3se"] = counted > 0 ? Number(double(within3) / counted) : nlohmann::json();
+  auto row_json = [](const Row& row) {
+    return nlohmann::json{{"quantity", row.quantity}, {"theory", Number(row.theory)},
+                          {"sampled", Number(row.sampled)}, {"se", Number(row.se)},
+                          {"z", Number(row.z())}};
+  };
+  nlohmann::json jr = nlohmann::json::array(), jp = nlohmann::json::array();
+  for (const Row& row : rows) jr.push_back(row_json(row));
+  for (const Row& row : points) jp.push_back(row_json(row));
+  j["rows"] = jr;
+  j["test_points"] = jp;
+  std::ostringstream csv;
+  csv << "quantity,theory,sampled,se,z\n";
+  csv.precision(10);
+  for (const auto* list : {&rows, &points}) {
+    for (const Row& row : *list) {
+      csv << '"' << row.quantity << '"';
+      for (double v : {row.theory, row.sampled, row.se, row.z()}) {
+        csv << ',';
+        if (std::isfinite(v)) csv << v;
+      }
+      csv << "\n";
+    }
+  }
+  WriteFileAtomically(out + "/compare.csv", csv.str());
+  WriteFileAtomically(out + "/compare.json", j.dump(2) + "\n");
+
+  if (g.json) {
+    std::cout << j.dump(2) << std::endl;
+  } else {
+    std::cout << solve_summary.BriefReport() << "\n" << summary.BriefReport() << "\n";
+    for (const std::string& w : summary.warnings) std::cout << "warning: " << w << "\n";
+    char buf[256];
+    std::snprintf(buf, sizeof buf, "%-36s %12s %12s %10s %9s\n", "quantity", "theory", "sampled",
+                  "s.e.", "diff/s.e.");
+    std::cout << buf;
+    for (const Row& row : rows) {
+      std::snprintf(buf, sizeof buf, "%-36s %12s %12s %10s %9s\n", row.quantity.c_str(),
+                    Cell("%.6g", row.theory).c_str(), Cell("%.6g", row.sampled).c_str(),
+                    Cell("%.3g", row.se).c_str(), Cell("%+.2f", row.z()).c_str());
+      std::cout << buf;
+    }
+    if (counted > 0) {
+      std::snprintf(buf, sizeof buf,
+                    "test predictor mean: |diff|/s.e. averages %.2f over %d points; %.1f%% within "
+                    "3 s.e.\n",
+                    mean_abs_z, counted, 100.0 * within3 / counted);
+      std::cout << buf;
+    }
+    std::cout << "wrote " << out << "/compare.json, compare.csv, summary.json, "
+              << "sample_summary.json, draws.h5\n";
+  }
+  return solve_summary.converged() && summary.completed() ? 0 : 1;
+}
+
+}  // namespace
+
+void RegisterCompare(CLI::App& app, GlobalOptions& global, Command* run) {
+  auto* cmd = app.add_subcommand(
+      "compare", "Solve the theory and sample the network at the same settings; compare them");
+  auto o = std::make_shared<CompareOptions>();
+  cmd->add_option("--config,-c", o->config, "The TOML study file")->required();
+  cmd->add_option("--output,-o", o->output, "Output directory (default: [output] directory)");
+  AddSampleFlags(cmd, &o->sampler);
+  cmd->add_flag("--json", global.json, "Print the JSON comparison on stdout");
+  cmd->add_flag("--quiet", global.quiet, "No progress on stderr");
+  cmd->add_option("--threads", global.threads,
+                  "Threads for path inputs and chains (0: one per chain, at most all cores)");
+  cmd->callback([o, &global, run] { *run = [o, &global] { return RunCompare(*o, global); }; });
+}
+
+}  // namespace attnpaths::cli

@@ -1,0 +1,228 @@
+#include "cli/sample_run.h"
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <mutex>
+#include <vector>
+
+#include "cli/report.h"
+#include "cli/study_run.h"
+#include "data/atomic_file.h"
+#include "data/hdf5_file.h"
+#include "data/npy.h"
+#include "kernels/error.h"
+#include "kernels/paths.h"
+
+namespace attnpaths::cli {
+
+namespace {
+
+nlohmann::json Number(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(); }
+
+nlohmann::json Matrix(const Eigen::MatrixXd& m) {
+  nlohmann::json rows = nlohmann::json::array();
+  for (Eigen::Index i = 0; i < m.rows(); ++i) {
+    nlohmann::json row = nlohmann::json::array();
+    for (Eigen::Index j = 0; j < m.cols(); ++j) row.push_back(Number(m(i, j)));
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
+NpyArray Array(std::vector<int64_t> shape, std::vector<double> data) {
+  NpyArray a;
+  a.shape = std::move(shape);
+  a.data = std::move(data);
+  a.dtype = "<f8";
+  return a;
+}
+
+// A chains × draws matrix as a C-order array.
+template <typename Derived>
+NpyArray PerDraw(const Eigen::MatrixBase<Derived>& m) {
+  std::vector<double> data;
+  for (Eigen::Index c = 0; c < m.rows(); ++c) {
+    for (Eigen::Index i = 0; i < m.cols(); ++i) data.push_back(static_cast<double>(m(c, i)));
+  }
+  return Array({m.rows(), m.cols()}, std::move(data));
+}
+
+}  // namespace
+
+void AddSampleFlags(CLI::App* cmd, SampleCliOptions* o) {
+  cmd->add_option("--chains", o->chains, "NUTS chains (run in parallel threads)")
+      ->capture_default_str();
+  cmd->add_option("--warmup", o->warmup, "Warm-up iterations per chain")->capture_default_str();
+  cmd->add_option("--samples", o->samples, "Retained draws per chain")->capture_default_str();
+  cmd->add_option("--seed", o->seed, "Sampler seed (runs are reproducible from it)")
+      ->capture_default_str();
+  cmd->add_option("--max-tree-depth", o->max_tree_depth, "NUTS maximum tree depth")
+      ->capture_default_str();
+  cmd->add_option("--target-accept", o->target_accept, "Step-size adaptation target")
+      ->capture_default_str();
+  cmd->add_option("--temperature-floor", o->temperature_floor,
+                  "T_min: the likelihood uses max(T, T_min) (theory.md §5)")
+      ->capture_default_str();
+  cmd->add_option("--weights", o->weights,
+                  "Sampled weights: all, or readout (value weights fixed at a prior draw)")
+      ->capture_default_str();
+}
+
+SampleOptions MakeSampleOptions(const SampleCliOptions& o, const GlobalOptions& g,
+                                const std::string& label) {
+  Require(o.chains >= 1, "--chains", o.chains, "at least 1");
+  Require(o.warmup >= 0, "--warmup", o.warmup, "a count >= 0");
+  Require(o.samples >= 1, "--samples", o.samples, "at least 1");
+  Require(o.max_tree_depth >= 1 && o.max_tree_depth <= 30, "--max-tree-depth", o.max_tree_depth,
+          "an integer in [1, 30]");
+  Require(o.target_accept > 0 && o.target_accept < 1, "--target-accept", o.target_accept,
+          "a value in (0, 1)");
+  Require(std::isfinite(o.temperature_floor) && o.temperature_floor >= 0, "--temperature-floor",
+          o.temperature_floor, "a finite value >= 0");
+  SampleOptions options;
+  options.num_chains = o.chains;
+  options.num_warmup = o.warmup;
+  options.num_samples = o.samples;
+  options.seed = o.seed;
+  options.threads = g.threads;
+  options.max_tree_depth = o.max_tree_depth;
+  options.target_accept = o.target_accept;
+  options.temperature_floor = o.temperature_floor;
+  options.sampled_weights = ParseSampledWeights(o.weights, "--weights");
+  std::string error;
+  if (!options.IsValid(&error)) throw Error(error);
+  if (g.quiet) return options;
+  // One line at most every half second: iterations done over all chains.
+  struct State {
+    std::vector<int> done;
+    int divergences = 0;
+    std::chrono::steady_clock::time_point last;
+  };
+  auto state = std::make_shared<State>();
+  state->done.assign(static_cast<size_t>(o.chains), 0);
+  const bool quiet = g.quiet;
+  options.progress = [state, label, quiet](const SampleProgress& p) {
+    state->done[static_cast<size_t>(p.chain)] = p.iteration + 1;
+    const auto now = std::chrono::steady_clock::now();
+    const int per_chain = p.num_warmup + p.num_samples;
+    long total = 0;
+    for (int d : state->done) total += d;
+    const bool last = total == static_cast<long>(per_chain) * static_cast<long>(state->done.size());
+    if (!last && now - state->last < std::chrono::milliseconds(500)) return;
+    state->last = now;
+    char buf[200];
+    std::snprintf(buf, sizeof buf, "%s: %3.0f%%  chain %d %s %d/%d  step %.3g  depth %d  divergences %d",
+                  label.c_str(), 100.0 * total / (per_chain * double(state->done.size())), p.chain,
+                  p.warmup ? "warm-up" : "sampling",
+                  p.warmup ? p.iteration + 1 : p.iteration + 1 - p.num_warmup,
+                  p.warmup ? p.num_warmup : p.num_samples, p.step_size, p.depth, p.divergences);
+    ProgressLine(buf, quiet);
+  };
+  return options;
+}
+
+std::vector<std::string> ArchitecturePathLabels(const Architecture& arch) {
+  const Paths paths(arch.heads_per_layer());
+  std::vector<std::vector<std::string>> names;
+  for (const auto& layer : arch.layers) {
+    names.emplace_back();
+    for (const auto& head : layer) names.back().push_back(head.name);
+  }
+  std::vector<std::string> labels;
+  for (Eigen::Index p = 0; p < paths.Htot(); ++p) labels.push_back(paths.Label(p, names));
+  return labels;
+}
+
+nlohmann::json SampleJson(const Study& study, const SampleResult& r, const SampleSummary& s,
+                          double temperature) {
+  nlohmann::json j;
+  j["name"] = study.name;
+  j["N"] = study.architecture.widths.front();
+  j["widths"] = study.architecture.widths;
+  j["temperature"] = temperature;
+  j["temperature_used"] = s.temperature_used;
+  j["termination"] = SampleTerminationName(s.termination);
+  j["message"] = s.message;
+  j["sampled_weights"] = s.sampled_weights;
+  j["dimension"] = s.dimension;
+  j["chains"] = s.num_chains;
+  j["warmup"] = s.num_warmup;
+  j["samples"] = s.num_samples;
+  j["step_size"] = s.step_size;
+  j["mean_accept_stat"] = s.mean_accept_stat;
+  j["divergences"] = s.divergences;
+  j["warmup_divergences"] = s.warmup_divergences;
+  j["max_tree_depth_hits"] = s.max_depth_hits;
+  j["mean_tree_depth"] = s.mean_tree_depth;
+  nlohmann::json ebfmi = nlohmann::json::array();
+  for (double e : s.ebfmi) ebfmi.push_back(Number(e));
+  j["ebfmi"] = ebfmi;
+  j["gradient_evaluations"] = s.gradient_evaluations;
+  j["max_rhat"] = Number(s.max_rhat);
+  j["max_rhat_quantity"] = s.max_rhat_quantity;
+  j["min_ess_bulk"] = Number(s.min_ess_bulk);
+  j["min_ess_tail"] = Number(s.min_ess_tail);
+  j["warnings"] = s.warnings;
+  j["seconds"] = {{"warmup", s.warmup_seconds},
+                  {"sampling", s.sampling_seconds},
+                  {"diagnostics", s.diagnostics_seconds},
+                  {"total", s.total_seconds}};
+  if (!s.completed()) return j;
+  j["test_accuracy"] = Number(r.predictor.accuracy);
+  j["generalization_error"] = Number(r.predictor.generalization_error);
+  j["paths"] = ArchitecturePathLabels(study.architecture);
+  j["U_sampled"] = Matrix(r.order_parameter.U);
+  j["U_sampled_se"] = Matrix(r.order_parameter.U_se);
+  nlohmann::json quantities = nlohmann::json::array();
+  for (size_t k = 0; k < r.diagnostics.size(); ++k) {
+    const QuantityDiagnostics& d = r.diagnostics[k];
+    quantities.push_back({{"name", r.quantity_names[k]},
+                          {"mean", Number(d.mean)},
+                          {"sd", Number(d.sd)},
+                          {"mcse_mean", Number(d.mcse_mean)},
+                          {"q05", Number(d.q05)},
+                          {"median", Number(d.median)},
+                          {"q95", Number(d.q95)},
+                          {"rhat", Number(d.rhat)},
+                          {"ess_bulk", Number(d.ess_bulk)},
+                          {"ess_tail", Number(d.ess_tail)}});
+  }
+  j["quantities"] = quantities;
+  return j;
+}
+
+void WriteSampleOutputs(const std::string& dir, const SampleResult& r, const SampleSummary& s,
+                        const nlohmann::json& summary, const std::string& summary_name) {
+  EnsureDirectory(dir, "output directory");
+  const auto path = [&](const std::string& f) { return (std::filesystem::path(dir) / f).string(); };
+  if (s.completed()) {
+    const auto C = static_cast<int64_t>(r.draws.size());
+    const int64_t S = C > 0 ? r.draws[0].rows() : 0, Q = C > 0 ? r.draws[0].cols() : 0;
+    std::vector<double> draws;
+    draws.reserve(static_cast<size_t>(C * S * Q));
+    for (const auto& d : r.draws) {
+      for (int64_t i = 0; i < S; ++i) {
+        for (int64_t k = 0; k < Q; ++k) draws.push_back(d(i, k));
+      }
+    }
+    std::vector<double> steps(s.step_size.begin(), s.step_size.end());
+    WriteHdf5(path("draws.h5"), {{"draws", Array({C, S, Q}, std::move(draws))},
+                                 {"accept_stat", PerDraw(r.accept_stat)},
+                                 {"energy", PerDraw(r.energy)},
+                                 {"tree_depth", PerDraw(r.tree_depth)},
+                                 {"leapfrog_steps", PerDraw(r.leapfrog_steps)},
+                                 {"divergent", PerDraw(r.divergent)},
+                                 {"step_size", Array({C}, std::move(steps))}});
+    WriteNpy(path("sampled_test_mean.npy"), r.predictor.mean);
+    WriteNpy(path("sampled_test_mean_se.npy"), r.predictor.mean_se);
+    WriteNpy(path("sampled_test_variance.npy"), r.predictor.variance);
+    WriteNpy(path("sampled_test_variance_se.npy"), r.predictor.variance_se);
+    WriteNpy(path("U_sampled.npy"), r.order_parameter.U);
+    WriteNpy(path("U_sampled_se.npy"), r.order_parameter.U_se);
+  }
+  WriteFileAtomically(path(summary_name), summary.dump(2) + "\n");
+}
+
+}  // namespace attnpaths::cli

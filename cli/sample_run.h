@@ -1,0 +1,51 @@
+// Sampling one study (shared by `attnpaths sample` and `attnpaths compare`):
+// sampler flags, the progress line, and the files a run writes.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "cli/commands.h"
+#include "data/config.h"
+#include "kernels/path_inputs.h"
+#include "sampler/sample.h"
+
+namespace attnpaths::cli {
+
+// NUTS settings from the command line (theory.md §8 used 1 chain × 100 + 100
+// for the Markov task, 10 chains × 20 + 20 for the image task).
+struct SampleCliOptions {
+  int chains = 4;
+  int warmup = 1000;
+  int samples = 1000;
+  std::uint64_t seed = 1;
+  int max_tree_depth = 10;
+  double target_accept = 0.8;
+  double temperature_floor = 1e-3;
+  std::string weights = "all";  // "all" or "readout"
+};
+
+void AddSampleFlags(CLI::App* cmd, SampleCliOptions* o);
+
+// SampleOptions from the flags, with a progress line on stderr labelled `label`.
+SampleOptions MakeSampleOptions(const SampleCliOptions& o, const GlobalOptions& g,
+                                const std::string& label);
+
+// "h1>h2" labels of every path of the architecture.
+std::vector<std::string> ArchitecturePathLabels(const Architecture& arch);
+
+// The sampler's summary and estimates as JSON (no draws).
+nlohmann::json SampleJson(const Study& study, const SampleResult& r, const SampleSummary& s,
+                          double temperature);
+
+// Writes draws.h5 (draws [chain, draw, quantity], accept_stat, energy,
+// tree_depth, leapfrog_steps, divergent [chain, draw], step_size [chain]),
+// sampled_test_mean(_se).npy, sampled_test_variance(_se).npy,
+// U_sampled(_se).npy and `summary_name` (JSON), each atomically, into dir.
+void WriteSampleOutputs(const std::string& dir, const SampleResult& r, const SampleSummary& s,
+                        const nlohmann::json& summary, const std::string& summary_name);
+
+}  // namespace attnpaths::cli
