@@ -152,6 +152,26 @@ std::string Resolve(const std::string& path, const std::string& base_dir) {
   return (std::filesystem::path(base_dir) / p).string();
 }
 
+// A count held in a double: every digit up to 2^53, else 6 significant ones.
+std::string CountText(double n) {
+  return n < 9007199254740992.0 ? std::to_string(static_cast<int64_t>(n)) : ToText(n);
+}
+
+// Refuses a generated array of `factors` doubles (multiplied in double
+// precision, so absurd sizes cannot overflow) beyond kMaxGeneratedValues.
+void RequireGeneratedSize(const std::string& field, const std::string& what,
+                          std::initializer_list<double> factors) {
+  double values = 1;
+  std::string product;
+  for (double f : factors) {
+    values *= f;
+    product += (product.empty() ? "" : "*") + CountText(f);
+  }
+  Require(values <= kMaxGeneratedValues, field,
+          what + " = " + product + " = " + CountText(values) + " values",
+          "at most 2^28 = 268435456 values (2 GiB) from a built-in generator");
+}
+
 HeadSpec ReadHead(const Section& s, const std::string& base_dir, const HmmTaskOptions* hmm,
                   std::uint64_t default_seed) {
   s.CheckKeys({"kind", "name", "beta", "W", "Q", "K", "attention", "test_attention",
@@ -178,6 +198,10 @@ HeadSpec ReadHead(const Section& s, const std::string& base_dir, const HmmTaskOp
             "the feature size N_f (set it here or use the hmm generator in [data])");
     Require(T > 0, s.field("chain_tokens"), "nothing",
             "the number of chain tokens (set it here or use the hmm generator in [data])");
+    Require(N_f % 2 == 0, s.field("N_f"), N_f, "an even number >= 2");
+    const double N0 = static_cast<double>(N_f) + static_cast<double>(T) + 1;
+    RequireGeneratedSize(s.file() + ": " + s.where(), "W of N0*N0 (N0 = N_f + chain_tokens + 1)",
+                         {N0, N0});
     return MakeHmmHead(hk, N_f, T, o, name);
   }
   HeadSpec h;
@@ -293,13 +317,21 @@ void ReadData(const Section& d, Study& st, const std::string& base_dir, HmmTaskO
       hmm->noise_orthogonal = n[2];
     }
     hmm->seed = static_cast<std::uint64_t>(h.Integer("seed", 27));
+    // P·n_tok·N0 with n_tok = chain_tokens + 1, N0 = N_f + n_tok (data/hmm.h).
+    const auto require_size = [](const HmmTaskOptions& o, const std::string& P) {
+      const double n_tok = static_cast<double>(o.chain_tokens) + 1;
+      RequireGeneratedSize("hmm." + P, P + "*n_tok*N0",
+                           {static_cast<double>(o.P), n_tok, static_cast<double>(o.N_f) + n_tok});
+    };
+    HmmTaskOptions t = *hmm;  // read outside the try: these errors name the file already
+    t.P = h.Integer("P_test", 1000);
+    t.seed = static_cast<std::uint64_t>(h.Integer("test_seed", 59));
     try {
       hmm->Validate();
+      require_size(*hmm, "P");
       st.train = GenerateHmmTask(*hmm);
-      HmmTaskOptions t = *hmm;
-      t.P = h.Integer("P_test", 1000);
-      t.seed = static_cast<std::uint64_t>(h.Integer("test_seed", 59));
       if (t.P > 0) {
+        require_size(t, "P_test");
         st.test = GenerateHmmTask(t);
       } else {
         st.test.x = Inputs(0, st.train.x.n_tok(), st.train.x.N0());

@@ -45,6 +45,12 @@ struct Study {
   std::uint64_t seed = 0;       // the study seed (generators, perturbations)
 };
 
+// The largest array ParseStudy lets a built-in generator build: P·n_tok·N0
+// values for each [data.hmm] data set (train and test), N0² for the W of each
+// hmm_* head. 2^28 doubles are 2 GiB; larger sizes (also sizes that would
+// overflow) are refused with an Error before anything is allocated.
+inline constexpr double kMaxGeneratedValues = 268435456.0;  // 2^28
+
 // Reads and validates a study; throws Error naming the file, the field, the
 // value found and what was expected.
 Study LoadStudy(const std::string& path);
