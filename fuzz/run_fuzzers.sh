@@ -26,6 +26,10 @@ if [[ "${FUZZ_SKIP_BUILD:-0}" != 1 ]]; then
   ninja -C "$build" -j "$jobs"
 fi
 
+# The TOML target's empty base directory goes here (a crash leaves it behind).
+export TMPDIR="$build/tmp"
+mkdir -p "$TMPDIR"
+
 status=0
 for target in "${targets[@]}"; do
   corpus="$build/corpus/$target"
