@@ -1,0 +1,401 @@
+// solver/: order parameters, the action, the saddle-point solve, predictor
+// statistics and the GP limit.
+#include <cmath>
+#include <sstream>
+
+#include "python/bindings.h"
+#include "solver/action.h"
+#include "solver/order_parameters.h"
+#include "solver/predictor.h"
+#include "solver/solve.h"
+
+namespace attnpaths::python {
+
+namespace {
+
+using namespace pybind11::literals;
+
+// The Python Action: owns a copy of the architecture (so later changes to the
+// caller's Architecture do not reach it) and keeps its PathKernel alive.
+struct ActionHolder {
+  Architecture arch;
+  py::object kernel;  // the attnpaths.PathKernel the action reads
+  std::unique_ptr<Action> action;
+};
+
+const char* SolveMethodName(SolveMethod m) { return m == SolveMethod::kLbfgs ? "lbfgs" : "bfgs"; }
+
+std::string Number(double v) { return py::repr(py::float_(v)).cast<std::string>(); }
+
+}  // namespace
+
+Eigen::MatrixXd FirstOrderParameter(py::handle obj, const std::string& field) {
+  if (py::isinstance<Solution>(obj)) return obj.cast<const Solution&>().order_parameters.U.at(0);
+  if (py::isinstance<OrderParameters>(obj)) return obj.cast<const OrderParameters&>().U.at(0);
+  return MatrixArg(obj, field, Shape::kMatrix).matrix();
+}
+
+OrderParameters ToOrderParameters(py::handle obj, const std::string& field) {
+  if (py::isinstance<Solution>(obj)) return obj.cast<const Solution&>().order_parameters;
+  if (py::isinstance<OrderParameters>(obj)) return obj.cast<const OrderParameters&>();
+  throw Error(ErrorMessage(field, Describe(obj), "an attnpaths.Solution or OrderParameters"));
+}
+
+void BindSolver(py::module_& m) {
+  // ------------------------------------------------------- OrderParameters
+  py::class_<OrderParameters>(m, "OrderParameters", R"doc(
+The order parameters U_1, ..., U_L and U_a (theory.md section 3). U[l-1] = U_l is
+m_l x m_l with m_l = H_l ... H_L, rows (h_l, ..., h_L) with h_l outermost; U[0] = U_1 is
+the U of the renormalised kernel K_U. Immutable: U returns read-only views.)doc")
+      .def(py::init([](py::object U, double U_a) {
+             OrderParameters op;
+             op.U = ToMatrices(U, "U");
+             op.U_a = U_a;
+             return op;
+           }),
+           "U"_a, "U_a"_a = 1.0, "Order parameters from a list [U_1, ..., U_L] and U_a.")
+      .def_property_readonly(
+          "U",
+          [](py::object self) { return MatrixViews(self.cast<const OrderParameters&>().U, self); },
+          "[U_1, ..., U_L] (read-only views).")
+      .def_readonly("U_a", &OrderParameters::U_a, "The readout scalar U_a.")
+      .def("__repr__",
+           [](const OrderParameters& op) {
+             std::string s = "OrderParameters(U: [";
+             for (size_t l = 0; l < op.U.size(); ++l) {
+               s += (l ? ", " : "") + std::to_string(op.U[l].rows()) + "x" +
+                    std::to_string(op.U[l].cols());
+             }
+             return s + "], U_a=" + Number(op.U_a) + ")";
+           },
+           "The shapes and U_a.");
+
+  m.def("gp_order_parameters", &GpOrderParameters, "arch"_a,
+        "U_l = sigma_l^2 ... sigma_L^2 sigma_a^2 I and U_a = sigma_a^2: the all-widths-infinite\n"
+        "minimiser and the solver's start (theory.md sections 3, 8).");
+  m.def("gp_limit", &GpLimit, "arch"_a,
+        "The GP-limit order parameters U_GP (all widths -> infinity; theory.md sections 2, 3).");
+  m.def(
+      "partial_trace",
+      [](py::object U, Eigen::Index H_outer) {
+        return PartialTrace(MatrixArg(U, "U", Shape::kMatrix).ref(), H_outer);
+      },
+      "U"_a, "H_outer"_a, "tr_l: the partial trace over the outermost of H_outer blocks.");
+  m.def(
+      "block_diagonal",
+      [](Eigen::Index H, py::object M) {
+        return BlockDiagonal(H, MatrixArg(M, "M", Shape::kMatrix).ref());
+      },
+      "H"_a, "M"_a, "I_H (x) M: M repeated H times on the diagonal.");
+  m.def(
+      "eliminate_U_a",
+      [](const Architecture& arch, py::object U_L) {
+        return EliminateUa(arch, MatrixArg(U_L, "U_L", Shape::kMatrix).ref());
+      },
+      "arch"_a, "U_L"_a,
+      "U_a = (-b + sqrt(b^2 + 4 c)) / 2, the minimiser of S over U_a at fixed U_L (theory.md 3).");
+  m.def(
+      "check_shapes",
+      [](const Architecture& arch, py::object U) { CheckShapes(arch, ToMatrices(U, "U")); },
+      "arch"_a, "U"_a,
+      "Raises attnpaths.Error naming the layer when [U_1, ..., U_L] does not fit the architecture.");
+  m.def(
+      "check_labels",
+      [](py::object y, Eigen::Index P, const std::string& field) {
+        CheckLabels(MatrixArg(y, field, Shape::kColumn).ref(), P, field.c_str());
+      },
+      "y"_a, "P"_a, "field"_a = "y",
+      "Raises attnpaths.Error naming `field` unless y is P x D (or length P) and finite.");
+
+  // ---------------------------------------------------------------- Action
+  py::class_<ActionValue>(m, "ActionValue", R"doc(
+The action at one point: S = entropy + energy and the eliminated U_a. ok is False (and
+`failure` says what) when some U_l or G = K_U + T I is not positive definite.)doc")
+      .def_readonly("ok", &ActionValue::ok, "False when S is undefined (not positive definite).")
+      .def_readonly("failure", &ActionValue::failure, "What was not positive definite.")
+      .def_readonly("S", &ActionValue::S, "The action S = entropy + energy.")
+      .def_readonly("entropy", &ActionValue::entropy, "The entropy (the widths' terms).")
+      .def_readonly("energy", &ActionValue::energy, "ln det G + y^T G^-1 y.")
+      .def_readonly("U_a", &ActionValue::U_a, "The eliminated readout scalar at this U_L.")
+      .def("__repr__",
+           [](const ActionValue& v) {
+             if (!v.ok) return "ActionValue(ok=False, failure='" + v.failure + "')";
+             return "ActionValue(S=" + Number(v.S) + ", entropy=" + Number(v.entropy) +
+                    ", energy=" + Number(v.energy) + ", U_a=" + Number(v.U_a) + ")";
+           },
+           "S, entropy, energy and U_a.");
+
+  py::class_<ActionHolder>(m, "Action", R"doc(
+The action S(U) of theory.md section 3 with its analytic gradient, U_a eliminated:
+
+  S = sum_l n_l [ tr(U_{l+1}^-1 tr_l U_l)/sigma_l^2 - ln det U_l + H_l ln det U_{l+1} ]
+      + n_{L+1} [ U_a/sigma_a^2 - ln U_a ] + ln det G + y^T G^-1 y,   G = K_{U_1} + T I
+
+Action(arch, kernel, y, temperature): y has one label per training example (length P or
+P x D). The action keeps a copy of arch and a reference to kernel.)doc")
+      .def(py::init([](const Architecture& arch, py::object kernel, py::object y,
+                       double temperature) {
+             if (!py::isinstance<PathKernel>(kernel)) {
+               throw py::type_error("Action: kernel must be an attnpaths.PathKernel, not " +
+                                    Describe(kernel));
+             }
+             const PathKernel& k = kernel.cast<const PathKernel&>();
+             const MatrixArg labels(y, "y", Shape::kColumn);
+             auto h = std::make_unique<ActionHolder>();
+             h->arch = arch;
+             h->kernel = kernel;
+             h->action = std::make_unique<Action>(h->arch, k, labels.ref(), temperature);
+             return h;
+           }),
+           "arch"_a, "kernel"_a, "y"_a, "temperature"_a,
+           "Raises attnpaths.Error for shape mismatches, non-finite labels, temperature < 0 and\n"
+           "invalid widths or variances.")
+      .def(
+          "evaluate",
+          [](const ActionHolder& a, py::object U, bool gradient) -> py::object {
+            const std::vector<Eigen::MatrixXd> u = ToMatrices(U, "U");
+            CheckShapes(a.arch, u);
+            std::vector<Eigen::MatrixXd> grad;
+            ActionValue v;
+            {
+              py::gil_scoped_release release;
+              v = a.action->Evaluate(u, gradient ? &grad : nullptr);
+            }
+            if (!gradient) return py::cast(v);
+            return py::make_tuple(v, v.ok ? py::object(MatrixList(grad)) : py::object(py::none()));
+          },
+          "U"_a, "gradient"_a = false,
+          "S at U = [U_1, ..., U_L]. With gradient=True returns (value, [dS/dU_1, ...]) (every\n"
+          "entry treated as independent, symmetric; None when value.ok is False).")
+      .def_property_readonly("architecture", [](const ActionHolder& a) { return a.arch; },
+                             "A copy of the architecture.")
+      .def_property_readonly("kernel", [](const ActionHolder& a) { return a.kernel; },
+                             "The PathKernel.")
+      .def_property_readonly(
+          "y", [](py::object self) { return MatrixView(self.cast<const ActionHolder&>().action->Y(), self); },
+          "The labels, P x D (read-only view).")
+      .def_property_readonly("temperature",
+                             [](const ActionHolder& a) { return a.action->temperature(); },
+                             "T of the likelihood.");
+
+  // ----------------------------------------------------------------- Solve
+  py::class_<SolveProgress>(m, "SolveProgress", "One solver iteration, passed to progress callbacks.")
+      .def_readonly("iteration", &SolveProgress::iteration, "Iteration number.")
+      .def_readonly("action", &SolveProgress::action, "S / n_max.")
+      .def_readonly("gradient_norm", &SolveProgress::gradient_norm,
+                    "max |d(S/n_max)/dU_l| entry over all layers.")
+      .def("__repr__",
+           [](const SolveProgress& p) {
+             return "SolveProgress(iteration=" + std::to_string(p.iteration) + ", action=" +
+                    Number(p.action) + ", gradient_norm=" + Number(p.gradient_norm) + ")";
+           },
+           "The fields.");
+
+  py::class_<SolveOptions>(m, "SolveOptions", R"doc(
+Settings of the saddle-point solve (solver/solve.h). SolveOptions(**fields): defaults, then
+the given fields; unknown names raise attnpaths.Error suggesting the nearest field.
+
+  method                 'lbfgs' (default) or 'bfgs' (Ceres line search)
+  gradient_tolerance     converged when max |d(S/n_max)/dU| <= this (1e-9; theory.md 8)
+  max_iterations         iteration limit (5000)
+  max_restarts           line-search restarts after a stall (3)
+  max_newton_steps       Newton polish steps with the finite-difference Hessian (10)
+  lbfgs_rank             L-BFGS memory (20)
+  initial_U              start [U_1, ..., U_L]; empty: U_GP (theory.md 8)
+  compute_hessian        report the smallest Hessian eigenvalue (True)
+  hessian_max_dimension  skip Hessian and Newton steps above this many entries (600)
+  progress               callable(SolveProgress) after every iteration, or None)doc")
+      .def(py::init([](py::kwargs kw) { return FromKeywords<SolveOptions>(kw, "SolveOptions"); }),
+           "SolveOptions(**fields): defaults, then the given fields.")
+      .def_property(
+          "method", [](const SolveOptions& o) { return SolveMethodName(o.method); },
+          [](SolveOptions& o, const std::string& s) {
+            o.method = ParseName(s, "SolveOptions.method", {SolveMethod::kLbfgs, SolveMethod::kBfgs},
+                                 SolveMethodName);
+          },
+          "'lbfgs' or 'bfgs'.")
+      .def_readwrite("gradient_tolerance", &SolveOptions::gradient_tolerance,
+                     "Converged when max |d(S/n_max)/dU| <= this.")
+      .def_readwrite("max_iterations", &SolveOptions::max_iterations, "Iteration limit.")
+      .def_readwrite("max_restarts", &SolveOptions::max_restarts,
+                     "Line-search restarts after it stalls at rounding level.")
+      .def_readwrite("max_newton_steps", &SolveOptions::max_newton_steps,
+                     "Newton polish steps after the line search.")
+      .def_readwrite("lbfgs_rank", &SolveOptions::lbfgs_rank, "L-BFGS memory.")
+      .def_property(
+          "initial_U", [](const SolveOptions& o) { return MatrixList(o.initial_U); },
+          [](SolveOptions& o, py::object U) {
+            o.initial_U = U.is_none() ? std::vector<Eigen::MatrixXd>{}
+                                      : ToMatrices(U, "SolveOptions.initial_U");
+          },
+          "The start [U_1, ..., U_L] (copies); empty means U_GP.")
+      .def_readwrite("compute_hessian", &SolveOptions::compute_hessian,
+                     "Report the smallest Hessian eigenvalue at the solution.")
+      .def_readwrite("hessian_max_dimension", &SolveOptions::hessian_max_dimension,
+                     "Largest number of independent entries for the Hessian and Newton steps.")
+      .def_property(
+          "progress", [](const SolveOptions& o) { return GetCallback(o.progress); },
+          [](SolveOptions& o, py::object fn) {
+            SetCallback(&o.progress, std::move(fn), "SolveOptions.progress");
+          },
+          "callable(SolveProgress) called after every iteration (with the GIL), or None.")
+      .def("is_valid", [](const SolveOptions& o) { return o.IsValid(nullptr); },
+           "True when every field is in range.")
+      .def(
+          "validate",
+          [](const SolveOptions& o) {
+            std::string e;
+            if (!o.IsValid(&e)) throw Error(e);
+          },
+          "Raises attnpaths.Error naming the first field out of range.");
+
+  py::class_<SolveSummary>(m, "SolveSummary", R"doc(
+What the solve did: termination ('converged', 'no_convergence', 'failure') and message,
+initial and final action, final gradient norm, iterations, evaluations, restarts, Newton
+steps, the smallest Hessian eigenvalue and times. Read brief_report() first.)doc")
+      .def_property_readonly("termination",
+                             [](const SolveSummary& s) { return SolveTerminationName(s.termination); },
+                             "'converged', 'no_convergence' or 'failure'.")
+      .def_readonly("message", &SolveSummary::message, "Why the solve stopped.")
+      .def_readonly("initial_action", &SolveSummary::initial_action, "S at the start.")
+      .def_readonly("final_action", &SolveSummary::final_action, "S at the returned point.")
+      .def_readonly("final_entropy", &SolveSummary::final_entropy, "Entropy at the returned point.")
+      .def_readonly("final_energy", &SolveSummary::final_energy, "Energy at the returned point.")
+      .def_readonly("gradient_norm", &SolveSummary::gradient_norm,
+                    "max |d(S/n_max)/dU| entry at the returned point.")
+      .def_readonly("iterations", &SolveSummary::iterations, "Iterations (Newton steps included).")
+      .def_readonly("evaluations", &SolveSummary::evaluations, "Action evaluations.")
+      .def_readonly("restarts", &SolveSummary::restarts, "Line-search restarts.")
+      .def_readonly("newton_steps", &SolveSummary::newton_steps, "Newton polish steps.")
+      .def_readonly("num_parameters", &SolveSummary::num_parameters, "Free parameters.")
+      .def_readonly("hessian_min_eigenvalue", &SolveSummary::hessian_min_eigenvalue,
+                    "Smallest Hessian eigenvalue of S/n_max; > 0 is a stable minimum.")
+      .def_readonly("hessian_dimension", &SolveSummary::hessian_dimension,
+                    "Dimension of that Hessian (0: not computed).")
+      .def_readonly("total_seconds", &SolveSummary::total_seconds, "Wall time of the solve.")
+      .def_readonly("evaluation_seconds", &SolveSummary::evaluation_seconds,
+                    "Time inside action evaluations.")
+      .def_readonly("hessian_seconds", &SolveSummary::hessian_seconds, "Time in the Hessian.")
+      .def_readonly("method", &SolveSummary::method, "'lbfgs' or 'bfgs'.")
+      .def_property_readonly("converged", &SolveSummary::converged,
+                             "True when the gradient test of theory.md section 8 holds.")
+      .def("brief_report", &SolveSummary::BriefReport, "One line: termination, S, |grad|, counts.")
+      .def("full_report", &SolveSummary::FullReport, "Every figure, one per line.")
+      .def("__repr__", &SolveSummary::BriefReport, "The brief report.");
+
+  py::class_<Solution>(m, "Solution", "The saddle point: order parameters, S and convergence.")
+      .def_readonly("order_parameters", &Solution::order_parameters, "U_1, ..., U_L and U_a.")
+      .def_readonly("action", &Solution::action, "S at the solution.")
+      .def_readonly("converged", &Solution::converged, "The gradient test held.")
+      .def_property_readonly(
+          "U",
+          [](py::object self) {
+            return MatrixViews(self.cast<const Solution&>().order_parameters.U, self);
+          },
+          "[U_1, ..., U_L] (read-only views).")
+      .def_property_readonly("U_a",
+                             [](const Solution& s) { return s.order_parameters.U_a; },
+                             "The readout scalar U_a.")
+      .def("__repr__",
+           [](const Solution& s) {
+             return "Solution(action=" + Number(s.action) +
+                    ", converged=" + (s.converged ? "True" : "False") + ")";
+           },
+           "S and convergence.");
+
+  m.def(
+      "solve",
+      [](ActionHolder& a, const std::optional<SolveOptions>& options, py::object progress) {
+        SolveOptions o = options.value_or(SolveOptions{});
+        py::object callback = progress.is_none() ? GetCallback(o.progress) : progress;
+        if (!callback.is_none() && !PyCallable_Check(callback.ptr())) {
+          throw Error(ErrorMessage("progress", Describe(callback), "a callable or None"));
+        }
+        CallGuard guard;
+        o.progress = guard.Wrap<SolveProgress>(callback);
+        SolveSummary summary;
+        Solution sol = guard.Run([&] { return Solve(*a.action, o, &summary); });
+        return py::make_tuple(std::move(sol), std::move(summary));
+      },
+      "action"_a, "options"_a = py::none(), "progress"_a = py::none(),
+      "Minimises S over SPD order parameters (theory.md section 3) from U_GP (or\n"
+      "options.initial_U). Returns (Solution, SolveSummary); non-convergence is reported in\n"
+      "the summary, not raised. progress (or options.progress) is called with a\n"
+      "SolveProgress after every iteration. Runs without the GIL; Ctrl-C or an exception\n"
+      "raised by the callback stops the solve and is re-raised.");
+  m.def(
+      "log_progress",
+      [](int every, const std::string& logger, int level) {
+        py::object log = py::module_::import("logging").attr("getLogger")(logger);
+        return py::cpp_function(
+            [log, every, level](py::object progress) {
+              py::object count = py::getattr(progress, "iteration", py::none());
+              if (count.is_none()) count = py::getattr(progress, "step", py::int_(0));
+              if (every <= 1 || count.cast<long long>() % every == 0) {
+                log.attr("log")(level, py::repr(progress));
+              }
+            },
+            py::arg("progress"), "Logs the progress object when its iteration is a multiple of every.");
+      },
+      "every"_a = 10, "logger"_a = "attnpaths", "level"_a = 20,
+      "A progress callback for solve, sample and pruning that logs repr(progress) to the\n"
+      "logging.Logger `logger` at `level` (20 = INFO) every `every` iterations (steps):\n"
+      "ap.solve(action, progress=ap.log_progress()).");
+  m.def("max_abs_entry", &MaxAbsEntry, "grad"_a, "max |entry| over a list of matrices.");
+
+  // ------------------------------------------------------------- Predictor
+  py::class_<PredictorStatistics>(m, "PredictorStatistics", R"doc(
+Predictor statistics on test inputs (theory.md section 4): mean f(x*) (P* x D), variance
+(P*), generalisation error and accuracy (NaN without test labels). Read-only views.)doc")
+      .def_property_readonly(
+          "mean", [](py::object self) { return MatrixView(self.cast<const PredictorStatistics&>().mean, self); },
+          "Mean predictor k*^T G^-1 y, P* x D.")
+      .def_readonly("variance", &PredictorStatistics::variance,
+                    "K_U(x*, x*) - k*^T G^-1 k*, P* (no T added).")
+      .def_readonly("generalization_error", &PredictorStatistics::generalization_error,
+                    "<(f - y*)^2 + var f> over test points and outputs (NaN without labels).")
+      .def_readonly("accuracy", &PredictorStatistics::accuracy,
+                    "Fraction with sign f = y* (D = 1; 0 counts as wrong) or argmax (D > 1).")
+      .def("__repr__",
+           [](const PredictorStatistics& s) {
+             return "PredictorStatistics(P*=" + std::to_string(s.mean.rows()) + ", accuracy=" +
+                    Number(s.accuracy) + ", generalization_error=" +
+                    Number(s.generalization_error) + ")";
+           },
+           "Size, accuracy and generalisation error.");
+
+  m.def(
+      "predict",
+      [](const PathKernel& train, py::object y, double temperature, py::object U1,
+         const PathInputs& test, py::object y_test) {
+        const MatrixArg labels(y, "y", Shape::kColumn);
+        const Eigen::MatrixXd u = FirstOrderParameter(U1, "U1");
+        Eigen::MatrixXd yt;
+        if (!y_test.is_none()) yt = MatrixArg(y_test, "y_test", Shape::kColumn).matrix();
+        const Eigen::MatrixXd* yt_ptr = y_test.is_none() ? nullptr : &yt;
+        py::gil_scoped_release release;
+        return Predict(train, labels.ref(), temperature, u, test, yt_ptr);
+      },
+      "kernel"_a, "y"_a, "temperature"_a, "U1"_a, "test"_a, "y_test"_a = py::none(),
+      "Mean predictor, variance, generalisation error and accuracy on the test path inputs\n"
+      "(theory.md section 4) with K_U of U1 (an array, or a Solution / OrderParameters whose\n"
+      "U_1 is used). Raises attnpaths.Error when shapes disagree or G = K_U + T I is not\n"
+      "positive definite. Runs without the GIL.");
+  m.def(
+      "accuracy",
+      [](py::object mean, py::object y) {
+        return Accuracy(MatrixArg(mean, "mean", Shape::kColumn).ref(),
+                        MatrixArg(y, "y_test", Shape::kColumn).ref());
+      },
+      "mean"_a, "y"_a, "Fraction of test points with sign mean = y (argmax for D > 1).");
+  m.def(
+      "generalization_error",
+      [](py::object mean, py::object variance, py::object y) {
+        const MatrixArg v(variance, "variance", Shape::kVector);
+        return GeneralizationError(MatrixArg(mean, "mean", Shape::kColumn).ref(), v.vector(),
+                                   MatrixArg(y, "y_test", Shape::kColumn).ref());
+      },
+      "mean"_a, "variance"_a, "y"_a, "<(mean - y)^2 + variance> over test points and outputs.");
+}
+
+}  // namespace attnpaths::python
