@@ -6,12 +6,14 @@
 //
 // Two strategies give the same numbers:
 //  * kPrecomputed stores C_ππ' = Ξ_π Ξ_π'ᵀ for every pair π <= π' (each
-//    symmetric pair once, Htot(Htot+1)/2 · P² doubles); an evaluation costs
-//    about Htot² P² flops.
+//    symmetric pair once, Htot(Htot+1)/2 · P² doubles); an evaluation streams
+//    every pair through memory twice (about Htot² P² flops).
 //  * kFactored keeps only the path inputs Ξ (P × Htot·N0) and forms
-//    K_U = Ξ (U ⊗ I) Ξᵀ and the contractions from Ξ on the fly (about
-//    4 P² Htot N0 flops an evaluation, memory P · Htot · N0 doubles).
-// kAuto picks the cheaper per evaluation among those that fit in the limit.
+//    K_U = Ξ (U ⊗ I) Ξᵀ and the contractions from Ξ on the fly (memory
+//    P · Htot · N0 doubles; the action's evaluation costs about one
+//    P × Htot·N0 × P GEMM, Total + Contract here two).
+// kAuto picks the cheaper per evaluation (KernelCostPerEvaluation) among those
+// that fit in the limit.
 #pragma once
 
 #include <Eigen/Core>
@@ -39,6 +41,12 @@ double KernelMemoryBytes(KernelStrategy strategy, Eigen::Index P, Eigen::Index H
 // Multiply–adds of one Total + one Contract.
 double KernelFlopsPerEvaluation(KernelStrategy strategy, Eigen::Index P, Eigen::Index Htot,
                                 Eigen::Index N0);
+// Estimated cost of one action+gradient evaluation (solver/action.h), in
+// multiply–adds at DGEMM speed, the measure kAuto compares: memory streaming
+// and LAPACK's triangular routines are weighted by their speed relative to
+// DGEMM as measured by bench/core_bench.
+double KernelCostPerEvaluation(KernelStrategy strategy, Eigen::Index P, Eigen::Index Htot,
+                               Eigen::Index N0);
 // The strategy kAuto resolves to; throws Error naming the size when none fits.
 KernelStrategy ChooseKernelStrategy(const KernelOptions& options, Eigen::Index P,
                                     Eigen::Index Htot, Eigen::Index N0);
@@ -55,6 +63,9 @@ class PathKernel {
 
   // K_U on the training set (P × P) for a symmetric Htot × Htot U.
   Eigen::MatrixXd Total(const Eigen::Ref<const Eigen::MatrixXd>& U) const;
+  // The same into *K, resized to P × P (no allocation when it already is:
+  // for callers that evaluate many times).
+  void Total(const Eigen::Ref<const Eigen::MatrixXd>& U, Eigen::MatrixXd* K) const;
   // g_ππ' = Σ_μν R_μν C_ππ'(x^μ, x^ν) for a symmetric P × P R (Htot × Htot, symmetric).
   Eigen::MatrixXd Contract(const Eigen::Ref<const Eigen::MatrixXd>& R) const;
   // C_ππ' on the training set (P × P).

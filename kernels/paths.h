@@ -3,7 +3,7 @@
 //   attnpaths::Paths paths({2, 2});          // H_1 = 2, H_2 = 2 → Htot = 4
 //   paths.Pack({1, 0});                       // = 2: h_1 is the outermost digit
 //   paths.Heads(3);                           // = {1, 1}
-//   paths.Label(2, {{"good", "blank"}, {"uniform", "blank"}});   // "good>uniform"
+//   paths.Label(2, {{"good", "blank"}, {"uniform", "blank"}});   // "blank>uniform"
 //
 // The same packing serves U_ℓ for ℓ > 1: rows (h_ℓ, …, h_L), h_ℓ outermost.
 #pragma once

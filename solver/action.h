@@ -13,6 +13,7 @@
 #pragma once
 
 #include <Eigen/Core>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -40,6 +41,10 @@ class Action {
   // S at U = {U_1, …, U_L}. When `grad` is given it receives ∂S/∂U_ℓ (every
   // entry treated as independent; symmetric) for each layer (theory.md §3,
   // "Gradient"). Nothing is written to `grad` when the value is not ok.
+  // The evaluation keeps its P × P (and, factored strategy, P × Htot·N0)
+  // scratch matrices between calls: freshly allocated matrices that large are
+  // page-faulted in on every call. Concurrent calls stay correct and allocate
+  // their own.
   ActionValue Evaluate(const std::vector<Eigen::MatrixXd>& U,
                        std::vector<Eigen::MatrixXd>* grad = nullptr) const;
 
@@ -49,10 +54,13 @@ class Action {
   double temperature() const { return temperature_; }
 
  private:
+  struct Workspace;
+
   const Architecture& arch_;
   const PathKernel& kernel_;
   Eigen::MatrixXd Y_;
   double temperature_;
+  std::shared_ptr<Workspace> workspace_;  // scratch of the energy term, shared by copies
 };
 
 // Checks labels: P × D, finite, P matching the kernel. Throws Error naming `field`.

@@ -91,7 +91,11 @@ class CholeskyParameterization {
 
   static std::vector<Eigen::MatrixXd> Products(const std::vector<Eigen::MatrixXd>& C) {
     std::vector<Eigen::MatrixXd> U;
-    for (const auto& c : C) U.push_back(c * c.transpose());
+    for (const auto& c : C) {
+      // C Cᵀ rounds (i,j) and (j,i) differently; return an exactly symmetric U.
+      const Eigen::MatrixXd u = c * c.transpose();
+      U.push_back(0.5 * (u + u.transpose()));
+    }
     return U;
   }
 
