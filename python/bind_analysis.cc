@@ -36,7 +36,8 @@ std::vector<HeadId> ToHeadIds(py::handle obj, const std::string& field) {
   return out;
 }
 
-std::vector<PruningOrder> ToOrders(const std::vector<std::string>& names, const std::string& field) {
+std::vector<PruningOrder> ToOrders(const std::vector<std::string>& names,
+                                   const std::string& field) {
   std::vector<PruningOrder> out;
   for (size_t k = 0; k < names.size(); ++k) {
     out.push_back(ParsePruningOrder(names[k], field + "[" + std::to_string(k) + "]"));
@@ -66,34 +67,41 @@ void BindAnalysis(py::module_& m) {
   py::class_<HeadId>(m, "HeadId",
                      "One head: layer l (1-based, as in theory.md) and head index h within the "
                      "layer (0-based). Functions taking heads also accept (layer, head) tuples.")
-      .def(py::init([](int layer, Eigen::Index head) { return HeadId{layer, head}; }),
+      .def(py::init([](int layer, Eigen::Index head) {
+             return HeadId{layer, head};
+           }),
            "layer"_a = 1, "head"_a = 0, "Head `head` (0-based) of layer `layer` (1-based).")
       .def_readwrite("layer", &HeadId::layer, "Layer, 1-based.")
       .def_readwrite("head", &HeadId::head, "Head within the layer, 0-based.")
-      .def("__eq__", [](const HeadId& a, const HeadId& b) { return a == b; }, "Same head.")
-      .def("__hash__", [](const HeadId& a) { return py::hash(py::make_tuple(a.layer, a.head)); },
-           "Hash of (layer, head).")
-      .def("__iter__",
-           [](const HeadId& a) { return py::iter(py::make_tuple(a.layer, a.head)); },
-           "Iterates layer, head (so `layer, head = head_id` works).")
-      .def("__repr__",
-           [](const HeadId& a) {
-             return "HeadId(layer=" + std::to_string(a.layer) + ", head=" + std::to_string(a.head) + ")";
-           },
-           "The fields.");
+      .def(
+          "__eq__", [](const HeadId& a, const HeadId& b) { return a == b; }, "Same head.")
+      .def(
+          "__hash__", [](const HeadId& a) { return py::hash(py::make_tuple(a.layer, a.head)); },
+          "Hash of (layer, head).")
+      .def(
+          "__iter__", [](const HeadId& a) { return py::iter(py::make_tuple(a.layer, a.head)); },
+          "Iterates layer, head (so `layer, head = head_id` works).")
+      .def(
+          "__repr__",
+          [](const HeadId& a) {
+            return "HeadId(layer=" + std::to_string(a.layer) + ", head=" + std::to_string(a.head) +
+                   ")";
+          },
+          "The fields.");
 
   py::class_<HeadScore>(m, "HeadScore", "One head's relevance: id, name, raw and normalised score.")
       .def_readonly("id", &HeadScore::id, "The head.")
       .def_readonly("name", &HeadScore::name, "Its name.")
       .def_readonly("raw", &HeadScore::raw, "r_{l,h} = sum of |U_1| over entries through the head.")
       .def_readonly("score", &HeadScore::score, "r_{l,h} / max r, in [0, 1].")
-      .def("__repr__",
-           [](const HeadScore& h) {
-             return "HeadScore(layer=" + std::to_string(h.id.layer) + ", head=" +
-                    std::to_string(h.id.head) + ", name='" + h.name + "', score=" +
-                    Number(h.score) + ")";
-           },
-           "Head, name and score.");
+      .def(
+          "__repr__",
+          [](const HeadScore& h) {
+            return "HeadScore(layer=" + std::to_string(h.id.layer) +
+                   ", head=" + std::to_string(h.id.head) + ", name='" + h.name +
+                   "', score=" + Number(h.score) + ")";
+          },
+          "Head, name and score.");
 
   py::class_<HeadRelevance>(m, "HeadRelevance", R"doc(
 Head relevance scores from U_1 (theory.md section 6): the raw score of head h in layer l
@@ -109,11 +117,12 @@ raw[l-1][h], score[l-1][h], names[l-1][h]; ranking() lists heads most relevant f
           "score_of",
           [](const HeadRelevance& r, py::object head) { return r.Score(ToHeadId(head, "head")); },
           "head"_a, "The score of a head (HeadId or (layer, head)).")
-      .def("__repr__",
-           [](const HeadRelevance& r) {
-             return "HeadRelevance(score=" + py::repr(py::cast(r.score)).cast<std::string>() + ")";
-           },
-           "The scores.");
+      .def(
+          "__repr__",
+          [](const HeadRelevance& r) {
+            return "HeadRelevance(score=" + py::repr(py::cast(r.score)).cast<std::string>() + ")";
+          },
+          "The scores.");
 
   m.def(
       "score_heads",
@@ -141,12 +150,13 @@ raw[l-1][h], score[l-1][h], names[l-1][h]; ranking() lists heads most relevant f
       .def_readonly("value", &PathPair::value, "U_pp'.")
       .def_readonly("weight_share", &PathPair::weight_share,
                     "|U_pp'| (twice off the diagonal) over sum |U|.")
-      .def("__repr__",
-           [](const PathPair& p) {
-             return "PathPair('" + p.row_label + "', '" + p.col_label + "', value=" +
-                    Number(p.value) + ", weight_share=" + Number(p.weight_share) + ")";
-           },
-           "Labels, value and share.");
+      .def(
+          "__repr__",
+          [](const PathPair& p) {
+            return "PathPair('" + p.row_label + "', '" + p.col_label +
+                   "', value=" + Number(p.value) + ", weight_share=" + Number(p.weight_share) + ")";
+          },
+          "Labels, value and share.");
   m.def(
       "path_pair_view",
       [](const Architecture& arch, py::object U1) {
@@ -160,20 +170,23 @@ raw[l-1][h], score[l-1][h], names[l-1][h]; ranking() lists heads most relevant f
         "The labels of every path in packing order.");
 
   // ---------------------------------------------------------------- pruning
-  py::class_<PruningProgress>(m, "PruningProgress", "One pruning step, passed to progress callbacks.")
-      .def_property_readonly("mode", [](const PruningProgress& p) { return PruningModeName(p.mode); },
-                             "'silence' or 'resolve'.")
+  py::class_<PruningProgress>(m, "PruningProgress",
+                              "One pruning step, passed to progress callbacks.")
+      .def_property_readonly(
+          "mode", [](const PruningProgress& p) { return PruningModeName(p.mode); },
+          "'silence' or 'resolve'.")
       .def_readonly("curve", &PruningProgress::curve, "Curve index (0-based).")
       .def_readonly("curves", &PruningProgress::curves, "Number of curves.")
       .def_readonly("step", &PruningProgress::step, "Removals done on this curve.")
       .def_readonly("steps", &PruningProgress::steps, "Removals per curve.")
-      .def("__repr__",
-           [](const PruningProgress& p) {
-             return "PruningProgress(mode='" + std::string(PruningModeName(p.mode)) +
-                    "', curve=" + std::to_string(p.curve) + "/" + std::to_string(p.curves) +
-                    ", step=" + std::to_string(p.step) + "/" + std::to_string(p.steps) + ")";
-           },
-           "The fields.");
+      .def(
+          "__repr__",
+          [](const PruningProgress& p) {
+            return "PruningProgress(mode='" + std::string(PruningModeName(p.mode)) +
+                   "', curve=" + std::to_string(p.curve) + "/" + std::to_string(p.curves) +
+                   ", step=" + std::to_string(p.step) + "/" + std::to_string(p.steps) + ")";
+          },
+          "The fields.");
 
   py::class_<PruningOptions>(m, "PruningOptions", R"doc(
 Settings of pruning (solver/pruning.h). PruningOptions(**fields).
@@ -185,7 +198,8 @@ Settings of pruning (solver/pruning.h). PruningOptions(**fields).
   kernel          KernelOptions of the re-solve mode
   threads         path-input threads of the re-solve mode (<= 0: every core)
   progress        callable(PruningProgress) after every step, or None)doc")
-      .def(py::init([](py::kwargs kw) { return FromKeywords<PruningOptions>(kw, "PruningOptions"); }),
+      .def(py::init(
+               [](py::kwargs kw) { return FromKeywords<PruningOptions>(kw, "PruningOptions"); }),
            "PruningOptions(**fields): defaults, then the given fields.")
       .def_property(
           "orders",
@@ -209,8 +223,9 @@ Settings of pruning (solver/pruning.h). PruningOptions(**fields).
             SetCallback(&o.progress, std::move(fn), "PruningOptions.progress");
           },
           "callable(PruningProgress) after every step, or None.")
-      .def("is_valid", [](const PruningOptions& o) { return o.IsValid(nullptr); },
-           "True when every field is in range.")
+      .def(
+          "is_valid", [](const PruningOptions& o) { return o.IsValid(nullptr); },
+          "True when every field is in range.")
       .def(
           "validate",
           [](const PruningOptions& o) {
@@ -233,16 +248,18 @@ Settings of pruning (solver/pruning.h). PruningOptions(**fields).
       .def_readonly("iterations", &PruningStep::iterations, "Re-solve mode: solver iterations.")
       .def_readonly("action", &PruningStep::action, "Re-solve mode: S of the reduced network.")
       .def_readonly("gradient_norm", &PruningStep::gradient_norm, "Re-solve mode: final |grad|.")
-      .def("__repr__",
-           [](const PruningStep& s) {
-             return "PruningStep(removed=" + std::to_string(s.removed) + ", name='" + s.name +
-                    "', accuracy=" + Number(s.accuracy) + ")";
-           },
-           "Removals, head and accuracy.");
+      .def(
+          "__repr__",
+          [](const PruningStep& s) {
+            return "PruningStep(removed=" + std::to_string(s.removed) + ", name='" + s.name +
+                   "', accuracy=" + Number(s.accuracy) + ")";
+          },
+          "Removals, head and accuracy.");
 
   py::class_<PruningCurve>(m, "PruningCurve", "Removals in one order and the network after each.")
-      .def_property_readonly("order", [](const PruningCurve& c) { return PruningOrderName(c.order); },
-                             "'increasing', 'random' or 'decreasing'.")
+      .def_property_readonly(
+          "order", [](const PruningCurve& c) { return PruningOrderName(c.order); },
+          "'increasing', 'random' or 'decreasing'.")
       .def_readonly("repeat", &PruningCurve::repeat, "Index among the random orders.")
       .def_readonly("sequence", &PruningCurve::sequence, "The heads removed, in order.")
       .def_readonly("steps", &PruningCurve::steps, "steps[k]: after k removals.")
@@ -250,21 +267,25 @@ Settings of pruning (solver/pruning.h). PruningOptions(**fields).
           "accuracies",
           [](const PruningCurve& c) {
             Eigen::VectorXd a(static_cast<Eigen::Index>(c.steps.size()));
-            for (size_t k = 0; k < c.steps.size(); ++k) a(static_cast<Eigen::Index>(k)) = c.steps[k].accuracy;
+            for (size_t k = 0; k < c.steps.size(); ++k)
+              a(static_cast<Eigen::Index>(k)) = c.steps[k].accuracy;
             return a;
           },
           "Test accuracy after 0, 1, ... removals (an array).")
-      .def("__repr__",
-           [](const PruningCurve& c) {
-             return "PruningCurve(order='" + std::string(PruningOrderName(c.order)) +
-                    "', repeat=" + std::to_string(c.repeat) + ", steps=" +
-                    std::to_string(c.steps.size()) + ")";
-           },
-           "Order and length.");
+      .def(
+          "__repr__",
+          [](const PruningCurve& c) {
+            return "PruningCurve(order='" + std::string(PruningOrderName(c.order)) +
+                   "', repeat=" + std::to_string(c.repeat) +
+                   ", steps=" + std::to_string(c.steps.size()) + ")";
+          },
+          "Order and length.");
 
-  py::class_<PruningResult>(m, "PruningResult", "Pruning curves with the scores that set the orders.")
-      .def_property_readonly("mode", [](const PruningResult& r) { return PruningModeName(r.mode); },
-                             "'silence' (theory.md section 6, the paper's) or 'resolve'.")
+  py::class_<PruningResult>(m, "PruningResult",
+                            "Pruning curves with the scores that set the orders.")
+      .def_property_readonly(
+          "mode", [](const PruningResult& r) { return PruningModeName(r.mode); },
+          "'silence' (theory.md section 6, the paper's) or 'resolve'.")
       .def_readonly("relevance", &PruningResult::relevance, "Scores of the full network.")
       .def_readonly("curves", &PruningResult::curves, "In the order of options.orders.");
 
@@ -283,8 +304,7 @@ Settings of pruning (solver/pruning.h). PruningOptions(**fields).
       "prune_by_silencing",
       [](const Architecture& arch, const PathKernel& train, py::object y, double temperature,
          py::object U1, const PathInputs& test, py::object y_test,
-         const std::optional<PruningOptions>& options,
-         py::object progress) {
+         const std::optional<PruningOptions>& options, py::object progress) {
         const MatrixArg labels(y, "y", Shape::kColumn);
         const MatrixArg test_labels(y_test, "y_test", Shape::kColumn);
         const Eigen::MatrixXd u = FirstOrderParameter(U1, "U1");
@@ -305,8 +325,7 @@ Settings of pruning (solver/pruning.h). PruningOptions(**fields).
       "prune_by_resolving",
       [](const Architecture& arch, py::object x_train, py::object y, py::object x_test,
          py::object y_test, double temperature, py::object solution,
-         const std::optional<PruningOptions>& options,
-         py::object progress) {
+         const std::optional<PruningOptions>& options, py::object progress) {
         const InputsArg xt(x_train, "x_train");
         const InputsArg xs(x_test, "x_test");
         const MatrixArg labels(y, "y", Shape::kColumn);
@@ -361,12 +380,15 @@ Settings of pruning (solver/pruning.h). PruningOptions(**fields).
   py::class_<AlignmentOptions>(m, "AlignmentOptions",
                                "Kernel-task alignment settings: components (30) leading "
                                "components reported. AlignmentOptions(**fields).")
-      .def(py::init([](py::kwargs kw) { return FromKeywords<AlignmentOptions>(kw, "AlignmentOptions"); }),
+      .def(py::init([](py::kwargs kw) {
+             return FromKeywords<AlignmentOptions>(kw, "AlignmentOptions");
+           }),
            "AlignmentOptions(**fields): defaults, then the given fields.")
       .def_readwrite("components", &AlignmentOptions::components,
                      "Leading components reported (fewer when P is smaller).")
-      .def("is_valid", [](const AlignmentOptions& o) { return o.IsValid(nullptr); },
-           "True when every field is in range.");
+      .def(
+          "is_valid", [](const AlignmentOptions& o) { return o.IsValid(nullptr); },
+          "True when every field is in range.");
 
   py::class_<KernelAlignment>(m, "KernelAlignment", R"doc(
 Principal components of a training kernel against the labels (theory.md section 7):
@@ -379,12 +401,13 @@ sum_{j<=k} (v_j . y)^2 / |y|^2, the trace and y^T K y / (|K|_F |y|^2).)doc")
       .def_readonly("trace", &KernelAlignment::trace, "Sum of all eigenvalues.")
       .def_readonly("kernel_target_alignment", &KernelAlignment::kernel_target_alignment,
                     "y^T K y / (|K|_F |y|^2).")
-      .def("__repr__",
-           [](const KernelAlignment& a) {
-             return "KernelAlignment(components=" + std::to_string(a.overlap.size()) +
-                    ", kernel_target_alignment=" + Number(a.kernel_target_alignment) + ")";
-           },
-           "Components and kernel-target alignment.");
+      .def(
+          "__repr__",
+          [](const KernelAlignment& a) {
+            return "KernelAlignment(components=" + std::to_string(a.overlap.size()) +
+                   ", kernel_target_alignment=" + Number(a.kernel_target_alignment) + ")";
+          },
+          "Components and kernel-target alignment.");
   m.def(
       "align_kernel",
       [](py::object K, py::object y, py::object options) {
@@ -394,8 +417,10 @@ sum_{j<=k} (v_j . y)^2 / |y|^2, the trace and y^T K y / (|K|_F |y|^2).)doc")
         } else if (py::isinstance<AlignmentOptions>(options)) {
           o = options.cast<AlignmentOptions>();
         } else if (!options.is_none()) {
-          throw py::type_error("align_kernel: options must be an AlignmentOptions, an int or None, "
-                               "not " + Describe(options));
+          throw py::type_error(
+              "align_kernel: options must be an AlignmentOptions, an int or None, "
+              "not " +
+              Describe(options));
         }
         const MatrixArg k(K, "K", Shape::kMatrix);
         const MatrixArg labels(y, "y", Shape::kColumn);

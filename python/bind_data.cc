@@ -12,9 +12,12 @@ using namespace pybind11::literals;
 
 const char* HmmVariantName(HmmVariant v) {
   switch (v) {
-    case HmmVariant::kFourPaths: return "four_paths";
-    case HmmVariant::kGoodPath: return "good_path";
-    case HmmVariant::kGoodAndDenoising: return "good_and_denoising";
+    case HmmVariant::kFourPaths:
+      return "four_paths";
+    case HmmVariant::kGoodPath:
+      return "good_path";
+    case HmmVariant::kGoodAndDenoising:
+      return "good_and_denoising";
   }
   return "?";
 }
@@ -46,12 +49,14 @@ void BindData(py::module_& m) {
       .def_property_readonly(
           "y", [](py::object self) { return MatrixView(self.cast<const Dataset&>().y, self); },
           "Labels, P x D (read-only view).")
-      .def("__repr__",
-           [](const Dataset& d) {
-             return "Dataset(P=" + std::to_string(d.x.P()) + ", n_tok=" + std::to_string(d.x.n_tok()) +
-                    ", N0=" + std::to_string(d.x.N0()) + ", D=" + std::to_string(d.y.cols()) + ")";
-           },
-           "The sizes.");
+      .def(
+          "__repr__",
+          [](const Dataset& d) {
+            return "Dataset(P=" + std::to_string(d.x.P()) +
+                   ", n_tok=" + std::to_string(d.x.n_tok()) + ", N0=" + std::to_string(d.x.N0()) +
+                   ", D=" + std::to_string(d.y.cols()) + ")";
+          },
+          "The sizes.");
 
   // ------------------------------------------------------------ HMM task
   py::class_<HmmTaskOptions>(m, "HmmTaskOptions", R"doc(
@@ -60,7 +65,8 @@ The hidden-Markov-chain task of the paper (data/hmm.h). HmmTaskOptions(**fields)
   P 100 (the first ceil(P/2) are class +1), chain_tokens 30 (after a BOS token), N_f 200
   (even), stay_plus 0.7, stay_minus 0.3, noise_sum 1, noise_difference 1,
   noise_orthogonal 1, seed 27. N0 = N_f + chain_tokens + 1, n_tok = chain_tokens + 1.)doc")
-      .def(py::init([](py::kwargs kw) { return FromKeywords<HmmTaskOptions>(kw, "HmmTaskOptions"); }),
+      .def(py::init(
+               [](py::kwargs kw) { return FromKeywords<HmmTaskOptions>(kw, "HmmTaskOptions"); }),
            "HmmTaskOptions(**fields): defaults, then the given fields.")
       .def_readwrite("P", &HmmTaskOptions::P, "Examples; the first ceil(P/2) are class +1.")
       .def_readwrite("chain_tokens", &HmmTaskOptions::chain_tokens, "Chain tokens after the BOS.")
@@ -103,7 +109,8 @@ Parameters of the Markov-task heads (data/hmm.h). HmmHeadOptions(**fields).
   beta 10 (multiplies W0 and the perturbation), shift -1 (same/different token: key =
   query + shift), bos_strength 1.5, perturbation_features / _positions / _cross (0; Gaussian
   std p/N_f, p, p/sqrt(N_f) on the feature, position and off-diagonal blocks), seed 1.)doc")
-      .def(py::init([](py::kwargs kw) { return FromKeywords<HmmHeadOptions>(kw, "HmmHeadOptions"); }),
+      .def(py::init(
+               [](py::kwargs kw) { return FromKeywords<HmmHeadOptions>(kw, "HmmHeadOptions"); }),
            "HmmHeadOptions(**fields): defaults, then the given fields.")
       .def_readwrite("beta", &HmmHeadOptions::beta, "Inverse temperature multiplying W.")
       .def_readwrite("shift", &HmmHeadOptions::shift, "Key = query + shift.")
@@ -122,8 +129,7 @@ Parameters of the Markov-task heads (data/hmm.h). HmmHeadOptions(**fields).
   m.def(
       "hmm_head",
       [](const std::string& kind, Eigen::Index N_f, Eigen::Index chain_tokens,
-         const std::optional<HmmHeadOptions>& options,
-         const std::string& name, py::kwargs kw) {
+         const std::optional<HmmHeadOptions>& options, const std::string& name, py::kwargs kw) {
         HmmHeadOptions o = options.value_or(HmmHeadOptions{});
         if (kw.contains("perturbation")) {
           o.SetPerturbation(kw["perturbation"].cast<double>());
@@ -142,11 +148,11 @@ Parameters of the Markov-task heads (data/hmm.h). HmmHeadOptions(**fields).
       [](const std::string& variant, const std::optional<HmmTaskOptions>& task, py::kwargs kw) {
         HmmTaskOptions o = task.value_or(HmmTaskOptions{});
         ApplyKeywordsTo(&o, kw, "HmmTaskOptions");
-        return HmmArchitecture(
-            ParseName(variant, "variant",
-                      {HmmVariant::kFourPaths, HmmVariant::kGoodPath, HmmVariant::kGoodAndDenoising},
-                      HmmVariantName),
-            o);
+        return HmmArchitecture(ParseName(variant, "variant",
+                                         {HmmVariant::kFourPaths, HmmVariant::kGoodPath,
+                                          HmmVariant::kGoodAndDenoising},
+                                         HmmVariantName),
+                               o);
       },
       "variant"_a = "four_paths", "task"_a = py::none(),
       "The paper's Markov-task architectures, beta = 10, last-token readout, widths and\n"
@@ -192,15 +198,17 @@ solve_options() gives the SolveOptions the command line would use.)doc")
             return s.temperatures.front();
           },
           "The one temperature (raises attnpaths.Error when the study has several).")
-      .def("solve_options", [](const Study& s) { return ToSolveOptions(s.solver); },
-           "SolveOptions from the [solver] table, as the command line makes them.")
-      .def("__repr__",
-           [](const Study& s) {
-             return "Study(name='" + s.name + "', P=" + std::to_string(s.train.x.P()) +
-                    ", P_test=" + std::to_string(s.test.x.P()) + ", Htot=" +
-                    std::to_string(s.architecture.Htot()) + ")";
-           },
-           "Name and sizes.");
+      .def(
+          "solve_options", [](const Study& s) { return ToSolveOptions(s.solver); },
+          "SolveOptions from the [solver] table, as the command line makes them.")
+      .def(
+          "__repr__",
+          [](const Study& s) {
+            return "Study(name='" + s.name + "', P=" + std::to_string(s.train.x.P()) +
+                   ", P_test=" + std::to_string(s.test.x.P()) +
+                   ", Htot=" + std::to_string(s.architecture.Htot()) + ")";
+          },
+          "Name and sizes.");
 
   m.def(
       "load_study",

@@ -64,8 +64,8 @@ HeadSpec MakeHead(HeadKind kind, const std::string& name, double beta, py::handl
 }
 
 std::string HeadRepr(const HeadSpec& h) {
-  std::string s = "HeadSpec(kind='" + std::string(HeadKindName(h.kind)) + "', name='" + h.name +
-                  "'";
+  std::string s =
+      "HeadSpec(kind='" + std::string(HeadKindName(h.kind)) + "', name='" + h.name + "'";
   if (h.kind == HeadKind::kWForm || h.kind == HeadKind::kQKForm) {
     s += ", beta=" + py::repr(py::float_(h.beta)).cast<std::string>();
   }
@@ -82,10 +82,11 @@ std::string HeadRepr(const HeadSpec& h) {
 
 std::string ArchitectureRepr(const Architecture& a) {
   std::string s = "Architecture(H=(";
-  for (size_t l = 0; l < a.layers.size(); ++l) s += (l ? ", " : "") + std::to_string(a.layers[l].size());
+  for (size_t l = 0; l < a.layers.size(); ++l)
+    s += (l ? ", " : "") + std::to_string(a.layers[l].size());
   s += a.layers.size() == 1 ? ",)" : ")";
-  s += ", readout='" + std::string(ReadoutName(a.readout)) + "', widths=" +
-       py::repr(py::cast(a.widths)).cast<std::string>() +
+  s += ", readout='" + std::string(ReadoutName(a.readout)) +
+       "', widths=" + py::repr(py::cast(a.widths)).cast<std::string>() +
        ", variances=" + py::repr(py::cast(a.variances)).cast<std::string>() + ")";
   return s;
 }
@@ -124,9 +125,9 @@ every column sums to one. Kinds:
 Scores are normalised over keys by 'softmax' or 'hardmax' (ties to the lowest key), with an
 optional causal mask (keys s <= t). The factories w_head, qk_head, uniform_head, blank_head,
 given_head and hmm_head build heads in one call. Matrix attributes return copies.)doc")
-      .def(py::init([](const std::string& kind, const std::string& name, double beta,
-                       py::object W, py::object Q, py::object K, const std::string& normalization,
-                       bool causal, py::object given_train, py::object given_test) {
+      .def(py::init([](const std::string& kind, const std::string& name, double beta, py::object W,
+                       py::object Q, py::object K, const std::string& normalization, bool causal,
+                       py::object given_train, py::object given_test) {
              return MakeHead(ParseHeadKind(kind, "HeadSpec.kind"), name, beta, W, Q, K,
                              normalization, causal, given_train, given_test);
            }),
@@ -211,8 +212,8 @@ given_head and hmm_head build heads in one call. Matrix attributes return copies
   m.def(
       "given_head",
       [](py::object train, py::object test, const std::string& name) {
-        return MakeHead(HeadKind::kGiven, name, 1.0, py::none(), py::none(), py::none(),
-                        "softmax", false, train, test);
+        return MakeHead(HeadKind::kGiven, name, 1.0, py::none(), py::none(), py::none(), "softmax",
+                        false, train, test);
       },
       "train"_a, "test"_a = py::none(), "name"_a = "given",
       "A head whose attention is given per example: arrays (P, n_tok, n_tok) with\n"
@@ -235,8 +236,8 @@ with N, every width is N and every variance `variance` (theory.md section 8), th
 explicit widths / variances override.)doc")
       .def(py::init([](std::vector<std::vector<HeadSpec>> layers, const std::string& readout,
                        const std::optional<std::vector<double>>& widths,
-                       const std::optional<std::vector<double>>& variances,
-                       std::optional<double> N, double variance) {
+                       const std::optional<std::vector<double>>& variances, std::optional<double> N,
+                       double variance) {
              Architecture a;
              a.layers = std::move(layers);
              a.readout = ParseReadout(readout, "Architecture.readout");
@@ -329,8 +330,8 @@ the stored values (no copy); numpy.asarray(inputs) gives the same view.)doc")
           [](py::object self, Eigen::Index mu) {
             const Inputs& x = self.cast<const Inputs&>();
             CheckExample(x, mu);
-            return BlockView(x.values().data() + mu * x.n_tok() * x.N0(), x.N0(), x.n_tok(),
-                             x.N0(), self);
+            return BlockView(x.values().data() + mu * x.n_tok() * x.N0(), x.N0(), x.n_tok(), x.N0(),
+                             self);
           },
           "mu"_a,
           "The N0 x n_tok matrix of example mu (theory.md's x: [i, t] = feature i of token t),\n"
@@ -340,12 +341,13 @@ the stored values (no copy); numpy.asarray(inputs) gives the same view.)doc")
       .def("check_finite", &Inputs::CheckFinite, "field"_a = "x",
            "Raises attnpaths.Error naming field[mu,t,i] at the first NaN or infinite value.")
       .def("__len__", &Inputs::P, "P.")
-      .def("__repr__",
-           [](const Inputs& x) {
-             return "Inputs(P=" + std::to_string(x.P()) + ", n_tok=" + std::to_string(x.n_tok()) +
-                    ", N0=" + std::to_string(x.N0()) + ")";
-           },
-           "The shape.");
+      .def(
+          "__repr__",
+          [](const Inputs& x) {
+            return "Inputs(P=" + std::to_string(x.P()) + ", n_tok=" + std::to_string(x.n_tok()) +
+                   ", N0=" + std::to_string(x.N0()) + ")";
+          },
+          "The shape.");
 
   // ---------------------------------------------------------------------- Paths
   py::class_<Paths>(m, "Paths", R"doc(
@@ -399,12 +401,13 @@ by compute_path_inputs; every later stage reads them. Arrays are read-only views
             return BlockView(x.xi.data() + p * x.N0 * x.P(), x.P(), x.N0, x.P(), self);
           },
           "p"_a, "xi_p for every example: a P x N0 read-only view.")
-      .def("__repr__",
-           [](const PathInputs& x) {
-             return "PathInputs(P=" + std::to_string(x.P()) + ", Htot=" + std::to_string(x.Htot) +
-                    ", N0=" + std::to_string(x.N0) + ")";
-           },
-           "The sizes.");
+      .def(
+          "__repr__",
+          [](const PathInputs& x) {
+            return "PathInputs(P=" + std::to_string(x.P()) + ", Htot=" + std::to_string(x.Htot) +
+                   ", N0=" + std::to_string(x.N0) + ")";
+          },
+          "The sizes.");
 
   m.def(
       "compute_path_inputs",
@@ -424,7 +427,8 @@ by compute_path_inputs; every later stage reads them. Arrays are read-only views
       [](const Architecture& arch, py::object x, Eigen::Index example, py::object split) {
         const InputsArg in(x, "x");
         CheckExample(in.get(), example);
-        return PathTokenWeights(arch, in.get().example(example), example, ParseSplit(split, "split"));
+        return PathTokenWeights(arch, in.get().example(example), example,
+                                ParseSplit(split, "split"));
       },
       "arch"_a, "x"_a, "example"_a = 0, "split"_a = "train",
       "w_pi = Omega^{1,h_1} ... omega^{L,h_L} in R^n_tok for every path (n_tok x Htot) of one\n"
@@ -434,7 +438,8 @@ by compute_path_inputs; every later stage reads them. Arrays are read-only views
       [](const HeadSpec& head, py::object x, Eigen::Index example, py::object split) {
         const InputsArg in(x, "x");
         CheckExample(in.get(), example);
-        return AttentionMatrix(head, in.get().example(example), example, ParseSplit(split, "split"));
+        return AttentionMatrix(head, in.get().example(example), example,
+                               ParseSplit(split, "split"));
       },
       "head"_a, "x"_a, "example"_a = 0, "split"_a = "train",
       "Omega(x) of one example (n_tok x n_tok, key index first, columns summing to one).");
@@ -475,32 +480,36 @@ How the training-set path kernels are stored (kernels/path_kernel.h).
           "'auto', 'precomputed' or 'factored'.")
       .def_readwrite("memory_limit_bytes", &KernelOptions::memory_limit_bytes,
                      "Kernels larger than this are refused with an error naming the size.")
-      .def("__repr__",
-           [](const KernelOptions& o) {
-             return "KernelOptions(strategy='" + std::string(KernelStrategyName(o.strategy)) +
-                    "', memory_limit_bytes=" +
-                    py::repr(py::float_(o.memory_limit_bytes)).cast<std::string>() + ")";
-           },
-           "The fields.");
+      .def(
+          "__repr__",
+          [](const KernelOptions& o) {
+            return "KernelOptions(strategy='" + std::string(KernelStrategyName(o.strategy)) +
+                   "', memory_limit_bytes=" +
+                   py::repr(py::float_(o.memory_limit_bytes)).cast<std::string>() + ")";
+          },
+          "The fields.");
 
-  m.def("kernel_memory_bytes",
-        [](const std::string& strategy, Eigen::Index P, Eigen::Index Htot, Eigen::Index N0) {
-          return KernelMemoryBytes(ParseKernelStrategy(strategy, "strategy"), P, Htot, N0);
-        },
-        "strategy"_a, "P"_a, "Htot"_a, "N0"_a,
-        "Bytes the 'precomputed' or 'factored' strategy keeps (path inputs included).");
-  m.def("kernel_flops_per_evaluation",
-        [](const std::string& strategy, Eigen::Index P, Eigen::Index Htot, Eigen::Index N0) {
-          return KernelFlopsPerEvaluation(ParseKernelStrategy(strategy, "strategy"), P, Htot, N0);
-        },
-        "strategy"_a, "P"_a, "Htot"_a, "N0"_a,
-        "Multiply-adds of one kernel total + one contraction for a strategy.");
-  m.def("choose_kernel_strategy",
-        [](const KernelOptions& o, Eigen::Index P, Eigen::Index Htot, Eigen::Index N0) {
-          return KernelStrategyName(ChooseKernelStrategy(o, P, Htot, N0));
-        },
-        "options"_a, "P"_a, "Htot"_a, "N0"_a,
-        "The strategy 'auto' resolves to; raises attnpaths.Error naming the size when none fits.");
+  m.def(
+      "kernel_memory_bytes",
+      [](const std::string& strategy, Eigen::Index P, Eigen::Index Htot, Eigen::Index N0) {
+        return KernelMemoryBytes(ParseKernelStrategy(strategy, "strategy"), P, Htot, N0);
+      },
+      "strategy"_a, "P"_a, "Htot"_a, "N0"_a,
+      "Bytes the 'precomputed' or 'factored' strategy keeps (path inputs included).");
+  m.def(
+      "kernel_flops_per_evaluation",
+      [](const std::string& strategy, Eigen::Index P, Eigen::Index Htot, Eigen::Index N0) {
+        return KernelFlopsPerEvaluation(ParseKernelStrategy(strategy, "strategy"), P, Htot, N0);
+      },
+      "strategy"_a, "P"_a, "Htot"_a, "N0"_a,
+      "Multiply-adds of one kernel total + one contraction for a strategy.");
+  m.def(
+      "choose_kernel_strategy",
+      [](const KernelOptions& o, Eigen::Index P, Eigen::Index Htot, Eigen::Index N0) {
+        return KernelStrategyName(ChooseKernelStrategy(o, P, Htot, N0));
+      },
+      "options"_a, "P"_a, "Htot"_a, "N0"_a,
+      "The strategy 'auto' resolves to; raises attnpaths.Error naming the size when none fits.");
 
   py::class_<PathKernel>(m, "PathKernel", R"doc(
 The training-set path-path kernels C_pp'(x^mu, x^nu) = xi_p(x^mu) . xi_p'(x^nu) as an
@@ -522,12 +531,13 @@ The kernel keeps its own copy of the path inputs (`inputs`).)doc")
            "Runs without the GIL.")
       .def_property_readonly("P", &PathKernel::P, "Number of training examples.")
       .def_property_readonly("Htot", &PathKernel::Htot, "Number of paths.")
-      .def_property_readonly("strategy",
-                             [](const PathKernel& k) { return KernelStrategyName(k.strategy()); },
-                             "'precomputed' or 'factored'.")
+      .def_property_readonly(
+          "strategy", [](const PathKernel& k) { return KernelStrategyName(k.strategy()); },
+          "'precomputed' or 'factored'.")
       .def_property_readonly("memory_bytes", &PathKernel::memory_bytes,
                              "Bytes the kernel keeps (path inputs included).")
-      .def_property_readonly("inputs", &PathKernel::inputs, py::return_value_policy::reference_internal,
+      .def_property_readonly("inputs", &PathKernel::inputs,
+                             py::return_value_policy::reference_internal,
                              "The training path inputs (no copy).")
       .def(
           "total",
@@ -536,7 +546,8 @@ The kernel keeps its own copy of the path inputs (`inputs`).)doc")
             py::gil_scoped_release release;
             return k.Total(u.ref());
           },
-          "U"_a, "K_U = sum_pp' U_pp' C_pp' on the training set (P x P) for a symmetric Htot x Htot U.")
+          "U"_a,
+          "K_U = sum_pp' U_pp' C_pp' on the training set (P x P) for a symmetric Htot x Htot U.")
       .def(
           "contract",
           [](const PathKernel& k, py::object R) {
@@ -544,14 +555,16 @@ The kernel keeps its own copy of the path inputs (`inputs`).)doc")
             py::gil_scoped_release release;
             return k.Contract(r.ref());
           },
-          "R"_a, "g_pp' = sum_mu,nu R_mu,nu C_pp'(x^mu, x^nu) for a symmetric P x P R (Htot x Htot).")
+          "R"_a,
+          "g_pp' = sum_mu,nu R_mu,nu C_pp'(x^mu, x^nu) for a symmetric P x P R (Htot x Htot).")
       .def("pair", &PathKernel::Pair, "p"_a, "q"_a, "C_pq on the training set (P x P).")
-      .def("__repr__",
-           [](const PathKernel& k) {
-             return "PathKernel(P=" + std::to_string(k.P()) + ", Htot=" + std::to_string(k.Htot()) +
-                    ", strategy='" + KernelStrategyName(k.strategy()) + "')";
-           },
-           "The sizes and strategy.");
+      .def(
+          "__repr__",
+          [](const PathKernel& k) {
+            return "PathKernel(P=" + std::to_string(k.P()) + ", Htot=" + std::to_string(k.Htot()) +
+                   ", strategy='" + KernelStrategyName(k.strategy()) + "')";
+          },
+          "The sizes and strategy.");
 
   m.def(
       "cross_kernel",

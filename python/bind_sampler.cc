@@ -26,9 +26,11 @@ V[l-1][h] (n_{l+1} x n_l) and the readout a (n_{L+1} x D). Attributes return cop
              w.a = MatrixArg(a, "NetworkWeights.a", Shape::kColumn).matrix();
              return w;
            }),
-           "V0"_a, "V"_a, "a"_a, "Weights from V0, V (a list per layer of one matrix per head) and a.")
-      .def_property_readonly("V0", [](const NetworkWeights& w) { return Eigen::MatrixXd(w.V0); },
-                             "n_1 x N0 embedding.")
+           "V0"_a, "V"_a, "a"_a,
+           "Weights from V0, V (a list per layer of one matrix per head) and a.")
+      .def_property_readonly(
+          "V0", [](const NetworkWeights& w) { return Eigen::MatrixXd(w.V0); },
+          "n_1 x N0 embedding.")
       .def_property_readonly(
           "V",
           [](const NetworkWeights& w) {
@@ -37,8 +39,9 @@ V[l-1][h] (n_{l+1} x n_l) and the readout a (n_{L+1} x D). Attributes return cop
             return out;
           },
           "V[l-1][h]: n_{l+1} x n_l value weights of head h in layer l.")
-      .def_property_readonly("a", [](const NetworkWeights& w) { return Eigen::MatrixXd(w.a); },
-                             "n_{L+1} x D readout.");
+      .def_property_readonly(
+          "a", [](const NetworkWeights& w) { return Eigen::MatrixXd(w.a); },
+          "n_{L+1} x D readout.");
 
   py::class_<ChainProgress>(m, "SampleProgress",
                             "One NUTS iteration of one chain, passed to progress callbacks.")
@@ -50,14 +53,16 @@ V[l-1][h] (n_{l+1} x n_l) and the readout a (n_{L+1} x D). Attributes return cop
       .def_readonly("step_size", &ChainProgress::step_size, "Current step size.")
       .def_readonly("depth", &ChainProgress::depth, "Tree depth of this transition.")
       .def_readonly("divergences", &ChainProgress::divergences, "Divergences so far in this chain.")
-      .def("__repr__",
-           [](const ChainProgress& p) {
-             return "SampleProgress(chain=" + std::to_string(p.chain) + ", iteration=" +
-                    std::to_string(p.iteration) + ", warmup=" + (p.warmup ? "True" : "False") +
-                    ", step_size=" + Number(p.step_size) + ", depth=" + std::to_string(p.depth) +
-                    ")";
-           },
-           "The fields.");
+      .def(
+          "__repr__",
+          [](const ChainProgress& p) {
+            return "SampleProgress(chain=" + std::to_string(p.chain) +
+                   ", iteration=" + std::to_string(p.iteration) +
+                   ", warmup=" + (p.warmup ? "True" : "False") +
+                   ", step_size=" + Number(p.step_size) + ", depth=" + std::to_string(p.depth) +
+                   ")";
+          },
+          "The fields.");
 
   py::class_<SampleOptions>(m, "SampleOptions", R"doc(
 Settings of NUTS sampling (sampler/sample.h). SampleOptions(**fields).
@@ -75,8 +80,10 @@ Settings of NUTS sampling (sampler/sample.h). SampleOptions(**fields).
       .def_readwrite("num_chains", &SampleOptions::num_chains, "Independent chains.")
       .def_readwrite("num_warmup", &SampleOptions::num_warmup, "Warm-up iterations per chain.")
       .def_readwrite("num_samples", &SampleOptions::num_samples, "Retained draws per chain.")
-      .def_readwrite("seed", &SampleOptions::seed, "Chain c draws from an engine seeded by (seed, c).")
-      .def_readwrite("threads", &SampleOptions::threads, "Threads running chains (<= 0: one per chain).")
+      .def_readwrite("seed", &SampleOptions::seed,
+                     "Chain c draws from an engine seeded by (seed, c).")
+      .def_readwrite("threads", &SampleOptions::threads,
+                     "Threads running chains (<= 0: one per chain).")
       .def_readwrite("temperature_floor", &SampleOptions::temperature_floor,
                      "T_min: the likelihood uses max(T, T_min).")
       .def_readwrite("max_tree_depth", &SampleOptions::max_tree_depth,
@@ -124,8 +131,9 @@ Settings of NUTS sampling (sampler/sample.h). SampleOptions(**fields).
             SetCallback(&o.progress, std::move(fn), "SampleOptions.progress");
           },
           "callable(SampleProgress) for every iteration of every chain (serialised), or None.")
-      .def("is_valid", [](const SampleOptions& o) { return o.IsValid(nullptr); },
-           "True when every field is in range.")
+      .def(
+          "is_valid", [](const SampleOptions& o) { return o.IsValid(nullptr); },
+          "True when every field is in range.")
       .def(
           "validate",
           [](const SampleOptions& o) {
@@ -138,9 +146,10 @@ Settings of NUTS sampling (sampler/sample.h). SampleOptions(**fields).
 What sampling did: termination ('completed' or 'failure'), per-chain step sizes, acceptance,
 divergences, tree depths and E-BFMI, the worst R-hat and ESS with their quantities,
 warnings and times. Read brief_report() first.)doc")
-      .def_property_readonly("termination",
-                             [](const SampleSummary& s) { return SampleTerminationName(s.termination); },
-                             "'completed' or 'failure'.")
+      .def_property_readonly(
+          "termination",
+          [](const SampleSummary& s) { return SampleTerminationName(s.termination); },
+          "'completed' or 'failure'.")
       .def_readonly("message", &SampleSummary::message, "What happened.")
       .def_readonly("num_chains", &SampleSummary::num_chains, "Chains.")
       .def_readonly("num_warmup", &SampleSummary::num_warmup, "Warm-up iterations per chain.")
@@ -168,7 +177,8 @@ warnings and times. Read brief_report() first.)doc")
       .def_readonly("min_ess_tail_quantity", &SampleSummary::min_ess_tail_quantity, "Its quantity.")
       .def_readonly("warnings", &SampleSummary::warnings, "Quality warnings.")
       .def_readonly("warmup_seconds", &SampleSummary::warmup_seconds, "Slowest chain's warm-up.")
-      .def_readonly("sampling_seconds", &SampleSummary::sampling_seconds, "Slowest chain's sampling.")
+      .def_readonly("sampling_seconds", &SampleSummary::sampling_seconds,
+                    "Slowest chain's sampling.")
       .def_readonly("diagnostics_seconds", &SampleSummary::diagnostics_seconds, "Diagnostics.")
       .def_readonly("total_seconds", &SampleSummary::total_seconds, "Wall time.")
       .def_property_readonly("completed", &SampleSummary::completed, "Every chain ran.")
@@ -218,7 +228,8 @@ views), per-quantity diagnostics and chain 0's final weights.)doc")
       .def_readonly("order_parameter_column", &SampleResult::order_parameter_column,
                     "First U column.")
       .def_property_readonly(
-          "draws", [](py::object self) { return MatrixViews(self.cast<const SampleResult&>().draws, self); },
+          "draws",
+          [](py::object self) { return MatrixViews(self.cast<const SampleResult&>().draws, self); },
           "Per chain: num_samples x quantities (read-only views).")
       .def_readonly("diagnostics", &SampleResult::diagnostics, "Per quantity.")
       .def_readonly("last_weights", &SampleResult::last_weights, "Chain 0's final draw.");

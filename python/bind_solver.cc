@@ -59,16 +59,17 @@ the U of the renormalised kernel K_U. Immutable: U returns read-only views.)doc"
           [](py::object self) { return MatrixViews(self.cast<const OrderParameters&>().U, self); },
           "[U_1, ..., U_L] (read-only views).")
       .def_readonly("U_a", &OrderParameters::U_a, "The readout scalar U_a.")
-      .def("__repr__",
-           [](const OrderParameters& op) {
-             std::string s = "OrderParameters(U: [";
-             for (size_t l = 0; l < op.U.size(); ++l) {
-               s += (l ? ", " : "") + std::to_string(op.U[l].rows()) + "x" +
-                    std::to_string(op.U[l].cols());
-             }
-             return s + "], U_a=" + Number(op.U_a) + ")";
-           },
-           "The shapes and U_a.");
+      .def(
+          "__repr__",
+          [](const OrderParameters& op) {
+            std::string s = "OrderParameters(U: [";
+            for (size_t l = 0; l < op.U.size(); ++l) {
+              s += (l ? ", " : "") + std::to_string(op.U[l].rows()) + "x" +
+                   std::to_string(op.U[l].cols());
+            }
+            return s + "], U_a=" + Number(op.U_a) + ")";
+          },
+          "The shapes and U_a.");
 
   m.def("gp_order_parameters", &GpOrderParameters, "arch"_a,
         "U_l = sigma_l^2 ... sigma_L^2 sigma_a^2 I and U_a = sigma_a^2: the all-widths-infinite\n"
@@ -98,7 +99,8 @@ the U of the renormalised kernel K_U. Immutable: U returns read-only views.)doc"
       "check_shapes",
       [](const Architecture& arch, py::object U) { CheckShapes(arch, ToMatrices(U, "U")); },
       "arch"_a, "U"_a,
-      "Raises attnpaths.Error naming the layer when [U_1, ..., U_L] does not fit the architecture.");
+      "Raises attnpaths.Error naming the layer when [U_1, ..., U_L] does not fit the "
+      "architecture.");
   m.def(
       "check_labels",
       [](py::object y, Eigen::Index P, const std::string& field) {
@@ -117,13 +119,14 @@ The action at one point: S = entropy + energy and the eliminated U_a. ok is Fals
       .def_readonly("entropy", &ActionValue::entropy, "The entropy (the widths' terms).")
       .def_readonly("energy", &ActionValue::energy, "ln det G + y^T G^-1 y.")
       .def_readonly("U_a", &ActionValue::U_a, "The eliminated readout scalar at this U_L.")
-      .def("__repr__",
-           [](const ActionValue& v) {
-             if (!v.ok) return "ActionValue(ok=False, failure='" + v.failure + "')";
-             return "ActionValue(S=" + Number(v.S) + ", entropy=" + Number(v.entropy) +
-                    ", energy=" + Number(v.energy) + ", U_a=" + Number(v.U_a) + ")";
-           },
-           "S, entropy, energy and U_a.");
+      .def(
+          "__repr__",
+          [](const ActionValue& v) {
+            if (!v.ok) return "ActionValue(ok=False, failure='" + v.failure + "')";
+            return "ActionValue(S=" + Number(v.S) + ", entropy=" + Number(v.entropy) +
+                   ", energy=" + Number(v.energy) + ", U_a=" + Number(v.U_a) + ")";
+          },
+          "S, entropy, energy and U_a.");
 
   py::class_<ActionHolder>(m, "Action", R"doc(
 The action S(U) of theory.md section 3 with its analytic gradient, U_a eliminated:
@@ -133,20 +136,20 @@ The action S(U) of theory.md section 3 with its analytic gradient, U_a eliminate
 
 Action(arch, kernel, y, temperature): y has one label per training example (length P or
 P x D). The action keeps a copy of arch and a reference to kernel.)doc")
-      .def(py::init([](const Architecture& arch, py::object kernel, py::object y,
-                       double temperature) {
-             if (!py::isinstance<PathKernel>(kernel)) {
-               throw py::type_error("Action: kernel must be an attnpaths.PathKernel, not " +
-                                    Describe(kernel));
-             }
-             const PathKernel& k = kernel.cast<const PathKernel&>();
-             const MatrixArg labels(y, "y", Shape::kColumn);
-             auto h = std::make_unique<ActionHolder>();
-             h->arch = arch;
-             h->kernel = kernel;
-             h->action = std::make_unique<Action>(h->arch, k, labels.ref(), temperature);
-             return h;
-           }),
+      .def(py::init(
+               [](const Architecture& arch, py::object kernel, py::object y, double temperature) {
+                 if (!py::isinstance<PathKernel>(kernel)) {
+                   throw py::type_error("Action: kernel must be an attnpaths.PathKernel, not " +
+                                        Describe(kernel));
+                 }
+                 const PathKernel& k = kernel.cast<const PathKernel&>();
+                 const MatrixArg labels(y, "y", Shape::kColumn);
+                 auto h = std::make_unique<ActionHolder>();
+                 h->arch = arch;
+                 h->kernel = kernel;
+                 h->action = std::make_unique<Action>(h->arch, k, labels.ref(), temperature);
+                 return h;
+               }),
            "arch"_a, "kernel"_a, "y"_a, "temperature"_a,
            "Raises attnpaths.Error for shape mismatches, non-finite labels, temperature < 0 and\n"
            "invalid widths or variances.")
@@ -167,29 +170,36 @@ P x D). The action keeps a copy of arch and a reference to kernel.)doc")
           "U"_a, "gradient"_a = false,
           "S at U = [U_1, ..., U_L]. With gradient=True returns (value, [dS/dU_1, ...]) (every\n"
           "entry treated as independent, symmetric; None when value.ok is False).")
-      .def_property_readonly("architecture", [](const ActionHolder& a) { return a.arch; },
-                             "A copy of the architecture.")
-      .def_property_readonly("kernel", [](const ActionHolder& a) { return a.kernel; },
-                             "The PathKernel.")
       .def_property_readonly(
-          "y", [](py::object self) { return MatrixView(self.cast<const ActionHolder&>().action->Y(), self); },
+          "architecture", [](const ActionHolder& a) { return a.arch; },
+          "A copy of the architecture.")
+      .def_property_readonly(
+          "kernel", [](const ActionHolder& a) { return a.kernel; }, "The PathKernel.")
+      .def_property_readonly(
+          "y",
+          [](py::object self) {
+            return MatrixView(self.cast<const ActionHolder&>().action->Y(), self);
+          },
           "The labels, P x D (read-only view).")
-      .def_property_readonly("temperature",
-                             [](const ActionHolder& a) { return a.action->temperature(); },
-                             "T of the likelihood.");
+      .def_property_readonly(
+          "temperature", [](const ActionHolder& a) { return a.action->temperature(); },
+          "T of the likelihood.");
 
   // ----------------------------------------------------------------- Solve
-  py::class_<SolveProgress>(m, "SolveProgress", "One solver iteration, passed to progress callbacks.")
+  py::class_<SolveProgress>(m, "SolveProgress",
+                            "One solver iteration, passed to progress callbacks.")
       .def_readonly("iteration", &SolveProgress::iteration, "Iteration number.")
       .def_readonly("action", &SolveProgress::action, "S / n_max.")
       .def_readonly("gradient_norm", &SolveProgress::gradient_norm,
                     "max |d(S/n_max)/dU_l| entry over all layers.")
-      .def("__repr__",
-           [](const SolveProgress& p) {
-             return "SolveProgress(iteration=" + std::to_string(p.iteration) + ", action=" +
-                    Number(p.action) + ", gradient_norm=" + Number(p.gradient_norm) + ")";
-           },
-           "The fields.");
+      .def(
+          "__repr__",
+          [](const SolveProgress& p) {
+            return "SolveProgress(iteration=" + std::to_string(p.iteration) +
+                   ", action=" + Number(p.action) + ", gradient_norm=" + Number(p.gradient_norm) +
+                   ")";
+          },
+          "The fields.");
 
   py::class_<SolveOptions>(m, "SolveOptions", R"doc(
 Settings of the saddle-point solve (solver/solve.h). SolveOptions(**fields): defaults, then
@@ -210,8 +220,8 @@ the given fields; unknown names raise attnpaths.Error suggesting the nearest fie
       .def_property(
           "method", [](const SolveOptions& o) { return SolveMethodName(o.method); },
           [](SolveOptions& o, const std::string& s) {
-            o.method = ParseName(s, "SolveOptions.method", {SolveMethod::kLbfgs, SolveMethod::kBfgs},
-                                 SolveMethodName);
+            o.method = ParseName(s, "SolveOptions.method",
+                                 {SolveMethod::kLbfgs, SolveMethod::kBfgs}, SolveMethodName);
           },
           "'lbfgs' or 'bfgs'.")
       .def_readwrite("gradient_tolerance", &SolveOptions::gradient_tolerance,
@@ -239,8 +249,9 @@ the given fields; unknown names raise attnpaths.Error suggesting the nearest fie
             SetCallback(&o.progress, std::move(fn), "SolveOptions.progress");
           },
           "callable(SolveProgress) called after every iteration (with the GIL), or None.")
-      .def("is_valid", [](const SolveOptions& o) { return o.IsValid(nullptr); },
-           "True when every field is in range.")
+      .def(
+          "is_valid", [](const SolveOptions& o) { return o.IsValid(nullptr); },
+          "True when every field is in range.")
       .def(
           "validate",
           [](const SolveOptions& o) {
@@ -253,9 +264,9 @@ the given fields; unknown names raise attnpaths.Error suggesting the nearest fie
 What the solve did: termination ('converged', 'no_convergence', 'failure') and message,
 initial and final action, final gradient norm, iterations, evaluations, restarts, Newton
 steps, the smallest Hessian eigenvalue and times. Read brief_report() first.)doc")
-      .def_property_readonly("termination",
-                             [](const SolveSummary& s) { return SolveTerminationName(s.termination); },
-                             "'converged', 'no_convergence' or 'failure'.")
+      .def_property_readonly(
+          "termination", [](const SolveSummary& s) { return SolveTerminationName(s.termination); },
+          "'converged', 'no_convergence' or 'failure'.")
       .def_readonly("message", &SolveSummary::message, "Why the solve stopped.")
       .def_readonly("initial_action", &SolveSummary::initial_action, "S at the start.")
       .def_readonly("final_action", &SolveSummary::final_action, "S at the returned point.")
@@ -293,15 +304,16 @@ steps, the smallest Hessian eigenvalue and times. Read brief_report() first.)doc
             return MatrixViews(self.cast<const Solution&>().order_parameters.U, self);
           },
           "[U_1, ..., U_L] (read-only views).")
-      .def_property_readonly("U_a",
-                             [](const Solution& s) { return s.order_parameters.U_a; },
-                             "The readout scalar U_a.")
-      .def("__repr__",
-           [](const Solution& s) {
-             return "Solution(action=" + Number(s.action) +
-                    ", converged=" + (s.converged ? "True" : "False") + ")";
-           },
-           "S and convergence.");
+      .def_property_readonly(
+          "U_a", [](const Solution& s) { return s.order_parameters.U_a; },
+          "The readout scalar U_a.")
+      .def(
+          "__repr__",
+          [](const Solution& s) {
+            return "Solution(action=" + Number(s.action) +
+                   ", converged=" + (s.converged ? "True" : "False") + ")";
+          },
+          "S and convergence.");
 
   m.def(
       "solve",
@@ -335,7 +347,8 @@ steps, the smallest Hessian eigenvalue and times. Read brief_report() first.)doc
                 log.attr("log")(level, py::repr(progress));
               }
             },
-            py::arg("progress"), "Logs the progress object when its iteration is a multiple of every.");
+            py::arg("progress"),
+            "Logs the progress object when its iteration is a multiple of every.");
       },
       "every"_a = 10, "logger"_a = "attnpaths", "level"_a = 20,
       "A progress callback for solve, sample and pruning that logs repr(progress) to the\n"
@@ -348,7 +361,10 @@ steps, the smallest Hessian eigenvalue and times. Read brief_report() first.)doc
 Predictor statistics on test inputs (theory.md section 4): mean f(x*) (P* x D), variance
 (P*), generalisation error and accuracy (NaN without test labels). Read-only views.)doc")
       .def_property_readonly(
-          "mean", [](py::object self) { return MatrixView(self.cast<const PredictorStatistics&>().mean, self); },
+          "mean",
+          [](py::object self) {
+            return MatrixView(self.cast<const PredictorStatistics&>().mean, self);
+          },
           "Mean predictor k*^T G^-1 y, P* x D.")
       .def_readonly("variance", &PredictorStatistics::variance,
                     "K_U(x*, x*) - k*^T G^-1 k*, P* (no T added).")
@@ -356,13 +372,14 @@ Predictor statistics on test inputs (theory.md section 4): mean f(x*) (P* x D), 
                     "<(f - y*)^2 + var f> over test points and outputs (NaN without labels).")
       .def_readonly("accuracy", &PredictorStatistics::accuracy,
                     "Fraction with sign f = y* (D = 1; 0 counts as wrong) or argmax (D > 1).")
-      .def("__repr__",
-           [](const PredictorStatistics& s) {
-             return "PredictorStatistics(P*=" + std::to_string(s.mean.rows()) + ", accuracy=" +
-                    Number(s.accuracy) + ", generalization_error=" +
-                    Number(s.generalization_error) + ")";
-           },
-           "Size, accuracy and generalisation error.");
+      .def(
+          "__repr__",
+          [](const PredictorStatistics& s) {
+            return "PredictorStatistics(P*=" + std::to_string(s.mean.rows()) +
+                   ", accuracy=" + Number(s.accuracy) +
+                   ", generalization_error=" + Number(s.generalization_error) + ")";
+          },
+          "Size, accuracy and generalisation error.");
 
   m.def(
       "predict",

@@ -195,7 +195,8 @@ void SetCallback(std::function<void(const P&)>* f, py::object fn, const std::str
     return;
   }
   if (!PyCallable_Check(fn.ptr())) {
-    throw Error(ErrorMessage(field, Describe(fn), "a callable taking one progress argument, or None"));
+    throw Error(
+        ErrorMessage(field, Describe(fn), "a callable taking one progress argument, or None"));
   }
   *f = PyCallable(std::move(fn));
 }

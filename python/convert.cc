@@ -96,7 +96,8 @@ std::vector<Eigen::MatrixXd> ToMatrices(py::handle obj, const std::string& field
   std::vector<Eigen::MatrixXd> out;
   const auto seq = py::reinterpret_borrow<py::sequence>(obj);
   for (size_t k = 0; k < seq.size(); ++k) {
-    out.push_back(MatrixArg(seq[k], field + "[" + std::to_string(k) + "]", Shape::kMatrix).matrix());
+    out.push_back(
+        MatrixArg(seq[k], field + "[" + std::to_string(k) + "]", Shape::kMatrix).matrix());
   }
   return out;
 }
@@ -165,10 +166,10 @@ void ApplyKeywords(py::handle self, const py::kwargs& kwargs, const std::string&
     for (const auto& n : names) known = known || n == k;
     if (!known) {
       const std::string near = NearestName(k, names);
-      throw Error(ErrorMessage(type_name + "." + k, "an unknown keyword",
-                               near.empty() ? "a field of " + type_name
-                                            : "a field of " + type_name + " (did you mean \"" +
-                                                  near + "\"?)"));
+      throw Error(ErrorMessage(
+          type_name + "." + k, "an unknown keyword",
+          near.empty() ? "a field of " + type_name
+                       : "a field of " + type_name + " (did you mean \"" + near + "\"?)"));
     }
     self.attr(key) = value;
   }

@@ -58,8 +58,13 @@ class NumpyReference(unittest.TestCase):
         U = np.random.default_rng(7).normal(size=(4, 4))
         U = U @ U.T + np.eye(4)
         K = np.einsum('mpi,pq,nqi->mn', self.Z, U, self.Z)
-        np.testing.assert_allclose(self.kernel.total(U), K, rtol=1e-12)
-        np.testing.assert_allclose(self.kernel.pair(1, 2), self.Z[:, 1] @ self.Z[:, 2].T, rtol=1e-12)
+        # Entries near zero carry the rounding of the largest terms of their sums:
+        # an absolute tolerance of 1e-12 times the kernel's scale.
+        np.testing.assert_allclose(self.kernel.total(U), K, rtol=1e-12,
+                                   atol=1e-12 * np.abs(K).max())
+        C12 = self.Z[:, 1] @ self.Z[:, 2].T
+        np.testing.assert_allclose(self.kernel.pair(1, 2), C12, rtol=1e-12,
+                                   atol=1e-12 * np.abs(C12).max())
         R = np.random.default_rng(8).normal(size=(30, 30))
         R = R + R.T
         np.testing.assert_allclose(self.kernel.contract(R),
