@@ -16,7 +16,7 @@ if [ "${2:-}" = "--sanitize" ]; then sanitize=ON; build=build-asan; fi
 packages=(build-essential cmake ninja-build pkg-config libeigen3-dev libceres-dev
   libboost-math-dev libboost-random-dev libgtest-dev libgmock-dev libbenchmark-dev
   libopenblas-dev liblapacke-dev libcli11-dev libtomlplusplus-dev nlohmann-json3-dev
-  libhdf5-dev pybind11-dev python3-dev python3-numpy python3-matplotlib
+  libhdf5-dev pybind11-dev python3-dev python3-numpy python3-matplotlib python3-sklearn
   clang libclang-rt-14-dev)
 missing=()
 for p in "${packages[@]}"; do
