@@ -51,7 +51,7 @@ std::string Cell(const char* format, double v) {
 int RunCompare(const CompareOptions& o, const GlobalOptions& g) {
   using Clock = std::chrono::steady_clock;
   const auto t0 = Clock::now();
-  const Study study = LoadStudy(o.config);
+  const Study study = LoadSampleStudy(o.config, o.sampler);
   Require(study.temperatures.size() == 1, study.config_path + ": temperatures",
           study.temperatures.size(), "one temperature for compare");
   const double T = study.temperatures[0];
@@ -98,9 +98,10 @@ int RunCompare(const CompareOptions& o, const GlobalOptions& g) {
   double mean_abs_z = 0;
   int within3 = 0, counted = 0;
   if (summary.completed()) {
-    rows.push_back({"test_accuracy", theory.accuracy, r.predictor.accuracy, kNaN});
+    rows.push_back(
+        {"test_accuracy", theory.accuracy, r.predictor.accuracy, r.predictor.accuracy_se});
     rows.push_back({"generalization_error", theory.generalization_error,
-                    r.predictor.generalization_error, kNaN});
+                    r.predictor.generalization_error, r.predictor.generalization_error_se});
     double var_theory = 0;
     for (Eigen::Index mu = 0; mu < P; ++mu) {
       for (Eigen::Index d = 0; d < D; ++d) {

@@ -21,7 +21,7 @@ struct SampleCommandOptions {
 };
 
 int RunSample(const SampleCommandOptions& o, const GlobalOptions& g) {
-  const Study study = LoadStudy(o.config);
+  const Study study = LoadSampleStudy(o.config, o.sampler);
   Require(study.temperatures.size() == 1, study.config_path + ": temperatures",
           study.temperatures.size(), "one temperature for sample");
   const double T = study.temperatures[0];

@@ -68,6 +68,18 @@ void AddSampleFlags(CLI::App* cmd, SampleCliOptions* o) {
   cmd->add_option("--weights", o->weights,
                   "Sampled weights: all, or readout (value weights fixed at a prior draw)")
       ->capture_default_str();
+  cmd->add_option("--width", o->width,
+                  "Every width n_l, readout included (default: the study's widths)");
+}
+
+Study LoadSampleStudy(const std::string& config, const SampleCliOptions& o) {
+  Study study = LoadStudy(config);
+  if (o.width != 0) {
+    Require(std::isfinite(o.width) && o.width >= 1 && o.width == std::floor(o.width), "--width",
+            o.width, "an integer >= 1 (the sampled network has whole neurons)");
+    study.architecture.widths.assign(study.architecture.widths.size(), o.width);
+  }
+  return study;
 }
 
 SampleOptions MakeSampleOptions(const SampleCliOptions& o, const GlobalOptions& g,
@@ -172,6 +184,8 @@ nlohmann::json SampleJson(const Study& study, const SampleResult& r, const Sampl
   if (!s.completed()) return j;
   j["test_accuracy"] = Number(r.predictor.accuracy);
   j["generalization_error"] = Number(r.predictor.generalization_error);
+  j["test_accuracy_stderr"] = Number(r.predictor.accuracy_se);
+  j["generalization_error_stderr"] = Number(r.predictor.generalization_error_se);
   j["paths"] = ArchitecturePathLabels(study.architecture);
   j["U_sampled"] = Matrix(r.order_parameter.U);
   j["U_sampled_se"] = Matrix(r.order_parameter.U_se);

@@ -26,9 +26,13 @@ struct SampleCliOptions {
   double target_accept = 0.8;
   double temperature_floor = 1e-3;
   std::string weights = "all";  // "all" or "readout"
+  double width = 0;              // > 0: overrides every n_l of the study (--width)
 };
 
 void AddSampleFlags(CLI::App* cmd, SampleCliOptions* o);
+
+// Loads the study and applies --width (every n_l, readout included).
+Study LoadSampleStudy(const std::string& config, const SampleCliOptions& o);
 
 // SampleOptions from the flags, with a progress line on stderr labelled `label`.
 SampleOptions MakeSampleOptions(const SampleCliOptions& o, const GlobalOptions& g,

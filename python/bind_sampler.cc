@@ -196,7 +196,11 @@ generalisation error (NaN without test labels). Read-only views.)doc")
       .def_readonly("variance_se", &SampledPredictor::variance_se, "Its MCSE.")
       .def_readonly("accuracy", &SampledPredictor::accuracy, "sign mean = y* (D = 1).")
       .def_readonly("generalization_error", &SampledPredictor::generalization_error,
-                    "<(mean - y*)^2 + variance>.");
+                    "<(mean - y*)^2 + variance>.")
+      .def_readonly("accuracy_se", &SampledPredictor::accuracy_se,
+                    "Monte Carlo standard error of accuracy (flip probabilities of the means).")
+      .def_readonly("generalization_error_se", &SampledPredictor::generalization_error_se,
+                    "Delta-method Monte Carlo standard error of generalization_error.");
 
   py::class_<SampledOrderParameter>(m, "SampledOrderParameter",
                                     "U^sampled = <e_pi . e_pi'> / n_1 (Htot x Htot) and its MCSE "

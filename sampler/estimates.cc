@@ -1,5 +1,6 @@
 #include "sampler/estimates.h"
 
+#include <boost/math/special_functions/erf.hpp>
 #include <cmath>
 #include <string>
 
@@ -61,6 +62,9 @@ SampledPredictor EstimatePredictor(const std::vector<Eigen::MatrixXd>& draws,
   if (Y_test != nullptr) {
     f.accuracy = SampledAccuracy(f.mean, *Y_test);
     f.generalization_error = SampledGeneralizationError(f.mean, f.variance, *Y_test);
+    f.accuracy_se = SampledAccuracySe(f.mean, f.mean_se, *Y_test);
+    f.generalization_error_se =
+        SampledGeneralizationErrorSe(f.mean, f.mean_se, f.variance_se, *Y_test);
   }
   return f;
 }
@@ -125,6 +129,49 @@ double SampledGeneralizationError(const Eigen::Ref<const Eigen::MatrixXd>& mean,
   CheckShape(mean, Y);
   if (Y.size() == 0) return std::numeric_limits<double>::quiet_NaN();
   return ((mean - Y).array().square() + variance.array()).mean();
+}
+
+double SampledAccuracySe(const Eigen::Ref<const Eigen::MatrixXd>& mean,
+                         const Eigen::Ref<const Eigen::MatrixXd>& mean_se,
+                         const Eigen::Ref<const Eigen::MatrixXd>& Y) {
+  CheckShape(mean, Y);
+  CheckShape(mean_se, Y);
+  if (Y.rows() == 0) return std::numeric_limits<double>::quiet_NaN();
+  double variance = 0;
+  for (Eigen::Index mu = 0; mu < Y.rows(); ++mu) {
+    double margin = 0, s = 0;
+    if (Y.cols() == 1) {
+      margin = std::abs(mean(mu, 0));
+      s = mean_se(mu, 0);
+    } else {
+      Eigen::Index first;
+      mean.row(mu).maxCoeff(&first);
+      Eigen::Index second = first == 0 ? 1 : 0;
+      for (Eigen::Index d = 0; d < Y.cols(); ++d) {
+        if (d != first && mean(mu, d) > mean(mu, second)) second = d;
+      }
+      margin = mean(mu, first) - mean(mu, second);
+      s = std::hypot(mean_se(mu, first), mean_se(mu, second));
+    }
+    if (!(s > 0)) continue;  // an exact mean never flips
+    const double p = 0.5 * boost::math::erfc(margin / (s * std::sqrt(2.0)));  // Φ(−margin/s)
+    variance += p * (1 - p);
+  }
+  return std::sqrt(variance) / static_cast<double>(Y.rows());
+}
+
+double SampledGeneralizationErrorSe(const Eigen::Ref<const Eigen::MatrixXd>& mean,
+                                    const Eigen::Ref<const Eigen::MatrixXd>& mean_se,
+                                    const Eigen::Ref<const Eigen::MatrixXd>& variance_se,
+                                    const Eigen::Ref<const Eigen::MatrixXd>& Y) {
+  CheckShape(mean, Y);
+  CheckShape(mean_se, Y);
+  CheckShape(variance_se, Y);
+  if (Y.size() == 0) return std::numeric_limits<double>::quiet_NaN();
+  const double v = ((2 * (mean - Y).array() * mean_se.array()).square() +
+                    variance_se.array().square())
+                       .sum();
+  return std::sqrt(v) / static_cast<double>(Y.size());
 }
 
 }  // namespace attnpaths

@@ -38,6 +38,10 @@ struct SampledPredictor {
   double accuracy = std::numeric_limits<double>::quiet_NaN();
   // ⟨(f̄ − y*)² + var f⟩ over test points and outputs; NaN without labels.
   double generalization_error = std::numeric_limits<double>::quiet_NaN();
+  // Monte Carlo standard errors of the two (SampledAccuracySe,
+  // SampledGeneralizationErrorSe); NaN without labels.
+  double accuracy_se = std::numeric_limits<double>::quiet_NaN();
+  double generalization_error_se = std::numeric_limits<double>::quiet_NaN();
 };
 
 // Reads f(x*_μ)_d from column first_column + μ·D + d. Y_test may be null.
@@ -66,5 +70,20 @@ double SampledAccuracy(const Eigen::Ref<const Eigen::MatrixXd>& mean,
 double SampledGeneralizationError(const Eigen::Ref<const Eigen::MatrixXd>& mean,
                                   const Eigen::Ref<const Eigen::MatrixXd>& variance,
                                   const Eigen::Ref<const Eigen::MatrixXd>& Y);
+
+// Monte Carlo standard error of SampledAccuracy when f̄(x*_μ) carries the
+// independent Gaussian errors mean_se: point μ is classified the other way
+// with probability p_μ = Φ(−margin_μ / s_μ) (D = 1: margin |f̄|, s = mean_se;
+// D > 1: the gap between the two largest outputs and the root of their
+// squared errors), and the accuracy's variance is Σ_μ p_μ(1 − p_μ) / P*².
+double SampledAccuracySe(const Eigen::Ref<const Eigen::MatrixXd>& mean,
+                         const Eigen::Ref<const Eigen::MatrixXd>& mean_se,
+                         const Eigen::Ref<const Eigen::MatrixXd>& Y);
+// Delta-method standard error of SampledGeneralizationError from the entries'
+// independent errors: Σ [(2 (f̄ − y) mean_se)² + variance_se²] / (P* D)², square-rooted.
+double SampledGeneralizationErrorSe(const Eigen::Ref<const Eigen::MatrixXd>& mean,
+                                    const Eigen::Ref<const Eigen::MatrixXd>& mean_se,
+                                    const Eigen::Ref<const Eigen::MatrixXd>& variance_se,
+                                    const Eigen::Ref<const Eigen::MatrixXd>& Y);
 
 }  // namespace attnpaths

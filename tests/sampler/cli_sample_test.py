@@ -44,6 +44,20 @@ with tempfile.TemporaryDirectory() as tmp:
     assert s["paths"] == ["good>uniform", "good>blank2", "blank1>uniform", "blank1>blank2"]
     assert len(s["quantities"]) == 1 + 30 + 10
     assert np.allclose(np.array(s["U_sampled"]), U)
+    # Monte Carlo standard errors of accuracy and generalisation error: the
+    # accuracy's from the flip probabilities Φ(−|f̄|/s.e.) of the test means.
+    from math import erfc, sqrt
+    mean_se = np.load(os.path.join(a, "sampled_test_mean_se.npy"))
+    p_flip = np.array([0.5 * erfc(abs(m) / (e * sqrt(2))) for m, e in zip(mean[:, 0], mean_se[:, 0])])
+    expected = np.sqrt(np.sum(p_flip * (1 - p_flip))) / len(p_flip)
+    assert abs(s["test_accuracy_stderr"] - expected) < 1e-12, (s["test_accuracy_stderr"], expected)
+    assert s["generalization_error_stderr"] > 0, s
+
+    # --width overrides every n_l of the study.
+    d = os.path.join(tmp, "d")
+    run(["sample", "--config", config, "--output", d, "--width", "7"] + common)
+    s7 = json.load(open(os.path.join(d, "sample_summary.json")))
+    assert s7["N"] == 7 and s7["widths"] == [7, 7, 7], s7["widths"]
 
     p = run(["compare", "--config", config, "--output", c] + common)
     assert "diff/s.e." in p.stdout and "U[0,0] good>uniform" in p.stdout, p.stdout
@@ -66,7 +80,8 @@ with tempfile.TemporaryDirectory() as tmp:
 
     for flag, value, message in [("--chains", "0", "--chains: found 0"),
                                  ("--target-accept", "1.5", "--target-accept: found 1.5"),
-                                 ("--weights", "some", "--weights: found \"some\"")]:
+                                 ("--weights", "some", "--weights: found \"some\""),
+                                 ("--width", "2.5", "--width: found 2.5")]:
         p = run(["sample", "--config", config, "--output", os.path.join(tmp, "bad"), flag, value],
                 expect=2)
         lines = p.stderr.strip().splitlines()
