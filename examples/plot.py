@@ -24,7 +24,8 @@ Every input is optional; each figure is made when its inputs are given:
                       --align vs the GP kernel) and cumulative alignment vs k
                       (every --align file and the GP kernel)
 
---sampled reads a JSON list of objects (or {"points": [...]}) with keys "N",
+--sampled reads one or more files: the summary.json of `attnpaths sample`
+(one point each), a JSON list of objects (or {"points": [...]}) with keys "N",
 "test_accuracy" and optionally "test_accuracy_stderr" (also accepted:
 "test_accuracy_se", "test_accuracy_err", "test_accuracy_std"), and likewise
 "generalization_error[_stderr]"; or a CSV with those columns.
@@ -99,7 +100,15 @@ def sweep_rows(path, what):
     return rows
 
 
-def sampled_points(path):
+def sampled_points(paths):
+    pts = []
+    for path in paths:
+        pts += sampled_points_of(path)
+    pts.sort(key=lambda p: p["N"])
+    return pts
+
+
+def sampled_points_of(path):
     def pick(d, base):
         for suffix in ("_stderr", "_se", "_err", "_std"):
             if d.get(base + suffix) not in (None, ""):
@@ -111,7 +120,10 @@ def sampled_points(path):
             rows = list(csv.DictReader(f))
     else:
         data = load_json(path, "--sampled")
-        rows = data.get("points", data.get("rows")) if isinstance(data, dict) else data
+        if isinstance(data, dict) and "N" in data and "test_accuracy" in data:
+            rows = [data]  # the summary.json of `attnpaths sample`
+        else:
+            rows = data.get("points", data.get("rows")) if isinstance(data, dict) else data
         if not isinstance(rows, list):
             fail(f"--sampled: {path} holds no list of points (expected [{{\"N\": …, \"test_accuracy\": …}}])")
     pts = []
@@ -377,7 +389,9 @@ def main():
                         "colour of the k-th --variant)")
     p.add_argument("--variant", action="append", type=lambda s: labelled(s, "--variant"),
                    help="LABEL=sweep.json of a variant network (repeatable)")
-    p.add_argument("--sampled", help="sampled results (JSON or CSV: N, test_accuracy, test_accuracy_stderr)")
+    p.add_argument("--sampled", nargs="+",
+                   help="sampled results: summary.json files of `attnpaths sample`, or JSON/CSV tables "
+                        "(N, test_accuracy, test_accuracy_stderr)")
     p.add_argument("--path-labels", nargs="+", help="path labels for U heat maps (default: from --heads)")
     p.add_argument("--heads", nargs="+", help="heads.json files of `attnpaths heads` (one per width)")
     p.add_argument("--prune", help="pruning.json of `attnpaths prune`")

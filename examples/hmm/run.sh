@@ -11,8 +11,11 @@
 # 3. every figure, as PNG, in OUTPUT_DIR/figures.
 #
 # Environment: ATTNPATHS (the binary, default build/attnpaths), THREADS
-# (default 0 = every core), SAMPLED (a sampled-results file to overlay on the
-# accuracy plot, see examples/plot.py). Sweeps resume: running the script again
+# (default 0 = every core), SAMPLE_WIDTHS (e.g. "10 100": also sample the
+# finite 4-path network's posterior with NUTS at those N — 4 chains × 200
+# warm-up + 200 draws, or SAMPLE_FLAGS — and overlay the sampled accuracies
+# with their Monte Carlo standard errors), SAMPLED (further sampled-results
+# files to overlay, space-separated, see examples/plot.py). Sweeps resume: running the script again
 # reuses every finished point. Takes a few minutes on 2 cores.
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -62,8 +65,21 @@ done
 cat "$OUT/heads/N10/report.txt" "$OUT/prune/N10/report.txt" "$OUT/align/N10/report.txt"
 
 step "figures"
+sampled_files=()
+for N in ${SAMPLE_WIDTHS:-}; do
+  step "four_paths: NUTS sampling of the finite network at N = $N"
+  # shellcheck disable=SC2086
+  "$BIN" sample --config "$HERE/four_paths.toml" --width "$N" --output "$OUT/sampled/N$N" \
+    --threads "$THREADS" ${SAMPLE_FLAGS:---chains 4 --warmup 200 --samples 200} --quiet \
+    >"$OUT/sampled/N$N.txt" || echo "warning: sampling at N = $N reported a failure (see $OUT/sampled/N$N.txt)" >&2
+  if [ -f "$OUT/sampled/N$N/sample_summary.json" ]; then
+    sampled_files+=("$OUT/sampled/N$N/sample_summary.json")
+  fi
+done
+# shellcheck disable=SC2206
+sampled_files+=(${SAMPLED:-})
 sampled=()
-if [ -n "${SAMPLED:-}" ]; then sampled=(--sampled "$SAMPLED"); fi
+if [ ${#sampled_files[@]} -gt 0 ]; then sampled=(--sampled "${sampled_files[@]}"); fi
 "$PY" "$ROOT/examples/plot.py" --output "$OUT/figures" --name "4 paths" \
   --sweep "$OUT/four_paths/sweep.json" --gp "$OUT/four_paths/gp/summary.json" \
   --variant "good + denoising paths=$OUT/good_denoising/sweep.json" \
