@@ -27,5 +27,7 @@ void RegisterPrune(CLI::App& app, GlobalOptions& global, Command* run);
 void RegisterAlign(CLI::App& app, GlobalOptions& global, Command* run);
 void RegisterSample(CLI::App& app, GlobalOptions& global, Command* run);
 void RegisterCompare(CLI::App& app, GlobalOptions& global, Command* run);
+void RegisterTrain(CLI::App& app, GlobalOptions& global, Command* run);
+void RegisterTrainEval(CLI::App& app, GlobalOptions& global, Command* run);
 
 }  // namespace attnpaths::cli

@@ -24,6 +24,8 @@ int main(int argc, char** argv) {
   RegisterAlign(app, global, &run);
   RegisterSample(app, global, &run);
   RegisterCompare(app, global, &run);
+  RegisterTrain(app, global, &run);
+  RegisterTrainEval(app, global, &run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -1,0 +1,213 @@
+// attnpaths train [--config train.toml] [flags] — trains the attention network
+// of theory.md §1 (QK-form softmax heads, every weight trained by mini-batch
+// Adam on the squared error) and writes the weights (Q_l_h.npy, K_l_h.npy,
+// V_0.npy, V_l_h.npy, a.npy, network.json), loss_curve.csv and summary.json,
+// every file atomically. Progress goes to stderr.
+#include "trainer/train.h"
+
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <memory>
+
+#include "cli/commands.h"
+#include "cli/report.h"
+#include "cli/study_run.h"
+#include "cli/train_config.h"
+#include "cli/trained_network_files.h"
+#include "data/atomic_file.h"
+#include "kernels/error.h"
+
+namespace attnpaths::cli {
+
+namespace {
+
+struct TrainCliOptions {
+  std::string config;
+  // Flags that override the file (set only when given).
+  std::string train_x, train_y, test_x, test_y, output, readout, schedule;
+  std::vector<Eigen::Index> heads;
+  Eigen::Index width = 0, key_dim = 0;
+  int epochs = 0, batch_size = 0, eval_every = 0;
+  double learning_rate = 0, weight_decay = 0, value_init_std = 0, attention_init_std = 0,
+         final_ratio = 0;
+  std::uint64_t seed = 0;
+  std::map<std::string, CLI::Option*> given;
+  bool Given(const std::string& name) const {
+    const auto it = given.find(name);
+    return it != given.end() && it->second->count() > 0;
+  }
+};
+
+nlohmann::json NumberOrNull(double v) {
+  return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json();
+}
+
+std::string CsvNumber(double v) {
+  if (!std::isfinite(v)) return "";
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%.17g", v);
+  return buf;
+}
+
+int RunTrain(const TrainCliOptions& o, const GlobalOptions& g) {
+  TrainConfig c;
+  if (!o.config.empty()) ReadTrainConfig(o.config, &c);
+  if (o.Given("train-x")) c.train_x = o.train_x;
+  if (o.Given("train-y")) c.train_y = o.train_y;
+  if (o.Given("test-x")) c.test_x = o.test_x;
+  if (o.Given("test-y")) c.test_y = o.test_y;
+  if (o.Given("output")) c.output_directory = o.output;
+  if (o.Given("heads")) c.heads = o.heads;
+  if (o.Given("width")) {
+    c.width = o.width;
+    c.widths.clear();
+  }
+  if (o.Given("key-dim")) c.key_dim = o.key_dim;
+  if (o.Given("readout")) c.readout = o.readout;
+  TrainOptions& t = c.options;
+  if (o.Given("epochs")) t.epochs = o.epochs;
+  if (o.Given("batch-size")) t.batch_size = o.batch_size;
+  if (o.Given("learning-rate")) t.learning_rate = o.learning_rate;
+  if (o.Given("schedule")) t.schedule = ParseLearningRateSchedule(o.schedule, "--schedule");
+  if (o.Given("final-lr-ratio")) t.final_learning_rate_ratio = o.final_ratio;
+  if (o.Given("weight-decay")) t.weight_decay = o.weight_decay;
+  if (o.Given("value-init-std")) t.value_init_std = o.value_init_std;
+  if (o.Given("attention-init-std")) t.attention_init_std = o.attention_init_std;
+  if (o.Given("seed")) t.seed = o.seed;
+  if (o.Given("eval-every")) t.eval_every = o.eval_every;
+  t.threads = g.threads;
+  std::string error;
+  if (!t.IsValid(&error)) throw Error(error);
+  Require((c.test_x.empty()) == (c.test_y.empty()), "data.test_x / data.test_y",
+          c.test_x.empty() ? "test_y only" : "test_x only", "both or neither");
+
+  const std::string& out = c.output_directory;
+  CheckOutputDirectory(out, "output directory");
+  ProgressLine("train: loading data", g.quiet);
+  const Inputs x = LoadTrainInputs(c.train_x, "data.train_x");
+  const Eigen::VectorXd y = LoadTrainLabels(c.train_y, "data.train_y", x.P());
+  Inputs x_test;
+  Eigen::VectorXd y_test;
+  const bool has_test = !c.test_x.empty();
+  if (has_test) {
+    x_test = LoadTrainInputs(c.test_x, "data.test_x");
+    y_test = LoadTrainLabels(c.test_y, "data.test_y", x_test.P());
+  }
+  const NetworkShape shape = MakeNetworkShape(c, x.N0(), x.n_tok());
+
+  t.progress = [&](const EpochRecord& r) {
+    char buf[200];
+    if (std::isnan(r.test_accuracy)) {
+      std::snprintf(buf, sizeof buf, "train: epoch %d/%d  loss %.5f  lr %.3g  %.1f s", r.epoch,
+                    t.epochs, r.train_loss, r.learning_rate, r.seconds);
+    } else {
+      std::snprintf(buf, sizeof buf,
+                    "train: epoch %d/%d  loss %.5f  test loss %.5f  test acc %.4f  lr %.3g  %.1f s",
+                    r.epoch, t.epochs, r.train_loss, r.test_loss, r.test_accuracy, r.learning_rate,
+                    r.seconds);
+    }
+    ProgressLine(buf, g.quiet);
+  };
+  TrainSummary summary;
+  const Network net =
+      Train(shape, x, y, has_test ? &x_test : nullptr, has_test ? &y_test : nullptr, t, &summary);
+  ProgressLine("", g.quiet);
+
+  EnsureDirectory(out, "output directory");
+  const auto path = [&](const std::string& f) { return (std::filesystem::path(out) / f).string(); };
+  WriteTrainedNetwork(out, net);
+  std::string csv = "epoch,steps,learning_rate,train_loss,test_loss,test_accuracy,seconds\n";
+  for (const EpochRecord& r : summary.loss_curve) {
+    csv += std::to_string(r.epoch) + "," + std::to_string(r.steps) + "," +
+           CsvNumber(r.learning_rate) + "," + CsvNumber(r.train_loss) + "," +
+           CsvNumber(r.test_loss) + "," + CsvNumber(r.test_accuracy) + "," + CsvNumber(r.seconds) +
+           "\n";
+  }
+  WriteFileAtomically(path("loss_curve.csv"), csv);
+
+  nlohmann::json j;
+  j["network"] = NetworkShapeJson(shape);
+  j["num_parameters"] = summary.num_parameters;
+  j["options"] = {{"epochs", t.epochs},
+                  {"batch_size", t.batch_size},
+                  {"learning_rate", t.learning_rate},
+                  {"schedule", LearningRateScheduleName(t.schedule)},
+                  {"final_learning_rate_ratio", t.final_learning_rate_ratio},
+                  {"beta1", t.adam.beta1},
+                  {"beta2", t.adam.beta2},
+                  {"epsilon", t.adam.epsilon},
+                  {"weight_decay", t.weight_decay},
+                  {"value_init_std", t.value_init_std},
+                  {"attention_init_std", t.attention_init_std},
+                  {"seed", t.seed},
+                  {"eval_every", t.eval_every},
+                  {"threads", summary.threads}};
+  j["data"] = {{"train_x", c.train_x}, {"train_y", c.train_y},       {"test_x", c.test_x},
+               {"test_y", c.test_y},   {"P_train", summary.P_train}, {"P_test", summary.P_test}};
+  j["termination"] = TrainTerminationName(summary.termination);
+  j["completed"] = summary.completed();
+  j["message"] = summary.message;
+  j["epochs"] = summary.epochs;
+  j["steps"] = summary.steps;
+  j["examples"] = summary.examples;
+  j["initial_train_loss"] = NumberOrNull(summary.initial_train_loss);
+  j["train_loss"] = NumberOrNull(summary.final_train_loss);
+  j["train_accuracy"] = summary.final_train_accuracy;
+  j["test_loss"] = NumberOrNull(summary.final_test_loss);
+  j["test_accuracy"] = NumberOrNull(summary.final_test_accuracy);
+  j["training_seconds"] = summary.training_seconds;
+  j["evaluation_seconds"] = summary.evaluation_seconds;
+  j["total_seconds"] = summary.total_seconds;
+  j["examples_per_second"] = summary.examples_per_second;
+  WriteFileAtomically(path("summary.json"), j.dump(2) + "\n");
+
+  if (g.json) {
+    std::cout << j.dump(2) << std::endl;
+  } else {
+    std::cout << summary.FullReport() << "wrote " << out
+              << "/summary.json, loss_curve.csv, network.json and the weights (Q_l_h.npy, "
+                 "K_l_h.npy, V_0.npy, V_l_h.npy, a.npy)\n";
+  }
+  return summary.completed() ? 0 : 1;
+}
+
+}  // namespace
+
+void RegisterTrain(CLI::App& app, GlobalOptions& global, Command* run) {
+  auto* cmd = app.add_subcommand(
+      "train", "Train the attention network of theory.md section 1 (QK heads) by Adam");
+  auto o = std::make_shared<TrainCliOptions>();
+  cmd->add_option("--config,-c", o->config, "TOML file ([data], [network], [training], [output])");
+  auto add = [&](const std::string& name, auto& target, const std::string& help) {
+    o->given[name] = cmd->add_option("--" + name, target, help);
+  };
+  add("train-x", o->train_x, "Training inputs, P x n_tok x N0 (NPY)");
+  add("train-y", o->train_y, "Training labels, P (+-1)");
+  add("test-x", o->test_x, "Test inputs (optional)");
+  add("test-y", o->test_y, "Test labels (optional)");
+  o->given["output"] =
+      cmd->add_option("--output,-o", o->output,
+                      "Output directory (default: [output] directory or attnpaths-train)");
+  add("heads", o->heads, "Heads per layer H_1 ... H_L (default 4 4)");
+  add("width", o->width, "Every width n_1 ... n_{L+1} (default 32)");
+  add("key-dim", o->key_dim, "d of Q, K (default 8)");
+  add("readout", o->readout, "Token readout: mean, first or last (default mean)");
+  add("epochs", o->epochs, "Passes over the training set (default 200)");
+  add("batch-size", o->batch_size, "Examples per Adam step (default 32)");
+  add("learning-rate", o->learning_rate, "Peak Adam learning rate (default 3e-3)");
+  add("schedule", o->schedule, "constant or cosine (default cosine)");
+  add("final-lr-ratio", o->final_ratio, "Cosine schedule's final rate / peak (default 0.01)");
+  add("weight-decay", o->weight_decay, "L2 coefficient on every weight (default 0)");
+  add("value-init-std", o->value_init_std, "Initial std of V_0, V, a (default 1)");
+  add("attention-init-std", o->attention_init_std, "Initial std of Q, K (default 0.1)");
+  add("seed", o->seed, "Seed of initialisation and shuffling (default 1)");
+  add("eval-every", o->eval_every, "Epochs between test evaluations (default 1; 0: at the end)");
+  cmd->add_flag("--json", global.json, "Print summary.json on stdout");
+  cmd->add_flag("--quiet", global.quiet, "No progress on stderr");
+  cmd->add_option("--threads", global.threads, "Threads per mini-batch (default 0: every core)");
+  cmd->callback([o, &global, run] { *run = [o, &global] { return RunTrain(*o, global); }; });
+}
+
+}  // namespace attnpaths::cli

@@ -1,0 +1,62 @@
+// The trained network's forward pass and its backpropagated gradient
+// (theory.md §1, QK-form softmax heads computed from the input tokens x in
+// every layer).
+//
+//   Eigen::VectorXd f = attnpaths::Predict(net, x_test);            // f(x^μ), μ = 1..P
+//   attnpaths::Evaluation e = attnpaths::Evaluate(net, x_test, y_test, mask);
+//   Eigen::VectorXd grad;
+//   attnpaths::Loss loss = attnpaths::LossAndGradient(net, x, y, batch, 1e-4, &grad);
+//
+// Forward, per example (x ∈ R^{N0×n_tok}):
+//   Ω^{ℓ,h} = softmax over keys of (K_{ℓ,h} x)ᵀ(Q_{ℓ,h} x)/√d  (key index first)
+//   z⁰ = V_0 x/√N0;  z^ℓ = Σ_h V_{ℓ,h} z^{ℓ-1} Ω^{ℓ,h} / √(H_ℓ n_ℓ)  (ℓ < L)
+//   z^L = Σ_h V_{L,h} z^{L-1} ω^{L,h} / √(H_L n_L);   f = a·z^L / √n_{L+1}
+// with ω the token readout of Ω^{L,h}. Examples are processed in chunks: the
+// weight products of a chunk are single matrix products over all its tokens;
+// only the n_tok × n_tok attention products are per example. `threads`
+// splits the examples into that many contiguous parts whose partial results
+// are added in a fixed order, so results are reproducible for a given thread
+// count (bitwise with one thread).
+#pragma once
+
+#include <Eigen/Core>
+#include <vector>
+
+#include "kernels/inputs.h"
+#include "trainer/network.h"
+
+namespace attnpaths {
+
+// f(x^μ) for every example of x. A removed head (mask) contributes nothing.
+// threads <= 0 uses every core. Throws Error when x does not fit the network.
+Eigen::VectorXd Predict(const Network& net, const Inputs& x, const HeadMask& mask = {},
+                        int threads = 1);
+
+struct Evaluation {
+  double loss = 0;      // mean squared error (1/P) Σ_μ (f(x^μ) − y^μ)²
+  double accuracy = 0;  // fraction of examples with sign f = y (f = 0 is wrong, theory.md §4)
+};
+
+// Test loss and accuracy of the network (with `mask`'s heads only) on ±1 labels y.
+Evaluation Evaluate(const Network& net, const Inputs& x, const Eigen::Ref<const Eigen::VectorXd>& y,
+                    const HeadMask& mask = {}, int threads = 1);
+
+// Fraction of entries with sign f = y (f = 0 counts as wrong).
+double SignAccuracy(const Eigen::Ref<const Eigen::VectorXd>& f,
+                    const Eigen::Ref<const Eigen::VectorXd>& y);
+
+struct Loss {
+  double objective = 0;           // E(θ) below
+  double mean_squared_error = 0;  // its data term
+};
+
+// The training objective over the examples `batch` (indices into x and y):
+//   E(θ) = (1/B) Σ_{μ∈batch} (f(x^μ) − y^μ)² + (weight_decay/2) ‖θ‖²
+// and, when `gradient` is not null, ∂E/∂θ in the layout of net.parameters()
+// (backpropagation through the softmax of every head into Q and K).
+Loss LossAndGradient(const Network& net, const Inputs& x,
+                     const Eigen::Ref<const Eigen::VectorXd>& y,
+                     const std::vector<Eigen::Index>& batch, double weight_decay,
+                     Eigen::VectorXd* gradient, const HeadMask& mask = {}, int threads = 1);
+
+}  // namespace attnpaths
