@@ -47,7 +47,7 @@ import numpy as np  # noqa: E402
 
 THEORY_COLOR = "#1f4e9c"
 GP_COLOR = "#444444"
-SAMPLED_COLOR = "#c0392b"
+SAMPLED_COLOR = "black"  # distinct from the tab10 colours of the variants
 ORDER_STYLE = {
     "increasing": dict(color="#2a9d8f", marker="o", label="increasing relevance (least relevant first)"),
     "decreasing": dict(color="#d1495b", marker="s", label="decreasing relevance (most relevant first)"),

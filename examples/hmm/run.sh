@@ -68,6 +68,7 @@ step "figures"
 sampled_files=()
 for N in ${SAMPLE_WIDTHS:-}; do
   step "four_paths: NUTS sampling of the finite network at N = $N"
+  mkdir -p "$OUT/sampled"
   # shellcheck disable=SC2086
   "$BIN" sample --config "$HERE/four_paths.toml" --width "$N" --output "$OUT/sampled/N$N" \
     --threads "$THREADS" ${SAMPLE_FLAGS:---chains 4 --warmup 200 --samples 200} --quiet \
