@@ -53,6 +53,18 @@ with tempfile.TemporaryDirectory() as tmp:
     assert abs(s["test_accuracy_stderr"] - expected) < 1e-12, (s["test_accuracy_stderr"], expected)
     assert s["generalization_error_stderr"] > 0, s
 
+    # The accuracy figure overlays sample summaries directly (examples/plot.py).
+    sw = os.path.join(tmp, "sweep")
+    run(["sweep", "--config", config, "--output", sw, "--widths", "7", "20", "--quiet"])
+    plot = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "examples", "plot.py")
+    figs = os.path.join(tmp, "figs")
+    p = subprocess.run(["/usr/bin/python3", plot, "--output", figs, "--sweep",
+                        os.path.join(sw, "sweep.json"), "--sampled",
+                        os.path.join(a, "sample_summary.json")], capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    with open(os.path.join(figs, "accuracy_vs_N.png"), "rb") as f:
+        assert f.read(8) == b"\x89PNG\r\n\x1a\n"
+
     # --width overrides every n_l of the study.
     d = os.path.join(tmp, "d")
     run(["sample", "--config", config, "--output", d, "--width", "7"] + common)
