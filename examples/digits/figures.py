@@ -109,6 +109,7 @@ def head_scores(r, figs):
     axes[0][0].set_ylabel("head score (theory.md §6)")
     axes[0][0].legend(fontsize=7)
     fig.suptitle("theory head scores of the trained heads (1 = most relevant)", fontsize=10)
+    fig.tight_layout()
     save(fig, os.path.join(figs, "head_scores.png"))
 
 
