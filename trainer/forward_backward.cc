@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "kernels/error.h"
+#include "trainer/worker_pool.h"
 
 namespace attnpaths {
 
@@ -54,26 +55,46 @@ void SoftmaxColumns(Eigen::Ref<Eigen::MatrixXd> a) {
   }
 }
 
+// Buffers of one chunk's forward and backward pass. Each thread keeps its own
+// (thread_local) between calls: training calls the passes with the same
+// sizes at every step, so after the first step nothing is allocated.
+struct Workspace {
+  Eigen::MatrixXd X;  // N0 × (B n_tok): the chunk's inputs side by side
+  std::vector<std::vector<Eigen::MatrixXd>> kappa, query, omega, m;  // [ℓ-1][h]
+  std::vector<Eigen::MatrixXd> readout;                              // ω^{L,h}: n_tok × B
+  std::vector<Eigen::MatrixXd> z;                                    // z⁰ … z^L
+  std::vector<Eigen::MatrixXd> G;                                    // ∂/∂z⁰ … ∂/∂z^L
+  Eigen::MatrixXd dm, dkappa, dquery, dA;
+  Eigen::VectorXd f;
+  Eigen::VectorXd gradient;  // this thread's share of a batch gradient
+};
+
+Workspace& ThreadWorkspace() {
+  thread_local Workspace workspace;
+  return workspace;
+}
+
 // Activations of one chunk of B examples, tokens side by side: example b
 // occupies columns [b n_tok, (b+1) n_tok) of every per-token matrix.
 class ChunkPass {
  public:
-  ChunkPass(const Network& net, const HeadMask& mask)
-      : net_(net), s_(net.shape()), mask_(mask), r_(ReadoutWeights(s_)) {
+  ChunkPass(const Network& net, const HeadMask& mask, Workspace& workspace)
+      : net_(net), s_(net.shape()), mask_(mask), r_(ReadoutWeights(s_)), w_(workspace) {
     const int L = s_.L();
-    kappa_.resize(static_cast<size_t>(L));
-    query_.resize(static_cast<size_t>(L));
-    omega_.resize(static_cast<size_t>(L));
-    m_.resize(static_cast<size_t>(L));
+    w_.kappa.resize(static_cast<size_t>(L));
+    w_.query.resize(static_cast<size_t>(L));
+    w_.omega.resize(static_cast<size_t>(L));
+    w_.m.resize(static_cast<size_t>(L));
     for (int l = 0; l < L; ++l) {
       const auto H = static_cast<size_t>(s_.heads[static_cast<size_t>(l)]);
-      kappa_[static_cast<size_t>(l)].resize(H);
-      query_[static_cast<size_t>(l)].resize(H);
-      omega_[static_cast<size_t>(l)].resize(H);
-      m_[static_cast<size_t>(l)].resize(H);
+      w_.kappa[static_cast<size_t>(l)].resize(H);
+      w_.query[static_cast<size_t>(l)].resize(H);
+      w_.omega[static_cast<size_t>(l)].resize(H);
+      w_.m[static_cast<size_t>(l)].resize(H);
     }
-    readout_.resize(static_cast<size_t>(s_.heads.back()));
-    z_.resize(static_cast<size_t>(L + 1));
+    w_.readout.resize(static_cast<size_t>(s_.heads.back()));
+    w_.z.resize(static_cast<size_t>(L + 1));
+    w_.G.resize(static_cast<size_t>(L + 1));
   }
 
   // Gathers the examples `ids` and runs the forward pass; returns f (B).
@@ -81,33 +102,33 @@ class ChunkPass {
     const Eigen::Index n = s_.n_tok, N0 = s_.N0;
     const int L = s_.L();
     B_ = B;
-    X_.resize(N0, B * n);
-    for (Eigen::Index b = 0; b < B; ++b) X_.middleCols(b * n, n) = x.example(ids[b]);
+    w_.X.resize(N0, B * n);
+    for (Eigen::Index b = 0; b < B; ++b) w_.X.middleCols(b * n, n) = x.example(ids[b]);
     const double inv_sqrt_d = 1.0 / std::sqrt(static_cast<double>(s_.key_dim));
 
     // z⁰ = V_0 x / √N0 (theory.md §1, embedding).
-    z_[0].noalias() = net_.V0() * X_;
-    z_[0] /= std::sqrt(static_cast<double>(N0));
+    w_.z[0].noalias() = net_.V0() * w_.X;
+    w_.z[0] /= std::sqrt(static_cast<double>(N0));
     for (int l = 1; l <= L; ++l) {
       const auto li = static_cast<size_t>(l - 1);
       const Eigen::Index H = s_.heads[li];
       const double c = 1.0 / std::sqrt(static_cast<double>(H * s_.widths[li]));
-      const Eigen::MatrixXd& prev = z_[li];
-      Eigen::MatrixXd& out = z_[li + 1];
+      const Eigen::MatrixXd& prev = w_.z[li];
+      Eigen::MatrixXd& out = w_.z[li + 1];
       out.setZero(s_.widths[li + 1], l < L ? B * n : B);
       for (Eigen::Index h = 0; h < H; ++h) {
         if (!Active(mask_, l, h)) continue;
         const auto hi = static_cast<size_t>(h);
         // Ω^{ℓ,h}(x) from the input tokens (theory.md §1, QK-form).
-        Eigen::MatrixXd& kappa = kappa_[li][hi];
-        Eigen::MatrixXd& query = query_[li][hi];
-        Eigen::MatrixXd& omega = omega_[li][hi];
-        Eigen::MatrixXd& m = m_[li][hi];
-        kappa.noalias() = net_.K(l, h) * X_;
-        query.noalias() = net_.Q(l, h) * X_;
+        Eigen::MatrixXd& kappa = w_.kappa[li][hi];
+        Eigen::MatrixXd& query = w_.query[li][hi];
+        Eigen::MatrixXd& omega = w_.omega[li][hi];
+        Eigen::MatrixXd& m = w_.m[li][hi];
+        kappa.noalias() = net_.K(l, h) * w_.X;
+        query.noalias() = net_.Q(l, h) * w_.X;
         omega.resize(n, B * n);
         m.resize(s_.widths[li], l < L ? B * n : B);
-        if (l == L) readout_[hi].resize(n, B);
+        if (l == L) w_.readout[hi].resize(n, B);
         for (Eigen::Index b = 0; b < B; ++b) {
           auto om = omega.middleCols(b * n, n);
           om.noalias() = kappa.middleCols(b * n, n).transpose() * query.middleCols(b * n, n);
@@ -118,17 +139,17 @@ class ChunkPass {
             m.middleCols(b * n, n).noalias() = prev.middleCols(b * n, n) * om;
           } else {
             // ω^{L,h} = Ω r, then z^{L-1} ω^{L,h}
-            readout_[hi].col(b).noalias() = om * r_;
-            m.col(b).noalias() = prev.middleCols(b * n, n) * readout_[hi].col(b);
+            w_.readout[hi].col(b).noalias() = om * r_;
+            m.col(b).noalias() = prev.middleCols(b * n, n) * w_.readout[hi].col(b);
           }
         }
         out.noalias() += c * (net_.V(l, h) * m);
       }
     }
     // f = a·z^L / √n_{L+1}
-    f_.noalias() = z_[static_cast<size_t>(L)].transpose() * net_.a().col(0);
-    f_ /= std::sqrt(static_cast<double>(s_.widths.back()));
-    return f_;
+    w_.f.noalias() = w_.z[static_cast<size_t>(L)].transpose() * net_.a().col(0);
+    w_.f /= std::sqrt(static_cast<double>(s_.widths.back()));
+    return w_.f;
   }
 
   // Adds Σ_b g_b ∂f_b/∂θ to *grad (layout of the network's parameters), for
@@ -142,22 +163,27 @@ class ChunkPass {
 
     // f = a·z^L/√n_{L+1}: ∂a = z^L g/√n_{L+1}; G = ∂/∂z^L = a gᵀ/√n_{L+1}.
     ParameterLayout::View(*grad, lay.a()).col(0).noalias() +=
-        inv_sqrt_na * (z_[static_cast<size_t>(L)] * g);
-    Eigen::MatrixXd G = inv_sqrt_na * (net_.a().col(0) * g.transpose());
-    Eigen::MatrixXd G_prev, dm, dkappa, dquery, dA;
+        inv_sqrt_na * (w_.z[static_cast<size_t>(L)] * g);
+    // w_.G[ℓ] = ∂/∂z^ℓ; one buffer per layer, so that no buffer changes size
+    // between calls (and none is reallocated: large reallocations are mmap
+    // calls and page faults in glibc).
+    w_.G[static_cast<size_t>(L)].noalias() = inv_sqrt_na * (net_.a().col(0) * g.transpose());
+    Eigen::MatrixXd &dm = w_.dm, &dkappa = w_.dkappa, &dquery = w_.dquery, &dA = w_.dA;
     for (int l = L; l >= 1; --l) {
       const auto li = static_cast<size_t>(l - 1);
       const Eigen::Index H = s_.heads[li];
       const double c = 1.0 / std::sqrt(static_cast<double>(H * s_.widths[li]));
-      const Eigen::MatrixXd& prev = z_[li];
+      const Eigen::MatrixXd& prev = w_.z[li];
+      const Eigen::MatrixXd& G = w_.G[li + 1];
+      Eigen::MatrixXd& G_prev = w_.G[li];
       G_prev.setZero(s_.widths[li], B * n);
       for (Eigen::Index h = 0; h < H; ++h) {
         if (!Active(mask_, l, h)) continue;
         const auto hi = static_cast<size_t>(h);
-        const Eigen::MatrixXd& kappa = kappa_[li][hi];
-        const Eigen::MatrixXd& query = query_[li][hi];
-        const Eigen::MatrixXd& omega = omega_[li][hi];
-        const Eigen::MatrixXd& m = m_[li][hi];
+        const Eigen::MatrixXd& kappa = w_.kappa[li][hi];
+        const Eigen::MatrixXd& query = w_.query[li][hi];
+        const Eigen::MatrixXd& omega = w_.omega[li][hi];
+        const Eigen::MatrixXd& m = w_.m[li][hi];
         // z^ℓ += c V m: ∂V = c G mᵀ, ∂m = c Vᵀ G.
         ParameterLayout::View(*grad, lay.V(l, h)).noalias() += c * (G * m.transpose());
         dm.noalias() = c * (net_.V(l, h).transpose() * G);
@@ -172,7 +198,7 @@ class ChunkPass {
             dA.noalias() = zb.transpose() * dm.middleCols(b * n, n);
           } else {
             // m_b = z_b ω, ω = Ω r: ∂z_b += ∂m_b ωᵀ, ∂ω = z_bᵀ ∂m_b, ∂Ω = ∂ω rᵀ.
-            G_prev.middleCols(b * n, n).noalias() += dm.col(b) * readout_[hi].col(b).transpose();
+            G_prev.middleCols(b * n, n).noalias() += dm.col(b) * w_.readout[hi].col(b).transpose();
             const Eigen::VectorXd domega = zb.transpose() * dm.col(b);
             dA.noalias() = domega * r_.transpose();
           }
@@ -185,14 +211,13 @@ class ChunkPass {
           dquery.middleCols(b * n, n).noalias() = inv_sqrt_d * (kappa.middleCols(b * n, n) * dA);
         }
         // κ = K x, q = Q x.
-        ParameterLayout::View(*grad, lay.K(l, h)).noalias() += dkappa * X_.transpose();
-        ParameterLayout::View(*grad, lay.Q(l, h)).noalias() += dquery * X_.transpose();
+        ParameterLayout::View(*grad, lay.K(l, h)).noalias() += dkappa * w_.X.transpose();
+        ParameterLayout::View(*grad, lay.Q(l, h)).noalias() += dquery * w_.X.transpose();
       }
-      G.swap(G_prev);
     }
     // z⁰ = V_0 x/√N0: ∂V_0 = G xᵀ/√N0.
     ParameterLayout::View(*grad, lay.V0()).noalias() +=
-        (1.0 / std::sqrt(static_cast<double>(s_.N0))) * (G * X_.transpose());
+        (1.0 / std::sqrt(static_cast<double>(s_.N0))) * (w_.G[0] * w_.X.transpose());
   }
 
  private:
@@ -200,12 +225,8 @@ class ChunkPass {
   const NetworkShape& s_;
   const HeadMask& mask_;
   const Eigen::VectorXd r_;
+  Workspace& w_;
   Eigen::Index B_ = 0;
-  Eigen::MatrixXd X_;
-  std::vector<std::vector<Eigen::MatrixXd>> kappa_, query_, omega_, m_;  // [ℓ-1][h]
-  std::vector<Eigen::MatrixXd> readout_;                                 // ω^{L,h}: n_tok × B
-  std::vector<Eigen::MatrixXd> z_;                                       // z⁰ … z^L
-  Eigen::VectorXd f_;
 };
 
 int ThreadCount(int threads, Eigen::Index items) {
@@ -215,7 +236,8 @@ int ThreadCount(int threads, Eigen::Index items) {
 }
 
 // Runs work(part, begin, end) on `parts` contiguous ranges of [0, count),
-// part 0 on the calling thread; rethrows the first exception.
+// part 0 on the calling thread and the others on the shared worker pool;
+// rethrows the first exception.
 template <typename Work>
 void RunParts(int parts, Eigen::Index count, const Work& work) {
   if (parts <= 1) {
@@ -224,22 +246,13 @@ void RunParts(int parts, Eigen::Index count, const Work& work) {
   }
   const Eigen::Index per = (count + parts - 1) / parts;
   std::vector<std::exception_ptr> errors(static_cast<size_t>(parts));
-  std::vector<std::thread> pool;
-  for (int p = 1; p < parts; ++p) {
-    pool.emplace_back([&, p] {
-      try {
-        work(p, std::min(count, p * per), std::min(count, (p + 1) * per));
-      } catch (...) {
-        errors[static_cast<size_t>(p)] = std::current_exception();
-      }
-    });
-  }
-  try {
-    work(0, 0, std::min(count, per));
-  } catch (...) {
-    errors[0] = std::current_exception();
-  }
-  for (auto& t : pool) t.join();
+  WorkerPool::Shared().Run(parts, [&](int p) {
+    try {
+      work(p, std::min(count, p * per), std::min(count, (p + 1) * per));
+    } catch (...) {
+      errors[static_cast<size_t>(p)] = std::current_exception();
+    }
+  });
   for (auto& e : errors) {
     if (e) std::rethrow_exception(e);
   }
@@ -253,7 +266,7 @@ Eigen::VectorXd Predict(const Network& net, const Inputs& x, const HeadMask& mas
   for (Eigen::Index mu = 0; mu < x.P(); ++mu) ids[static_cast<size_t>(mu)] = mu;
   Eigen::VectorXd f(x.P());
   RunParts(ThreadCount(threads, x.P()), x.P(), [&](int, Eigen::Index begin, Eigen::Index end) {
-    ChunkPass pass(net, mask);
+    ChunkPass pass(net, mask, ThreadWorkspace());
     for (Eigen::Index s = begin; s < end; s += kChunk) {
       const Eigen::Index B = std::min(kChunk, end - s);
       f.segment(s, B) = pass.Forward(x, ids.data() + s, B);
@@ -299,12 +312,16 @@ Loss LossAndGradient(const Network& net, const Inputs& x,
   const auto count = static_cast<Eigen::Index>(batch.size());
   const int parts = ThreadCount(threads, count);
   std::vector<double> sse(static_cast<size_t>(parts), 0.0);
-  std::vector<Eigen::VectorXd> grads(static_cast<size_t>(parts));
+  std::vector<const Eigen::VectorXd*> grads(static_cast<size_t>(parts), nullptr);
   const double inv_B = 1.0 / static_cast<double>(count);
   RunParts(parts, count, [&](int p, Eigen::Index begin, Eigen::Index end) {
-    ChunkPass pass(net, mask);
-    Eigen::VectorXd& g = grads[static_cast<size_t>(p)];
-    if (gradient) g = Eigen::VectorXd::Zero(net.num_parameters());
+    Workspace& ws = ThreadWorkspace();
+    ChunkPass pass(net, mask, ws);
+    Eigen::VectorXd& g = ws.gradient;
+    if (gradient) {
+      g.setZero(net.num_parameters());
+      grads[static_cast<size_t>(p)] = &g;
+    }
     for (Eigen::Index s = begin; s < end; s += kChunk) {
       const Eigen::Index B = std::min(kChunk, end - s);
       const Eigen::VectorXd& f = pass.Forward(x, batch.data() + s, B);
@@ -322,7 +339,7 @@ Loss LossAndGradient(const Network& net, const Inputs& x,
   loss.objective = loss.mean_squared_error + 0.5 * weight_decay * theta.squaredNorm();
   if (gradient) {
     *gradient = weight_decay * theta;
-    for (const Eigen::VectorXd& g : grads) *gradient += g;
+    for (const Eigen::VectorXd* g : grads) *gradient += *g;
   }
   return loss;
 }

@@ -16,7 +16,10 @@
 // only the n_tok × n_tok attention products are per example. `threads`
 // splits the examples into that many contiguous parts whose partial results
 // are added in a fixed order, so results are reproducible for a given thread
-// count (bitwise with one thread).
+// count (bitwise with one thread). The parts run on a pool of persistent
+// threads (trainer/worker_pool.h), and every thread keeps its buffers between
+// calls (a few MB at most, freed when the thread ends), so a training step
+// allocates nothing after the first.
 #pragma once
 
 #include <Eigen/Core>

@@ -1,0 +1,71 @@
+#include "trainer/worker_pool.h"
+
+namespace attnpaths {
+
+WorkerPool& WorkerPool::Shared() {
+  static WorkerPool pool;
+  return pool;
+}
+
+WorkerPool::~WorkerPool() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stop_ = true;
+  }
+  wake_.notify_all();
+  for (auto& t : threads_) t.join();
+}
+
+void WorkerPool::Loop(int index) {
+  long seen = 0;
+  for (;;) {
+    const std::function<void(int)>* task = nullptr;
+    {
+      std::unique_lock<std::mutex> lock(mutex_);
+      wake_.wait(lock, [&] { return stop_ || generation_ != seen; });
+      if (stop_) return;
+      seen = generation_;
+      if (index + 1 >= parts_) continue;  // not needed in this round
+      task = task_;
+    }
+    (*task)(index + 1);
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (--pending_ == 0) done_.notify_one();
+    }
+  }
+}
+
+void WorkerPool::Run(int parts, const std::function<void(int)>& task) {
+  if (parts <= 1) {
+    task(0);
+    return;
+  }
+  std::unique_lock<std::mutex> run(run_mutex_, std::try_to_lock);
+  if (!run.owns_lock()) {
+    // Busy with another caller's work: this call gets threads of its own.
+    std::vector<std::thread> own;
+    for (int p = 1; p < parts; ++p) own.emplace_back([&task, p] { task(p); });
+    task(0);
+    for (auto& t : own) t.join();
+    return;
+  }
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    while (static_cast<int>(threads_.size()) < parts - 1) {
+      const int index = static_cast<int>(threads_.size());
+      threads_.emplace_back([this, index] { Loop(index); });
+    }
+    task_ = &task;
+    parts_ = parts;
+    pending_ = parts - 1;
+    ++generation_;
+  }
+  wake_.notify_all();
+  task(0);
+  std::unique_lock<std::mutex> lock(mutex_);
+  done_.wait(lock, [&] { return pending_ == 0; });
+  task_ = nullptr;
+}
+
+}  // namespace attnpaths
