@@ -4,11 +4,12 @@
 //   OPENBLAS_CORETYPE=SkylakeX ./core_bench --quick    # a small subset (seconds)
 //   OPENBLAS_CORETYPE=SkylakeX ./core_bench --no-demo --P 1600,4000 --H 8x8
 //
-// The full run took 24 minutes on the 2-core machine of build-notes.md while
-// other builds kept its load average near 10 (bench/results/core_bench.md):
-// DGEMM ran at about 25 GFLOP/s there, against ~170 on the idle machine. Most
-// of the time goes to the path inputs at P = 4000 and to building the 16 GiB
-// precomputed kernel at P = 4000, Htot = 16.
+// bench/results/core_bench.md is a full run with `--max-gib 6` and
+// OPENBLAS_NUM_THREADS=1 (14 minutes on the 2-core machine of build-notes.md
+// while builds kept its load average near 5; with 2 BLAS threads on a busy
+// machine OpenBLAS' spinning threads make every LAPACK call tens of times
+// slower, so single-threaded BLAS gives the steadier ratios). Most of the
+// time goes to the path inputs at P = 4000 and the precomputed kernels.
 //
 // 1. The demo setting (theory.md §8 Markov task, data/hmm.h): kernel build
 //    time, solve time with and without the Hessian check, iterations,
