@@ -179,9 +179,13 @@ TEST(Nuts, BananaRecoversItsMoments) {
   EXPECT_NEAR(v1.value, 1.0, 4 * v1.se);
   EXPECT_NEAR(v2.value, s * s + b * b * (4 * m * m + 2), 4 * v2.se);
   EXPECT_NEAR(c12.value, 2 * b * m, 4 * c12.se);
-  // The errors are small enough for the test to mean something.
+  // The errors are small enough for the test to mean something. Var x2 = 4
+  // is a fourth moment of a skewed, heavy-tailed x2: even 2000 independent
+  // draws would leave it a standard error near 0.35, and its measured s.e.
+  // moves by ~0.1 with floating-point details (0.33 here, 0.45 in the
+  // sanitizer build, whose code differs), so the bound is 15 % of it.
   EXPECT_LT(x2.se, 0.1);
-  EXPECT_LT(v2.se, 0.4);
+  EXPECT_LT(v2.se, 0.15 * 4.0);
   for (int i = 0; i < 2; ++i) EXPECT_LT(SplitRankRhat(Column(draws, i)), 1.01);
 }
 
