@@ -89,8 +89,9 @@ Config Parse(int argc, char** argv) {
     } else if (a == "--threads") {
       c.threads = std::atoi(next().c_str());
     } else {
-      std::fprintf(stderr, "usage: sampler_bench [--gradient-only|--ess-only] [--widths 10,100] "
-                           "[--chains C] [--warmup W] [--samples S] [--threads T]\n");
+      std::fprintf(stderr,
+                   "usage: sampler_bench [--gradient-only|--ess-only] [--widths 10,100] "
+                   "[--chains C] [--warmup W] [--samples S] [--threads T]\n");
       std::exit(2);
     }
   }
@@ -128,20 +129,21 @@ int main(int argc, char** argv) {
       const double t_eff = TimePerCall([&] { effective.Evaluate(q, &g1); }, 1.0);
       const double t_tok = TimePerCall([&] { tokenwise.Evaluate(q, &g2); }, 2.0);
       const double diff = (g1 - g2).cwiseAbs().maxCoeff() / g2.cwiseAbs().maxCoeff();
-      std::printf("%7g %10td %14.4f %14.4f %9.0fx %12.1e\n", N, effective.dimension(),
-                  1e3 * t_eff, 1e3 * t_tok, t_tok / t_eff, diff);
+      std::printf("%7g %10td %14.4f %14.4f %9.0fx %12.1e\n", N, effective.dimension(), 1e3 * t_eff,
+                  1e3 * t_tok, t_tok / t_eff, diff);
       std::fflush(stdout);
     }
     std::printf("\n");
   }
 
   if (config.ess) {
-    std::printf("NUTS: %d chains x (%d warm-up + %d draws), %d threads; ESS per second of "
-                "sampling (bulk ESS / wall-clock seconds of the sampling phase)\n",
-                config.chains, config.warmup, config.samples, config.threads);
+    std::printf(
+        "NUTS: %d chains x (%d warm-up + %d draws), %d threads; ESS per second of "
+        "sampling (bulk ESS / wall-clock seconds of the sampling phase)\n",
+        config.chains, config.warmup, config.samples, config.threads);
     std::printf("%7s %10s %9s %10s %8s %7s %9s %10s %10s %11s %11s %8s\n", "N", "dimension",
-                "s/grad", "step", "depth", "div", "sample s", "ESS U med", "ESS f med",
-                "ESS/s U", "ESS/s f", "R-hat");
+                "s/grad", "step", "depth", "div", "sample s", "ESS U med", "ESS f med", "ESS/s U",
+                "ESS/s f", "R-hat");
     for (double N : config.widths) {
       arch.SetUniform(N);
       SampleOptions options;
@@ -165,13 +167,13 @@ int main(int argc, char** argv) {
       double depth = 0;
       for (double d : s.mean_tree_depth) depth += d / s.mean_tree_depth.size();
       const double seconds = s.sampling_seconds;
-      const double per_grad =
-          (s.warmup_seconds + s.sampling_seconds) * std::min(config.chains, config.threads) /
-          static_cast<double>(s.gradient_evaluations);
+      const double per_grad = (s.warmup_seconds + s.sampling_seconds) *
+                              std::min(config.chains, config.threads) /
+                              static_cast<double>(s.gradient_evaluations);
       std::printf("%7g %10td %9.2e %10.3g %8.2f %7d %9.1f %10.0f %10.0f %11.2f %11.2f %8.3f\n", N,
                   s.dimension, per_grad, Median(s.step_size), depth, s.total_divergences, seconds,
-                  Median(ess_U), Median(ess_f), Median(ess_U) / seconds,
-                  Median(ess_f) / seconds, s.max_rhat);
+                  Median(ess_U), Median(ess_f), Median(ess_U) / seconds, Median(ess_f) / seconds,
+                  s.max_rhat);
       std::fflush(stdout);
     }
   }

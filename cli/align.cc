@@ -26,9 +26,11 @@ struct AlignCliOptions {
 
 nlohmann::json AlignmentJson(const KernelAlignment& a) {
   nlohmann::json j;
-  j["eigenvalues"] = std::vector<double>(a.eigenvalues.data(), a.eigenvalues.data() + a.eigenvalues.size());
+  j["eigenvalues"] =
+      std::vector<double>(a.eigenvalues.data(), a.eigenvalues.data() + a.eigenvalues.size());
   j["overlap"] = std::vector<double>(a.overlap.data(), a.overlap.data() + a.overlap.size());
-  j["cumulative"] = std::vector<double>(a.cumulative.data(), a.cumulative.data() + a.cumulative.size());
+  j["cumulative"] =
+      std::vector<double>(a.cumulative.data(), a.cumulative.data() + a.cumulative.size());
   j["trace"] = a.trace;
   j["kernel_target_alignment"] = a.kernel_target_alignment;
   return j;
@@ -38,8 +40,9 @@ int RunAlign(const AlignCliOptions& o, const GlobalOptions& g) {
   Require(o.components >= 1, "--components", o.components, "a value >= 1");
   AlignmentOptions options;
   options.components = o.components;
-  AnalysedSolution s = ObtainSolution(
-      o.config, o.solution, o.width_given ? std::optional<double>(o.width) : std::nullopt, "align", g);
+  AnalysedSolution s =
+      ObtainSolution(o.config, o.solution,
+                     o.width_given ? std::optional<double>(o.width) : std::nullopt, "align", g);
   Require(s.study.train.y.cols() == 1, s.study.config_path + ": data.train_y columns",
           s.study.train.y.cols(), "1 (alignment projects one label vector)");
   const std::string out = o.output.empty() ? s.study.output_directory : o.output;
@@ -48,18 +51,21 @@ int RunAlign(const AlignCliOptions& o, const GlobalOptions& g) {
   ProgressLine("align: eigen-decomposing the kernels", g.quiet);
   const Eigen::MatrixXd& y = s.study.train.y;
   const KernelAlignment theory = AlignKernel(k.train->Total(s.order_parameters.U[0]), y, options);
-  const KernelAlignment gp = AlignKernel(k.train->Total(GpLimit(s.study.architecture).U[0]), y, options);
+  const KernelAlignment gp =
+      AlignKernel(k.train->Total(GpLimit(s.study.architecture).U[0]), y, options);
   ProgressLine("", g.quiet);
 
   nlohmann::json j = SolutionJson(s);
   j["components"] = theory.overlap.size();
-  j["definition"] = "eigenvalues of the training kernel (no T) in descending order; overlap_k = "
-                    "|v_k . y| / sqrt(P); cumulative_k = sum_{j<=k} (v_j . y)^2 / |y|^2 "
-                    "(theory.md section 7)";
+  j["definition"] =
+      "eigenvalues of the training kernel (no T) in descending order; overlap_k = "
+      "|v_k . y| / sqrt(P); cumulative_k = sum_{j<=k} (v_j . y)^2 / |y|^2 "
+      "(theory.md section 7)";
   j["theory"] = AlignmentJson(theory);
   j["gp"] = AlignmentJson(gp);
-  std::string csv = "k,eigenvalue_theory,overlap_theory,cumulative_theory,eigenvalue_gp,overlap_gp,"
-                    "cumulative_gp\n";
+  std::string csv =
+      "k,eigenvalue_theory,overlap_theory,cumulative_theory,eigenvalue_gp,overlap_gp,"
+      "cumulative_gp\n";
   for (Eigen::Index i = 0; i < theory.overlap.size(); ++i) {
     csv += std::to_string(i + 1) + "," + ExactNumber(theory.eigenvalues(i)) + "," +
            ExactNumber(theory.overlap(i)) + "," + ExactNumber(theory.cumulative(i)) + "," +
@@ -89,7 +95,8 @@ int RunAlign(const AlignCliOptions& o, const GlobalOptions& g) {
   if (shown < theory.overlap.size()) {
     std::cout << "   … " << theory.overlap.size() - shown << " more components in alignment.csv\n";
   }
-  std::snprintf(buf, sizeof buf, "kernel-target alignment y'Ky/(|K|_F |y|^2): theory %.4f, GP %.4f\n",
+  std::snprintf(buf, sizeof buf,
+                "kernel-target alignment y'Ky/(|K|_F |y|^2): theory %.4f, GP %.4f\n",
                 theory.kernel_target_alignment, gp.kernel_target_alignment);
   std::cout << buf << "wrote " << out << "/alignment.json and alignment.csv\n";
   return s.converged ? 0 : 1;

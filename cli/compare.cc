@@ -81,8 +81,7 @@ int RunCompare(const CompareOptions& o, const GlobalOptions& g) {
                              "an action that can be evaluated at U_GP (raise the temperature)"));
   }
   const Eigen::MatrixXd& U = sol.order_parameters.U[0];
-  const PredictorStatistics theory =
-      Predict(*k.train, study.train.y, T, U, k.test, y_test);
+  const PredictorStatistics theory = Predict(*k.train, study.train.y, T, U, k.test, y_test);
   const double solve_seconds = std::chrono::duration<double>(Clock::now() - t0).count();
 
   // Sampling (theory.md §5).
@@ -134,8 +133,8 @@ int RunCompare(const CompareOptions& o, const GlobalOptions& g) {
       }
       const ScalarEstimate e = EstimateScalar(averaged);
       const double S = static_cast<double>(r.draws.size() * r.draws[0].rows());
-      rows.push_back({"f_variance (test mean)", var_theory, e.mean * S / (S - 1),
-                      e.mean_se * S / (S - 1)});
+      rows.push_back(
+          {"f_variance (test mean)", var_theory, e.mean * S / (S - 1), e.mean_se * S / (S - 1)});
     }
     const std::vector<std::string> labels = ArchitecturePathLabels(study.architecture);
     for (Eigen::Index a = 0; a < U.rows(); ++a) {
@@ -153,8 +152,9 @@ int RunCompare(const CompareOptions& o, const GlobalOptions& g) {
   extra["temperature"] = T;
   extra["widths"] = study.architecture.widths;
   extra["message"] = solve_summary.message;
-  WriteSolution(out, MakeRow(study.architecture.widths.front(), &sol, &solve_summary,
-                             sol.order_parameters, theory, solve_seconds),
+  WriteSolution(out,
+                MakeRow(study.architecture.widths.front(), &sol, &solve_summary,
+                        sol.order_parameters, theory, solve_seconds),
                 theory, extra);
   const nlohmann::json sampled = SampleJson(study, r, summary, T);
   WriteSampleOutputs(out, r, summary, sampled, "sample_summary.json");
@@ -174,8 +174,10 @@ int RunCompare(const CompareOptions& o, const GlobalOptions& g) {
   j["test_mean_abs_z"] = counted > 0 ? Number(mean_abs_z) : nlohmann::json();
   j["test_mean_within_3se"] = counted > 0 ? Number(double(within3) / counted) : nlohmann::json();
   auto row_json = [](const Row& row) {
-    return nlohmann::json{{"quantity", row.quantity}, {"theory", Number(row.theory)},
-                          {"sampled", Number(row.sampled)}, {"se", Number(row.se)},
+    return nlohmann::json{{"quantity", row.quantity},
+                          {"theory", Number(row.theory)},
+                          {"sampled", Number(row.sampled)},
+                          {"se", Number(row.se)},
                           {"z", Number(row.z())}};
   };
   nlohmann::json jr = nlohmann::json::array(), jp = nlohmann::json::array();

@@ -29,8 +29,9 @@ std::string CsvField(const std::string& s) {
 }
 
 int RunHeads(const HeadsCliOptions& o, const GlobalOptions& g) {
-  AnalysedSolution s = ObtainSolution(o.config, o.solution, o.width_given ? std::optional<double>(o.width) : std::nullopt,
-                                      "heads", g);
+  AnalysedSolution s =
+      ObtainSolution(o.config, o.solution,
+                     o.width_given ? std::optional<double>(o.width) : std::nullopt, "heads", g);
   const std::string out = o.output.empty() ? s.study.output_directory : o.output;
   CheckOutputDirectory(out, "output directory");
   const Architecture& arch = s.study.architecture;
@@ -42,15 +43,20 @@ int RunHeads(const HeadsCliOptions& o, const GlobalOptions& g) {
   const std::vector<PathPair> pairs = PathPairView(arch, U1);
 
   nlohmann::json j = SolutionJson(s);
-  j["definition"] = "score of head h in layer l: sum of |U_1| over entries whose row or column "
-                    "path passes through h (each entry once), divided by the largest such sum "
-                    "over all heads (theory.md section 6)";
+  j["definition"] =
+      "score of head h in layer l: sum of |U_1| over entries whose row or column "
+      "path passes through h (each entry once), divided by the largest such sum "
+      "over all heads (theory.md section 6)";
   j["heads"] = nlohmann::json::array();
   std::string csv = "rank,layer,head,name,score,raw\n";
   for (size_t i = 0; i < ranking.size(); ++i) {
     const HeadScore& h = ranking[i];
-    j["heads"].push_back({{"rank", i + 1}, {"layer", h.id.layer}, {"head", h.id.head + 1},
-                          {"name", h.name}, {"score", h.score}, {"raw", h.raw}});
+    j["heads"].push_back({{"rank", i + 1},
+                          {"layer", h.id.layer},
+                          {"head", h.id.head + 1},
+                          {"name", h.name},
+                          {"score", h.score},
+                          {"raw", h.raw}});
     csv += std::to_string(i + 1) + "," + std::to_string(h.id.layer) + "," +
            std::to_string(h.id.head + 1) + "," + CsvField(h.name) + "," + ExactNumber(h.score) +
            "," + ExactNumber(h.raw) + "\n";
@@ -67,7 +73,9 @@ int RunHeads(const HeadsCliOptions& o, const GlobalOptions& g) {
   j["U_1"] = std::move(U);
   j["path_pairs"] = nlohmann::json::array();
   for (const PathPair& p : pairs) {
-    j["path_pairs"].push_back({{"row", p.row_label}, {"col", p.col_label}, {"value", p.value},
+    j["path_pairs"].push_back({{"row", p.row_label},
+                               {"col", p.col_label},
+                               {"value", p.value},
                                {"weight_share", p.weight_share}});
   }
   const auto path = [&](const std::string& f) { return (std::filesystem::path(out) / f).string(); };

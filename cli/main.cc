@@ -8,8 +8,9 @@
 
 int main(int argc, char** argv) {
   using namespace attnpaths::cli;
-  CLI::App app{"attnpaths: statistical-mechanics theory of Bayesian attention networks at finite "
-               "width (Tiberi et al., NeurIPS 2024)"};
+  CLI::App app{
+      "attnpaths: statistical-mechanics theory of Bayesian attention networks at finite "
+      "width (Tiberi et al., NeurIPS 2024)"};
   app.require_subcommand(1);
   GlobalOptions global;
   Command run;

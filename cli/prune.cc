@@ -51,8 +51,8 @@ nlohmann::json ResultJson(const PruningResult& r, const PruningSummary& summary)
     cj["repeat"] = c.repeat;
     cj["sequence"] = nlohmann::json::array();
     for (const HeadId& id : c.sequence) {
-      cj["sequence"].push_back(r.relevance.names[static_cast<size_t>(id.layer - 1)]
-                                                [static_cast<size_t>(id.head)]);
+      cj["sequence"].push_back(
+          r.relevance.names[static_cast<size_t>(id.layer - 1)][static_cast<size_t>(id.head)]);
     }
     cj["steps"] = nlohmann::json::array();
     for (const PruningStep& s : c.steps) {
@@ -87,8 +87,8 @@ void AppendCsv(const PruningResult& r, std::string* csv) {
               std::to_string(c.repeat) + "," + std::to_string(s.removed) + "," +
               (s.removed > 0 ? std::to_string(s.head.layer) : "") + "," +
               (s.removed > 0 ? std::to_string(s.head.head + 1) : "") + "," + s.name + "," +
-              CsvNum(s.score) + "," + std::to_string(s.paths_remaining) + "," +
-              CsvNum(s.accuracy) + "," + CsvNum(s.generalization_error) + "," +
+              CsvNum(s.score) + "," + std::to_string(s.paths_remaining) + "," + CsvNum(s.accuracy) +
+              "," + CsvNum(s.generalization_error) + "," +
               (resolve ? (s.converged ? "true" : "false") : "") + "," +
               (resolve ? std::to_string(s.iterations) : "") + "," +
               (resolve ? CsvNum(s.action) : "") + "\n";
@@ -156,15 +156,17 @@ int RunPrune(const PruneCliOptions& o, const GlobalOptions& g) {
   Require(o.random_repeats >= 1, "--random-repeats", o.random_repeats, "a value >= 1");
   PruningOptions options;
   options.orders.clear();
-  for (const std::string& name : o.orders) options.orders.push_back(ParsePruningOrder(name, "--orders"));
+  for (const std::string& name : o.orders)
+    options.orders.push_back(ParsePruningOrder(name, "--orders"));
   options.random_repeats = o.random_repeats;
   options.seed = o.seed;
   options.threads = g.threads;
   std::string why;
   if (!options.IsValid(&why)) throw Error(why);
 
-  AnalysedSolution s = ObtainSolution(
-      o.config, o.solution, o.width_given ? std::optional<double>(o.width) : std::nullopt, "prune", g);
+  AnalysedSolution s =
+      ObtainSolution(o.config, o.solution,
+                     o.width_given ? std::optional<double>(o.width) : std::nullopt, "prune", g);
   Require(s.study.has_test_labels, s.study.config_path + ": data.test_y", "nothing",
           "test labels (pruning reports test accuracy and generalisation error)");
   const std::string out = o.output.empty() ? s.study.output_directory : o.output;
@@ -179,24 +181,26 @@ int RunPrune(const PruneCliOptions& o, const GlobalOptions& g) {
     options.progress = [&](const PruningProgress& p) {
       ProgressLine("prune (silence): curve " + std::to_string(p.curve + 1) + "/" +
                        std::to_string(p.curves) + ", step " + std::to_string(p.step) + "/" +
-                       std::to_string(p.steps), g.quiet);
+                       std::to_string(p.steps),
+                   g.quiet);
     };
     PruningSummary summary;
-    PruningResult r = PruneBySilencing(arch, *k.train, s.study.train.y, s.temperature,
-                                       s.order_parameters.U[0], k.test, s.study.test.y, options,
-                                       &summary);
+    PruningResult r =
+        PruneBySilencing(arch, *k.train, s.study.train.y, s.temperature, s.order_parameters.U[0],
+                         k.test, s.study.test.y, options, &summary);
     results.emplace_back(std::move(r), summary);
   }
   if (o.mode != "silence") {
     options.progress = [&](const PruningProgress& p) {
       ProgressLine("prune (re-solve): curve " + std::to_string(p.curve + 1) + "/" +
                        std::to_string(p.curves) + ", step " + std::to_string(p.step) + "/" +
-                       std::to_string(p.steps), g.quiet);
+                       std::to_string(p.steps),
+                   g.quiet);
     };
     PruningSummary summary;
-    PruningResult r = PruneByResolving(arch, s.study.train.x, s.study.train.y, s.study.test.x,
-                                       s.study.test.y, s.temperature, s.order_parameters, options,
-                                       &summary);
+    PruningResult r =
+        PruneByResolving(arch, s.study.train.x, s.study.train.y, s.study.test.x, s.study.test.y,
+                         s.temperature, s.order_parameters, options, &summary);
     results.emplace_back(std::move(r), summary);
   }
   ProgressLine("", g.quiet);
@@ -205,14 +209,16 @@ int RunPrune(const PruneCliOptions& o, const GlobalOptions& g) {
   j["orders"] = o.orders;
   j["random_repeats"] = o.random_repeats;
   j["seed"] = o.seed;
-  j["rule"] = "heads ranked once by the full network's scores; the last head of a layer is never "
-              "removed (skipped, the next head in the order is taken)";
+  j["rule"] =
+      "heads ranked once by the full network's scores; the last head of a layer is never "
+      "removed (skipped, the next head in the order is taken)";
   const HeadRelevance& rel = results.front().first.relevance;
   j["scores"] = rel.score;
   j["head_names"] = rel.names;
   j["modes"] = nlohmann::json::object();
-  std::string csv = "mode,order,repeat,removed,layer,head,name,score,paths_remaining,test_accuracy,"
-                    "generalization_error,converged,iterations,action\n";
+  std::string csv =
+      "mode,order,repeat,removed,layer,head,name,score,paths_remaining,test_accuracy,"
+      "generalization_error,converged,iterations,action\n";
   bool all_converged = s.converged;
   for (const auto& [r, summary] : results) {
     j["modes"][PruningModeName(r.mode)] = ResultJson(r, summary);

@@ -32,7 +32,8 @@ int RunSample(const SampleCommandOptions& o, const GlobalOptions& g) {
   ProgressLine("sample: computing path inputs", g.quiet);
   const PathInputs train =
       ComputePathInputs(study.architecture, study.train.x, Split::kTrain, g.threads);
-  const PathInputs test = ComputePathInputs(study.architecture, study.test.x, Split::kTest, g.threads);
+  const PathInputs test =
+      ComputePathInputs(study.architecture, study.test.x, Split::kTest, g.threads);
   const Eigen::MatrixXd* y_test = study.has_test_labels ? &study.test.y : nullptr;
   SampleSummary summary;
   const SampleResult r =
@@ -72,8 +73,8 @@ int RunSample(const SampleCommandOptions& o, const GlobalOptions& g) {
 }  // namespace
 
 void RegisterSample(CLI::App& app, GlobalOptions& global, Command* run) {
-  auto* cmd = app.add_subcommand(
-      "sample", "Sample the finite network's posterior (NUTS) for one TOML study");
+  auto* cmd = app.add_subcommand("sample",
+                                 "Sample the finite network's posterior (NUTS) for one TOML study");
   auto o = std::make_shared<SampleCommandOptions>();
   cmd->add_option("--config,-c", o->config, "The TOML study file")->required();
   cmd->add_option("--output,-o", o->output, "Output directory (default: [output] directory)");

@@ -125,7 +125,8 @@ SampleOptions MakeSampleOptions(const SampleCliOptions& o, const GlobalOptions& 
     if (!last && now - state->last < std::chrono::milliseconds(500)) return;
     state->last = now;
     char buf[200];
-    std::snprintf(buf, sizeof buf, "%s: %3.0f%%  chain %d %s %d/%d  step %.3g  depth %d  divergences %d",
+    std::snprintf(buf, sizeof buf,
+                  "%s: %3.0f%%  chain %d %s %d/%d  step %.3g  depth %d  divergences %d",
                   label.c_str(), 100.0 * total / (per_chain * double(state->done.size())), p.chain,
                   p.warmup ? "warm-up" : "sampling",
                   p.warmup ? p.iteration + 1 : p.iteration + 1 - p.num_warmup,

@@ -26,7 +26,7 @@ struct SampleCliOptions {
   double target_accept = 0.8;
   double temperature_floor = 1e-3;
   std::string weights = "all";  // "all" or "readout"
-  double width = 0;              // > 0: overrides every n_l of the study (--width)
+  double width = 0;             // > 0: overrides every n_l of the study (--width)
 };
 
 void AddSampleFlags(CLI::App* cmd, SampleCliOptions* o);

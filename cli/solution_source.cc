@@ -20,7 +20,8 @@ nlohmann::json ReadJson(const std::string& file) {
   try {
     return nlohmann::json::parse(ReadFile(file));
   } catch (const nlohmann::json::exception& e) {
-    throw Error(ErrorMessage(file, "invalid JSON", "a summary.json written by solve or gp, or a "
+    throw Error(ErrorMessage(file, "invalid JSON",
+                             "a summary.json written by solve or gp, or a "
                              "sweep point file"));
   }
 }
@@ -106,7 +107,8 @@ std::string ExactNumber(double v) {
   return std::string(buf, r.ptr);
 }
 
-const StudyKernels& Kernels(AnalysedSolution& s, const std::string& command, const GlobalOptions& g) {
+const StudyKernels& Kernels(AnalysedSolution& s, const std::string& command,
+                            const GlobalOptions& g) {
   if (!s.kernels.train) {
     ProgressLine(command + ": computing path inputs", g.quiet);
     s.kernels = BuildKernels(s.study, g.threads);
@@ -121,13 +123,15 @@ AnalysedSolution ObtainSolution(const std::string& config, const std::string& so
   s.study = LoadStudy(config);
   Architecture& arch = s.study.architecture;
   if (!solution.empty()) {
-    Require(!width, "--width", width.value_or(0), "no --width with --solution (the solution "
+    Require(!width, "--width", width.value_or(0),
+            "no --width with --solution (the solution "
             "fixes the widths)");
     namespace fs = std::filesystem;
     if (fs::is_directory(solution)) {
       LoadFromDirectory(solution, &s);
     } else {
-      Require(fs::exists(solution), "--solution", "\"" + solution + "\" (no such file or directory)",
+      Require(fs::exists(solution), "--solution",
+              "\"" + solution + "\" (no such file or directory)",
               "a directory written by solve or gp, or a JSON file");
       LoadFromJson(solution, &s);
     }

@@ -17,13 +17,13 @@
 namespace attnpaths::cli {
 
 struct AnalysedSolution {
-  Study study;                   // widths set to those of the solution
+  Study study;  // widths set to those of the solution
   double temperature = 0;
-  std::optional<double> N;       // empty for a GP-limit solution (or unequal widths)
+  std::optional<double> N;  // empty for a GP-limit solution (or unequal widths)
   OrderParameters order_parameters;
   bool converged = true;
-  std::string source;            // "solved" or the path loaded
-  StudyKernels kernels;          // built on demand (train is null until then)
+  std::string source;    // "solved" or the path loaded
+  StudyKernels kernels;  // built on demand (train is null until then)
 };
 
 // Loads the study and the solution; `width` (solving only) overrides every
@@ -35,7 +35,8 @@ AnalysedSolution ObtainSolution(const std::string& config, const std::string& so
                                 const GlobalOptions& g);
 
 // The study's path kernels (train and test), built once.
-const StudyKernels& Kernels(AnalysedSolution& s, const std::string& command, const GlobalOptions& g);
+const StudyKernels& Kernels(AnalysedSolution& s, const std::string& command,
+                            const GlobalOptions& g);
 
 // JSON fields shared by the outputs of heads, prune and align.
 nlohmann::json SolutionJson(const AnalysedSolution& s);

@@ -1,10 +1,11 @@
 #include "data/config.h"
 
+#include <toml++/toml.h>
+
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <memory>
-#include <toml++/toml.h>
 
 #include "data/atomic_file.h"
 #include "data/hdf5_file.h"
@@ -51,9 +52,7 @@ class Section {
   std::string field(std::string_view key) const {
     return file_ + ": " + (where_.empty() ? std::string(key) : where_ + "." + std::string(key));
   }
-  const toml::node* node(std::string_view key) const {
-    return table_ ? table_->get(key) : nullptr;
-  }
+  const toml::node* node(std::string_view key) const { return table_ ? table_->get(key) : nullptr; }
   bool has(std::string_view key) const { return node(key) != nullptr; }
 
   // Every key must be one of `allowed`.
@@ -107,8 +106,8 @@ class Section {
       } else if (auto d = e.value_exact<double>()) {
         out.push_back(*d);
       } else {
-        throw Error(ErrorMessage(field(key) + "[" + std::to_string(i) + "]", Describe(e),
-                                 "a number"));
+        throw Error(
+            ErrorMessage(field(key) + "[" + std::to_string(i) + "]", Describe(e), "a number"));
       }
     }
     return out;
@@ -130,13 +129,20 @@ class Section {
 
   static std::string Describe(const toml::node& n) {
     switch (n.type()) {
-      case toml::node_type::string: return "the string \"" + *n.value<std::string>() + "\"";
-      case toml::node_type::integer: return "the integer " + std::to_string(*n.value<int64_t>());
-      case toml::node_type::floating_point: return "the number " + ToText(*n.value<double>());
-      case toml::node_type::boolean: return *n.value<bool>() ? "true" : "false";
-      case toml::node_type::array: return "an array";
-      case toml::node_type::table: return "a table";
-      default: return "a date/time";
+      case toml::node_type::string:
+        return "the string \"" + *n.value<std::string>() + "\"";
+      case toml::node_type::integer:
+        return "the integer " + std::to_string(*n.value<int64_t>());
+      case toml::node_type::floating_point:
+        return "the number " + ToText(*n.value<double>());
+      case toml::node_type::boolean:
+        return *n.value<bool>() ? "true" : "false";
+      case toml::node_type::array:
+        return "an array";
+      case toml::node_type::table:
+        return "a table";
+      default:
+        return "a date/time";
     }
   }
 
@@ -231,7 +237,9 @@ HeadSpec ReadHead(const Section& s, const std::string& base_dir, const HmmTaskOp
     return std::make_shared<const std::vector<Eigen::MatrixXd>>(std::move(m));
   };
   switch (h.kind) {
-    case HeadKind::kWForm: h.W = NpyToMatrix(need("W"), s.field("W")); break;
+    case HeadKind::kWForm:
+      h.W = NpyToMatrix(need("W"), s.field("W"));
+      break;
     case HeadKind::kQKForm:
       h.Q = NpyToMatrix(need("Q"), s.field("Q"));
       h.K = NpyToMatrix(need("K"), s.field("K"));
@@ -240,7 +248,8 @@ HeadSpec ReadHead(const Section& s, const std::string& base_dir, const HmmTaskOp
       h.given_train = attention("attention");
       if (s.has("test_attention")) h.given_test = attention("test_attention");
       break;
-    default: break;
+    default:
+      break;
   }
   return h;
 }
@@ -258,7 +267,8 @@ void ReadArchitecture(const Section& a, Study& st, const std::string& base_dir,
   for (size_t l = 0; l < layers->size(); ++l) {
     const toml::table* lt = layers->get(l)->as_table();
     const std::string where = a.where() + ".layers[" + std::to_string(l) + "]";
-    if (!lt) throw Error(ErrorMessage(a.file() + ": " + where, "not a table", "a table with heads"));
+    if (!lt)
+      throw Error(ErrorMessage(a.file() + ": " + where, "not a table", "a table with heads"));
     Section ls(lt, where, a.file());
     ls.CheckKeys({"heads"});
     const toml::array* heads = ls.Array("heads");
@@ -463,8 +473,8 @@ Study ParseStudy(std::string_view text, const std::string& base_dir, const std::
   ReadArchitecture(arch, st, base_dir, use_hmm ? &hmm : nullptr);
 
   const Section solver = top.Sub("solver");
-  solver.CheckKeys({"method", "gradient_tolerance", "max_iterations", "hessian",
-                    "hessian_max_dimension"});
+  solver.CheckKeys(
+      {"method", "gradient_tolerance", "max_iterations", "hessian", "hessian_max_dimension"});
   st.solver.method = solver.String("method", st.solver.method);
   Require(st.solver.method == "lbfgs" || st.solver.method == "bfgs", solver.field("method"),
           "\"" + st.solver.method + "\"", "\"lbfgs\" or \"bfgs\"");
@@ -473,15 +483,16 @@ Study ParseStudy(std::string_view text, const std::string& base_dir, const std::
           st.solver.gradient_tolerance, "a value > 0");
   st.solver.max_iterations =
       static_cast<int>(solver.Integer("max_iterations", st.solver.max_iterations));
-  Require(st.solver.max_iterations >= 0, solver.field("max_iterations"),
-          st.solver.max_iterations, "a value >= 0");
+  Require(st.solver.max_iterations >= 0, solver.field("max_iterations"), st.solver.max_iterations,
+          "a value >= 0");
   st.solver.hessian = solver.Bool("hessian", st.solver.hessian);
-  st.solver.hessian_max_dimension = static_cast<int>(
-      solver.Integer("hessian_max_dimension", st.solver.hessian_max_dimension));
+  st.solver.hessian_max_dimension =
+      static_cast<int>(solver.Integer("hessian_max_dimension", st.solver.hessian_max_dimension));
 
   const Section kernel = top.Sub("kernel");
   kernel.CheckKeys({"strategy", "memory_limit_gb"});
-  st.kernel.strategy = ParseKernelStrategy(kernel.String("strategy", "auto"), kernel.field("strategy"));
+  st.kernel.strategy =
+      ParseKernelStrategy(kernel.String("strategy", "auto"), kernel.field("strategy"));
   const double gb = kernel.Number("memory_limit_gb", st.kernel.memory_limit_bytes / (1ull << 30));
   Require(gb > 0, kernel.field("memory_limit_gb"), gb, "a value > 0");
   st.kernel.memory_limit_bytes = gb * double(1ull << 30);
@@ -491,9 +502,9 @@ Study ParseStudy(std::string_view text, const std::string& base_dir, const std::
   st.sweep_widths = sweep.Numbers("widths");
   if (sweep.has("temperatures")) st.temperatures = sweep.Numbers("temperatures");
   CheckSweepValues(st.sweep_widths, sweep.field("widths"), 1.0);
-  CheckSweepValues(st.temperatures, sweep.has("temperatures") ? sweep.field("temperatures")
-                                                              : top.field("temperatures"),
-                   0.0);
+  CheckSweepValues(
+      st.temperatures,
+      sweep.has("temperatures") ? sweep.field("temperatures") : top.field("temperatures"), 0.0);
 
   const Section output = top.Sub("output");
   output.CheckKeys({"directory"});

@@ -26,23 +26,23 @@ struct SolverConfig {
   std::string method = "lbfgs";      // "lbfgs" or "bfgs"
   double gradient_tolerance = 1e-9;  // max |∂(S/n_max)/∂U| (theory.md §8)
   int max_iterations = 5000;
-  bool hessian = true;               // report the smallest Hessian eigenvalue
+  bool hessian = true;  // report the smallest Hessian eigenvalue
   int hessian_max_dimension = 600;
 };
 
 struct Study {
-  std::string config_path;      // the file read ("" when parsed from memory)
+  std::string config_path;  // the file read ("" when parsed from memory)
   std::string name = "study";
   Architecture architecture;
   Dataset train;
-  Dataset test;                 // may have 0 examples
+  Dataset test;  // may have 0 examples
   bool has_test_labels = false;
   std::vector<double> temperatures{0.01};  // `temperature`, `temperatures` or [sweep] temperatures
   std::vector<double> sweep_widths;        // [sweep] widths (empty: the architecture's width)
   KernelOptions kernel;
   SolverConfig solver;
   std::string output_directory = "attnpaths-out";
-  std::uint64_t seed = 0;       // the study seed (generators, perturbations)
+  std::uint64_t seed = 0;  // the study seed (generators, perturbations)
 };
 
 // The largest array ParseStudy lets a built-in generator build: P·n_tok·N0

@@ -22,8 +22,7 @@ Eigen::Map<const Eigen::MatrixXd> Stacked(const PathInputs& in) {
 Eigen::MatrixXd WeightedInputs(const PathInputs& in, const Eigen::Ref<const Eigen::MatrixXd>& U) {
   const Eigen::MatrixXd Us = 0.5 * (U + U.transpose());
   Eigen::MatrixXd A(in.xi.rows(), in.xi.cols());
-  Eigen::Map<Eigen::MatrixXd>(A.data(), in.xi.rows() * in.N0, in.Htot).noalias() =
-      Stacked(in) * Us;
+  Eigen::Map<Eigen::MatrixXd>(A.data(), in.xi.rows() * in.N0, in.Htot).noalias() = Stacked(in) * Us;
   return A;
 }
 
@@ -61,9 +60,12 @@ void AddTransposeInPlace(Eigen::MatrixXd* S) {
 
 const char* KernelStrategyName(KernelStrategy s) {
   switch (s) {
-    case KernelStrategy::kAuto: return "auto";
-    case KernelStrategy::kPrecomputed: return "precomputed";
-    case KernelStrategy::kFactored: return "factored";
+    case KernelStrategy::kAuto:
+      return "auto";
+    case KernelStrategy::kPrecomputed:
+      return "precomputed";
+    case KernelStrategy::kFactored:
+      return "factored";
   }
   return "?";
 }
@@ -112,8 +114,8 @@ double KernelCostPerEvaluation(KernelStrategy strategy, Eigen::Index P, Eigen::I
   return p * p * h * n0 + p * n0 * h * h + 0.75 * p * p * p;
 }
 
-KernelStrategy ChooseKernelStrategy(const KernelOptions& options, Eigen::Index P,
-                                    Eigen::Index Htot, Eigen::Index N0) {
+KernelStrategy ChooseKernelStrategy(const KernelOptions& options, Eigen::Index P, Eigen::Index Htot,
+                                    Eigen::Index N0) {
   auto gib = [](double b) { return ToText(b / double(1ull << 30)) + " GiB"; };
   const double limit = options.memory_limit_bytes;
   const double pre = KernelMemoryBytes(KernelStrategy::kPrecomputed, P, Htot, N0);

@@ -48,8 +48,8 @@ double KernelFlopsPerEvaluation(KernelStrategy strategy, Eigen::Index P, Eigen::
 double KernelCostPerEvaluation(KernelStrategy strategy, Eigen::Index P, Eigen::Index Htot,
                                Eigen::Index N0);
 // The strategy kAuto resolves to; throws Error naming the size when none fits.
-KernelStrategy ChooseKernelStrategy(const KernelOptions& options, Eigen::Index P,
-                                    Eigen::Index Htot, Eigen::Index N0);
+KernelStrategy ChooseKernelStrategy(const KernelOptions& options, Eigen::Index P, Eigen::Index Htot,
+                                    Eigen::Index N0);
 
 class PathKernel {
  public:

@@ -37,8 +37,8 @@ ScalarEstimate EstimateScalar(const ChainDraws& chains) {
     s.mean_se = std::isfinite(s.ess) ? std::sqrt(s.variance / s.ess) : 0.0;
     return s;
   }();
-  e.variance_se = S > 1 ? of_squares.mean_se * static_cast<double>(S) / static_cast<double>(S - 1)
-                        : 0.0;
+  e.variance_se =
+      S > 1 ? of_squares.mean_se * static_cast<double>(S) / static_cast<double>(S - 1) : 0.0;
   return e;
 }
 
@@ -168,9 +168,8 @@ double SampledGeneralizationErrorSe(const Eigen::Ref<const Eigen::MatrixXd>& mea
   CheckShape(mean_se, Y);
   CheckShape(variance_se, Y);
   if (Y.size() == 0) return std::numeric_limits<double>::quiet_NaN();
-  const double v = ((2 * (mean - Y).array() * mean_se.array()).square() +
-                    variance_se.array().square())
-                       .sum();
+  const double v =
+      ((2 * (mean - Y).array() * mean_se.array()).square() + variance_se.array().square()).sum();
   return std::sqrt(v) / static_cast<double>(Y.size());
 }
 

@@ -52,7 +52,8 @@ SampledPredictor EstimatePredictor(const std::vector<Eigen::MatrixXd>& draws,
 // Entries of a packed symmetric Htot × Htot matrix: the upper triangle with
 // the diagonal, row by row (π ≤ π').
 Eigen::Index PackedEntries(Eigen::Index Htot);
-void PackUpperTriangle(const Eigen::Ref<const Eigen::MatrixXd>& U, Eigen::Ref<Eigen::RowVectorXd> out);
+void PackUpperTriangle(const Eigen::Ref<const Eigen::MatrixXd>& U,
+                       Eigen::Ref<Eigen::RowVectorXd> out);
 
 struct SampledOrderParameter {
   Eigen::MatrixXd U;     // U^sampled (Htot × Htot), symmetric

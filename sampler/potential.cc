@@ -10,8 +10,10 @@ namespace attnpaths {
 
 const char* SampledWeightsName(SampledWeights s) {
   switch (s) {
-    case SampledWeights::kAll: return "all";
-    case SampledWeights::kReadout: return "readout";
+    case SampledWeights::kAll:
+      return "all";
+    case SampledWeights::kReadout:
+      return "readout";
   }
   return "?";
 }
@@ -103,7 +105,8 @@ Eigen::MatrixXd NetworkPotential::EffectiveWeights(const Eigen::Ref<const Eigen:
 double NetworkPotential::Evaluate(const Eigen::Ref<const Eigen::VectorXd>& q,
                                   Eigen::VectorXd* gradient) const {
   const bool all = sampled_ == SampledWeights::kAll;
-  const Eigen::Ref<const Eigen::VectorXd> values = all ? q : Eigen::Ref<const Eigen::VectorXd>(fixed_);
+  const Eigen::Ref<const Eigen::VectorXd> values =
+      all ? q : Eigen::Ref<const Eigen::VectorXd>(fixed_);
   const Eigen::Map<const Eigen::MatrixXd> a(q.data() + (all ? layout_.readout_offset() : 0),
                                             layout_.n(layout_.L() + 1), layout_.outputs());
   const std::vector<Eigen::MatrixXd> E = TopDown(values, a);

@@ -46,7 +46,8 @@ void Assess(const SampleOptions& options, const SampleResult& r,
     s->step_size.push_back(c.step_size);
     s->mean_accept_stat.push_back(c.accept_stat.mean());
     s->divergences.push_back(c.divergent.sum());
-    s->max_depth_hits.push_back(static_cast<int>((c.depth.array() >= options.max_tree_depth).count()));
+    s->max_depth_hits.push_back(
+        static_cast<int>((c.depth.array() >= options.max_tree_depth).count()));
     s->mean_tree_depth.push_back(c.depth.cast<double>().mean());
     s->ebfmi.push_back(Ebfmi(c.energy));
     s->warmup_divergences += c.warmup_divergences;
@@ -90,15 +91,14 @@ void Assess(const SampleOptions& options, const SampleResult& r,
   }
   if (low_bulk > 0) {
     s->warnings.push_back("bulk ESS < " + Format("%g", options.ess_threshold) + " for " +
-                          std::to_string(low_bulk) + of + " (lowest " +
-                          s->min_ess_bulk_quantity + ": " + Format("%.1f", s->min_ess_bulk) +
+                          std::to_string(low_bulk) + of + " (lowest " + s->min_ess_bulk_quantity +
+                          ": " + Format("%.1f", s->min_ess_bulk) +
                           "); means and variances are unreliable");
   }
   if (low_tail > 0) {
     s->warnings.push_back("tail ESS < " + Format("%g", options.ess_threshold) + " for " +
-                          std::to_string(low_tail) + of + " (lowest " +
-                          s->min_ess_tail_quantity + ": " + Format("%.1f", s->min_ess_tail) +
-                          "); quantiles are unreliable");
+                          std::to_string(low_tail) + of + " (lowest " + s->min_ess_tail_quantity +
+                          ": " + Format("%.1f", s->min_ess_tail) + "); quantiles are unreliable");
   }
   if (s->total_divergences > 0) {
     s->warnings.push_back(std::to_string(s->total_divergences) +
@@ -122,8 +122,10 @@ void Assess(const SampleOptions& options, const SampleResult& r,
 
 const char* SampleTerminationName(SampleTermination t) {
   switch (t) {
-    case SampleTermination::kCompleted: return "completed";
-    case SampleTermination::kFailure: return "failure";
+    case SampleTermination::kCompleted:
+      return "completed";
+    case SampleTermination::kFailure:
+      return "failure";
   }
   return "?";
 }
@@ -225,7 +227,8 @@ SampleResult Sample(const Architecture& arch, const PathInputs& train,
   for (size_t c = 0; c < chains.size(); ++c) {
     if (!chains[c].initialized) {
       s.termination = SampleTermination::kFailure;
-      s.message = "chain " + std::to_string(c) + " found no starting point with a finite "
+      s.message = "chain " + std::to_string(c) +
+                  " found no starting point with a finite "
                   "posterior and gradient in " +
                   std::to_string(ChainOptions{}.max_init_attempts) + " prior draws";
       s.total_seconds = std::chrono::duration<double>(Clock::now() - start).count();
@@ -259,8 +262,8 @@ SampleResult Sample(const Architecture& arch, const PathInputs& train,
   Assess(options, r, chains, &s);
   s.termination = SampleTermination::kCompleted;
   s.message = s.warnings.empty() ? "sampling completed; no diagnostic warnings"
-                                 : "sampling completed with " +
-                                       std::to_string(s.warnings.size()) + " diagnostic warning(s)";
+                                 : "sampling completed with " + std::to_string(s.warnings.size()) +
+                                       " diagnostic warning(s)";
   s.total_seconds = std::chrono::duration<double>(Clock::now() - start).count();
   return r;
 }
@@ -299,16 +302,16 @@ std::string SampleSummary::FullReport() const {
          "E-BFMI\n";
     for (size_t c = 0; c < step_size.size(); ++c) {
       char line[160];
-      std::snprintf(line, sizeof(line), "    chain %-3zu          %9.4g   %6.3f   %10.2f   %10d   %11d   %6.3f\n",
-                    c, step_size[c], mean_accept_stat[c], mean_tree_depth[c], max_depth_hits[c],
+      std::snprintf(line, sizeof(line),
+                    "    chain %-3zu          %9.4g   %6.3f   %10.2f   %10d   %11d   %6.3f\n", c,
+                    step_size[c], mean_accept_stat[c], mean_tree_depth[c], max_depth_hits[c],
                     divergences[c], ebfmi[c]);
       o << line;
     }
-    o << "  divergences          " << total_divergences << " after warm-up, "
-      << warmup_divergences << " during warm-up\n"
+    o << "  divergences          " << total_divergences << " after warm-up, " << warmup_divergences
+      << " during warm-up\n"
       << "  gradient evaluations " << gradient_evaluations << "\n"
-      << "  max R-hat            " << Format("%.4f", max_rhat) << " (" << max_rhat_quantity
-      << ")\n"
+      << "  max R-hat            " << Format("%.4f", max_rhat) << " (" << max_rhat_quantity << ")\n"
       << "  min bulk ESS         " << Format("%.1f", min_ess_bulk) << " (" << min_ess_bulk_quantity
       << ")\n"
       << "  min tail ESS         " << Format("%.1f", min_ess_tail) << " (" << min_ess_tail_quantity

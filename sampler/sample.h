@@ -108,9 +108,9 @@ struct SampleSummary {
   std::vector<int> divergences;
   std::vector<int> max_depth_hits;  // transitions that reached max_tree_depth
   std::vector<double> mean_tree_depth;
-  std::vector<double> ebfmi;        // energy BFMI; < 0.3 is suspect
-  int warmup_divergences = 0;       // all chains
-  int total_divergences = 0;        // all chains, sampling phase
+  std::vector<double> ebfmi;   // energy BFMI; < 0.3 is suspect
+  int warmup_divergences = 0;  // all chains
+  int total_divergences = 0;   // all chains, sampling phase
   int total_max_depth_hits = 0;
   std::int64_t gradient_evaluations = 0;
   // Over every reported quantity (NaN for constant ones are skipped):
@@ -135,14 +135,14 @@ struct SampleResult {
   // Reported quantities: "lp" (log posterior up to a constant), then f[μ]
   // (or f[μ,d] for D > 1) for every test point, then U[π,π'] for π <= π'.
   std::vector<std::string> quantity_names;
-  Eigen::Index predictor_column = 1;   // first f column
+  Eigen::Index predictor_column = 1;        // first f column
   Eigen::Index order_parameter_column = 0;  // first U column (== quantities when absent)
-  std::vector<Eigen::MatrixXd> draws;  // per chain: num_samples × quantities
+  std::vector<Eigen::MatrixXd> draws;       // per chain: num_samples × quantities
   // Per transition of the sampling phase (num_chains × num_samples):
   Eigen::MatrixXd accept_stat, energy;
   Eigen::MatrixXi tree_depth, leapfrog_steps, divergent;
   std::vector<QuantityDiagnostics> diagnostics;  // per quantity
-  NetworkWeights last_weights;         // chain 0's final draw, in the weights' units
+  NetworkWeights last_weights;                   // chain 0's final draw, in the weights' units
 };
 
 // Y: P × D training labels; test: path inputs of the test set (may hold no

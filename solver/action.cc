@@ -18,8 +18,8 @@ void CheckLabels(const Eigen::Ref<const Eigen::MatrixXd>& Y, Eigen::Index P, con
   for (Eigen::Index i = 0; i < Y.rows(); ++i) {
     for (Eigen::Index j = 0; j < Y.cols(); ++j) {
       Require(std::isfinite(Y(i, j)),
-              std::string(field) + "[" + std::to_string(i) + "," + std::to_string(j) + "]",
-              Y(i, j), "a finite number");
+              std::string(field) + "[" + std::to_string(i) + "," + std::to_string(j) + "]", Y(i, j),
+              "a finite number");
     }
   }
 }
@@ -69,9 +69,8 @@ bool SmallSpd(const Eigen::MatrixXd& U, double* log_det, Eigen::MatrixXd* invers
 // (theory.md §3). The P × P and P × Htot·N0 matrices live in the caller's
 // scratch; false when G is not positive definite. Defined below.
 bool Energy(const PathKernel& kernel, const Eigen::MatrixXd& U1, const Eigen::MatrixXd& C,
-            const Eigen::MatrixXd& Y, double temperature, Eigen::MatrixXd* work,
-            Eigen::MatrixXd* G, Eigen::MatrixXd* L_inverse, double* energy,
-            Eigen::MatrixXd* grad1);
+            const Eigen::MatrixXd& Y, double temperature, Eigen::MatrixXd* work, Eigen::MatrixXd* G,
+            Eigen::MatrixXd* L_inverse, double* energy, Eigen::MatrixXd* grad1);
 
 }  // namespace
 
@@ -150,8 +149,7 @@ ActionValue Action::Evaluate(const std::vector<Eigen::MatrixXd>& U_in,
   for (int l = 1; l <= L; ++l) {
     const size_t i = static_cast<size_t>(l - 1);
     const double n = arch_.widths[i], s2 = arch_.variances[static_cast<size_t>(l)];
-    Eigen::MatrixXd next_inv =
-        l < L ? inv[i + 1] : Eigen::MatrixXd::Constant(1, 1, 1.0 / v.U_a);
+    Eigen::MatrixXd next_inv = l < L ? inv[i + 1] : Eigen::MatrixXd::Constant(1, 1, 1.0 / v.U_a);
     Eigen::MatrixXd gl = n * (BlockDiagonal(H[i], next_inv) / s2 - inv[i]);
     if (l >= 2) {
       const double n_prev = arch_.widths[i - 1];
@@ -175,18 +173,18 @@ ActionValue Action::Evaluate(const std::vector<Eigen::MatrixXd>& U_in,
 extern "C" {
 // BLAS (Fortran ABI; the trailing size_t are the hidden lengths of the flags).
 void dsyrk_(const char* uplo, const char* trans, const int* n, const int* k, const double* alpha,
-            const double* a, const int* lda, const double* beta, double* c, const int* ldc,
-            size_t, size_t);
-void dtrmm_(const char* side, const char* uplo, const char* transa, const char* diag,
-            const int* m, const int* n, const double* alpha, const double* a, const int* lda,
-            double* b, const int* ldb, size_t, size_t, size_t, size_t);
+            const double* a, const int* lda, const double* beta, double* c, const int* ldc, size_t,
+            size_t);
+void dtrmm_(const char* side, const char* uplo, const char* transa, const char* diag, const int* m,
+            const int* n, const double* alpha, const double* a, const int* lda, double* b,
+            const int* ldb, size_t, size_t, size_t, size_t);
 // LAPACK: Cholesky factorisation and solve, inverse of a triangular matrix.
 void dpotrf_(const char* uplo, const int* n, double* a, const int* lda, int* info, size_t);
 void dpotrs_(const char* uplo, const int* n, const int* nrhs, const double* a, const int* lda,
              double* b, const int* ldb, int* info, size_t);
 void dpotri_(const char* uplo, const int* n, double* a, const int* lda, int* info, size_t);
-void dtrtri_(const char* uplo, const char* diag, const int* n, double* a, const int* lda,
-             int* info, size_t, size_t);
+void dtrtri_(const char* uplo, const char* diag, const int* n, double* a, const int* lda, int* info,
+             size_t, size_t);
 }
 
 namespace attnpaths {
@@ -270,9 +268,8 @@ bool TriangularInverse(const Eigen::MatrixXd& L, Eigen::MatrixXd* L_inverse) {
 // Precomputed strategy: K_U from the stored pairs, R = D G⁻¹ − α αᵀ in place
 // of L (dpotri), and Contract(R).
 bool Energy(const PathKernel& kernel, const Eigen::MatrixXd& U1, const Eigen::MatrixXd& C,
-            const Eigen::MatrixXd& Y, double temperature, Eigen::MatrixXd* work,
-            Eigen::MatrixXd* G, Eigen::MatrixXd* L_inverse, double* energy,
-            Eigen::MatrixXd* grad1) {
+            const Eigen::MatrixXd& Y, double temperature, Eigen::MatrixXd* work, Eigen::MatrixXd* G,
+            Eigen::MatrixXd* L_inverse, double* energy, Eigen::MatrixXd* grad1) {
   const PathInputs& in = kernel.inputs();
   const bool factored = kernel.strategy() == KernelStrategy::kFactored;
   const int P = BlasInt(in.P()), H = BlasInt(in.Htot), N0 = BlasInt(in.N0);
@@ -283,8 +280,8 @@ bool Energy(const PathKernel& kernel, const Eigen::MatrixXd& U1, const Eigen::Ma
   // G = K_U + T I; only its lower triangle is read below.
   if (factored) {
     *work = in.xi;  // no allocation when the size is unchanged
-    dtrmm_("R", "L", "N", "N", &stacked, &H, &one, C.data(), &H, work->data(), &stacked, 1, 1,
-           1, 1);  // Φ = Ξ (C ⊗ I)
+    dtrmm_("R", "L", "N", "N", &stacked, &H, &one, C.data(), &H, work->data(), &stacked, 1, 1, 1,
+           1);  // Φ = Ξ (C ⊗ I)
     G->resize(in.P(), in.P());
     dsyrk_("L", "N", &P, &cols, &one, work->data(), &P, &zero, G->data(), &P, 1, 1);
   } else {
@@ -314,8 +311,7 @@ bool Energy(const PathKernel& kernel, const Eigen::MatrixXd& U1, const Eigen::Ma
   // D · Σ Z_π ∘ Z_π' with Z = L⁻¹ Ξ (the lower triangle of Zᵀ Z, stacked view).
   if (!TriangularInverse(*G, L_inverse)) return false;
   *work = in.xi;
-  dtrmm_("L", "L", "N", "N", &P, &cols, &one, L_inverse->data(), &P, work->data(), &P, 1, 1, 1,
-         1);
+  dtrmm_("L", "L", "N", "N", &P, &cols, &one, L_inverse->data(), &P, work->data(), &P, 1, 1, 1, 1);
   grad1->setZero(in.Htot, in.Htot);
   dsyrk_("L", "T", &H, &stacked, &D, work->data(), &stacked, &zero, grad1->data(), &H, 1, 1);
   // − Σ_d w_dᵀ w_d with w_d = Ξᵀ α_d read as N0 × H.

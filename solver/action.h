@@ -23,12 +23,12 @@
 namespace attnpaths {
 
 struct ActionValue {
-  bool ok = false;       // false: some U_ℓ or G is not positive definite (S undefined)
-  std::string failure;   // what was not positive definite
-  double S = 0;          // entropy + energy
+  bool ok = false;      // false: some U_ℓ or G is not positive definite (S undefined)
+  std::string failure;  // what was not positive definite
+  double S = 0;         // entropy + energy
   double entropy = 0;
   double energy = 0;
-  double U_a = 0;        // the eliminated readout scalar at this U_L
+  double U_a = 0;  // the eliminated readout scalar at this U_L
 };
 
 class Action {

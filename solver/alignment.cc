@@ -23,7 +23,8 @@ KernelAlignment AlignKernel(const Eigen::Ref<const Eigen::MatrixXd>& K,
   if (!options.IsValid(&why)) throw Error(why);
   const Eigen::Index P = K.rows();
   Require(K.cols() == P && P >= 1, "kernel shape",
-          std::to_string(K.rows()) + " x " + std::to_string(K.cols()), "a square P x P matrix, P >= 1");
+          std::to_string(K.rows()) + " x " + std::to_string(K.cols()),
+          "a square P x P matrix, P >= 1");
   Require(y.rows() == P && y.cols() == 1, "labels shape",
           std::to_string(y.rows()) + " x " + std::to_string(y.cols()),
           std::to_string(P) + " x 1 (one label column per training example)");

@@ -34,10 +34,10 @@ struct AlignmentOptions {
 };
 
 struct KernelAlignment {
-  Eigen::VectorXd eigenvalues;  // λ_1 ≥ λ_2 ≥ …, the leading `components`
-  Eigen::VectorXd overlap;      // o_k = |v_k · y| / √P
-  Eigen::VectorXd cumulative;   // A_k = Σ_{j≤k} (v_j · y)² / |y|²
-  double trace = 0;             // Σ of all P eigenvalues
+  Eigen::VectorXd eigenvalues;         // λ_1 ≥ λ_2 ≥ …, the leading `components`
+  Eigen::VectorXd overlap;             // o_k = |v_k · y| / √P
+  Eigen::VectorXd cumulative;          // A_k = Σ_{j≤k} (v_j · y)² / |y|²
+  double trace = 0;                    // Σ of all P eigenvalues
   double kernel_target_alignment = 0;  // yᵀ K y / (‖K‖_F |y|²)
 };
 

@@ -14,7 +14,8 @@ Eigen::MatrixXi PathDigits(const Paths& paths) {
   Eigen::MatrixXi digits(paths.Htot(), paths.L());
   for (Eigen::Index p = 0; p < paths.Htot(); ++p) {
     const auto heads = paths.Heads(p);
-    for (int l = 0; l < paths.L(); ++l) digits(p, l) = static_cast<int>(heads[static_cast<size_t>(l)]);
+    for (int l = 0; l < paths.L(); ++l)
+      digits(p, l) = static_cast<int>(heads[static_cast<size_t>(l)]);
   }
   return digits;
 }
@@ -75,7 +76,8 @@ HeadRelevance ScoreHeads(const Paths& paths, const Eigen::Ref<const Eigen::Matri
       largest = std::max(largest, sum);
     }
   }
-  Require(largest > 0, "U_1", "all entries zero", "at least one nonzero entry (head scores are "
+  Require(largest > 0, "U_1", "all entries zero",
+          "at least one nonzero entry (head scores are "
           "normalised by the largest)");
   for (const auto& layer : r.raw) {
     r.score.emplace_back();

@@ -41,8 +41,8 @@ struct HeadScore {
 };
 
 struct HeadRelevance {
-  std::vector<std::vector<double>> raw;    // raw[ℓ-1][h] = r_{ℓ,h}
-  std::vector<std::vector<double>> score;  // score[ℓ-1][h] = r_{ℓ,h} / max r, in [0, 1]
+  std::vector<std::vector<double>> raw;         // raw[ℓ-1][h] = r_{ℓ,h}
+  std::vector<std::vector<double>> score;       // score[ℓ-1][h] = r_{ℓ,h} / max r, in [0, 1]
   std::vector<std::vector<std::string>> names;  // names[ℓ-1][h]
 
   // Every head, most relevant first; ties keep (layer, head) order.
@@ -65,7 +65,7 @@ std::vector<std::vector<std::string>> HeadNames(const Architecture& arch);
 struct PathPair {
   Eigen::Index row = 0, col = 0;  // packed path indices π ≤ π'
   std::string row_label, col_label;
-  double value = 0;     // U_{ππ'}
+  double value = 0;  // U_{ππ'}
   // |U_{ππ'}| (counted for both (π,π') and (π',π) when π ≠ π') over Σ |U|:
   // the share of the total weight this pair carries.
   double weight_share = 0;

@@ -17,17 +17,22 @@ namespace attnpaths {
 
 const char* PruningOrderName(PruningOrder order) {
   switch (order) {
-    case PruningOrder::kIncreasing: return "increasing";
-    case PruningOrder::kRandom: return "random";
-    case PruningOrder::kDecreasing: return "decreasing";
+    case PruningOrder::kIncreasing:
+      return "increasing";
+    case PruningOrder::kRandom:
+      return "random";
+    case PruningOrder::kDecreasing:
+      return "decreasing";
   }
   return "?";
 }
 
 const char* PruningModeName(PruningMode mode) {
   switch (mode) {
-    case PruningMode::kSilence: return "silence";
-    case PruningMode::kResolve: return "resolve";
+    case PruningMode::kSilence:
+      return "silence";
+    case PruningMode::kResolve:
+      return "resolve";
   }
   return "?";
 }
@@ -37,7 +42,8 @@ PruningOrder ParsePruningOrder(const std::string& text, const std::string& field
        {PruningOrder::kIncreasing, PruningOrder::kRandom, PruningOrder::kDecreasing}) {
     if (text == PruningOrderName(o)) return o;
   }
-  throw Error(ErrorMessage(field, "\"" + text + "\"", "\"increasing\", \"random\" or \"decreasing\""));
+  throw Error(
+      ErrorMessage(field, "\"" + text + "\"", "\"increasing\", \"random\" or \"decreasing\""));
 }
 
 PruningMode ParsePruningMode(const std::string& text, const std::string& field) {
@@ -61,8 +67,8 @@ bool PruningOptions::IsValid(std::string* error) const {
 std::string PruningSummary::BriefReport() const {
   std::ostringstream s;
   s << "attnpaths prune: " << curves << " curves, " << steps << " removals";
-  if (solves > 0) s << ", " << solves << " reduced networks solved (" << not_converged
-                    << " not converged)";
+  if (solves > 0)
+    s << ", " << solves << " reduced networks solved (" << not_converged << " not converged)";
   s << ", " << total_seconds << " s (" << message << ")";
   return s.str();
 }
@@ -139,14 +145,16 @@ PruningStep MakeStep(const HeadRelevance& r, const std::vector<HeadId>& sequence
   step.removed = k;
   if (k > 0) {
     step.head = sequence[static_cast<size_t>(k - 1)];
-    step.name = r.names[static_cast<size_t>(step.head.layer - 1)][static_cast<size_t>(step.head.head)];
+    step.name =
+        r.names[static_cast<size_t>(step.head.layer - 1)][static_cast<size_t>(step.head.head)];
     step.score = r.Score(step.head);
   }
   step.paths_remaining = paths_remaining;
   return step;
 }
 
-Eigen::Index RemainingPaths(const std::vector<Eigen::Index>& H, const std::vector<HeadId>& removed) {
+Eigen::Index RemainingPaths(const std::vector<Eigen::Index>& H,
+                            const std::vector<HeadId>& removed) {
   Eigen::Index n = 1;
   for (size_t l = 0; l < H.size(); ++l) {
     Eigen::Index left = H[l];
@@ -354,7 +362,8 @@ PruningResult PruneByResolving(const Architecture& arch, const Inputs& x_train,
     const PathInputs test = ComputePathInputs(arch, x_test, Split::kTest, options.threads);
     const Action action(arch, kernel, y_train, temperature);
     const ActionValue v = action.Evaluate(solution.U);
-    const PredictorStatistics st = Predict(kernel, y_train, temperature, solution.U[0], test, &y_test);
+    const PredictorStatistics st =
+        Predict(kernel, y_train, temperature, solution.U[0], test, &y_test);
     full.step.paths_remaining = kernel.Htot();
     full.step.accuracy = st.accuracy;
     full.step.generalization_error = st.generalization_error;
@@ -384,8 +393,8 @@ PruningResult PruneByResolving(const Architecture& arch, const Inputs& x_train,
       auto it = cache.find(key);
       if (it == cache.end()) {
         Solved solved;
-        const PathKernel kernel(
-            ComputePathInputs(current, x_train, Split::kTrain, options.threads), options.kernel);
+        const PathKernel kernel(ComputePathInputs(current, x_train, Split::kTrain, options.threads),
+                                options.kernel);
         const PathInputs test = ComputePathInputs(current, x_test, Split::kTest, options.threads);
         const Action action(current, kernel, y_train, temperature);
         SolveOptions so = options.solve;
@@ -412,7 +421,8 @@ PruningResult PruneByResolving(const Architecture& arch, const Inputs& x_train,
         if (!ss.converged()) ++s.not_converged;
         it = cache.emplace(key, std::move(solved)).first;
       }
-      PruningStep step = MakeStep(result.relevance, curve.sequence, k, it->second.step.paths_remaining);
+      PruningStep step =
+          MakeStep(result.relevance, curve.sequence, k, it->second.step.paths_remaining);
       const PruningStep& m = it->second.step;
       step.accuracy = m.accuracy;
       step.generalization_error = m.generalization_error;

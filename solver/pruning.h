@@ -5,7 +5,8 @@
 //   attnpaths::PruningSummary summary;
 //   // The paper's quantity: silence the pruned heads in U_1, no re-solve.
 //   attnpaths::PruningResult silenced = attnpaths::PruneBySilencing(
-//       arch, train_kernel, Y, T, sol.order_parameters.U[0], test_inputs, Y_test, options, &summary);
+//       arch, train_kernel, Y, T, sol.order_parameters.U[0], test_inputs, Y_test, options,
+//       &summary);
 //   // A different quantity: the theory re-solved for each reduced architecture.
 //   attnpaths::PruningResult resolved = attnpaths::PruneByResolving(
 //       arch, x_train, Y, x_test, Y_test, T, sol.order_parameters, options, &summary);
@@ -86,16 +87,16 @@ struct PruningOptions {
 };
 
 struct PruningStep {
-  int removed = 0;                 // heads removed so far (0: the full network)
-  HeadId head;                     // the head removed at this step (unused when removed = 0)
-  std::string name;                // its name ("" when removed = 0)
+  int removed = 0;   // heads removed so far (0: the full network)
+  HeadId head;       // the head removed at this step (unused when removed = 0)
+  std::string name;  // its name ("" when removed = 0)
   double score = std::numeric_limits<double>::quiet_NaN();  // its relevance score
   Eigen::Index paths_remaining = 0;
   double accuracy = std::numeric_limits<double>::quiet_NaN();
   double generalization_error = std::numeric_limits<double>::quiet_NaN();
   // Re-solve mode only (silencing leaves the defaults).
   bool converged = true;
-  std::string termination;         // SolveTerminationName, "" for silencing and removed = 0
+  std::string termination;  // SolveTerminationName, "" for silencing and removed = 0
   int iterations = 0;
   double action = std::numeric_limits<double>::quiet_NaN();  // S of the reduced network
   double gradient_norm = std::numeric_limits<double>::quiet_NaN();
@@ -116,9 +117,9 @@ struct PruningResult {
 
 struct PruningSummary {
   int curves = 0;
-  int steps = 0;           // removals evaluated over all curves
-  int solves = 0;          // re-solve mode: distinct reduced networks solved
-  int not_converged = 0;   // re-solve mode: of those, how many did not converge
+  int steps = 0;          // removals evaluated over all curves
+  int solves = 0;         // re-solve mode: distinct reduced networks solved
+  int not_converged = 0;  // re-solve mode: of those, how many did not converge
   double total_seconds = 0;
   std::string message = "Prune was not called";
 

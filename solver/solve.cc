@@ -20,9 +20,12 @@ namespace attnpaths {
 
 const char* SolveTerminationName(SolveTermination t) {
   switch (t) {
-    case SolveTermination::kConverged: return "converged";
-    case SolveTermination::kNoConvergence: return "no_convergence";
-    case SolveTermination::kFailure: return "failure";
+    case SolveTermination::kConverged:
+      return "converged";
+    case SolveTermination::kNoConvergence:
+      return "no_convergence";
+    case SolveTermination::kFailure:
+      return "failure";
   }
   return "?";
 }
@@ -295,7 +298,8 @@ Solution Solve(const Action& action, const SolveOptions& options, SolveSummary* 
   // Hessian of the analytic gradient (small problems only); a step is taken
   // when it lowers the gradient norm.
   const int dimension = IndependentEntries(U);
-  if (sum.gradient_norm > options.gradient_tolerance && dimension <= options.hessian_max_dimension) {
+  if (sum.gradient_norm > options.gradient_tolerance &&
+      dimension <= options.hessian_max_dimension) {
     for (int step = 0; step < options.max_newton_steps; ++step) {
       Eigen::VectorXd g;
       const Eigen::MatrixXd Hm = ActionHessian(action, U);
@@ -379,8 +383,8 @@ std::string SolveSummary::FullReport() const {
     << "  Newton polish steps    " << newton_steps << "\n";
   if (hessian_dimension > 0) {
     s << "  Hessian min eigenvalue " << hessian_min_eigenvalue << " (dimension "
-      << hessian_dimension << (hessian_min_eigenvalue > 0 ? ", stable minimum)" : ", NOT a minimum)")
-      << "\n";
+      << hessian_dimension
+      << (hessian_min_eigenvalue > 0 ? ", stable minimum)" : ", NOT a minimum)") << "\n";
   } else {
     s << "  Hessian                not computed\n";
   }

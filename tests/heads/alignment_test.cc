@@ -14,8 +14,8 @@ namespace attnpaths {
 namespace {
 
 struct KnownKernel {
-  Eigen::MatrixXd K, Q;     // K = Q diag(lambda) Qᵀ
-  Eigen::VectorXd lambda;   // distinct, in a shuffled order
+  Eigen::MatrixXd K, Q;    // K = Q diag(lambda) Qᵀ
+  Eigen::VectorXd lambda;  // distinct, in a shuffled order
 };
 
 KnownKernel MakeKernel(Eigen::Index P, unsigned seed) {
@@ -74,7 +74,8 @@ TEST(Alignment, EigenvaluesDescendAndCumulativeEndsAtOne) {
   ASSERT_EQ(a.eigenvalues.size(), P);
   std::vector<double> sorted(k.lambda.data(), k.lambda.data() + P);
   std::sort(sorted.rbegin(), sorted.rend());
-  for (Eigen::Index i = 0; i < P; ++i) EXPECT_NEAR(a.eigenvalues(i), sorted[static_cast<size_t>(i)], 1e-10);
+  for (Eigen::Index i = 0; i < P; ++i)
+    EXPECT_NEAR(a.eigenvalues(i), sorted[static_cast<size_t>(i)], 1e-10);
   for (Eigen::Index i = 1; i < P; ++i) EXPECT_GE(a.cumulative(i), a.cumulative(i - 1));
   EXPECT_NEAR(a.cumulative(P - 1), 1.0, 1e-12);
   // Σ_k o_k² = |y|²/P = 1 for ±1 labels, and o_k² = A_k − A_{k−1}.
@@ -109,7 +110,8 @@ TEST(Alignment, BadInputNamesTheField) {
     FAIL() << "no error";
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("labels shape: found 3 x 1, expected 4 x 1"),
-              std::string::npos) << e.what();
+              std::string::npos)
+        << e.what();
   }
   EXPECT_THROW(AlignKernel(K, Eigen::MatrixXd::Zero(4, 1)), Error);
   EXPECT_THROW(AlignKernel(Eigen::MatrixXd::Ones(4, 3), Eigen::MatrixXd::Ones(4, 1)), Error);

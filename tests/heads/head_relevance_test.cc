@@ -17,10 +17,7 @@ namespace {
 // H = (2, 2): paths 0 = (h1, h2) = (0, 0), 1 = (0, 1), 2 = (1, 0), 3 = (1, 1).
 Eigen::MatrixXd KnownU() {
   Eigen::MatrixXd U(4, 4);
-  U << 4.0, 0.3, 0.0, -0.2,
-       0.3, 1.0, 0.1, 0.0,
-       0.0, 0.1, 0.5, 0.0,
-      -0.2, 0.0, 0.0, 0.25;
+  U << 4.0, 0.3, 0.0, -0.2, 0.3, 1.0, 0.1, 0.0, 0.0, 0.1, 0.5, 0.0, -0.2, 0.0, 0.0, 0.25;
   return U;
 }
 
@@ -94,7 +91,8 @@ TEST(HeadRelevance, ThreeLayersAgainstTensorUnfolding) {
                   if (a[l] == h || b[l] == h) expect[l][h] += v;
             }
   double largest = 0;
-  for (const auto& layer : expect) largest = std::max(largest, *std::max_element(layer.begin(), layer.end()));
+  for (const auto& layer : expect)
+    largest = std::max(largest, *std::max_element(layer.begin(), layer.end()));
   for (int l = 0; l < 3; ++l) {
     for (int h = 0; h < H[l]; ++h) {
       EXPECT_NEAR(r.raw[l][h], expect[l][h], 1e-12 * largest);
@@ -185,14 +183,16 @@ TEST(HeadRelevance, BadInputNamesTheField) {
     ScoreHeads(Paths({2, 2}), Eigen::MatrixXd::Identity(3, 3));
     FAIL() << "no error";
   } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("U_1 shape: found 3 x 3, expected 4 x 4"), std::string::npos)
+    EXPECT_NE(std::string(e.what()).find("U_1 shape: found 3 x 3, expected 4 x 4"),
+              std::string::npos)
         << e.what();
   }
   try {
     ScoreHeads(Paths({2, 2}), Eigen::MatrixXd::Zero(4, 4));
     FAIL() << "no error";
   } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("U_1: found all entries zero"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("U_1: found all entries zero"), std::string::npos)
+        << e.what();
   }
   Eigen::MatrixXd U = Eigen::MatrixXd::Identity(4, 4);
   U(0, 2) = std::numeric_limits<double>::quiet_NaN();

@@ -137,7 +137,8 @@ TEST(Pruning, HeadWithZeroWeightLeavesPredictionsUnchanged) {
   PruningOptions options;
   options.orders = {PruningOrder::kIncreasing};
   PruningSummary summary;
-  const PruningResult r = PruneBySilencing(p.arch, train, p.y, T, U, test, p.y_test, options, &summary);
+  const PruningResult r =
+      PruneBySilencing(p.arch, train, p.y, T, U, test, p.y_test, options, &summary);
   EXPECT_DOUBLE_EQ(r.relevance.score[0][1], 0.0);
   ASSERT_EQ(r.curves.size(), 1u);
   const PruningCurve& c = r.curves[0];
@@ -220,7 +221,8 @@ TEST(Pruning, ResolveEqualsASolveOfTheReducedNetworkFromGp) {
   }
   // Step 0 is the full network at its solution.
   const PathInputs test = ComputePathInputs(p.arch, p.x_test, Split::kTest);
-  const PredictorStatistics full = Predict(train, p.y, T, sol.order_parameters.U[0], test, &p.y_test);
+  const PredictorStatistics full =
+      Predict(train, p.y, T, sol.order_parameters.U[0], test, &p.y_test);
   EXPECT_EQ(r.curves[0].steps[0].accuracy, full.accuracy);
   EXPECT_NEAR(r.curves[0].steps[0].action, sol.action, 1e-9 * std::abs(sol.action));
   // Both curves remove two heads, so at most 4 distinct reduced networks.
@@ -284,9 +286,9 @@ TEST(Pruning, HmmMostRelevantHeadMattersMoreThanLeastRelevant) {
   const double full = least.steps[0].accuracy;
   const double drop_least = full - least.steps[1].accuracy;
   const double drop_most = full - most.steps[1].accuracy;
-  EXPECT_GT(drop_most, drop_least) << "full " << full << ", least relevant removed "
-                                   << least.steps[1].accuracy << ", most relevant removed "
-                                   << most.steps[1].accuracy;
+  EXPECT_GT(drop_most, drop_least)
+      << "full " << full << ", least relevant removed " << least.steps[1].accuracy
+      << ", most relevant removed " << most.steps[1].accuracy;
   EXPECT_GT(drop_most, 0.05);
 }
 

@@ -17,7 +17,8 @@ struct SmallProblem {
   Eigen::MatrixXd y, y_test;
 };
 
-inline Inputs RandomInputs(Eigen::Index P, Eigen::Index n_tok, Eigen::Index N0, std::mt19937_64& g) {
+inline Inputs RandomInputs(Eigen::Index P, Eigen::Index n_tok, Eigen::Index N0,
+                           std::mt19937_64& g) {
   std::normal_distribution<double> normal;
   Inputs x(P, n_tok, N0);
   for (double& v : x.values()) v = normal(g);
@@ -50,7 +51,8 @@ inline SmallProblem MakeSmallProblem(const std::vector<int>& heads_per_layer, Ei
       head.kind = HeadKind::kWForm;
       head.name = "L" + std::to_string(l + 1) + "h" + std::to_string(h + 1);
       head.beta = 2.0;
-      head.W = Eigen::MatrixXd::NullaryExpr(N0, N0, [&] { return normal(g) / static_cast<double>(N0); });
+      head.W =
+          Eigen::MatrixXd::NullaryExpr(N0, N0, [&] { return normal(g) / static_cast<double>(N0); });
       p.arch.layers.back().push_back(std::move(head));
     }
   }

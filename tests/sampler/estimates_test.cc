@@ -73,8 +73,10 @@ void CheckAgainstReplicas(int D) {
   // by a few per cent; allow that on top of 4 sampling standard errors.
   EXPECT_NEAR(predicted_acc / a.sd, 1.0, 4 * rel + 0.08) << "D = " << D;
   EXPECT_NEAR(predicted_gen / g.sd, 1.0, 4 * rel + 0.03) << "D = " << D;
-  std::printf("D = %d: accuracy s.e. predicted %.5f, replicas %.5f; generalisation error s.e. predicted %.5f, replicas %.5f\n",
-              D, predicted_acc, a.sd, predicted_gen, g.sd);
+  std::printf(
+      "D = %d: accuracy s.e. predicted %.5f, replicas %.5f; generalisation error s.e. predicted "
+      "%.5f, replicas %.5f\n",
+      D, predicted_acc, a.sd, predicted_gen, g.sd);
   EXPECT_GT(a.sd, 0.005);  // the test exercises flips at all
 }
 

@@ -73,7 +73,9 @@ TEST(TheoryVsSampling, HmmFourPathsAtWidth100) {
     EXPECT_GT(std::abs(Us(a, a) - 1.0), 8 * se(a, a)) << a;
   }
   std::cout << "mean |z| of the test predictor mean: " << mean_abs_z << "\nU theory:\n"
-            << U << "\nU sampled:\n" << Us << "\nstandard errors:\n" << se << "\n"
+            << U << "\nU sampled:\n"
+            << Us << "\nstandard errors:\n"
+            << se << "\n"
             << summary.BriefReport() << "\n";
 }
 
