@@ -18,9 +18,7 @@ namespace attnpaths::cli {
 namespace {
 
 struct AlignCliOptions {
-  std::string config, solution, output;
-  double width = 0;
-  bool width_given = false;
+  SolutionSourceOptions source;
   int components = 30;
 };
 
@@ -40,12 +38,10 @@ int RunAlign(const AlignCliOptions& o, const GlobalOptions& g) {
   Require(o.components >= 1, "--components", o.components, "a value >= 1");
   AlignmentOptions options;
   options.components = o.components;
-  AnalysedSolution s =
-      ObtainSolution(o.config, o.solution,
-                     o.width_given ? std::optional<double>(o.width) : std::nullopt, "align", g);
+  AnalysedSolution s = ObtainSolution(o.source, "align", g);
   Require(s.study.train.y.cols() == 1, s.study.config_path + ": data.train_y columns",
           s.study.train.y.cols(), "1 (alignment projects one label vector)");
-  const std::string out = o.output.empty() ? s.study.output_directory : o.output;
+  const std::string out = o.source.output.empty() ? s.study.output_directory : o.source.output;
   CheckOutputDirectory(out, "output directory");
   const StudyKernels& k = Kernels(s, "align", g);
   ProgressLine("align: eigen-decomposing the kernels", g.quiet);
@@ -108,22 +104,10 @@ void RegisterAlign(CLI::App& app, GlobalOptions& global, Command* run) {
   auto* cmd = app.add_subcommand(
       "align", "Kernel-task alignment of the solution's kernel and the GP kernel");
   auto o = std::make_shared<AlignCliOptions>();
-  cmd->add_option("--config,-c", o->config, "The TOML study file")->required();
-  auto* sol = cmd->add_option("--solution,-s", o->solution,
-                              "Load instead of solving: a directory written by solve/gp, or a "
-                              "summary.json or sweep point file");
-  auto* width = cmd->add_option("--width,-N", o->width,
-                                "Solve at this width N (every n_l) instead of the study's");
-  width->excludes(sol);
+  AddSolutionSourceFlags(cmd, &o->source);
   cmd->add_option("--components,-k", o->components, "Leading components reported (default 30)");
-  cmd->add_option("--output,-o", o->output, "Output directory (default: [output] directory)");
-  cmd->add_flag("--json", global.json, "Print the JSON result on stdout");
-  cmd->add_flag("--quiet", global.quiet, "No progress on stderr");
-  cmd->add_option("--threads", global.threads, "Threads for path inputs (0: all cores)");
-  cmd->callback([o, &global, run, width] {
-    o->width_given = width->count() > 0;
-    *run = [o, &global] { return RunAlign(*o, global); };
-  });
+  AddAnalysisOutputFlags(cmd, &o->source, global);
+  cmd->callback([o, &global, run] { *run = [o, &global] { return RunAlign(*o, global); }; });
 }
 
 }  // namespace attnpaths::cli

@@ -16,9 +16,7 @@ namespace attnpaths::cli {
 namespace {
 
 struct HeadsCliOptions {
-  std::string config, solution, output;
-  double width = 0;
-  bool width_given = false;
+  SolutionSourceOptions source;
 };
 
 std::string CsvField(const std::string& s) {
@@ -29,10 +27,8 @@ std::string CsvField(const std::string& s) {
 }
 
 int RunHeads(const HeadsCliOptions& o, const GlobalOptions& g) {
-  AnalysedSolution s =
-      ObtainSolution(o.config, o.solution,
-                     o.width_given ? std::optional<double>(o.width) : std::nullopt, "heads", g);
-  const std::string out = o.output.empty() ? s.study.output_directory : o.output;
+  AnalysedSolution s = ObtainSolution(o.source, "heads", g);
+  const std::string out = o.source.output.empty() ? s.study.output_directory : o.source.output;
   CheckOutputDirectory(out, "output directory");
   const Architecture& arch = s.study.architecture;
   const Eigen::MatrixXd& U1 = s.order_parameters.U[0];
@@ -117,21 +113,9 @@ int RunHeads(const HeadsCliOptions& o, const GlobalOptions& g) {
 void RegisterHeads(CLI::App& app, GlobalOptions& global, Command* run) {
   auto* cmd = app.add_subcommand("heads", "Head relevance scores and the path-pair view of U_1");
   auto o = std::make_shared<HeadsCliOptions>();
-  cmd->add_option("--config,-c", o->config, "The TOML study file")->required();
-  auto* sol = cmd->add_option("--solution,-s", o->solution,
-                              "Load instead of solving: a directory written by solve/gp, or a "
-                              "summary.json or sweep point file");
-  auto* width = cmd->add_option("--width,-N", o->width,
-                                "Solve at this width N (every n_l) instead of the study's");
-  width->excludes(sol);
-  cmd->add_option("--output,-o", o->output, "Output directory (default: [output] directory)");
-  cmd->add_flag("--json", global.json, "Print the JSON result on stdout");
-  cmd->add_flag("--quiet", global.quiet, "No progress on stderr");
-  cmd->add_option("--threads", global.threads, "Threads for path inputs (0: all cores)");
-  cmd->callback([o, &global, run, width] {
-    o->width_given = width->count() > 0;
-    *run = [o, &global] { return RunHeads(*o, global); };
-  });
+  AddSolutionSourceFlags(cmd, &o->source);
+  AddAnalysisOutputFlags(cmd, &o->source, global);
+  cmd->callback([o, &global, run] { *run = [o, &global] { return RunHeads(*o, global); }; });
 }
 
 }  // namespace attnpaths::cli

@@ -19,9 +19,7 @@ namespace attnpaths::cli {
 namespace {
 
 struct PruneCliOptions {
-  std::string config, solution, output;
-  double width = 0;
-  bool width_given = false;
+  SolutionSourceOptions source;
   std::string mode = "both";
   std::vector<std::string> orders{"increasing", "random", "decreasing"};
   int random_repeats = 10;
@@ -164,12 +162,10 @@ int RunPrune(const PruneCliOptions& o, const GlobalOptions& g) {
   std::string why;
   if (!options.IsValid(&why)) throw Error(why);
 
-  AnalysedSolution s =
-      ObtainSolution(o.config, o.solution,
-                     o.width_given ? std::optional<double>(o.width) : std::nullopt, "prune", g);
+  AnalysedSolution s = ObtainSolution(o.source, "prune", g);
   Require(s.study.has_test_labels, s.study.config_path + ": data.test_y", "nothing",
           "test labels (pruning reports test accuracy and generalisation error)");
-  const std::string out = o.output.empty() ? s.study.output_directory : o.output;
+  const std::string out = o.source.output.empty() ? s.study.output_directory : o.source.output;
   CheckOutputDirectory(out, "output directory");
   options.solve = MakeSolveOptions(s.study.solver);
   options.kernel = s.study.kernel;
@@ -245,25 +241,13 @@ void RegisterPrune(CLI::App& app, GlobalOptions& global, Command* run) {
   auto* cmd = app.add_subcommand(
       "prune", "Prune heads by relevance (silencing and re-solve) and report accuracy");
   auto o = std::make_shared<PruneCliOptions>();
-  cmd->add_option("--config,-c", o->config, "The TOML study file")->required();
-  auto* sol = cmd->add_option("--solution,-s", o->solution,
-                              "Load instead of solving: a directory written by solve/gp, or a "
-                              "summary.json or sweep point file");
-  auto* width = cmd->add_option("--width,-N", o->width,
-                                "Solve at this width N (every n_l) instead of the study's");
-  width->excludes(sol);
+  AddSolutionSourceFlags(cmd, &o->source);
   cmd->add_option("--mode", o->mode, "silence, resolve or both (default both)");
   cmd->add_option("--orders", o->orders, "Orders: increasing random decreasing (default all)");
   cmd->add_option("--random-repeats", o->random_repeats, "Random orders drawn (default 10)");
   cmd->add_option("--seed", o->seed, "Seed of the random orders (default 1)");
-  cmd->add_option("--output,-o", o->output, "Output directory (default: [output] directory)");
-  cmd->add_flag("--json", global.json, "Print the JSON result on stdout");
-  cmd->add_flag("--quiet", global.quiet, "No progress on stderr");
-  cmd->add_option("--threads", global.threads, "Threads for path inputs (0: all cores)");
-  cmd->callback([o, &global, run, width] {
-    o->width_given = width->count() > 0;
-    *run = [o, &global] { return RunPrune(*o, global); };
-  });
+  AddAnalysisOutputFlags(cmd, &o->source, global);
+  cmd->callback([o, &global, run] { *run = [o, &global] { return RunPrune(*o, global); }; });
 }
 
 }  // namespace attnpaths::cli

@@ -116,9 +116,29 @@ const StudyKernels& Kernels(AnalysedSolution& s, const std::string& command,
   return s.kernels;
 }
 
-AnalysedSolution ObtainSolution(const std::string& config, const std::string& solution,
-                                std::optional<double> width, const std::string& command,
+void AddSolutionSourceFlags(CLI::App* cmd, SolutionSourceOptions* o) {
+  cmd->add_option("--config,-c", o->config, "The TOML study file")->required();
+  auto* sol = cmd->add_option("--solution,-s", o->solution,
+                              "Load instead of solving: a directory written by solve/gp, or a "
+                              "summary.json or sweep point file");
+  cmd->add_option_function<double>(
+         "--width,-N", [o](const double& w) { o->width = w; },
+         "Solve at this width N (every n_l) instead of the study's")
+      ->excludes(sol);
+}
+
+void AddAnalysisOutputFlags(CLI::App* cmd, SolutionSourceOptions* o, GlobalOptions& global) {
+  cmd->add_option("--output,-o", o->output, "Output directory (default: [output] directory)");
+  cmd->add_flag("--json", global.json, "Print the JSON result on stdout");
+  cmd->add_flag("--quiet", global.quiet, "No progress on stderr");
+  cmd->add_option("--threads", global.threads, "Threads for path inputs (0: all cores)");
+}
+
+AnalysedSolution ObtainSolution(const SolutionSourceOptions& o, const std::string& command,
                                 const GlobalOptions& g) {
+  const std::string& config = o.config;
+  const std::string& solution = o.solution;
+  const std::optional<double>& width = o.width;
   AnalysedSolution s;
   s.study = LoadStudy(config);
   Architecture& arch = s.study.architecture;

@@ -26,12 +26,24 @@ struct AnalysedSolution {
   StudyKernels kernels;  // built on demand (train is null until then)
 };
 
-// Loads the study and the solution; `width` (solving only) overrides every
+// The flags heads, prune and align share, and where they land.
+struct SolutionSourceOptions {
+  std::string config;           // --config (required)
+  std::string solution;         // --solution (empty: solve)
+  std::optional<double> width;  // --width, when given (excludes --solution)
+  std::string output;           // --output (empty: the study's [output] directory)
+};
+
+// Registers --config, --solution and --width (in that order).
+void AddSolutionSourceFlags(CLI::App* cmd, SolutionSourceOptions* o);
+// Registers --output, --json, --quiet and --threads (in that order).
+void AddAnalysisOutputFlags(CLI::App* cmd, SolutionSourceOptions* o, GlobalOptions& global);
+
+// Loads the study and the solution; --width (solving only) overrides every
 // width. `command` names the subcommand in progress lines. Throws Error naming
 // the file and field on bad input; a solve that fails to evaluate is an error,
 // one that does not converge is kept with converged = false.
-AnalysedSolution ObtainSolution(const std::string& config, const std::string& solution,
-                                std::optional<double> width, const std::string& command,
+AnalysedSolution ObtainSolution(const SolutionSourceOptions& o, const std::string& command,
                                 const GlobalOptions& g);
 
 // The study's path kernels (train and test), built once.
