@@ -3,11 +3,11 @@
 #include <Eigen/Cholesky>
 #include <cmath>
 #include <cstddef>
-#include <limits>
 #include <mutex>
 
 #include "kernels/error.h"
 #include "solver/order_parameters.h"
+#include "solver/spd.h"
 
 namespace attnpaths {
 
@@ -178,11 +178,7 @@ void dsyrk_(const char* uplo, const char* trans, const int* n, const int* k, con
 void dtrmm_(const char* side, const char* uplo, const char* transa, const char* diag, const int* m,
             const int* n, const double* alpha, const double* a, const int* lda, double* b,
             const int* ldb, size_t, size_t, size_t, size_t);
-// LAPACK: Cholesky factorisation and solve, inverse of a triangular matrix.
-void dpotrf_(const char* uplo, const int* n, double* a, const int* lda, int* info, size_t);
-void dpotrs_(const char* uplo, const int* n, const int* nrhs, const double* a, const int* lda,
-             double* b, const int* ldb, int* info, size_t);
-void dpotri_(const char* uplo, const int* n, double* a, const int* lda, int* info, size_t);
+// LAPACK: inverse of a triangular matrix.
 void dtrtri_(const char* uplo, const char* diag, const int* n, double* a, const int* lda, int* info,
              size_t, size_t);
 }
@@ -190,58 +186,9 @@ void dtrtri_(const char* uplo, const char* diag, const int* n, double* a, const 
 namespace attnpaths {
 namespace {
 
-int BlasInt(Eigen::Index n) {
-  Require(n <= std::numeric_limits<int>::max(), "matrix dimension", n,
-          "at most 2^31 - 1 (32-bit BLAS)");
-  return static_cast<int>(n);
-}
-
-// Below this size the P × P factorisations run in Eigen on the calling thread:
-// waking OpenBLAS' threads costs more than the work there, and far more on a
-// busy machine (bench/core_bench: the demo's solve).
-constexpr Eigen::Index kSmallP = 256;
-
-// Cholesky factor L of the lower triangle of G, in place (lower triangle).
-bool CholeskyInPlace(Eigen::MatrixXd* G) {
-  if (G->rows() <= kSmallP) {
-    const Eigen::LLT<Eigen::Ref<Eigen::MatrixXd>> llt(*G);
-    return llt.info() == Eigen::Success;
-  }
-  const int n = BlasInt(G->rows());
-  int info = 0;
-  dpotrf_("L", &n, G->data(), &n, &info, 1);
-  return info == 0;
-}
-
-// B ← (L Lᵀ)⁻¹ B.
-void CholeskySolveInPlace(const Eigen::MatrixXd& L, Eigen::MatrixXd* B) {
-  if (L.rows() <= kSmallP) {
-    L.triangularView<Eigen::Lower>().solveInPlace(*B);
-    L.triangularView<Eigen::Lower>().transpose().solveInPlace(*B);
-    return;
-  }
-  const int n = BlasInt(L.rows()), nrhs = BlasInt(B->cols());
-  int info = 0;
-  dpotrs_("L", &n, &nrhs, L.data(), &n, B->data(), &n, &info, 1);
-}
-
-// L ← (L Lᵀ)⁻¹ in the lower triangle (the strict upper one is not defined).
-bool InverseFromCholeskyInPlace(Eigen::MatrixXd* L) {
-  if (L->rows() <= kSmallP) {
-    Eigen::MatrixXd L_inverse = Eigen::MatrixXd::Identity(L->rows(), L->cols());
-    L->triangularView<Eigen::Lower>().solveInPlace(L_inverse);
-    L->noalias() = L_inverse.transpose() * L_inverse;
-    return true;
-  }
-  const int n = BlasInt(L->rows());
-  int info = 0;
-  dpotri_("L", &n, L->data(), &n, &info, 1);
-  return info == 0;
-}
-
 // L⁻¹ of the lower triangle of L (its strict upper triangle zero).
 bool TriangularInverse(const Eigen::MatrixXd& L, Eigen::MatrixXd* L_inverse) {
-  if (L.rows() <= kSmallP) {
+  if (L.rows() <= kSmallSpd) {
     L_inverse->setIdentity(L.rows(), L.cols());
     L.triangularView<Eigen::Lower>().solveInPlace(*L_inverse);
     return true;

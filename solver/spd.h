@@ -1,5 +1,7 @@
 // SpdFactor — Cholesky factorisation of a symmetric positive definite matrix
-// through LAPACK (potrf / potrs / potri), used for G = K_U + T·I (theory.md §3).
+// through LAPACK (potrf / potrs / potri), or Eigen on the calling thread up to
+// kSmallSpd rows, used for G = K_U + T·I (theory.md §3). The in-place routines
+// below are the same steps for callers that keep their own scratch matrices.
 //
 //   attnpaths::SpdFactor g;
 //   if (!g.Factorize(K + T * I)) { /* not positive definite: report, don't guess */ }
@@ -11,6 +13,21 @@
 #include <Eigen/Core>
 
 namespace attnpaths {
+
+// Up to this size the factorisations run in Eigen on the calling thread:
+// waking OpenBLAS' threads costs more than the work there, and far more on a
+// busy machine (bench/core_bench: the demo's solve).
+constexpr Eigen::Index kSmallSpd = 256;
+
+// n as the 32-bit int of BLAS/LAPACK; throws Error beyond 2^31 - 1.
+int BlasInt(Eigen::Index n);
+// Cholesky factor L of the lower triangle of G, in place (lower triangle);
+// false when G is not numerically positive definite.
+bool CholeskyInPlace(Eigen::MatrixXd* G);
+// B ← (L Lᵀ)⁻¹ B for the lower factor L of CholeskyInPlace.
+void CholeskySolveInPlace(const Eigen::MatrixXd& L, Eigen::MatrixXd* B);
+// L ← (L Lᵀ)⁻¹ in the lower triangle (the strict upper one is not defined).
+bool InverseFromCholeskyInPlace(Eigen::MatrixXd* L);
 
 class SpdFactor {
  public:
