@@ -136,13 +136,42 @@ int RunCompare(const CompareOptions& o, const GlobalOptions& g) {
       rows.push_back(
           {"f_variance (test mean)", var_theory, e.mean * S / (S - 1), e.mean_se * S / (S - 1)});
     }
-    const std::vector<std::string> labels = ArchitecturePathLabels(study.architecture);
-    for (Eigen::Index a = 0; a < U.rows(); ++a) {
-      for (Eigen::Index b = a; b < U.cols(); ++b) {
-        rows.push_back({"U[" + std::to_string(a) + "," + std::to_string(b) + "] " +
-                            labels[static_cast<size_t>(a)] +
-                            (a == b ? "" : " | " + labels[static_cast<size_t>(b)]),
-                        U(a, b), r.order_parameter.U(a, b), r.order_parameter.U_se(a, b)});
+    const Eigen::MatrixXd& Us = r.order_parameter.U;
+    if (U.rows() == Us.rows()) {
+      // U_1 and U^sampled, both (Htot D) × (Htot D) with rows (π, d) (theory.md §9).
+      const std::vector<std::string> labels = OrderParameterLabels(study.architecture, D);
+      for (Eigen::Index a = 0; a < U.rows(); ++a) {
+        for (Eigen::Index b = a; b < U.cols(); ++b) {
+          rows.push_back({"U[" + std::to_string(a) + "," + std::to_string(b) + "] " +
+                              labels[static_cast<size_t>(a)] +
+                              (a == b ? "" : " | " + labels[static_cast<size_t>(b)]),
+                          U(a, b), Us(a, b), r.order_parameter.U_se(a, b)});
+        }
+      }
+    } else if (U.rows() * D == Us.rows()) {
+      // A theory with one Htot × Htot U shared by the outputs: compared with
+      // the output average (1/D) Σ_d U^sampled[(π,d),(π',d)], its s.e. from
+      // the per-draw averages.
+      const std::vector<std::string> labels = ArchitecturePathLabels(study.architecture);
+      const Eigen::Index K = Us.rows();
+      auto column = [&](Eigen::Index i, Eigen::Index j) {  // packed column of U[i,j], i <= j
+        return r.order_parameter_column + i * K - i * (i - 1) / 2 + (j - i);
+      };
+      for (Eigen::Index a = 0; a < U.rows(); ++a) {
+        for (Eigen::Index b = a; b < U.cols(); ++b) {
+          ChainDraws averaged;
+          for (const Eigen::MatrixXd& draws : r.draws) {
+            Eigen::VectorXd v = Eigen::VectorXd::Zero(draws.rows());
+            for (Eigen::Index d = 0; d < D; ++d) v += draws.col(column(a * D + d, b * D + d)) / D;
+            averaged.push_back(v);
+          }
+          const ScalarEstimate e = EstimateScalar(averaged);
+          rows.push_back({"U[" + std::to_string(a) + "," + std::to_string(b) + "] " +
+                              labels[static_cast<size_t>(a)] +
+                              (a == b ? "" : " | " + labels[static_cast<size_t>(b)]) +
+                              " (output average)",
+                          U(a, b), e.mean, e.mean_se});
+        }
       }
     }
   }

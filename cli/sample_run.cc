@@ -148,6 +148,16 @@ std::vector<std::string> ArchitecturePathLabels(const Architecture& arch) {
   return labels;
 }
 
+std::vector<std::string> OrderParameterLabels(const Architecture& arch, Eigen::Index D) {
+  const std::vector<std::string> paths = ArchitecturePathLabels(arch);
+  if (D == 1) return paths;
+  std::vector<std::string> labels;
+  for (const std::string& p : paths) {
+    for (Eigen::Index d = 0; d < D; ++d) labels.push_back(p + ":" + std::to_string(d));
+  }
+  return labels;
+}
+
 nlohmann::json SampleJson(const Study& study, const SampleResult& r, const SampleSummary& s,
                           double temperature) {
   nlohmann::json j;
@@ -188,6 +198,8 @@ nlohmann::json SampleJson(const Study& study, const SampleResult& r, const Sampl
   j["test_accuracy_stderr"] = Number(r.predictor.accuracy_se);
   j["generalization_error_stderr"] = Number(r.predictor.generalization_error_se);
   j["paths"] = ArchitecturePathLabels(study.architecture);
+  j["outputs"] = r.predictor.mean.cols();
+  j["U_labels"] = OrderParameterLabels(study.architecture, r.predictor.mean.cols());
   j["U_sampled"] = Matrix(r.order_parameter.U);
   j["U_sampled_se"] = Matrix(r.order_parameter.U_se);
   nlohmann::json quantities = nlohmann::json::array();
@@ -234,6 +246,18 @@ void WriteSampleOutputs(const std::string& dir, const SampleResult& r, const Sam
     WriteNpy(path("sampled_test_mean_se.npy"), r.predictor.mean_se);
     WriteNpy(path("sampled_test_variance.npy"), r.predictor.variance);
     WriteNpy(path("sampled_test_variance_se.npy"), r.predictor.variance_se);
+    {
+      const Eigen::Index P = r.predictor.mean.rows(), D = r.predictor.mean.cols();
+      std::vector<double> cov;
+      cov.reserve(static_cast<size_t>(P * D * D));
+      for (Eigen::Index mu = 0; mu < P; ++mu) {
+        const Eigen::MatrixXd C = r.predictor.Covariance(mu);
+        for (Eigen::Index d = 0; d < D; ++d) {
+          for (Eigen::Index e = 0; e < D; ++e) cov.push_back(C(d, e));
+        }
+      }
+      WriteNpy(path("sampled_test_covariance.npy"), {P, D, D}, cov.data());
+    }
     WriteNpy(path("U_sampled.npy"), r.order_parameter.U);
     WriteNpy(path("U_sampled_se.npy"), r.order_parameter.U_se);
   }

@@ -41,6 +41,10 @@ SampleOptions MakeSampleOptions(const SampleCliOptions& o, const GlobalOptions& 
 // "h1>h2" labels of every path of the architecture.
 std::vector<std::string> ArchitecturePathLabels(const Architecture& arch);
 
+// Labels of the rows of U^sampled and of U_1 (theory.md §9): the path labels
+// for D = 1, "path:d" (d = 0 … D−1, output fastest) for D > 1.
+std::vector<std::string> OrderParameterLabels(const Architecture& arch, Eigen::Index D);
+
 // The sampler's summary and estimates as JSON (no draws).
 nlohmann::json SampleJson(const Study& study, const SampleResult& r, const SampleSummary& s,
                           double temperature);
@@ -48,7 +52,7 @@ nlohmann::json SampleJson(const Study& study, const SampleResult& r, const Sampl
 // Writes draws.h5 (draws [chain, draw, quantity], accept_stat, energy,
 // tree_depth, leapfrog_steps, divergent [chain, draw], step_size [chain]),
 // sampled_test_mean(_se).npy, sampled_test_variance(_se).npy,
-// U_sampled(_se).npy and `summary_name` (JSON), each atomically, into dir.
+// sampled_test_covariance.npy (P* × D × D), U_sampled(_se).npy and `summary_name` (JSON), each atomically, into dir.
 void WriteSampleOutputs(const std::string& dir, const SampleResult& r, const SampleSummary& s,
                         const nlohmann::json& summary, const std::string& summary_name);
 

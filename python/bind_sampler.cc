@@ -194,17 +194,29 @@ generalisation error (NaN without test labels). Read-only views.)doc")
       .def_readonly("mean_se", &SampledPredictor::mean_se, "Its MCSE.")
       .def_readonly("variance", &SampledPredictor::variance, "Unbiased variance of f(x*), P* x D.")
       .def_readonly("variance_se", &SampledPredictor::variance_se, "Its MCSE.")
-      .def_readonly("accuracy", &SampledPredictor::accuracy, "sign mean = y* (D = 1).")
+      .def_property_readonly(
+          "covariance",
+          [](const SampledPredictor& f) {
+            std::vector<Eigen::MatrixXd> c;
+            for (Eigen::Index mu = 0; mu < f.covariance.rows(); ++mu) c.push_back(f.Covariance(mu));
+            return FromMatrixStack(c);
+          },
+          "Covariance of f(x*) over outputs, P* x D x D (theory.md section 9); its diagonal is "
+          "variance.")
+      .def_readonly("accuracy", &SampledPredictor::accuracy,
+                    "Fraction with sign mean = y* (D = 1; 0 counts as wrong) or argmax mean = "
+                    "argmax y* (D > 1).")
       .def_readonly("generalization_error", &SampledPredictor::generalization_error,
-                    "<(mean - y*)^2 + variance>.")
+                    "<(mean - y*)^2 + variance> over test points and outputs.")
       .def_readonly("accuracy_se", &SampledPredictor::accuracy_se,
                     "Monte Carlo standard error of accuracy (flip probabilities of the means).")
       .def_readonly("generalization_error_se", &SampledPredictor::generalization_error_se,
                     "Delta-method Monte Carlo standard error of generalization_error.");
 
   py::class_<SampledOrderParameter>(m, "SampledOrderParameter",
-                                    "U^sampled = <e_pi . e_pi'> / n_1 (Htot x Htot) and its MCSE "
-                                    "(theory.md section 5).")
+                                    "U^sampled[(pi,d),(pi',d')] = <e_{pi,d} . e_{pi',d'}> / n_1 "
+                                    "((Htot D) x (Htot D), output index fastest) and its MCSE "
+                                    "(theory.md sections 5, 9).")
       .def_readonly("U", &SampledOrderParameter::U, "U^sampled (empty unless reported).")
       .def_readonly("U_se", &SampledOrderParameter::U_se, "Its MCSE, entry by entry.");
 
@@ -223,7 +235,7 @@ generalisation error (NaN without test labels). Read-only views.)doc")
 
   py::class_<SampleResult>(m, "SampleResult", R"doc(
 Sampling results: the sampled predictor and order parameter, the names of the reported
-quantities ('lp', f[mu], U[p,q]), the draws per chain (num_samples x quantities, read-only
+quantities ('lp', f[mu] or f[mu,d], U[i,j] with i = pi*D + d), the draws per chain (num_samples x quantities, read-only
 views), per-quantity diagnostics and chain 0's final weights.)doc")
       .def_readonly("predictor", &SampleResult::predictor, "On the test inputs.")
       .def_readonly("order_parameter", &SampleResult::order_parameter, "U^sampled.")

@@ -50,6 +50,7 @@ SampledPredictor EstimatePredictor(const std::vector<Eigen::MatrixXd>& draws,
   f.mean_se.resize(P, D);
   f.variance.resize(P, D);
   f.variance_se.resize(P, D);
+  f.covariance.resize(P, D * D);
   for (Eigen::Index mu = 0; mu < P; ++mu) {
     for (Eigen::Index d = 0; d < D; ++d) {
       const ScalarEstimate e = EstimateScalar(Column(draws, first_column + mu * D + d));
@@ -58,6 +59,18 @@ SampledPredictor EstimatePredictor(const std::vector<Eigen::MatrixXd>& draws,
       f.variance(mu, d) = e.variance;
       f.variance_se(mu, d) = e.variance_se;
     }
+    // The off-diagonal covariances over outputs: unbiased, pooled over chains.
+    Eigen::Index S = 0;
+    Eigen::MatrixXd cross = Eigen::MatrixXd::Zero(D, D);
+    for (const Eigen::MatrixXd& chain : draws) {
+      const Eigen::MatrixXd centred =
+          chain.middleCols(first_column + mu * D, D).rowwise() - f.mean.row(mu);
+      cross.noalias() += centred.transpose() * centred;
+      S += chain.rows();
+    }
+    if (S > 1) cross /= static_cast<double>(S - 1);
+    cross.diagonal() = f.variance.row(mu).transpose();
+    f.covariance.row(mu) = cross.reshaped().transpose();
   }
   if (Y_test != nullptr) {
     f.accuracy = SampledAccuracy(f.mean, *Y_test);
@@ -69,7 +82,7 @@ SampledPredictor EstimatePredictor(const std::vector<Eigen::MatrixXd>& draws,
   return f;
 }
 
-Eigen::Index PackedEntries(Eigen::Index Htot) { return Htot * (Htot + 1) / 2; }
+Eigen::Index PackedEntries(Eigen::Index K) { return K * (K + 1) / 2; }
 
 void PackUpperTriangle(const Eigen::Ref<const Eigen::MatrixXd>& U,
                        Eigen::Ref<Eigen::RowVectorXd> out) {
@@ -80,13 +93,13 @@ void PackUpperTriangle(const Eigen::Ref<const Eigen::MatrixXd>& U,
 }
 
 SampledOrderParameter EstimateOrderParameter(const std::vector<Eigen::MatrixXd>& draws,
-                                             Eigen::Index first_column, Eigen::Index Htot) {
+                                             Eigen::Index first_column, Eigen::Index K) {
   SampledOrderParameter U;
-  U.U.resize(Htot, Htot);
-  U.U_se.resize(Htot, Htot);
+  U.U.resize(K, K);
+  U.U_se.resize(K, K);
   Eigen::Index k = first_column;
-  for (Eigen::Index p = 0; p < Htot; ++p) {
-    for (Eigen::Index q = p; q < Htot; ++q, ++k) {
+  for (Eigen::Index p = 0; p < K; ++p) {
+    for (Eigen::Index q = p; q < K; ++q, ++k) {
       const ScalarEstimate e = EstimateScalar(Column(draws, k));
       U.U(p, q) = U.U(q, p) = e.mean;
       U.U_se(p, q) = U.U_se(q, p) = e.mean_se;

@@ -5,8 +5,9 @@
 //   // the packed U entries at column j_U.
 //   attnpaths::SampledPredictor f = attnpaths::EstimatePredictor(draws, j_f, P_test, D, &Y_test);
 //   f.mean;  f.mean_se;  f.variance;  f.variance_se;  f.accuracy;  f.generalization_error;
-//   attnpaths::SampledOrderParameter U = attnpaths::EstimateOrderParameter(draws, j_U, Htot);
-//   U.U;  U.U_se;                                  // ⟨e_π · e_π'⟩ / n_1 and its MCSE
+//   f.Covariance(mu);                              // D × D over outputs at test point μ
+//   attnpaths::SampledOrderParameter U = attnpaths::EstimateOrderParameter(draws, j_U, Htot * D);
+//   U.U;  U.U_se;                                  // ⟨e_{π,d} · e_{π',d'}⟩ / n_1 and its MCSE
 //
 // Means are averages over all retained draws of all chains, variances the
 // unbiased sample variance (theory.md §5). The standard error of a mean is
@@ -33,8 +34,17 @@ ScalarEstimate EstimateScalar(const ChainDraws& chains);
 struct SampledPredictor {
   Eigen::MatrixXd mean, mean_se;          // P* × D: f̄(x*) and its MCSE
   Eigen::MatrixXd variance, variance_se;  // P* × D: var f(x*) and its MCSE
+  // P* × D²: row μ holds the D × D covariance of (f_1(x*_μ), …, f_D(x*_μ))
+  // over the draws (theory.md §9), column d·D + d'; its diagonal is `variance`.
+  Eigen::MatrixXd covariance;
+  // The D × D covariance at test point μ.
+  Eigen::MatrixXd Covariance(Eigen::Index mu) const {
+    const Eigen::Index D = mean.cols();
+    return covariance.row(mu).reshaped(D, D);
+  }
   // Fraction of test points with sign f̄ = y* (D = 1; f̄ = 0 counts as wrong)
-  // or argmax f̄ = argmax y* (D > 1); NaN without test labels (theory.md §4).
+  // or argmax f̄ = argmax y* (D > 1, ties to the lowest output); NaN without
+  // test labels (theory.md §4, §9; the theory's rule, solver/predictor.h).
   double accuracy = std::numeric_limits<double>::quiet_NaN();
   // ⟨(f̄ − y*)² + var f⟩ over test points and outputs; NaN without labels.
   double generalization_error = std::numeric_limits<double>::quiet_NaN();
@@ -49,20 +59,21 @@ SampledPredictor EstimatePredictor(const std::vector<Eigen::MatrixXd>& draws,
                                    Eigen::Index first_column, Eigen::Index P, Eigen::Index D,
                                    const Eigen::MatrixXd* Y_test = nullptr);
 
-// Entries of a packed symmetric Htot × Htot matrix: the upper triangle with
-// the diagonal, row by row (π ≤ π').
-Eigen::Index PackedEntries(Eigen::Index Htot);
+// Entries of a packed symmetric K × K matrix: the upper triangle with the
+// diagonal, row by row (i ≤ j). U^sampled has K = Htot·D, rows (π, d) with d
+// fastest (theory.md §9).
+Eigen::Index PackedEntries(Eigen::Index K);
 void PackUpperTriangle(const Eigen::Ref<const Eigen::MatrixXd>& U,
                        Eigen::Ref<Eigen::RowVectorXd> out);
 
 struct SampledOrderParameter {
-  Eigen::MatrixXd U;     // U^sampled (Htot × Htot), symmetric
+  Eigen::MatrixXd U;     // U^sampled ((Htot D) × (Htot D)), symmetric
   Eigen::MatrixXd U_se;  // its MCSE, entry by entry
 };
 
-// Reads the PackedEntries(Htot) columns starting at first_column.
+// Reads the PackedEntries(K) columns starting at first_column (K = Htot·D).
 SampledOrderParameter EstimateOrderParameter(const std::vector<Eigen::MatrixXd>& draws,
-                                             Eigen::Index first_column, Eigen::Index Htot);
+                                             Eigen::Index first_column, Eigen::Index K);
 
 // Accuracy and generalisation error of a predictor mean and variance against
 // labels, as defined above (P* × D each).

@@ -172,19 +172,14 @@ Eigen::MatrixXd NetworkPotential::OrderParameter(const Eigen::Ref<const Eigen::V
   const Eigen::VectorXd full = FullCoordinates(q);
   const std::vector<Eigen::MatrixXd> E = TopDown(full, layout_.a(full));
   const int L = layout_.L();
-  const Eigen::Index D = layout_.outputs(), Htot = layout_.Htot();
-  // e_π of theory.md §5 in the weights' own units: each layer contributes
-  // σ_ℓ / √n_{ℓ+1}, the readout σ_a.
+  // e_{π,d} of theory.md §5/§9 in the weights' own units: each layer
+  // contributes σ_ℓ / √n_{ℓ+1}, the readout σ_a. E[0] has column π·D + d, the
+  // (π, d) order of U_1 in theory.md §9, so its Gram is U^sampled directly.
   double scale = layout_.sigma(L + 1);
   for (int l = 1; l <= L; ++l) scale *= layout_.sigma(l) / std::sqrt(double(layout_.n(l + 1)));
-  const Eigen::MatrixXd gram = E[0].transpose() * E[0];
-  Eigen::MatrixXd U = Eigen::MatrixXd::Zero(Htot, Htot);
-  for (Eigen::Index p = 0; p < Htot; ++p) {
-    for (Eigen::Index r = 0; r < Htot; ++r) {
-      for (Eigen::Index d = 0; d < D; ++d) U(p, r) += gram(p * D + d, r * D + d);
-    }
-  }
-  return U * (scale * scale / (static_cast<double>(layout_.n(1)) * static_cast<double>(D)));
+  Eigen::MatrixXd U = E[0].transpose() * E[0];
+  U *= scale * scale / static_cast<double>(layout_.n(1));
+  return U;
 }
 
 }  // namespace attnpaths

@@ -81,8 +81,8 @@ class NetworkPotential : public Potential {
   Eigen::VectorXd FullCoordinates(const Eigen::Ref<const Eigen::VectorXd>& q) const;
   // f(x) for every example of `xi` (P' × D) at the sampled coordinates q.
   Eigen::MatrixXd Outputs(const Eigen::Ref<const Eigen::VectorXd>& q, const PathInputs& xi) const;
-  // U^sampled of this one draw (theory.md §5): e_π · e_π' / n_1, averaged over
-  // the D outputs (Htot × Htot).
+  // U^sampled of this one draw (theory.md §5, §9): e_{π,d} · e_{π',d'} / n_1,
+  // (Htot D) × (Htot D) with rows (π, d), d fastest (Htot × Htot for D = 1).
   Eigen::MatrixXd OrderParameter(const Eigen::Ref<const Eigen::VectorXd>& q) const;
 
  private:

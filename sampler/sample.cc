@@ -163,7 +163,8 @@ SampleResult Sample(const Architecture& arch, const PathInputs& train,
           std::to_string(test.Htot) + " paths x " + std::to_string(test.N0) + " features",
           std::to_string(train.Htot) + " paths x " + std::to_string(train.N0) +
               " features (as the training set)");
-  const Eigen::Index P_test = test.P(), D = Y.cols(), Htot = layout.Htot();
+  const Eigen::Index P_test = test.P(), D = Y.cols();
+  const Eigen::Index K = layout.Htot() * D;  // U^sampled is K × K (theory.md §9)
   if (Y_test != nullptr) {
     Require(Y_test->rows() == P_test && Y_test->cols() == D, "Y_test shape",
             std::to_string(Y_test->rows()) + " x " + std::to_string(Y_test->cols()),
@@ -192,8 +193,8 @@ SampleResult Sample(const Architecture& arch, const PathInputs& train,
   }
   r.order_parameter_column = static_cast<Eigen::Index>(r.quantity_names.size());
   if (options.report_order_parameter) {
-    for (Eigen::Index p = 0; p < Htot; ++p) {
-      for (Eigen::Index q = p; q < Htot; ++q) {
+    for (Eigen::Index p = 0; p < K; ++p) {
+      for (Eigen::Index q = p; q < K; ++q) {
         r.quantity_names.push_back("U[" + std::to_string(p) + "," + std::to_string(q) + "]");
       }
     }
@@ -207,7 +208,7 @@ SampleResult Sample(const Architecture& arch, const PathInputs& train,
     }
     if (options.report_order_parameter) {
       PackUpperTriangle(potential.OrderParameter(x.q),
-                        out->segment(r.order_parameter_column, PackedEntries(Htot)));
+                        out->segment(r.order_parameter_column, PackedEntries(K)));
     }
   };
 
@@ -256,7 +257,7 @@ SampleResult Sample(const Architecture& arch, const PathInputs& train,
   r.diagnostics = DiagnoseColumns(r.draws);
   r.predictor = EstimatePredictor(r.draws, r.predictor_column, P_test, D, Y_test);
   if (options.report_order_parameter) {
-    r.order_parameter = EstimateOrderParameter(r.draws, r.order_parameter_column, Htot);
+    r.order_parameter = EstimateOrderParameter(r.draws, r.order_parameter_column, K);
   }
   s.diagnostics_seconds = std::chrono::duration<double>(Clock::now() - diagnostics_start).count();
   Assess(options, r, chains, &s);

@@ -12,7 +12,8 @@
 //                                                 options, &summary, &Y_test);
 //   std::cout << summary.BriefReport() << "\n";
 //   r.predictor.mean;  r.predictor.mean_se;          // f̄(x*) ± MCSE      (P* × D)
-//   r.order_parameter.U;  r.order_parameter.U_se;    // U^sampled ± MCSE  (Htot × Htot)
+//   r.predictor.Covariance(mu);                      // D × D over outputs at x*_μ
+//   r.order_parameter.U;  r.order_parameter.U_se;    // U^sampled ± MCSE  ((Htot D)²)
 //
 // The likelihood uses max(T, T_min). The architecture's widths must be
 // integers. Invalid input throws attnpaths::Error naming the field;
@@ -133,7 +134,8 @@ struct SampleResult {
   SampledPredictor predictor;             // on the test inputs
   SampledOrderParameter order_parameter;  // empty unless report_order_parameter
   // Reported quantities: "lp" (log posterior up to a constant), then f[μ]
-  // (or f[μ,d] for D > 1) for every test point, then U[π,π'] for π <= π'.
+  // (or f[μ,d] for D > 1) for every test point, then U[i,j] for i <= j with
+  // i = π·D + d the (π, d) row of U^sampled (theory.md §9; U[π,π'] for D = 1).
   std::vector<std::string> quantity_names;
   Eigen::Index predictor_column = 1;        // first f column
   Eigen::Index order_parameter_column = 0;  // first U column (== quantities when absent)

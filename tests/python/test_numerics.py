@@ -211,6 +211,8 @@ class ReadoutPosterior(unittest.TestCase):
         self.assertLess(np.max(np.abs(z)), 5, (f.mean[:, 0], mean))
         zv = (f.variance[:, 0] - var) / f.variance_se[:, 0]
         self.assertLess(np.max(np.abs(zv)), 5, (f.variance[:, 0], var))
+        self.assertEqual(f.covariance.shape, (Pt, 1, 1))
+        np.testing.assert_array_equal(f.covariance[:, 0, 0], f.variance[:, 0])
         # Reproducible from the seed; draws and names line up.
         again, _ = ap.sample(arch, train, y, Tused, test, options)
         np.testing.assert_array_equal(again.draws[1], result.draws[1])

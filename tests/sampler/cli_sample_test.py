@@ -31,17 +31,22 @@ with tempfile.TemporaryDirectory() as tmp:
     run(["sample", "--config", config, "--output", b, "--threads", "2"] + common)
     for f in ["draws.h5", "sample_summary.json", "sampled_test_mean.npy",
               "sampled_test_mean_se.npy", "sampled_test_variance.npy",
-              "sampled_test_variance_se.npy", "U_sampled.npy", "U_sampled_se.npy"]:
+              "sampled_test_variance_se.npy", "sampled_test_covariance.npy", "U_sampled.npy",
+              "U_sampled_se.npy"]:
         assert os.path.getsize(os.path.join(a, f)) > 0, f
     mean = np.load(os.path.join(a, "sampled_test_mean.npy"))
     U = np.load(os.path.join(a, "U_sampled.npy"))
     assert mean.shape == (30, 1), mean.shape
     assert U.shape == (4, 4) and np.allclose(U, U.T), U
+    cov = np.load(os.path.join(a, "sampled_test_covariance.npy"))
+    assert cov.shape == (30, 1, 1), cov.shape
+    assert np.array_equal(cov[:, 0, 0], np.load(os.path.join(a, "sampled_test_variance.npy"))[:, 0])
     for f in ["sampled_test_mean.npy", "U_sampled.npy", "sampled_test_variance_se.npy"]:
         assert np.array_equal(np.load(os.path.join(a, f)), np.load(os.path.join(b, f))), f
     s = json.load(open(os.path.join(a, "sample_summary.json")))
     assert s["termination"] == "completed" and s["chains"] == 2 and s["samples"] == 150, s
     assert s["paths"] == ["good>uniform", "good>blank2", "blank1>uniform", "blank1>blank2"]
+    assert s["U_labels"] == s["paths"] and s["outputs"] == 1, s["U_labels"]
     assert len(s["quantities"]) == 1 + 30 + 10
     assert np.allclose(np.array(s["U_sampled"]), U)
     # Monte Carlo standard errors of accuracy and generalisation error: the

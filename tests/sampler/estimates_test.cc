@@ -91,5 +91,68 @@ TEST(SampledStandardErrors, ExactMeansGiveZero) {
   EXPECT_EQ(SampledGeneralizationErrorSe(f, zero, zero, Y), 0.0);
 }
 
+TEST(EstimatePredictor, CovarianceOverOutputsIsThePooledSampleCovariance) {
+  // Two chains of draws of (f_0, f_1, f_2) at two test points: the D × D
+  // covariance per point is the unbiased sample covariance over all draws,
+  // written out here with explicit sums.
+  boost::random::mt19937 rng(5);
+  boost::random::normal_distribution<double> z;
+  const Eigen::Index P = 2, D = 3, S = 50;
+  std::vector<Eigen::MatrixXd> draws(2, Eigen::MatrixXd(S, 1 + P * D));
+  for (auto& c : draws) {
+    for (Eigen::Index i = 0; i < S; ++i) {
+      c(i, 0) = z(rng);
+      const double common = z(rng);
+      for (Eigen::Index k = 0; k < P * D; ++k) c(i, 1 + k) = common + 0.5 * z(rng) + k;
+    }
+  }
+  const SampledPredictor f = EstimatePredictor(draws, 1, P, D);
+  ASSERT_EQ(f.covariance.rows(), P);
+  ASSERT_EQ(f.covariance.cols(), D * D);
+  for (Eigen::Index mu = 0; mu < P; ++mu) {
+    const Eigen::MatrixXd C = f.Covariance(mu);
+    for (Eigen::Index d = 0; d < D; ++d) {
+      for (Eigen::Index e = 0; e < D; ++e) {
+        double mean_d = 0, mean_e = 0;
+        for (const auto& c : draws) {
+          for (Eigen::Index i = 0; i < S; ++i) {
+            mean_d += c(i, 1 + mu * D + d) / (2.0 * S);
+            mean_e += c(i, 1 + mu * D + e) / (2.0 * S);
+          }
+        }
+        double cov = 0;
+        for (const auto& c : draws) {
+          for (Eigen::Index i = 0; i < S; ++i) {
+            cov += (c(i, 1 + mu * D + d) - mean_d) * (c(i, 1 + mu * D + e) - mean_e);
+          }
+        }
+        cov /= 2.0 * S - 1;
+        EXPECT_NEAR(C(d, e), cov, 1e-12 * (1 + std::abs(cov))) << mu << d << e;
+      }
+      EXPECT_DOUBLE_EQ(C(d, d), f.variance(mu, d));
+    }
+  }
+}
+
+TEST(SampledAccuracy, OneRuleForEveryOutputCount) {
+  // D = 1: sign f̄ = y*, f̄ = 0 counts as wrong. D > 1: argmax f̄ = argmax y*,
+  // ties going to the lowest output (theory.md §4, §9).
+  Eigen::MatrixXd f(4, 1), y(4, 1);
+  f << 0.3, -0.2, 0.0, 0.1;
+  y << 1, -1, 1, -1;
+  EXPECT_DOUBLE_EQ(SampledAccuracy(f, y), 0.5);
+  Eigen::MatrixXd g(3, 3), Y(3, 3);
+  g << 0.1, 0.5, 0.2,  //
+      0.4, 0.4, 0.0,   // tie: output 0
+      -1, -2, -0.5;
+  Y << 0, 1, 0,  //
+      1, 0, 0,   //
+      1, 0, 0;
+  EXPECT_DOUBLE_EQ(SampledAccuracy(g, Y), 2.0 / 3.0);
+  // Generalisation error: averaged over points and outputs.
+  const Eigen::MatrixXd v = Eigen::MatrixXd::Constant(3, 3, 0.25);
+  EXPECT_NEAR(SampledGeneralizationError(g, v, Y), ((g - Y).squaredNorm() + 9 * 0.25) / 9, 1e-15);
+}
+
 }  // namespace
 }  // namespace attnpaths

@@ -23,8 +23,8 @@ namespace {
 using test_util::Rng;
 
 // f(x^μ) of theory.md §1 with explicit loops over tokens, features and heads.
-Eigen::RowVectorXd BruteOutput(const Architecture& arch, const NetworkWeights& w,
-                               const Inputs& X, Eigen::Index mu) {
+Eigen::RowVectorXd BruteOutput(const Architecture& arch, const NetworkWeights& w, const Inputs& X,
+                               Eigen::Index mu) {
   const Eigen::MatrixXd x = X.example(mu);
   const Eigen::Index N0 = X.N0(), n_tok = X.n_tok();
   const int L = arch.L();
@@ -56,12 +56,11 @@ Eigen::RowVectorXd BruteOutput(const Architecture& arch, const NetworkWeights& w
           double s = 0;
           for (Eigen::Index j = 0; j < n_in; ++j) {
             for (Eigen::Index r = 0; r < n_tok; ++r) {
-              s += V[static_cast<size_t>(h)](i, j) * z[static_cast<size_t>(j)][static_cast<size_t>(r)] *
-                   mix(r, t);
+              s += V[static_cast<size_t>(h)](i, j) *
+                   z[static_cast<size_t>(j)][static_cast<size_t>(r)] * mix(r, t);
             }
           }
-          next[static_cast<size_t>(i)][static_cast<size_t>(t)] +=
-              s / std::sqrt(double(H * n_in));
+          next[static_cast<size_t>(i)][static_cast<size_t>(t)] += s / std::sqrt(double(H * n_in));
         }
       }
     }
@@ -103,9 +102,11 @@ Architecture MakeArchitecture(const Case& c, Eigen::Index N0, Rng& rng) {
     std::vector<HeadSpec> layer;
     for (Eigen::Index h = 0; h < H; ++h, ++k) {
       // A mix of head kinds: softmax, hardmax, causal, uniform.
-      if (k % 4 == 0) layer.push_back(test_util::RandomWHead(N0, rng, Normalization::kSoftmax, false, 2.0));
+      if (k % 4 == 0)
+        layer.push_back(test_util::RandomWHead(N0, rng, Normalization::kSoftmax, false, 2.0));
       if (k % 4 == 1) layer.push_back(test_util::RandomWHead(N0, rng, Normalization::kHardmax));
-      if (k % 4 == 2) layer.push_back(test_util::RandomQKHead(N0, 3, rng, Normalization::kSoftmax, true));
+      if (k % 4 == 2)
+        layer.push_back(test_util::RandomQKHead(N0, 3, rng, Normalization::kSoftmax, true));
       if (k % 4 == 3) layer.push_back(test_util::SimpleHead(HeadKind::kUniform));
     }
     arch.layers.push_back(layer);
@@ -157,9 +158,10 @@ TEST_P(PotentialVsBruteForce, OutputsGradientAndOrderParameter) {
       [&](const Eigen::VectorXd& v) { return BrutePotential(arch, layout, X, Y, T, v); }, q);
   EXPECT_LE(test_util::RelativeError(grad, grad_fd), 1e-7);
 
-  // U^sampled of this draw: e_{h_L} = V_{L,h_L}ᵀ a / √n_{L+1}, then
-  // e_(h_ℓ, rest) = V_{ℓ,h_ℓ}ᵀ e_rest / √n_{ℓ+1}; U = e_π · e_π' / n_1
-  // (theory.md §5), averaged over outputs, paths packed with h_1 outermost.
+  // U^sampled of this draw: e_{h_L,d} = V_{L,h_L}ᵀ a_d / √n_{L+1}, then
+  // e_(h_ℓ, rest),d = V_{ℓ,h_ℓ}ᵀ e_rest,d / √n_{ℓ+1};
+  // U[(π,d),(π',d')] = e_{π,d} · e_{π',d'} / n_1 (theory.md §5, §9), paths
+  // packed with h_1 outermost and the output index fastest.
   const Eigen::Index Htot = arch.Htot();
   std::vector<Eigen::MatrixXd> e(static_cast<size_t>(Htot));
   for (Eigen::Index p = 0; p < Htot; ++p) {
@@ -170,25 +172,35 @@ TEST_P(PotentialVsBruteForce, OutputsGradientAndOrderParameter) {
               .transpose() *
           v / std::sqrt(double(v.rows()));
     }
-    e[static_cast<size_t>(p)] = v;
+    e[static_cast<size_t>(p)] = v;  // n_1 × D
   }
   const Eigen::MatrixXd U_draw = potential.OrderParameter(q);
+  ASSERT_EQ(U_draw.rows(), Htot * c.D);
+  ASSERT_EQ(U_draw.cols(), Htot * c.D);
   for (Eigen::Index p = 0; p < Htot; ++p) {
     for (Eigen::Index r = 0; r < Htot; ++r) {
-      const double expected = (e[static_cast<size_t>(p)].array() * e[static_cast<size_t>(r)].array()).sum() /
-                              (arch.widths[0] * double(c.D));
-      EXPECT_NEAR(U_draw(p, r), expected, 1e-12 * (1 + std::abs(expected)));
+      for (Eigen::Index d = 0; d < c.D; ++d) {
+        for (Eigen::Index d2 = 0; d2 < c.D; ++d2) {
+          double dot = 0;
+          for (Eigen::Index i = 0; i < e[static_cast<size_t>(p)].rows(); ++i) {
+            dot += e[static_cast<size_t>(p)](i, d) * e[static_cast<size_t>(r)](i, d2);
+          }
+          const double expected = dot / arch.widths[0];
+          EXPECT_NEAR(U_draw(p * c.D + d, r * c.D + d2), expected, 1e-12 * (1 + std::abs(expected)))
+              << p << "," << d << " " << r << "," << d2;
+        }
+      }
     }
   }
 }
 
 INSTANTIATE_TEST_SUITE_P(
     Architectures, PotentialVsBruteForce,
-    ::testing::Values(Case{"two_by_two_last", {2, 2}, {5, 4, 3}, Readout::kLast, 1},
-                      Case{"one_layer_one_head_mean", {1}, {3, 4}, Readout::kMean, 1},
-                      Case{"three_layers_first_two_outputs", {2, 1, 3}, {3, 2, 4, 2},
-                           Readout::kFirst, 2},
-                      Case{"one_width_one", {3, 2}, {1, 1, 1}, Readout::kMean, 1}),
+    ::testing::Values(
+        Case{"two_by_two_last", {2, 2}, {5, 4, 3}, Readout::kLast, 1},
+        Case{"one_layer_one_head_mean", {1}, {3, 4}, Readout::kMean, 1},
+        Case{"three_layers_first_two_outputs", {2, 1, 3}, {3, 2, 4, 2}, Readout::kFirst, 2},
+        Case{"one_width_one", {3, 2}, {1, 1, 1}, Readout::kMean, 1}),
     [](const ::testing::TestParamInfo<Case>& info) { return std::string(info.param.name); });
 
 TEST(NetworkPotential, ReadoutOnlyIsTheReadoutBlockOfTheFullPotential) {

@@ -47,23 +47,31 @@ Problem MakeProblem(std::vector<double> widths, Eigen::Index P, Eigen::Index P_t
   return p;
 }
 
-TEST(Sample, ReadoutOnlyPosteriorMatchesItsGaussianClosedForm) {
-  const Problem p = MakeProblem({6, 5, 8}, 12, 6, 31);
+// With the value weights fixed, each readout ã_d = a_d / σ_a has the Gaussian
+// posterior N(m_d, Σ), independent over outputs d (theory.md §9), with
+// f_d(x) = φ(x)ᵀ ã_d: precision A = I + ΦᵀΦ/T, Σ = A⁻¹, m_d = Σ Φᵀ y_d / T.
+void CheckReadoutOnlyPosterior(Eigen::Index D) {
+  Problem p = MakeProblem({6, 5, 8}, 12, 6, 31);
+  Rng label_rng(40 + static_cast<std::uint32_t>(D));
+  p.Y = test_util::RandomLabels(12, D, label_rng, true);
+  p.Y_test = test_util::RandomLabels(6, D, label_rng, true);
   const double T = 0.2;
   Rng rng(4);
-  const WeightLayout layout(p.arch, 5, 1);
+  const WeightLayout layout(p.arch, 5, D);
   const NetworkWeights w = layout.ToWeights(test_util::RandomNormal(layout.dimension(), 1, rng));
 
-  // Exact posterior of ã = a / σ_a: f(x) = φ(x)ᵀ ã with φ_j(x) the token-wise
-  // output at ã = e_j; precision A = I + ΦᵀΦ/T, mean A⁻¹ Φᵀ y / T.
+  // φ_j(x): the token-wise output of one readout column at ã = e_j.
   const Eigen::Index n_a = 8;
+  const WeightLayout one(p.arch, 5, 1);
+  NetworkWeights w1 = w;
+  w1.a = Eigen::MatrixXd::Zero(n_a, 1);
   auto features = [&](const Inputs& x) {
     const TokenwisePotential net(p.arch, x, Eigen::MatrixXd::Zero(x.P(), 1), 1.0);
     Eigen::MatrixXd phi(x.P(), n_a);
-    Eigen::VectorXd q = layout.FromWeights(w);
+    Eigen::VectorXd q = one.FromWeights(w1);
     for (Eigen::Index j = 0; j < n_a; ++j) {
       q.tail(n_a).setZero();
-      q[layout.readout_offset() + j] = 1;
+      q[one.readout_offset() + j] = 1;
       phi.col(j) = net.Outputs(q);
     }
     return phi;
@@ -72,12 +80,12 @@ TEST(Sample, ReadoutOnlyPosteriorMatchesItsGaussianClosedForm) {
   const Eigen::MatrixXd A = Eigen::MatrixXd::Identity(n_a, n_a) + phi.transpose() * phi / T;
   const Eigen::LLT<Eigen::MatrixXd> llt(A);
   const Eigen::MatrixXd cov = llt.solve(Eigen::MatrixXd::Identity(n_a, n_a));
-  const Eigen::VectorXd mean = llt.solve(phi.transpose() * p.Y.col(0)) / T;
-  const Eigen::VectorXd f_mean = phi_test * mean;
+  const Eigen::MatrixXd mean = llt.solve(phi.transpose() * p.Y) / T;  // n_a × D
+  const Eigen::MatrixXd f_mean = phi_test * mean;
   const Eigen::VectorXd f_var = (phi_test * cov * phi_test.transpose()).diagonal();
 
-  // U^sampled: e_π = σ_a V_{1,h_1}ᵀ/√n_2 V_{2,h_2}ᵀ/√n_3 ã = B_π ã, so
-  // ⟨e_π · e_π'⟩ / n_1 = tr(B_πᵀ B_π' (cov + mean meanᵀ)) / n_1.
+  // U^sampled: e_{π,d} = σ_a V_{1,h_1}ᵀ/√n_2 V_{2,h_2}ᵀ/√n_3 ã_d = B_π ã_d, so
+  // ⟨e_{π,d} · e_{π',d'}⟩ / n_1 = tr(B_πᵀ B_π' (δ_dd' Σ + m_d' m_dᵀ)) / n_1.
   const Eigen::Index Htot = p.arch.Htot();
   std::vector<Eigen::MatrixXd> B;
   for (Eigen::Index path = 0; path < Htot; ++path) {
@@ -85,7 +93,6 @@ TEST(Sample, ReadoutOnlyPosteriorMatchesItsGaussianClosedForm) {
     B.push_back(std::sqrt(p.arch.variances[3]) * w.V[0][heads[0]].transpose() / std::sqrt(5.0) *
                 w.V[1][heads[1]].transpose() / std::sqrt(8.0));
   }
-  const Eigen::MatrixXd second = cov + mean * mean.transpose();
 
   SampleOptions options;
   options.sampled_weights = SampledWeights::kReadout;
@@ -98,31 +105,62 @@ TEST(Sample, ReadoutOnlyPosteriorMatchesItsGaussianClosedForm) {
   SampleSummary summary;
   const SampleResult r = Sample(p.arch, p.train, p.Y, T, p.test, options, &summary, &p.Y_test);
   ASSERT_TRUE(summary.completed()) << summary.FullReport();
-  EXPECT_EQ(summary.dimension, n_a);
+  EXPECT_EQ(summary.dimension, n_a * D);
   EXPECT_EQ(summary.total_divergences, 0);
   EXPECT_LT(summary.max_rhat, 1.01) << summary.FullReport();
   EXPECT_GT(summary.min_ess_bulk, 400) << summary.FullReport();
   for (Eigen::Index mu = 0; mu < 6; ++mu) {
-    EXPECT_NEAR(r.predictor.mean(mu, 0), f_mean[mu], 4 * r.predictor.mean_se(mu, 0)) << mu;
-    EXPECT_NEAR(r.predictor.variance(mu, 0), f_var[mu], 4 * r.predictor.variance_se(mu, 0)) << mu;
-    // The errors are small compared with the spread: the check has teeth.
-    EXPECT_LT(r.predictor.mean_se(mu, 0), 0.1 * std::sqrt(f_var[mu]));
-  }
-  for (Eigen::Index a = 0; a < Htot; ++a) {
-    for (Eigen::Index b = 0; b < Htot; ++b) {
-      const double exact = (B[a].transpose() * B[b] * second).trace() / 6.0;
-      EXPECT_NEAR(r.order_parameter.U(a, b), exact, 4 * r.order_parameter.U_se(a, b)) << a << b;
+    const Eigen::MatrixXd C = r.predictor.Covariance(mu);
+    for (Eigen::Index d = 0; d < D; ++d) {
+      EXPECT_NEAR(r.predictor.mean(mu, d), f_mean(mu, d), 4 * r.predictor.mean_se(mu, d)) << mu;
+      EXPECT_NEAR(r.predictor.variance(mu, d), f_var[mu], 4 * r.predictor.variance_se(mu, d)) << mu;
+      // The errors are small compared with the spread: the check has teeth.
+      EXPECT_LT(r.predictor.mean_se(mu, d), 0.1 * std::sqrt(f_var[mu]));
+      for (Eigen::Index e = 0; e < D; ++e) {
+        // Outputs are independent given the value weights: Cov(f_d, f_e) = 0
+        // for d ≠ e, within the s.e. of a sample covariance, ≈ var/√ESS.
+        const double se = f_var[mu] / std::sqrt(summary.min_ess_bulk);
+        EXPECT_NEAR(C(d, e), d == e ? r.predictor.variance(mu, d) : 0.0, d == e ? 0 : 4 * se);
+      }
     }
   }
-  // Accuracy and generalisation error follow from the sampled mean and variance.
+  ASSERT_EQ(r.order_parameter.U.rows(), Htot * D);
+  for (Eigen::Index a = 0; a < Htot; ++a) {
+    for (Eigen::Index b = 0; b < Htot; ++b) {
+      for (Eigen::Index d = 0; d < D; ++d) {
+        for (Eigen::Index e = 0; e < D; ++e) {
+          const Eigen::MatrixXd second = (d == e ? cov : Eigen::MatrixXd::Zero(n_a, n_a)) +
+                                         mean.col(e) * mean.col(d).transpose();
+          const double exact = (B[a].transpose() * B[b] * second).trace() / 6.0;
+          const Eigen::Index i = a * D + d, j = b * D + e;
+          EXPECT_NEAR(r.order_parameter.U(i, j), exact, 4 * r.order_parameter.U_se(i, j))
+              << a << "," << d << " " << b << "," << e;
+        }
+      }
+    }
+  }
+  // Accuracy (sign for D = 1, argmax for D > 1) and generalisation error
+  // (averaged over points and outputs) follow from the sampled mean and variance.
   double right = 0, eps = 0;
   for (Eigen::Index mu = 0; mu < 6; ++mu) {
-    right += r.predictor.mean(mu, 0) * p.Y_test(mu, 0) > 0;
-    eps += std::pow(r.predictor.mean(mu, 0) - p.Y_test(mu, 0), 2) + r.predictor.variance(mu, 0);
+    if (D == 1) {
+      right += r.predictor.mean(mu, 0) * p.Y_test(mu, 0) > 0;
+    } else {
+      Eigen::Index predicted, truth;
+      r.predictor.mean.row(mu).maxCoeff(&predicted);
+      p.Y_test.row(mu).maxCoeff(&truth);
+      right += predicted == truth;
+    }
+    for (Eigen::Index d = 0; d < D; ++d) {
+      eps += std::pow(r.predictor.mean(mu, d) - p.Y_test(mu, d), 2) + r.predictor.variance(mu, d);
+    }
   }
   EXPECT_DOUBLE_EQ(r.predictor.accuracy, right / 6);
-  EXPECT_NEAR(r.predictor.generalization_error, eps / 6, 1e-12);
+  EXPECT_NEAR(r.predictor.generalization_error, eps / (6.0 * D), 1e-12);
 }
+
+TEST(Sample, ReadoutOnlyPosteriorMatchesItsGaussianClosedForm) { CheckReadoutOnlyPosterior(1); }
+TEST(Sample, ReadoutOnlyPosteriorWithThreeOutputs) { CheckReadoutOnlyPosterior(3); }
 
 TEST(Sample, AtHugeTemperatureTheSampledOrderParameterIsThePriors) {
   // E_prior[e_π · e_π'] / n_1 = σ_1² σ_2² σ_a² δ_ππ' exactly, at any width.
