@@ -30,9 +30,9 @@
 #include <vector>
 
 #include "kernels/inputs.h"
+#include "network/network.h"
 #include "trainer/adam.h"
 #include "trainer/forward_backward.h"
-#include "trainer/network.h"
 
 namespace {
 

@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "kernels/inputs.h"
-#include "trainer/network.h"
+#include "network/network.h"
 #include "trainer/train.h"
 
 namespace attnpaths::cli {

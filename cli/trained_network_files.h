@@ -13,7 +13,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "trainer/network.h"
+#include "network/network.h"
 
 namespace attnpaths::cli {
 

@@ -1,8 +1,10 @@
 // TokenwisePotential — the same posterior as NetworkPotential, evaluated by a
 // token-by-token forward pass of the explicit network (theory.md §1) and
-// back-propagation through it. It is the reference that tests and the
-// benchmark compare the effective-weight form against; do not sample with it
-// (theory.md §5: it costs a factor ~n_tok·n more per evaluation).
+// back-propagation through it: the network of network/ with fixed heads
+// (network/pass.h), in the coordinates q = W / σ of WeightLayout. It is the
+// reference that tests and the benchmark compare the effective-weight form
+// against; do not sample with it (theory.md §5: it costs a factor ~n_tok·n
+// more per evaluation).
 //
 //   attnpaths::TokenwisePotential reference(arch, x_train, Y, /*temperature=*/0.01);
 //   double U = reference.Evaluate(q, &grad);    // same q layout as NetworkPotential
@@ -18,6 +20,8 @@
 #include "kernels/architecture.h"
 #include "kernels/head.h"
 #include "kernels/inputs.h"
+#include "network/network.h"
+#include "network/pass.h"
 #include "sampler/potential.h"
 #include "sampler/weight_layout.h"
 
@@ -25,7 +29,8 @@ namespace attnpaths {
 
 class TokenwisePotential : public Potential {
  public:
-  // Computes and stores every attention matrix of every example once.
+  // Computes and stores every attention matrix of every example once (the
+  // network's fixed heads).
   // Throws Error as NetworkPotential does.
   TokenwisePotential(const Architecture& arch, const Inputs& x, Eigen::MatrixXd Y,
                      double temperature, Split split = Split::kTrain);
@@ -39,17 +44,16 @@ class TokenwisePotential : public Potential {
   Eigen::MatrixXd Outputs(const Eigen::Ref<const Eigen::VectorXd>& q) const;
 
  private:
-  // Forward pass of example mu; fills the activations z⁰…z^L when asked.
-  Eigen::RowVectorXd Forward(const Eigen::Ref<const Eigen::VectorXd>& q, Eigen::Index mu,
-                             std::vector<Eigen::MatrixXd>* z) const;
+  // The network with weights W = σ q (the prior scale of each block).
+  Network WeightsAt(const Eigen::Ref<const Eigen::VectorXd>& q) const;
 
   WeightLayout layout_;
   Inputs x_;
   Eigen::MatrixXd Y_;
   double temperature_;
-  // attention_[mu][ℓ-1][h]: Ω^{ℓ,h}(x^μ) for ℓ < L, and for ℓ = L the token
-  // readout ω^{L,h}(x^μ) as an n_tok × 1 matrix.
-  std::vector<std::vector<std::vector<Eigen::MatrixXd>>> attention_;
+  Network network_;        // fixed heads; the same block order as layout_
+  Eigen::VectorXd scale_;  // σ of every coordinate: W = scale_ ⊙ q
+  FixedAttention attention_;
 };
 
 }  // namespace attnpaths

@@ -1,24 +1,20 @@
-// The trained network's forward pass and its backpropagated gradient
-// (theory.md §1, QK-form softmax heads computed from the input tokens x in
-// every layer).
+// The trainer's objective: the network's outputs, test figures, and the
+// training loss with its gradient, over many examples in parallel (theory.md
+// §1, QK-form softmax heads computed from the input tokens x in every layer;
+// the pass itself is network/pass.h).
 //
 //   Eigen::VectorXd f = attnpaths::Predict(net, x_test);            // f(x^μ), μ = 1..P
 //   attnpaths::Evaluation e = attnpaths::Evaluate(net, x_test, y_test, mask);
 //   Eigen::VectorXd grad;
 //   attnpaths::Loss loss = attnpaths::LossAndGradient(net, x, y, batch, 1e-4, &grad);
 //
-// Forward, per example (x ∈ R^{N0×n_tok}):
-//   Ω^{ℓ,h} = softmax over keys of (K_{ℓ,h} x)ᵀ(Q_{ℓ,h} x)/√d  (key index first)
-//   z⁰ = V_0 x/√N0;  z^ℓ = Σ_h V_{ℓ,h} z^{ℓ-1} Ω^{ℓ,h} / √(H_ℓ n_ℓ)  (ℓ < L)
-//   z^L = Σ_h V_{L,h} z^{L-1} ω^{L,h} / √(H_L n_L);   f = a·z^L / √n_{L+1}
-// with ω the token readout of Ω^{L,h}. Examples are processed in chunks: the
-// weight products of a chunk are single matrix products over all its tokens;
-// only the n_tok × n_tok attention products are per example. `threads`
-// splits the examples into that many contiguous parts whose partial results
-// are added in a fixed order, so results are reproducible for a given thread
-// count (bitwise with one thread). The parts run on a pool of persistent
-// threads (trainer/worker_pool.h), and every thread keeps its buffers between
-// calls (a few MB at most, freed when the thread ends), so a training step
+// Examples are processed in chunks of 64 by network/pass.h (the forward pass
+// and backpropagation of theory.md §1). `threads` splits the examples into
+// that many contiguous parts whose partial results are added in a fixed
+// order, so results are reproducible for a given thread count (bitwise with
+// one thread). The parts run on a pool of persistent threads
+// (trainer/worker_pool.h), and every thread keeps its buffers between calls
+// (a few MB at most, freed when the thread ends), so a training step
 // allocates nothing after the first.
 #pragma once
 
@@ -26,7 +22,7 @@
 #include <vector>
 
 #include "kernels/inputs.h"
-#include "trainer/network.h"
+#include "network/network.h"
 
 namespace attnpaths {
 

@@ -23,7 +23,7 @@
 
 #include "kernels/inputs.h"
 #include "trainer/adam.h"
-#include "trainer/network.h"
+#include "network/network.h"
 
 namespace attnpaths {
 

@@ -22,56 +22,11 @@ namespace {
 
 using test_util::Rng;
 
-// f(x^μ) of theory.md §1 with explicit loops over tokens, features and heads.
-Eigen::RowVectorXd BruteOutput(const Architecture& arch, const NetworkWeights& w, const Inputs& X,
-                               Eigen::Index mu) {
-  const Eigen::MatrixXd x = X.example(mu);
-  const Eigen::Index N0 = X.N0(), n_tok = X.n_tok();
-  const int L = arch.L();
-  // z⁰ = V_0 x / √N0
-  std::vector<std::vector<double>> z(static_cast<size_t>(w.V0.rows()),
-                                     std::vector<double>(static_cast<size_t>(n_tok), 0.0));
-  for (Eigen::Index i = 0; i < w.V0.rows(); ++i) {
-    for (Eigen::Index t = 0; t < n_tok; ++t) {
-      double s = 0;
-      for (Eigen::Index k = 0; k < N0; ++k) s += w.V0(i, k) * x(k, t);
-      z[static_cast<size_t>(i)][static_cast<size_t>(t)] = s / std::sqrt(double(N0));
-    }
-  }
-  for (int l = 1; l <= L; ++l) {
-    const auto& heads = arch.layers[static_cast<size_t>(l - 1)];
-    const auto& V = w.V[static_cast<size_t>(l - 1)];
-    const Eigen::Index H = static_cast<Eigen::Index>(heads.size());
-    const Eigen::Index n_in = V[0].cols(), n_out = V[0].rows();
-    const Eigen::Index queries = l < L ? n_tok : 1;
-    std::vector<std::vector<double>> next(static_cast<size_t>(n_out),
-                                          std::vector<double>(static_cast<size_t>(queries), 0.0));
-    for (Eigen::Index h = 0; h < H; ++h) {
-      const Eigen::MatrixXd omega =
-          test_util::BruteAttention(heads[static_cast<size_t>(h)], x, mu, Split::kTrain);
-      Eigen::MatrixXd mix = omega;  // Ω (ℓ < L) or ω as one column (ℓ = L)
-      if (l == L) mix = test_util::BruteReadout(omega, arch.readout);
-      for (Eigen::Index i = 0; i < n_out; ++i) {
-        for (Eigen::Index t = 0; t < queries; ++t) {
-          double s = 0;
-          for (Eigen::Index j = 0; j < n_in; ++j) {
-            for (Eigen::Index r = 0; r < n_tok; ++r) {
-              s += V[static_cast<size_t>(h)](i, j) *
-                   z[static_cast<size_t>(j)][static_cast<size_t>(r)] * mix(r, t);
-            }
-          }
-          next[static_cast<size_t>(i)][static_cast<size_t>(t)] += s / std::sqrt(double(H * n_in));
-        }
-      }
-    }
-    z.swap(next);
-  }
-  Eigen::RowVectorXd f = Eigen::RowVectorXd::Zero(w.a.cols());
-  for (Eigen::Index d = 0; d < w.a.cols(); ++d) {
-    for (Eigen::Index i = 0; i < w.a.rows(); ++i) f[d] += w.a(i, d) * z[static_cast<size_t>(i)][0];
-    f[d] /= std::sqrt(double(w.a.rows()));
-  }
-  return f;
+// f(x^μ) of theory.md §1 with explicit loops over tokens, features and heads
+// (tests/support/brute_force.h).
+Eigen::RowVectorXd BruteOutput(const Architecture& arch, const NetworkWeights& w,
+                               const Inputs& X, Eigen::Index mu) {
+  return test_util::BruteNetworkOutput(arch, w.V0, w.V, w.a, X, mu, Split::kTrain);
 }
 
 // ½|q|² + Σ_μ |f(x^μ) − y^μ|² / (2T) with the brute-force f.

@@ -6,6 +6,7 @@
 //   Eigen::MatrixXd omega = attnpaths::test_util::BruteAttention(head, x, mu, Split::kTrain);
 //   auto xi = attnpaths::test_util::BrutePathInputs(arch, X, Split::kTrain);  // xi[μ](i, π)
 //   Eigen::MatrixXd C = attnpaths::test_util::BrutePair(xi, xi, p, q);        // C_pq(μ, ν)
+//   Eigen::RowVectorXd f = attnpaths::test_util::BruteNetworkOutput(arch, V0, V, a, X, mu, split);
 #pragma once
 
 #include <Eigen/Core>
@@ -216,6 +217,67 @@ inline Eigen::MatrixXd BruteContract(const std::vector<Eigen::MatrixXd>& xi,
     }
   }
   return g;
+}
+
+// f(x^μ) of the network of theory.md §1 (1 × D) with explicit loops over
+// tokens, features and heads: z⁰ = V_0 x/√N0, z^ℓ = Σ_h V_{ℓ,h} z^{ℓ-1} Ω^{ℓ,h}
+// / √(H_ℓ n_ℓ), the token readout at the last layer, f = aᵀ z^L/√n_{L+1}.
+// The weights are in their own units (V0: n_1 × N0, V[ℓ-1][h]: n_{ℓ+1} × n_ℓ,
+// a: n_{L+1} × D); the heads are `arch`'s, with their attention from the loops
+// above. Heads with mask[ℓ-1][h] == false are left out of their layer's sum
+// (an empty mask keeps every head); H_ℓ in the scale stays the full count.
+// The reference for network/pass.h, the trainer and the sampler's potentials.
+inline Eigen::RowVectorXd BruteNetworkOutput(const Architecture& arch, const Eigen::MatrixXd& V0,
+                                             const std::vector<std::vector<Eigen::MatrixXd>>& V,
+                                             const Eigen::MatrixXd& a, const Inputs& X,
+                                             Eigen::Index mu, Split split,
+                                             const std::vector<std::vector<bool>>& mask = {}) {
+  const Eigen::MatrixXd x = X.example(mu);
+  const Eigen::Index N0 = X.N0(), n_tok = X.n_tok();
+  const int L = arch.L();
+  using Table = std::vector<std::vector<double>>;
+  // z⁰ = V_0 x / √N0
+  Table z(static_cast<size_t>(V0.rows()), std::vector<double>(static_cast<size_t>(n_tok), 0.0));
+  for (Eigen::Index i = 0; i < V0.rows(); ++i) {
+    for (Eigen::Index t = 0; t < n_tok; ++t) {
+      double s = 0;
+      for (Eigen::Index k = 0; k < N0; ++k) s += V0(i, k) * x(k, t);
+      z[static_cast<size_t>(i)][static_cast<size_t>(t)] = s / std::sqrt(double(N0));
+    }
+  }
+  for (int l = 1; l <= L; ++l) {
+    const auto& heads = arch.layers[static_cast<size_t>(l - 1)];
+    const auto& Vl = V[static_cast<size_t>(l - 1)];
+    const auto H = static_cast<Eigen::Index>(heads.size());
+    const Eigen::Index n_in = Vl[0].cols(), n_out = Vl[0].rows();
+    const Eigen::Index queries = l < L ? n_tok : 1;
+    Table next(static_cast<size_t>(n_out), std::vector<double>(static_cast<size_t>(queries), 0.0));
+    for (Eigen::Index h = 0; h < H; ++h) {
+      if (!mask.empty() && !mask[static_cast<size_t>(l - 1)][static_cast<size_t>(h)]) continue;
+      const Eigen::MatrixXd omega = BruteAttention(heads[static_cast<size_t>(h)], x, mu, split);
+      Eigen::MatrixXd mix = omega;  // Ω (ℓ < L) or ω as one column (ℓ = L)
+      if (l == L) mix = BruteReadout(omega, arch.readout);
+      const Eigen::MatrixXd& Vh = Vl[static_cast<size_t>(h)];
+      for (Eigen::Index i = 0; i < n_out; ++i) {
+        for (Eigen::Index t = 0; t < queries; ++t) {
+          double s = 0;
+          for (Eigen::Index j = 0; j < n_in; ++j) {
+            for (Eigen::Index r = 0; r < n_tok; ++r) {
+              s += Vh(i, j) * z[static_cast<size_t>(j)][static_cast<size_t>(r)] * mix(r, t);
+            }
+          }
+          next[static_cast<size_t>(i)][static_cast<size_t>(t)] += s / std::sqrt(double(H * n_in));
+        }
+      }
+    }
+    z.swap(next);
+  }
+  Eigen::RowVectorXd f = Eigen::RowVectorXd::Zero(a.cols());
+  for (Eigen::Index d = 0; d < a.cols(); ++d) {
+    for (Eigen::Index i = 0; i < a.rows(); ++i) f[d] += a(i, d) * z[static_cast<size_t>(i)][0];
+    f[d] /= std::sqrt(double(a.rows()));
+  }
+  return f;
 }
 
 }  // namespace attnpaths::test_util

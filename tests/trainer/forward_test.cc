@@ -12,12 +12,12 @@
 #include "kernels/error.h"
 #include "kernels/path_inputs.h"
 #include "kernels/paths.h"
+#include "network/network.h"
 #include "tests/support/brute_force.h"
 #include "tests/support/finite_difference.h"
 #include "tests/support/random_inputs.h"
 #include "tests/trainer/test_network.h"
 #include "trainer/forward_backward.h"
-#include "trainer/network.h"
 
 namespace attnpaths {
 namespace {
@@ -54,61 +54,18 @@ Eigen::VectorXd PathFormOutput(const Network& net, const Inputs& x, const HeadMa
   return f;
 }
 
-// theory.md §1 token by token with scalar loops: z⁰, every layer's sum over
-// heads of V z Ω, the readout, f. Attention from the brute-force loops of
-// tests/support on the same QK heads.
+// theory.md §1 token by token with scalar loops (tests/support/brute_force.h),
+// attention from the brute-force loops on the same QK heads.
 double TokenByTokenOutput(const Network& net, const Eigen::MatrixXd& x, const HeadMask& mask) {
   const NetworkShape& s = net.shape();
   const Architecture arch = FrozenHeadArchitecture(net, 1.0);
-  const Eigen::Index n = s.n_tok;
-  std::vector<std::vector<double>> z(static_cast<size_t>(s.widths[0]), std::vector<double>(n, 0.0));
-  for (Eigen::Index i = 0; i < s.widths[0]; ++i) {
-    for (Eigen::Index t = 0; t < n; ++t) {
-      double acc = 0;
-      for (Eigen::Index j = 0; j < s.N0; ++j) acc += net.V0()(i, j) * x(j, t);
-      z[i][t] = acc / std::sqrt(static_cast<double>(s.N0));
-    }
-  }
-  std::vector<double> zL;
+  std::vector<std::vector<Eigen::MatrixXd>> V(static_cast<size_t>(s.L()));
   for (int l = 1; l <= s.L(); ++l) {
-    const Eigen::Index H = s.heads[l - 1], n_in = s.widths[l - 1], n_out = s.widths[l];
-    const double c = 1.0 / std::sqrt(static_cast<double>(H * n_in));
-    std::vector<std::vector<double>> next(static_cast<size_t>(n_out), std::vector<double>(n, 0.0));
-    std::vector<double> last(static_cast<size_t>(n_out), 0.0);
-    for (Eigen::Index h = 0; h < H; ++h) {
-      if (!mask.empty() && !mask[l - 1][h]) continue;
-      const Eigen::MatrixXd omega =
-          test_util::BruteAttention(arch.layers[l - 1][h], x, 0, Split::kTrain);
-      if (l < s.L()) {
-        for (Eigen::Index i = 0; i < n_out; ++i) {
-          for (Eigen::Index t = 0; t < n; ++t) {
-            double acc = 0;
-            for (Eigen::Index j = 0; j < n_in; ++j) {
-              for (Eigen::Index k = 0; k < n; ++k) acc += net.V(l, h)(i, j) * z[j][k] * omega(k, t);
-            }
-            next[i][t] += c * acc;
-          }
-        }
-      } else {
-        const Eigen::VectorXd w = test_util::BruteReadout(omega, s.readout);
-        for (Eigen::Index i = 0; i < n_out; ++i) {
-          double acc = 0;
-          for (Eigen::Index j = 0; j < n_in; ++j) {
-            for (Eigen::Index k = 0; k < n; ++k) acc += net.V(l, h)(i, j) * z[j][k] * w(k);
-          }
-          last[i] += c * acc;
-        }
-      }
-    }
-    if (l < s.L()) {
-      z = next;
-    } else {
-      zL = last;
-    }
+    for (Eigen::Index h = 0; h < s.heads[l - 1]; ++h) V[l - 1].push_back(net.V(l, h));
   }
-  double f = 0;
-  for (Eigen::Index i = 0; i < s.widths.back(); ++i) f += net.a()(i, 0) * zL[i];
-  return f / std::sqrt(static_cast<double>(s.widths.back()));
+  Inputs one(1, s.n_tok, s.N0);
+  one.example(0) = x;
+  return test_util::BruteNetworkOutput(arch, net.V0(), V, net.a(), one, 0, Split::kTrain, mask)(0);
 }
 
 struct Case {

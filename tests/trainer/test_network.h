@@ -6,7 +6,7 @@
 
 #include "kernels/inputs.h"
 #include "tests/support/random_inputs.h"
-#include "trainer/network.h"
+#include "network/network.h"
 
 namespace attnpaths::test_util {
 

@@ -1,4 +1,4 @@
-#include "trainer/network.h"
+#include "network/network.h"
 
 #include <boost/random/mersenne_twister.hpp>
 #include <boost/random/normal_distribution.hpp>
@@ -23,6 +23,7 @@ void NetworkShape::Validate() const {
     Require(widths[l] >= 1, "network.widths[" + std::to_string(l) + "]", widths[l], "a value >= 1");
   }
   Require(key_dim >= 1, "network.key_dim", key_dim, "a value >= 1 (d of Q, K)");
+  Require(outputs >= 1, "network.outputs", outputs, "a value >= 1 (columns of the readout a)");
 }
 
 HeadMask AllHeads(const NetworkShape& shape) {
@@ -42,7 +43,8 @@ void ValidateHeadMask(const HeadMask& mask, const NetworkShape& shape) {
   }
 }
 
-ParameterLayout::ParameterLayout(const NetworkShape& shape) : heads_(shape.heads) {
+ParameterLayout::ParameterLayout(const NetworkShape& shape)
+    : heads_(shape.heads), has_qk_(shape.head_weights == HeadWeights::kQK) {
   Eigen::Index offset = 0;
   auto take = [&](Eigen::Index rows, Eigen::Index cols) {
     Block b{offset, rows, cols};
@@ -55,11 +57,12 @@ ParameterLayout::ParameterLayout(const NetworkShape& shape) : heads_(shape.heads
     for (Eigen::Index h = 0; h < shape.heads[static_cast<size_t>(l - 1)]; ++h) {
       V_.push_back(
           take(shape.widths[static_cast<size_t>(l)], shape.widths[static_cast<size_t>(l - 1)]));
+      if (!has_qk_) continue;
       Q_.push_back(take(shape.key_dim, shape.N0));
       K_.push_back(take(shape.key_dim, shape.N0));
     }
   }
-  a_ = take(shape.widths.back(), 1);
+  a_ = take(shape.widths.back(), shape.outputs);
   size_ = offset;
 }
 
@@ -69,6 +72,11 @@ size_t ParameterLayout::Index(int l, Eigen::Index h) const {
   Require(h >= 0 && h < heads_[static_cast<size_t>(l - 1)], "head", h,
           "0 … " + std::to_string(heads_[static_cast<size_t>(l - 1)] - 1));
   return first_[static_cast<size_t>(l - 1)] + static_cast<size_t>(h);
+}
+
+size_t ParameterLayout::QKIndex(int l, Eigen::Index h) const {
+  Require(has_qk_, "network heads", "fixed heads (no Q, K weights)", "QK-form heads");
+  return Index(l, h);
 }
 
 Network::Network(NetworkShape shape) : shape_(std::move(shape)) {
@@ -94,6 +102,7 @@ void InitializeNetwork(double value_std, double attention_std, std::uint64_t see
   for (int l = 1; l <= s.L(); ++l) {
     for (Eigen::Index h = 0; h < s.heads[static_cast<size_t>(l - 1)]; ++h) {
       fill(net->V(l, h), value_std);
+      if (!net->layout().has_qk()) continue;
       fill(net->Q(l, h), attention_std);
       fill(net->K(l, h), attention_std);
     }
@@ -107,6 +116,8 @@ std::string TrainedHeadName(int l, Eigen::Index h) {
 
 Architecture FrozenHeadArchitecture(const Network& net, double N, const HeadMask& mask) {
   const NetworkShape& s = net.shape();
+  Require(s.head_weights == HeadWeights::kQK, "network heads", "fixed heads",
+          "QK-form heads (trained Q, K)");
   ValidateHeadMask(mask, s);
   Architecture arch;
   arch.readout = s.readout;
@@ -128,6 +139,27 @@ Architecture FrozenHeadArchitecture(const Network& net, double N, const HeadMask
   }
   arch.SetUniform(N, 1.0);
   return arch;
+}
+
+NetworkShape FixedHeadShape(const Architecture& arch, Eigen::Index N0, Eigen::Index n_tok,
+                            Eigen::Index outputs) {
+  arch.ValidateHyperparameters();
+  NetworkShape s;
+  s.N0 = N0;
+  s.n_tok = n_tok;
+  s.heads = arch.heads_per_layer();
+  for (size_t l = 0; l < arch.widths.size(); ++l) {
+    const double n = arch.widths[l];
+    Require(n >= 1 && n == std::floor(n) && n <= 1e9,
+            "architecture.widths[" + std::to_string(l) + "]", n,
+            "an integer >= 1 (the finite network has whole units)");
+    s.widths.push_back(static_cast<Eigen::Index>(n));
+  }
+  s.readout = arch.readout;
+  s.head_weights = HeadWeights::kFixed;
+  s.outputs = outputs;
+  s.Validate();
+  return s;
 }
 
 }  // namespace attnpaths

@@ -1,7 +1,9 @@
-// The trainable attention network of theory.md §1 with QK-form softmax heads:
-// its shape, its weights in one flat parameter vector with named views, the
-// seeded initialisation, the head mask used for pruning, and the frozen-head
-// Architecture that the theory reads.
+// The attention network of theory.md §1 — the one implementation that the
+// trainer, the sampler's token-wise reference, the curvature module and the
+// tests share: its shape, its weights in one flat parameter vector with named
+// views, the seeded initialisation, the head mask used for pruning, and the
+// frozen-head Architecture that the theory reads. The forward pass and
+// backpropagation are in network/pass.h.
 //
 //   attnpaths::NetworkShape shape;
 //   shape.N0 = 20; shape.n_tok = 16;
@@ -14,7 +16,11 @@
 //
 // Parameters are stored in one vector (V_0; then per layer and head V, Q, K;
 // then a) so that Adam, gradients and finite differences work on flat
-// vectors; ParameterLayout gives every block's place in it.
+// vectors; ParameterLayout gives every block's place in it. A network whose
+// heads are fixed (HeadWeights::kFixed: any head of kernels/head.h, attention
+// computed once from x) has no Q, K blocks: its layout V_0, V_{1,0}, …,
+// V_{L,H_L-1}, a is the sampler's WeightLayout (sampler/weight_layout.h)
+// before the prior scaling.
 #pragma once
 
 #include <Eigen/Core>
@@ -26,6 +32,12 @@
 
 namespace attnpaths {
 
+// Where the heads' attention matrices Ω^{ℓ,h}(x) come from.
+enum class HeadWeights {
+  kQK,     // QK-form softmax heads whose Q_{ℓ,h}, K_{ℓ,h} are weights of the network
+  kFixed,  // heads fixed outside the network (FixedAttention, network/pass.h): no Q, K weights
+};
+
 struct NetworkShape {
   Eigen::Index N0 = 0;               // features per token (positional rows included)
   Eigen::Index n_tok = 0;            // tokens per sequence
@@ -33,6 +45,8 @@ struct NetworkShape {
   std::vector<Eigen::Index> widths;  // n_1, …, n_L, n_{L+1} (size L+1)
   Eigen::Index key_dim = 8;          // d: Q, K ∈ R^{d×N0} (theory.md §1, QK-form)
   Readout readout = Readout::kMean;  // token readout ω of the last layer (theory.md §1)
+  HeadWeights head_weights = HeadWeights::kQK;  // trained QK heads (the trainer) or fixed heads
+  Eigen::Index outputs = 1;  // D: columns of the readout a (theory.md §9; 1 in §1)
 
   int L() const { return static_cast<int>(heads.size()); }
   // Throws Error naming the field ("network.heads[1]: found 0, expected …").
@@ -50,7 +64,8 @@ HeadMask AllHeads(const NetworkShape& shape);
 void ValidateHeadMask(const HeadMask& mask, const NetworkShape& shape);
 
 // Where each weight matrix sits in the flat parameter vector (column-major
-// blocks, in the order V_0; for ℓ = 1..L and h: V_{ℓ,h}, Q_{ℓ,h}, K_{ℓ,h}; a).
+// blocks, in the order V_0; for ℓ = 1..L and h: V_{ℓ,h}, Q_{ℓ,h}, K_{ℓ,h}; a;
+// without Q and K for fixed heads). a is n_{L+1} × D.
 class ParameterLayout {
  public:
   struct Block {
@@ -64,8 +79,10 @@ class ParameterLayout {
   Block V0() const { return V0_; }
   // Layer ℓ = 1..L, head h = 0..H_ℓ-1.
   Block V(int l, Eigen::Index h) const { return V_[Index(l, h)]; }
-  Block Q(int l, Eigen::Index h) const { return Q_[Index(l, h)]; }
-  Block K(int l, Eigen::Index h) const { return K_[Index(l, h)]; }
+  // Throws Error for a network with fixed heads (no Q, K blocks).
+  Block Q(int l, Eigen::Index h) const { return Q_[QKIndex(l, h)]; }
+  Block K(int l, Eigen::Index h) const { return K_[QKIndex(l, h)]; }
+  bool has_qk() const { return has_qk_; }
   Block a() const { return a_; }
 
   static Eigen::Map<Eigen::MatrixXd> View(Eigen::VectorXd& v, Block b) {
@@ -77,11 +94,13 @@ class ParameterLayout {
 
  private:
   size_t Index(int l, Eigen::Index h) const;
+  size_t QKIndex(int l, Eigen::Index h) const;
 
   std::vector<size_t> first_;  // index of head 0 of layer ℓ in V_, Q_, K_
   std::vector<Eigen::Index> heads_;
   Block V0_, a_;
   std::vector<Block> V_, Q_, K_;
+  bool has_qk_ = true;
   Eigen::Index size_ = 0;
 };
 
@@ -100,7 +119,7 @@ class Network {
   const Eigen::VectorXd& parameters() const { return theta_; }
 
   // theory.md §1: V_0 ∈ R^{n_1×N0}; V_{ℓ,h} ∈ R^{n_{ℓ+1}×n_ℓ}; Q_{ℓ,h},
-  // K_{ℓ,h} ∈ R^{d×N0}; a ∈ R^{n_{L+1}} (an n_{L+1} × 1 view).
+  // K_{ℓ,h} ∈ R^{d×N0}; a ∈ R^{n_{L+1}} (an n_{L+1} × D view, D = 1 in §1).
   Eigen::Map<Eigen::MatrixXd> V0() { return ParameterLayout::View(theta_, layout_.V0()); }
   Eigen::Map<Eigen::MatrixXd> V(int l, Eigen::Index h) {
     return ParameterLayout::View(theta_, layout_.V(l, h));
@@ -132,12 +151,13 @@ class Network {
   Eigen::VectorXd theta_;
 };
 
-// Draws every weight independently (Boost.Random mt19937, `seed`): entries of
-// V_0, V_{ℓ,h} and a from N(0, value_std²) — value_std = 1 is the prior of
-// theory.md §1 with σ² = 1, the scalings 1/√N0, 1/√(H_ℓ n_ℓ), 1/√n_{L+1}
-// keeping the output of order one — and entries of Q_{ℓ,h}, K_{ℓ,h} from
-// N(0, attention_std²), so that a small attention_std starts every head near
-// uniform attention. Throws Error for a negative or non-finite std.
+// Draws every weight independently (Boost.Random mt19937, `seed`, in layout
+// order): entries of V_0, V_{ℓ,h} and a from N(0, value_std²) — value_std = 1
+// is the prior of theory.md §1 with σ² = 1, the scalings 1/√N0, 1/√(H_ℓ n_ℓ),
+// 1/√n_{L+1} keeping the output of order one — and entries of Q_{ℓ,h},
+// K_{ℓ,h} from N(0, attention_std²), so that a small attention_std starts
+// every head near uniform attention. Throws Error for a negative or
+// non-finite std.
 void InitializeNetwork(double value_std, double attention_std, std::uint64_t seed, Network* net);
 
 // Name of head h (0-based) of layer ℓ in outputs: "L<ℓ>H<h+1>".
@@ -145,7 +165,14 @@ std::string TrainedHeadName(int l, Eigen::Index h);
 
 // The trained heads frozen as QK-form softmax heads (β = 1, theory.md §1) in
 // an Architecture with the network's readout, every width N and every
-// variance 1 (theory.md §8); heads removed by `mask` are left out.
+// variance 1 (theory.md §8); heads removed by `mask` are left out. Throws
+// Error for a network with fixed heads.
 Architecture FrozenHeadArchitecture(const Network& net, double N, const HeadMask& mask = {});
+
+// The shape of the network whose heads are `arch`'s (fixed heads), on inputs
+// of N0 features and n_tok tokens with D = `outputs` readout columns. Throws
+// Error naming the field when a width of `arch` is not an integer >= 1.
+NetworkShape FixedHeadShape(const Architecture& arch, Eigen::Index N0, Eigen::Index n_tok,
+                            Eigen::Index outputs = 1);
 
 }  // namespace attnpaths
