@@ -122,19 +122,24 @@ int RunCompare(const CompareOptions& o, const GlobalOptions& g) {
     if (counted > 0) mean_abs_z /= counted;
     if (P > 0) {
       // The test-averaged variance is the mean over draws of the test-averaged
-      // squared deviation (times S/(S−1)); its error comes from that series'
-      // ESS, so the correlation between test points is accounted for.
+      // squared deviation (times S/(S−1)), plus, for the collapsed sampler,
+      // the conditional variance Var(f | V) (law of total variance); its
+      // error comes from that series' ESS, so the correlation between test
+      // points is accounted for.
+      const double S = static_cast<double>(r.draws.size() * r.draws[0].rows());
+      const bool conditional = r.predictor_variance_column >= 0;
       ChainDraws averaged;
       for (const Eigen::MatrixXd& draws : r.draws) {
         const Eigen::MatrixXd f = draws.middleCols(r.predictor_column, P * D);
         Eigen::RowVectorXd mean(P * D);
         for (Eigen::Index k = 0; k < P * D; ++k) mean[k] = r.predictor.mean(k / D, k % D);
-        averaged.push_back((f.rowwise() - mean).array().square().rowwise().mean().matrix());
+        Eigen::VectorXd w =
+            (S / (S - 1)) * (f.rowwise() - mean).array().square().rowwise().mean().matrix();
+        if (conditional) w += draws.middleCols(r.predictor_variance_column, P).rowwise().mean();
+        averaged.push_back(w);
       }
       const ScalarEstimate e = EstimateScalar(averaged);
-      const double S = static_cast<double>(r.draws.size() * r.draws[0].rows());
-      rows.push_back(
-          {"f_variance (test mean)", var_theory, e.mean * S / (S - 1), e.mean_se * S / (S - 1)});
+      rows.push_back({"f_variance (test mean)", var_theory, e.mean, e.mean_se});
     }
     const Eigen::MatrixXd& Us = r.order_parameter.U;
     if (U.rows() == Us.rows()) {

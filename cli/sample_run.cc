@@ -65,8 +65,11 @@ void AddSampleFlags(CLI::App* cmd, SampleCliOptions* o) {
   cmd->add_option("--temperature-floor", o->temperature_floor,
                   "T_min: the likelihood uses max(T, T_min) (theory.md §5)")
       ->capture_default_str();
-  cmd->add_option("--weights", o->weights,
-                  "Sampled weights: all, or readout (value weights fixed at a prior draw)")
+  cmd->add_option(
+         "--weights", o->weights,
+         "Sampled weights: collapsed (NUTS on the value weights, the readout integrated out "
+         "exactly and drawn given them), all (NUTS on every weight), or readout (value weights "
+         "fixed at a prior draw)")
       ->capture_default_str();
   cmd->add_option("--width", o->width,
                   "Every width n_l, readout included (default: the study's widths)");

@@ -25,7 +25,7 @@ struct SampleCliOptions {
   int max_tree_depth = 10;
   double target_accept = 0.8;
   double temperature_floor = 1e-3;
-  std::string weights = "all";  // "all" or "readout"
+  std::string weights = "collapsed";  // "collapsed", "all" or "readout"
   double width = 0;             // > 0: overrides every n_l of the study (--width)
 };
 

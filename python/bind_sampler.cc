@@ -71,7 +71,8 @@ Settings of NUTS sampling (sampler/sample.h). SampleOptions(**fields).
   temperature_floor 1e-3 (the likelihood uses max(T, T_min)), max_tree_depth 10,
   max_energy_error 1000, target_accept 0.8, initial_step_size 1, adapt_metric True,
   init_buffer 75, term_buffer 50, base_window 25,
-  sampled_weights 'all' (every weight) or 'readout' (a only, value weights fixed),
+  sampled_weights 'collapsed' (NUTS on the value weights, the readout integrated out exactly),
+  'all' (every weight) or 'readout' (a only, value weights fixed),
   fixed_weights NetworkWeights or None ('readout': None draws them from the prior),
   report_order_parameter True, rhat_threshold 1.01, ess_threshold 100,
   progress callable(SampleProgress) for every iteration of every chain, or None)doc")
@@ -104,7 +105,7 @@ Settings of NUTS sampling (sampler/sample.h). SampleOptions(**fields).
           [](SampleOptions& o, const std::string& s) {
             o.sampled_weights = ParseSampledWeights(s, "SampleOptions.sampled_weights");
           },
-          "'all' or 'readout'.")
+          "'collapsed', 'all' or 'readout'.")
       .def_property(
           "fixed_weights",
           [](const SampleOptions& o) -> py::object {
@@ -155,7 +156,8 @@ warnings and times. Read brief_report() first.)doc")
       .def_readonly("num_warmup", &SampleSummary::num_warmup, "Warm-up iterations per chain.")
       .def_readonly("num_samples", &SampleSummary::num_samples, "Draws per chain.")
       .def_readonly("dimension", &SampleSummary::dimension, "Sampled coordinates.")
-      .def_readonly("sampled_weights", &SampleSummary::sampled_weights, "'all' or 'readout'.")
+      .def_readonly("sampled_weights", &SampleSummary::sampled_weights,
+                    "'collapsed', 'all' or 'readout'.")
       .def_readonly("temperature", &SampleSummary::temperature, "T as requested.")
       .def_readonly("temperature_used", &SampleSummary::temperature_used, "max(T, T_min).")
       .def_readonly("step_size", &SampleSummary::step_size, "Per chain, after warm-up.")
@@ -241,6 +243,8 @@ views), per-quantity diagnostics and chain 0's final weights.)doc")
       .def_readonly("order_parameter", &SampleResult::order_parameter, "U^sampled.")
       .def_readonly("quantity_names", &SampleResult::quantity_names, "Names of the draw columns.")
       .def_readonly("predictor_column", &SampleResult::predictor_column, "First f column.")
+      .def_readonly("predictor_variance_column", &SampleResult::predictor_variance_column,
+                    "First f_var column (collapsed: Var[f | V] per test point), or -1.")
       .def_readonly("order_parameter_column", &SampleResult::order_parameter_column,
                     "First U column.")
       .def_property_readonly(

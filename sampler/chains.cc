@@ -25,6 +25,7 @@ ChainResult RunChain(const Potential& potential, const ChainOptions& options, in
                      const Initializer& initializer, std::mutex& progress_mutex) {
   ChainResult result;
   RandomEngine engine = ChainEngine(options.seed, chain);
+  RandomEngine report_engine = ChainEngine(options.seed, chain, 1);
   const Eigen::Index dim = potential.dimension();
 
   Position x;
@@ -110,7 +111,7 @@ ChainResult RunChain(const Potential& potential, const ChainOptions& options, in
     result.leapfrog_steps[i] = t.leapfrog_steps;
     result.divergent[i] = t.divergent;
     if (reporter) {
-      reporter(x, &quantities);
+      reporter(x, report_engine, &quantities);
       result.draws.row(i) = quantities;
     } else {
       result.draws.row(i) = x.q.transpose();

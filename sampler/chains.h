@@ -43,16 +43,16 @@ struct ChainProgress {
 };
 
 struct ChainOptions {
-  int num_chains = 4;                // independent chains (R-hat needs at least 2)
-  int num_warmup = 1000;             // adaptation iterations, discarded
-  int num_samples = 1000;            // retained draws per chain
-  std::uint64_t seed = 1;            // engines are seeded from (seed, chain)
-  int threads = 0;                   // <= 0: one per chain, at most the core count
-  double initial_step_size = 1;      // refined by FindStepSize before warm-up
-  bool adapt_metric = true;          // windowed diagonal metric (else M = I)
-  int max_init_attempts = 100;       // initial points tried until U and ∇U are finite
-  AdaptationOptions adaptation;      // dual averaging and window schedule
-  NutsOptions nuts;                  // tree depth and divergence threshold
+  int num_chains = 4;            // independent chains (R-hat needs at least 2)
+  int num_warmup = 1000;         // adaptation iterations, discarded
+  int num_samples = 1000;        // retained draws per chain
+  std::uint64_t seed = 1;        // engines are seeded from (seed, chain)
+  int threads = 0;               // <= 0: one per chain, at most the core count
+  double initial_step_size = 1;  // refined by FindStepSize before warm-up
+  bool adapt_metric = true;      // windowed diagonal metric (else M = I)
+  int max_init_attempts = 100;   // initial points tried until U and ∇U are finite
+  AdaptationOptions adaptation;  // dual averaging and window schedule
+  NutsOptions nuts;              // tree depth and divergence threshold
   std::function<void(const ChainProgress&)> progress;  // optional
 
   // Checks the ranges of every field; writes the first violation into *error.
@@ -77,10 +77,12 @@ struct ChainResult {
 // coordinates).
 using Initializer = std::function<Eigen::VectorXd(RandomEngine&)>;
 // Writes the reported quantities of the draw x (x.q, x.potential) into *out
-// (sized to the number of quantities);
-// called from every chain's thread, so it must be thread-safe. Empty: the
+// (sized to the number of quantities); `engine` is the chain's own reporting
+// stream (ChainEngine(seed, chain, 1)) for any random draw the report needs.
+// Called from every chain's thread, so it must be thread-safe. Empty: the
 // quantities are x.q itself.
-using Reporter = std::function<void(const Position& x, Eigen::RowVectorXd* out)>;
+using Reporter =
+    std::function<void(const Position& x, RandomEngine& engine, Eigen::RowVectorXd* out)>;
 
 // Throws Error for invalid options; rethrows an exception raised inside a chain.
 std::vector<ChainResult> RunChains(const Potential& potential, const ChainOptions& options,

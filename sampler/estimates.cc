@@ -82,6 +82,55 @@ SampledPredictor EstimatePredictor(const std::vector<Eigen::MatrixXd>& draws,
   return f;
 }
 
+SampledPredictor EstimateConditionalPredictor(const std::vector<Eigen::MatrixXd>& draws,
+                                              Eigen::Index first_mean, Eigen::Index first_variance,
+                                              Eigen::Index P, Eigen::Index D,
+                                              const Eigen::MatrixXd* Y_test) {
+  SampledPredictor f;
+  f.mean.resize(P, D);
+  f.mean_se.resize(P, D);
+  f.variance.resize(P, D);
+  f.variance_se.resize(P, D);
+  f.covariance.resize(P, D * D);
+  Eigen::Index S = 0;
+  for (const Eigen::MatrixXd& chain : draws) S += chain.rows();
+  const double unbiased = S > 1 ? static_cast<double>(S) / static_cast<double>(S - 1) : 0.0;
+  for (Eigen::Index mu = 0; mu < P; ++mu) {
+    for (Eigen::Index d = 0; d < D; ++d) {
+      const ScalarEstimate e = EstimateScalar(Column(draws, first_mean + mu * D + d));
+      f.mean(mu, d) = e.mean;
+      f.mean_se(mu, d) = e.mean_se;
+      // Var(f | V) + S/(S−1) (E[f | V] − f̄)², averaged over draws.
+      ChainDraws total = Column(draws, first_mean + mu * D + d);
+      const ChainDraws conditional = Column(draws, first_variance + mu);
+      for (size_t c = 0; c < total.size(); ++c) {
+        total[c] = conditional[c].array() + unbiased * (total[c].array() - e.mean).square();
+      }
+      const ScalarEstimate t = EstimateScalar(total);
+      f.variance(mu, d) = t.mean;
+      f.variance_se(mu, d) = t.mean_se;
+    }
+    // Cov(f_d, f_d') = δ_dd' E[Var(f | V)] + Cov(E[f_d | V], E[f_d' | V]).
+    Eigen::MatrixXd cross = Eigen::MatrixXd::Zero(D, D);
+    for (const Eigen::MatrixXd& chain : draws) {
+      const Eigen::MatrixXd centred =
+          chain.middleCols(first_mean + mu * D, D).rowwise() - f.mean.row(mu);
+      cross.noalias() += centred.transpose() * centred;
+    }
+    if (S > 1) cross /= static_cast<double>(S - 1);
+    cross.diagonal() = f.variance.row(mu).transpose();  // = E[Var(f | V)] + Var(E[f | V])
+    f.covariance.row(mu) = cross.reshaped().transpose();
+  }
+  if (Y_test != nullptr) {
+    f.accuracy = SampledAccuracy(f.mean, *Y_test);
+    f.generalization_error = SampledGeneralizationError(f.mean, f.variance, *Y_test);
+    f.accuracy_se = SampledAccuracySe(f.mean, f.mean_se, *Y_test);
+    f.generalization_error_se =
+        SampledGeneralizationErrorSe(f.mean, f.mean_se, f.variance_se, *Y_test);
+  }
+  return f;
+}
+
 Eigen::Index PackedEntries(Eigen::Index K) { return K * (K + 1) / 2; }
 
 void PackUpperTriangle(const Eigen::Ref<const Eigen::MatrixXd>& U,

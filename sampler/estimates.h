@@ -59,6 +59,19 @@ SampledPredictor EstimatePredictor(const std::vector<Eigen::MatrixXd>& draws,
                                    Eigen::Index first_column, Eigen::Index P, Eigen::Index D,
                                    const Eigen::MatrixXd* Y_test = nullptr);
 
+// The same from Rao–Blackwellised draws of the collapsed sampler: columns
+// first_mean + μ·D + d hold E[f_d(x*_μ) | V], columns first_variance + μ hold
+// Var[f_d(x*_μ) | V] (the same for every output). The mean is the average of
+// the conditional means; the variance (law of total variance) is
+// E[Var(f | V)] + Var(E[f | V]), estimated as the average over draws of
+// Var(f | V) + S/(S−1) (E[f | V] − mean)², with its MCSE from that series;
+// the covariance over outputs adds the conditional variance on the diagonal
+// to the covariance of the conditional means.
+SampledPredictor EstimateConditionalPredictor(const std::vector<Eigen::MatrixXd>& draws,
+                                              Eigen::Index first_mean, Eigen::Index first_variance,
+                                              Eigen::Index P, Eigen::Index D,
+                                              const Eigen::MatrixXd* Y_test = nullptr);
+
 // Entries of a packed symmetric K × K matrix: the upper triangle with the
 // diagonal, row by row (i ≤ j). U^sampled has K = Htot·D, rows (π, d) with d
 // fastest (theory.md §9).

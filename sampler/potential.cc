@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "kernels/error.h"
+#include "sampler/weight_tree.h"
 
 namespace attnpaths {
 
@@ -14,15 +15,18 @@ const char* SampledWeightsName(SampledWeights s) {
       return "all";
     case SampledWeights::kReadout:
       return "readout";
+    case SampledWeights::kCollapsed:
+      return "collapsed";
   }
   return "?";
 }
 
 SampledWeights ParseSampledWeights(const std::string& text, const std::string& field) {
-  for (SampledWeights s : {SampledWeights::kAll, SampledWeights::kReadout}) {
+  for (SampledWeights s :
+       {SampledWeights::kAll, SampledWeights::kReadout, SampledWeights::kCollapsed}) {
     if (text == SampledWeightsName(s)) return s;
   }
-  throw Error(ErrorMessage(field, "\"" + text + "\"", "one of all, readout"));
+  throw Error(ErrorMessage(field, "\"" + text + "\"", "one of collapsed, all, readout"));
 }
 
 NetworkPotential::NetworkPotential(const Architecture& arch, PathInputs train, Eigen::MatrixXd Y,
@@ -42,6 +46,8 @@ NetworkPotential::NetworkPotential(const Architecture& arch, PathInputs train, E
   Require(Y_.allFinite(), "Y", "a non-finite label", "finite labels");
   Require(std::isfinite(temperature) && temperature > 0, "temperature", temperature,
           "a finite value > 0 (apply the floor T_min before)");
+  Require(sampled_ != SampledWeights::kCollapsed, "sampled weights", "collapsed",
+          "all or readout (the collapsed posterior is CollapsedPotential)");
   if (sampled_ == SampledWeights::kReadout) {
     Require(fixed != nullptr, "fixed value weights", "none",
             "the value weights to hold fixed when only the readout is sampled");
@@ -49,11 +55,7 @@ NetworkPotential::NetworkPotential(const Architecture& arch, PathInputs train, E
     w.a = Eigen::MatrixXd::Zero(layout_.n(layout_.L() + 1), layout_.outputs());
     fixed_ = layout_.FromWeights(w);
   }
-  kappa_ = layout_.sigma(layout_.L() + 1);
-  for (int l = 1; l <= layout_.L(); ++l) kappa_ *= layout_.sigma(l);
-  for (int l = 1; l <= layout_.L() + 1; ++l) {
-    kappa_ /= std::sqrt(static_cast<double>(layout_.n(l)));
-  }
+  kappa_ = OutputScale(layout_);
 }
 
 Eigen::Index NetworkPotential::dimension() const {
@@ -69,39 +71,6 @@ Eigen::VectorXd NetworkPotential::FullCoordinates(
   return full;
 }
 
-std::vector<Eigen::MatrixXd> NetworkPotential::TopDown(
-    const Eigen::Ref<const Eigen::VectorXd>& values,
-    const Eigen::Ref<const Eigen::MatrixXd>& a) const {
-  const int L = layout_.L();
-  const Eigen::Index D = layout_.outputs();
-  std::vector<Eigen::MatrixXd> E(static_cast<size_t>(L + 1));
-  E[static_cast<size_t>(L)] = a;
-  // e_{(h_ℓ, rest)} = Ṽ_{ℓ,h_ℓ}ᵀ e_rest (theory.md §5), one product per head.
-  for (int l = L; l >= 1; --l) {
-    const Eigen::MatrixXd& above = E[static_cast<size_t>(l)];
-    Eigen::MatrixXd& here = E[static_cast<size_t>(l - 1)];
-    const Eigen::Index block = layout_.m(l + 1) * D;
-    here.resize(layout_.n(l), layout_.m(l) * D);
-    for (Eigen::Index h = 0; h < layout_.H(l); ++h) {
-      here.middleCols(h * block, block).noalias() = layout_.V(values, l, h).transpose() * above;
-    }
-  }
-  return E;
-}
-
-Eigen::MatrixXd NetworkPotential::EffectiveWeights(const Eigen::Ref<const Eigen::VectorXd>& values,
-                                                   const Eigen::MatrixXd& E1) const {
-  const Eigen::Index N0 = layout_.N0(), D = layout_.outputs(), Htot = layout_.Htot();
-  // u_π = Ṽ_0ᵀ e_π for every path and output: N0 × (Htot D), column π D + d.
-  const Eigen::MatrixXd u = layout_.V0(values).transpose() * E1;
-  if (D == 1) return u.reshaped(Htot * N0, 1);
-  Eigen::MatrixXd stacked(Htot * N0, D);
-  for (Eigen::Index p = 0; p < Htot; ++p) {
-    stacked.middleRows(p * N0, N0) = u.middleCols(p * D, D);
-  }
-  return stacked;
-}
-
 double NetworkPotential::Evaluate(const Eigen::Ref<const Eigen::VectorXd>& q,
                                   Eigen::VectorXd* gradient) const {
   const bool all = sampled_ == SampledWeights::kAll;
@@ -109,8 +78,8 @@ double NetworkPotential::Evaluate(const Eigen::Ref<const Eigen::VectorXd>& q,
       all ? q : Eigen::Ref<const Eigen::VectorXd>(fixed_);
   const Eigen::Map<const Eigen::MatrixXd> a(q.data() + (all ? layout_.readout_offset() : 0),
                                             layout_.n(layout_.L() + 1), layout_.outputs());
-  const std::vector<Eigen::MatrixXd> E = TopDown(values, a);
-  const Eigen::MatrixXd u = EffectiveWeights(values, E[0]);
+  const std::vector<Eigen::MatrixXd> E = TopDownProducts(layout_, values, a);
+  const Eigen::MatrixXd u = StackedEffectiveWeights(layout_, values, E[0], layout_.outputs());
   // f(x^μ) = κ Σ_π u_π · ξ_π(x^μ); the likelihood of theory.md §1 at T.
   const Eigen::MatrixXd residual = kappa_ * (train_.xi * u) - Y_;
   const double value = 0.5 * q.squaredNorm() + 0.5 * residual.squaredNorm() / temperature_;
@@ -164,19 +133,17 @@ Eigen::MatrixXd NetworkPotential::Outputs(const Eigen::Ref<const Eigen::VectorXd
           std::to_string(layout_.Htot()) + " paths x " + std::to_string(layout_.N0()) +
               " features (as the training set)");
   const Eigen::VectorXd full = FullCoordinates(q);
-  const std::vector<Eigen::MatrixXd> E = TopDown(full, layout_.a(full));
-  return kappa_ * (xi.xi * EffectiveWeights(full, E[0]));
+  const std::vector<Eigen::MatrixXd> E = TopDownProducts(layout_, full, layout_.a(full));
+  return kappa_ * (xi.xi * StackedEffectiveWeights(layout_, full, E[0], layout_.outputs()));
 }
 
 Eigen::MatrixXd NetworkPotential::OrderParameter(const Eigen::Ref<const Eigen::VectorXd>& q) const {
   const Eigen::VectorXd full = FullCoordinates(q);
-  const std::vector<Eigen::MatrixXd> E = TopDown(full, layout_.a(full));
-  const int L = layout_.L();
+  const std::vector<Eigen::MatrixXd> E = TopDownProducts(layout_, full, layout_.a(full));
   // e_{π,d} of theory.md §5/§9 in the weights' own units: each layer
   // contributes σ_ℓ / √n_{ℓ+1}, the readout σ_a. E[0] has column π·D + d, the
   // (π, d) order of U_1 in theory.md §9, so its Gram is U^sampled directly.
-  double scale = layout_.sigma(L + 1);
-  for (int l = 1; l <= L; ++l) scale *= layout_.sigma(l) / std::sqrt(double(layout_.n(l + 1)));
+  const double scale = OrderParameterScale(layout_);
   Eigen::MatrixXd U = E[0].transpose() * E[0];
   U *= scale * scale / static_cast<double>(layout_.n(1));
   return U;

@@ -47,12 +47,13 @@ class Potential {
 
 // Which weights the sampler moves.
 enum class SampledWeights {
-  kAll,      // V_0, every V_{ℓ,h} and a (theory.md §5)
-  kReadout,  // a only; the value weights stay at given values (a Gaussian posterior)
+  kAll,        // V_0, every V_{ℓ,h} and a (theory.md §5)
+  kReadout,    // a only; the value weights stay at given values (a Gaussian posterior)
+  kCollapsed,  // the value weights, with a integrated out exactly (collapsed_potential.h)
 };
 
 const char* SampledWeightsName(SampledWeights s);
-// Parses "all", "readout"; throws Error naming `field`.
+// Parses "all", "readout", "collapsed"; throws Error naming `field`.
 SampledWeights ParseSampledWeights(const std::string& text, const std::string& field);
 
 class NetworkPotential : public Potential {
@@ -86,14 +87,6 @@ class NetworkPotential : public Potential {
   Eigen::MatrixXd OrderParameter(const Eigen::Ref<const Eigen::VectorXd>& q) const;
 
  private:
-  // The top-down tree: E[ℓ-1] = e-vectors of layer ℓ (n_ℓ × m_ℓ D; column
-  // node·D + d), ℓ = 1..L+1, with E[L] = ã.
-  std::vector<Eigen::MatrixXd> TopDown(const Eigen::Ref<const Eigen::VectorXd>& values,
-                                       const Eigen::Ref<const Eigen::MatrixXd>& a) const;
-  // u_π stacked as (Htot N0) × D from E[0].
-  Eigen::MatrixXd EffectiveWeights(const Eigen::Ref<const Eigen::VectorXd>& values,
-                                   const Eigen::MatrixXd& E1) const;
-
   WeightLayout layout_;
   PathInputs train_;
   Eigen::MatrixXd Y_;

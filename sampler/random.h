@@ -20,10 +20,12 @@ namespace attnpaths {
 
 using RandomEngine = boost::random::mt19937_64;
 
-inline RandomEngine ChainEngine(std::uint64_t seed, int chain) {
+// `stream` separates independent streams of one chain (0: NUTS, 1: the
+// reporter's draws, e.g. the readout given V of the collapsed sampler).
+inline RandomEngine ChainEngine(std::uint64_t seed, int chain, std::uint32_t stream = 0) {
   const std::uint32_t words[] = {static_cast<std::uint32_t>(seed),
                                  static_cast<std::uint32_t>(seed >> 32),
-                                 static_cast<std::uint32_t>(chain), 0x5a3c96e1u};
+                                 static_cast<std::uint32_t>(chain), 0x5a3c96e1u ^ stream};
   boost::random::seed_seq sequence(std::begin(words), std::end(words));
   return RandomEngine(sequence);
 }

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "kernels/error.h"
+#include "sampler/collapsed_potential.h"
 #include "sampler/random.h"
 
 namespace attnpaths {
@@ -171,6 +172,7 @@ SampleResult Sample(const Architecture& arch, const PathInputs& train,
             std::to_string(P_test) + " x " + std::to_string(D));
   }
 
+  const bool collapsed = options.sampled_weights == SampledWeights::kCollapsed;
   // The fixed value weights of a readout-only run: given, or one prior draw.
   std::optional<NetworkWeights> fixed = options.fixed_weights;
   if (options.sampled_weights == SampledWeights::kReadout && !fixed) {
@@ -179,8 +181,14 @@ SampleResult Sample(const Architecture& arch, const PathInputs& train,
     for (Eigen::Index i = 0; i < q.size(); ++i) q[i] = StandardNormal(engine);
     fixed = layout.ToWeights(q);
   }
-  const NetworkPotential potential(arch, train, Y, T, options.sampled_weights,
-                                   fixed ? &*fixed : nullptr);
+  std::optional<NetworkPotential> network;
+  std::optional<CollapsedPotential> marginal;
+  if (collapsed) {
+    marginal.emplace(arch, train, Y, T);
+  } else {
+    network.emplace(arch, train, Y, T, options.sampled_weights, fixed ? &*fixed : nullptr);
+  }
+  const Potential& potential = collapsed ? static_cast<const Potential&>(*marginal) : *network;
 
   SampleResult r;
   r.quantity_names.push_back("lp");
@@ -189,6 +197,12 @@ SampleResult Sample(const Architecture& arch, const PathInputs& train,
     for (Eigen::Index d = 0; d < D; ++d) {
       r.quantity_names.push_back("f[" + std::to_string(mu) +
                                  (D > 1 ? "," + std::to_string(d) : std::string()) + "]");
+    }
+  }
+  if (collapsed) {
+    r.predictor_variance_column = static_cast<Eigen::Index>(r.quantity_names.size());
+    for (Eigen::Index mu = 0; mu < P_test; ++mu) {
+      r.quantity_names.push_back("f_var[" + std::to_string(mu) + "]");
     }
   }
   r.order_parameter_column = static_cast<Eigen::Index>(r.quantity_names.size());
@@ -200,14 +214,25 @@ SampleResult Sample(const Architecture& arch, const PathInputs& train,
     }
   }
   const auto num_quantities = static_cast<Eigen::Index>(r.quantity_names.size());
-  const Reporter reporter = [&](const Position& x, Eigen::RowVectorXd* out) {
+  const Reporter reporter = [&](const Position& x, RandomEngine& engine, Eigen::RowVectorXd* out) {
     (*out)[0] = -x.potential;
+    if (collapsed) {
+      // Conditional expectations over the readout given V (Rao–Blackwellised).
+      const ConditionalStatistics c =
+          marginal->Conditionals(x.q, test, engine, options.report_order_parameter);
+      for (Eigen::Index mu = 0; mu < P_test; ++mu) out->segment(1 + mu * D, D) = c.f_mean.row(mu);
+      out->segment(r.predictor_variance_column, P_test) = c.f_variance.transpose();
+      if (options.report_order_parameter) {
+        PackUpperTriangle(c.U, out->segment(r.order_parameter_column, PackedEntries(K)));
+      }
+      return;
+    }
     if (P_test > 0) {
-      const Eigen::MatrixXd f = potential.Outputs(x.q, test);  // P* × D
+      const Eigen::MatrixXd f = network->Outputs(x.q, test);  // P* × D
       for (Eigen::Index mu = 0; mu < P_test; ++mu) out->segment(1 + mu * D, D) = f.row(mu);
     }
     if (options.report_order_parameter) {
-      PackUpperTriangle(potential.OrderParameter(x.q),
+      PackUpperTriangle(network->OrderParameter(x.q),
                         out->segment(r.order_parameter_column, PackedEntries(K)));
     }
   };
@@ -251,11 +276,21 @@ SampleResult Sample(const Architecture& arch, const PathInputs& train,
     r.leapfrog_steps.row(c) = chain.leapfrog_steps.transpose();
     r.divergent.row(c) = chain.divergent.transpose();
   }
-  r.last_weights = layout.ToWeights(potential.FullCoordinates(chains[0].last.q));
+  if (collapsed) {
+    // Chain 0's final V with one exact draw of the readout given it.
+    RandomEngine engine = ChainEngine(options.seed, 0, 2);
+    r.last_weights = layout.ToWeights(marginal->FullCoordinates(
+        chains[0].last.q, marginal->Readout(chains[0].last.q).Draw(engine)));
+  } else {
+    r.last_weights = layout.ToWeights(network->FullCoordinates(chains[0].last.q));
+  }
 
   const auto diagnostics_start = Clock::now();
   r.diagnostics = DiagnoseColumns(r.draws);
-  r.predictor = EstimatePredictor(r.draws, r.predictor_column, P_test, D, Y_test);
+  r.predictor = collapsed
+                    ? EstimateConditionalPredictor(r.draws, r.predictor_column,
+                                                   r.predictor_variance_column, P_test, D, Y_test)
+                    : EstimatePredictor(r.draws, r.predictor_column, P_test, D, Y_test);
   if (options.report_order_parameter) {
     r.order_parameter = EstimateOrderParameter(r.draws, r.order_parameter_column, K);
   }

@@ -69,9 +69,12 @@ struct SampleOptions {
   int init_buffer = 75;
   int term_buffer = 50;
   int base_window = 25;
-  // kAll samples every weight (theory.md §5); kReadout only a, with the
-  // value weights fixed (the posterior is then Gaussian).
-  SampledWeights sampled_weights = SampledWeights::kAll;
+  // kCollapsed (default): NUTS on the value weights with the readout
+  // integrated out exactly, a | V drawn from its Gaussian, and
+  // Rao–Blackwellised estimates (collapsed_potential.h). kAll: NUTS on every
+  // weight (theory.md §5). kReadout: a only, the value weights fixed (a
+  // Gaussian posterior).
+  SampledWeights sampled_weights = SampledWeights::kCollapsed;
   // kReadout: the fixed value weights (their a is ignored); empty draws them
   // once from the prior with the seed.
   std::optional<NetworkWeights> fixed_weights;
@@ -138,6 +141,9 @@ struct SampleResult {
   // i = π·D + d the (π, d) row of U^sampled (theory.md §9; U[π,π'] for D = 1).
   std::vector<std::string> quantity_names;
   Eigen::Index predictor_column = 1;        // first f column
+  // First f_var column (collapsed sampler: Var[f(x*_μ) | V], one per test
+  // point); -1 when absent.
+  Eigen::Index predictor_variance_column = -1;
   Eigen::Index order_parameter_column = 0;  // first U column (== quantities when absent)
   std::vector<Eigen::MatrixXd> draws;       // per chain: num_samples × quantities
   // Per transition of the sampling phase (num_chains × num_samples):

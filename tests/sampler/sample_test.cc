@@ -8,6 +8,7 @@
 
 #include <Eigen/Cholesky>
 #include <cmath>
+#include <cstdio>
 
 #include "kernels/error.h"
 #include "kernels/path_inputs.h"
@@ -162,10 +163,11 @@ void CheckReadoutOnlyPosterior(Eigen::Index D) {
 TEST(Sample, ReadoutOnlyPosteriorMatchesItsGaussianClosedForm) { CheckReadoutOnlyPosterior(1); }
 TEST(Sample, ReadoutOnlyPosteriorWithThreeOutputs) { CheckReadoutOnlyPosterior(3); }
 
-TEST(Sample, AtHugeTemperatureTheSampledOrderParameterIsThePriors) {
+void CheckPriorAtHugeTemperature(SampledWeights weights, Eigen::Index dimension) {
   // E_prior[e_π · e_π'] / n_1 = σ_1² σ_2² σ_a² δ_ππ' exactly, at any width.
   const Problem p = MakeProblem({4, 3, 5}, 5, 3, 8);
   SampleOptions options;
+  options.sampled_weights = weights;
   options.num_chains = 2;
   options.num_warmup = 200;
   options.num_samples = 1000;
@@ -174,22 +176,101 @@ TEST(Sample, AtHugeTemperatureTheSampledOrderParameterIsThePriors) {
   SampleSummary summary;
   const SampleResult r = Sample(p.arch, p.train, p.Y, 1e8, p.test, options, &summary);
   ASSERT_TRUE(summary.completed());
-  EXPECT_EQ(summary.dimension, 4 * 5 + 2 * 3 * 4 + 5 * 3 + 5);
+  EXPECT_EQ(summary.dimension, dimension);
   const double u_gp = 0.8 * 1.1 * 0.9;
   for (Eigen::Index a = 0; a < 2; ++a) {
     for (Eigen::Index b = 0; b < 2; ++b) {
       EXPECT_NEAR(r.order_parameter.U(a, b), a == b ? u_gp : 0.0, 4 * r.order_parameter.U_se(a, b));
     }
   }
-  // The prior predictor has mean zero.
+  // The predictor is the prior's: mean zero up to O(|K y| / T) ≈ 1e-8 (which
+  // the Rao–Blackwellised mean resolves), variance E[K_V(x*, x*)] = the GP
+  // kernel C_U_GP(x*, x*) = u_gp Σ_π |ξ_π(x*)|².
   for (Eigen::Index mu = 0; mu < 3; ++mu) {
-    EXPECT_NEAR(r.predictor.mean(mu, 0), 0.0, 4 * r.predictor.mean_se(mu, 0));
+    EXPECT_NEAR(r.predictor.mean(mu, 0), 0.0, 4 * r.predictor.mean_se(mu, 0) + 1e-6);
+    double k = 0;
+    for (Eigen::Index path = 0; path < 2; ++path)
+      k += u_gp * p.test.path(path).row(mu).squaredNorm();
+    EXPECT_NEAR(r.predictor.variance(mu, 0), k, 4 * r.predictor.variance_se(mu, 0)) << mu;
   }
+}
+
+TEST(Sample, AtHugeTemperatureTheSampledOrderParameterIsThePriors) {
+  CheckPriorAtHugeTemperature(SampledWeights::kAll, 4 * 5 + 2 * 3 * 4 + 5 * 3 + 5);
+}
+
+TEST(Sample, CollapsedAtHugeTemperatureSamplesThePrior) {
+  CheckPriorAtHugeTemperature(SampledWeights::kCollapsed, 4 * 5 + 2 * 3 * 4 + 5 * 3);
+}
+
+TEST(Sample, CollapsedAndFullSamplersAgreeOnAOnePathNetwork) {
+  // A deep linear network (one head per layer) has no closed-form posterior
+  // at finite width; the two samplers of the same posterior must agree within
+  // their combined Monte Carlo errors (4 s.e.) on the test predictor mean and
+  // variance and on U^sampled.
+  Rng rng(61);
+  Problem p;
+  const Eigen::Index N0 = 4, n_tok = 3;
+  p.arch.layers = {{test_util::RandomWHead(N0, rng, Normalization::kSoftmax, false, 2.0)},
+                   {test_util::SimpleHead(HeadKind::kUniform)}};
+  p.arch.readout = Readout::kLast;
+  p.arch.widths = {3, 2, 3};
+  p.arch.variances = {1.0, 1.2, 0.9, 1.1};
+  p.x = test_util::RandomInputs(8, n_tok, N0, rng);
+  p.x_test = test_util::RandomInputs(4, n_tok, N0, rng);
+  p.Y = test_util::RandomLabels(8, 1, rng, true);
+  p.train = ComputePathInputs(p.arch, p.x, Split::kTrain);
+  p.test = ComputePathInputs(p.arch, p.x_test, Split::kTest);
+  const double T = 0.5;
+  SampleOptions options;
+  options.num_chains = 4;
+  options.num_warmup = 500;
+  options.num_samples = 2000;
+  options.threads = 2;
+  options.seed = 19;
+  SampleSummary full_summary, collapsed_summary;
+  options.sampled_weights = SampledWeights::kAll;
+  const SampleResult full = Sample(p.arch, p.train, p.Y, T, p.test, options, &full_summary);
+  options.sampled_weights = SampledWeights::kCollapsed;
+  const SampleResult collapsed =
+      Sample(p.arch, p.train, p.Y, T, p.test, options, &collapsed_summary);
+  for (const SampleSummary* s : {&full_summary, &collapsed_summary}) {
+    ASSERT_TRUE(s->completed()) << s->FullReport();
+    EXPECT_LT(s->max_rhat, 1.02) << s->FullReport();
+  }
+  auto agree = [](double a, double a_se, double b, double b_se, const std::string& what) {
+    EXPECT_NEAR(a, b, 4 * std::hypot(a_se, b_se)) << what;
+  };
+  for (Eigen::Index mu = 0; mu < 4; ++mu) {
+    agree(full.predictor.mean(mu, 0), full.predictor.mean_se(mu, 0),
+          collapsed.predictor.mean(mu, 0), collapsed.predictor.mean_se(mu, 0),
+          "mean " + std::to_string(mu));
+    agree(full.predictor.variance(mu, 0), full.predictor.variance_se(mu, 0),
+          collapsed.predictor.variance(mu, 0), collapsed.predictor.variance_se(mu, 0),
+          "variance " + std::to_string(mu));
+  }
+  agree(full.order_parameter.U(0, 0), full.order_parameter.U_se(0, 0),
+        collapsed.order_parameter.U(0, 0), collapsed.order_parameter.U_se(0, 0), "U");
+  std::printf(
+      "U full %.4f ± %.4f, collapsed %.4f ± %.4f; mean se full %.4g collapsed %.4g; f0 %.4f %.4f "
+      "var %.4f±%.4f %.4f±%.4f\n",
+      full.order_parameter.U(0, 0), full.order_parameter.U_se(0, 0),
+      collapsed.order_parameter.U(0, 0), collapsed.order_parameter.U_se(0, 0),
+      full.predictor.mean_se.mean(), collapsed.predictor.mean_se.mean(), full.predictor.mean(0, 0),
+      collapsed.predictor.mean(0, 0), full.predictor.variance(0, 0),
+      full.predictor.variance_se(0, 0), collapsed.predictor.variance(0, 0),
+      collapsed.predictor.variance_se(0, 0));
+  // The posterior differs from the prior (σ_1² σ_2² σ_a² = 1.188): the check has teeth.
+  EXPECT_GT(std::abs(collapsed.order_parameter.U(0, 0) - 1.2 * 0.9 * 1.1),
+            6 * collapsed.order_parameter.U_se(0, 0));
+  // Rao–Blackwellisation: the collapsed means are more precise per draw.
+  EXPECT_LT(collapsed.predictor.mean_se.mean(), full.predictor.mean_se.mean());
 }
 
 TEST(Sample, ReproducibleQuantitiesAndReports) {
   const Problem p = MakeProblem({3, 3, 3}, 6, 2, 9);
   SampleOptions options;
+  options.sampled_weights = SampledWeights::kAll;
   options.num_chains = 2;
   options.num_warmup = 40;
   options.num_samples = 20;
@@ -217,6 +298,21 @@ TEST(Sample, ReproducibleQuantitiesAndReports) {
   bool ess_warning = false;
   for (const auto& w : s1.warnings) ess_warning |= w.find("ESS") != std::string::npos;
   EXPECT_TRUE(ess_warning) << s1.FullReport();
+
+  // The collapsed sampler (the default) also reports Var[f | V] per test point.
+  options.sampled_weights = SampledWeights::kCollapsed;
+  const SampleResult c1 = Sample(p.arch, p.train, p.Y, 0.0, p.test, options, &s1);
+  options.threads = 1;
+  const SampleResult c2 = Sample(p.arch, p.train, p.Y, 0.0, p.test, options, &s2);
+  for (size_t c = 0; c < 2; ++c) EXPECT_EQ(c1.draws[c], c2.draws[c]);
+  EXPECT_EQ(c1.last_weights.a, c2.last_weights.a);
+  EXPECT_EQ(c1.quantity_names,
+            (std::vector<std::string>{"lp", "f[0]", "f[1]", "f_var[0]", "f_var[1]", "U[0,0]",
+                                      "U[0,1]", "U[1,1]"}));
+  EXPECT_EQ(c1.predictor_variance_column, 3);
+  EXPECT_EQ(c1.order_parameter_column, 5);
+  EXPECT_EQ(s1.sampled_weights, "collapsed");
+  EXPECT_EQ(s1.dimension, 3 * 5 + 2 * 3 * 3 + 3 * 3);
 }
 
 TEST(Sample, InvalidInputNamesTheField) {
