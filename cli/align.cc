@@ -7,6 +7,7 @@
 #include <iostream>
 
 #include "cli/commands.h"
+#include "cli/run_provenance.h"
 #include "cli/solution_source.h"
 #include "data/atomic_file.h"
 #include "kernels/error.h"
@@ -59,9 +60,13 @@ int RunAlign(const AlignCliOptions& o, const GlobalOptions& g) {
       "(theory.md section 7)";
   j["theory"] = AlignmentJson(theory);
   j["gp"] = AlignmentJson(gp);
-  std::string csv =
-      "k,eigenvalue_theory,overlap_theory,cumulative_theory,eigenvalue_gp,overlap_gp,"
-      "cumulative_gp\n";
+  Provenance run = CommandProvenance(g, s.study.config_path);
+  RecordSolution(s, g, &run);
+  run.Set("components", o.components);
+  j["provenance"] = run.Json();
+  std::string csv = run.CsvComment() +
+                    "k,eigenvalue_theory,overlap_theory,cumulative_theory,eigenvalue_gp,overlap_gp,"
+                    "cumulative_gp\n";
   for (Eigen::Index i = 0; i < theory.overlap.size(); ++i) {
     csv += std::to_string(i + 1) + "," + ExactNumber(theory.eigenvalues(i)) + "," +
            ExactNumber(theory.overlap(i)) + "," + ExactNumber(theory.cumulative(i)) + "," +

@@ -3,14 +3,17 @@
 
 #include <CLI/CLI.hpp>
 #include <functional>
+#include <string>
+#include <vector>
 
 namespace attnpaths::cli {
 
 // Options every subcommand shares.
 struct GlobalOptions {
-  bool quiet = false;  // no progress on stderr
-  bool json = false;   // machine-readable stdout
-  int threads = 0;     // 0: every core
+  bool quiet = false;                     // no progress on stderr
+  bool json = false;                      // machine-readable stdout
+  int threads = 0;                        // 0: every core
+  std::vector<std::string> command_line;  // argv, recorded in every output's provenance
 };
 
 // Each returns the process exit status (0 success, 1 numerical failure reported).

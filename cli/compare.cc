@@ -13,6 +13,7 @@
 
 #include "cli/commands.h"
 #include "cli/report.h"
+#include "cli/run_provenance.h"
 #include "cli/sample_run.h"
 #include "cli/study_run.h"
 #include "data/atomic_file.h"
@@ -182,7 +183,14 @@ int RunCompare(const CompareOptions& o, const GlobalOptions& g) {
   }
 
   // Files: the theory's, the sampler's, and the comparison.
+  Provenance run = CommandProvenance(g, study.config_path);
+  RecordStudy(study, g, &run);
+  run.Set("solver", SolverSettings(solve_options));
+  run.Set("sampler", SamplerSettings(sample_options));
+  run.Set("seed", sample_options.seed);
+  const nlohmann::json provenance = run.Json();
   nlohmann::json extra;
+  extra["provenance"] = provenance;
   extra["temperature"] = T;
   extra["widths"] = study.architecture.widths;
   extra["message"] = solve_summary.message;
@@ -190,8 +198,9 @@ int RunCompare(const CompareOptions& o, const GlobalOptions& g) {
                 MakeRow(study.architecture.widths.front(), &sol, &solve_summary,
                         sol.order_parameters, theory, solve_seconds),
                 theory, extra);
-  const nlohmann::json sampled = SampleJson(study, r, summary, T);
-  WriteSampleOutputs(out, r, summary, sampled, "sample_summary.json");
+  nlohmann::json sampled = SampleJson(study, r, summary, T);
+  sampled["provenance"] = provenance;
+  WriteSampleOutputs(out, r, summary, sampled, "sample_summary.json", run);
   nlohmann::json j;
   j["name"] = study.name;
   j["N"] = study.architecture.widths.front();
@@ -219,8 +228,9 @@ int RunCompare(const CompareOptions& o, const GlobalOptions& g) {
   for (const Row& row : points) jp.push_back(row_json(row));
   j["rows"] = jr;
   j["test_points"] = jp;
+  j["provenance"] = provenance;
   std::ostringstream csv;
-  csv << "quantity,theory,sampled,se,z\n";
+  csv << run.CsvComment() << "quantity,theory,sampled,se,z\n";
   csv.precision(10);
   for (const auto* list : {&rows, &points}) {
     for (const Row& row : *list) {

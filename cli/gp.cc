@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "cli/commands.h"
+#include "cli/run_provenance.h"
 #include "cli/study_run.h"
 #include "kernels/error.h"
 #include "solver/predictor.h"
@@ -35,6 +36,9 @@ int RunGp(const GpCliOptions& o, const GlobalOptions& g) {
   nlohmann::json extra;
   extra["temperature"] = T;
   extra["kernel_strategy"] = KernelStrategyName(k.train->strategy());
+  Provenance run = CommandProvenance(g, study.config_path);
+  RecordStudy(study, g, &run);
+  extra["provenance"] = run.Json();
   WriteSolution(out, row, st, extra);
   ProgressLine("", g.quiet);
   if (g.json) {

@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "cli/commands.h"
+#include "cli/run_provenance.h"
 #include "cli/solution_source.h"
 #include "data/atomic_file.h"
 #include "kernels/paths.h"
@@ -44,7 +45,10 @@ int RunHeads(const HeadsCliOptions& o, const GlobalOptions& g) {
       "path passes through h (each entry once), divided by the largest such sum "
       "over all heads (theory.md section 6)";
   j["heads"] = nlohmann::json::array();
-  std::string csv = "rank,layer,head,name,score,raw\n";
+  Provenance run = CommandProvenance(g, s.study.config_path);
+  RecordSolution(s, g, &run);
+  j["provenance"] = run.Json();
+  std::string csv = run.CsvComment() + "rank,layer,head,name,score,raw\n";
   for (size_t i = 0; i < ranking.size(); ++i) {
     const HeadScore& h = ranking[i];
     j["heads"].push_back({{"rank", i + 1},

@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "cli/commands.h"
+#include "data/provenance.h"
 #include "kernels/error.h"
 
 int main(int argc, char** argv) {
@@ -12,7 +13,17 @@ int main(int argc, char** argv) {
       "attnpaths: statistical-mechanics theory of Bayesian attention networks at finite "
       "width (Tiberi et al., NeurIPS 2024)"};
   app.require_subcommand(1);
+  // Version, commit, compiler, libraries and BLAS (data/provenance.h).
+  app.set_version_flag(
+      "--version",
+      [] {
+        std::string text = attnpaths::VersionText();
+        if (!text.empty() && text.back() == '\n') text.pop_back();  // CLI11 adds one
+        return text;
+      },
+      "Print the version, git commit, compiler and BLAS, then exit");
   GlobalOptions global;
+  global.command_line.assign(argv, argv + argc);
   Command run;
   RegisterDemo(app, global, &run);
   RegisterSolve(app, global, &run);

@@ -5,9 +5,11 @@
 #include <iostream>
 
 #include "cli/commands.h"
+#include "cli/run_provenance.h"
 #include "cli/study_run.h"
 #include "data/atomic_file.h"
 #include "data/npy.h"
+#include "data/sha256.h"
 #include "kernels/error.h"
 #include "solver/predictor.h"
 
@@ -21,7 +23,9 @@ struct PredictCliOptions {
 
 int RunPredict(const PredictCliOptions& o, const GlobalOptions& g) {
   Study study = LoadStudy(o.config);
-  const auto in = [&](const std::string& f) { return (std::filesystem::path(o.solution) / f).string(); };
+  const auto in = [&](const std::string& f) {
+    return (std::filesystem::path(o.solution) / f).string();
+  };
   nlohmann::json summary;
   try {
     summary = nlohmann::json::parse(ReadFile(in("summary.json")));
@@ -61,13 +65,20 @@ int RunPredict(const PredictCliOptions& o, const GlobalOptions& g) {
   j["generalization_error"] = std::isfinite(st.generalization_error)
                                   ? nlohmann::json(st.generalization_error)
                                   : nlohmann::json();
+  Provenance run = CommandProvenance(g, study.config_path);
+  RecordStudy(study, g, &run);
+  run.Set("solution", {{"path", o.solution}, {"sha256_U_1", Sha256OfFile(in("U_1.npy"))}});
+  for (const auto& [flag, file] : {std::pair{"test_x", o.test_x}, std::pair{"test_y", o.test_y}}) {
+    if (!file.empty()) run.Set(flag, {{"path", file}, {"sha256", Sha256OfFile(file)}});
+  }
+  j["provenance"] = run.Json();
   WriteFileAtomically(path("predict.json"), j.dump(2) + "\n");
   if (g.json) {
     std::cout << j.dump(2) << std::endl;
   } else {
-    std::cout << "predicted " << study.test.x.P() << " test inputs; accuracy "
-              << j["test_accuracy"] << ", generalization error " << j["generalization_error"]
-              << "\nwrote " << out << "/predict_mean.npy, predict_variance.npy, predict.json\n";
+    std::cout << "predicted " << study.test.x.P() << " test inputs; accuracy " << j["test_accuracy"]
+              << ", generalization error " << j["generalization_error"] << "\nwrote " << out
+              << "/predict_mean.npy, predict_variance.npy, predict.json\n";
   }
   return 0;
 }

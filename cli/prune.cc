@@ -9,6 +9,7 @@
 #include <iostream>
 
 #include "cli/commands.h"
+#include "cli/run_provenance.h"
 #include "cli/solution_source.h"
 #include "data/atomic_file.h"
 #include "kernels/error.h"
@@ -212,9 +213,17 @@ int RunPrune(const PruneCliOptions& o, const GlobalOptions& g) {
   j["scores"] = rel.score;
   j["head_names"] = rel.names;
   j["modes"] = nlohmann::json::object();
-  std::string csv =
-      "mode,order,repeat,removed,layer,head,name,score,paths_remaining,test_accuracy,"
-      "generalization_error,converged,iterations,action\n";
+  Provenance run = CommandProvenance(g, s.study.config_path);
+  RecordSolution(s, g, &run);
+  run.Set("mode", o.mode);
+  run.Set("orders", o.orders);
+  run.Set("random_repeats", o.random_repeats);
+  run.Set("seed", o.seed);
+  if (o.mode != "silence") run.Set("resolve_solver", SolverSettings(options.solve));
+  j["provenance"] = run.Json();
+  std::string csv = run.CsvComment() +
+                    "mode,order,repeat,removed,layer,head,name,score,paths_remaining,test_accuracy,"
+                    "generalization_error,converged,iterations,action\n";
   bool all_converged = s.converged;
   for (const auto& [r, summary] : results) {
     j["modes"][PruningModeName(r.mode)] = ResultJson(r, summary);

@@ -6,6 +6,7 @@
 
 #include "cli/commands.h"
 #include "cli/report.h"
+#include "cli/run_provenance.h"
 #include "cli/sample_run.h"
 #include "cli/study_run.h"
 #include "kernels/error.h"
@@ -40,8 +41,13 @@ int RunSample(const SampleCommandOptions& o, const GlobalOptions& g) {
       Sample(study.architecture, train, study.train.y, T, test, options, &summary, y_test);
   ProgressLine("", g.quiet);
 
-  const nlohmann::json j = SampleJson(study, r, summary, T);
-  WriteSampleOutputs(out, r, summary, j, "sample_summary.json");
+  Provenance run = CommandProvenance(g, study.config_path);
+  RecordStudy(study, g, &run);
+  run.Set("sampler", SamplerSettings(options));
+  run.Set("seed", options.seed);
+  nlohmann::json j = SampleJson(study, r, summary, T);
+  j["provenance"] = run.Json();
+  WriteSampleOutputs(out, r, summary, j, "sample_summary.json", run);
   if (g.json) {
     std::cout << j.dump(2) << std::endl;
   } else {

@@ -224,7 +224,8 @@ nlohmann::json SampleJson(const Study& study, const SampleResult& r, const Sampl
 }
 
 void WriteSampleOutputs(const std::string& dir, const SampleResult& r, const SampleSummary& s,
-                        const nlohmann::json& summary, const std::string& summary_name) {
+                        const nlohmann::json& summary, const std::string& summary_name,
+                        const Provenance& run) {
   EnsureDirectory(dir, "output directory");
   const auto path = [&](const std::string& f) { return (std::filesystem::path(dir) / f).string(); };
   if (s.completed()) {
@@ -238,13 +239,15 @@ void WriteSampleOutputs(const std::string& dir, const SampleResult& r, const Sam
       }
     }
     std::vector<double> steps(s.step_size.begin(), s.step_size.end());
-    WriteHdf5(path("draws.h5"), {{"draws", Array({C, S, Q}, std::move(draws))},
-                                 {"accept_stat", PerDraw(r.accept_stat)},
-                                 {"energy", PerDraw(r.energy)},
-                                 {"tree_depth", PerDraw(r.tree_depth)},
-                                 {"leapfrog_steps", PerDraw(r.leapfrog_steps)},
-                                 {"divergent", PerDraw(r.divergent)},
-                                 {"step_size", Array({C}, std::move(steps))}});
+    WriteHdf5(path("draws.h5"),
+              {{"draws", Array({C, S, Q}, std::move(draws))},
+               {"accept_stat", PerDraw(r.accept_stat)},
+               {"energy", PerDraw(r.energy)},
+               {"tree_depth", PerDraw(r.tree_depth)},
+               {"leapfrog_steps", PerDraw(r.leapfrog_steps)},
+               {"divergent", PerDraw(r.divergent)},
+               {"step_size", Array({C}, std::move(steps))}},
+              run.Hdf5Attributes());
     WriteNpy(path("sampled_test_mean.npy"), r.predictor.mean);
     WriteNpy(path("sampled_test_mean_se.npy"), r.predictor.mean_se);
     WriteNpy(path("sampled_test_variance.npy"), r.predictor.variance);

@@ -10,6 +10,7 @@
 
 #include "cli/commands.h"
 #include "data/config.h"
+#include "data/provenance.h"
 #include "kernels/path_inputs.h"
 #include "sampler/sample.h"
 
@@ -52,8 +53,11 @@ nlohmann::json SampleJson(const Study& study, const SampleResult& r, const Sampl
 // Writes draws.h5 (draws [chain, draw, quantity], accept_stat, energy,
 // tree_depth, leapfrog_steps, divergent [chain, draw], step_size [chain]),
 // sampled_test_mean(_se).npy, sampled_test_variance(_se).npy,
-// sampled_test_covariance.npy (P* × D × D), U_sampled(_se).npy and `summary_name` (JSON), each atomically, into dir.
+// sampled_test_covariance.npy (P* × D × D), U_sampled(_se).npy and `summary_name` (JSON),
+// each atomically, into dir; `run` becomes the root attributes of draws.h5 (the
+// summary carries its own).
 void WriteSampleOutputs(const std::string& dir, const SampleResult& r, const SampleSummary& s,
-                        const nlohmann::json& summary, const std::string& summary_name);
+                        const nlohmann::json& summary, const std::string& summary_name,
+                        const Provenance& run);
 
 }  // namespace attnpaths::cli

@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "cli/commands.h"
+#include "cli/run_provenance.h"
 #include "cli/study_run.h"
 #include "kernels/error.h"
 #include "solver/predictor.h"
@@ -49,13 +50,17 @@ int RunSolve(const SolveCliOptions& o, const GlobalOptions& g) {
   const PredictorStatistics st =
       Predict(*k.train, study.train.y, T, sol.order_parameters.U[0], k.test, y_test);
   const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
-  const ResultRow row = MakeRow(study.architecture.widths.front(), &sol, &summary,
-                                sol.order_parameters, st, secs);
+  const ResultRow row =
+      MakeRow(study.architecture.widths.front(), &sol, &summary, sol.order_parameters, st, secs);
   nlohmann::json extra;
   extra["temperature"] = T;
   extra["widths"] = study.architecture.widths;
   extra["kernel_strategy"] = KernelStrategyName(k.train->strategy());
   extra["message"] = summary.message;
+  Provenance run = CommandProvenance(g, study.config_path);
+  RecordStudy(study, g, &run);
+  run.Set("solver", SolverSettings(options));
+  extra["provenance"] = run.Json();
   WriteSolution(out, row, st, extra);
   ProgressLine("", g.quiet);
   if (g.json) {
@@ -63,7 +68,8 @@ int RunSolve(const SolveCliOptions& o, const GlobalOptions& g) {
     for (auto it = extra.begin(); it != extra.end(); ++it) j[it.key()] = it.value();
     std::cout << j.dump(2) << std::endl;
   } else {
-    std::cout << summary.FullReport() << TableHeader() << "\n" << TableLine(row) << "\n"
+    std::cout << summary.FullReport() << TableHeader() << "\n"
+              << TableLine(row) << "\n"
               << "wrote " << out << "/summary.json and U_*.npy, test_mean.npy, test_variance.npy\n";
   }
   return summary.converged() ? 0 : 1;
@@ -72,7 +78,8 @@ int RunSolve(const SolveCliOptions& o, const GlobalOptions& g) {
 }  // namespace
 
 void RegisterSolve(CLI::App& app, GlobalOptions& global, Command* run) {
-  auto* cmd = app.add_subcommand("solve", "Solve the theory for one TOML study (width, temperature)");
+  auto* cmd =
+      app.add_subcommand("solve", "Solve the theory for one TOML study (width, temperature)");
   auto o = std::make_shared<SolveCliOptions>();
   cmd->add_option("--config,-c", o->config, "The TOML study file")->required();
   cmd->add_option("--output,-o", o->output, "Output directory (default: [output] directory)");

@@ -19,6 +19,7 @@
 #include <thread>
 
 #include "cli/commands.h"
+#include "cli/run_provenance.h"
 #include "cli/study_run.h"
 #include "data/atomic_file.h"
 #include "kernels/error.h"
@@ -113,6 +114,15 @@ int RunSweep(const SweepCliOptions& o, const GlobalOptions& g) {
     WriteFileAtomically(manifest_path, m.dump(2) + "\n");
   }
   const Eigen::MatrixXd* y_test = study.has_test_labels ? &study.test.y : nullptr;
+  Provenance run = CommandProvenance(g, o.config);
+  RecordStudy(study, g, &run);
+  run.Set("sweep_widths", widths);
+  run.Set("sweep_temperatures", temps);
+  run.Set("solver", SolverSettings(MakeSolveOptions(study.solver)));
+  run.Set("continuation",
+          "per temperature, widths in decreasing order; the largest starts from U_GP, every "
+          "other from the solution of the next larger width");
+  const nlohmann::json provenance = run.Json();
 
   std::vector<double> chain = widths;
   std::sort(chain.begin(), chain.end(), std::greater<>());
@@ -151,7 +161,8 @@ int RunSweep(const SweepCliOptions& o, const GlobalOptions& g) {
         try {
           row = nlohmann::json::parse(ReadFile(file));
         } catch (const nlohmann::json::exception& e) {
-          throw Error(ErrorMessage(file, "unreadable JSON", "a point file (delete it to recompute)"));
+          throw Error(
+              ErrorMessage(file, "unreadable JSON", "a point file (delete it to recompute)"));
         }
       } else {
         const auto t0 = Clock::now();
@@ -170,6 +181,7 @@ int RunSweep(const SweepCliOptions& o, const GlobalOptions& g) {
         const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
         row = RowJson(MakeRow(N, &sol, &summary, sol.order_parameters, st, secs));
         row["temperature"] = T;
+        row["provenance"] = provenance;  // the run that solved this point
         WriteFileAtomically(file, row.dump(1) + "\n");
         ++solved;
         if (delay_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
@@ -210,7 +222,8 @@ int RunSweep(const SweepCliOptions& o, const GlobalOptions& g) {
     names.emplace_back();
     for (const auto& h : layer) names.back().push_back(h.name);
   }
-  std::string csv = "N,T,action,iterations,gradient_norm,test_accuracy,generalization_error,"
+  std::string csv = run.CsvComment() +
+                    "N,T,action,iterations,gradient_norm,test_accuracy,generalization_error,"
                     "converged,U_a";
   for (Eigen::Index i = 0; i < paths.Htot(); ++i) {
     for (Eigen::Index j = i; j < paths.Htot(); ++j) {
@@ -219,12 +232,16 @@ int RunSweep(const SweepCliOptions& o, const GlobalOptions& g) {
   }
   csv += "\n";
   nlohmann::json table = nlohmann::json::array();
-  auto num = [](const nlohmann::json& v) { return v.is_null() ? std::string("") : Exact(v.get<double>()); };
+  auto num = [](const nlohmann::json& v) {
+    return v.is_null() ? std::string("") : Exact(v.get<double>());
+  };
   for (size_t ti = 0; ti < temps.size(); ++ti) {
     for (double N : widths) {
-      const size_t wi = static_cast<size_t>(std::find(chain.begin(), chain.end(), N) - chain.begin());
+      const size_t wi =
+          static_cast<size_t>(std::find(chain.begin(), chain.end(), N) - chain.begin());
       nlohmann::json row = results[ti][wi];
       row.erase("seconds");
+      row.erase("provenance");  // the table's own provenance is at its top
       csv += Exact(N) + "," + Exact(temps[ti]) + "," + num(row["action"]) + "," +
              std::to_string(row["iterations"].get<int>()) + "," + num(row["gradient_norm"]) + "," +
              num(row["test_accuracy"]) + "," + num(row["generalization_error"]) + "," +
@@ -238,12 +255,14 @@ int RunSweep(const SweepCliOptions& o, const GlobalOptions& g) {
     }
   }
   WriteFileAtomically((std::filesystem::path(out) / "sweep.csv").string(), csv);
-  WriteFileAtomically((std::filesystem::path(out) / "sweep.json").string(), table.dump(1) + "\n");
+  const nlohmann::json sweep_json = {{"provenance", provenance}, {"points", table}};
+  WriteFileAtomically((std::filesystem::path(out) / "sweep.json").string(),
+                      sweep_json.dump(1) + "\n");
   if (g.json) {
-    std::cout << table.dump(2) << std::endl;
+    std::cout << sweep_json.dump(2) << std::endl;
   } else {
-    std::cout << csv << "wrote " << out << "/sweep.csv and sweep.json (" << solved.load()
-              << " points solved, " << total - solved.load() << " loaded)\n";
+    std::cout << csv.substr(csv.find('\n') + 1) << "wrote " << out << "/sweep.csv and sweep.json ("
+              << solved.load() << " points solved, " << total - solved.load() << " loaded)\n";
   }
   return all_converged ? 0 : 1;
 }

@@ -13,6 +13,7 @@
 
 #include "cli/commands.h"
 #include "cli/report.h"
+#include "cli/run_provenance.h"
 #include "cli/study_run.h"
 #include "cli/train_config.h"
 #include "cli/trained_network_files.h"
@@ -117,8 +118,32 @@ int RunTrain(const TrainCliOptions& o, const GlobalOptions& g) {
 
   EnsureDirectory(out, "output directory");
   const auto path = [&](const std::string& f) { return (std::filesystem::path(out) / f).string(); };
+  const nlohmann::json training_options = {
+      {"epochs", t.epochs},
+      {"batch_size", t.batch_size},
+      {"learning_rate", t.learning_rate},
+      {"schedule", LearningRateScheduleName(t.schedule)},
+      {"final_learning_rate_ratio", t.final_learning_rate_ratio},
+      {"beta1", t.adam.beta1},
+      {"beta2", t.adam.beta2},
+      {"epsilon", t.adam.epsilon},
+      {"weight_decay", t.weight_decay},
+      {"value_init_std", t.value_init_std},
+      {"attention_init_std", t.attention_init_std},
+      {"seed", t.seed},
+      {"eval_every", t.eval_every},
+      {"threads", summary.threads}};
+  Provenance run = CommandProvenance(g, o.config);
+  run.Set("seed", t.seed);
+  run.Set("training", training_options);
+  run.Set("network", NetworkShapeJson(shape));
+  for (const auto& [key, file] : {std::pair{"train_x", c.train_x}, std::pair{"train_y", c.train_y},
+                                  std::pair{"test_x", c.test_x}, std::pair{"test_y", c.test_y}}) {
+    if (!file.empty()) run.Set(key, InputFileRecord(file));
+  }
   WriteTrainedNetwork(out, net);
-  std::string csv = "epoch,steps,learning_rate,train_loss,test_loss,test_accuracy,seconds\n";
+  std::string csv =
+      run.CsvComment() + "epoch,steps,learning_rate,train_loss,test_loss,test_accuracy,seconds\n";
   for (const EpochRecord& r : summary.loss_curve) {
     csv += std::to_string(r.epoch) + "," + std::to_string(r.steps) + "," +
            CsvNumber(r.learning_rate) + "," + CsvNumber(r.train_loss) + "," +
@@ -130,20 +155,7 @@ int RunTrain(const TrainCliOptions& o, const GlobalOptions& g) {
   nlohmann::json j;
   j["network"] = NetworkShapeJson(shape);
   j["num_parameters"] = summary.num_parameters;
-  j["options"] = {{"epochs", t.epochs},
-                  {"batch_size", t.batch_size},
-                  {"learning_rate", t.learning_rate},
-                  {"schedule", LearningRateScheduleName(t.schedule)},
-                  {"final_learning_rate_ratio", t.final_learning_rate_ratio},
-                  {"beta1", t.adam.beta1},
-                  {"beta2", t.adam.beta2},
-                  {"epsilon", t.adam.epsilon},
-                  {"weight_decay", t.weight_decay},
-                  {"value_init_std", t.value_init_std},
-                  {"attention_init_std", t.attention_init_std},
-                  {"seed", t.seed},
-                  {"eval_every", t.eval_every},
-                  {"threads", summary.threads}};
+  j["options"] = training_options;
   j["data"] = {{"train_x", c.train_x}, {"train_y", c.train_y},       {"test_x", c.test_x},
                {"test_y", c.test_y},   {"P_train", summary.P_train}, {"P_test", summary.P_test}};
   j["termination"] = TrainTerminationName(summary.termination);
@@ -161,6 +173,7 @@ int RunTrain(const TrainCliOptions& o, const GlobalOptions& g) {
   j["evaluation_seconds"] = summary.evaluation_seconds;
   j["total_seconds"] = summary.total_seconds;
   j["examples_per_second"] = summary.examples_per_second;
+  j["provenance"] = run.Json();
   WriteFileAtomically(path("summary.json"), j.dump(2) + "\n");
 
   if (g.json) {

@@ -12,6 +12,7 @@
 
 #include "cli/commands.h"
 #include "cli/report.h"
+#include "cli/run_provenance.h"
 #include "cli/train_config.h"
 #include "cli/trained_network_files.h"
 #include "data/atomic_file.h"
@@ -117,6 +118,12 @@ int RunTrainEval(const TrainEvalCliOptions& o, const GlobalOptions& g) {
     j["orders"].push_back({{"order", names}, {"steps", steps}});
   }
   ProgressLine("", g.quiet);
+  Provenance run = CommandProvenance(g, "");
+  run.Set("network", DirectoryRecord(o.network));
+  run.Set("test_x", InputFileRecord(o.test_x));
+  run.Set("test_y", InputFileRecord(o.test_y));
+  run.Set("threads", g.threads);
+  j["provenance"] = run.Json();
   if (!o.output.empty()) WriteFileAtomically(o.output, j.dump(2) + "\n");
   if (g.json) {
     std::cout << j.dump(2) << std::endl;

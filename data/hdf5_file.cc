@@ -276,6 +276,30 @@ void CheckDatasetsToWrite(const std::string& path,
   }
 }
 
+// A scalar attribute on `object` (the root group of a file being written).
+void WriteAttribute(hid_t object, const std::string& path, const Hdf5Attribute& a) {
+  const std::string label = path + " attribute " + a.name;
+  const auto* text = std::get_if<std::string>(&a.value);
+  const auto* integer = std::get_if<std::int64_t>(&a.value);
+  Handle space(H5Screate(H5S_SCALAR), H5Sclose);
+  Handle type(H5Tcopy(text ? H5T_C_S1 : integer ? H5T_STD_I64LE : H5T_IEEE_F64LE), H5Tclose);
+  if (!space.ok() || !type.ok() ||
+      (text &&
+       (H5Tset_size(type.get(), H5T_VARIABLE) < 0 || H5Tset_cset(type.get(), H5T_CSET_UTF8) < 0))) {
+    Fail(label, "a type HDF5 cannot make" + Hdf5Detail(), "a scalar attribute");
+  }
+  const char* chars = text ? text->c_str() : nullptr;
+  const hid_t memory_type = text ? type.get() : integer ? H5T_NATIVE_INT64 : H5T_NATIVE_DOUBLE;
+  const void* data = text      ? static_cast<const void*>(&chars)
+                     : integer ? static_cast<const void*>(integer)
+                               : static_cast<const void*>(&std::get<double>(a.value));
+  Handle attribute(
+      H5Acreate2(object, a.name.c_str(), type.get(), space.get(), H5P_DEFAULT, H5P_DEFAULT),
+      H5Aclose);
+  if (!attribute.ok() || H5Awrite(attribute.get(), memory_type, data) < 0)
+    Fail(label, "an attribute HDF5 cannot write" + Hdf5Detail(), "the attribute written");
+}
+
 }  // namespace
 
 NpyArray ReadHdf5Dataset(const std::string& path, const std::string& dataset) {
@@ -398,8 +422,17 @@ NpyArray ReadHdf5Dataset(const std::string& path, const std::string& dataset) {
 }
 
 void WriteHdf5(const std::string& path,
-               const std::vector<std::pair<std::string, NpyArray>>& datasets) {
+               const std::vector<std::pair<std::string, NpyArray>>& datasets,
+               const std::vector<Hdf5Attribute>& attributes) {
   CheckDatasetsToWrite(path, datasets);
+  {
+    std::set<std::string> names;
+    for (const Hdf5Attribute& a : attributes) {
+      if (a.name.empty()) Fail(path, "an empty attribute name", "a name such as \"seed\"");
+      if (!names.insert(a.name).second)
+        Fail(path + " attribute " + a.name, "the attribute name twice", "unique names");
+    }
+  }
   AtomicFileWriter writer(path);  // checks the directory, reserves the temporary name
   {
     Hdf5Session session;
@@ -431,9 +464,67 @@ void WriteHdf5(const std::string& path,
         Fail(label, "a write failure" + Hdf5Detail(), "the dataset written");
       }
     }
+    for (const Hdf5Attribute& a : attributes) WriteAttribute(file.get(), path, a);
     if (!file.Close()) Fail(path, "a failure closing the file" + Hdf5Detail(), "the file written");
   }
   writer.Commit();
+}
+
+std::vector<Hdf5Attribute> ReadHdf5Attributes(const std::string& path) {
+  Hdf5Session session;
+  Handle file(OpenForReading(path), H5Fclose);
+  Handle root(H5Gopen2(file.get(), "/", H5P_DEFAULT), H5Gclose);
+  if (!root.ok()) Fail(path, "no readable root group" + Hdf5Detail(), "an HDF5 file");
+  std::vector<std::string> names;
+  const auto collect = [](hid_t, const char* name, const H5A_info_t*, void* list) -> herr_t {
+    static_cast<std::vector<std::string>*>(list)->push_back(name);
+    return 0;
+  };
+  hsize_t position = 0;
+  if (H5Aiterate2(root.get(), H5_INDEX_NAME, H5_ITER_INC, &position, collect, &names) < 0)
+    Fail(path, "unreadable attributes" + Hdf5Detail(), "an HDF5 file");
+  std::vector<Hdf5Attribute> out;
+  for (const std::string& name : names) {
+    Handle attribute(H5Aopen(root.get(), name.c_str(), H5P_DEFAULT), H5Aclose);
+    if (!attribute.ok())
+      Fail(path, "an unreadable attribute" + Hdf5Detail(), "readable attributes");
+    Handle space(H5Aget_space(attribute.get()), H5Sclose);
+    if (H5Sget_simple_extent_npoints(space.get()) != 1) continue;  // scalars only
+    Handle type(H5Aget_type(attribute.get()), H5Tclose);
+    const H5T_class_t type_class = H5Tget_class(type.get());
+    if (type_class == H5T_STRING) {
+      if (H5Tis_variable_str(type.get()) > 0) {
+        Handle memory(H5Tcopy(H5T_C_S1), H5Tclose);
+        H5Tset_size(memory.get(), H5T_VARIABLE);
+        H5Tset_cset(memory.get(), H5Tget_cset(type.get()));
+        char* text = nullptr;
+        if (H5Aread(attribute.get(), memory.get(), &text) < 0)
+          Fail(path + " attribute " + name, "an unreadable string" + Hdf5Detail(), "a string");
+        out.push_back({name, std::string(text ? text : "")});
+        H5free_memory(text);
+      } else {
+        const size_t size = H5Tget_size(type.get());
+        std::string text(size, '\0');
+        Handle memory(H5Tcopy(H5T_C_S1), H5Tclose);
+        H5Tset_size(memory.get(), size);
+        if (H5Aread(attribute.get(), memory.get(), text.data()) < 0)
+          Fail(path + " attribute " + name, "an unreadable string" + Hdf5Detail(), "a string");
+        text.resize(std::strlen(text.c_str()));
+        out.push_back({name, text});
+      }
+    } else if (type_class == H5T_INTEGER) {
+      std::int64_t v = 0;
+      if (H5Aread(attribute.get(), H5T_NATIVE_INT64, &v) < 0)
+        Fail(path + " attribute " + name, "an unreadable integer" + Hdf5Detail(), "an integer");
+      out.push_back({name, v});
+    } else if (type_class == H5T_FLOAT) {
+      double v = 0;
+      if (H5Aread(attribute.get(), H5T_NATIVE_DOUBLE, &v) < 0)
+        Fail(path + " attribute " + name, "an unreadable number" + Hdf5Detail(), "a number");
+      out.push_back({name, v});
+    }
+  }
+  return out;
 }
 
 std::vector<std::string> ListHdf5Datasets(const std::string& path) {

@@ -88,6 +88,8 @@ def save(fig, output, name):
 
 def sweep_rows(path, what):
     rows = load_json(path, what)
+    if isinstance(rows, dict):  # {"provenance": ..., "points": [...]}
+        rows = rows.get("points")
     if not isinstance(rows, list) or not rows:
         fail(f"{what}: {path} holds no sweep rows (expected the sweep.json written by attnpaths sweep)")
     temps = sorted({r.get("temperature") for r in rows if r.get("temperature") is not None})
@@ -117,7 +119,7 @@ def sampled_points_of(path):
 
     if path.endswith(".csv"):
         with open(path) as f:
-            rows = list(csv.DictReader(f))
+            rows = list(csv.DictReader(l for l in f if not l.startswith("#")))  # provenance line
     else:
         data = load_json(path, "--sampled")
         if isinstance(data, dict) and "N" in data and "test_accuracy" in data:

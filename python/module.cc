@@ -1,5 +1,6 @@
 // The Python module `attnpaths`: the statistical-mechanics theory of Bayesian
 // multi-head attention networks with NumPy arrays in and out (docs/python.md).
+#include "data/provenance.h"
 #include "python/bindings.h"
 
 namespace py = pybind11;
@@ -12,7 +13,26 @@ PYBIND11_MODULE(attnpaths, m) {
       "relevance, pruning and kernel-task alignment. NumPy float64 arrays in and out; inputs\n"
       "are (P, n_tok, N0) arrays. Invalid input raises attnpaths.Error (a ValueError) with\n"
       "the message of the C++ library, which names the field. See docs/python.md.";
-  m.attr("__version__") = ATTNPATHS_VERSION;
+  m.attr("__version__") = attnpaths::GetBuildInfo().version;
+  m.def(
+      "build_info",
+      [] {
+        const attnpaths::BuildInfo& b = attnpaths::GetBuildInfo();
+        py::dict d;
+        d["version"] = b.version;
+        d["git_commit"] = b.git_commit;
+        d["git_dirty"] = b.git_dirty;
+        d["compiler"] = b.compiler;
+        d["build_type"] = b.build_type;
+        d["flags"] = b.flags;
+        d["libraries"] = b.libraries;
+        d["blas"] = attnpaths::BlasDescription();
+        return d;
+      },
+      "How this module was built, as `attnpaths --version` prints it and every output file's\n"
+      "provenance records it (docs/formats.md): version, git_commit (of the source tree, or\n"
+      "'unknown'), git_dirty, compiler, build_type, flags, libraries, and the BLAS it runs.\n"
+      "Store it with results you save from Python.");
 
   // attnpaths::Error → attnpaths.Error(ValueError), same message.
   static py::exception<attnpaths::Error> error(m, "Error", PyExc_ValueError);

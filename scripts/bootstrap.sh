@@ -17,7 +17,8 @@ packages=(build-essential cmake ninja-build pkg-config libeigen3-dev libceres-de
   libboost-math-dev libboost-random-dev libgtest-dev libgmock-dev libbenchmark-dev
   libopenblas-dev liblapacke-dev libcli11-dev libtomlplusplus-dev nlohmann-json3-dev
   libhdf5-dev pybind11-dev python3-dev python3-numpy python3-matplotlib python3-sklearn
-  clang libclang-rt-14-dev)
+  python3-h5py python3-yaml python3-pip python3-venv python3-setuptools python3-wheel
+  python3-pybind11 clang libclang-rt-14-dev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -28,12 +29,19 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# OpenBLAS 0.3.21 mistakes this CPU for Haswell; SkylakeX kernels are ~1.8x
-# faster where AVX-512 exists (build-notes.md). Never force it elsewhere.
-if grep -q avx512f /proc/cpuinfo 2>/dev/null; then export OPENBLAS_CORETYPE=SkylakeX; fi
+# OpenBLAS 0.3.21 mistakes AVX-512 CPUs for Haswell; its SkylakeX kernels are
+# ~1.8x faster there (DGEMM). Only where the CPU has AVX-512 (forcing them
+# elsewhere runs instructions the CPU lacks), and never over a value the
+# environment already sets.
+if [ -z "${OPENBLAS_CORETYPE:-}" ] && grep -q avx512f /proc/cpuinfo 2>/dev/null; then
+  export OPENBLAS_CORETYPE=SkylakeX
+fi
 
+# This build runs where it is built, so it is tuned for this CPU (-march=native:
+# path inputs and kernel builds ~3x faster, bench/results/portability.md). A
+# plain `cmake -S . -B build` is portable (ATTNPATHS_NATIVE=OFF).
 jobs=$(nproc)
-cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
+cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DATTNPATHS_NATIVE=ON \
   -DPython3_EXECUTABLE=/usr/bin/python3 -DATTNPATHS_SANITIZE="$sanitize" >/dev/null
 cmake --build "$build" -j "$jobs"
 

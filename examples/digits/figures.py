@@ -34,7 +34,7 @@ def save(fig, path):
 
 
 def read_curve(path):
-    rows = list(csv.DictReader(open(path)))
+    rows = list(csv.DictReader(l for l in open(path) if not l.startswith("#")))  # provenance line
     num = lambda s: float(s) if s else math.nan
     return {k: np.array([num(r[k]) for r in rows]) for k in rows[0]}
 

@@ -23,7 +23,12 @@ OUT=${1:-$HERE/out}
 SEEDS=${SEEDS:-"1 2 3 4 5 6 7 8 9 10"}
 JOBS=${JOBS:-2}
 PY=/usr/bin/python3   # Debian's python3 with numpy, sklearn, matplotlib (a pyenv python3 may come first)
-export OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-SkylakeX}
+# OpenBLAS 0.3.21 mistakes AVX-512 CPUs for Haswell; SkylakeX kernels are faster
+# there. Only where the CPU has AVX-512 (as scripts/bootstrap.sh does): forcing
+# them elsewhere would run instructions the CPU lacks.
+if [ -z "${OPENBLAS_CORETYPE:-}" ] && grep -q avx512f /proc/cpuinfo 2>/dev/null; then
+  export OPENBLAS_CORETYPE=SkylakeX
+fi
 export OPENBLAS_NUM_THREADS=1   # parallelism is over seeds (JOBS), one thread each
 
 if [ ! -x "$BIN" ]; then

@@ -92,7 +92,7 @@ if [ ${#sampled_files[@]} -gt 0 ]; then sampled=(--sampled "${sampled_files[@]}"
 "$PY" - "$OUT" <<'PYEOF'
 import json, sys
 out = sys.argv[1]
-rows = {n: {r["N"]: r for r in json.load(open(f"{out}/{n}/sweep.json"))}
+rows = {n: {r["N"]: r for r in json.load(open(f"{out}/{n}/sweep.json"))["points"]}
         for n in ("four_paths", "good_denoising", "good_path")}
 gp = {n: json.load(open(f"{out}/{n}/gp/summary.json")) for n in rows}
 print("\ntest accuracy (generalisation error) vs N, T = 0.01")

@@ -142,7 +142,7 @@ assert [(e['layer'], e['head']) for e in heads['heads']] == [(l, h) for _, l, h 
 assert heads['head_names'] == names and heads['N'] == width and heads['temperature'] == T
 assert heads['path_labels'][0] == 'a>d' and heads['path_labels'][5] == 'c>e'
 with open(os.path.join(hd, 'heads.csv')) as f:
-    rows = list(csv.DictReader(f))
+    rows = list(csv.DictReader(l for l in f if not l.startswith('#')))
 assert [r['name'] for r in rows] == [e['name'] for e in heads['heads']]
 assert all(abs(float(r['score']) - e['score']) == 0 for r, e in zip(rows, heads['heads']))
 assert abs(sum(p['weight_share'] for p in heads['path_pairs']) - 1) < 1e-12
@@ -184,7 +184,7 @@ for _, l, h in order:
 assert inc == expect_inc, (inc, expect_inc)
 assert curves[0]['steps'][0]['test_accuracy'] == summary['test_accuracy']
 with open(os.path.join(pd, 'pruning.csv')) as f:
-    assert len(list(csv.DictReader(f))) == checked
+    assert len(list(csv.DictReader(l for l in f if not l.startswith('#')))) == checked
 print(f'prune: {checked} silenced steps match NumPy; increasing order {inc}')
 
 # prune, re-solve: labelled, same lengths, converged, step 0 is the full network.

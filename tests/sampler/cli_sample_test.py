@@ -96,6 +96,7 @@ with tempfile.TemporaryDirectory() as tmp:
     first = j["test_points"][0]
     assert first["quantity"] == "f_mean[0]" and abs(first["theory"] - theory_mean[0, 0]) < 1e-12
     with open(os.path.join(c, "compare.csv")) as f:
+        assert f.readline().startswith("# provenance: {")
         assert f.readline().strip() == "quantity,theory,sampled,se,z"
 
     for flag, value, message in [("--chains", "0", "--chains: found 0"),

@@ -79,7 +79,9 @@ with tempfile.TemporaryDirectory() as tmp:
     assert np.load(os.path.join(d, "V_1_2.npy")).shape == (6, 6)
     assert s["epochs"] == 7 and s["steps"] == 7 * 4 and s["completed"], s
     assert s == json.load(open(os.path.join(d, "summary.json")))
-    rows = list(csv.DictReader(open(os.path.join(d, "loss_curve.csv"))))
+    assert open(os.path.join(d, "loss_curve.csv")).readline().startswith("# provenance: {")
+    rows = list(csv.DictReader(l for l in open(os.path.join(d, "loss_curve.csv"))
+                               if not l.startswith("#")))
     assert [int(r["epoch"]) for r in rows] == list(range(1, 8))
     assert float(rows[-1]["test_accuracy"]) == s["test_accuracy"]
 
@@ -92,8 +94,8 @@ with tempfile.TemporaryDirectory() as tmp:
     # Same seed, another process, one thread: the same loss curve, bitwise;
     # flags override the file (seed, epochs, output).
     run("train", "--config", cfg, "--threads", "1", "--quiet", "--output", os.path.join(tmp, "net_b"))
-    assert open(os.path.join(d, "loss_curve.csv")).read().split("\n")[1].split(",")[:6] == \
-        open(os.path.join(tmp, "net_b", "loss_curve.csv")).read().split("\n")[1].split(",")[:6]
+    assert open(os.path.join(d, "loss_curve.csv")).read().split("\n")[2].split(",")[:6] == \
+        open(os.path.join(tmp, "net_b", "loss_curve.csv")).read().split("\n")[2].split(",")[:6]
     for w in ["V_0.npy", "Q_1_1.npy", "a.npy"]:
         assert np.array_equal(np.load(os.path.join(d, w)), np.load(os.path.join(tmp, "net_b", w)))
     c = json.loads(run("train", "--config", cfg, "--threads", "1", "--quiet", "--json", "--seed", "5",

@@ -1,0 +1,101 @@
+#include "cli/run_provenance.h"
+
+#include <algorithm>
+#include <filesystem>
+
+#include "cli/study_run.h"
+#include "data/sha256.h"
+
+namespace attnpaths::cli {
+
+Provenance CommandProvenance(const GlobalOptions& g, const std::string& config_path) {
+  Provenance run(g.command_line);
+  if (!config_path.empty()) run.SetConfig(config_path);
+  return run;
+}
+
+void RecordStudy(const Study& study, const GlobalOptions& g, Provenance* run) {
+  run->Set("study_seed", study.seed);
+  run->Set("widths", study.architecture.widths);
+  run->Set("variances", study.architecture.variances);
+  run->Set("temperatures", study.temperatures);
+  run->Set("kernel", {{"strategy", KernelStrategyName(study.kernel.strategy)},
+                      {"memory_limit_bytes", study.kernel.memory_limit_bytes}});
+  run->Set("threads", g.threads);
+}
+
+void RecordSolution(const AnalysedSolution& s, const GlobalOptions& g, Provenance* run) {
+  RecordStudy(s.study, g, run);
+  if (s.source == "solved") {
+    run->Set("solution", "solved from the config");
+    run->Set("solver", SolverSettings(MakeSolveOptions(s.study.solver)));
+    return;
+  }
+  namespace fs = std::filesystem;
+  nlohmann::json files = nlohmann::json::object();
+  if (fs::is_directory(s.source)) {
+    for (const std::string name : {"summary.json", "U_1.npy"}) {
+      const std::string file = (fs::path(s.source) / name).string();
+      if (fs::exists(file)) files[name] = Sha256OfFile(file);
+    }
+  } else {
+    files[fs::path(s.source).filename().string()] = Sha256OfFile(s.source);
+  }
+  run->Set("solution", {{"path", s.source}, {"sha256", files}});
+}
+
+nlohmann::json InputFileRecord(const std::string& spec) {
+  namespace fs = std::filesystem;
+  std::string file = spec;
+  const size_t colon = spec.rfind(':');
+  if (!fs::exists(spec) && colon != std::string::npos) file = spec.substr(0, colon);
+  return {{"path", spec}, {"sha256", Sha256OfFile(file)}};
+}
+
+nlohmann::json DirectoryRecord(const std::string& dir) {
+  namespace fs = std::filesystem;
+  std::vector<std::string> names;
+  for (const auto& entry : fs::directory_iterator(dir)) {
+    if (entry.is_regular_file()) names.push_back(entry.path().filename().string());
+  }
+  std::sort(names.begin(), names.end());
+  std::string listing;
+  for (const std::string& name : names) {
+    listing += Sha256OfFile((fs::path(dir) / name).string()) + "  " + name + "\n";
+  }
+  return {{"path", dir}, {"files", names.size()}, {"sha256", Sha256Hex(listing)}};
+}
+
+nlohmann::json SolverSettings(const SolveOptions& o) {
+  return {{"method", o.method == SolveMethod::kBfgs ? "bfgs" : "lbfgs"},
+          {"gradient_tolerance", o.gradient_tolerance},
+          {"max_iterations", o.max_iterations},
+          {"max_restarts", o.max_restarts},
+          {"max_newton_steps", o.max_newton_steps},
+          {"lbfgs_rank", o.lbfgs_rank},
+          {"initial_U", o.initial_U.empty() ? "U_GP" : "warm start"},
+          {"compute_hessian", o.compute_hessian},
+          {"hessian_max_dimension", o.hessian_max_dimension}};
+}
+
+nlohmann::json SamplerSettings(const SampleOptions& o) {
+  return {{"chains", o.num_chains},
+          {"warmup", o.num_warmup},
+          {"samples", o.num_samples},
+          {"seed", o.seed},
+          {"threads", o.threads},
+          {"temperature_floor", o.temperature_floor},
+          {"max_tree_depth", o.max_tree_depth},
+          {"max_energy_error", o.max_energy_error},
+          {"target_accept", o.target_accept},
+          {"initial_step_size", o.initial_step_size},
+          {"adapt_metric", o.adapt_metric},
+          {"init_buffer", o.init_buffer},
+          {"term_buffer", o.term_buffer},
+          {"base_window", o.base_window},
+          {"weights", SampledWeightsName(o.sampled_weights)},
+          {"fixed_weights", o.fixed_weights ? "given" : "drawn from the prior with the seed"},
+          {"report_order_parameter", o.report_order_parameter}};
+}
+
+}  // namespace attnpaths::cli
