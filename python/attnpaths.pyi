@@ -1228,7 +1228,8 @@ class SampleOptions:
       temperature_floor 1e-3 (the likelihood uses max(T, T_min)), max_tree_depth 10,
       max_energy_error 1000, target_accept 0.8, initial_step_size 1, adapt_metric True,
       init_buffer 75, term_buffer 50, base_window 25,
-      sampled_weights 'all' (every weight) or 'readout' (a only, value weights fixed),
+      sampled_weights 'collapsed' (NUTS on the value weights, the readout integrated out exactly),
+      'all' (every weight) or 'readout' (a only, value weights fixed),
       fixed_weights NetworkWeights or None ('readout': None draws them from the prior),
       report_order_parameter True, rhat_threshold 1.01, ess_threshold 100,
       progress callable(SampleProgress) for every iteration of every chain, or None
@@ -1310,7 +1311,7 @@ class SampleOptions:
     sampled_weights: str
 
     """
-    'all' or 'readout'.
+    'collapsed', 'all' or 'readout'.
     """
     fixed_weights: object
 
@@ -1398,7 +1399,7 @@ class SampleProgress:
 class SampleResult:
     """
     Sampling results: the sampled predictor and order parameter, the names of the reported
-    quantities ('lp', f[mu], U[p,q]), the draws per chain (num_samples x quantities, read-only
+    quantities ('lp', f[mu] or f[mu,d], U[i,j] with i = pi*D + d), the draws per chain (num_samples x quantities, read-only
     views), per-quantity diagnostics and chain 0's final weights.
     """
     @property
@@ -1420,6 +1421,11 @@ class SampleResult:
     def predictor_column(self) -> int:
         """
         First f column.
+        """
+    @property
+    def predictor_variance_column(self) -> int:
+        """
+        First f_var column (collapsed: Var[f | V] per test point), or -1.
         """
     @property
     def order_parameter_column(self) -> int:
@@ -1481,7 +1487,7 @@ class SampleSummary:
     @property
     def sampled_weights(self) -> str:
         """
-        'all' or 'readout'.
+        'collapsed', 'all' or 'readout'.
         """
     @property
     def temperature(self) -> float:
@@ -1618,7 +1624,7 @@ class SampleSummary:
 
 class SampledOrderParameter:
     """
-    U^sampled = <e_pi . e_pi'> / n_1 (Htot x Htot) and its MCSE (theory.md section 5).
+    U^sampled[(pi,d),(pi',d')] = <e_{pi,d} . e_{pi',d'}> / n_1 ((Htot D) x (Htot D), output index fastest) and its MCSE (theory.md sections 5, 9).
     """
     @property
     def U(self) -> NDArray[numpy.float64]:
@@ -1658,14 +1664,19 @@ class SampledPredictor:
         Its MCSE.
         """
     @property
+    def covariance(self) -> NDArray[Any]:
+        """
+        Covariance of f(x*) over outputs, P* x D x D (theory.md section 9); its diagonal is variance.
+        """
+    @property
     def accuracy(self) -> float:
         """
-        sign mean = y* (D = 1).
+        Fraction with sign mean = y* (D = 1; 0 counts as wrong) or argmax mean = argmax y* (D > 1).
         """
     @property
     def generalization_error(self) -> float:
         """
-        <(mean - y*)^2 + variance>.
+        <(mean - y*)^2 + variance> over test points and outputs.
         """
     @property
     def accuracy_se(self) -> float:
