@@ -5,8 +5,8 @@
 //   OPENBLAS_CORETYPE=SkylakeX ./core_bench --no-demo --P 1600,4000 --H 8x8
 //
 // bench/results/core_bench.md is a full run with `--max-gib 6` and
-// OPENBLAS_NUM_THREADS=1 (14 minutes on the 2-core machine of build-notes.md
-// while builds kept its load average near 5; with 2 BLAS threads on a busy
+// OPENBLAS_NUM_THREADS=1 (14 minutes on a 2-vCPU AMD EPYC machine while
+// builds kept its load average near 5; with 2 BLAS threads on a busy
 // machine OpenBLAS' spinning threads make every LAPACK call tens of times
 // slower, so single-threaded BLAS gives the steadier ratios). Most of the
 // time goes to the path inputs at P = 4000 and the precomputed kernels.

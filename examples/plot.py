@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Figures (PNG) from the files attnpaths writes.
+"""Figures (PNG and PDF by default; --formats png pdf svg) from the files attnpaths writes.
 
     /usr/bin/python3 examples/plot.py --output figs \\
         --sweep out/four_paths/sweep.json --gp out/four_paths/gp/summary.json \\
@@ -10,7 +10,8 @@
         --prune out/prune_N10/pruning.json \\
         --align out/align_N10/alignment.json out/align_N1000/alignment.json
 
-Every input is optional; each figure is made when its inputs are given:
+Every input is optional; each figure is made when its inputs are given, in
+every format of --formats (default png pdf: PNG to look at, PDF for a paper):
 
   accuracy_vs_N.png   test accuracy and generalisation error vs N (log axis):
                       theory (--sweep), variants (--variant), GP limits as
@@ -77,13 +78,19 @@ def labelled(spec, what):
     return label, path
 
 
+FORMATS = ["png", "pdf"]  # --formats
+
+
 def save(fig, output, name):
-    path = os.path.join(output, name)
-    tmp = os.path.join(output, f".{name}.tmp-{os.getpid()}.png")
-    fig.savefig(tmp, dpi=130, bbox_inches="tight")
+    """Writes name (given as "x.png") in every format of --formats."""
+    base = os.path.splitext(name)[0]
+    for fmt in FORMATS:
+        path = os.path.join(output, f"{base}.{fmt}")
+        tmp = os.path.join(output, f".{base}.tmp-{os.getpid()}.{fmt}")
+        fig.savefig(tmp, dpi=130, bbox_inches="tight")
+        os.replace(tmp, path)  # atomic: a reader never sees half a figure
+        print(f"wrote {path}")
     plt.close(fig)
-    os.replace(tmp, path)  # atomic: a reader never sees half a PNG
-    print(f"wrote {path}")
 
 
 def sweep_rows(path, what):
@@ -382,7 +389,9 @@ def plot_alignment(args):
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
-    p.add_argument("--output", "-o", default="figures", help="directory for the PNGs (created)")
+    p.add_argument("--output", "-o", default="figures", help="directory for the figures (created)")
+    p.add_argument("--formats", nargs="+", default=["png", "pdf"], choices=["png", "pdf", "svg"],
+                   help="file formats of every figure (default: png pdf)")
     p.add_argument("--name", default="4 paths", help="label of the --sweep network in legends")
     p.add_argument("--sweep", help="sweep.json of the main network (theory vs N, U vs N)")
     p.add_argument("--gp", help="summary.json of `attnpaths gp` for the main network")
@@ -399,6 +408,7 @@ def main():
     p.add_argument("--prune", help="pruning.json of `attnpaths prune`")
     p.add_argument("--align", nargs="+", help="alignment.json files of `attnpaths align` (one per width)")
     args = p.parse_args()
+    FORMATS[:] = args.formats
     if not any([args.sweep, args.heads, args.prune, args.align]):
         fail("nothing to plot: give at least one of --sweep, --heads, --prune, --align")
     if (args.gp or args.baseline or args.variant or args.sampled) and not args.sweep:

@@ -1,5 +1,5 @@
 // Random numbers for the sampler: Boost.Random engines and distributions,
-// which give the same streams with every compiler (design.md).
+// which give the same streams with every compiler (std:: distributions do not).
 //
 //   attnpaths::RandomEngine engine = attnpaths::ChainEngine(/*seed=*/42, /*chain=*/3);
 //   double u = attnpaths::Uniform01(engine);          // in [0, 1)

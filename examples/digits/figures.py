@@ -3,8 +3,9 @@
 
     /usr/bin/python3 examples/digits/figures.py --out OUT
 
-Writes OUT/figures/loss_curves.png, accuracy_vs_N.png, head_scores.png and
-pruning.png (each to a temporary name, then renamed).
+Writes OUT/figures/loss_curves, accuracy_vs_N, head_scores and pruning, each
+as PNG and PDF (--formats png pdf svg chooses), each to a temporary name, then
+renamed.
 """
 import argparse
 import csv
@@ -20,16 +21,22 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 
+FORMATS = ["png", "pdf"]  # --formats
+
+
 def save(fig, path):
-    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".png",
-                               dir=os.path.dirname(path))
-    os.close(fd)
-    try:
-        fig.savefig(tmp, dpi=120, bbox_inches="tight")
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    """Writes path (given as "x.png") in every format of --formats."""
+    base = os.path.splitext(path)[0]
+    for fmt in FORMATS:
+        fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(base) + ".", suffix="." + fmt,
+                                   dir=os.path.dirname(path))
+        os.close(fd)
+        try:
+            fig.savefig(tmp, dpi=120, bbox_inches="tight")
+            os.replace(tmp, f"{base}.{fmt}")
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
     plt.close(fig)
 
 
@@ -71,18 +78,25 @@ def accuracy_vs_N(r, figs):
     for T, c in zip(r["T_theory"], shades):
         mt = [r["theory"][str(int(N))][f"T={T}"][0] for N in Ns]
         ax.plot(Ns, mt, ls="--", lw=1, marker=".", color=c, alpha=0.8, label=f"theory, T = {T}")
+    # The trained network and the GP limit can land on the same accuracy: the
+    # trained line is drawn solid and wide underneath, the GP line dashed and
+    # narrow on top, so both stay visible; their values are in the legend.
     gm, ge = r["gp"]["test_accuracy"]
-    ax.axhline(gm, color="C1", ls="--", label="GP limit (best T)")
-    ax.axhspan(gm - ge, gm + ge, color="C1", alpha=0.15)
     tm, te = r["trained"]["test_accuracy"]
-    ax.axhline(tm, color="C2", ls="-", label="trained network (gradient descent)")
-    ax.axhspan(tm - te, tm + te, color="C2", alpha=0.15)
+    ax.axhspan(tm - te, tm + te, color="C2", alpha=0.12, lw=0, zorder=1)
+    ax.axhline(tm, color="C2", ls="-", lw=4, alpha=0.6, zorder=2,
+               label=f"trained network (gradient descent): {tm:.3f} ± {te:.3f}")
+    ax.axhspan(gm - ge, gm + ge, facecolor="none", edgecolor="C1", hatch="////", lw=0, zorder=3)
+    ax.axhline(gm, color="C1", ls=(0, (4, 3)), lw=1.8, zorder=4,
+               label=f"GP limit (best T): {gm:.3f} ± {ge:.3f}")
+    ax.plot([], [], ls="none", label="bands (shaded, hatched): ± 1 s.e. over seeds")
     ax.set_xscale("log")
     ax.set_xlabel("width N")
     ax.set_ylabel("test accuracy")
     ax.set_title(f"digits 0-4 vs 5-9, P = 600; mean ± s.e. over {len(r['seeds'])} seeds")
     ax.legend(fontsize=7)
     ax.grid(alpha=0.3)
+    ax.set_axisbelow(True)
     save(fig, os.path.join(figs, "accuracy_vs_N.png"))
 
 
@@ -142,9 +156,16 @@ def pruning(r, figs):
     a2.set_ylabel("accuracy: theory order − random orders")
     a2.set_title("paired difference per seed (mean ± s.e.)")
     a2.grid(alpha=0.3)
+    n_seeds = len(p["per_seed"])
     for i, seed in enumerate(p["per_seed"]):
         a3.scatter([x["score"] for x in seed["single"]], [x["drop"] for x in seed["single"]],
-                   s=14, color=plt.cm.viridis(i / max(1, len(p["per_seed"]) - 1)))
+                   s=14, color=plt.cm.viridis(i / max(1, n_seeds - 1)))
+    if n_seeds > 1:  # the colour key: one colour per seed, in the order of r["seeds"]
+        mappable = plt.cm.ScalarMappable(cmap="viridis",
+                                         norm=matplotlib.colors.Normalize(0, n_seeds - 1))
+        bar = fig.colorbar(mappable, ax=a3, ticks=range(n_seeds))
+        bar.ax.set_yticklabels([str(s) for s in r["seeds"][:n_seeds]], fontsize=7)
+        bar.set_label("seed")
     a3.set_xlabel(f"head score (N = {r['head_N']})")
     a3.set_ylabel("accuracy drop, that head alone removed")
     rho = p["spearman_score_drop"]
@@ -157,7 +178,10 @@ def pruning(r, figs):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--out", required=True)
+    ap.add_argument("--formats", nargs="+", default=["png", "pdf"], choices=["png", "pdf", "svg"],
+                    help="file formats of every figure (default: png pdf)")
     args = ap.parse_args()
+    FORMATS[:] = args.formats
     r = json.load(open(os.path.join(args.out, "results.json")))
     figs = os.path.join(args.out, "figures")
     os.makedirs(figs, exist_ok=True)
@@ -165,7 +189,8 @@ def main():
     accuracy_vs_N(r, figs)
     head_scores(r, figs)
     pruning(r, figs)
-    print(f"wrote {figs}/loss_curves.png, accuracy_vs_N.png, head_scores.png, pruning.png")
+    print(f"wrote {figs}/loss_curves, accuracy_vs_N, head_scores, pruning "
+          f"({', '.join(FORMATS)})")
 
 
 if __name__ == "__main__":

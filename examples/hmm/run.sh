@@ -8,7 +8,7 @@
 #    and the GP limit of each (the variants' GP limits are the baselines of §8);
 # 2. head relevance at every N, pruning (silencing and re-solve) and
 #    kernel–task alignment at N = 10 (alignment also at N = 100 and 1000);
-# 3. every figure, as PNG, in OUTPUT_DIR/figures.
+# 3. every figure, as PNG and PDF, in OUTPUT_DIR/figures.
 #
 # Environment: ATTNPATHS (the binary, default build/attnpaths), THREADS
 # (default 0 = every core), SAMPLE_WIDTHS (e.g. "10 100": also sample the
@@ -16,7 +16,7 @@
 # warm-up + 200 draws, or SAMPLE_FLAGS — and overlay the sampled accuracies
 # with their Monte Carlo standard errors), SAMPLED (further sampled-results
 # files to overlay, space-separated, see examples/plot.py). Sweeps resume: running the script again
-# reuses every finished point. Takes a few minutes on 2 cores.
+# reuses every finished point. About 20 s of CPU (10-20 s on 2 idle cores).
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)

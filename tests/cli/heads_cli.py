@@ -238,8 +238,10 @@ r = subprocess.run(['/usr/bin/python3', os.path.join(source, 'examples', 'plot.p
                     '--heads', os.path.join(hd, 'heads.json'), '--prune', os.path.join(d, 'p2', 'pruning.json'),
                     '--align', os.path.join(ad, 'alignment.json')], capture_output=True, text=True)
 assert r.returncode == 0, r.stderr
-for name in ('head_scores.png', 'pruning.png', 'alignment.png'):
-    with open(os.path.join(figs, name), 'rb') as f:
+for name in ('head_scores', 'pruning', 'alignment'):
+    with open(os.path.join(figs, name + '.png'), 'rb') as f:
         assert f.read(8) == b'\x89PNG\r\n\x1a\n', name
-print('plot: PNGs written')
+    with open(os.path.join(figs, name + '.pdf'), 'rb') as f:  # vector copy for papers
+        assert f.read(5) == b'%PDF-', name
+print('plot: PNGs and PDFs written')
 print('ok')

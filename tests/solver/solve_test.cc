@@ -286,7 +286,7 @@ TEST_P(SolveTest, KernelStrategiesGiveTheSameSolution) {
 }
 
 // Running out of iterations is reported as such, with the gradient that
-// failed the test (design.md: numerical failure goes to the Summary).
+// failed the test (numerical failure goes to the Summary, never a throw).
 TEST_P(SolveTest, ReportsNoConvergenceWhenIterationsRunOut) {
   SolveOptions options;
   options.max_iterations = 1;

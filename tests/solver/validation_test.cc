@@ -1,5 +1,5 @@
 // Invalid input throws attnpaths::Error whose message names the field, the
-// value found and what was expected (design.md, "Errors"). Missing files are
+// value found and what was expected (docs/errors.md). Missing files are
 // covered by the data/ and CLI tests.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
