@@ -86,7 +86,8 @@ def accuracy_vs_N(r, figs):
     ax.axhspan(tm - te, tm + te, color="C2", alpha=0.12, lw=0, zorder=1)
     ax.axhline(tm, color="C2", ls="-", lw=4, alpha=0.6, zorder=2,
                label=f"trained network (gradient descent): {tm:.3f} ± {te:.3f}")
-    ax.axhspan(gm - ge, gm + ge, facecolor="none", edgecolor="C1", hatch="////", lw=0, zorder=3)
+    ax.axhspan(gm - ge, gm + ge, facecolor="none", hatch="////", lw=0, zorder=3,
+               edgecolor=matplotlib.colors.to_rgba("C1", 0.45))
     ax.axhline(gm, color="C1", ls=(0, (4, 3)), lw=1.8, zorder=4,
                label=f"GP limit (best T): {gm:.3f} ± {ge:.3f}")
     ax.plot([], [], ls="none", label="bands (shaded, hatched): ± 1 s.e. over seeds")
