@@ -27,7 +27,8 @@ namespace {
 struct TrainCliOptions {
   std::string config;
   // Flags that override the file (set only when given).
-  std::string train_x, train_y, test_x, test_y, output, readout, schedule;
+  std::string train_x, train_y, test_x, test_y, output, readout, schedule, optimizer, loss, trained,
+      head_scaling;
   std::vector<Eigen::Index> heads;
   Eigen::Index width = 0, key_dim = 0;
   int epochs = 0, batch_size = 0, eval_every = 0;
@@ -67,6 +68,7 @@ int RunTrain(const TrainCliOptions& o, const GlobalOptions& g) {
   }
   if (o.Given("key-dim")) c.key_dim = o.key_dim;
   if (o.Given("readout")) c.readout = o.readout;
+  if (o.Given("head-scaling")) c.head_scaling = o.head_scaling;
   TrainOptions& t = c.options;
   if (o.Given("epochs")) t.epochs = o.epochs;
   if (o.Given("batch-size")) t.batch_size = o.batch_size;
@@ -78,6 +80,9 @@ int RunTrain(const TrainCliOptions& o, const GlobalOptions& g) {
   if (o.Given("attention-init-std")) t.attention_init_std = o.attention_init_std;
   if (o.Given("seed")) t.seed = o.seed;
   if (o.Given("eval-every")) t.eval_every = o.eval_every;
+  if (o.Given("optimizer")) t.optimizer = ParseOptimizer(o.optimizer, "--optimizer");
+  if (o.Given("loss")) t.loss = ParseLossKind(o.loss, "--loss");
+  if (o.Given("trained")) t.trained = ParseTrainedWeights(o.trained, "--trained");
   t.threads = g.threads;
   std::string error;
   if (!t.IsValid(&error)) throw Error(error);
@@ -120,6 +125,9 @@ int RunTrain(const TrainCliOptions& o, const GlobalOptions& g) {
   const auto path = [&](const std::string& f) { return (std::filesystem::path(out) / f).string(); };
   const nlohmann::json training_options = {
       {"epochs", t.epochs},
+      {"optimizer", OptimizerName(t.optimizer)},
+      {"loss", LossKindName(t.loss)},
+      {"trained", TrainedWeightsName(t.trained)},
       {"batch_size", t.batch_size},
       {"learning_rate", t.learning_rate},
       {"schedule", LearningRateScheduleName(t.schedule)},
@@ -143,12 +151,13 @@ int RunTrain(const TrainCliOptions& o, const GlobalOptions& g) {
   }
   WriteTrainedNetwork(out, net);
   std::string csv =
-      run.CsvComment() + "epoch,steps,learning_rate,train_loss,test_loss,test_accuracy,seconds\n";
+      run.CsvComment() + "epoch,steps,learning_rate,train_loss,test_loss,test_accuracy,seconds,"
+      "parameter_distance\n";
   for (const EpochRecord& r : summary.loss_curve) {
     csv += std::to_string(r.epoch) + "," + std::to_string(r.steps) + "," +
            CsvNumber(r.learning_rate) + "," + CsvNumber(r.train_loss) + "," +
            CsvNumber(r.test_loss) + "," + CsvNumber(r.test_accuracy) + "," + CsvNumber(r.seconds) +
-           "\n";
+           "," + CsvNumber(r.parameter_distance) + "\n";
   }
   WriteFileAtomically(path("loss_curve.csv"), csv);
 
@@ -217,6 +226,12 @@ void RegisterTrain(CLI::App& app, GlobalOptions& global, Command* run) {
   add("attention-init-std", o->attention_init_std, "Initial std of Q, K (default 0.1)");
   add("seed", o->seed, "Seed of initialisation and shuffling (default 1)");
   add("eval-every", o->eval_every, "Epochs between test evaluations (default 1; 0: at the end)");
+  add("optimizer", o->optimizer,
+      "adam (mini-batch) or gd (full batch, constant rate; default adam)");
+  add("loss", o->loss, "squared or logistic (labels +-1; default squared)");
+  add("trained", o->trained,
+      "all or attention (Q, K only; values and readout frozen; default all)");
+  add("head-scaling", o->head_scaling, "sqrt: 1/sqrt(H n) (theory.md) or mean: 1/(H sqrt(n))");
   cmd->add_flag("--json", global.json, "Print summary.json on stdout");
   cmd->add_flag("--quiet", global.quiet, "No progress on stderr");
   cmd->add_option("--threads", global.threads, "Threads per mini-batch (default 0: every core)");

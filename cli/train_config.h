@@ -2,10 +2,12 @@
 // train") and command-line flags that override it.
 //
 //   [data]      train_x, train_y, test_x, test_y       (NPY or "file.h5:/dataset")
-//   [network]   heads = [4, 4], width = 32 | widths = [...], key_dim = 8, readout = "mean"
+//   [network]   heads = [4, 4], width = 32 | widths = [...], key_dim = 8, readout = "mean",
+//               head_scaling = "sqrt" | "mean"
 //   [training]  epochs, batch_size, learning_rate, schedule, final_learning_rate_ratio,
 //               beta1, beta2, epsilon, weight_decay, value_init_std,
-//               attention_init_std, seed, eval_every
+//               attention_init_std, seed, eval_every, optimizer = "adam" | "gd",
+//               loss = "squared" | "logistic", trained = "all" | "attention"
 //   [output]    directory
 #pragma once
 
@@ -29,6 +31,7 @@ struct TrainConfig {
   std::vector<Eigen::Index> widths;       // n_1, …, n_{L+1} explicitly
   Eigen::Index key_dim = 8;
   std::string readout = "mean";
+  std::string head_scaling = "sqrt";
   TrainOptions options;
   std::string output_directory = "attnpaths-train";
 };

@@ -38,8 +38,13 @@ nlohmann::json NetworkShapeJson(const NetworkShape& s) {
     }
     names.push_back(layer);
   }
-  return {{"N0", s.N0},         {"n_tok", s.n_tok},     {"heads", s.heads},
-          {"widths", s.widths}, {"key_dim", s.key_dim}, {"readout", ReadoutName(s.readout)},
+  return {{"N0", s.N0},
+          {"n_tok", s.n_tok},
+          {"heads", s.heads},
+          {"widths", s.widths},
+          {"key_dim", s.key_dim},
+          {"readout", ReadoutName(s.readout)},
+          {"head_scaling", HeadScalingName(s.head_scaling)},
           {"head_names", names}};
 }
 
@@ -74,6 +79,10 @@ Network ReadTrainedNetwork(const std::string& dir) {
     s.widths = j.at("widths").get<std::vector<Eigen::Index>>();
     s.key_dim = j.at("key_dim").get<Eigen::Index>();
     s.readout = ParseReadout(j.at("readout").get<std::string>(), json_path + ": readout");
+    if (j.contains("head_scaling")) {
+      s.head_scaling =
+          ParseHeadScaling(j.at("head_scaling").get<std::string>(), json_path + ": head_scaling");
+    }
   } catch (const nlohmann::json::exception& e) {
     throw Error(ErrorMessage(json_path, e.what(),
                              "N0, n_tok, heads, widths, key_dim and readout as written by "

@@ -1,7 +1,8 @@
 // A trained network on disk (the folder `attnpaths train` writes and
 // `attnpaths train-eval` reads):
 //
-//   network.json           shape: N0, n_tok, heads, widths, key_dim, readout, head names
+//   network.json           shape: N0, n_tok, heads, widths, key_dim, readout, head_scaling
+//                          ("sqrt" when absent), head names
 //   V_0.npy                n_1 × N0
 //   V_<l>_<h>.npy          n_{l+1} × n_l   (l, h 1-based)
 //   Q_<l>_<h>.npy, K_<l>_<h>.npy   d × N0 (the QK-form heads of theory.md §1)

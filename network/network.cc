@@ -9,6 +9,22 @@
 
 namespace attnpaths {
 
+const char* HeadScalingName(HeadScaling s) { return s == HeadScaling::kSqrt ? "sqrt" : "mean"; }
+
+HeadScaling ParseHeadScaling(const std::string& text, const std::string& field) {
+  if (text == "sqrt") return HeadScaling::kSqrt;
+  if (text == "mean") return HeadScaling::kMean;
+  throw Error(ErrorMessage(field, "\"" + text + "\"",
+                           "one of sqrt (1/sqrt(H n), theory.md), mean (1/(H sqrt(n)))"));
+}
+
+double NetworkShape::LayerScale(int l) const {
+  const Eigen::Index H = heads[static_cast<size_t>(l - 1)];
+  const Eigen::Index n = widths[static_cast<size_t>(l - 1)];
+  if (head_scaling == HeadScaling::kSqrt) return 1.0 / std::sqrt(static_cast<double>(H * n));
+  return 1.0 / (static_cast<double>(H) * std::sqrt(static_cast<double>(n)));
+}
+
 void NetworkShape::Validate() const {
   Require(N0 >= 1, "network.N0", N0, "a value >= 1 (features per token)");
   Require(n_tok >= 1, "network.n_tok", n_tok, "a value >= 1 (tokens per sequence)");
@@ -118,6 +134,8 @@ Architecture FrozenHeadArchitecture(const Network& net, double N, const HeadMask
   const NetworkShape& s = net.shape();
   Require(s.head_weights == HeadWeights::kQK, "network heads", "fixed heads",
           "QK-form heads (trained Q, K)");
+  Require(s.head_scaling == HeadScaling::kSqrt, "network.head_scaling",
+          HeadScalingName(s.head_scaling), "sqrt (the theory's 1/sqrt(H n))");
   ValidateHeadMask(mask, s);
   Architecture arch;
   arch.readout = s.readout;

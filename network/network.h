@@ -38,6 +38,14 @@ enum class HeadWeights {
   kFixed,  // heads fixed outside the network (FixedAttention, network/pass.h): no Q, K weights
 };
 
+// How a layer's sum over heads is scaled.
+enum class HeadScaling {
+  kSqrt,  // 1/√(H_ℓ n_ℓ): theory.md §1
+  kMean,  // 1/(H_ℓ √n_ℓ): the average of the heads (docs/attention-hessian.md, Part E)
+};
+const char* HeadScalingName(HeadScaling s);  // "sqrt", "mean"
+HeadScaling ParseHeadScaling(const std::string& text, const std::string& field);
+
 struct NetworkShape {
   Eigen::Index N0 = 0;               // features per token (positional rows included)
   Eigen::Index n_tok = 0;            // tokens per sequence
@@ -47,8 +55,11 @@ struct NetworkShape {
   Readout readout = Readout::kMean;  // token readout ω of the last layer (theory.md §1)
   HeadWeights head_weights = HeadWeights::kQK;  // trained QK heads (the trainer) or fixed heads
   Eigen::Index outputs = 1;  // D: columns of the readout a (theory.md §9; 1 in §1)
+  HeadScaling head_scaling = HeadScaling::kSqrt;  // 1/√(H_ℓ n_ℓ) of theory.md §1, or 1/(H_ℓ √n_ℓ)
 
   int L() const { return static_cast<int>(heads.size()); }
+  // The factor of layer ℓ's sum over heads: 1/√(H_ℓ n_ℓ) or 1/(H_ℓ √n_ℓ).
+  double LayerScale(int l) const;
   // Throws Error naming the field ("network.heads[1]: found 0, expected …").
   void Validate() const;
 };
@@ -166,7 +177,8 @@ std::string TrainedHeadName(int l, Eigen::Index h);
 // The trained heads frozen as QK-form softmax heads (β = 1, theory.md §1) in
 // an Architecture with the network's readout, every width N and every
 // variance 1 (theory.md §8); heads removed by `mask` are left out. Throws
-// Error for a network with fixed heads.
+// Error for a network with fixed heads or head averaging 1/(H √n) (the
+// theory's scaling is 1/√(H n)).
 Architecture FrozenHeadArchitecture(const Network& net, double N, const HeadMask& mask = {});
 
 // The shape of the network whose heads are `arch`'s (fixed heads), on inputs

@@ -142,7 +142,7 @@ const Eigen::MatrixXd& NetworkPass::Forward(const Inputs& x, const Eigen::Index*
   for (int l = 1; l <= L; ++l) {
     const auto li = static_cast<size_t>(l - 1);
     const Eigen::Index H = s_.heads[li];
-    const double c = 1.0 / std::sqrt(static_cast<double>(H * s_.widths[li]));
+    const double c = s_.LayerScale(l);
     const Eigen::MatrixXd& prev = w_.z[li];
     Eigen::MatrixXd& out = w_.z[li + 1];
     out.setZero(s_.widths[li + 1], l < L ? B * n : B);
@@ -221,7 +221,7 @@ void NetworkPass::Backward(const Eigen::Ref<const Eigen::MatrixXd>& g, Eigen::Ve
   for (int l = L; l >= 1; --l) {
     const auto li = static_cast<size_t>(l - 1);
     const Eigen::Index H = s_.heads[li];
-    const double c = 1.0 / std::sqrt(static_cast<double>(H * s_.widths[li]));
+    const double c = s_.LayerScale(l);
     const Eigen::MatrixXd& prev = w_.z[li];
     const Eigen::MatrixXd& G = w_.G[li + 1];
     Eigen::MatrixXd& G_prev = w_.G[li];
@@ -273,6 +273,34 @@ void NetworkPass::Backward(const Eigen::Ref<const Eigen::MatrixXd>& g, Eigen::Ve
   // z⁰ = V_0 x/√N0: ∂V_0 = G xᵀ/√N0.
   ParameterLayout::View(*grad, lay.V0()).noalias() +=
       (1.0 / std::sqrt(static_cast<double>(s_.N0))) * (w_.G[0] * w_.X.transpose());
+}
+
+Eigen::MatrixXd OutputJacobian(const Network& net, const Inputs& x,
+                               const std::vector<Eigen::Index>& ids, const HeadMask* mask,
+                               const FixedAttention* attention) {
+  const NetworkShape& s = net.shape();
+  Require(x.N0() == s.N0 && x.n_tok() == s.n_tok, "inputs shape",
+          "n_tok " + ToText(x.n_tok()) + ", N0 " + ToText(x.N0()),
+          "n_tok " + ToText(s.n_tok) + ", N0 " + ToText(s.N0) + " (the network's)");
+  for (Eigen::Index id : ids) {
+    Require(id >= 0 && id < x.P(), "example index", id, "0 … " + ToText(x.P() - 1));
+  }
+  const Eigen::Index D = s.outputs;
+  Eigen::MatrixXd J(static_cast<Eigen::Index>(ids.size()) * D, net.num_parameters());
+  NetworkPass pass(net, mask, attention);
+  Eigen::VectorXd grad(net.num_parameters());
+  Eigen::MatrixXd g(1, D);
+  for (size_t b = 0; b < ids.size(); ++b) {
+    pass.Forward(x, &ids[b], 1);
+    for (Eigen::Index k = 0; k < D; ++k) {
+      g.setZero();
+      g(0, k) = 1.0;
+      grad.setZero();
+      pass.Backward(g, &grad);
+      J.row(static_cast<Eigen::Index>(b) * D + k) = grad.transpose();
+    }
+  }
+  return J;
 }
 
 }  // namespace attnpaths

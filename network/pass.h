@@ -18,6 +18,7 @@
 //   Ω^{ℓ,h} = softmax over keys of (K_{ℓ,h} x)ᵀ(Q_{ℓ,h} x)/√d  (key index first; QK heads)
 //   z⁰ = V_0 x/√N0;  z^ℓ = Σ_h V_{ℓ,h} z^{ℓ-1} Ω^{ℓ,h} / √(H_ℓ n_ℓ)  (ℓ < L)
 //   z^L = Σ_h V_{L,h} z^{L-1} ω^{L,h} / √(H_L n_L);   f = aᵀ z^L / √n_{L+1}
+// (with HeadScaling::kMean the layer factor is 1/(H_ℓ √n_ℓ) instead)
 // with ω = Ω r the token readout of the last layer (r: the mean over queries,
 // or the first or last query). The chunk's tokens sit side by side, so the
 // weight products are single matrix products over all its tokens and only
@@ -83,5 +84,13 @@ class NetworkPass {
   Workspace& w_;
   Eigen::Index B_ = 0;
 };
+
+// ∂f/∂θ of every listed example, one forward and one backward pass per
+// example seeded with a unit output cotangent (not the loss gradient):
+// (B·D) × n_params, row b·D + k = ∇_θ f_k(x^{ids[b]}) in the network's
+// parameter layout (docs/attention-hessian.md, Part D, "OutputJacobian").
+Eigen::MatrixXd OutputJacobian(const Network& net, const Inputs& x,
+                               const std::vector<Eigen::Index>& ids, const HeadMask* mask = nullptr,
+                               const FixedAttention* attention = nullptr);
 
 }  // namespace attnpaths

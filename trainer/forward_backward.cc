@@ -66,6 +66,39 @@ void RunParts(int parts, Eigen::Index count, const Work& work) {
 
 }  // namespace
 
+const char* LossKindName(LossKind kind) {
+  return kind == LossKind::kSquared ? "squared" : "logistic";
+}
+
+LossKind ParseLossKind(const std::string& text, const std::string& field) {
+  if (text == "squared") return LossKind::kSquared;
+  if (text == "logistic") return LossKind::kLogistic;
+  throw Error(ErrorMessage(field, "\"" + text + "\"", "one of squared, logistic"));
+}
+
+double ExampleLoss(LossKind kind, double f, double y) {
+  if (kind == LossKind::kSquared) return (f - y) * (f - y);
+  // log(1 + e^{−m}), m = y f, without overflow.
+  const double m = y * f;
+  return m >= 0 ? std::log1p(std::exp(-m)) : -m + std::log1p(std::exp(m));
+}
+
+double ExampleLossDerivative(LossKind kind, double f, double y) {
+  if (kind == LossKind::kSquared) return 2.0 * (f - y);
+  // −y σ(−y f) = −y / (1 + e^{y f})
+  const double m = y * f;
+  const double s = m >= 0 ? std::exp(-m) / (1.0 + std::exp(-m)) : 1.0 / (1.0 + std::exp(m));
+  return -y * s;
+}
+
+double ExampleLossCurvature(LossKind kind, double f, double y) {
+  if (kind == LossKind::kSquared) return 2.0;
+  // y² σ(m) σ(−m), m = y f
+  const double m = std::abs(y * f);
+  const double e = std::exp(-m);
+  return y * y * e / ((1.0 + e) * (1.0 + e));
+}
+
 Eigen::VectorXd Predict(const Network& net, const Inputs& x, const HeadMask& mask, int threads) {
   CheckInputs(net, x, mask);
   std::vector<Eigen::Index> ids(static_cast<size_t>(x.P()));
@@ -99,13 +132,18 @@ Evaluation Evaluate(const Network& net, const Inputs& x, const Eigen::Ref<const 
   Evaluation e;
   e.loss = x.P() > 0 ? (f - y).squaredNorm() / static_cast<double>(x.P()) : 0.0;
   e.accuracy = SignAccuracy(f, y);
+  for (Eigen::Index mu = 0; mu < x.P(); ++mu) {
+    e.logistic_loss += ExampleLoss(LossKind::kLogistic, f(mu), y(mu));
+  }
+  if (x.P() > 0) e.logistic_loss /= static_cast<double>(x.P());
   return e;
 }
 
 Loss LossAndGradient(const Network& net, const Inputs& x,
                      const Eigen::Ref<const Eigen::VectorXd>& y,
                      const std::vector<Eigen::Index>& batch, double weight_decay,
-                     Eigen::VectorXd* gradient, const HeadMask& mask, int threads) {
+                     Eigen::VectorXd* gradient, const HeadMask& mask, int threads,
+                     LossKind loss_kind) {
   CheckInputs(net, x, mask);
   Require(y.size() == x.P(), "labels count", y.size(),
           std::to_string(x.P()) + " (one per example)");
@@ -117,7 +155,8 @@ Loss LossAndGradient(const Network& net, const Inputs& x,
   }
   const auto count = static_cast<Eigen::Index>(batch.size());
   const int parts = ThreadCount(threads, count);
-  std::vector<double> sse(static_cast<size_t>(parts), 0.0);
+  std::vector<double> sse(static_cast<size_t>(parts), 0.0),
+      sum_loss(static_cast<size_t>(parts), 0.0);
   std::vector<const Eigen::VectorXd*> grads(static_cast<size_t>(parts), nullptr);
   const double inv_B = 1.0 / static_cast<double>(count);
   RunParts(parts, count, [&](int p, Eigen::Index begin, Eigen::Index end) {
@@ -133,15 +172,31 @@ Loss LossAndGradient(const Network& net, const Inputs& x,
       Eigen::VectorXd r(B);
       for (Eigen::Index b = 0; b < B; ++b) r(b) = f(b, 0) - y(batch[static_cast<size_t>(s + b)]);
       sse[static_cast<size_t>(p)] += r.squaredNorm();
-      // ∂/∂f_b of (1/B_total) Σ (f − y)² is 2 (f_b − y_b)/B_total.
-      if (gradient) pass.Backward(2.0 * inv_B * r, &g);
+      if (loss_kind == LossKind::kSquared) {
+        // ∂/∂f_b of (1/B_total) Σ (f − y)² is 2 (f_b − y_b)/B_total.
+        if (gradient) pass.Backward(2.0 * inv_B * r, &g);
+        continue;
+      }
+      Eigen::VectorXd d(B);
+      for (Eigen::Index b = 0; b < B; ++b) {
+        const double yb = y(batch[static_cast<size_t>(s + b)]);
+        sum_loss[static_cast<size_t>(p)] += ExampleLoss(loss_kind, f(b, 0), yb);
+        d(b) = inv_B * ExampleLossDerivative(loss_kind, f(b, 0), yb);
+      }
+      if (gradient) pass.Backward(d, &g);
     }
   });
   Loss loss;
   for (double e : sse) loss.mean_squared_error += e;
   loss.mean_squared_error *= inv_B;
+  if (loss_kind == LossKind::kSquared) {
+    loss.data_loss = loss.mean_squared_error;
+  } else {
+    for (double e : sum_loss) loss.data_loss += e;
+    loss.data_loss *= inv_B;
+  }
   const Eigen::VectorXd& theta = net.parameters();
-  loss.objective = loss.mean_squared_error + 0.5 * weight_decay * theta.squaredNorm();
+  loss.objective = loss.data_loss + 0.5 * weight_decay * theta.squaredNorm();
   if (gradient) {
     *gradient = weight_decay * theta;
     for (const Eigen::VectorXd* g : grads) *gradient += *g;

@@ -19,6 +19,7 @@
 #pragma once
 
 #include <Eigen/Core>
+#include <string>
 #include <vector>
 
 #include "kernels/inputs.h"
@@ -32,8 +33,9 @@ Eigen::VectorXd Predict(const Network& net, const Inputs& x, const HeadMask& mas
                         int threads = 1);
 
 struct Evaluation {
-  double loss = 0;      // mean squared error (1/P) Σ_μ (f(x^μ) − y^μ)²
-  double accuracy = 0;  // fraction of examples with sign f = y (f = 0 is wrong, theory.md §4)
+  double loss = 0;           // mean squared error (1/P) Σ_μ (f(x^μ) − y^μ)²
+  double accuracy = 0;       // fraction of examples with sign f = y (f = 0 is wrong, theory.md §4)
+  double logistic_loss = 0;  // (1/P) Σ_μ log(1 + e^{−y^μ f(x^μ)}) (meaningful for ±1 labels)
 };
 
 // Test loss and accuracy of the network (with `mask`'s heads only) on ±1 labels y.
@@ -44,18 +46,35 @@ Evaluation Evaluate(const Network& net, const Inputs& x, const Eigen::Ref<const 
 double SignAccuracy(const Eigen::Ref<const Eigen::VectorXd>& f,
                     const Eigen::Ref<const Eigen::VectorXd>& y);
 
+// The loss ℓ(f, y) of one example.
+enum class LossKind {
+  kSquared,   // (f − y)²
+  kLogistic,  // log(1 + e^{−y f}), labels ±1 (docs/attention-hessian.md, Part E)
+};
+const char* LossKindName(LossKind kind);  // "squared", "logistic"
+LossKind ParseLossKind(const std::string& text, const std::string& field);
+
+// ℓ(f, y), ∂ℓ/∂f and ∂²ℓ/∂f² of one example (logistic: computed without
+// overflow for any f).
+double ExampleLoss(LossKind kind, double f, double y);
+double ExampleLossDerivative(LossKind kind, double f, double y);
+double ExampleLossCurvature(LossKind kind, double f, double y);
+
 struct Loss {
   double objective = 0;           // E(θ) below
-  double mean_squared_error = 0;  // its data term
+  double data_loss = 0;           // its data term (1/B) Σ ℓ(f, y)
+  double mean_squared_error = 0;  // (1/B) Σ (f − y)², whatever the loss
 };
 
 // The training objective over the examples `batch` (indices into x and y):
-//   E(θ) = (1/B) Σ_{μ∈batch} (f(x^μ) − y^μ)² + (weight_decay/2) ‖θ‖²
-// and, when `gradient` is not null, ∂E/∂θ in the layout of net.parameters()
+//   E(θ) = (1/B) Σ_{μ∈batch} ℓ(f(x^μ), y^μ) + (weight_decay/2) ‖θ‖²
+// with ℓ the squared error (default) or the logistic loss, and, when
+// `gradient` is not null, ∂E/∂θ in the layout of net.parameters()
 // (backpropagation through the softmax of every head into Q and K).
 Loss LossAndGradient(const Network& net, const Inputs& x,
                      const Eigen::Ref<const Eigen::VectorXd>& y,
                      const std::vector<Eigen::Index>& batch, double weight_decay,
-                     Eigen::VectorXd* gradient, const HeadMask& mask = {}, int threads = 1);
+                     Eigen::VectorXd* gradient, const HeadMask& mask = {}, int threads = 1,
+                     LossKind loss = LossKind::kSquared);
 
 }  // namespace attnpaths

@@ -31,6 +31,24 @@ LearningRateSchedule ParseLearningRateSchedule(const std::string& text, const st
   throw Error(ErrorMessage(field, "\"" + text + "\"", "one of constant, cosine"));
 }
 
+const char* OptimizerName(Optimizer o) { return o == Optimizer::kAdam ? "adam" : "gd"; }
+
+Optimizer ParseOptimizer(const std::string& text, const std::string& field) {
+  if (text == "adam") return Optimizer::kAdam;
+  if (text == "gd") return Optimizer::kGradientDescent;
+  throw Error(ErrorMessage(field, "\"" + text + "\"", "one of adam, gd"));
+}
+
+const char* TrainedWeightsName(TrainedWeights t) {
+  return t == TrainedWeights::kAll ? "all" : "attention";
+}
+
+TrainedWeights ParseTrainedWeights(const std::string& text, const std::string& field) {
+  if (text == "all") return TrainedWeights::kAll;
+  if (text == "attention") return TrainedWeights::kAttention;
+  throw Error(ErrorMessage(field, "\"" + text + "\"", "one of all, attention (Q and K only)"));
+}
+
 const char* TrainTerminationName(TrainTermination t) {
   switch (t) {
     case TrainTermination::kCompleted:
@@ -129,7 +147,11 @@ Network Train(const NetworkShape& shape, const Inputs& x_train,
     eval_seconds += Seconds(t0);
     return e;
   };
-  sum.initial_train_loss = evaluate(x_train, y).loss;
+  // The loss the options train (squared error or logistic).
+  auto chosen = [&](const Evaluation& e) {
+    return options.loss == LossKind::kSquared ? e.loss : e.logistic_loss;
+  };
+  sum.initial_train_loss = chosen(evaluate(x_train, y));
 
   // The shuffling stream is separate from the initialisation's (seed + 1).
   boost::random::mt19937 engine(
@@ -137,26 +159,43 @@ Network Train(const NetworkShape& shape, const Inputs& x_train,
   const Eigen::Index P = x_train.P();
   std::vector<Eigen::Index> order(static_cast<size_t>(P));
   for (Eigen::Index mu = 0; mu < P; ++mu) order[static_cast<size_t>(mu)] = mu;
-  const Eigen::Index B = std::min<Eigen::Index>(options.batch_size, P);
+  const bool full_batch = options.optimizer == Optimizer::kGradientDescent;
+  const Eigen::Index B = full_batch ? P : std::min<Eigen::Index>(options.batch_size, P);
   const long steps_per_epoch = static_cast<long>((P + B - 1) / B);
   const long total_steps = steps_per_epoch * options.epochs;
   const double eta = options.learning_rate;
   const double eta_min = options.final_learning_rate_ratio * eta;
   auto rate = [&](long t) {
-    if (options.schedule == LearningRateSchedule::kConstant || total_steps <= 1) return eta;
+    if (full_batch || options.schedule == LearningRateSchedule::kConstant || total_steps <= 1) {
+      return eta;
+    }
     const double progress = static_cast<double>(t) / static_cast<double>(total_steps - 1);
     return eta_min + (eta - eta_min) * 0.5 * (1.0 + std::cos(std::numbers::pi * progress));
   };
 
   Adam adam(net.num_parameters(), options.adam);
   Eigen::VectorXd gradient, previous;
+  const Eigen::VectorXd theta0 = net.parameters();
+  // 1 on the coordinates that move (TrainedWeights), 0 elsewhere.
+  Eigen::VectorXd moving;
+  if (options.trained == TrainedWeights::kAttention) {
+    moving = Eigen::VectorXd::Zero(net.num_parameters());
+    const ParameterLayout& lay = net.layout();
+    for (int l = 1; l <= shape.L(); ++l) {
+      for (Eigen::Index h = 0; h < shape.heads[static_cast<size_t>(l - 1)]; ++h) {
+        for (ParameterLayout::Block b : {lay.Q(l, h), lay.K(l, h)}) {
+          moving.segment(b.offset, b.rows * b.cols).setOnes();
+        }
+      }
+    }
+  }
   std::vector<Eigen::Index> batch;
   double train_seconds = 0;
   sum.termination = TrainTermination::kCompleted;
   for (int epoch = 1; epoch <= options.epochs; ++epoch) {
     const auto t0 = Clock::now();
-    // Fisher–Yates shuffle of the training set.
-    for (Eigen::Index i = P - 1; i > 0; --i) {
+    // Fisher–Yates shuffle of the training set (full-batch GD keeps the order).
+    for (Eigen::Index i = full_batch ? 0 : P - 1; i > 0; --i) {
       boost::random::uniform_int_distribution<Eigen::Index> pick(0, i);
       std::swap(order[static_cast<size_t>(i)], order[static_cast<size_t>(pick(engine))]);
     }
@@ -167,17 +206,22 @@ Network Train(const NetworkShape& shape, const Inputs& x_train,
     for (Eigen::Index s = 0; s < P; s += B) {
       const Eigen::Index b = std::min(B, P - s);
       batch.assign(order.begin() + s, order.begin() + s + b);
-      const Loss loss =
-          LossAndGradient(net, x_train, y, batch, options.weight_decay, &gradient, {}, threads);
+      const Loss loss = LossAndGradient(net, x_train, y, batch, options.weight_decay, &gradient, {},
+                                        threads, options.loss);
       if (!std::isfinite(loss.objective) || !gradient.allFinite()) {
         diverged = true;
         break;
       }
-      sse += loss.mean_squared_error * static_cast<double>(b);
+      sse += loss.data_loss * static_cast<double>(b);
       seen += b;
       eta_t = rate(sum.steps);
       previous = net.parameters();
-      adam.Step(eta_t, gradient, &net.parameters());
+      if (moving.size() > 0) gradient.array() *= moving.array();
+      if (full_batch) {
+        net.parameters() -= eta_t * gradient;
+      } else {
+        adam.Step(eta_t, gradient, &net.parameters());
+      }
       ++sum.steps;
       sum.examples += b;
     }
@@ -198,20 +242,23 @@ Network Train(const NetworkShape& shape, const Inputs& x_train,
     const bool last = epoch == options.epochs;
     if (x_test && ((options.eval_every > 0 && epoch % options.eval_every == 0) || last)) {
       const Evaluation e = evaluate(*x_test, *y_test);
-      rec.test_loss = e.loss;
+      rec.test_loss = chosen(e);
       rec.test_accuracy = e.accuracy;
     }
     rec.seconds = Seconds(start);
+    rec.parameter_distance = (net.parameters() - theta0).norm();
     sum.loss_curve.push_back(rec);
     sum.epochs = epoch;
+    if (options.monitor) options.monitor(rec, net);
     if (options.progress) options.progress(rec);
   }
   if (sum.termination == TrainTermination::kCompleted) {
     sum.message = "trained " + std::to_string(sum.epochs) + " epochs (" +
-                  std::to_string(sum.steps) + " Adam steps)";
+                  std::to_string(sum.steps) + " " + (full_batch ? "gradient-descent" : "Adam") +
+                  " steps)";
   }
   const Evaluation train_eval = evaluate(x_train, y);
-  sum.final_train_loss = train_eval.loss;
+  sum.final_train_loss = chosen(train_eval);
   sum.final_train_accuracy = train_eval.accuracy;
   if (x_test) {
     if (!sum.loss_curve.empty() && sum.termination == TrainTermination::kCompleted &&
@@ -220,7 +267,7 @@ Network Train(const NetworkShape& shape, const Inputs& x_train,
       sum.final_test_accuracy = sum.loss_curve.back().test_accuracy;
     } else {
       const Evaluation e = evaluate(*x_test, *y_test);
-      sum.final_test_loss = e.loss;
+      sum.final_test_loss = chosen(e);
       sum.final_test_accuracy = e.accuracy;
     }
   }

@@ -1,6 +1,8 @@
 // Train — the network of theory.md §1 with QK-form softmax heads, every
 // weight (Q, K, V_0, V_{ℓ,h}, a) trained by mini-batch Adam on the squared
-// error, from a seeded small random initialisation.
+// error, from a seeded small random initialisation; or by full-batch
+// gradient descent, on the logistic loss, with only Q and K trained (the
+// options of docs/attention-hessian.md, Part E).
 //
 //   attnpaths::NetworkShape shape = ...;        // trainer/network.h
 //   attnpaths::TrainOptions options;            // epochs, batch size, Adam, schedule, seed
@@ -22,8 +24,9 @@
 #include <vector>
 
 #include "kernels/inputs.h"
-#include "trainer/adam.h"
 #include "network/network.h"
+#include "trainer/adam.h"
+#include "trainer/forward_backward.h"
 
 namespace attnpaths {
 
@@ -36,20 +39,43 @@ const char* LearningRateScheduleName(LearningRateSchedule s);
 // Parses "constant" or "cosine"; throws Error naming `field`.
 LearningRateSchedule ParseLearningRateSchedule(const std::string& text, const std::string& field);
 
+enum class Optimizer {
+  kAdam,             // mini-batch Adam (trainer/adam.h) with the learning-rate schedule
+  kGradientDescent,  // full batch, θ ← θ − η ∇E with constant η, no momentum
+};
+const char* OptimizerName(Optimizer o);  // "adam", "gd"
+Optimizer ParseOptimizer(const std::string& text, const std::string& field);
+
+// Which weights move (the others stay at their initial values).
+enum class TrainedWeights {
+  kAll,        // V_0, every V_{ℓ,h}, Q_{ℓ,h}, K_{ℓ,h} and a
+  kAttention,  // Q_{ℓ,h} and K_{ℓ,h} only: value and readout weights frozen
+};
+const char* TrainedWeightsName(TrainedWeights t);  // "all", "attention"
+TrainedWeights ParseTrainedWeights(const std::string& text, const std::string& field);
+
 // One point of the loss curve.
 struct EpochRecord {
   int epoch = 0;             // 1-based
-  long steps = 0;            // Adam steps taken so far
+  long steps = 0;            // optimizer steps taken so far
   double learning_rate = 0;  // the rate of the epoch's last step
-  double train_loss = 0;     // mean squared error over the epoch's mini-batches
+  double train_loss = 0;     // the loss (squared or logistic) over the epoch's mini-batches
   double test_loss = std::numeric_limits<double>::quiet_NaN();      // NaN when not evaluated
   double test_accuracy = std::numeric_limits<double>::quiet_NaN();  // NaN when not evaluated
-  double seconds = 0;  // wall time since the start of training
+  double seconds = 0;             // wall time since the start of training
+  double parameter_distance = 0;  // ‖θ_t − θ_0‖ after the epoch
 };
 
 struct TrainOptions {
-  // Passes over the training set.
+  // Passes over the training set (with optimizer = gd: steps).
   int epochs = 200;
+  // Adam (mini-batch) or full-batch gradient descent.
+  Optimizer optimizer = Optimizer::kAdam;
+  // The per-example loss of E(θ) (trainer/forward_backward.h): squared error,
+  // or logistic for ±1 labels.
+  LossKind loss = LossKind::kSquared;
+  // Which weights are trained.
+  TrainedWeights trained = TrainedWeights::kAll;
   // Examples per Adam step (the last batch of an epoch may be smaller).
   int batch_size = 32;
   // Peak Adam learning rate η; 3e-3 trains the digits task of examples/digits
@@ -78,6 +104,9 @@ struct TrainOptions {
   int eval_every = 1;
   // Called after every epoch (the CLI prints it; libraries print nothing).
   std::function<void(const EpochRecord&)> progress;
+  // Called after every epoch with the current weights (curvature monitors,
+  // docs/attention-hessian.md Part E), before `progress`.
+  std::function<void(const EpochRecord&, const Network&)> monitor;
 
   // false (and *error = "training.field: found X, expected Y") when invalid.
   bool IsValid(std::string* error) const;
@@ -99,7 +128,7 @@ struct TrainSummary {
   long examples = 0;  // examples whose gradient was computed
   Eigen::Index num_parameters = 0;
   Eigen::Index P_train = 0, P_test = 0;
-  double initial_train_loss = 0;  // mean squared error on the training set before training
+  double initial_train_loss = 0;  // the trained loss (squared or logistic) before training
   double final_train_loss = 0;    // … and after (full pass, final weights)
   double final_train_accuracy = 0;
   double final_test_loss = std::numeric_limits<double>::quiet_NaN();
