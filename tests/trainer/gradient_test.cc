@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <Eigen/Core>
+#include <cmath>
 #include <string>
 #include <vector>
 
@@ -118,6 +119,34 @@ TEST(TrainerGradientTest, ThreadsGiveTheSameLossAndGradient) {
   EXPECT_LE(RelativeError(g2, g1), 1e-12);
   // The loss is the mean squared error of Predict.
   EXPECT_NEAR(l1.mean_squared_error, (Predict(net, x) - y).squaredNorm() / 150, 1e-13);
+}
+
+TEST(TrainerGradientTest, LogisticLossGradientMatchesFiniteDifferences) {
+  // E(θ) = (1/B) Σ log(1 + e^{−y f}) + (λ/2)‖θ‖² (docs/attention-hessian.md, Part E).
+  Rng rng(43);
+  const Network net = RandomNetwork(5, 4, {2, 2}, {4, 3, 3}, 3, Readout::kLast, rng);
+  const Inputs x = RandomInputs(9, 4, 5, rng);
+  const Eigen::VectorXd y = test_util::RandomLabels(9, 1, rng, true).col(0);
+  const std::vector<Eigen::Index> batch = {0, 2, 3, 8, 8};
+  Eigen::VectorXd grad;
+  const Loss loss = LossAndGradient(net, x, y, batch, 0.02, &grad, {}, 1, LossKind::kLogistic);
+  const Eigen::VectorXd f = Predict(net, x);
+  double direct = 0;
+  for (Eigen::Index mu : batch) direct += std::log(1 + std::exp(-y(mu) * f(mu))) / 5;
+  EXPECT_NEAR(loss.data_loss, direct, 1e-14);
+  EXPECT_NEAR(loss.objective, direct + 0.01 * net.parameters().squaredNorm(), 1e-12);
+  auto objective = [&](const Eigen::VectorXd& theta) {
+    Network moved = net;
+    moved.parameters() = theta;
+    return LossAndGradient(moved, x, y, batch, 0.02, nullptr, {}, 1, LossKind::kLogistic).objective;
+  };
+  const Eigen::VectorXd fd = test_util::FiniteDifferenceGradient(objective, net.parameters(), 1e-3);
+  EXPECT_LE((grad - fd).cwiseAbs().maxCoeff(), 1e-8 * std::max(1.0, fd.cwiseAbs().maxCoeff()));
+  // Two threads: the same.
+  Eigen::VectorXd grad2;
+  LossAndGradient(net, x, y, batch, 0.02, &grad2, {}, 2, LossKind::kLogistic);
+  EXPECT_LE(RelativeError(grad2, grad), 1e-13);
+  EXPECT_THROW(ParseLossKind("hinge", "training.loss"), Error);
 }
 
 TEST(TrainerGradientTest, RejectsBadBatchesAndWeightDecay) {

@@ -136,6 +136,69 @@ TEST(TrainTest, SummaryAndLossCurveBookkeeping) {
   EXPECT_TRUE(std::isnan(s0.final_test_accuracy));
 }
 
+TEST(TrainTest, GradientDescentStepsAndFrozenValues) {
+  // optimizer = gd: θ_1 = θ_0 − η ∇E(θ_0) over the full batch, exactly;
+  // trained = attention: V_0, V, a stay at their initial values.
+  const Task train = KeyTokenTask(20, 5);
+  TrainOptions o;
+  o.epochs = 1;
+  o.optimizer = Optimizer::kGradientDescent;
+  o.loss = LossKind::kLogistic;
+  o.learning_rate = 0.3;
+  o.batch_size = 3;  // ignored by gd
+  o.seed = 4;
+  o.threads = 1;
+  TrainSummary s;
+  const Network net = Train(SmallShape(), train.x, train.y, nullptr, nullptr, o, &s);
+  EXPECT_EQ(s.steps, 1);
+  Network start(SmallShape());
+  InitializeNetwork(o.value_init_std, o.attention_init_std, o.seed, &start);
+  std::vector<Eigen::Index> all(20);
+  for (Eigen::Index i = 0; i < 20; ++i) all[static_cast<size_t>(i)] = i;
+  Eigen::VectorXd g;
+  const Loss loss =
+      LossAndGradient(start, train.x, train.y, all, 0.0, &g, {}, 1, LossKind::kLogistic);
+  EXPECT_LE((net.parameters() - (start.parameters() - 0.3 * g)).cwiseAbs().maxCoeff(), 1e-15);
+  EXPECT_NEAR(s.initial_train_loss, loss.data_loss, 1e-14);
+  EXPECT_NEAR(s.loss_curve[0].parameter_distance, 0.3 * g.norm(), 1e-14);
+
+  o.epochs = 3;
+  o.optimizer = Optimizer::kAdam;
+  o.trained = TrainedWeights::kAttention;
+  int monitored = 0;
+  o.monitor = [&](const EpochRecord& r, const Network& now) {
+    ++monitored;
+    EXPECT_EQ(r.epoch, monitored);
+    EXPECT_EQ(now.V0(), start.V0());
+  };
+  const Network frozen = Train(SmallShape(), train.x, train.y, nullptr, nullptr, o, &s);
+  EXPECT_EQ(monitored, 3);
+  EXPECT_EQ(frozen.V0(), start.V0());
+  EXPECT_EQ(frozen.V(2, 1), start.V(2, 1));
+  EXPECT_EQ(frozen.a(), start.a());
+  EXPECT_GT((frozen.Q(1, 0) - start.Q(1, 0)).cwiseAbs().maxCoeff(), 1e-4);
+  EXPECT_THROW(ParseOptimizer("sgd", "training.optimizer"), Error);
+  EXPECT_THROW(ParseTrainedWeights("values", "training.trained"), Error);
+}
+
+TEST(TrainTest, HeadAveragingScalesEachLayerByOneOverH) {
+  // head_scaling = mean: 1/(H √n) instead of 1/√(H n); with one layer the
+  // output is the sqrt-scaled one times √H / H.
+  Rng rng(8);
+  NetworkShape s = SmallShape();
+  s.heads = {4};
+  s.widths = {8, 8};
+  Network a(s);
+  InitializeNetwork(1.0, 0.5, 3, &a);
+  s.head_scaling = HeadScaling::kMean;
+  Network b(s);
+  b.parameters() = a.parameters();
+  const Task t = KeyTokenTask(7, 9);
+  EXPECT_LE((Predict(b, t.x) - Predict(a, t.x) / 2.0).cwiseAbs().maxCoeff(), 1e-14);
+  EXPECT_THROW(FrozenHeadArchitecture(b, 10), Error);
+  EXPECT_THROW(ParseHeadScaling("max", "network.head_scaling"), Error);
+}
+
 TEST(TrainTest, RejectsInvalidOptionsAndData) {
   const Task train = KeyTokenTask(10, 8);
   TrainOptions o;
