@@ -3,7 +3,7 @@
 # with find_package(attnpaths CONFIG) and with pkg-config. Usage:
 #   consumer_test.sh PREFIX WORK_DIR    (PREFIX: what `cmake --install` wrote)
 set -euo pipefail
-prefix=$1
+prefix=$(cd "$1" && pwd)
 work=$2
 here=$(cd "$(dirname "$0")" && pwd)
 rm -rf "$work"
@@ -25,6 +25,11 @@ cmake --build "$work/cmake" >"$work/build.log"
 
 # 2. pkg-config: the flags alone build and link the same program.
 export PKG_CONFIG_PATH="$prefix/lib/pkgconfig"
+installed=$("$prefix/bin/attnpaths" --version | sed -n '1s/^attnpaths //p')
+if [ "$(pkg-config --modversion attnpaths)" != "$installed" ]; then
+  echo "FAIL: pkg-config says $(pkg-config --modversion attnpaths), attnpaths --version $installed" >&2
+  exit 1
+fi
 # shellcheck disable=SC2046
 "${launcher[@]}" c++ -std=c++20 -O1 "$here/consumer/main.cc" -o "$work/consumer_pc" \
   $(pkg-config --cflags --libs attnpaths)
