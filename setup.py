@@ -96,6 +96,29 @@ def build_info_source(version):
     return path
 
 
+def library_modules():
+    """The library folders the module links, read from the CMake files: the
+    attnpaths_* targets python/CMakeLists.txt links and, transitively, theirs."""
+    def linked(cmake_file, target):
+        text = open(cmake_file).read()
+        found = set()
+        for m in re.finditer(r"target_link_libraries\(\s*%s\b(.*?)\)" % target, text, re.S):
+            found |= set(re.findall(r"\battnpaths_(\w+)", m.group(1)))
+        return found
+    todo = linked(os.path.join(ROOT, "python", "CMakeLists.txt"), "attnpaths_python")
+    modules = set()
+    while todo:
+        module = todo.pop()
+        if module in modules:
+            continue
+        cmake_file = os.path.join(ROOT, module, "CMakeLists.txt")
+        if not os.path.exists(cmake_file):
+            fail(f"python/CMakeLists.txt links attnpaths_{module}, but {module}/ has no CMakeLists.txt")
+        modules.add(module)
+        todo |= linked(cmake_file, "attnpaths_" + module) - modules
+    return sorted(modules)
+
+
 def split_flags(flags):
     """pkg-config flags as setuptools arguments."""
     out = {"include_dirs": [], "library_dirs": [], "libraries": [], "extra_compile_args": [],
@@ -139,7 +162,7 @@ def extension():
             os.symlink(os.path.join(ROOT, "python"), link)
         include_dirs = [bindings_root] + flags["include_dirs"]
     else:
-        for module in ("kernels", "solver", "data", "sampler"):
+        for module in library_modules():
             sources += sorted(glob.glob(os.path.join(ROOT, module, "*.cc")))
         sources.append(build_info_source(version))
         flags = split_flags(pkg_config("--cflags", "--libs", "eigen3", "hdf5", "tomlplusplus",
