@@ -24,6 +24,8 @@
 #include "data/atomic_file.h"
 #include "kernels/error.h"
 #include "kernels/paths.h"
+#include "parallel/cpu_budget.h"
+#include "parallel/executor.h"
 #include "solver/predictor.h"
 
 namespace attnpaths::cli {
@@ -129,7 +131,7 @@ int RunSweep(const SweepCliOptions& o, const GlobalOptions& g) {
   const size_t total = widths.size() * temps.size();
   std::vector<std::vector<nlohmann::json>> results(temps.size(),
                                                    std::vector<nlohmann::json>(chain.size()));
-  std::atomic<size_t> next_chain{0}, done{0}, solved{0};
+  std::atomic<size_t> done{0}, solved{0};
   std::atomic<bool> all_converged{true};
   std::mutex io;
   const char* delay_env = std::getenv("ATTNPATHS_TEST_POINT_DELAY_MS");  // tests only
@@ -194,24 +196,11 @@ int RunSweep(const SweepCliOptions& o, const GlobalOptions& g) {
     }
   };
 
-  const unsigned hw = std::max(1u, std::thread::hardware_concurrency());
-  const size_t n_threads =
-      std::min<size_t>(temps.size(), g.threads > 0 ? static_cast<size_t>(g.threads) : hw);
-  std::vector<std::thread> pool;
-  std::vector<std::exception_ptr> errors(n_threads);
-  for (size_t t = 0; t < n_threads; ++t) {
-    pool.emplace_back([&, t] {
-      try {
-        for (size_t c; (c = next_chain++) < temps.size();) run_chain(c);
-      } catch (...) {
-        errors[t] = std::current_exception();
-      }
-    });
-  }
-  for (auto& th : pool) th.join();
-  for (auto& e : errors) {
-    if (e) std::rethrow_exception(e);
-  }
+  // One thread per temperature column (each continues in N from its own
+  // previous width), the columns handed out to the cores.
+  ParallelForEach(ResolveThreads(g.threads, static_cast<std::int64_t>(temps.size())),
+                  static_cast<std::int64_t>(temps.size()),
+                  [&](std::int64_t c) { run_chain(static_cast<size_t>(c)); });
   ProgressLine("", g.quiet);
 
   // The table, in the order widths × temperatures were given; timings are

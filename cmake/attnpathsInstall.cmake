@@ -17,7 +17,7 @@
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
-set(attnpaths_library_modules kernels network data solver sampler trainer curvature)
+set(attnpaths_library_modules parallel kernels network data solver sampler trainer curvature)
 set(ATTNPATHS_INSTALL_CMAKEDIR "${CMAKE_INSTALL_LIBDIR}/cmake/attnpaths" CACHE STRING
     "Where the CMake package files are installed (relative to the prefix)")
 

@@ -3,10 +3,11 @@
 #include <algorithm>
 #include <cmath>
 #include <exception>
-#include <thread>
 #include <vector>
 
 #include "kernels/error.h"
+#include "parallel/cpu_budget.h"
+#include "parallel/executor.h"
 
 namespace attnpaths {
 
@@ -62,30 +63,9 @@ PathInputs ComputePathInputs(const Architecture& arch, const Inputs& x, Split sp
       out.xi.row(mu) = Eigen::Map<const Eigen::RowVectorXd>(xi.data(), xi.size());
     }
   };
-  const unsigned hw = std::max(1u, std::thread::hardware_concurrency());
-  const Eigen::Index n_threads =
-      std::min<Eigen::Index>(threads > 0 ? threads : static_cast<Eigen::Index>(hw),
-                             std::max<Eigen::Index>(1, x.P() / 8));
-  if (n_threads <= 1) {
-    work(0, x.P());
-    return out;
-  }
-  std::vector<std::thread> pool;
-  std::vector<std::exception_ptr> errors(static_cast<size_t>(n_threads));
-  const Eigen::Index chunk = (x.P() + n_threads - 1) / n_threads;
-  for (Eigen::Index k = 0; k < n_threads; ++k) {
-    pool.emplace_back([&, k] {
-      try {
-        work(k * chunk, std::min(x.P(), (k + 1) * chunk));
-      } catch (...) {
-        errors[static_cast<size_t>(k)] = std::current_exception();
-      }
-    });
-  }
-  for (auto& t : pool) t.join();
-  for (auto& e : errors) {
-    if (e) std::rethrow_exception(e);
-  }
+  // Enough examples per thread (8) to pay for handing them out.
+  ParallelRanges(ResolveThreads(threads, std::max<Eigen::Index>(1, x.P() / 8)), x.P(),
+                 [&](int, Eigen::Index begin, Eigen::Index end) { work(begin, end); });
   return out;
 }
 

@@ -2,11 +2,13 @@
 
 #include <algorithm>
 #include <cmath>
-#include <thread>
+#include <cstdint>
 #include <utility>
 #include <vector>
 
 #include "kernels/error.h"
+#include "parallel/cpu_budget.h"
+#include "parallel/executor.h"
 
 namespace attnpaths {
 
@@ -155,22 +157,12 @@ PathKernel::PathKernel(PathInputs train, const KernelOptions& options)
   for (auto& c : pairs_) c.resize(P(), P());  // allocation failures throw here, not in a thread
   // One GEMM per pair, the pairs shared out over the cores (Eigen's GEMM is
   // single-threaded without OpenMP).
-  auto work = [&](size_t first, size_t stride) {
-    for (size_t k = first; k < todo.size(); k += stride) {
-      const auto [p, q] = todo[k];
-      Eigen::MatrixXd& c = pairs_[static_cast<size_t>(PairIndex(p, q))];
-      c.noalias() = inputs_.path(p) * inputs_.path(q).transpose();
-    }
-  };
-  const size_t n_threads =
-      std::min<size_t>(std::max(1u, std::thread::hardware_concurrency()), todo.size());
-  if (n_threads <= 1 || P() < 64) {
-    work(0, 1);
-    return;
-  }
-  std::vector<std::thread> pool;
-  for (size_t t = 0; t < n_threads; ++t) pool.emplace_back(work, t, n_threads);
-  for (auto& t : pool) t.join();
+  const int threads = P() < 64 ? 1 : ResolveThreads(0, static_cast<std::int64_t>(todo.size()));
+  ParallelForEach(threads, static_cast<std::int64_t>(todo.size()), [&](std::int64_t k) {
+    const auto [p, q] = todo[static_cast<size_t>(k)];
+    Eigen::MatrixXd& c = pairs_[static_cast<size_t>(PairIndex(p, q))];
+    c.noalias() = inputs_.path(p) * inputs_.path(q).transpose();
+  });
 }
 
 Eigen::Index PathKernel::PairIndex(Eigen::Index p, Eigen::Index q) const {

@@ -1,13 +1,14 @@
 #include "sampler/chains.h"
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <exception>
 #include <mutex>
-#include <thread>
 
 #include "kernels/error.h"
+#include "parallel/cpu_budget.h"
+#include "parallel/executor.h"
 
 namespace attnpaths {
 namespace {
@@ -154,33 +155,15 @@ std::vector<ChainResult> RunChains(const Potential& potential, const ChainOption
   std::string error;
   if (!options.IsValid(&error)) throw Error(error);
   const int chains = options.num_chains;
-  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  const int threads = std::min(chains, options.threads > 0 ? options.threads : cores);
-
   std::vector<ChainResult> results(static_cast<size_t>(chains));
-  std::vector<std::exception_ptr> errors(static_cast<size_t>(chains));
-  std::atomic<int> next{0};
   std::mutex progress_mutex;
-  auto worker = [&] {
-    for (int c = next++; c < chains; c = next++) {
-      try {
-        results[static_cast<size_t>(c)] = RunChain(potential, options, c, num_quantities,
-                                                   reporter, initializer, progress_mutex);
-      } catch (...) {
-        errors[static_cast<size_t>(c)] = std::current_exception();
-      }
-    }
-  };
-  if (threads <= 1) {
-    worker();
-  } else {
-    std::vector<std::thread> pool;
-    for (int t = 0; t < threads; ++t) pool.emplace_back(worker);
-    for (auto& t : pool) t.join();
-  }
-  for (auto& e : errors) {
-    if (e) std::rethrow_exception(e);
-  }
+  // Chains in parallel, each seeded by its index: the results do not depend on
+  // the thread count. The first failing chain's error is rethrown.
+  ParallelForEach(ResolveThreads(options.threads, chains), chains, [&](std::int64_t c) {
+    results[static_cast<size_t>(c)] = RunChain(potential, options, static_cast<int>(c),
+                                               num_quantities, reporter, initializer,
+                                               progress_mutex);
+  });
   return results;
 }
 

@@ -4,11 +4,11 @@
 #include <cmath>
 #include <exception>
 #include <string>
-#include <thread>
 
 #include "kernels/error.h"
 #include "network/pass.h"
-#include "trainer/worker_pool.h"
+#include "parallel/cpu_budget.h"
+#include "parallel/executor.h"
 
 namespace attnpaths {
 
@@ -33,35 +33,6 @@ void CheckInputs(const Network& net, const Inputs& x, const HeadMask& mask) {
 Eigen::VectorXd& ThreadGradient() {
   thread_local Eigen::VectorXd gradient;
   return gradient;
-}
-
-int ThreadCount(int threads, Eigen::Index items) {
-  const int hw = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  const int want = threads > 0 ? threads : hw;
-  return static_cast<int>(std::max<Eigen::Index>(1, std::min<Eigen::Index>(want, items)));
-}
-
-// Runs work(part, begin, end) on `parts` contiguous ranges of [0, count),
-// part 0 on the calling thread and the others on the shared worker pool;
-// rethrows the first exception.
-template <typename Work>
-void RunParts(int parts, Eigen::Index count, const Work& work) {
-  if (parts <= 1) {
-    work(0, 0, count);
-    return;
-  }
-  const Eigen::Index per = (count + parts - 1) / parts;
-  std::vector<std::exception_ptr> errors(static_cast<size_t>(parts));
-  WorkerPool::Shared().Run(parts, [&](int p) {
-    try {
-      work(p, std::min(count, p * per), std::min(count, (p + 1) * per));
-    } catch (...) {
-      errors[static_cast<size_t>(p)] = std::current_exception();
-    }
-  });
-  for (auto& e : errors) {
-    if (e) std::rethrow_exception(e);
-  }
 }
 
 }  // namespace
@@ -104,7 +75,7 @@ Eigen::VectorXd Predict(const Network& net, const Inputs& x, const HeadMask& mas
   std::vector<Eigen::Index> ids(static_cast<size_t>(x.P()));
   for (Eigen::Index mu = 0; mu < x.P(); ++mu) ids[static_cast<size_t>(mu)] = mu;
   Eigen::VectorXd f(x.P());
-  RunParts(ThreadCount(threads, x.P()), x.P(), [&](int, Eigen::Index begin, Eigen::Index end) {
+  ParallelRanges(ResolveThreads(threads, x.P()), x.P(), [&](int, Eigen::Index begin, Eigen::Index end) {
     NetworkPass pass(net, &mask);
     for (Eigen::Index s = begin; s < end; s += kChunk) {
       const Eigen::Index B = std::min(kChunk, end - s);
@@ -154,12 +125,12 @@ Loss LossAndGradient(const Network& net, const Inputs& x,
     Require(id >= 0 && id < x.P(), "batch example index", id, "0 … " + std::to_string(x.P() - 1));
   }
   const auto count = static_cast<Eigen::Index>(batch.size());
-  const int parts = ThreadCount(threads, count);
+  const int parts = ResolveThreads(threads, count);
   std::vector<double> sse(static_cast<size_t>(parts), 0.0),
       sum_loss(static_cast<size_t>(parts), 0.0);
   std::vector<const Eigen::VectorXd*> grads(static_cast<size_t>(parts), nullptr);
   const double inv_B = 1.0 / static_cast<double>(count);
-  RunParts(parts, count, [&](int p, Eigen::Index begin, Eigen::Index end) {
+  ParallelRanges(parts, count, [&](int p, Eigen::Index begin, Eigen::Index end) {
     NetworkPass pass(net, &mask);
     Eigen::VectorXd& g = ThreadGradient();
     if (gradient) {

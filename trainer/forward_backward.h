@@ -13,7 +13,7 @@
 // that many contiguous parts whose partial results are added in a fixed
 // order, so results are reproducible for a given thread count (bitwise with
 // one thread). The parts run on a pool of persistent threads
-// (trainer/worker_pool.h), and every thread keeps its buffers between calls
+// (parallel/executor.h), and every thread keeps its buffers between calls
 // (a few MB at most, freed when the thread ends), so a training step
 // allocates nothing after the first.
 #pragma once

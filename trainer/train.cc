@@ -6,10 +6,10 @@
 #include <cmath>
 #include <numbers>
 #include <sstream>
-#include <thread>
 #include <utility>
 
 #include "kernels/error.h"
+#include "parallel/cpu_budget.h"
 #include "trainer/forward_backward.h"
 
 namespace attnpaths {
@@ -129,9 +129,7 @@ Network Train(const NetworkShape& shape, const Inputs& x_train,
   TrainSummary local;
   TrainSummary& sum = summary ? *summary : local;
   sum = TrainSummary();
-  const int threads = options.threads > 0
-                          ? options.threads
-                          : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const int threads = options.threads > 0 ? options.threads : AvailableCores();
   sum.threads = threads;
   sum.P_train = x_train.P();
   sum.P_test = x_test ? x_test->P() : 0;

@@ -1,13 +1,13 @@
-#include "trainer/worker_pool.h"
+#include "parallel/executor.h"
 
 namespace attnpaths {
 
-WorkerPool& WorkerPool::Shared() {
-  static WorkerPool pool;
-  return pool;
+Executor& Executor::Shared() {
+  static Executor executor;
+  return executor;
 }
 
-WorkerPool::~WorkerPool() {
+Executor::~Executor() {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     stop_ = true;
@@ -16,7 +16,7 @@ WorkerPool::~WorkerPool() {
   for (auto& t : threads_) t.join();
 }
 
-void WorkerPool::Loop(int index) {
+void Executor::Loop(int index) {
   long seen = 0;
   for (;;) {
     const std::function<void(int)>* task = nullptr;
@@ -36,11 +36,12 @@ void WorkerPool::Loop(int index) {
   }
 }
 
-void WorkerPool::Run(int parts, const std::function<void(int)>& task) {
+void Executor::Run(int parts, const std::function<void(int)>& task) {
   if (parts <= 1) {
     task(0);
     return;
   }
+  const ScopedSerialBlas serial_blas;
   std::unique_lock<std::mutex> run(run_mutex_, std::try_to_lock);
   if (!run.owns_lock()) {
     // Busy with another caller's work: this call gets threads of its own.
@@ -68,4 +69,21 @@ void WorkerPool::Run(int parts, const std::function<void(int)>& task) {
   task_ = nullptr;
 }
 
+namespace parallel_detail {
+
+void RunCollecting(int parts, const std::function<void(int)>& task,
+                   std::vector<std::exception_ptr>* errors) {
+  Executor::Shared().Run(parts, [&](int p) {
+    try {
+      task(p);
+    } catch (...) {
+      (*errors)[static_cast<size_t>(p)] = std::current_exception();
+    }
+  });
+  for (auto& e : *errors) {
+    if (e) std::rethrow_exception(e);
+  }
+}
+
+}  // namespace parallel_detail
 }  // namespace attnpaths
