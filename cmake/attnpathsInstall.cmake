@@ -13,7 +13,8 @@
 # The headers include each other as "kernels/x.h", "solver/y.h"; installed
 # targets therefore carry both include/ (for <attnpaths/solver/solve.h>) and
 # include/attnpaths (for those internal includes). A new library module adds
-# its name to attnpaths_library_modules below; its headers are installed with it.
+# its name to attnpaths_library_modules below (in link order, the lowest first);
+# its headers are installed with it.
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
@@ -84,6 +85,12 @@ string(REGEX REPLACE "/$" "" ATTNPATHS_PC_PREFIX "${ATTNPATHS_PC_PREFIX}")
 set(attnpaths_pc_libs -lceres "$<TARGET_LINKER_FILE:hdf5::hdf5>"
     "$<TARGET_LINKER_FILE:tomlplusplus::tomlplusplus>" ${LAPACK_LIBRARIES} ${BLAS_LIBRARIES})
 list(REMOVE_DUPLICATES attnpaths_pc_libs)
+# The modules, highest first (a static library before the ones it uses).
+set(ATTNPATHS_PC_MODULE_LIBS)
+foreach(module ${attnpaths_library_modules})
+  set(ATTNPATHS_PC_MODULE_LIBS "-lattnpaths_${module} ${ATTNPATHS_PC_MODULE_LIBS}")
+endforeach()
+string(STRIP "${ATTNPATHS_PC_MODULE_LIBS}" ATTNPATHS_PC_MODULE_LIBS)
 list(JOIN attnpaths_pc_libs " " ATTNPATHS_PC_LIBS)
 string(APPEND ATTNPATHS_PC_LIBS " -pthread")
 list(JOIN ATTNPATHS_ARCH_FLAGS " " ATTNPATHS_PC_CFLAGS)
