@@ -183,7 +183,7 @@ HeadSpec ReadHead(const Section& s, const std::string& base_dir, const HmmTaskOp
   s.CheckKeys({"kind", "name", "beta", "W", "Q", "K", "attention", "test_attention",
                "normalization", "causal", "perturbation", "perturbation_features",
                "perturbation_positions", "perturbation_cross", "seed", "shift", "bos_strength",
-               "N_f", "chain_tokens"});
+               "N_f", "chain_tokens", "index"});
   if (!s.has("kind")) throw Error(ErrorMessage(s.field("kind"), "nothing", "a head kind"));
   const std::string kind = s.String("kind", "");
   const std::string name = s.String("name", kind);
@@ -248,6 +248,24 @@ HeadSpec ReadHead(const Section& s, const std::string& base_dir, const HmmTaskOp
       h.given_train = attention("attention");
       if (s.has("test_attention")) h.given_test = attention("test_attention");
       break;
+    case HeadKind::kFixed: {
+      // One [query, key] matrix A for every example (Ω = Aᵀ), or matrix `index`
+      // (0-based) of an [index, query, key] stack such as kernel-prop's attention.npy.
+      const NpyArray a = need("attention");
+      if (a.shape.size() == 3) {
+        const auto m = NpyToMatrices(a, s.field("attention"));
+        const int64_t k = s.Integer("index", -1);
+        Require(k >= 0 && k < static_cast<int64_t>(m.size()), s.field("index"),
+                s.has("index") ? std::to_string(k) : std::string("nothing"),
+                "an index in [0, " + std::to_string(m.size()) + ") into the 3-D attention array");
+        h.fixed = m[static_cast<size_t>(k)].transpose();
+      } else {
+        Require(!s.has("index"), s.field("index"), s.Integer("index", 0),
+                "no index for a 2-D attention array");
+        h.fixed = NpyToMatrix(a, s.field("attention")).transpose();
+      }
+      break;
+    }
     default:
       break;
   }

@@ -14,16 +14,18 @@ const char* HeadKindName(HeadKind kind) {
     case HeadKind::kUniform: return "uniform";
     case HeadKind::kBlank: return "blank";
     case HeadKind::kGiven: return "given";
+    case HeadKind::kFixed: return "fixed";
   }
   return "?";
 }
 
 HeadKind ParseHeadKind(const std::string& text, const std::string& field) {
   for (HeadKind k : {HeadKind::kWForm, HeadKind::kQKForm, HeadKind::kUniform, HeadKind::kBlank,
-                     HeadKind::kGiven}) {
+                     HeadKind::kGiven, HeadKind::kFixed}) {
     if (text == HeadKindName(k)) return k;
   }
-  throw Error(ErrorMessage(field, "\"" + text + "\"", "one of w, qk, uniform, blank, given"));
+  throw Error(
+      ErrorMessage(field, "\"" + text + "\"", "one of w, qk, uniform, blank, given, fixed"));
 }
 
 namespace {
@@ -72,6 +74,13 @@ void HeadSpec::Validate(Eigen::Index N0, Eigen::Index n_tok, const std::string& 
               "attention matrices for the training set");
       ValidateGiven(*given_train, n_tok, field + ".attention");
       if (given_test) ValidateGiven(*given_test, n_tok, field + ".test_attention");
+      break;
+    case HeadKind::kFixed:
+      Require(fixed.rows() == n_tok && fixed.cols() == n_tok, field + ".attention shape",
+              Shape(fixed),
+              std::to_string(n_tok) + " x " + std::to_string(n_tok) + " (n_tok x n_tok)");
+      Require(fixed.allFinite(), field + ".attention", "a non-finite value",
+              "finite attention weights");
       break;
     case HeadKind::kUniform:
     case HeadKind::kBlank:
@@ -132,6 +141,11 @@ Eigen::MatrixXd AttentionMatrix(const HeadSpec& head, const Eigen::Ref<const Eig
               "at least " + std::to_string(example + 1) + " matrices");
       return (*given)[static_cast<size_t>(example)];
     }
+    case HeadKind::kFixed:
+      Require(head.fixed.rows() == n && head.fixed.cols() == n, head.name + ".attention shape",
+              Shape(head.fixed),
+              std::to_string(n) + " x " + std::to_string(n) + " (n_tok x n_tok)");
+      return head.fixed;
   }
   return {};
 }

@@ -25,6 +25,7 @@ enum class HeadKind {
   kUniform,  // equal weight on every allowed key, whatever the normalisation
   kBlank,    // all-zero score: uniform under softmax, key 1 under hardmax
   kGiven,    // attention matrices given per example (train and test sets)
+  kFixed,    // one matrix Ω for every example, not normalised (signal-propagation.md §II.3)
 };
 
 enum class Normalization { kSoftmax, kHardmax };
@@ -33,7 +34,7 @@ enum class Normalization { kSoftmax, kHardmax };
 enum class Split { kTrain, kTest };
 
 const char* HeadKindName(HeadKind kind);
-// Parses "w", "qk", "uniform", "blank", "given"; throws Error naming `field`.
+// Parses "w", "qk", "uniform", "blank", "given", "fixed"; throws Error naming `field`.
 HeadKind ParseHeadKind(const std::string& text, const std::string& field);
 
 struct HeadSpec {
@@ -46,6 +47,10 @@ struct HeadSpec {
   bool causal = false;        // keys s <= t only (our extension; default off)
   // kGiven: Ω per example, key index first, columns summing to one.
   std::shared_ptr<const std::vector<Eigen::MatrixXd>> given_train, given_test;
+  // kFixed: Ω (n_tok × n_tok, key index first) used for every example of both
+  // splits as it is: entries of any sign, columns need not sum to one (an
+  // E-SPA head Ω = Aᵀ = Pᵀ D at initialisation, signal-propagation.md §II.3).
+  Eigen::MatrixXd fixed;
 
   // Throws Error naming `field` when the head does not fit inputs of N0
   // features and n_tok tokens.
