@@ -1,7 +1,7 @@
 # What `cmake --install build --prefix P` puts under P (included by the top-level
 # CMakeLists.txt after the modules):
 #
-#   lib/libattnpaths_{kernels,network,data,solver,sampler,trainer,curvature}.a   static libraries (PIC)
+#   lib/libattnpaths_{kernels,network,data,solver,sampler,trainer,curvature,propagation}.a   static libraries (PIC)
 #   include/attnpaths/<module>/*.h                             public headers
 #   bin/attnpaths                                              the command line
 #   lib/cmake/attnpaths/attnpaths{Config,ConfigVersion,Targets}.cmake
@@ -18,7 +18,7 @@
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
-set(attnpaths_library_modules parallel kernels network data solver sampler trainer curvature)
+set(attnpaths_library_modules parallel kernels network data solver sampler trainer curvature propagation)
 set(ATTNPATHS_INSTALL_CMAKEDIR "${CMAKE_INSTALL_LIBDIR}/cmake/attnpaths" CACHE STRING
     "Where the CMake package files are installed (relative to the prefix)")
 
