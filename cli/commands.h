@@ -32,5 +32,7 @@ void RegisterSample(CLI::App& app, GlobalOptions& global, Command* run);
 void RegisterCompare(CLI::App& app, GlobalOptions& global, Command* run);
 void RegisterTrain(CLI::App& app, GlobalOptions& global, Command* run);
 void RegisterTrainEval(CLI::App& app, GlobalOptions& global, Command* run);
+void RegisterKernelProp(CLI::App& app, GlobalOptions& global, Command* run);
+void RegisterShapedSde(CLI::App& app, GlobalOptions& global, Command* run);
 
 }  // namespace attnpaths::cli

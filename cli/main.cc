@@ -38,6 +38,8 @@ int main(int argc, char** argv) {
   RegisterCompare(app, global, &run);
   RegisterTrain(app, global, &run);
   RegisterTrainEval(app, global, &run);
+  RegisterKernelProp(app, global, &run);
+  RegisterShapedSde(app, global, &run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

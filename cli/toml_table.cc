@@ -131,6 +131,65 @@ void TomlTable::Read(std::string_view key, std::vector<double>* v) const {
   }
 }
 
+void TomlTable::Read(std::string_view key, Eigen::MatrixXd* v) const {
+  const toml::node* n = t_ ? AsTable(t_)->get(key) : nullptr;
+  if (!n) return;
+  const toml::array* a = n->as_array();
+  if (!a) throw Error(ErrorMessage(Field(key), What(*n), "an array of rows (arrays of numbers)"));
+  Eigen::MatrixXd m;
+  for (size_t i = 0; i < a->size(); ++i) {
+    const std::string f = Field(key) + "[" + std::to_string(i) + "]";
+    const toml::array* row = a->get(i)->as_array();
+    if (!row) throw Error(ErrorMessage(f, What(*a->get(i)), "a row (an array of numbers)"));
+    if (i == 0) {
+      m.resize(static_cast<Eigen::Index>(a->size()), static_cast<Eigen::Index>(row->size()));
+    }
+    Require(static_cast<Eigen::Index>(row->size()) == m.cols(), f + " length", row->size(),
+            std::to_string(m.cols()) + " (the length of row 0)");
+    for (size_t j = 0; j < row->size(); ++j) {
+      const toml::node* e = row->get(j);
+      double x = 0;
+      if (auto k = e->value_exact<int64_t>()) {
+        x = static_cast<double>(*k);
+      } else if (auto d = e->value_exact<double>()) {
+        x = *d;
+      } else {
+        throw Error(ErrorMessage(f + "[" + std::to_string(j) + "]", What(*e), "a number"));
+      }
+      m(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(j)) = x;
+    }
+  }
+  *v = m;
+}
+
+void TomlTable::Read(std::string_view key, std::vector<std::vector<Eigen::Index>>* v) const {
+  const toml::node* n = t_ ? AsTable(t_)->get(key) : nullptr;
+  if (!n) return;
+  const toml::array* a = n->as_array();
+  if (!a) throw Error(ErrorMessage(Field(key), What(*n), "an array of arrays of integers"));
+  v->clear();
+  for (size_t i = 0; i < a->size(); ++i) {
+    const std::string f = Field(key) + "[" + std::to_string(i) + "]";
+    const toml::array* row = a->get(i)->as_array();
+    if (!row) throw Error(ErrorMessage(f, What(*a->get(i)), "an array of integers"));
+    std::vector<Eigen::Index> r;
+    for (size_t j = 0; j < row->size(); ++j) {
+      auto e = row->get(j)->value_exact<int64_t>();
+      if (!e) {
+        throw Error(
+            ErrorMessage(f + "[" + std::to_string(j) + "]", What(*row->get(j)), "an integer"));
+      }
+      r.push_back(static_cast<Eigen::Index>(*e));
+    }
+    v->push_back(std::move(r));
+  }
+}
+
+bool TomlTable::HasString(std::string_view key) const {
+  const toml::node* n = t_ ? AsTable(t_)->get(key) : nullptr;
+  return n && n->is_string();
+}
+
 TomlDocument::TomlDocument(const std::string& path, std::string command)
     : path_(path), command_(std::move(command)) {
   const std::string text = ReadFile(path);

@@ -42,6 +42,12 @@ class TomlTable {
   void Read(std::string_view key, bool* v) const;
   void Read(std::string_view key, std::vector<Eigen::Index>* v) const;
   void Read(std::string_view key, std::vector<double>* v) const;
+  // A matrix written as an array of equal-length rows of numbers.
+  void Read(std::string_view key, Eigen::MatrixXd* v) const;
+  // An array of integer arrays (e.g. token pairs [[0, 1], [1, 1]]).
+  void Read(std::string_view key, std::vector<std::vector<Eigen::Index>>* v) const;
+  // True when the key holds a string (for keys that take a string or a number).
+  bool HasString(std::string_view key) const;
   template <typename Int>
   void ReadInteger(std::string_view key, Int* v) const {
     std::int64_t i = 0;

@@ -2130,6 +2130,12 @@ def eliminate_U_a(arch: Architecture, U_L: object) -> float:
     U_a = (-b + sqrt(b^2 + 4 c)) / 2, the minimiser of S over U_a at fixed U_L (theory.md 3).
     """
 
+def espa_attention(tokens: int, depth: int, gamma_final: float = ..., causal: bool = ...) -> NDArray[Any]:
+    """
+    E-SPA attention matrices A_1..A_L as a (L, m, m) array (tokens as rows; the attnpaths
+    head is Omega = A^T): A_l Sigma_{l-1} A_l^T = Sigma_l with Sigma_l(i, j) = exp(-gamma_l |i-j|).
+    """
+
 def generalization_error(mean: object, variance: object, y: object) -> float:
     """
     <(mean - y)^2 + variance> over test points and outputs.
@@ -2212,6 +2218,25 @@ def kernel_flops_per_evaluation(strategy: str, P: int, Htot: int, N0: int) -> fl
 def kernel_memory_bytes(strategy: str, P: int, Htot: int, N0: int) -> float:
     """
     Bytes the 'precomputed' or 'factored' strategy keeps (path inputs included).
+    """
+
+def kernel_metrics(sigma: object) -> dict:
+    """
+    Rank diagnostics of a token kernel: mean/min/max off-diagonal correlation, effective rank
+    (tr S)^2/tr(S^2), distance to rank one, extreme eigenvalues, condition number, trace.
+    """
+
+def kernel_prop(tokens: int = ..., depth: int = ..., causal: bool = ..., method: str = ..., gamma_final: float = ..., rho_final: float = ..., mlp: str = ..., tat_eta: float = ..., activations_per_block: int = ..., closed_form: bool = ..., negative_attention: str = ..., clamp_epsilon: float = ..., input_kernel: object = ..., finite_width: object = ...) -> dict:
+    """
+    The token kernel of a deep transformer without shortcuts at initialisation, layer by layer
+    at infinite width (docs/signal-propagation.md, Part II; the keywords are the [kernel_prop]
+    keys of docs/config.md). finite_width: None or a dict(widths=[...], values='orthogonal' |
+    'gaussian', draws=20, seed=1, threads=0) for networks of finite width beside it.
+    Returns a dict: kernels (L+1, m, m), targets (SPA) or None, attention (L, m, m; tokens as
+    rows, Omega = A^T), D (L, m), bias (L, m, m), metrics (dict of arrays over layers 0..L),
+    construction_error, target_error, tat_alpha, schedule, clamped_entries, warnings,
+    finite_width (list of dicts per width: statistics as (L+1, 2) arrays of mean and standard
+    error, mean_kernels and mean_correlations (L+1, m, m)), seconds.
     """
 
 def load_study(path: str) -> Study:
@@ -2348,6 +2373,37 @@ def score_heads(paths: Paths, U1: object, names: List[List[str]] = ...) -> HeadR
     The same for the head counts of `paths`; names[l-1][h] optional (default h1, h2, ...).
     """
 
+def shaped_diffusion(V: object, gamma: float = ..., tau0: float = ..., mlp: bool = ..., mlp_gamma: float = ..., c_plus: float = ..., c_minus: float = ...) -> NDArray[numpy.float64]:
+    """
+    The SDE diffusion Sigma(V) of eq. (I.7) as an m^2 x m^2 matrix: entry (a + m b, c + m d)
+    is Cov(dM_ab, dM_cd) per unit time.
+    """
+
+def shaped_drift(V: object, gamma: float = ..., tau0: float = ..., mlp: bool = ..., mlp_gamma: float = ..., c_plus: float = ..., c_minus: float = ...) -> NDArray[numpy.float64]:
+    """
+    The SDE drift b(V) of eq. (I.6) (m x m); tau0 = inf switches attention off.
+    """
+
+def shaped_networks(V0: object, width: int, samples: int = ..., gamma: float = ..., tau0: float = ..., depth_to_width: float = ..., key_dim: int = ..., sampler: str = ..., attention: str = ..., cap: float = ..., seed: int = ..., mlp: bool = ..., mlp_gamma: float = ..., c_plus: float = ..., c_minus: float = ..., entries: object = ..., grid_points: int = ..., threads: int = ..., stream: int = ...) -> dict:
+    """
+    Finite shaped-attention networks of width n (d = round(n t_f) layers) at initialisation:
+    sampler 'chain' (the covariance chain), 'x' (exact in law keeping X) or 'full' (every
+    weight); attention 'shaped' or 'standard' (the rank-collapse baseline). Network p draws
+    from the engine keyed (seed, stream, p); the command uses stream 100 + w for shaped and
+    200 + w for standard networks of width index w. Returns the dict of shaped_sde.
+    """
+
+def shaped_sde(V0: object, gamma: float = ..., tau0: float = ..., depth_to_width: float = ..., dt: float = ..., paths: int = ..., cap: float = ..., seed: int = ..., mlp: bool = ..., mlp_gamma: float = ..., c_plus: float = ..., c_minus: float = ..., entries: object = ..., grid_points: int = ..., threads: int = ..., stream: int = ...) -> dict:
+    """
+    The shaped-attention covariance SDE integrated by Euler-Maruyama from V0 on `paths` seeded
+    paths (docs/signal-propagation.md, Part I; the keywords are the [shaped_sde] keys). Path p
+    draws from the engine keyed (seed, stream, p); the command uses stream 0 for 'sde' and 1 for
+    'sde_no_attention'. Returns a dict: source, times (T,), quantities (names of the tracked
+    V_ab / rho_ab), tracked (paths, T, Q), V_T (paths, m, m), exploded (paths,) bool,
+    explosion_time, negative_eigenvalue_events, exploded_fraction(_se), steps, step_time,
+    seconds.
+    """
+
 def silence_heads(arch: Architecture, U1: object, pruned: object) -> NDArray[numpy.float64]:
     """
     U_1 with every row and column of a path through a pruned head set to zero (theory.md 6).
@@ -2360,6 +2416,24 @@ def solve(action: Action, options: Optional[SolveOptions] = ..., progress: objec
     the summary, not raised. progress (or options.progress) is called with a
     SolveProgress after every iteration. Runs without the GIL; Ctrl-C or an exception
     raised by the callback stops the solve and is re-raised.
+    """
+
+def tat_alpha(eta: float, n_act: int) -> float:
+    """
+    TAT's negative slope alpha in [0, 1] with C_alpha applied n_act times to 0 equal to eta;
+    raises attnpaths.Error when a ReLU network of n_act activations cannot reach eta.
+    """
+
+def tat_cmap(c: float, alpha: float, times: int = ...) -> float:
+    """
+    C_alpha(c) = c + (1-alpha)^2/(pi (1+alpha^2)) (sqrt(1-c^2) - c arccos c), applied `times` times.
+    """
+
+def token_kernels(architecture: Architecture, x: object, x2: object = ..., example: int = ..., example2: int = ...) -> dict:
+    """
+    Token kernels Sigma_0..Sigma_L(x, x') of a theory.md network at infinite width (x, x' are
+    N0 x n_tok; `example` selects per-example attention of kind 'given') and the readout K_GP,
+    which equals K_{U_GP} of the path kernel. Returns dict(sigma=(L+1, n_tok, n_tok), gp=float).
     """
 
 def uniform_head(name: str = ..., causal: bool = ...) -> HeadSpec:

@@ -288,5 +288,6 @@ void BindSolver(py::module_& m);
 void BindAnalysis(py::module_& m);
 void BindSampler(py::module_& m);
 void BindData(py::module_& m);
+void BindPropagation(py::module_& m);
 
 }  // namespace attnpaths::python

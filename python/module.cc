@@ -52,4 +52,5 @@ PYBIND11_MODULE(attnpaths, m) {
   attnpaths::python::BindAnalysis(m);
   attnpaths::python::BindSampler(m);
   attnpaths::python::BindData(m);
+  attnpaths::python::BindPropagation(m);
 }

@@ -16,6 +16,7 @@
 #include "propagation/quantiles.h"
 #include "propagation/random.h"
 #include "propagation/shaped_model.h"
+#include "propagation/shaped_moments.h"
 #include "propagation/shaped_sde.h"
 #include "propagation/shaped_summary.h"
 
@@ -35,42 +36,42 @@ ShapedModel Model(double gamma, double tau0) {
   return m;
 }
 
-// n E[ΔV] of the attention sub-block by the exact W^V-expectation
-// γ²(A V Aᵀ − V) averaged over antithetic logit pairs (S, −S), S drawn as in
-// the network (q kᵀ/(τ0 √(n n_k)) with q, k = R Z).
 struct Estimate {
   Eigen::MatrixXd mean, se;
 };
-Estimate DriftEstimate(const ShapedModel& model, const Eigen::MatrixXd& V, double n, int nk,
+// n E[ΔV] (antithetic logits, exact over W^V) or n Cov(ΔV) (chain increments,
+// batch means) at width n: MeasureOneLayerMoments of propagation/shaped_moments.h.
+Estimate DriftEstimate(const ShapedModel& model, const Eigen::MatrixXd& V, Eigen::Index n,
                        int samples, std::uint64_t seed) {
-  const Eigen::Index m = V.rows();
-  bool clipped = false;
-  const Eigen::MatrixXd R = CovarianceRoot(V, &clipped);
-  PropagationRng rng = PropagationEngine(seed, 7, 0);
-  Eigen::MatrixXd s1 = Eigen::MatrixXd::Zero(m, m), s2 = s1;
-  const double scale = 1 / (model.tau0 * std::sqrt(n * nk));
-  for (int k = 0; k < samples; ++k) {
-    Eigen::MatrixXd zq(m, nk), zk(m, nk);
-    for (Eigen::Index i = 0; i < zq.size(); ++i) zq.data()[i] = PropagationNormal(rng);
-    for (Eigen::Index i = 0; i < zk.size(); ++i) zk.data()[i] = PropagationNormal(rng);
-    const Eigen::MatrixXd S = scale * (R * zq) * (R * zk).transpose();
-    const Eigen::MatrixXd d =
-        n * 0.5 * (ShapedConditionalDrift(model, V, S) + ShapedConditionalDrift(model, V, -S));
-    s1 += d;
-    s2 += d.cwiseProduct(d);
-  }
-  Estimate e;
-  e.mean = s1 / samples;
-  e.se = ((s2 / samples - e.mean.cwiseProduct(e.mean)) / samples).cwiseSqrt();
-  return e;
+  OneLayerMomentsOptions o;
+  o.model = model;
+  o.V0 = V;
+  o.width = n;
+  o.drift_samples = samples;
+  o.diffusion_samples = 40;
+  o.seed = seed;
+  const OneLayerMoments r = MeasureOneLayerMoments(o);
+  return {r.drift_mc, r.drift_se};
+}
+Estimate DiffusionEstimate(const ShapedModel& model, const Eigen::MatrixXd& V, Eigen::Index n,
+                           int samples, std::uint64_t seed) {
+  OneLayerMomentsOptions o;
+  o.model = model;
+  o.V0 = V;
+  o.width = n;
+  o.drift_samples = 2;
+  o.diffusion_samples = samples;
+  o.seed = seed;
+  const OneLayerMoments r = MeasureOneLayerMoments(o);
+  return {r.diffusion_mc, r.diffusion_se};
 }
 
 TEST(OneLayerMoments, DriftMatchesTheSdeDrift) {
   const ShapedModel model = Model(0.5, 0.5);
   const Eigen::MatrixXd V = SpecV0();
   const Eigen::MatrixXd b = ShapedDrift(model, V);
-  const Estimate small = DriftEstimate(model, V, 256, 4, 40000, 1);
-  const Estimate large = DriftEstimate(model, V, 1024, 4, 40000, 2);
+  const Estimate small = DriftEstimate(model, V, 256, 40000, 1);
+  const Estimate large = DriftEstimate(model, V, 1024, 40000, 2);
   // The drift without the second-order term of the softmax expansion.
   const double m = 3;
   const Eigen::MatrixXd P =
@@ -94,39 +95,6 @@ TEST(OneLayerMoments, DriftMatchesTheSdeDrift) {
   }
   // Control: the second-order softmax term (v wᵀ + w vᵀ)/(2m) of (I.6) is resolved.
   EXPECT_GE(resolved_second_order, 2);
-}
-
-// n Cov(ΔV) over one-layer increments of the chain sampler, with standard
-// errors from 20 batch means.
-Estimate DiffusionEstimate(const ShapedModel& model, const Eigen::MatrixXd& V, Eigen::Index n,
-                           int samples, std::uint64_t seed) {
-  const Eigen::Index m = V.rows(), m2 = m * m;
-  ShapedNetworkOptions o;
-  o.model = model;
-  o.V0 = V;
-  o.width = n;
-  o.key_dim = 4;
-  o.sampler = ShapedSampler::kChain;
-  const int batches = 20, per = samples / batches;
-  std::vector<Eigen::MatrixXd> cov(batches);
-  for (int bt = 0; bt < batches; ++bt) {
-    Eigen::MatrixXd D(per, m2);
-    for (int k = 0; k < per; ++k) {
-      PropagationRng rng = PropagationEngine(seed, 8, static_cast<std::uint64_t>(bt * per + k));
-      const Eigen::MatrixXd dV = ShapedNetworkLayer(o, V, rng) - V;
-      D.row(k) = Eigen::Map<const Eigen::RowVectorXd>(dV.data(), m2);
-    }
-    const Eigen::RowVectorXd mu = D.colwise().mean();
-    D.rowwise() -= mu;
-    cov[static_cast<size_t>(bt)] = static_cast<double>(n) * (D.transpose() * D) / (per - 1);
-  }
-  Estimate e;
-  e.mean = Eigen::MatrixXd::Zero(m2, m2);
-  for (const auto& c : cov) e.mean += c / batches;
-  Eigen::MatrixXd ss = Eigen::MatrixXd::Zero(m2, m2);
-  for (const auto& c : cov) ss += (c - e.mean).cwiseProduct(c - e.mean);
-  e.se = (ss / (batches - 1) / batches).cwiseSqrt();
-  return e;
 }
 
 TEST(OneLayerMoments, DiffusionMatchesTheSdeDiffusion) {
