@@ -136,7 +136,7 @@ def kernel_figures(args, runs, widths):
         rec = read_csv(os.path.join(d, "metrics.csv"))
         layers = [int(r["layer"]) for r in rec]
         ax.plot(layers, [number(r["mean_correlation"]) for r in rec], color=COLORS[method],
-                label=label)
+                ls="--" if method == "shaped" else "-", label=label)  # shaped = Value-SkipInit at init
         fw = read_csv(os.path.join(d, "finite_width.csv"))
         for k, w in enumerate(widths):
             rows = [r for r in fw if int(r["width"]) == w and int(r["layer"]) > 0]
