@@ -165,10 +165,11 @@ int RunShapedSde(const ShapedSdeCliOptions& cli, const GlobalOptions& g) {
           s.grid_points = 2;
           if (!s.IsValid(&error)) throw Error("--stability-map: " + error);
           const ShapedPaths p = IntegrateShapedSde(s);
-          stability += CsvNumber(gamma) + "," + CsvNumber(tau0) + "," + CsvNumber(dt) + "," +
-                       std::to_string(p.paths) + "," + CsvNumber(p.exploded_fraction()) + "," +
-                       CsvNumber(p.exploded_fraction_se()) + "," +
-                       CsvNumber(p.median_explosion_time()) + "\n";
+          stability +=
+              CsvNumber(gamma) + "," + (std::isinf(tau0) ? std::string("inf") : CsvNumber(tau0)) +
+              "," + CsvNumber(dt) + "," + std::to_string(p.paths) + "," +
+              CsvNumber(p.exploded_fraction()) + "," + CsvNumber(p.exploded_fraction_se()) + "," +
+              CsvNumber(p.median_explosion_time()) + "\n";
           progress.Report(
               "shaped-sde: stability map gamma " + CsvNumber(gamma) + " tau0 " + CsvNumber(tau0),
               Seconds(t0), false);
