@@ -73,8 +73,9 @@ def kernel_prop_runs(args, runs):
     tokens, depth = 16, 12
     widths = [32, 128] if not args.quick else [32]
     draws = 20 if not args.quick else 4
-    for method, _ in METHODS:
-        path = os.path.join(runs, f"kp_{method}.toml")
+    for method, mlp in [(m, mlp) for m, _ in METHODS for mlp in ("tat", "none")]:
+        name = f"kp_{method}" + ("" if mlp == "tat" else "_nomlp")
+        path = os.path.join(runs, f"{name}.toml")
         with open(path, "w") as f:
             f.write(f"""[kernel_prop]
 tokens = {tokens}
@@ -83,7 +84,7 @@ causal = true
 method = "{method}"
 gamma_final = 0.05
 rho_final = 0.9
-mlp = "tat"
+mlp = "{mlp}"
 tat_eta = 0.9
 [kernel_prop.finite_width]
 widths = {widths}
@@ -91,7 +92,7 @@ values = "gaussian"
 draws = {draws}
 seed = 1
 [output]
-directory = "kp_{method}"
+directory = "{name}"
 """)
         run([args.attnpaths, "kernel-prop", "--config", path, "--quiet"])
     return widths
@@ -129,27 +130,36 @@ directory = "shaped"
 
 
 def kernel_figures(args, runs, widths):
-    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.2), sharey=True)
     markers = ["o", "s", "^", "D"]
-    for method, label in METHODS:
-        d = os.path.join(runs, f"kp_{method}")
-        rec = read_csv(os.path.join(d, "metrics.csv"))
-        layers = [int(r["layer"]) for r in rec]
-        ax.plot(layers, [number(r["mean_correlation"]) for r in rec], color=COLORS[method],
-                ls="--" if method == "shaped" else "-", label=label)  # shaped = Value-SkipInit at init
-        fw = read_csv(os.path.join(d, "finite_width.csv"))
-        for k, w in enumerate(widths):
-            rows = [r for r in fw if int(r["width"]) == w and int(r["layer"]) > 0]
-            ax.errorbar([int(r["layer"]) + 0.12 * (k + 1) for r in rows],
-                        [number(r["mean_correlation"]) for r in rows],
-                        yerr=[number(r["mean_correlation_se"]) for r in rows], fmt=markers[k % 4],
-                        ms=3.5, color=COLORS[method], mfc="white", lw=0.8, capsize=1.5,
-                        label=f"d = {w}" if method == "espa" else None)
-    ax.set_xlabel("layer ℓ")
-    ax.set_ylabel("mean off-diagonal correlation of Σ_ℓ")
-    ax.set_title("Token-kernel propagation, causal attention + TAT MLP (η = 0.9)")
-    ax.set_ylim(-0.02, 1.02)
-    ax.legend(fontsize=7, ncol=2, loc="lower right")
+    panels = [(axes[0], "_nomlp", "attention only"), (axes[1], "", "attention + TAT MLP (η = 0.9)")]
+    for ax, suffix, title in panels:
+        for method, label in METHODS:
+            d = os.path.join(runs, f"kp_{method}{suffix}")
+            rec = read_csv(os.path.join(d, "metrics.csv"))
+            layers = [int(r["layer"]) for r in rec]
+            ax.plot(layers, [number(r["mean_correlation"]) for r in rec], color=COLORS[method],
+                    ls="--" if method == "shaped" else "-",  # shaped = Value-SkipInit at init
+                    label=label)
+            fw = read_csv(os.path.join(d, "finite_width.csv"))
+            for k, w in enumerate(widths):
+                rows = [r for r in fw if int(r["width"]) == w and int(r["layer"]) > 0]
+                ax.errorbar([int(r["layer"]) + 0.12 * (k + 1) for r in rows],
+                            [number(r["mean_correlation"]) for r in rows],
+                            yerr=[number(r["mean_correlation_se"]) for r in rows],
+                            fmt=markers[k % 4], ms=3.5, color=COLORS[method], mfc="white", lw=0.8,
+                            capsize=1.5, label=f"d = {w}" if method == "espa" else None)
+        if suffix == "_nomlp":
+            T = np.load(os.path.join(runs, "kp_espa_nomlp", "targets.npy"))
+            tc = [(t / np.sqrt(np.outer(np.diag(t), np.diag(t))))[np.triu_indices(t.shape[0], 1)].mean()
+                  for t in T]
+            ax.plot(range(len(tc)), tc, ls=":", color="black", lw=1, label="E-SPA target")
+        ax.set_xlabel("layer ℓ")
+        ax.set_title(f"causal, {title}", fontsize=10)
+        ax.set_ylim(-0.02, 1.02)
+        ax.legend(fontsize=7, ncol=2, loc="lower right")
+    axes[0].set_ylabel("mean off-diagonal correlation of Σ_ℓ")
+    fig.suptitle("Token-kernel propagation: recursion (lines), Gaussian-value networks (markers, ±1 s.e.)")
     save(fig, args.output, "kernel_correlation_vs_depth", args.formats)
 
     fig, axes = plt.subplots(1, len(METHODS), figsize=(3.0 * len(METHODS), 3.0))
