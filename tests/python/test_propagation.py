@@ -98,6 +98,20 @@ class Formulas(unittest.TestCase):
         self.assertAlmostEqual(ap.kernel_metrics(np.eye(5))['effective_rank'], 5.0, places=12)
 
 
+class TokenKernels(unittest.TestCase):
+    def test_readout_equals_the_gp_path_kernel(self):
+        # K_GP of the token recursion against K_{U_GP} by path enumeration (kernels/).
+        here = os.path.dirname(os.path.abspath(__file__))
+        s = ap.load_study(os.path.join(here, 'small_hmm.toml'))
+        x = s.train.x
+        K = ap.PathKernel(ap.compute_path_inputs(s.architecture, x, 'train'))
+        M = K.total(ap.gp_order_parameters(s.architecture).U[0])
+        for a, b in [(0, 1), (2, 2), (3, 0)]:
+            t = ap.token_kernels(s.architecture, x.example(a), x.example(b), example=a, example2=b)
+            self.assertAlmostEqual(t['gp'] / M[a, b], 1.0, delta=1e-12)
+            self.assertEqual(t['sigma'].shape[1:], (x.example(a).shape[1], x.example(b).shape[1]))
+
+
 class SameAsTheCommands(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
