@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <memory>
 
+#include "data/array_reader.h"
 #include "data/atomic_file.h"
 #include "data/hdf5_file.h"
 #include "data/npy.h"
@@ -379,7 +380,12 @@ void ReadData(const Section& d, Study& st, const std::string& base_dir, HmmTaskO
     }
     return LoadArray(d.String(key, ""), base_dir, d.field(key));
   };
-  st.train.x = NpyToInputs(need("train_x"), d.field("train_x"));
+  // Inputs straight into their final buffer (a float64 NPY file is mapped, not copied).
+  auto need_inputs = [&](const char* key) {
+    if (!d.has(key)) need(key);  // the same message for a missing key
+    return LoadInputs(d.String(key, ""), base_dir, d.field(key));
+  };
+  st.train.x = need_inputs("train_x");
   st.train.y = NpyToMatrix(need("train_y"), d.field("train_y"));
   Require(st.train.x.P() >= 1, d.field("train_x") + " examples", st.train.x.P(),
           "at least 1 training example");
@@ -393,7 +399,7 @@ void ReadData(const Section& d, Study& st, const std::string& base_dir, HmmTaskO
             "both classes +1 and -1 in the training labels");
   }
   if (d.has("test_x")) {
-    st.test.x = NpyToInputs(need("test_x"), d.field("test_x"));
+    st.test.x = need_inputs("test_x");
     Require(st.test.x.n_tok() == st.train.x.n_tok() && st.test.x.N0() == st.train.x.N0(),
             d.field("test_x") + " shape",
             "(" + std::to_string(st.test.x.P()) + ", " + std::to_string(st.test.x.n_tok()) + ", " +

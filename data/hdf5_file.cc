@@ -12,10 +12,12 @@
 #include <cerrno>
 #include <cstring>
 #include <limits>
+#include <memory>
 #include <mutex>
 #include <set>
 #include <system_error>
 
+#include "data/array_reader.h"
 #include "data/atomic_file.h"
 #include "kernels/error.h"
 
@@ -215,8 +217,8 @@ uint64_t PhysicalMemoryBytes() {
 
 // Interprets `count` integers of `size` bytes (native order) at `raw` as doubles.
 void NativeIntegersToDouble(const std::vector<unsigned char>& raw, size_t size, bool is_signed,
-                            std::vector<double>* out) {
-  for (size_t k = 0; k < out->size(); ++k) {
+                            double* out, size_t count) {
+  for (size_t k = 0; k < count; ++k) {
     const unsigned char* p = raw.data() + k * size;
     double v = 0;
     switch (size) {
@@ -242,7 +244,7 @@ void NativeIntegersToDouble(const std::vector<unsigned char>& raw, size_t size, 
         break;
       }
     }
-    (*out)[k] = v;
+    out[k] = v;
   }
 }
 
@@ -300,125 +302,207 @@ void WriteAttribute(hid_t object, const std::string& path, const Hdf5Attribute& 
     Fail(label, "an attribute HDF5 cannot write" + Hdf5Detail(), "the attribute written");
 }
 
+// An open dataset read in hyperslabs along its first axis. Every HDF5 call,
+// the handles' closing included, holds the library mutex (Hdf5Session).
+class Hdf5Reader : public ArrayReader {
+ public:
+  Hdf5Reader(const std::string& path, const std::string& dataset) {
+    Hdf5Session session;
+    const std::vector<std::string> parts = SplitDatasetPath(dataset);
+    const std::string clean = JoinPath(parts, parts.size());
+    label_ = path + ":" + clean;
+    if (parts.empty()) label_ = path + ":" + dataset;
+    try {
+      Open(path, parts, clean);
+    } catch (...) {  // close what was opened while the mutex is still held
+      space_.reset();
+      type_.reset();
+      data_set_.reset();
+      file_.reset();
+      throw;
+    }
+  }
+
+  ~Hdf5Reader() override {
+    Hdf5Session session;
+    space_.reset();
+    type_.reset();
+    data_set_.reset();
+    file_.reset();
+  }
+
+  const std::vector<int64_t>& shape() const override { return shape_; }
+  const std::string& dtype() const override { return dtype_; }
+  const std::string& name() const override { return label_; }
+
+ private:
+  // Opens the dataset: each path component checked (so the message says
+  // which is missing), then its type (integer, float, or an enum over an
+  // integer) and shape. Called with the HDF5 mutex held.
+  void Open(const std::string& path, const std::vector<std::string>& parts,
+            const std::string& clean) {
+    const std::string numeric = "an integer or floating-point dataset";
+    if (parts.empty()) Fail(label_, "an empty dataset name", "a name such as \"group/x\"");
+    file_ = std::make_unique<Handle>(OpenForReading(path), H5Fclose);
+    const Handle& file = *file_;
+
+    // Check each prefix so the message says which component is missing
+    // (H5Lexists fails rather than answers when an intermediate group is absent).
+    for (size_t n = 1; n <= parts.size(); ++n) {
+      const std::string prefix = JoinPath(parts, n);
+      if (H5Lexists(file.get(), prefix.c_str(), H5P_DEFAULT) <= 0) {
+        H5Eclear2(H5E_DEFAULT);
+        Fail(label_, "no object '" + prefix + "' in the file",
+             "an existing dataset (" + Holdings(file.get()) + ")");
+      }
+      if (n < parts.size()) {
+        Handle object(H5Oopen(file.get(), prefix.c_str(), H5P_DEFAULT), H5Oclose);
+        if (!object.ok() || H5Iget_type(object.get()) != H5I_GROUP) {
+          H5Eclear2(H5E_DEFAULT);
+          Fail(label_, "'" + prefix + "' is not a group",
+               "an existing dataset (" + Holdings(file.get()) + ")");
+        }
+      }
+    }
+    {
+      Handle object(H5Oopen(file.get(), clean.c_str(), H5P_DEFAULT), H5Oclose);
+      if (!object.ok())
+        Fail(label_, "an object HDF5 cannot open" + Hdf5Detail(), "a readable dataset");
+      if (H5Iget_type(object.get()) != H5I_DATASET) {
+        Fail(label_, "a group or named type, not a dataset",
+             "a dataset (" + Holdings(file.get()) + ")");
+      }
+    }
+    data_set_ = std::make_unique<Handle>(H5Dopen2(file.get(), clean.c_str(), H5P_DEFAULT), H5Dclose);
+    const Handle& data_set = *data_set_;
+    if (!data_set.ok())
+      Fail(label_, "a dataset HDF5 cannot open" + Hdf5Detail(), "a readable dataset");
+
+    // Type: integer, float, or an enum over an integer.
+    type_ = std::make_unique<Handle>(H5Dget_type(data_set.get()), H5Tclose);
+    const Handle& type = *type_;
+    if (!type.ok()) Fail(label_, "an unreadable datatype" + Hdf5Detail(), "a numeric dataset");
+    const H5T_class_t type_class = H5Tget_class(type.get());
+    if (type_class == H5T_FLOAT) {
+      dtype_ = Descr(type.get(), 'f');
+    } else if (type_class == H5T_INTEGER) {
+      dtype_ = Descr(type.get(), IntegerKind(type.get()));
+    } else if (type_class == H5T_ENUM) {
+      Handle base(H5Tget_super(type.get()), H5Tclose);
+      if (!base.ok() || H5Tget_class(base.get()) != H5T_INTEGER) {
+        Fail(label_, "an enum dataset whose base is not an integer", numeric);
+      }
+      enum_size_ = H5Tget_size(base.get());
+      enum_signed_ = H5Tget_sign(base.get()) != H5T_SGN_NONE;
+      if (enum_size_ != 1 && enum_size_ != 2 && enum_size_ != 4 && enum_size_ != 8) {
+        Fail(label_, "an enum of " + std::to_string(enum_size_) + "-byte integers", numeric);
+      }
+      dtype_ =
+          IsBoolEnum(type.get(), base.get()) ? "|b1" : Descr(base.get(), IntegerKind(base.get()));
+      is_enum_ = true;
+    } else {
+      Fail(label_, std::string("HDF5 type class ") + ClassName(type_class), numeric);
+    }
+
+    // Shape.
+    space_ = std::make_unique<Handle>(H5Dget_space(data_set.get()), H5Sclose);
+    const Handle& space = *space_;
+    if (!space.ok()) Fail(label_, "an unreadable dataspace" + Hdf5Detail(), "a simple dataspace");
+    const H5S_class_t space_class = H5Sget_simple_extent_type(space.get());
+    if (space_class == H5S_SIMPLE) {
+      const int rank = H5Sget_simple_extent_ndims(space.get());
+      if (rank < 0 || rank > H5S_MAX_RANK)
+        Fail(label_, "an unreadable rank" + Hdf5Detail(), "a simple dataspace");
+      std::vector<hsize_t> dims(static_cast<size_t>(rank));
+      if (rank > 0 && H5Sget_simple_extent_dims(space.get(), dims.data(), nullptr) < 0) {
+        Fail(label_, "unreadable dimensions" + Hdf5Detail(), "a simple dataspace");
+      }
+      for (hsize_t d : dims) {
+        if (d > static_cast<hsize_t>(std::numeric_limits<int64_t>::max())) {
+          Fail(label_, "a dimension of " + std::to_string(d), "dimensions below 2^63");
+        }
+        shape_.push_back(static_cast<int64_t>(d));
+      }
+    } else if (space_class != H5S_SCALAR) {
+      Fail(label_, "a null (empty) dataspace", "a scalar or an array");
+    }
+  }
+
+ public:
+  void ReadRows(int64_t begin, int64_t end, double* dst) override {
+    if (begin < 0 || begin > end || end > Rows()) {
+      Fail(label_, "rows [" + std::to_string(begin) + ", " + std::to_string(end) + ")",
+           "rows within [0, " + std::to_string(Rows()) + ")");
+    }
+    const uint64_t count = static_cast<uint64_t>(end - begin) * static_cast<uint64_t>(RowSize());
+    if (count == 0) return;
+    Hdf5Session session;
+    // The file's selection: rows [begin, end) and everything along the other axes.
+    Handle file_space(H5Scopy(space_->get()), H5Sclose);
+    if (!file_space.ok()) Fail(label_, "a dataspace failure" + Hdf5Detail(), "a readable dataset");
+    if (!shape_.empty()) {
+      std::vector<hsize_t> start(shape_.size(), 0), counts(shape_.begin(), shape_.end());
+      start[0] = static_cast<hsize_t>(begin);
+      counts[0] = static_cast<hsize_t>(end - begin);
+      if (H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start.data(), nullptr,
+                              counts.data(), nullptr) < 0) {
+        Fail(label_, "a hyperslab failure" + Hdf5Detail(), "a readable dataset");
+      }
+    }
+    const hsize_t n = static_cast<hsize_t>(count);
+    Handle memory_space(H5Screate_simple(1, &n, nullptr), H5Sclose);
+    if (!memory_space.ok()) Fail(label_, "a dataspace failure" + Hdf5Detail(), "a readable dataset");
+    if (!is_enum_) {
+      if (H5Dread(data_set_->get(), H5T_NATIVE_DOUBLE, memory_space.get(), file_space.get(),
+                  H5P_DEFAULT, dst) < 0) {
+        Fail(label_, "a read failure" + Hdf5Detail(), "a readable " + dtype_ + " dataset");
+      }
+      return;
+    }
+    Handle native(H5Tget_native_type(type_->get(), H5T_DIR_ASCEND), H5Tclose);
+    if (!native.ok() || H5Tget_size(native.get()) != enum_size_) {
+      Fail(label_, "an enum type without a native equivalent" + Hdf5Detail(),
+           "an integer or floating-point dataset");
+    }
+    std::vector<unsigned char> raw(static_cast<size_t>(count) * enum_size_);
+    if (H5Dread(data_set_->get(), native.get(), memory_space.get(), file_space.get(), H5P_DEFAULT,
+                raw.data()) < 0) {
+      Fail(label_, "a read failure" + Hdf5Detail(), "a readable enum dataset");
+    }
+    NativeIntegersToDouble(raw, enum_size_, enum_signed_, dst, static_cast<size_t>(count));
+  }
+
+  // Bytes per item in memory while reading (enum datasets go through their integers).
+  uint64_t BytesPerItem() const { return std::max<uint64_t>(sizeof(double), enum_size_); }
+
+ private:
+  std::string label_, dtype_;
+  std::vector<int64_t> shape_;
+  std::unique_ptr<Handle> file_, data_set_, type_, space_;
+  bool is_enum_ = false;
+  size_t enum_size_ = 0;
+  bool enum_signed_ = false;
+};
+
 }  // namespace
 
 NpyArray ReadHdf5Dataset(const std::string& path, const std::string& dataset) {
-  Hdf5Session session;
-  const std::vector<std::string> parts = SplitDatasetPath(dataset);
-  const std::string clean = JoinPath(parts, parts.size());
-  const std::string label = path + ":" + clean;
-  if (parts.empty())
-    Fail(path + ":" + dataset, "an empty dataset name", "a name such as \"group/x\"");
-  Handle file(OpenForReading(path), H5Fclose);
-
-  // Check each prefix so the message says which component is missing
-  // (H5Lexists fails rather than answers when an intermediate group is absent).
-  for (size_t n = 1; n <= parts.size(); ++n) {
-    const std::string prefix = JoinPath(parts, n);
-    if (H5Lexists(file.get(), prefix.c_str(), H5P_DEFAULT) <= 0) {
-      H5Eclear2(H5E_DEFAULT);
-      Fail(label, "no object '" + prefix + "' in the file",
-           "an existing dataset (" + Holdings(file.get()) + ")");
-    }
-    if (n < parts.size()) {
-      Handle object(H5Oopen(file.get(), prefix.c_str(), H5P_DEFAULT), H5Oclose);
-      if (!object.ok() || H5Iget_type(object.get()) != H5I_GROUP) {
-        H5Eclear2(H5E_DEFAULT);
-        Fail(label, "'" + prefix + "' is not a group",
-             "an existing dataset (" + Holdings(file.get()) + ")");
-      }
-    }
-  }
-  {
-    Handle object(H5Oopen(file.get(), clean.c_str(), H5P_DEFAULT), H5Oclose);
-    if (!object.ok())
-      Fail(label, "an object HDF5 cannot open" + Hdf5Detail(), "a readable dataset");
-    if (H5Iget_type(object.get()) != H5I_DATASET) {
-      Fail(label, "a group or named type, not a dataset",
-           "a dataset (" + Holdings(file.get()) + ")");
-    }
-  }
-  Handle data_set(H5Dopen2(file.get(), clean.c_str(), H5P_DEFAULT), H5Dclose);
-  if (!data_set.ok())
-    Fail(label, "a dataset HDF5 cannot open" + Hdf5Detail(), "a readable dataset");
-
-  // Type: integer, float, or an enum over an integer.
-  Handle type(H5Dget_type(data_set.get()), H5Tclose);
-  if (!type.ok()) Fail(label, "an unreadable datatype" + Hdf5Detail(), "a numeric dataset");
-  const H5T_class_t type_class = H5Tget_class(type.get());
-  const std::string numeric = "an integer or floating-point dataset";
+  Hdf5Reader reader(path, dataset);
   NpyArray a;
-  bool is_enum = false;
-  size_t enum_size = 0;
-  bool enum_signed = false;
-  if (type_class == H5T_FLOAT) {
-    a.dtype = Descr(type.get(), 'f');
-  } else if (type_class == H5T_INTEGER) {
-    a.dtype = Descr(type.get(), IntegerKind(type.get()));
-  } else if (type_class == H5T_ENUM) {
-    Handle base(H5Tget_super(type.get()), H5Tclose);
-    if (!base.ok() || H5Tget_class(base.get()) != H5T_INTEGER) {
-      Fail(label, "an enum dataset whose base is not an integer", numeric);
-    }
-    enum_size = H5Tget_size(base.get());
-    enum_signed = H5Tget_sign(base.get()) != H5T_SGN_NONE;
-    if (enum_size != 1 && enum_size != 2 && enum_size != 4 && enum_size != 8) {
-      Fail(label, "an enum of " + std::to_string(enum_size) + "-byte integers", numeric);
-    }
-    a.dtype =
-        IsBoolEnum(type.get(), base.get()) ? "|b1" : Descr(base.get(), IntegerKind(base.get()));
-    is_enum = true;
-  } else {
-    Fail(label, std::string("HDF5 type class ") + ClassName(type_class), numeric);
-  }
-
-  // Shape.
-  Handle space(H5Dget_space(data_set.get()), H5Sclose);
-  if (!space.ok()) Fail(label, "an unreadable dataspace" + Hdf5Detail(), "a simple dataspace");
-  const H5S_class_t space_class = H5Sget_simple_extent_type(space.get());
-  if (space_class == H5S_SIMPLE) {
-    const int rank = H5Sget_simple_extent_ndims(space.get());
-    if (rank < 0 || rank > H5S_MAX_RANK)
-      Fail(label, "an unreadable rank" + Hdf5Detail(), "a simple dataspace");
-    std::vector<hsize_t> dims(static_cast<size_t>(rank));
-    if (rank > 0 && H5Sget_simple_extent_dims(space.get(), dims.data(), nullptr) < 0) {
-      Fail(label, "unreadable dimensions" + Hdf5Detail(), "a simple dataspace");
-    }
-    for (hsize_t d : dims) {
-      if (d > static_cast<hsize_t>(std::numeric_limits<int64_t>::max())) {
-        Fail(label, "a dimension of " + std::to_string(d), "dimensions below 2^63");
-      }
-      a.shape.push_back(static_cast<int64_t>(d));
-    }
-  } else if (space_class != H5S_SCALAR) {
-    Fail(label, "a null (empty) dataspace", "a scalar or an array");
-  }
+  a.shape = reader.shape();
+  a.dtype = reader.dtype();
   const int64_t count = a.size();
-  const uint64_t bytes_per_item = std::max<uint64_t>(sizeof(double), enum_size);
-  if (count < 0 || static_cast<uint64_t>(count) > PhysicalMemoryBytes() / bytes_per_item) {
-    Fail(label, "shape " + ShapeText(a.shape) + " " + a.dtype,
+  if (count < 0 || static_cast<uint64_t>(count) > PhysicalMemoryBytes() / reader.BytesPerItem()) {
+    Fail(reader.name(), "shape " + ShapeText(a.shape) + " " + a.dtype,
          "an array that fits in this machine's memory");
   }
-
   a.data.resize(static_cast<size_t>(count));
-  if (count == 0) return a;
-  if (!is_enum) {
-    if (H5Dread(data_set.get(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, a.data.data()) <
-        0) {
-      Fail(label, "a read failure" + Hdf5Detail(), "a readable " + a.dtype + " dataset");
-    }
-  } else {
-    Handle native(H5Tget_native_type(type.get(), H5T_DIR_ASCEND), H5Tclose);
-    if (!native.ok() || H5Tget_size(native.get()) != enum_size) {
-      Fail(label, "an enum type without a native equivalent" + Hdf5Detail(), numeric);
-    }
-    std::vector<unsigned char> raw(static_cast<size_t>(count) * enum_size);
-    if (H5Dread(data_set.get(), native.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, raw.data()) < 0) {
-      Fail(label, "a read failure" + Hdf5Detail(), "a readable enum dataset");
-    }
-    NativeIntegersToDouble(raw, enum_size, enum_signed, &a.data);
-  }
+  if (count > 0) reader.ReadRows(0, reader.Rows(), a.data.data());
   return a;
+}
+
+std::unique_ptr<ArrayReader> OpenHdf5Reader(const std::string& path, const std::string& dataset) {
+  return std::make_unique<Hdf5Reader>(path, dataset);
 }
 
 void WriteHdf5(const std::string& path,

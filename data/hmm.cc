@@ -34,40 +34,81 @@ Eigen::VectorXd HmmStateVector(Eigen::Index N_f, int state) {
   return v;
 }
 
-Dataset GenerateHmmTask(const HmmTaskOptions& o) {
-  o.Validate();
-  const Eigen::Index T = o.chain_tokens, n_tok = T + 1, N0 = o.N_f + n_tok;
-  boost::random::mt19937_64 rng(o.seed);
-  boost::random::uniform_01<double> uniform;
-  boost::random::normal_distribution<double> normal(0.0, 1.0);
+// The random stream of the task: examples in order, each drawing its initial
+// state, its T − 1 switches and its T·N_f Gaussian features from one engine.
+struct HmmExamples::Stream {
+  explicit Stream(const HmmTaskOptions& o)
+      : rng(o.seed),
+        v_plus(HmmStateVector(o.N_f, +1)),
+        v_minus(HmmStateVector(o.N_f, -1)),
+        e_sum((v_plus + v_minus).normalized()),
+        e_diff((v_plus - v_minus).normalized()),
+        g(o.N_f),
+        orth(o.N_f) {}
 
-  const Eigen::VectorXd v_plus = HmmStateVector(o.N_f, +1), v_minus = HmmStateVector(o.N_f, -1);
-  const Eigen::VectorXd e_sum = (v_plus + v_minus).normalized();
-  const Eigen::VectorXd e_diff = (v_plus - v_minus).normalized();
-
-  Dataset d;
-  d.x = Inputs(o.P, n_tok, N0);
-  d.y.resize(o.P, 1);
-  const Eigen::Index n_plus = (o.P + 1) / 2;
-  Eigen::VectorXd g(o.N_f);
-  for (Eigen::Index mu = 0; mu < o.P; ++mu) {
-    const int label = mu < n_plus ? +1 : -1;
+  // Writes example `next` (label from its index among P) into x (N0 × n_tok,
+  // zeroed here first) and advances.
+  double Generate(const HmmTaskOptions& o, Eigen::Map<Eigen::MatrixXd> x) {
+    const Eigen::Index T = o.chain_tokens;
+    const int label = next < (o.P + 1) / 2 ? +1 : -1;
     const double stay = label > 0 ? o.stay_plus : o.stay_minus;
-    d.y(mu, 0) = label;
-    auto x = d.x.example(mu);
+    x.setZero();
     x(o.N_f, 0) = 1.0;  // BOS: zero features, position 0
     int state = uniform(rng) >= 0.5 ? +1 : -1;
     for (Eigen::Index t = 1; t <= T; ++t) {
       if (t > 1 && uniform(rng) >= stay) state = -state;
       for (Eigen::Index i = 0; i < o.N_f; ++i) g(i) = normal(rng);
       const double a = e_sum.dot(g), b = e_diff.dot(g);
-      const Eigen::VectorXd orth = g - a * e_sum - b * e_diff;
+      orth.noalias() = g - a * e_sum - b * e_diff;
       x.col(t).head(o.N_f) = (state > 0 ? v_plus : v_minus) + o.noise_sum * a * e_sum +
                              o.noise_difference * b * e_diff + o.noise_orthogonal * orth;
       x(o.N_f + t, t) = 1.0;
     }
+    ++next;
+    return label;
   }
-  return d;
+
+  boost::random::mt19937_64 rng;
+  boost::random::uniform_01<double> uniform;
+  boost::random::normal_distribution<double> normal{0.0, 1.0};
+  const Eigen::VectorXd v_plus, v_minus, e_sum, e_diff;
+  Eigen::VectorXd g, orth;  // one token's noise and its orthogonal part
+  Eigen::Index next = 0;    // the example the stream generates next
+};
+
+HmmExamples::HmmExamples(const HmmTaskOptions& options) : options_(options) {
+  options_.Validate();
+  stream_ = std::make_unique<Stream>(options_);
+}
+
+HmmExamples::~HmmExamples() = default;
+
+std::string HmmExamples::name() const {
+  return "hmm generator (seed " + std::to_string(options_.seed) + ", P = " +
+         std::to_string(options_.P) + ")";
+}
+
+void HmmExamples::Read(Eigen::Index begin, Eigen::Index end, ExampleBlock* block) {
+  CheckBlockRange(*this, begin, end);
+  if (begin < stream_->next) stream_ = std::make_unique<Stream>(options_);  // replay from the seed
+  const Eigen::Index n = n_tok(), N0 = this->N0();
+  ShapeBlock(begin, end - begin, n, N0, 1, block);
+  // Examples before the block: generated and dropped (the stream has no skip-ahead).
+  Eigen::MatrixXd skipped;
+  if (stream_->next < begin) skipped.resize(N0, n);
+  while (stream_->next < begin) {
+    stream_->Generate(options_, Eigen::Map<Eigen::MatrixXd>(skipped.data(), N0, n));
+  }
+  for (Eigen::Index mu = begin; mu < end; ++mu) {
+    block->y(mu - begin, 0) = stream_->Generate(options_, block->x.example(mu - begin));
+  }
+}
+
+Dataset GenerateHmmTask(const HmmTaskOptions& o) {
+  HmmExamples source(o);
+  ExampleBlock block;
+  source.Read(0, o.P, &block);
+  return Dataset{std::move(block.x), std::move(block.y)};
 }
 
 const char* HmmHeadKindName(HmmHeadKind kind) {

@@ -17,7 +17,10 @@
 #include <cstdint>
 #include <string>
 
+#include <memory>
+
 #include "kernels/architecture.h"
+#include "kernels/example_source.h"
 #include "kernels/inputs.h"
 
 namespace attnpaths {
@@ -43,6 +46,33 @@ struct HmmTaskOptions {
 
 // Seed-reproducible dataset (Boost.Random, identical across compilers).
 Dataset GenerateHmmTask(const HmmTaskOptions& options);
+
+// The same examples and labels as GenerateHmmTask(options), generated block by
+// block on the fly (one random stream: reading forward continues it, reading
+// backwards replays it from the seed), so a data set of any P streams through
+// StreamPathInputs / AccumulateGram in bounded memory.
+//
+//   attnpaths::HmmTaskOptions task;
+//   task.P = 1000000;
+//   attnpaths::HmmExamples source(task);
+//   attnpaths::Gram g = attnpaths::AccumulateGram(arch, source, Split::kTrain);
+class HmmExamples : public ExampleSource {
+ public:
+  explicit HmmExamples(const HmmTaskOptions& options);  // validates the options
+  ~HmmExamples() override;
+
+  Eigen::Index P() const override { return options_.P; }
+  Eigen::Index n_tok() const override { return options_.chain_tokens + 1; }
+  Eigen::Index N0() const override { return options_.N_f + options_.chain_tokens + 1; }
+  Eigen::Index D() const override { return 1; }
+  std::string name() const override;
+  void Read(Eigen::Index begin, Eigen::Index end, ExampleBlock* block) override;
+
+ private:
+  struct Stream;
+  HmmTaskOptions options_;
+  std::unique_ptr<Stream> stream_;
+};
 
 // v₊ = √2·(1,…,1,0,…,0) and v₋ = √2·(0,…,0,1,…,1) in R^{N_f}.
 Eigen::VectorXd HmmStateVector(Eigen::Index N_f, int state);

@@ -12,6 +12,7 @@
 #include "data/npy.h"
 
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -22,6 +23,7 @@
 #include <limits>
 #include <system_error>
 
+#include "data/array_reader.h"
 #include "data/atomic_file.h"
 #include "kernels/error.h"
 
@@ -524,6 +526,37 @@ void ConvertFortran(const char* src, const Header& h, double* dst) {
   }
 }
 
+// Converts rows [begin, end) (first axis) of a Fortran-order array at `src`
+// into C order at `dst`.
+void ConvertFortranRows(const char* src, const Header& h, uint64_t begin, uint64_t end,
+                        double* dst) {
+  const size_t nd = h.shape.size();
+  const uint64_t rows = static_cast<uint64_t>(h.shape[0]);
+  uint64_t row_size = 1;
+  for (size_t j = 1; j < nd; ++j) row_size *= static_cast<uint64_t>(h.shape[j]);
+  if (row_size == 0 || end <= begin) return;
+  // Fortran offset (in items) of each trailing C-order index, axis 1 fastest
+  // in memory after axis 0.
+  std::vector<uint64_t> offset(row_size), index(nd, 0);
+  for (uint64_t t = 0; t < row_size; ++t) {
+    uint64_t o = 0, stride = rows;
+    for (size_t j = 1; j < nd; ++j) {
+      o += index[j] * stride;
+      stride *= static_cast<uint64_t>(h.shape[j]);
+    }
+    offset[t] = o;
+    for (size_t j = nd; j-- > 1;) {
+      if (++index[j] < static_cast<uint64_t>(h.shape[j])) break;
+      index[j] = 0;
+    }
+  }
+  const uint64_t item = static_cast<uint64_t>(h.dtype.size);
+  for (uint64_t r = begin; r < end; ++r) {
+    double* out = dst + (r - begin) * row_size;
+    for (uint64_t t = 0; t < row_size; ++t) out[t] = ItemToDouble(src + (r + offset[t]) * item, h.dtype);
+  }
+}
+
 NpyArray MakeArray(const Header& h) {
   NpyArray a;
   a.shape = h.shape;
@@ -605,6 +638,139 @@ void CheckArray(const NpyArray& a, const std::string& field, size_t ndim,
   }
 }
 
+// An NPY file mapped into memory (private pages: the file is never written),
+// read in slices of its first axis.
+class NpyReader : public ArrayReader {
+ public:
+  explicit NpyReader(const std::string& path) : path_(path) {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+      const int error = errno;
+      Fail(path, "no readable file (" + ErrnoText(error) + ")", "an existing .npy file");
+    }
+    struct Closer {
+      int fd;
+      ~Closer() { ::close(fd); }
+    } closer{fd};
+    struct stat st;
+    if (::fstat(fd, &st) != 0) {
+      const int error = errno;
+      Fail(path, "no readable file (" + ErrnoText(error) + ")", "an existing .npy file");
+    }
+    if (S_ISDIR(st.st_mode)) Fail(path, "a directory", "a .npy file");
+    if (!S_ISREG(st.st_mode)) {  // a pipe: no size known, no mapping
+      bytes_ = ReadFile(path);
+      Parse(bytes_, bytes_.size());
+      base_ = bytes_.data();
+      return;
+    }
+    const uint64_t total = static_cast<uint64_t>(st.st_size);
+    std::string head(static_cast<size_t>(std::min<uint64_t>(total, 12)), '\0');
+    ReadAt(fd, 0, head.size(), head.data());
+    const Preamble p = ParsePreamble(head, total, path);
+    std::string header_text(static_cast<size_t>(p.header_bytes), '\0');
+    ReadAt(fd, p.size, p.header_bytes, header_text.data());
+    h_ = ParseHeader(header_text, p.size + p.header_bytes, total - p.size - p.header_bytes, path);
+    dtype_ = h_.dtype.descr;
+    if (h_.data_bytes == 0) return;
+    void* map = ::mmap(nullptr, static_cast<size_t>(total), PROT_READ | PROT_WRITE, MAP_PRIVATE,
+                       fd, 0);
+    if (map == MAP_FAILED) {  // a file system without mmap: the bytes in memory instead
+      bytes_.assign(static_cast<size_t>(total), '\0');
+      ReadAt(fd, 0, total, bytes_.data());
+      base_ = bytes_.data();
+      return;
+    }
+    const size_t length = static_cast<size_t>(total);
+    map_ = std::shared_ptr<const void>(map, [length](const void* m) {
+      ::munmap(const_cast<void*>(m), length);
+    });
+    base_ = static_cast<const char*>(map);
+  }
+
+  const std::vector<int64_t>& shape() const override { return h_.shape; }
+  const std::string& dtype() const override { return dtype_; }
+  const std::string& name() const override { return path_; }
+
+  void ReadRows(int64_t begin, int64_t end, double* dst) override {
+    CheckRange(begin, end);
+    const uint64_t row = static_cast<uint64_t>(RowSize());
+    const uint64_t b = static_cast<uint64_t>(begin), e = static_cast<uint64_t>(end);
+    if (row == 0 || e == b) return;
+    const char* data = base_ + h_.data_offset;
+    if (h_.fortran_order && h_.shape.size() >= 2) {
+      ConvertFortranRows(data, h_, b, e, dst);
+      return;
+    }
+    const uint64_t item = static_cast<uint64_t>(h_.dtype.size);
+    ConvertRun(data + b * row * item, (e - b) * row, h_.dtype, dst);
+    // Streaming: drop the pages just read from this process (they stay in the
+    // page cache), unless rows were handed out by MapRows.
+    if (map_ && !mapped_out_) {
+      const uintptr_t page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
+      const uintptr_t from = reinterpret_cast<uintptr_t>(data + b * row * item);
+      const uintptr_t to = reinterpret_cast<uintptr_t>(data + e * row * item);
+      const uintptr_t first = (from + page - 1) / page * page, last = to / page * page;
+      if (last > first) {
+        ::madvise(reinterpret_cast<void*>(first), last - first, MADV_DONTNEED);
+      }
+    }
+  }
+
+  std::shared_ptr<const void> MapRows(int64_t begin, int64_t end, double** data) override {
+    CheckRange(begin, end);
+    const bool native_doubles = h_.dtype.kind == Kind::kFloat && h_.dtype.size == 8 &&
+                                !h_.dtype.swap && (!h_.fortran_order || h_.shape.size() < 2);
+    if (!map_ || !native_doubles || h_.data_offset % alignof(double) != 0) return nullptr;
+    const uint64_t row = static_cast<uint64_t>(RowSize());
+    *data = reinterpret_cast<double*>(const_cast<char*>(base_) + h_.data_offset) +
+            static_cast<uint64_t>(begin) * row;
+    mapped_out_ = true;
+    return map_;
+  }
+
+ private:
+  void Parse(std::string_view bytes, uint64_t total) {
+    const Preamble p = ParsePreamble(bytes, total, path_);
+    const uint64_t data_offset = p.size + p.header_bytes;
+    h_ = ParseHeader(bytes.substr(p.size, p.header_bytes), data_offset, total - data_offset, path_);
+    dtype_ = h_.dtype.descr;
+  }
+
+  void CheckRange(int64_t begin, int64_t end) const {
+    if (begin < 0 || begin > end || end > Rows()) {
+      Fail(path_, "rows [" + std::to_string(begin) + ", " + std::to_string(end) + ")",
+           "rows within [0, " + std::to_string(Rows()) + ")");
+    }
+  }
+
+  // Exactly `size` bytes at `offset` (the file may shrink under us).
+  void ReadAt(int fd, uint64_t offset, uint64_t size, char* dst) const {
+    while (size > 0) {
+      const ssize_t n =
+          ::pread(fd, dst, std::min<uint64_t>(size, 1 << 30), static_cast<off_t>(offset));
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) {
+        const int error = errno;
+        Fail(path_, "a read error (" + ErrnoText(error) + ")", "a readable file");
+      }
+      if (n == 0)
+        Fail(path_, "the end of the file at byte " + std::to_string(offset),
+             "more bytes (the file changed while read?)");
+      dst += n;
+      offset += static_cast<uint64_t>(n);
+      size -= static_cast<uint64_t>(n);
+    }
+  }
+
+  std::string path_, dtype_;
+  Header h_;
+  std::string bytes_;                // a pipe's bytes, or the file's without mmap
+  std::shared_ptr<const void> map_;  // the mapping of the whole file
+  const char* base_ = nullptr;       // the file's first byte
+  bool mapped_out_ = false;          // MapRows handed out rows: keep every page
+};
+
 }  // namespace
 
 int64_t NpyArray::size() const {
@@ -632,6 +798,10 @@ NpyArray ParseNpy(std::string_view bytes, const std::string& name) {
     ConvertRun(src, h.count, h.dtype, a.data.data());
   }
   return a;
+}
+
+std::unique_ptr<ArrayReader> OpenNpyReader(const std::string& path) {
+  return std::make_unique<NpyReader>(path);
 }
 
 NpyArray ReadNpy(const std::string& path) {
@@ -755,9 +925,9 @@ Inputs NpyToInputs(const NpyArray& a, const std::string& field) {
   const std::string expected = "a 3-D array of shape (P, n_tok, N0) with n_tok >= 1 and N0 >= 1";
   CheckArray(a, field, 3, expected);
   if (a.shape[1] < 1 || a.shape[2] < 1) Fail(field, "shape " + ShapeText(a.shape), expected);
-  Inputs x(a.shape[0], a.shape[1], a.shape[2]);
-  x.values() = a.data;
-  return x;
+  InputValues values = InputValues::Uninitialized(a.data.size());
+  if (!a.data.empty()) std::memcpy(values.data(), a.data.data(), a.data.size() * sizeof(double));
+  return Inputs(a.shape[0], a.shape[1], a.shape[2], std::move(values));
 }
 
 std::vector<Eigen::MatrixXd> NpyToMatrices(const NpyArray& a, const std::string& field) {

@@ -1,5 +1,6 @@
 #include "kernels/head.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -88,27 +89,30 @@ void HeadSpec::Validate(Eigen::Index N0, Eigen::Index n_tok, const std::string& 
   }
 }
 
+void NormalizeScoreColumn(Eigen::Ref<Eigen::VectorXd> column, Eigen::Index query,
+                          Normalization normalization, bool causal) {
+  const Eigen::Index n = column.size();
+  const Eigen::Index keys = causal ? std::min<Eigen::Index>(query + 1, n) : n;
+  if (normalization == Normalization::kHardmax) {
+    Eigen::Index best = 0;  // ties go to the lowest key index (theory.md §1)
+    for (Eigen::Index s = 1; s < keys; ++s) {
+      if (column(s) > column(best)) best = s;
+    }
+    column.setZero();
+    column(best) = 1.0;
+    return;
+  }
+  auto allowed = column.head(keys).array();
+  allowed = (allowed - allowed.maxCoeff()).exp();
+  allowed /= allowed.sum();
+  column.tail(n - keys).setZero();
+}
+
 Eigen::MatrixXd NormalizeScores(const Eigen::Ref<const Eigen::MatrixXd>& scores,
                                 Normalization normalization, bool causal) {
-  const Eigen::Index n = scores.rows();
-  Eigen::MatrixXd omega = Eigen::MatrixXd::Zero(n, scores.cols());
-  for (Eigen::Index t = 0; t < scores.cols(); ++t) {
-    const Eigen::Index keys = causal ? std::min<Eigen::Index>(t + 1, n) : n;
-    if (normalization == Normalization::kHardmax) {
-      Eigen::Index best = 0;  // ties go to the lowest key index (theory.md §1)
-      for (Eigen::Index s = 1; s < keys; ++s) {
-        if (scores(s, t) > scores(best, t)) best = s;
-      }
-      omega(best, t) = 1.0;
-    } else {
-      const double m = scores.col(t).head(keys).maxCoeff();
-      double z = 0;
-      for (Eigen::Index s = 0; s < keys; ++s) {
-        omega(s, t) = std::exp(scores(s, t) - m);
-        z += omega(s, t);
-      }
-      omega.col(t).head(keys) /= z;
-    }
+  Eigen::MatrixXd omega = scores;
+  for (Eigen::Index t = 0; t < omega.cols(); ++t) {
+    NormalizeScoreColumn(omega.col(t), t, normalization, causal);
   }
   return omega;
 }

@@ -40,11 +40,11 @@ HeadKind ParseHeadKind(const std::string& text, const std::string& field);
 struct HeadSpec {
   std::string name = "head";  // label used in path labels and reports
   HeadKind kind = HeadKind::kUniform;
-  double beta = 1.0;          // inverse softmax temperature multiplying the score
-  Eigen::MatrixXd W;          // kWForm: N0 × N0
-  Eigen::MatrixXd Q, K;       // kQKForm: d × N0 each
+  double beta = 1.0;     // inverse softmax temperature multiplying the score
+  Eigen::MatrixXd W;     // kWForm: N0 × N0
+  Eigen::MatrixXd Q, K;  // kQKForm: d × N0 each
   Normalization normalization = Normalization::kSoftmax;
-  bool causal = false;        // keys s <= t only (our extension; default off)
+  bool causal = false;  // keys s <= t only (our extension; default off)
   // kGiven: Ω per example, key index first, columns summing to one.
   std::shared_ptr<const std::vector<Eigen::MatrixXd>> given_train, given_test;
   // kFixed: Ω (n_tok × n_tok, key index first) used for every example of both
@@ -66,5 +66,12 @@ Eigen::MatrixXd AttentionMatrix(const HeadSpec& head, const Eigen::Ref<const Eig
 // hardmax over keys, with the causal mask when asked (theory.md §1).
 Eigen::MatrixXd NormalizeScores(const Eigen::Ref<const Eigen::MatrixXd>& scores,
                                 Normalization normalization, bool causal);
+
+// The same for one column in place: `column` holds the scores of every key
+// for query token `query`; on return it holds that query's attention weights
+// (zero on keys s > query under the causal mask). Every path that normalises
+// scores (NormalizeScores, the batched path inputs) goes through here.
+void NormalizeScoreColumn(Eigen::Ref<Eigen::VectorXd> column, Eigen::Index query,
+                          Normalization normalization, bool causal);
 
 }  // namespace attnpaths

@@ -1,8 +1,10 @@
 #include "kernels/path_inputs.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <exception>
+#include <utility>
 #include <vector>
 
 #include "kernels/error.h"
@@ -36,36 +38,442 @@ Eigen::MatrixXd PathTokenWeights(const Architecture& arch,
   return w;
 }
 
+bool PathInputOptions::IsValid(std::string* why) const {
+  if (chunk_examples < 0) {
+    if (why) *why = "chunk_examples must be >= 0 (0 picks a size), found " + ToText(chunk_examples);
+    return false;
+  }
+  return true;
+}
+
+namespace {
+
+// How a head's attention columns are obtained.
+enum class Route {
+  kW,         // scores from the layer's stacked β W (W-form, or QK-form with W = Kᵀ Q / √d)
+  kQK,        // scores (K x_s)·(Q x_t) from K x and Q x (QK-form with d ≪ N0)
+  kConstant,  // uniform, blank and fixed heads: Ω does not depend on x
+  kGiven,     // Ω read per example
+};
+
+using StridedMap = Eigen::Map<Eigen::MatrixXd, 0, Eigen::OuterStride<>>;
+using ConstStridedMap = Eigen::Map<const Eigen::MatrixXd, 0, Eigen::OuterStride<>>;
+
+// Number of worker threads for `P` examples (at least 8 examples per thread).
+int WorkerCount(int threads, Eigen::Index P) {
+  return ResolveThreads(threads, std::max<Eigen::Index>(1, P / 8));
+}
+
+}  // namespace
+
+struct PathInputCalculator::Layer {
+  Eigen::Index q_begin = 0, q_count = 0;  // query tokens that reach the readout
+  std::vector<Route> route;               // per head
+  std::vector<Eigen::Index> slot;         // per head: its index among the heads of its route
+  // kW: (n_w · N0) × N0, block k = β W of the k-th such head.
+  Eigen::Index n_w = 0;
+  Eigen::MatrixXd W_stack;
+  // kQK: K and Q of every such head stacked ((Σ d) × N0), Q scaled by β/√d.
+  Eigen::MatrixXd K_stack, Q_stack;
+  std::vector<Eigen::Index> qk_offset, qk_d;
+  // kConstant: Ω(:, queries), n_tok × q_count.
+  std::vector<Eigen::MatrixXd> constant;
+  // kGiven: the head's matrices for both splits.
+  std::vector<std::shared_ptr<const std::vector<Eigen::MatrixXd>>> given_train, given_test;
+  std::vector<std::string> given_name;
+  std::vector<Normalization> normalization;  // per head
+  std::vector<bool> causal;                  // per head
+};
+
+// Scratch buffers of one worker, reused from chunk to chunk.
+struct PathInputCalculator::Workspace {
+  std::vector<Eigen::MatrixXd> xq;         // per layer: the query tokens of the chunk (N0 × B q)
+  std::vector<Eigen::MatrixXd> y;          // per layer: W_stack · xq
+  std::vector<Eigen::MatrixXd> kx, qx;     // per layer: K_stack · x, Q_stack · xq
+  std::vector<Eigen::MatrixXd> scores;     // per layer: one example's W-route scores, n × (q n_w)
+  std::vector<Eigen::MatrixXd> qk_scores;  // per layer: one example's QK-route scores, n × (q Σ)
+  Eigen::MatrixXd w, next;                 // path weights of one example
+  Eigen::MatrixXd xi_t;                    // Ξᵀ of a chunk, when the caller wants rows
+};
+
+PathInputCalculator::~PathInputCalculator() = default;
+PathInputCalculator::PathInputCalculator(PathInputCalculator&&) noexcept = default;
+PathInputCalculator& PathInputCalculator::operator=(PathInputCalculator&&) noexcept = default;
+
+PathInputCalculator::PathInputCalculator(const Architecture& arch, Eigen::Index N0,
+                                         Eigen::Index n_tok)
+    : N0_(N0), n_tok_(n_tok), readout_(arch.readout) {
+  arch.Validate(N0, n_tok);
+  const int L = arch.L();
+  Htot_ = arch.Htot();
+  scale_ = std::sqrt(arch.variances[0] / static_cast<double>(N0 * Htot_));
+  const Eigen::Index n = n_tok;
+  layers_.resize(static_cast<size_t>(L));
+
+  // Query ranges, from the readout down (theory.md §1, §2): layer ℓ needs the
+  // queries that are keys of a used column of layer ℓ + 1.
+  for (int l = L; l >= 1; --l) {
+    Layer& layer = layers_[static_cast<size_t>(l - 1)];
+    if (l == L) {
+      switch (arch.readout) {
+        case Readout::kMean:
+          layer.q_begin = 0, layer.q_count = n;
+          break;
+        case Readout::kFirst:
+          layer.q_begin = 0, layer.q_count = 1;
+          break;
+        case Readout::kLast:
+          layer.q_begin = n - 1, layer.q_count = 1;
+          break;
+      }
+    } else {
+      const Layer& above = layers_[static_cast<size_t>(l)];
+      bool all_causal = true;
+      for (const HeadSpec& h : arch.layers[static_cast<size_t>(l)]) {
+        // Given and fixed matrices are used as they are, whatever `causal` says.
+        all_causal = all_causal && h.causal && h.kind != HeadKind::kGiven &&
+                     h.kind != HeadKind::kFixed;
+      }
+      layer.q_begin = 0;
+      layer.q_count = all_causal ? above.q_begin + above.q_count : n;
+    }
+  }
+
+  // Heads: pick each one's route and stack the matrices of the GEMM routes.
+  double flops = 0;
+  Eigen::Index m_above = 1;  // m_{ℓ+1}: paths of the layers above
+  for (int l = L; l >= 1; --l) {
+    Layer& layer = layers_[static_cast<size_t>(l - 1)];
+    const auto& heads = arch.layers[static_cast<size_t>(l - 1)];
+    const Eigen::Index q = layer.q_count;
+    std::vector<Eigen::MatrixXd> w_blocks;
+    std::vector<const HeadSpec*> qk_heads;
+    for (const HeadSpec& h : heads) {
+      layer.normalization.push_back(h.normalization);
+      layer.causal.push_back(h.causal);
+      switch (h.kind) {
+        case HeadKind::kWForm:
+          layer.route.push_back(Route::kW);
+          layer.slot.push_back(static_cast<Eigen::Index>(w_blocks.size()));
+          w_blocks.push_back(h.beta * h.W);
+          break;
+        case HeadKind::kQKForm: {
+          const Eigen::Index d = h.Q.rows();
+          // Per example: through K x and Q x, or through W = Kᵀ Q β/√d.
+          const double qk_cost = static_cast<double>(d * N0 * (n + q) + n * d * q);
+          const double w_cost = static_cast<double>(N0 * N0 * q + n * N0 * q);
+          const double scale = h.beta / std::sqrt(static_cast<double>(d));
+          if (qk_cost < w_cost) {
+            layer.route.push_back(Route::kQK);
+            layer.slot.push_back(static_cast<Eigen::Index>(qk_heads.size()));
+            qk_heads.push_back(&h);
+          } else {
+            layer.route.push_back(Route::kW);
+            layer.slot.push_back(static_cast<Eigen::Index>(w_blocks.size()));
+            w_blocks.push_back(scale * (h.K.transpose() * h.Q));
+          }
+          break;
+        }
+        case HeadKind::kUniform:
+        case HeadKind::kBlank:
+        case HeadKind::kFixed: {  // Ω as it is, not normalised
+          layer.route.push_back(Route::kConstant);
+          layer.slot.push_back(static_cast<Eigen::Index>(layer.constant.size()));
+          const Eigen::MatrixXd x0 = Eigen::MatrixXd::Zero(N0, n);  // not read by these kinds
+          layer.constant.push_back(
+              AttentionMatrix(h, x0, 0, Split::kTrain).middleCols(layer.q_begin, layer.q_count));
+          break;
+        }
+        case HeadKind::kGiven:
+          layer.route.push_back(Route::kGiven);
+          layer.slot.push_back(static_cast<Eigen::Index>(layer.given_train.size()));
+          layer.given_train.push_back(h.given_train);
+          layer.given_test.push_back(h.given_test);
+          layer.given_name.push_back(h.name);
+          break;
+      }
+    }
+    layer.n_w = static_cast<Eigen::Index>(w_blocks.size());
+    layer.W_stack.resize(layer.n_w * N0, N0);
+    for (Eigen::Index k = 0; k < layer.n_w; ++k) {
+      layer.W_stack.middleRows(k * N0, N0) = w_blocks[static_cast<size_t>(k)];
+    }
+    Eigen::Index d_total = 0;
+    for (const HeadSpec* h : qk_heads) {
+      layer.qk_offset.push_back(d_total);
+      layer.qk_d.push_back(h->Q.rows());
+      d_total += h->Q.rows();
+    }
+    layer.K_stack.resize(d_total, N0);
+    layer.Q_stack.resize(d_total, N0);
+    for (size_t k = 0; k < qk_heads.size(); ++k) {
+      const HeadSpec& h = *qk_heads[k];
+      const double scale = h.beta / std::sqrt(static_cast<double>(h.Q.rows()));
+      layer.K_stack.middleRows(layer.qk_offset[k], layer.qk_d[k]) = h.K;
+      layer.Q_stack.middleRows(layer.qk_offset[k], layer.qk_d[k]) = scale * h.Q;
+    }
+    // GEMM flops per example: scores, then the path products of this layer.
+    const double N0d = static_cast<double>(N0), nd = static_cast<double>(n),
+                 qd = static_cast<double>(q);
+    flops += 2.0 * static_cast<double>(layer.n_w) * (N0d * N0d * qd + nd * N0d * qd);
+    flops += 2.0 * static_cast<double>(d_total) * (N0d * (nd + qd) + nd * qd);
+    const Eigen::Index H = static_cast<Eigen::Index>(heads.size());
+    if (l < L) flops += 2.0 * nd * qd * static_cast<double>(m_above * H);
+    m_above *= H;
+  }
+  flops += 2.0 * static_cast<double>(N0) * static_cast<double>(n) * static_cast<double>(Htot_);
+  flops_per_example_ = flops;
+}
+
+std::pair<Eigen::Index, Eigen::Index> PathInputCalculator::QueryRange(int layer) const {
+  Require(layer >= 1 && layer <= static_cast<int>(layers_.size()), "layer", layer,
+          "a layer in 1.." + std::to_string(layers_.size()));
+  const Layer& l = layers_[static_cast<size_t>(layer - 1)];
+  return {l.q_begin, l.q_count};
+}
+
+// theory.md §2 for the examples [begin, end) of x: Ω^{ℓ,h}(:, Q_ℓ) per head,
+// the path weights w = Ω^{1,h_1} ⋯ ω^{L,h_L}, and ξ = σ_0/√(N0 Htot) · x w
+// written to column μ − begin of xi_t.
+void PathInputCalculator::ComputeChunk(const Inputs& x, Split split, Eigen::Index first_example,
+                                       Eigen::Index begin, Eigen::Index end, Workspace* ws) const {
+  const Eigen::Index n = n_tok_, N0 = N0_, B = end - begin;
+  const int L = static_cast<int>(layers_.size());
+  const double* x_data = x.values().data() + begin * n * N0;
+  const Eigen::Map<const Eigen::MatrixXd> X(x_data, N0, B * n);  // every token of the chunk
+  ws->xq.resize(layers_.size());
+  ws->y.resize(layers_.size());
+  ws->kx.resize(layers_.size());
+  ws->qx.resize(layers_.size());
+  ws->scores.resize(layers_.size());
+  ws->qk_scores.resize(layers_.size());
+  ws->xi_t.resize(M(), B);
+
+  // 1. The batched GEMMs of every layer: β W x_t for the used queries, K x and Q x.
+  for (int l = 0; l < L; ++l) {
+    const Layer& layer = layers_[static_cast<size_t>(l)];
+    const Eigen::Index q = layer.q_count;
+    const bool all = q == n;
+    if (layer.n_w == 0 && layer.K_stack.rows() == 0) continue;
+    if (!all) {  // gather the used query tokens of each example
+      Eigen::MatrixXd& xq = ws->xq[static_cast<size_t>(l)];
+      xq.resize(N0, B * q);
+      for (Eigen::Index mu = 0; mu < B; ++mu) {
+        xq.middleCols(mu * q, q) = X.middleCols(mu * n + layer.q_begin, q);
+      }
+    }
+    const Eigen::Map<const Eigen::MatrixXd> XQ(all ? x_data : ws->xq[static_cast<size_t>(l)].data(),
+                                               N0, B * q);
+    if (layer.n_w > 0) {
+      Eigen::MatrixXd& y = ws->y[static_cast<size_t>(l)];
+      y.resize(layer.n_w * N0, B * q);
+      y.noalias() = layer.W_stack * XQ;
+    }
+    if (layer.K_stack.rows() > 0) {
+      ws->kx[static_cast<size_t>(l)].resize(layer.K_stack.rows(), B * n);
+      ws->kx[static_cast<size_t>(l)].noalias() = layer.K_stack * X;
+      ws->qx[static_cast<size_t>(l)].resize(layer.Q_stack.rows(), B * q);
+      ws->qx[static_cast<size_t>(l)].noalias() = layer.Q_stack * XQ;
+    }
+  }
+
+  // 2. Per example: attention columns, path weights, ξ.
+  std::vector<std::vector<ConstStridedMap>> omega(layers_.size());
+  for (Eigen::Index mu = 0; mu < B; ++mu) {
+    const Eigen::Map<const Eigen::MatrixXd> xm(x_data + mu * n * N0, N0, n);
+    const Eigen::Index example = first_example + begin + mu;
+    for (int l = 0; l < L; ++l) {
+      const Layer& layer = layers_[static_cast<size_t>(l)];
+      const Eigen::Index q = layer.q_count;
+      auto& om = omega[static_cast<size_t>(l)];
+      om.clear();
+      Eigen::MatrixXd& s = ws->scores[static_cast<size_t>(l)];
+      if (layer.n_w > 0) {
+        // Columns k·n_w + h: head h, query q_begin + k (the layout of y's columns).
+        const Eigen::Map<const Eigen::MatrixXd> ym(
+            ws->y[static_cast<size_t>(l)].data() + mu * q * layer.n_w * N0, N0, q * layer.n_w);
+        s.resize(n, q * layer.n_w);
+        s.noalias() = xm.transpose() * ym;
+      }
+      Eigen::MatrixXd& sq = ws->qk_scores[static_cast<size_t>(l)];
+      if (!layer.qk_d.empty()) {
+        sq.resize(n, q * static_cast<Eigen::Index>(layer.qk_d.size()));
+        const Eigen::MatrixXd& kx = ws->kx[static_cast<size_t>(l)];
+        const Eigen::MatrixXd& qx = ws->qx[static_cast<size_t>(l)];
+        for (size_t k = 0; k < layer.qk_d.size(); ++k) {
+          const Eigen::Index o = layer.qk_offset[k], d = layer.qk_d[k];
+          sq.middleCols(static_cast<Eigen::Index>(k) * q, q).noalias() =
+              kx.block(o, mu * n, d, n).transpose() * qx.block(o, mu * q, d, q);
+        }
+      }
+      const Eigen::Index heads = static_cast<Eigen::Index>(layer.route.size());
+      for (Eigen::Index h = 0; h < heads; ++h) {
+        const Eigen::Index slot = layer.slot[static_cast<size_t>(h)];
+        const Normalization nrm = layer.normalization[static_cast<size_t>(h)];
+        const bool causal = layer.causal[static_cast<size_t>(h)];
+        switch (layer.route[static_cast<size_t>(h)]) {
+          case Route::kW: {
+            StridedMap cols(s.data() + slot * n, n, q, Eigen::OuterStride<>(n * layer.n_w));
+            for (Eigen::Index k = 0; k < q; ++k) {
+              NormalizeScoreColumn(cols.col(k), layer.q_begin + k, nrm, causal);
+            }
+            om.emplace_back(cols.data(), n, q, Eigen::OuterStride<>(n * layer.n_w));
+            break;
+          }
+          case Route::kQK: {
+            auto cols = sq.middleCols(slot * q, q);
+            for (Eigen::Index k = 0; k < q; ++k) {
+              NormalizeScoreColumn(cols.col(k), layer.q_begin + k, nrm, causal);
+            }
+            om.emplace_back(cols.data(), n, q, Eigen::OuterStride<>(n));
+            break;
+          }
+          case Route::kConstant: {
+            const Eigen::MatrixXd& c = layer.constant[static_cast<size_t>(slot)];
+            om.emplace_back(c.data(), n, q, Eigen::OuterStride<>(n));
+            break;
+          }
+          case Route::kGiven: {
+            const auto& given = split == Split::kTrain
+                                    ? layer.given_train[static_cast<size_t>(slot)]
+                                    : layer.given_test[static_cast<size_t>(slot)];
+            const Eigen::MatrixXd& g = (*given)[static_cast<size_t>(example)];
+            om.emplace_back(g.data() + layer.q_begin * n, n, q, Eigen::OuterStride<>(n));
+            break;
+          }
+        }
+      }
+    }
+    // Path weights: ω^{L,h} from the readout, then layers L−1 … 1 prepend
+    // their head as the outermost digit (theory.md §2).
+    {
+      const auto& om = omega[static_cast<size_t>(L - 1)];
+      ws->w.resize(n, static_cast<Eigen::Index>(om.size()));
+      for (size_t h = 0; h < om.size(); ++h) {
+        if (readout_ == Readout::kMean) {
+          ws->w.col(static_cast<Eigen::Index>(h)) = om[h].rowwise().mean();
+        } else {
+          ws->w.col(static_cast<Eigen::Index>(h)) = om[h].col(0);
+        }
+      }
+    }
+    for (int l = L - 1; l >= 1; --l) {
+      const Layer& layer = layers_[static_cast<size_t>(l - 1)];
+      const auto& om = omega[static_cast<size_t>(l - 1)];
+      const Eigen::Index inner = ws->w.cols();
+      // Rows of w outside the used queries are zero (causal masks above).
+      ws->next.resize(n, inner * static_cast<Eigen::Index>(om.size()));
+      for (size_t h = 0; h < om.size(); ++h) {
+        ws->next.middleCols(static_cast<Eigen::Index>(h) * inner, inner).noalias() =
+            om[h] * ws->w.middleRows(layer.q_begin, layer.q_count);
+      }
+      ws->w.swap(ws->next);
+    }
+    Eigen::Map<Eigen::MatrixXd> xi_m(ws->xi_t.col(mu).data(), N0, Htot_);  // column π = ξ_π
+    xi_m.noalias() = scale_ * (xm * ws->w);
+  }
+}
+
+void PathInputCalculator::Run(
+    const Inputs& x, Split split, Eigen::Index first_example, const PathInputOptions& options,
+    const std::function<void(Eigen::Index, Eigen::Index, const Eigen::MatrixXd&)>& sink) const {
+  std::string why;
+  Require(options.IsValid(&why), "path input options", why, "valid options");
+  Require(x.N0() == N0_ && x.n_tok() == n_tok_, "inputs shape",
+          std::to_string(x.n_tok()) + " tokens x " + std::to_string(x.N0()) + " features",
+          std::to_string(n_tok_) + " tokens x " + std::to_string(N0_) +
+              " features (the architecture's)");
+  Require(first_example >= 0, "first example", first_example, "an index >= 0");
+  x.CheckFiniteFrom(split == Split::kTrain ? "X" : "X_test", first_example);
+  for (const Layer& layer : layers_) {
+    for (size_t k = 0; k < layer.given_train.size(); ++k) {
+      const auto& given = split == Split::kTrain ? layer.given_train[k] : layer.given_test[k];
+      const Eigen::Index have = given ? static_cast<Eigen::Index>(given->size()) : 0;
+      const Eigen::Index need = first_example + x.P();
+      Require(given != nullptr && have >= need,
+              layer.given_name[k] + (split == Split::kTrain ? ".attention" : ".test_attention") +
+                  " examples",
+              have, "at least " + std::to_string(need) + " (one matrix per example)");
+    }
+  }
+  const Eigen::Index P = x.P();
+  if (P == 0) return;
+  Eigen::Index q_max = 1;
+  for (const Layer& layer : layers_) {
+    if (layer.n_w > 0 || layer.K_stack.rows() > 0) q_max = std::max(q_max, layer.q_count);
+  }
+  const Eigen::Index chunk = options.chunk_examples > 0
+                                 ? options.chunk_examples
+                                 : std::clamp<Eigen::Index>(512 / q_max, 1, 256);
+  const Eigen::Index chunks = (P + chunk - 1) / chunk;
+  const int workers =
+      static_cast<int>(std::min<Eigen::Index>(WorkerCount(options.threads, P), chunks));
+  std::atomic<Eigen::Index> next{0};
+  auto work = [&] {
+    Workspace ws;
+    for (Eigen::Index c = next++; c < chunks; c = next++) {
+      const Eigen::Index b = c * chunk, e = std::min(P, b + chunk);
+      ComputeChunk(x, split, first_example, b, e, &ws);
+      sink(b, e, ws.xi_t);
+    }
+  };
+  // Each worker takes the next chunk when done with its last (a shared
+  // machine slows workers unevenly); the first error stops the others after
+  // their current chunk and is rethrown here.
+  ParallelRanges(workers, workers, [&](int, Eigen::Index, Eigen::Index) {
+    try {
+      work();
+    } catch (...) {
+      next = chunks;
+      throw;
+    }
+  });
+}
+
+void PathInputCalculator::Compute(const Inputs& x, Split split, Eigen::Index first_example,
+                                  Eigen::Ref<Eigen::MatrixXd> xi,
+                                  const PathInputOptions& options) const {
+  Require(xi.rows() == x.P() && xi.cols() == M(), "path inputs buffer",
+          std::to_string(xi.rows()) + " x " + std::to_string(xi.cols()),
+          std::to_string(x.P()) + " x " + std::to_string(M()));
+  Run(x, split, first_example, options,
+      [&](Eigen::Index b, Eigen::Index e, const Eigen::MatrixXd& chunk_t) {
+        xi.middleRows(b, e - b) = chunk_t.transpose();
+      });
+}
+
+void PathInputCalculator::ComputeTransposed(const Inputs& x, Split split,
+                                            Eigen::Index first_example,
+                                            Eigen::Ref<Eigen::MatrixXd> xi_t,
+                                            const PathInputOptions& options) const {
+  Require(xi_t.rows() == M() && xi_t.cols() == x.P(), "path inputs buffer",
+          std::to_string(xi_t.rows()) + " x " + std::to_string(xi_t.cols()),
+          std::to_string(M()) + " x " + std::to_string(x.P()));
+  Run(x, split, first_example, options,
+      [&](Eigen::Index b, Eigen::Index e, const Eigen::MatrixXd& chunk_t) {
+        xi_t.middleCols(b, e - b) = chunk_t;
+      });
+}
+
 PathInputs ComputePathInputs(const Architecture& arch, const Inputs& x, Split split, int threads) {
-  arch.Validate(x.N0(), x.n_tok());
-  x.CheckFinite(split == Split::kTrain ? "X" : "X_test");
+  const PathInputCalculator calc(arch, x.N0(), x.n_tok());
+  // The whole set: exactly one given matrix per example.
   for (const auto& layer : arch.layers) {
     for (const auto& head : layer) {
       if (head.kind != HeadKind::kGiven) continue;
       const auto& given = split == Split::kTrain ? head.given_train : head.given_test;
       Require(given != nullptr && static_cast<Eigen::Index>(given->size()) == x.P(),
-              head.name + (split == Split::kTrain ? ".attention" : ".test_attention") +
-                  " examples",
+              head.name + (split == Split::kTrain ? ".attention" : ".test_attention") + " examples",
               given ? given->size() : 0, std::to_string(x.P()) + " (one matrix per example)");
     }
   }
   PathInputs out;
-  out.Htot = arch.Htot();
-  out.N0 = x.N0();
-  out.xi.resize(x.P(), out.Htot * out.N0);
-  const double c = std::sqrt(arch.variances[0] / static_cast<double>(x.N0() * out.Htot));
-
-  auto work = [&](Eigen::Index begin, Eigen::Index end) {
-    for (Eigen::Index mu = begin; mu < end; ++mu) {
-      const auto xm = x.example(mu);
-      const Eigen::MatrixXd w = PathTokenWeights(arch, xm, mu, split);
-      const Eigen::MatrixXd xi = c * (xm * w);  // N0 × Htot, column π = ξ_π(x^μ)
-      out.xi.row(mu) = Eigen::Map<const Eigen::RowVectorXd>(xi.data(), xi.size());
-    }
-  };
-  // Enough examples per thread (8) to pay for handing them out.
-  ParallelRanges(ResolveThreads(threads, std::max<Eigen::Index>(1, x.P() / 8)), x.P(),
-                 [&](int, Eigen::Index begin, Eigen::Index end) { work(begin, end); });
+  out.Htot = calc.Htot();
+  out.N0 = calc.N0();
+  out.xi.resize(x.P(), calc.M());
+  PathInputOptions options;
+  options.threads = threads;
+  calc.Compute(x, split, 0, out.xi, options);
   return out;
 }
 

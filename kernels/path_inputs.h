@@ -6,10 +6,31 @@
 //   ξ_π(x) = σ_0 / √(N0 · Htot) · x Ω^{1,h_1}(x) ⋯ Ω^{L-1,h_{L-1}}(x) ω^{L,h_L}(x)
 //
 // Computed once per dataset; every later stage (kernels, solver, sampler)
-// reads them and never recomputes attention.
+// reads them and never recomputes attention. For data sets streamed in blocks
+// (kernels/path_input_blocks.h) a PathInputCalculator prepared once computes
+// the rows of any range of examples:
+//
+//   attnpaths::PathInputCalculator calc(arch, x_block.N0(), x_block.n_tok());
+//   Eigen::MatrixXd xi(x_block.P(), calc.M());
+//   calc.Compute(x_block, Split::kTrain, /*first_example=*/b, xi);   // rows b, b+1, …
+//
+// How it is computed (the same numbers as the token-by-token definition, to
+// rounding): only the query tokens whose attention reaches the readout are
+// scored — the last (first) token in layer L for the last-token (first-token)
+// readout, and below a layer whose heads are all causal only the queries up to
+// the last one used above. Scores of the W-form heads of a layer are one GEMM
+// per chunk of examples, [β W_1; β W_2; …] · [x^1_Q, x^2_Q, …], then one small
+// GEMM x^μᵀ · (…) per example for all those heads; QK-form heads score through
+// K x and Q x (d × N0 each) when that is cheaper than W = Kᵀ Q / √d, which it
+// is for d ≪ N0. Softmax/hardmax, path products and ξ = x w per example follow.
 #pragma once
 
 #include <Eigen/Core>
+#include <functional>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "kernels/architecture.h"
 #include "kernels/inputs.h"
@@ -19,7 +40,8 @@ namespace attnpaths {
 struct PathInputs {
   Eigen::Index Htot = 0;
   Eigen::Index N0 = 0;
-  // P × (Htot · N0); columns [π N0, (π+1) N0) hold ξ_π of every example.
+  // P × (Htot · N0); columns [π N0, (π+1) N0) hold ξ_π of every example
+  // (the matrix Ξ of theory.md §10: path π outer, feature i inner).
   Eigen::MatrixXd xi;
 
   Eigen::Index P() const { return xi.rows(); }
@@ -32,8 +54,76 @@ PathInputs ComputePathInputs(const Architecture& arch, const Inputs& x, Split sp
                              int threads = 0);
 
 // The per-example path weights w_π = Ω^{1,h_1} ⋯ ω^{L,h_L} ∈ R^{n_tok} for
-// every path (n_tok × Htot), so that ξ_π = σ_0/√(N0·Htot) · x w_π.
-Eigen::MatrixXd PathTokenWeights(const Architecture& arch, const Eigen::Ref<const Eigen::MatrixXd>& x,
-                                 Eigen::Index example, Split split);
+// every path (n_tok × Htot), so that ξ_π = σ_0/√(N0·Htot) · x w_π. One example
+// at a time from the full attention matrices (AttentionMatrix): the plain
+// reference the batched computation is checked and benchmarked against.
+Eigen::MatrixXd PathTokenWeights(const Architecture& arch,
+                                 const Eigen::Ref<const Eigen::MatrixXd>& x, Eigen::Index example,
+                                 Split split);
+
+struct PathInputOptions {
+  // Worker threads; <= 0 uses every core. Fewer are used when there are
+  // fewer than 8 examples per thread.
+  int threads = 0;
+  // Examples per batched score GEMM; 0 picks about 512 query tokens per GEMM
+  // (bench/inputs_bench measured 256–1024 within a few per cent of each other).
+  Eigen::Index chunk_examples = 0;
+
+  bool IsValid(std::string* why) const;
+};
+
+class PathInputCalculator {
+ public:
+  // Validates the architecture for inputs of N0 features and n_tok tokens
+  // (throws Error naming the field) and prepares the stacked head matrices.
+  PathInputCalculator(const Architecture& arch, Eigen::Index N0, Eigen::Index n_tok);
+  ~PathInputCalculator();
+  PathInputCalculator(PathInputCalculator&&) noexcept;
+  PathInputCalculator& operator=(PathInputCalculator&&) noexcept;
+
+  Eigen::Index N0() const { return N0_; }
+  Eigen::Index n_tok() const { return n_tok_; }
+  Eigen::Index Htot() const { return Htot_; }
+  // Columns of Ξ: M = Htot · N0.
+  Eigen::Index M() const { return Htot_ * N0_; }
+
+  // Rows of Ξ for the examples of `x`, which are examples first_example,
+  // first_example + 1, … of `split` (heads of kind kGiven read their matrices
+  // there). `xi` must be x.P() × M(). Throws Error on NaN/Inf in x (naming the
+  // example by its index in the whole set) or when a given head has too few
+  // matrices.
+  void Compute(const Inputs& x, Split split, Eigen::Index first_example,
+               Eigen::Ref<Eigen::MatrixXd> xi, const PathInputOptions& options = {}) const;
+  // The same transposed: `xi_t` is M() × x.P(), column μ the row of example
+  // first_example + μ (the layout a Gram update Ξᵀ Ξ += … wants).
+  void ComputeTransposed(const Inputs& x, Split split, Eigen::Index first_example,
+                         Eigen::Ref<Eigen::MatrixXd> xi_t,
+                         const PathInputOptions& options = {}) const;
+
+  // The query tokens of layer ℓ (1..L) whose attention reaches the readout:
+  // [first, first + count).
+  std::pair<Eigen::Index, Eigen::Index> QueryRange(int layer) const;
+  // Floating-point operations per example of the GEMMs the computation
+  // performs (a multiply–add counts two; softmax and copies not counted).
+  double FlopsPerExample() const { return flops_per_example_; }
+
+ private:
+  struct Layer;
+  struct Workspace;
+  // Checks, then ComputeChunk over chunks of x on the worker threads; `sink`
+  // receives each chunk's Ξᵀ (M × (e − b), examples b … e − 1 of x).
+  void Run(const Inputs& x, Split split, Eigen::Index first_example,
+           const PathInputOptions& options,
+           const std::function<void(Eigen::Index b, Eigen::Index e, const Eigen::MatrixXd& xi_t)>&
+               sink) const;
+  void ComputeChunk(const Inputs& x, Split split, Eigen::Index first_example, Eigen::Index begin,
+                    Eigen::Index end, Workspace* ws) const;
+
+  Eigen::Index N0_ = 0, n_tok_ = 0, Htot_ = 1;
+  double scale_ = 1.0;  // σ_0 / √(N0 · Htot)
+  Readout readout_ = Readout::kLast;
+  std::vector<Layer> layers_;
+  double flops_per_example_ = 0;
+};
 
 }  // namespace attnpaths

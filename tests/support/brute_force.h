@@ -58,6 +58,7 @@ inline Eigen::MatrixXd BruteAttention(const HeadSpec& head, const Eigen::MatrixX
     const auto& given = split == Split::kTrain ? *head.given_train : *head.given_test;
     return given[static_cast<size_t>(example)];
   }
+  if (head.kind == HeadKind::kFixed) return head.fixed;  // as it is: no mask, no normalisation
   Eigen::MatrixXd omega = Eigen::MatrixXd::Zero(n, n);
   for (Eigen::Index t = 0; t < n; ++t) {
     auto allowed = [&](Eigen::Index s) { return !head.causal || s <= t; };
