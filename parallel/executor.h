@@ -79,8 +79,7 @@ void ParallelRanges(int parts, std::int64_t count, const Work& work) {
   const std::int64_t per = (count + parts - 1) / parts;
   std::vector<std::exception_ptr> errors(static_cast<size_t>(parts));
   parallel_detail::RunCollecting(
-      parts,
-      [&](int p) { work(p, std::min(count, p * per), std::min(count, (p + 1) * per)); },
+      parts, [&](int p) { work(p, std::min(count, p * per), std::min(count, (p + 1) * per)); },
       &errors);
 }
 

@@ -22,8 +22,8 @@ TEST(CpuBudget, NeverMoreThanTheAffinityMask) {
 
 TEST(CpuBudget, ResolveThreads) {
   EXPECT_EQ(ResolveThreads(3, 100), 3);
-  EXPECT_EQ(ResolveThreads(8, 5), 5);   // never more threads than items
-  EXPECT_EQ(ResolveThreads(4, 0), 1);   // and at least one
+  EXPECT_EQ(ResolveThreads(8, 5), 5);  // never more threads than items
+  EXPECT_EQ(ResolveThreads(4, 0), 1);  // and at least one
   EXPECT_EQ(ResolveThreads(0, 1000000), AvailableCores());
   EXPECT_EQ(ResolveThreads(-2, 1000000), AvailableCores());
 }
