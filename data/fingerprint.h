@@ -1,22 +1,24 @@
-// Content fingerprints: a 64-bit hash of bytes, for telling whether data changed.
+// Content fingerprints of structured data: the SHA-256 (data/sha256.h) of a
+// sequence of byte strings, each framed by its length, for telling whether
+// the data a result was computed from changed.
 //
 //   attnpaths::Fingerprint f;
 //   f.Add(x.values().data(), x.values().size() * sizeof(double));
 //   f.Add("readout=last");
-//   std::string text = f.Hex();          // "9f3a…" (16 hex digits)
+//   std::string text = f.Hex();          // "9f3a…" (64 hex digits)
 //
-// Not cryptographic: it detects accidental changes (a file replaced under the
-// same name, another architecture), not deliberate collisions. The value is
-// the same on every platform (bytes are read little-endian) and for every
-// split of the same byte sequence into Add calls only when the splits are the
-// same (each Add call is framed by its length).
+// The value is the same on every platform for the same sequence of Add calls
+// (lengths are framed as 8 little-endian bytes; doubles are hashed as their
+// in-memory bytes, IEEE-754 little-endian on every supported machine). Files
+// are fingerprinted with Sha256OfFile, the plain hash `sha256sum` prints.
 #pragma once
 
 #include <Eigen/Core>
 #include <cstddef>
-#include <cstdint>
 #include <string>
 #include <string_view>
+
+#include "data/sha256.h"
 
 namespace attnpaths {
 
@@ -28,12 +30,11 @@ class Fingerprint {
   // The shape and the values of a matrix (column-major).
   Fingerprint& Add(const Eigen::Ref<const Eigen::MatrixXd>& m);
 
-  std::uint64_t value() const;
-  std::string Hex() const;  // 16 lower-case hex digits
+  // 64 lower-case hex digits; Add may be called again afterwards.
+  std::string Hex() const;
 
  private:
-  std::uint64_t h_ = 0x243f6a8885a308d3ull;
-  std::uint64_t n_ = 0;
+  Sha256 sha_;
 };
 
 }  // namespace attnpaths

@@ -12,7 +12,7 @@
 #include <filesystem>
 #include <system_error>
 
-#include "data/fingerprint.h"
+#include "data/sha256.h"
 #include "kernels/error.h"
 
 namespace attnpaths {
@@ -84,8 +84,8 @@ ResultFile FingerprintFile(const std::string& dir, const std::string& name) {
     ::close(fd);
     throw Error(ErrorMessage(path, "not a regular file", "a file written by attnpaths"));
   }
-  // Fixed 1 MiB chunks, so the value depends on the bytes only.
-  Fingerprint f;
+  // The plain SHA-256 of the bytes: what `sha256sum` prints for the file.
+  Sha256 f;
   std::vector<char> buffer(1 << 20);
   long long bytes = 0;
   for (;;) {
@@ -97,11 +97,11 @@ ResultFile FingerprintFile(const std::string& dir, const std::string& name) {
       ::close(fd);
       throw Error(ErrorMessage(path, "a read error (" + ErrnoText(error) + ")", "a readable file"));
     }
-    f.Add(buffer.data(), static_cast<size_t>(n));
+    f.Update(std::string_view(buffer.data(), static_cast<size_t>(n)));
     bytes += n;
   }
   ::close(fd);
-  return {name, bytes, f.Hex()};
+  return {name, bytes, f.HexDigest()};
 }
 
 void VerifyResultFiles(const std::string& dir, const std::vector<ResultFile>& expected,

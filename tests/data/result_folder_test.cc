@@ -3,6 +3,7 @@
 // readers refuse a mixed set. Concurrency is tested with real processes
 // (fork), as two attnpaths runs would be.
 #include "data/result_folder.h"
+#include "data/sha256.h"
 
 #include <gtest/gtest.h>
 #include <sys/resource.h>
@@ -88,6 +89,7 @@ TEST(ResultFolder, CommitWritesTheWholeSetAndNothingElse) {
   EXPECT_EQ(files[0].name, "a.txt");
   EXPECT_EQ(files[0].bytes, 9);
   EXPECT_EQ(files[0].fingerprint, FingerprintFile(t / "out/run", "a.txt").fingerprint);
+  EXPECT_EQ(files[0].fingerprint, Sha256OfFile(t / "out/run/a.txt"));  // as sha256sum
   EXPECT_NO_THROW(VerifyResultFiles(t / "out/run", files, "index.txt"));
 }
 
@@ -279,7 +281,17 @@ TEST(Fingerprint, ChangesWithEveryByteAndIsStable) {
   b[517] = 'b';
   EXPECT_NE(Fingerprint().Add(a).Hex(), Fingerprint().Add(b).Hex());
   EXPECT_EQ(Fingerprint().Add(a).Hex(), Fingerprint().Add(a).Hex());
-  EXPECT_EQ(Fingerprint().Add(a).Hex().size(), 16u);
+  EXPECT_EQ(Fingerprint().Add(a).Hex().size(), 64u);
+  // Framed SHA-256: the hash of (length as 8 little-endian bytes, bytes), computed independently.
+  std::string framed(8, '\0');
+  framed[0] = static_cast<char>(1000 & 0xff);
+  framed[1] = static_cast<char>(1000 >> 8);
+  EXPECT_EQ(Fingerprint().Add(a).Hex(), Sha256Hex(framed + a));
+  // Hex() leaves the fingerprint open: adding more changes it.
+  Fingerprint open;
+  open.Add(a);
+  const std::string first = open.Hex();
+  EXPECT_NE(open.Add(b).Hex(), first);
   // Shape is part of a matrix's fingerprint: a 2x3 and a 3x2 of the same values differ.
   Eigen::MatrixXd m(2, 3), n(3, 2);
   m.setZero();
