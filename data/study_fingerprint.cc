@@ -50,6 +50,7 @@ std::vector<DataFingerprint> StudyDataFingerprints(const Study& study) {
       if (head.W.size() > 0) add(where + "W", MatrixFingerprint(head.W));
       if (head.Q.size() > 0) add(where + "Q", MatrixFingerprint(head.Q));
       if (head.K.size() > 0) add(where + "K", MatrixFingerprint(head.K));
+      if (head.fixed.size() > 0) add(where + "attention", MatrixFingerprint(head.fixed));
       if (head.given_train) add(where + "attention", StackFingerprint(*head.given_train));
       if (head.given_test) add(where + "test_attention", StackFingerprint(*head.given_test));
     }
@@ -65,7 +66,7 @@ std::string TrainingDataFingerprint(const Study& study) {
 
 std::string HeadParametersFingerprint(const HeadSpec& h) {
   Fingerprint f;
-  f.Add(h.W).Add(h.Q).Add(h.K);
+  f.Add(h.W).Add(h.Q).Add(h.K).Add(h.fixed);
   const std::int64_t count = h.given_train ? static_cast<std::int64_t>(h.given_train->size()) : -1;
   f.Add(&count, sizeof count);
   if (h.given_train) {
