@@ -391,7 +391,9 @@ void ReadData(const Section& d, Study& st, const std::string& base_dir, HmmTaskO
   // Inputs straight into their final buffer (a float64 NPY file is mapped, not copied).
   auto need_inputs = [&](const char* key) {
     if (!d.has(key)) need(key);  // the same message for a missing key
-    return LoadInputs(d.String(key, ""), base_dir, d.field(key));
+    const std::string spec = d.String(key, "");
+    st.files.emplace_back(std::string("data.") + key, Resolve(spec, base_dir));
+    return LoadInputs(spec, base_dir, d.field(key));
   };
   st.train.x = need_inputs("train_x");
   st.train.y = NpyToMatrix(need("train_y"), d.field("train_y"));
