@@ -7,6 +7,7 @@
 #include <iostream>
 
 #include "cli/commands.h"
+#include "cli/result_index.h"
 #include "cli/run_provenance.h"
 #include "cli/solution_source.h"
 #include "data/atomic_file.h"
@@ -43,7 +44,7 @@ int RunAlign(const AlignCliOptions& o, const GlobalOptions& g) {
   Require(s.study.train.y.cols() == 1, s.study.config_path + ": data.train_y columns",
           s.study.train.y.cols(), "1 (alignment projects one label vector)");
   const std::string out = o.source.output.empty() ? s.study.output_directory : o.source.output;
-  CheckOutputDirectory(out, "output directory");
+  ResultFolder folder(out, {"alignment.json", "alignment.csv"});  // locked; removed if this run fails
   const StudyKernels& k = Kernels(s, "align", g);
   ProgressLine("align: eigen-decomposing the kernels", g.quiet);
   const Eigen::MatrixXd& y = s.study.train.y;
@@ -73,10 +74,10 @@ int RunAlign(const AlignCliOptions& o, const GlobalOptions& g) {
            ExactNumber(gp.eigenvalues(i)) + "," + ExactNumber(gp.overlap(i)) + "," +
            ExactNumber(gp.cumulative(i)) + "\n";
   }
-  EnsureDirectory(out, "output directory");
-  const auto path = [&](const std::string& f) { return (std::filesystem::path(out) / f).string(); };
-  WriteFileAtomically(path("alignment.json"), j.dump(1) + "\n");
-  WriteFileAtomically(path("alignment.csv"), csv);
+  WriteFileAtomically(folder.Path("alignment.csv"), csv);
+  j["files"] = FilesJson(folder.Staged({"alignment.csv"}));
+  WriteFileAtomically(folder.Path("alignment.json"), j.dump(1) + "\n");
+  folder.Commit({"alignment.json"});
   if (g.json) {
     std::cout << j.dump(2) << std::endl;
     return s.converged ? 0 : 1;

@@ -33,6 +33,7 @@ int RunCheck(const std::string& config, const GlobalOptions& g) {
   j["tokens"] = st.train.x.n_tok();
   j["N0"] = N0;
   j["outputs"] = st.train.y.cols();
+  j["task"] = TaskName(st.task);
   j["layers"] = a.L();
   j["heads_per_layer"] = a.heads_per_layer();
   j["paths"] = paths.Htot();
@@ -58,7 +59,8 @@ int RunCheck(const std::string& config, const GlobalOptions& g) {
   }
   std::cout << "study " << st.name << ": ok\n"
             << "  data          " << P << " train, " << st.test.x.P() << " test, " << st.train.x.n_tok()
-            << " tokens x " << N0 << " features, " << st.train.y.cols() << " output(s)\n"
+            << " tokens x " << N0 << " features, " << st.train.y.cols() << " output(s), "
+            << TaskName(st.task) << "\n"
             << "  architecture  L = " << a.L() << ", heads " << j["heads_per_layer"].dump()
             << ", readout " << ReadoutName(a.readout) << "\n"
             << "  paths         " << paths.Htot() << ": " << j["path_labels"].dump() << "\n"

@@ -16,6 +16,17 @@ struct GlobalOptions {
   std::vector<std::string> command_line;  // argv, recorded in every output's provenance
 };
 
+// Refuses an empty value (`--output ""`), which would otherwise mean "the default".
+inline CLI::Validator NonEmptyPath() {
+  return CLI::Validator(
+      [](std::string& v) {
+        return v.empty() ? std::string("found an empty path, expected a file or directory name "
+                                       "(leave the option out for the default)")
+                         : std::string();
+      },
+      "PATH");
+}
+
 // Each returns the process exit status (0 success, 1 numerical failure reported).
 using Command = std::function<int()>;
 

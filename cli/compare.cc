@@ -13,8 +13,10 @@
 
 #include "cli/commands.h"
 #include "cli/report.h"
+#include "cli/result_index.h"
 #include "cli/run_provenance.h"
 #include "cli/sample_run.h"
+#include "cli/solution_record.h"
 #include "cli/study_run.h"
 #include "data/atomic_file.h"
 #include "kernels/error.h"
@@ -57,7 +59,10 @@ int RunCompare(const CompareOptions& o, const GlobalOptions& g) {
           study.temperatures.size(), "one temperature for compare");
   const double T = study.temperatures[0];
   const std::string out = o.output.empty() ? study.output_directory : o.output;
-  CheckOutputDirectory(out, "output directory");
+  std::vector<std::string> owned = SolutionFiles();
+  for (const std::string& f : SampleFiles()) owned.push_back(f);
+  owned.insert(owned.end(), {"compare.json", "compare.csv"});
+  ResultFolder folder(out, owned);  // locked; removed again if this run fails
   const SampleOptions sample_options = MakeSampleOptions(o.sampler, g, "compare: sampling");
 
   ProgressLine("compare: computing path inputs", g.quiet);
@@ -82,7 +87,8 @@ int RunCompare(const CompareOptions& o, const GlobalOptions& g) {
                              "an action that can be evaluated at U_GP (raise the temperature)"));
   }
   const Eigen::MatrixXd& U = sol.order_parameters.U[0];
-  const PredictorStatistics theory = Predict(*k.train, study.train.y, T, U, k.test, y_test);
+  PredictorStatistics theory = Predict(*k.train, study.train.y, T, U, k.test, y_test);
+  ApplyTask(study.task, &theory);
   const double solve_seconds = std::chrono::duration<double>(Clock::now() - t0).count();
 
   // Sampling (theory.md §5).
@@ -98,8 +104,10 @@ int RunCompare(const CompareOptions& o, const GlobalOptions& g) {
   double mean_abs_z = 0;
   int within3 = 0, counted = 0;
   if (summary.completed()) {
-    rows.push_back(
-        {"test_accuracy", theory.accuracy, r.predictor.accuracy, r.predictor.accuracy_se});
+    if (study.task == Task::kClassification) {
+      rows.push_back(
+          {"test_accuracy", theory.accuracy, r.predictor.accuracy, r.predictor.accuracy_se});
+    }
     rows.push_back({"generalization_error", theory.generalization_error,
                     r.predictor.generalization_error, r.predictor.generalization_error_se});
     double var_theory = 0;
@@ -194,13 +202,14 @@ int RunCompare(const CompareOptions& o, const GlobalOptions& g) {
   extra["temperature"] = T;
   extra["widths"] = study.architecture.widths;
   extra["message"] = solve_summary.message;
-  WriteSolution(out,
+  extra["solved_for"] = SolvedForJson(study);
+  StageSolution(folder,
                 MakeRow(study.architecture.widths.front(), &sol, &solve_summary,
                         sol.order_parameters, theory, solve_seconds),
                 theory, extra);
   nlohmann::json sampled = SampleJson(study, r, summary, T);
   sampled["provenance"] = provenance;
-  WriteSampleOutputs(out, r, summary, sampled, "sample_summary.json", run);
+  StageSampleOutputs(folder, r, summary, sampled, "sample_summary.json", run);
   nlohmann::json j;
   j["name"] = study.name;
   j["N"] = study.architecture.widths.front();
@@ -242,8 +251,10 @@ int RunCompare(const CompareOptions& o, const GlobalOptions& g) {
       csv << "\n";
     }
   }
-  WriteFileAtomically(out + "/compare.csv", csv.str());
-  WriteFileAtomically(out + "/compare.json", j.dump(2) + "\n");
+  WriteFileAtomically(folder.Path("compare.csv"), csv.str());
+  j["files"] = FilesJson(folder.Staged({"compare.csv"}));
+  WriteFileAtomically(folder.Path("compare.json"), j.dump(2) + "\n");
+  folder.Commit({"summary.json", "sample_summary.json", "compare.json"});
 
   if (g.json) {
     std::cout << j.dump(2) << std::endl;
@@ -279,8 +290,8 @@ void RegisterCompare(CLI::App& app, GlobalOptions& global, Command* run) {
   auto* cmd = app.add_subcommand(
       "compare", "Solve the theory and sample the network at the same settings; compare them");
   auto o = std::make_shared<CompareOptions>();
-  cmd->add_option("--config,-c", o->config, "The TOML study file")->required();
-  cmd->add_option("--output,-o", o->output, "Output directory (default: [output] directory)");
+  cmd->add_option("--config,-c", o->config, "The TOML study file")->check(NonEmptyPath())->required();
+  cmd->add_option("--output,-o", o->output, "Output directory (default: [output] directory)")->check(NonEmptyPath());
   AddSampleFlags(cmd, &o->sampler);
   cmd->add_flag("--json", global.json, "Print the JSON comparison on stdout");
   cmd->add_flag("--quiet", global.quiet, "No progress on stderr");

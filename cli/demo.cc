@@ -3,11 +3,15 @@
 // P = 100 train / 1000 test, 30 chain tokens + BOS, N_f = 200, noise (1,1,1),
 // σ² = 1, T = 0.01, last-token readout, N ∈ {10, 30, 100, 300, 1000} and the GP limit.
 #include <chrono>
+#include <cmath>
 #include <iostream>
 
 #include "cli/commands.h"
 #include "cli/report.h"
+#include "data/config.h"
 #include "data/hmm.h"
+#include "data/size_limit.h"
+#include "kernels/error.h"
 #include "kernels/path_kernel.h"
 #include "solver/predictor.h"
 #include "solver/solve.h"
@@ -24,7 +28,18 @@ struct DemoOptions {
 
 int RunDemo(const DemoOptions& o, const GlobalOptions& g) {
   using Clock = std::chrono::steady_clock;
+  // Every flag is checked before anything is printed or allocated.
+  CheckSweepValues(o.widths, "--widths", 1.0);
+  Require(!o.widths.empty(), "--widths", "nothing", "at least one width");
+  Require(std::isfinite(o.temperature) && o.temperature >= 0, "--temperature", o.temperature,
+          "a finite value >= 0");
+  Require(o.P >= 2, "--train", o.P, "at least 2 training examples (both classes)");
+  Require(o.P_test >= 1, "--test", o.P_test, "at least 1 test example");
   HmmTaskOptions task;
+  const double n_tok = static_cast<double>(task.chain_tokens) + 1;
+  const double N0 = static_cast<double>(task.N_f) + n_tok;
+  RequireGeneratedSize("--train", "P*n_tok*N0", {static_cast<double>(o.P), n_tok, N0});
+  RequireGeneratedSize("--test", "P*n_tok*N0", {static_cast<double>(o.P_test), n_tok, N0});
   task.P = o.P;
   task.seed = 27;
   const Dataset train = GenerateHmmTask(task);

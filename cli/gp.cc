@@ -5,6 +5,7 @@
 
 #include "cli/commands.h"
 #include "cli/run_provenance.h"
+#include "cli/solution_record.h"
 #include "cli/study_run.h"
 #include "kernels/error.h"
 #include "solver/predictor.h"
@@ -25,12 +26,13 @@ int RunGp(const GpCliOptions& o, const GlobalOptions& g) {
           study.temperatures.size(), "one temperature for gp");
   const double T = study.temperatures[0];
   const std::string out = o.output.empty() ? study.output_directory : o.output;
-  CheckOutputDirectory(out, "output directory");
+  ResultFolder folder(out, SolutionFiles());  // locked; removed again if this run fails
   ProgressLine("gp: computing path inputs", g.quiet);
   const StudyKernels k = BuildKernels(study, g.threads);
   const OrderParameters gp = GpLimit(study.architecture);
-  const PredictorStatistics st = Predict(*k.train, study.train.y, T, gp.U[0], k.test,
-                                         study.has_test_labels ? &study.test.y : nullptr);
+  PredictorStatistics st = Predict(*k.train, study.train.y, T, gp.U[0], k.test,
+                                   study.has_test_labels ? &study.test.y : nullptr);
+  ApplyTask(study.task, &st);
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   const ResultRow row = MakeRow(std::nullopt, nullptr, nullptr, gp, st, secs);
   nlohmann::json extra;
@@ -39,12 +41,12 @@ int RunGp(const GpCliOptions& o, const GlobalOptions& g) {
   Provenance run = CommandProvenance(g, study.config_path);
   RecordStudy(study, g, &run);
   extra["provenance"] = run.Json();
-  WriteSolution(out, row, st, extra);
+  extra["solved_for"] = SolvedForJson(study);
+  const nlohmann::json written = StageSolution(folder, row, st, extra);
+  folder.Commit({"summary.json"});
   ProgressLine("", g.quiet);
   if (g.json) {
-    nlohmann::json j = RowJson(row);
-    for (auto it = extra.begin(); it != extra.end(); ++it) j[it.key()] = it.value();
-    std::cout << j.dump(2) << std::endl;
+    std::cout << written.dump(2) << std::endl;
   } else {
     std::cout << TableHeader() << "\n" << TableLine(row) << "\nwrote " << out << "/summary.json\n";
   }
@@ -56,8 +58,8 @@ int RunGp(const GpCliOptions& o, const GlobalOptions& g) {
 void RegisterGp(CLI::App& app, GlobalOptions& global, Command* run) {
   auto* cmd = app.add_subcommand("gp", "The GP-limit (infinite-width) baseline of a study");
   auto o = std::make_shared<GpCliOptions>();
-  cmd->add_option("--config,-c", o->config, "The TOML study file")->required();
-  cmd->add_option("--output,-o", o->output, "Output directory (default: [output] directory)");
+  cmd->add_option("--config,-c", o->config, "The TOML study file")->check(NonEmptyPath())->required();
+  cmd->add_option("--output,-o", o->output, "Output directory (default: [output] directory)")->check(NonEmptyPath());
   cmd->add_flag("--json", global.json, "Print the JSON summary on stdout");
   cmd->add_flag("--quiet", global.quiet, "No progress on stderr");
   cmd->add_option("--threads", global.threads, "Threads for path inputs (0: all cores)");

@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "cli/commands.h"
+#include "cli/result_index.h"
 #include "cli/run_provenance.h"
 #include "cli/solution_source.h"
 #include "data/atomic_file.h"
@@ -30,7 +31,7 @@ std::string CsvField(const std::string& s) {
 int RunHeads(const HeadsCliOptions& o, const GlobalOptions& g) {
   AnalysedSolution s = ObtainSolution(o.source, "heads", g);
   const std::string out = o.source.output.empty() ? s.study.output_directory : o.source.output;
-  CheckOutputDirectory(out, "output directory");
+  ResultFolder folder(out, {"heads.json", "heads.csv"});  // locked; removed if this run fails
   const Architecture& arch = s.study.architecture;
   const Eigen::MatrixXd& U1 = s.order_parameters.U[0];
   const HeadRelevance r = ScoreHeads(arch, U1);
@@ -78,10 +79,10 @@ int RunHeads(const HeadsCliOptions& o, const GlobalOptions& g) {
                                {"value", p.value},
                                {"weight_share", p.weight_share}});
   }
-  const auto path = [&](const std::string& f) { return (std::filesystem::path(out) / f).string(); };
-  EnsureDirectory(out, "output directory");
-  WriteFileAtomically(path("heads.json"), j.dump(2) + "\n");
-  WriteFileAtomically(path("heads.csv"), csv);
+  WriteFileAtomically(folder.Path("heads.csv"), csv);
+  j["files"] = FilesJson(folder.Staged({"heads.csv"}));
+  WriteFileAtomically(folder.Path("heads.json"), j.dump(2) + "\n");
+  folder.Commit({"heads.json"});
   ProgressLine("", g.quiet);
 
   if (g.json) {

@@ -2,6 +2,7 @@
 #include <cstdio>
 #include <exception>
 #include <iostream>
+#include <regex>
 
 #include "cli/commands.h"
 #include "data/provenance.h"
@@ -52,10 +53,18 @@ int main(int argc, char** argv) {
     std::cerr << "error: " << e.what() << "\n";
     return 2;
   }
+  if (global.threads < 0) {
+    std::cerr << "error: --threads: found " << global.threads
+              << ", expected 0 (every core) or a positive number of threads\n";
+    return 2;
+  }
   try {
     return run ? run() : 2;
   } catch (const attnpaths::Error& e) {
-    std::cerr << "error: " << e.what() << "\n";
+    // A write into a result folder's hidden staging folder (data/result_folder.h) names the
+    // file where it will land: "out/.staging-12-0/U_1.npy" reads "out/U_1.npy".
+    static const std::regex staging("/\\.staging-[0-9]+-[0-9]+/");
+    std::cerr << "error: " << std::regex_replace(e.what(), staging, "/") << "\n";
     return 2;
   } catch (const std::bad_alloc&) {
     std::cerr << "error: out of memory (lower P, the number of paths, or use the factored kernel "

@@ -1,11 +1,14 @@
 // attnpaths predict --config run.toml --solution DIR — a saved solution
 // (U_1.npy and summary.json written by solve) on new test inputs, no re-solve
 // (theory.md §4).
+#include <cmath>
 #include <filesystem>
 #include <iostream>
 
 #include "cli/commands.h"
+#include "cli/result_index.h"
 #include "cli/run_provenance.h"
+#include "cli/solution_record.h"
 #include "cli/study_run.h"
 #include "data/atomic_file.h"
 #include "data/npy.h"
@@ -22,6 +25,8 @@ struct PredictCliOptions {
 };
 
 int RunPredict(const PredictCliOptions& o, const GlobalOptions& g) {
+  Require(o.test_y.empty() || !o.test_x.empty(), "--test-y", "labels without --test-x",
+          "--test-x as well (the inputs the labels belong to)");
   Study study = LoadStudy(o.config);
   const auto in = [&](const std::string& f) {
     return (std::filesystem::path(o.solution) / f).string();
@@ -32,31 +37,60 @@ int RunPredict(const PredictCliOptions& o, const GlobalOptions& g) {
   } catch (const nlohmann::json::exception& e) {
     throw Error(ErrorMessage(in("summary.json"), "invalid JSON", "a summary written by solve"));
   }
-  Require(summary.contains("temperature") && summary["temperature"].is_number(),
-          in("summary.json") + ": temperature", "nothing", "the temperature of the solution");
+  Require(summary.is_object() && summary.contains("temperature") &&
+              summary["temperature"].is_number(),
+          in("summary.json") + ": temperature",
+          summary.is_object() && summary.contains("temperature") ? summary["temperature"].dump()
+                                                                 : std::string("nothing"),
+          "the temperature of the solution (a number)");
   const double T = summary["temperature"].get<double>();
+  Require(std::isfinite(T) && T >= 0, in("summary.json") + ": temperature", T,
+          "a finite value >= 0");
+  const bool recorded = CheckSolvedFor(summary, study, in("summary.json"));
+  const bool listed = VerifyIndexFiles(summary, o.solution, in("summary.json"));
+
   const Eigen::MatrixXd U1 = NpyToMatrix(ReadNpy(in("U_1.npy")), in("U_1.npy"));
   if (!o.test_x.empty()) {
-    study.test.x = NpyToInputs(ReadNpy(o.test_x), "--test-x");
+    study.test.x = NpyToInputs(ReadNpy(o.test_x), "--test-x " + o.test_x);
+    Require(study.test.x.n_tok() == study.train.x.n_tok() && study.test.x.N0() == study.train.x.N0(),
+            "--test-x " + o.test_x + " shape",
+            "(" + std::to_string(study.test.x.P()) + ", " + std::to_string(study.test.x.n_tok()) +
+                ", " + std::to_string(study.test.x.N0()) + ")",
+            "(P_test, " + std::to_string(study.train.x.n_tok()) + ", " +
+                std::to_string(study.train.x.N0()) + ") like data.train_x of " + o.config +
+                " (n_tok tokens of N0 features)");
+    study.test.x.CheckFinite(("--test-x " + o.test_x).c_str());
     study.has_test_labels = false;
+    study.test.y.resize(0, study.train.y.cols());
     if (!o.test_y.empty()) {
-      study.test.y = NpyToMatrix(ReadNpy(o.test_y), "--test-y");
+      study.test.y = NpyToMatrix(ReadNpy(o.test_y), "--test-y " + o.test_y);
+      Require(study.test.y.rows() == study.test.x.P(), "--test-y " + o.test_y + " rows",
+              study.test.y.rows(),
+              std::to_string(study.test.x.P()) + " (one label row per example of --test-x)");
+      Require(study.test.y.cols() == study.train.y.cols(), "--test-y " + o.test_y + " columns",
+              study.test.y.cols(),
+              std::to_string(study.train.y.cols()) + " (as many as data.train_y)");
+      CheckLabelConvention(study.test.y, study.task, "--test-y " + o.test_y, false,
+                           &study.train.y);
       study.has_test_labels = true;
     }
   }
+  Require(study.test.x.P() >= 1, o.test_x.empty() ? study.config_path + ": data.test_x" : "--test-x",
+          o.test_x.empty() ? std::string("no test set") : std::string("0 examples"),
+          "test inputs to predict (give --test-x, or test_x in the config)");
   const std::string out = o.output.empty() ? o.solution : o.output;
-  CheckOutputDirectory(out, "output directory");
+  ResultFolder folder(out, {"predict.json", "predict_mean.npy", "predict_variance.npy"});
   const StudyKernels k = BuildKernels(study, g.threads);
   Require(U1.rows() == k.train->Htot() && U1.cols() == k.train->Htot(), in("U_1.npy") + " shape",
           std::to_string(U1.rows()) + " x " + std::to_string(U1.cols()),
           std::to_string(k.train->Htot()) + " x " + std::to_string(k.train->Htot()) +
               " (Htot of the config's architecture)");
-  const PredictorStatistics st = Predict(*k.train, study.train.y, T, U1, k.test,
-                                         study.has_test_labels ? &study.test.y : nullptr);
-  EnsureDirectory(out, "output directory");
-  const auto path = [&](const std::string& f) { return (std::filesystem::path(out) / f).string(); };
-  WriteNpy(path("predict_mean.npy"), Eigen::Ref<const Eigen::MatrixXd>(st.mean));
-  WriteNpy(path("predict_variance.npy"), Eigen::Ref<const Eigen::VectorXd>(st.variance));
+  PredictorStatistics st = Predict(*k.train, study.train.y, T, U1, k.test,
+                                   study.has_test_labels ? &study.test.y : nullptr);
+  if (!recorded || !listed) WarnUnchecked(in("summary.json"));  // every other check passed
+  ApplyTask(study.task, &st);
+  WriteNpy(folder.Path("predict_mean.npy"), Eigen::Ref<const Eigen::MatrixXd>(st.mean));
+  WriteNpy(folder.Path("predict_variance.npy"), Eigen::Ref<const Eigen::VectorXd>(st.variance));
   nlohmann::json j;
   j["solution"] = o.solution;
   j["temperature"] = T;
@@ -72,7 +106,9 @@ int RunPredict(const PredictCliOptions& o, const GlobalOptions& g) {
     if (!file.empty()) run.Set(flag, {{"path", file}, {"sha256", Sha256OfFile(file)}});
   }
   j["provenance"] = run.Json();
-  WriteFileAtomically(path("predict.json"), j.dump(2) + "\n");
+  j["files"] = FilesJson(folder.Staged({"predict_mean.npy", "predict_variance.npy"}));
+  WriteFileAtomically(folder.Path("predict.json"), j.dump(2) + "\n");
+  folder.Commit({"predict.json"});
   if (g.json) {
     std::cout << j.dump(2) << std::endl;
   } else {
@@ -88,12 +124,12 @@ int RunPredict(const PredictCliOptions& o, const GlobalOptions& g) {
 void RegisterPredict(CLI::App& app, GlobalOptions& global, Command* run) {
   auto* cmd = app.add_subcommand("predict", "Predict new test inputs from a saved solution");
   auto o = std::make_shared<PredictCliOptions>();
-  cmd->add_option("--config,-c", o->config, "The TOML study the solution was solved for")
+  cmd->add_option("--config,-c", o->config, "The TOML study the solution was solved for")->check(NonEmptyPath())
       ->required();
-  cmd->add_option("--solution,-s", o->solution, "Directory written by solve")->required();
-  cmd->add_option("--test-x", o->test_x, "New test inputs (NPY, P x n_tok x N0)");
-  cmd->add_option("--test-y", o->test_y, "Their labels (NPY), for accuracy");
-  cmd->add_option("--output,-o", o->output, "Output directory (default: the solution's)");
+  cmd->add_option("--solution,-s", o->solution, "Directory written by solve")->check(NonEmptyPath())->required();
+  cmd->add_option("--test-x", o->test_x, "New test inputs (NPY, P x n_tok x N0)")->check(NonEmptyPath());
+  cmd->add_option("--test-y", o->test_y, "Their labels (NPY), for accuracy")->check(NonEmptyPath());
+  cmd->add_option("--output,-o", o->output, "Output directory (default: the solution's)")->check(NonEmptyPath());
   cmd->add_flag("--json", global.json, "Print the JSON summary on stdout");
   cmd->add_flag("--quiet", global.quiet, "No progress on stderr");
   cmd->add_option("--threads", global.threads, "Threads for path inputs (0: all cores)");

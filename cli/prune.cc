@@ -9,6 +9,7 @@
 #include <iostream>
 
 #include "cli/commands.h"
+#include "cli/result_index.h"
 #include "cli/run_provenance.h"
 #include "cli/solution_source.h"
 #include "data/atomic_file.h"
@@ -167,7 +168,7 @@ int RunPrune(const PruneCliOptions& o, const GlobalOptions& g) {
   Require(s.study.has_test_labels, s.study.config_path + ": data.test_y", "nothing",
           "test labels (pruning reports test accuracy and generalisation error)");
   const std::string out = o.source.output.empty() ? s.study.output_directory : o.source.output;
-  CheckOutputDirectory(out, "output directory");
+  ResultFolder folder(out, {"pruning.json", "pruning.csv"});  // locked; removed if this run fails
   options.solve = MakeSolveOptions(s.study.solver);
   options.kernel = s.study.kernel;
   const Architecture& arch = s.study.architecture;
@@ -230,10 +231,10 @@ int RunPrune(const PruneCliOptions& o, const GlobalOptions& g) {
     AppendCsv(r, &csv);
     all_converged = all_converged && summary.not_converged == 0;
   }
-  EnsureDirectory(out, "output directory");
-  const auto path = [&](const std::string& f) { return (std::filesystem::path(out) / f).string(); };
-  WriteFileAtomically(path("pruning.json"), j.dump(1) + "\n");
-  WriteFileAtomically(path("pruning.csv"), csv);
+  WriteFileAtomically(folder.Path("pruning.csv"), csv);
+  j["files"] = FilesJson(folder.Staged({"pruning.csv"}));
+  WriteFileAtomically(folder.Path("pruning.json"), j.dump(1) + "\n");
+  folder.Commit({"pruning.json"});
   if (g.json) {
     std::cout << j.dump(2) << std::endl;
   } else {

@@ -78,8 +78,13 @@ std::string TableLine(const ResultRow& row) {
   std::string action = row.action ? std::to_string(*row.action) : "-";
   char grad[32] = "-";
   if (row.gradient_norm) std::snprintf(grad, sizeof grad, "%.1e", *row.gradient_norm);
-  std::snprintf(buf, sizeof buf, "%8s %14s %6d %10s %9.4f %10.5f ", n.c_str(), action.c_str(),
-                row.iterations, grad, row.test_accuracy, row.generalization_error);
+  char acc[32] = "-", err[32] = "-";  // NaN without test labels; regression has no accuracy
+  if (std::isfinite(row.test_accuracy)) std::snprintf(acc, sizeof acc, "%.4f", row.test_accuracy);
+  if (std::isfinite(row.generalization_error)) {
+    std::snprintf(err, sizeof err, "%.5f", row.generalization_error);
+  }
+  std::snprintf(buf, sizeof buf, "%8s %14s %6d %10s %9s %10s ", n.c_str(), action.c_str(),
+                row.iterations, grad, acc, err);
   std::string line = buf;
   const auto& U1 = row.order_parameters.U.front();
   for (Eigen::Index i = 0; i < U1.rows(); ++i) {

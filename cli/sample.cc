@@ -10,6 +10,7 @@
 #include "cli/sample_run.h"
 #include "cli/study_run.h"
 #include "kernels/error.h"
+#include "kernels/finite_path_inputs.h"
 
 namespace attnpaths::cli {
 
@@ -27,14 +28,18 @@ int RunSample(const SampleCommandOptions& o, const GlobalOptions& g) {
           study.temperatures.size(), "one temperature for sample");
   const double T = study.temperatures[0];
   const std::string out = o.output.empty() ? study.output_directory : o.output;
-  CheckOutputDirectory(out, "output directory");
+  ResultFolder folder(out, SampleFiles());  // locked; removed again if this run fails
   const SampleOptions options = MakeSampleOptions(o.sampler, g, "sample");
 
   ProgressLine("sample: computing path inputs", g.quiet);
   const PathInputs train =
       ComputePathInputs(study.architecture, study.train.x, Split::kTrain, g.threads);
+  CheckFinitePathInputs(study.architecture, study.train.x, train, Split::kTrain,
+                        study.config_path + ": data.train_x");
   const PathInputs test =
       ComputePathInputs(study.architecture, study.test.x, Split::kTest, g.threads);
+  CheckFinitePathInputs(study.architecture, study.test.x, test, Split::kTest,
+                        study.config_path + ": data.test_x");
   const Eigen::MatrixXd* y_test = study.has_test_labels ? &study.test.y : nullptr;
   SampleSummary summary;
   const SampleResult r =
@@ -47,15 +52,21 @@ int RunSample(const SampleCommandOptions& o, const GlobalOptions& g) {
   run.Set("seed", options.seed);
   nlohmann::json j = SampleJson(study, r, summary, T);
   j["provenance"] = run.Json();
-  WriteSampleOutputs(out, r, summary, j, "sample_summary.json", run);
+  StageSampleOutputs(folder, r, summary, j, "sample_summary.json", run);
+  folder.Commit({"sample_summary.json"});
   if (g.json) {
     std::cout << j.dump(2) << std::endl;
   } else {
     std::cout << summary.FullReport();
     if (summary.completed()) {
       char buf[200];
-      std::snprintf(buf, sizeof buf, "test accuracy %.4f, generalisation error %.5f\n",
-                    r.predictor.accuracy, r.predictor.generalization_error);
+      if (study.task == Task::kClassification) {
+        std::snprintf(buf, sizeof buf, "test accuracy %.4f, generalisation error %.5f\n",
+                      r.predictor.accuracy, r.predictor.generalization_error);
+      } else {
+        std::snprintf(buf, sizeof buf, "generalisation error %.5f (regression: no accuracy)\n",
+                      r.predictor.generalization_error);
+      }
       std::cout << buf << "U^sampled (± s.e.), paths:";
       const std::vector<std::string> labels = ArchitecturePathLabels(study.architecture);
       for (const auto& l : labels) std::cout << " " << l;
@@ -82,8 +93,8 @@ void RegisterSample(CLI::App& app, GlobalOptions& global, Command* run) {
   auto* cmd = app.add_subcommand("sample",
                                  "Sample the finite network's posterior (NUTS) for one TOML study");
   auto o = std::make_shared<SampleCommandOptions>();
-  cmd->add_option("--config,-c", o->config, "The TOML study file")->required();
-  cmd->add_option("--output,-o", o->output, "Output directory (default: [output] directory)");
+  cmd->add_option("--config,-c", o->config, "The TOML study file")->check(NonEmptyPath())->required();
+  cmd->add_option("--output,-o", o->output, "Output directory (default: [output] directory)")->check(NonEmptyPath());
   AddSampleFlags(cmd, &o->sampler);
   cmd->add_flag("--json", global.json, "Print the JSON summary on stdout");
   cmd->add_flag("--quiet", global.quiet, "No progress on stderr");

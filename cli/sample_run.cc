@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "cli/report.h"
+#include "cli/result_index.h"
 #include "cli/study_run.h"
 #include "data/atomic_file.h"
 #include "data/hdf5_file.h"
@@ -71,16 +72,18 @@ void AddSampleFlags(CLI::App* cmd, SampleCliOptions* o) {
          "exactly and drawn given them), all (NUTS on every weight), or readout (value weights "
          "fixed at a prior draw)")
       ->capture_default_str();
-  cmd->add_option("--width", o->width,
-                  "Every width n_l, readout included (default: the study's widths)");
+  cmd->add_option_function<double>(
+      "--width", [o](const double& w) { o->width = w; },
+      "Every width n_l, readout included (default: the study's widths)");
 }
 
 Study LoadSampleStudy(const std::string& config, const SampleCliOptions& o) {
   Study study = LoadStudy(config);
-  if (o.width != 0) {
-    Require(std::isfinite(o.width) && o.width >= 1 && o.width == std::floor(o.width), "--width",
-            o.width, "an integer >= 1 (the sampled network has whole neurons)");
-    study.architecture.widths.assign(study.architecture.widths.size(), o.width);
+  if (o.width) {
+    const double w = *o.width;
+    Require(std::isfinite(w) && w >= 1 && w == std::floor(w), "--width", w,
+            "an integer >= 1 (the sampled network has whole neurons)");
+    study.architecture.widths.assign(study.architecture.widths.size(), w);
   }
   return study;
 }
@@ -196,9 +199,10 @@ nlohmann::json SampleJson(const Study& study, const SampleResult& r, const Sampl
                   {"diagnostics", s.diagnostics_seconds},
                   {"total", s.total_seconds}};
   if (!s.completed()) return j;
-  j["test_accuracy"] = Number(r.predictor.accuracy);
+  const bool classification = study.task == Task::kClassification;  // data/labels.h
+  j["test_accuracy"] = classification ? Number(r.predictor.accuracy) : nlohmann::json();
   j["generalization_error"] = Number(r.predictor.generalization_error);
-  j["test_accuracy_stderr"] = Number(r.predictor.accuracy_se);
+  j["test_accuracy_stderr"] = classification ? Number(r.predictor.accuracy_se) : nlohmann::json();
   j["generalization_error_stderr"] = Number(r.predictor.generalization_error_se);
   j["paths"] = ArchitecturePathLabels(study.architecture);
   j["outputs"] = r.predictor.mean.cols();
@@ -223,11 +227,18 @@ nlohmann::json SampleJson(const Study& study, const SampleResult& r, const Sampl
   return j;
 }
 
-void WriteSampleOutputs(const std::string& dir, const SampleResult& r, const SampleSummary& s,
-                        const nlohmann::json& summary, const std::string& summary_name,
+std::vector<std::string> SampleFiles() {
+  return {"sample_summary.json", "draws.h5", "sampled_test_*.npy", "U_sampled*.npy"};
+}
+
+void StageSampleOutputs(ResultFolder& out, const SampleResult& r, const SampleSummary& s,
+                        nlohmann::json summary, const std::string& summary_name,
                         const Provenance& run) {
-  EnsureDirectory(dir, "output directory");
-  const auto path = [&](const std::string& f) { return (std::filesystem::path(dir) / f).string(); };
+  std::vector<std::string> names;
+  const auto path = [&](const std::string& f) {
+    names.push_back(f);
+    return out.Path(f);
+  };
   if (s.completed()) {
     const auto C = static_cast<int64_t>(r.draws.size());
     const int64_t S = C > 0 ? r.draws[0].rows() : 0, Q = C > 0 ? r.draws[0].cols() : 0;
@@ -267,7 +278,8 @@ void WriteSampleOutputs(const std::string& dir, const SampleResult& r, const Sam
     WriteNpy(path("U_sampled.npy"), r.order_parameter.U);
     WriteNpy(path("U_sampled_se.npy"), r.order_parameter.U_se);
   }
-  WriteFileAtomically(path(summary_name), summary.dump(2) + "\n");
+  summary["files"] = FilesJson(out.Staged(names));
+  WriteFileAtomically(out.Path(summary_name), summary.dump(2) + "\n");
 }
 
 }  // namespace attnpaths::cli

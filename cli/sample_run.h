@@ -5,12 +5,14 @@
 #include <CLI/CLI.hpp>
 #include <cstdint>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "cli/commands.h"
 #include "data/config.h"
 #include "data/provenance.h"
+#include "data/result_folder.h"
 #include "kernels/path_inputs.h"
 #include "sampler/sample.h"
 
@@ -27,7 +29,7 @@ struct SampleCliOptions {
   double target_accept = 0.8;
   double temperature_floor = 1e-3;
   std::string weights = "collapsed";  // "collapsed", "all" or "readout"
-  double width = 0;             // > 0: overrides every n_l of the study (--width)
+  std::optional<double> width;        // --width: overrides every n_l of the study
 };
 
 void AddSampleFlags(CLI::App* cmd, SampleCliOptions* o);
@@ -50,14 +52,18 @@ std::vector<std::string> OrderParameterLabels(const Architecture& arch, Eigen::I
 nlohmann::json SampleJson(const Study& study, const SampleResult& r, const SampleSummary& s,
                           double temperature);
 
-// Writes draws.h5 (draws [chain, draw, quantity], accept_stat, energy,
+// The files of a sample run as ResultFolder patterns.
+std::vector<std::string> SampleFiles();
+
+// Stages draws.h5 (draws [chain, draw, quantity], accept_stat, energy,
 // tree_depth, leapfrog_steps, divergent [chain, draw], step_size [chain]),
 // sampled_test_mean(_se).npy, sampled_test_variance(_se).npy,
-// sampled_test_covariance.npy (P* × D × D), U_sampled(_se).npy and `summary_name` (JSON),
-// each atomically, into dir; `run` becomes the root attributes of draws.h5 (the
-// summary carries its own).
-void WriteSampleOutputs(const std::string& dir, const SampleResult& r, const SampleSummary& s,
-                        const nlohmann::json& summary, const std::string& summary_name,
+// sampled_test_covariance.npy (P* × D × D), U_sampled(_se).npy and then
+// `summary_name` (the JSON `summary` with "files": their fingerprints) in
+// `out`; the caller commits. `run` becomes the root attributes of draws.h5
+// (the summary carries its own).
+void StageSampleOutputs(ResultFolder& out, const SampleResult& r, const SampleSummary& s,
+                        nlohmann::json summary, const std::string& summary_name,
                         const Provenance& run);
 
 }  // namespace attnpaths::cli

@@ -1,10 +1,14 @@
 #include "cli/solution_source.h"
 
+#include <algorithm>
+
 #include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
 
+#include "cli/result_index.h"
+#include "cli/solution_record.h"
 #include "data/atomic_file.h"
 #include "data/npy.h"
 #include "kernels/error.h"
@@ -34,28 +38,53 @@ void CheckMatrix(const Eigen::MatrixXd& u, Eigen::Index m, const std::string& fi
 
 // Temperature, N and widths from a summary or point JSON.
 void ReadScalars(const nlohmann::json& j, const std::string& file, AnalysedSolution* s) {
-  Require(j.is_object() && j.contains("temperature") && j["temperature"].is_number(),
-          file + ": temperature", "nothing", "the temperature of the solution");
+  Require(j.is_object(), file, j.type_name(), "a JSON object written by solve, gp or sweep");
+  Require(j.contains("temperature") && j["temperature"].is_number(), file + ": temperature",
+          j.contains("temperature") ? j["temperature"].dump() : std::string("nothing"),
+          "the temperature of the solution (a number)");
   s->temperature = j["temperature"].get<double>();
+  Require(std::isfinite(s->temperature) && s->temperature >= 0, file + ": temperature",
+          s->temperature, "a finite value >= 0");
   Architecture& arch = s->study.architecture;
-  if (j.contains("widths") && j["widths"].is_array()) {
+  const auto width = [&](const nlohmann::json& v, const std::string& field) {
+    Require(v.is_number(), field, v.dump(), "a width (a number >= 1)");
+    const double w = v.get<double>();
+    Require(std::isfinite(w) && w >= 1, field, w, "a finite width >= 1");
+    return w;
+  };
+  if (j.contains("N") && !j["N"].is_null()) s->N = width(j["N"], file + ": N");
+  if (j.contains("widths") && !j["widths"].is_null()) {
+    Require(j["widths"].is_array(), file + ": widths", j["widths"].dump(), "a list of widths");
     std::vector<double> w;
-    for (const auto& v : j["widths"]) {
-      Require(v.is_number(), file + ": widths", v.dump(), "numbers");
-      w.push_back(v.get<double>());
+    for (size_t i = 0; i < j["widths"].size(); ++i) {
+      w.push_back(width(j["widths"][i], file + ": widths[" + std::to_string(i) + "]"));
     }
     Require(w.size() == arch.widths.size(), file + ": widths count", w.size(),
             std::to_string(arch.widths.size()) + " (L + 1 of the config's architecture)");
     arch.widths = w;
-  } else if (j.contains("N") && j["N"].is_number()) {
-    arch.widths.assign(arch.widths.size(), j["N"].get<double>());
+  } else if (s->N) {
+    arch.widths.assign(arch.widths.size(), *s->N);
   }
-  if (j.contains("N") && j["N"].is_number()) s->N = j["N"].get<double>();
-  s->converged = j.value("converged", true);
+  const nlohmann::json converged = j.value("converged", nlohmann::json(true));
+  Require(converged.is_boolean(), file + ": converged", converged.dump(), "true or false");
+  s->converged = converged.get<bool>();
+}
+
+// U_l must be symmetric and U_a positive and finite (what solve writes).
+void CheckOrderParameters(const OrderParameters& op, const std::string& where) {
+  for (size_t l = 0; l < op.U.size(); ++l) {
+    const Eigen::MatrixXd& u = op.U[l];
+    const double scale = std::max(1.0, u.cwiseAbs().maxCoeff());
+    Require((u - u.transpose()).cwiseAbs().maxCoeff() <= 1e-10 * scale,
+            where + " U_" + std::to_string(l + 1), "a matrix that is not symmetric",
+            "a symmetric order parameter as solve writes it");
+  }
+  Require(std::isfinite(op.U_a) && op.U_a > 0, where + " U_a", op.U_a, "a finite value > 0");
 }
 
 void LoadFromJson(const std::string& file, AnalysedSolution* s) {
   const nlohmann::json j = ReadJson(file);
+  if (!CheckSolvedFor(j, s->study, file)) s->unchecked = file;
   ReadScalars(j, file, s);
   const Paths paths(s->study.architecture.heads_per_layer());
   Require(j.contains("U") && j["U"].is_array(), file + ": U", "nothing",
@@ -80,11 +109,15 @@ void LoadFromJson(const std::string& file, AnalysedSolution* s) {
     throw Error(ErrorMessage(file, std::string("unreadable order parameters (") + e.what() + ")",
                              "U as a list of square matrices of numbers and U_a a number"));
   }
+  CheckOrderParameters(s->order_parameters, file + ":");
 }
 
 void LoadFromDirectory(const std::string& dir, AnalysedSolution* s) {
   const auto in = [&](const std::string& f) { return (std::filesystem::path(dir) / f).string(); };
   const nlohmann::json j = ReadJson(in("summary.json"));
+  const bool recorded = CheckSolvedFor(j, s->study, in("summary.json"));
+  const bool listed = VerifyIndexFiles(j, dir, in("summary.json"));
+  if (!recorded || !listed) s->unchecked = in("summary.json");
   ReadScalars(j, in("summary.json"), s);
   const Paths paths(s->study.architecture.heads_per_layer());
   for (int l = 1; l <= paths.L(); ++l) {
@@ -97,6 +130,7 @@ void LoadFromDirectory(const std::string& dir, AnalysedSolution* s) {
   const NpyArray ua = ReadNpy(fa);
   Require(ua.size() == 1, fa, "an array of " + std::to_string(ua.size()) + " values", "one value");
   s->order_parameters.U_a = ua.data[0];
+  CheckOrderParameters(s->order_parameters, dir + ":");
 }
 
 }  // namespace
@@ -117,10 +151,10 @@ const StudyKernels& Kernels(AnalysedSolution& s, const std::string& command,
 }
 
 void AddSolutionSourceFlags(CLI::App* cmd, SolutionSourceOptions* o) {
-  cmd->add_option("--config,-c", o->config, "The TOML study file")->required();
+  cmd->add_option("--config,-c", o->config, "The TOML study file")->check(NonEmptyPath())->required();
   auto* sol = cmd->add_option("--solution,-s", o->solution,
                               "Load instead of solving: a directory written by solve/gp, or a "
-                              "summary.json or sweep point file");
+                              "summary.json or sweep point file")->check(NonEmptyPath());
   cmd->add_option_function<double>(
          "--width,-N", [o](const double& w) { o->width = w; },
          "Solve at this width N (every n_l) instead of the study's")
@@ -128,7 +162,7 @@ void AddSolutionSourceFlags(CLI::App* cmd, SolutionSourceOptions* o) {
 }
 
 void AddAnalysisOutputFlags(CLI::App* cmd, SolutionSourceOptions* o, GlobalOptions& global) {
-  cmd->add_option("--output,-o", o->output, "Output directory (default: [output] directory)");
+  cmd->add_option("--output,-o", o->output, "Output directory (default: [output] directory)")->check(NonEmptyPath());
   cmd->add_flag("--json", global.json, "Print the JSON result on stdout");
   cmd->add_flag("--quiet", global.quiet, "No progress on stderr");
   cmd->add_option("--threads", global.threads, "Threads for path inputs (0: all cores)");
@@ -158,6 +192,7 @@ AnalysedSolution ObtainSolution(const SolutionSourceOptions& o, const std::strin
     arch.ValidateHyperparameters();
     CheckShapes(arch, s.order_parameters.U);
     s.source = solution;
+    if (!s.unchecked.empty()) WarnUnchecked(s.unchecked);
     return s;
   }
   Require(s.study.temperatures.size() == 1, s.study.config_path + ": temperatures",

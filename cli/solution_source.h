@@ -23,6 +23,9 @@ struct AnalysedSolution {
   OrderParameters order_parameters;
   bool converged = true;
   std::string source;    // "solved" or the path loaded
+  // A loaded file that lacks the records readers check (solved_for, files):
+  // warned about once the solution passed every other check.
+  std::string unchecked;
   StudyKernels kernels;  // built on demand (train is null until then)
 };
 

@@ -5,6 +5,7 @@
 
 #include "cli/commands.h"
 #include "cli/run_provenance.h"
+#include "cli/solution_record.h"
 #include "cli/study_run.h"
 #include "kernels/error.h"
 #include "solver/predictor.h"
@@ -26,7 +27,7 @@ int RunSolve(const SolveCliOptions& o, const GlobalOptions& g) {
           study.temperatures.size(), "one temperature for solve (use sweep for several)");
   const double T = study.temperatures[0];
   const std::string out = o.output.empty() ? study.output_directory : o.output;
-  CheckOutputDirectory(out, "output directory");
+  ResultFolder folder(out, SolutionFiles());  // locked; removed again if this run fails
 
   ProgressLine("solve: computing path inputs", g.quiet);
   const StudyKernels k = BuildKernels(study, g.threads);
@@ -47,8 +48,9 @@ int RunSolve(const SolveCliOptions& o, const GlobalOptions& g) {
                              "an action that can be evaluated at U_GP (raise the temperature)"));
   }
   const Eigen::MatrixXd* y_test = study.has_test_labels ? &study.test.y : nullptr;
-  const PredictorStatistics st =
+  PredictorStatistics st =
       Predict(*k.train, study.train.y, T, sol.order_parameters.U[0], k.test, y_test);
+  ApplyTask(study.task, &st);
   const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
   const ResultRow row =
       MakeRow(study.architecture.widths.front(), &sol, &summary, sol.order_parameters, st, secs);
@@ -61,12 +63,12 @@ int RunSolve(const SolveCliOptions& o, const GlobalOptions& g) {
   RecordStudy(study, g, &run);
   run.Set("solver", SolverSettings(options));
   extra["provenance"] = run.Json();
-  WriteSolution(out, row, st, extra);
+  extra["solved_for"] = SolvedForJson(study);
+  const nlohmann::json written = StageSolution(folder, row, st, extra);
+  folder.Commit({"summary.json"});
   ProgressLine("", g.quiet);
   if (g.json) {
-    nlohmann::json j = RowJson(row);
-    for (auto it = extra.begin(); it != extra.end(); ++it) j[it.key()] = it.value();
-    std::cout << j.dump(2) << std::endl;
+    std::cout << written.dump(2) << std::endl;
   } else {
     std::cout << summary.FullReport() << TableHeader() << "\n"
               << TableLine(row) << "\n"
@@ -81,8 +83,8 @@ void RegisterSolve(CLI::App& app, GlobalOptions& global, Command* run) {
   auto* cmd =
       app.add_subcommand("solve", "Solve the theory for one TOML study (width, temperature)");
   auto o = std::make_shared<SolveCliOptions>();
-  cmd->add_option("--config,-c", o->config, "The TOML study file")->required();
-  cmd->add_option("--output,-o", o->output, "Output directory (default: [output] directory)");
+  cmd->add_option("--config,-c", o->config, "The TOML study file")->check(NonEmptyPath())->required();
+  cmd->add_option("--output,-o", o->output, "Output directory (default: [output] directory)")->check(NonEmptyPath());
   cmd->add_flag("--json", global.json, "Print the JSON summary on stdout");
   cmd->add_flag("--quiet", global.quiet, "No progress on stderr");
   cmd->add_option("--threads", global.threads, "Threads for path inputs (0: all cores)");

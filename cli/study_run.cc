@@ -3,11 +3,14 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <limits>
 #include <system_error>
 
+#include "cli/result_index.h"
 #include "data/atomic_file.h"
 #include "data/npy.h"
 #include "kernels/error.h"
+#include "kernels/finite_path_inputs.h"
 
 namespace attnpaths::cli {
 
@@ -16,9 +19,14 @@ StudyKernels BuildKernels(const Study& study, int threads) {
   ChooseKernelStrategy(study.kernel, study.train.x.P(), study.architecture.Htot(),
                        study.train.x.N0());
   StudyKernels k;
-  k.train = std::make_unique<PathKernel>(
-      ComputePathInputs(study.architecture, study.train.x, Split::kTrain, threads), study.kernel);
+  PathInputs train = ComputePathInputs(study.architecture, study.train.x, Split::kTrain, threads);
+  // Overflow names the head or the data, not "not positive definite" later on.
+  CheckFinitePathInputs(study.architecture, study.train.x, train, Split::kTrain,
+                        study.config_path + ": data.train_x");
+  k.train = std::make_unique<PathKernel>(std::move(train), study.kernel);
   k.test = ComputePathInputs(study.architecture, study.test.x, Split::kTest, threads);
+  CheckFinitePathInputs(study.architecture, study.test.x, k.test, Split::kTest,
+                        study.config_path + ": data.test_x");
   return k;
 }
 
@@ -30,6 +38,10 @@ SolveOptions MakeSolveOptions(const SolverConfig& c) {
   o.compute_hessian = c.hessian;
   o.hessian_max_dimension = c.hessian_max_dimension;
   return o;
+}
+
+void ApplyTask(Task task, PredictorStatistics* stats) {
+  if (task == Task::kRegression) stats->accuracy = std::numeric_limits<double>::quiet_NaN();
 }
 
 void EnsureDirectory(const std::string& dir, const std::string& field) {
@@ -53,10 +65,17 @@ void CheckOutputDirectory(const std::string& dir, const std::string& field) {
   }
 }
 
-void WriteSolution(const std::string& dir, const ResultRow& row, const PredictorStatistics& stats,
-                   const nlohmann::json& extra) {
-  EnsureDirectory(dir, "output directory");
-  const auto path = [&](const std::string& f) { return (std::filesystem::path(dir) / f).string(); };
+std::vector<std::string> SolutionFiles() {
+  return {"summary.json", "U_#.npy", "U_a.npy", "test_mean.npy", "test_variance.npy"};
+}
+
+nlohmann::json StageSolution(ResultFolder& out, const ResultRow& row,
+                             const PredictorStatistics& stats, const nlohmann::json& extra) {
+  std::vector<std::string> names;
+  const auto path = [&](const std::string& f) {
+    names.push_back(f);
+    return out.Path(f);
+  };
   for (size_t l = 0; l < row.order_parameters.U.size(); ++l) {
     WriteNpy(path("U_" + std::to_string(l + 1) + ".npy"),
              Eigen::Ref<const Eigen::MatrixXd>(row.order_parameters.U[l]));
@@ -67,7 +86,9 @@ void WriteSolution(const std::string& dir, const ResultRow& row, const Predictor
   WriteNpy(path("test_variance.npy"), Eigen::Ref<const Eigen::VectorXd>(stats.variance));
   nlohmann::json j = RowJson(row);
   for (auto it = extra.begin(); it != extra.end(); ++it) j[it.key()] = it.value();
-  WriteFileAtomically(path("summary.json"), j.dump(2) + "\n");
+  j["files"] = FilesJson(out.Staged(names));
+  WriteFileAtomically(out.Path("summary.json"), j.dump(2) + "\n");
+  return j;
 }
 
 }  // namespace attnpaths::cli

@@ -6,7 +6,9 @@
 
 #include "cli/report.h"
 #include "data/config.h"
+#include "data/result_folder.h"
 #include "kernels/path_kernel.h"
+#include "solver/predictor.h"
 #include "solver/solve.h"
 
 namespace attnpaths::cli {
@@ -20,6 +22,10 @@ StudyKernels BuildKernels(const Study& study, int threads);
 
 SolveOptions MakeSolveOptions(const SolverConfig& c);
 
+// Regression targets have no accuracy (data/labels.h): sets it to NaN, which
+// outputs report as null.
+void ApplyTask(Task task, PredictorStatistics* stats);
+
 // Creates `dir` (and parents) or throws Error naming it.
 void EnsureDirectory(const std::string& dir, const std::string& field);
 
@@ -27,9 +33,14 @@ void EnsureDirectory(const std::string& dir, const std::string& field);
 // directory; creates nothing (so a failed run leaves nothing behind).
 void CheckOutputDirectory(const std::string& dir, const std::string& field);
 
-// Creates `dir` and writes U_<l>.npy, U_a.npy, test_mean.npy, test_variance.npy and summary.json
-// (every file atomically) into `dir`.
-void WriteSolution(const std::string& dir, const ResultRow& row, const PredictorStatistics& stats,
-                   const nlohmann::json& extra);
+// The files of a solution (solve, gp, compare) as ResultFolder patterns.
+std::vector<std::string> SolutionFiles();
+
+// Stages U_<l>.npy, U_a.npy, test_mean.npy, test_variance.npy and then
+// summary.json (the row, `extra` and "files": their fingerprints) in `out`;
+// the caller commits with out.Commit({..., "summary.json"}).
+// Returns the JSON written (what --json prints).
+nlohmann::json StageSolution(ResultFolder& out, const ResultRow& row,
+                             const PredictorStatistics& stats, const nlohmann::json& extra);
 
 }  // namespace attnpaths::cli

@@ -20,8 +20,11 @@
 
 #include "cli/commands.h"
 #include "cli/run_provenance.h"
+#include "cli/solution_record.h"
 #include "cli/study_run.h"
 #include "data/atomic_file.h"
+#include "data/result_folder.h"
+#include "data/study_fingerprint.h"
 #include "kernels/error.h"
 #include "kernels/paths.h"
 #include "parallel/cpu_budget.h"
@@ -82,37 +85,91 @@ int RunSweep(const SweepCliOptions& o, const GlobalOptions& g) {
   CheckSweepValues(widths, "--widths", 1.0);
   CheckSweepValues(temps, "--temperatures", 0.0);
   const std::string out = o.output.empty() ? study.output_directory : o.output;
-  const std::string points_dir = (std::filesystem::path(out) / "points").string();
-  CheckOutputDirectory(out, "output directory");
+  // Locked for the whole sweep; points and the manifest are written live (resumable), the
+  // tables sweep.csv / sweep.json are committed at the end (data/result_folder.h).
+  ResultFolder folder(out, {"sweep.json", "sweep.csv"});
+  const std::string points_dir = folder.LivePath("points");
+  const std::string manifest_path = folder.LivePath("sweep_manifest.json");
 
-  // A manifest ties the output directory to this sweep.
+  // A manifest ties the output directory to this sweep: the config text, the
+  // grid, and fingerprints of every array the study read (theory.md is silent;
+  // docs/cli.md, "sweep"), so that a point is never loaded for other data.
   std::uint64_t fp = Fnv1a(ReadFile(o.config));
   for (double w : widths) fp = Fnv1a(Exact(w), fp);
   for (double t : temps) fp = Fnv1a(Exact(t), fp);
   char fp_text[24];
   std::snprintf(fp_text, sizeof fp_text, "%016llx", static_cast<unsigned long long>(fp));
-  const std::string manifest_path = (std::filesystem::path(out) / "sweep_manifest.json").string();
-  if (std::filesystem::exists(manifest_path)) {
+  const std::vector<DataFingerprint> data = StudyDataFingerprints(study);
+  nlohmann::json data_json = nlohmann::json::object();
+  for (const DataFingerprint& d : data) {
+    data_json[d.field] = {{"file", d.file}, {"fingerprint", d.fingerprint}};
+  }
+  const bool resuming = std::filesystem::exists(manifest_path);
+  if (resuming) {
     nlohmann::json m;
     try {
       m = nlohmann::json::parse(ReadFile(manifest_path));
     } catch (const nlohmann::json::exception&) {
-      m = nlohmann::json::object();
+      m = nlohmann::json();
     }
+    Require(m.is_object(), manifest_path, "no sweep manifest (unreadable JSON)",
+            "the manifest attnpaths sweep writes (delete the folder to start afresh)");
     Require(m.value("fingerprint", "") == fp_text, manifest_path,
             "a different sweep (config, widths or temperatures changed)",
             "the same sweep to resume, or another --output directory");
+    Require(m.contains("data") && m["data"].is_object(), manifest_path,
+            "no fingerprints of the data the finished points were solved with (an older "
+            "attnpaths wrote it)",
+            "a manifest with data fingerprints to resume (delete the folder, or choose another "
+            "--output, to solve every point again)");
+    const nlohmann::json& old = m["data"];
+    for (const DataFingerprint& d : data) {
+      const std::string what = d.field + (d.file.empty() ? std::string() : " (" + d.file + ")");
+      Require(old.contains(d.field), manifest_path + ": data", what + " not read by the finished points",
+              "the same data to resume (delete the folder, or choose another --output)");
+      const std::string before =
+          old[d.field].is_object() ? old[d.field].value("fingerprint", "") : std::string();
+      Require(before == d.fingerprint, manifest_path + ": " + what,
+              "other data than the finished points were solved with (fingerprint " + before +
+                  " then, " + d.fingerprint + " now: the file was replaced or changed)",
+              "the same data to resume (restore it, or delete the folder / choose another "
+              "--output to solve every point again)");
+    }
+    for (auto it = old.begin(); it != old.end(); ++it) {
+      Require(data_json.contains(it.key()), manifest_path + ": data", it.key() + " is no longer read",
+              "the same data to resume (delete the folder, or choose another --output)");
+    }
+  } else if (std::filesystem::exists(points_dir)) {
+    for (const auto& e : std::filesystem::directory_iterator(points_dir)) {
+      Require(e.path().extension() != ".json", points_dir,
+              "point files without a sweep_manifest.json (" + e.path().filename().string() + ")",
+              "a folder attnpaths sweep wrote whole, or a fresh --output (delete the points to "
+              "recompute them)");
+    }
   }
+
+  // A fresh sweep that fails before its first point leaves nothing behind.
+  struct FreshCleanup {
+    bool active = false;
+    std::string manifest, points;
+    ~FreshCleanup() {
+      if (!active) return;
+      std::remove(manifest.c_str());
+      std::error_code ec;
+      std::filesystem::remove(points, ec);  // only when empty
+    }
+  } cleanup{!resuming && !std::filesystem::exists(points_dir), manifest_path, points_dir};
 
   ProgressLine("sweep: computing path inputs", g.quiet);
   const StudyKernels k = BuildKernels(study, g.threads);
   EnsureDirectory(points_dir, "output directory");
-  if (!std::filesystem::exists(manifest_path)) {
+  if (!resuming) {
     nlohmann::json m;
     m["fingerprint"] = fp_text;
     m["config"] = o.config;
     m["widths"] = widths;
     m["temperatures"] = temps;
+    m["data"] = data_json;
     WriteFileAtomically(manifest_path, m.dump(2) + "\n");
   }
   const Eigen::MatrixXd* y_test = study.has_test_labels ? &study.test.y : nullptr;
@@ -125,6 +182,7 @@ int RunSweep(const SweepCliOptions& o, const GlobalOptions& g) {
           "per temperature, widths in decreasing order; the largest starts from U_GP, every "
           "other from the solution of the next larger width");
   const nlohmann::json provenance = run.Json();
+  const nlohmann::json solved_for = SolvedForJson(study);
 
   std::vector<double> chain = widths;
   std::sort(chain.begin(), chain.end(), std::greater<>());
@@ -178,12 +236,16 @@ int RunSweep(const SweepCliOptions& o, const GlobalOptions& g) {
           throw Error(ErrorMessage("sweep point N = " + Exact(N) + ", T = " + Exact(T),
                                    summary.message, "an action that can be evaluated"));
         }
-        const PredictorStatistics st =
+        PredictorStatistics st =
             Predict(*k.train, study.train.y, T, sol.order_parameters.U[0], k.test, y_test);
+        ApplyTask(study.task, &st);
         const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
         row = RowJson(MakeRow(N, &sol, &summary, sol.order_parameters, st, secs));
         row["temperature"] = T;
         row["provenance"] = provenance;  // the run that solved this point
+        row["widths"] = arch.widths;
+        row["solved_for"] = solved_for;
+        row["solved_for"]["widths"] = arch.widths;
         WriteFileAtomically(file, row.dump(1) + "\n");
         ++solved;
         if (delay_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
@@ -197,10 +259,17 @@ int RunSweep(const SweepCliOptions& o, const GlobalOptions& g) {
   };
 
   // One thread per temperature column (each continues in N from its own
-  // previous width), the columns handed out to the cores.
-  ParallelForEach(ResolveThreads(g.threads, static_cast<std::int64_t>(temps.size())),
-                  static_cast<std::int64_t>(temps.size()),
-                  [&](std::int64_t c) { run_chain(static_cast<size_t>(c)); });
+  // previous width), the columns handed out to the cores. Finished points are
+  // kept for a resume even when another column fails.
+  try {
+    ParallelForEach(ResolveThreads(g.threads, static_cast<std::int64_t>(temps.size())),
+                    static_cast<std::int64_t>(temps.size()),
+                    [&](std::int64_t c) { run_chain(static_cast<size_t>(c)); });
+  } catch (...) {
+    if (solved.load() > 0) cleanup.active = false;
+    throw;
+  }
+  if (solved.load() > 0) cleanup.active = false;
   ProgressLine("", g.quiet);
 
   // The table, in the order widths × temperatures were given; timings are
@@ -231,6 +300,7 @@ int RunSweep(const SweepCliOptions& o, const GlobalOptions& g) {
       nlohmann::json row = results[ti][wi];
       row.erase("seconds");
       row.erase("provenance");  // the table's own provenance is at its top
+      row.erase("solved_for");
       csv += Exact(N) + "," + Exact(temps[ti]) + "," + num(row["action"]) + "," +
              std::to_string(row["iterations"].get<int>()) + "," + num(row["gradient_norm"]) + "," +
              num(row["test_accuracy"]) + "," + num(row["generalization_error"]) + "," +
@@ -243,10 +313,11 @@ int RunSweep(const SweepCliOptions& o, const GlobalOptions& g) {
       table.push_back(std::move(row));
     }
   }
-  WriteFileAtomically((std::filesystem::path(out) / "sweep.csv").string(), csv);
+  WriteFileAtomically(folder.Path("sweep.csv"), csv);
   const nlohmann::json sweep_json = {{"provenance", provenance}, {"points", table}};
-  WriteFileAtomically((std::filesystem::path(out) / "sweep.json").string(),
-                      sweep_json.dump(1) + "\n");
+  WriteFileAtomically(folder.Path("sweep.json"), sweep_json.dump(1) + "\n");
+  cleanup.active = false;
+  folder.Commit({"sweep.csv", "sweep.json"});
   if (g.json) {
     std::cout << sweep_json.dump(2) << std::endl;
   } else {
@@ -262,8 +333,8 @@ void RegisterSweep(CLI::App& app, GlobalOptions& global, Command* run) {
   auto* cmd = app.add_subcommand(
       "sweep", "Solve a grid of widths x temperatures (warm-started, parallel, resumable)");
   auto o = std::make_shared<SweepCliOptions>();
-  cmd->add_option("--config,-c", o->config, "The TOML study file")->required();
-  cmd->add_option("--output,-o", o->output, "Output directory (default: [output] directory)");
+  cmd->add_option("--config,-c", o->config, "The TOML study file")->check(NonEmptyPath())->required();
+  cmd->add_option("--output,-o", o->output, "Output directory (default: [output] directory)")->check(NonEmptyPath());
   cmd->add_option("--widths", o->widths, "Widths N (default: [sweep] widths)");
   cmd->add_option("--temperatures", o->temperatures, "Temperatures (default: the study's)");
   cmd->add_flag("--json", global.json, "Print the table as JSON on stdout");

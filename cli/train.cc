@@ -6,6 +6,7 @@
 #include "trainer/train.h"
 
 #include <cmath>
+#include <limits>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
@@ -13,6 +14,7 @@
 
 #include "cli/commands.h"
 #include "cli/report.h"
+#include "cli/result_index.h"
 #include "cli/run_provenance.h"
 #include "cli/study_run.h"
 #include "cli/train_config.h"
@@ -28,7 +30,7 @@ struct TrainCliOptions {
   std::string config;
   // Flags that override the file (set only when given).
   std::string train_x, train_y, test_x, test_y, output, readout, schedule, optimizer, loss, trained,
-      head_scaling;
+      head_scaling, task;
   std::vector<Eigen::Index> heads;
   Eigen::Index width = 0, key_dim = 0;
   int epochs = 0, batch_size = 0, eval_every = 0;
@@ -89,25 +91,37 @@ int RunTrain(const TrainCliOptions& o, const GlobalOptions& g) {
   Require((c.test_x.empty()) == (c.test_y.empty()), "data.test_x / data.test_y",
           c.test_x.empty() ? "test_y only" : "test_x only", "both or neither");
 
+  if (o.Given("task")) c.task = ParseTask(o.task, "--task");
+  const bool classification = c.task == Task::kClassification;
+
   const std::string& out = c.output_directory;
-  CheckOutputDirectory(out, "output directory");
   ProgressLine("train: loading data", g.quiet);
   const Inputs x = LoadTrainInputs(c.train_x, "data.train_x");
   const Eigen::VectorXd y = LoadTrainLabels(c.train_y, "data.train_y", x.P());
+  CheckLabelConvention(y, c.task, "data.train_y " + c.train_y, /*training=*/true);
   Inputs x_test;
   Eigen::VectorXd y_test;
   const bool has_test = !c.test_x.empty();
   if (has_test) {
     x_test = LoadTrainInputs(c.test_x, "data.test_x");
     y_test = LoadTrainLabels(c.test_y, "data.test_y", x_test.P());
+    Require(x_test.n_tok() == x.n_tok() && x_test.N0() == x.N0(), "data.test_x " + c.test_x + " shape",
+            "(" + std::to_string(x_test.P()) + ", " + std::to_string(x_test.n_tok()) + ", " +
+                std::to_string(x_test.N0()) + ")",
+            "(P_test, " + std::to_string(x.n_tok()) + ", " + std::to_string(x.N0()) +
+                ") like data.train_x");
+    CheckLabelConvention(y_test, c.task, "data.test_y " + c.test_y, false);
   }
+  std::vector<std::string> owned = TrainedNetworkFiles();
+  owned.insert(owned.end(), {"summary.json", "loss_curve.csv"});
+  ResultFolder folder(out, owned);  // locked; removed again if this run fails
   const NetworkShape shape = MakeNetworkShape(c, x.N0(), x.n_tok());
 
   t.progress = [&](const EpochRecord& r) {
     char buf[200];
-    if (std::isnan(r.test_accuracy)) {
-      std::snprintf(buf, sizeof buf, "train: epoch %d/%d  loss %.5f  lr %.3g  %.1f s", r.epoch,
-                    t.epochs, r.train_loss, r.learning_rate, r.seconds);
+    if (std::isnan(r.test_accuracy) || !classification) {
+      std::snprintf(buf, sizeof buf, "train: epoch %d/%d  loss %.5f  test loss %.5f  lr %.3g  %.1f s",
+                    r.epoch, t.epochs, r.train_loss, r.test_loss, r.learning_rate, r.seconds);
     } else {
       std::snprintf(buf, sizeof buf,
                     "train: epoch %d/%d  loss %.5f  test loss %.5f  test acc %.4f  lr %.3g  %.1f s",
@@ -121,8 +135,6 @@ int RunTrain(const TrainCliOptions& o, const GlobalOptions& g) {
       Train(shape, x, y, has_test ? &x_test : nullptr, has_test ? &y_test : nullptr, t, &summary);
   ProgressLine("", g.quiet);
 
-  EnsureDirectory(out, "output directory");
-  const auto path = [&](const std::string& f) { return (std::filesystem::path(out) / f).string(); };
   const nlohmann::json training_options = {
       {"epochs", t.epochs},
       {"optimizer", OptimizerName(t.optimizer)},
@@ -149,17 +161,17 @@ int RunTrain(const TrainCliOptions& o, const GlobalOptions& g) {
                                   std::pair{"test_x", c.test_x}, std::pair{"test_y", c.test_y}}) {
     if (!file.empty()) run.Set(key, InputFileRecord(file));
   }
-  WriteTrainedNetwork(out, net);
+  StageTrainedNetwork(folder, net, c.task);
   std::string csv =
       run.CsvComment() + "epoch,steps,learning_rate,train_loss,test_loss,test_accuracy,seconds,"
       "parameter_distance\n";
   for (const EpochRecord& r : summary.loss_curve) {
     csv += std::to_string(r.epoch) + "," + std::to_string(r.steps) + "," +
            CsvNumber(r.learning_rate) + "," + CsvNumber(r.train_loss) + "," +
-           CsvNumber(r.test_loss) + "," + CsvNumber(r.test_accuracy) + "," + CsvNumber(r.seconds) +
-           "," + CsvNumber(r.parameter_distance) + "\n";
+           CsvNumber(r.test_loss) + "," + CsvNumber(classification ? r.test_accuracy : NAN) + "," +
+           CsvNumber(r.seconds) + "," + CsvNumber(r.parameter_distance) + "\n";
   }
-  WriteFileAtomically(path("loss_curve.csv"), csv);
+  WriteFileAtomically(folder.Path("loss_curve.csv"), csv);
 
   nlohmann::json j;
   j["network"] = NetworkShapeJson(shape);
@@ -175,15 +187,18 @@ int RunTrain(const TrainCliOptions& o, const GlobalOptions& g) {
   j["examples"] = summary.examples;
   j["initial_train_loss"] = NumberOrNull(summary.initial_train_loss);
   j["train_loss"] = NumberOrNull(summary.final_train_loss);
-  j["train_accuracy"] = summary.final_train_accuracy;
+  j["task"] = TaskName(c.task);
+  j["train_accuracy"] = classification ? NumberOrNull(summary.final_train_accuracy) : nlohmann::json();
   j["test_loss"] = NumberOrNull(summary.final_test_loss);
-  j["test_accuracy"] = NumberOrNull(summary.final_test_accuracy);
+  j["test_accuracy"] = classification ? NumberOrNull(summary.final_test_accuracy) : nlohmann::json();
   j["training_seconds"] = summary.training_seconds;
   j["evaluation_seconds"] = summary.evaluation_seconds;
   j["total_seconds"] = summary.total_seconds;
   j["examples_per_second"] = summary.examples_per_second;
   j["provenance"] = run.Json();
-  WriteFileAtomically(path("summary.json"), j.dump(2) + "\n");
+  j["files"] = FilesJson(folder.Staged({"loss_curve.csv", "network.json"}));
+  WriteFileAtomically(folder.Path("summary.json"), j.dump(2) + "\n");
+  folder.Commit({"network.json", "summary.json"});
 
   if (g.json) {
     std::cout << j.dump(2) << std::endl;
@@ -201,7 +216,7 @@ void RegisterTrain(CLI::App& app, GlobalOptions& global, Command* run) {
   auto* cmd = app.add_subcommand(
       "train", "Train the attention network of theory.md section 1 (QK heads) by Adam");
   auto o = std::make_shared<TrainCliOptions>();
-  cmd->add_option("--config,-c", o->config, "TOML file ([data], [network], [training], [output])");
+  cmd->add_option("--config,-c", o->config, "TOML file ([data], [network], [training], [output])")->check(NonEmptyPath());
   auto add = [&](const std::string& name, auto& target, const std::string& help) {
     o->given[name] = cmd->add_option("--" + name, target, help);
   };
@@ -209,9 +224,10 @@ void RegisterTrain(CLI::App& app, GlobalOptions& global, Command* run) {
   add("train-y", o->train_y, "Training labels, P (+-1)");
   add("test-x", o->test_x, "Test inputs (optional)");
   add("test-y", o->test_y, "Test labels (optional)");
+  add("task", o->task, "classification (labels +-1; default) or regression (no accuracy)");
   o->given["output"] =
       cmd->add_option("--output,-o", o->output,
-                      "Output directory (default: [output] directory or attnpaths-train)");
+                      "Output directory (default: [output] directory or attnpaths-train)")->check(NonEmptyPath());
   add("heads", o->heads, "Heads per layer H_1 ... H_L (default 4 4)");
   add("width", o->width, "Every width n_1 ... n_{L+1} (default 32)");
   add("key-dim", o->key_dim, "d of Q, K (default 8)");

@@ -18,7 +18,12 @@ void ReadTrainConfig(const std::string& path, TrainConfig* c) {
   top.Allow({"data", "network", "training", "output"});
 
   const TomlTable data = top.Sub("data");
-  data.Allow({"train_x", "train_y", "test_x", "test_y"});
+  data.Allow({"train_x", "train_y", "test_x", "test_y", "task"});
+  if (data.Has("task")) {
+    std::string task;
+    data.Read("task", &task);
+    c->task = ParseTask(task, data.Field("task"));
+  }
   data.Read("train_x", &c->train_x);
   data.Read("train_y", &c->train_y);
   data.Read("test_x", &c->test_x);

@@ -1,7 +1,7 @@
 // The settings of `attnpaths train`: a TOML file (docs/cli.md, "attnpaths
 // train") and command-line flags that override it.
 //
-//   [data]      train_x, train_y, test_x, test_y       (NPY or "file.h5:/dataset")
+//   [data]      train_x, train_y, test_x, test_y (NPY or "file.h5:/dataset"), task
 //   [network]   heads = [4, 4], width = 32 | widths = [...], key_dim = 8, readout = "mean",
 //               head_scaling = "sqrt" | "mean"
 //   [training]  epochs, batch_size, learning_rate, schedule, final_learning_rate_ratio,
@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "data/labels.h"
 #include "kernels/inputs.h"
 #include "network/network.h"
 #include "trainer/train.h"
@@ -34,6 +35,7 @@ struct TrainConfig {
   std::string head_scaling = "sqrt";
   TrainOptions options;
   std::string output_directory = "attnpaths-train";
+  Task task = Task::kClassification;  // [data] task (data/labels.h)
 };
 
 // Reads a TOML file into *config (keys absent from the file keep their

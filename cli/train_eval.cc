@@ -5,7 +5,9 @@
 // layer's sum (trainer/network.h, HeadMask). `--remove` evaluates one set;
 // each `--orders` string removes its heads one after the other and evaluates
 // after every removal (pruning curves).
+#include <cmath>
 #include <cstdio>
+#include <limits>
 #include <iostream>
 #include <memory>
 #include <sstream>
@@ -49,14 +51,17 @@ std::vector<std::pair<int, Eigen::Index>> ParseHeadList(const std::string& text,
 }
 
 nlohmann::json EvalJson(const Evaluation& e) {
-  return {{"test_loss", e.loss}, {"test_accuracy", e.accuracy}};
+  return {{"test_loss", e.loss},
+          {"test_accuracy", std::isfinite(e.accuracy) ? nlohmann::json(e.accuracy) : nlohmann::json()}};
 }
 
 int RunTrainEval(const TrainEvalCliOptions& o, const GlobalOptions& g) {
-  const Network net = ReadTrainedNetwork(o.network);
+  Task task = Task::kClassification;
+  const Network net = ReadTrainedNetwork(o.network, &task);
   const NetworkShape& shape = net.shape();
   const Inputs x = LoadTrainInputs(o.test_x, "--test-x");
   const Eigen::VectorXd y = LoadTrainLabels(o.test_y, "--test-y", x.P());
+  CheckLabelConvention(y, task, "--test-y " + o.test_y, false);
   Require(x.N0() == shape.N0 && x.n_tok() == shape.n_tok, "--test-x shape",
           "n_tok " + std::to_string(x.n_tok()) + ", N0 " + std::to_string(x.N0()),
           "n_tok " + std::to_string(shape.n_tok) + ", N0 " + std::to_string(shape.N0) +
@@ -67,11 +72,17 @@ int RunTrainEval(const TrainEvalCliOptions& o, const GlobalOptions& g) {
   }
   const auto removed = ParseHeadList(o.remove, shape, "--remove");
 
+  // Regression targets have no accuracy (data/labels.h): NaN, written as null.
+  const auto evaluate = [&](const HeadMask& mask) {
+    Evaluation e = Evaluate(net, x, y, mask, g.threads);
+    if (task == Task::kRegression) e.accuracy = std::numeric_limits<double>::quiet_NaN();
+    return e;
+  };
   ProgressLine("train-eval: evaluating", g.quiet);
   nlohmann::json j;
   j["network"] = o.network;
   j["P_test"] = x.P();
-  const Evaluation full = Evaluate(net, x, y, {}, g.threads);
+  const Evaluation full = evaluate(AllHeads(shape));
   j["full"] = EvalJson(full);
   std::ostringstream table;
   char buf[200];
@@ -85,7 +96,7 @@ int RunTrainEval(const TrainEvalCliOptions& o, const GlobalOptions& g) {
       mask[static_cast<size_t>(l - 1)][static_cast<size_t>(h)] = false;
       names.push_back(TrainedHeadName(l, h));
     }
-    const Evaluation e = Evaluate(net, x, y, mask, g.threads);
+    const Evaluation e = evaluate(mask);
     j["removed"] = EvalJson(e);
     j["removed"]["heads"] = names;
     std::snprintf(buf, sizeof buf, "without %s: test loss %.6f  test accuracy %.4f\n",
@@ -105,7 +116,7 @@ int RunTrainEval(const TrainEvalCliOptions& o, const GlobalOptions& g) {
     for (size_t k = 0; k < order.size(); ++k) {
       const auto [l, h] = order[k];
       mask[static_cast<size_t>(l - 1)][static_cast<size_t>(h)] = false;
-      const Evaluation e = Evaluate(net, x, y, mask, g.threads);
+      const Evaluation e = evaluate(mask);
       nlohmann::json step = EvalJson(e);
       step["removed"] = k + 1;
       step["head"] = TrainedHeadName(l, h);
@@ -140,14 +151,14 @@ void RegisterTrainEval(CLI::App& app, GlobalOptions& global, Command* run) {
   auto* cmd = app.add_subcommand(
       "train-eval", "Test accuracy of a trained network with heads removed (pruning curves)");
   auto o = std::make_shared<TrainEvalCliOptions>();
-  cmd->add_option("--network,-n", o->network, "Folder written by attnpaths train")->required();
-  cmd->add_option("--test-x", o->test_x, "Test inputs, P x n_tok x N0 (NPY)")->required();
-  cmd->add_option("--test-y", o->test_y, "Test labels, P (+-1)")->required();
+  cmd->add_option("--network,-n", o->network, "Folder written by attnpaths train")->check(NonEmptyPath())->required();
+  cmd->add_option("--test-x", o->test_x, "Test inputs, P x n_tok x N0 (NPY)")->check(NonEmptyPath())->required();
+  cmd->add_option("--test-y", o->test_y, "Test labels, P (+-1)")->check(NonEmptyPath())->required();
   cmd->add_option("--remove", o->remove, "Heads to remove, e.g. L1H2,L2H1");
   cmd->add_option("--orders", o->orders,
                   "Removal orders, each a comma-separated list of heads (L1H2,L2H3,...); "
                   "evaluated after every removal");
-  cmd->add_option("--output,-o", o->output, "Write the results as JSON to this file");
+  cmd->add_option("--output,-o", o->output, "Write the results as JSON to this file")->check(NonEmptyPath());
   cmd->add_flag("--json", global.json, "Print the JSON result on stdout");
   cmd->add_flag("--quiet", global.quiet, "No progress on stderr");
   cmd->add_option("--threads", global.threads, "Threads (default 0: every core)");

@@ -1,5 +1,7 @@
 #include "cli/trained_network_files.h"
 
+#include "cli/result_index.h"
+
 #include <filesystem>
 #include <regex>
 
@@ -48,28 +50,48 @@ nlohmann::json NetworkShapeJson(const NetworkShape& s) {
           {"head_names", names}};
 }
 
-void WriteTrainedNetwork(const std::string& dir, const Network& net) {
+std::vector<std::string> TrainedNetworkFiles() {
+  return {"network.json", "V_0.npy", "V_#_#.npy", "Q_#_#.npy", "K_#_#.npy", "a.npy"};
+}
+
+void StageTrainedNetwork(ResultFolder& out, const Network& net, Task task) {
   const NetworkShape& s = net.shape();
-  WriteNpy(Join(dir, "V_0.npy"), net.V0());
+  std::vector<std::string> names;
+  const auto path = [&](const std::string& f) {
+    names.push_back(f);
+    return out.Path(f);
+  };
+  WriteNpy(path("V_0.npy"), net.V0());
   for (int l = 1; l <= s.L(); ++l) {
     for (Eigen::Index h = 0; h < s.heads[static_cast<size_t>(l - 1)]; ++h) {
-      WriteNpy(Join(dir, WeightFileName("V", l, h)), net.V(l, h));
-      WriteNpy(Join(dir, WeightFileName("Q", l, h)), net.Q(l, h));
-      WriteNpy(Join(dir, WeightFileName("K", l, h)), net.K(l, h));
+      WriteNpy(path(WeightFileName("V", l, h)), net.V(l, h));
+      WriteNpy(path(WeightFileName("Q", l, h)), net.Q(l, h));
+      WriteNpy(path(WeightFileName("K", l, h)), net.K(l, h));
     }
   }
   const Eigen::VectorXd a = net.a().col(0);
-  WriteNpy(Join(dir, "a.npy"), a);
-  WriteFileAtomically(Join(dir, "network.json"), NetworkShapeJson(s).dump(2) + "\n");
+  WriteNpy(path("a.npy"), a);
+  nlohmann::json j = NetworkShapeJson(s);
+  j["task"] = TaskName(task);
+  j["files"] = FilesJson(out.Staged(names));
+  WriteFileAtomically(out.Path("network.json"), j.dump(2) + "\n");
 }
 
-Network ReadTrainedNetwork(const std::string& dir) {
+Network ReadTrainedNetwork(const std::string& dir, Task* task) {
   const std::string json_path = Join(dir, "network.json");
   nlohmann::json j;
   try {
     j = nlohmann::json::parse(ReadFile(json_path));
   } catch (const nlohmann::json::exception& e) {
     throw Error(json_path + ": invalid JSON (" + std::string(e.what()) + ")");
+  }
+  // The weights must be the ones network.json lists (one training run, complete).
+  VerifyIndexFiles(j, dir, json_path);
+  if (task != nullptr) {
+    *task = Task::kClassification;
+    if (j.is_object() && j.contains("task") && j["task"].is_string()) {
+      *task = ParseTask(j["task"].get<std::string>(), json_path + ": task");
+    }
   }
   NetworkShape s;
   try {

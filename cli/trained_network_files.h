@@ -8,11 +8,15 @@
 //   Q_<l>_<h>.npy, K_<l>_<h>.npy   d × N0 (the QK-form heads of theory.md §1)
 //   a.npy                  n_{L+1}
 //
-// Every file is written atomically (temporary name, rename).
+// The folder is written as a whole (data/result_folder.h).
 #pragma once
 
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
+
+#include "data/labels.h"
+#include "data/result_folder.h"
 
 #include "network/network.h"
 
@@ -24,12 +28,18 @@ std::string WeightFileName(const std::string& kind, int l, Eigen::Index h);
 // The shape as JSON (the content of network.json).
 nlohmann::json NetworkShapeJson(const NetworkShape& shape);
 
-// Writes network.json and every weight file into `dir` (which must exist).
-void WriteTrainedNetwork(const std::string& dir, const Network& net);
+// The files of a trained network as ResultFolder patterns.
+std::vector<std::string> TrainedNetworkFiles();
 
-// Reads a folder written by WriteTrainedNetwork; throws Error naming the file
-// when one is missing or has the wrong shape.
-Network ReadTrainedNetwork(const std::string& dir);
+// Stages every weight file and then network.json (the shape and "files":
+// the weights' fingerprints) in `out`; the caller commits.
+void StageTrainedNetwork(ResultFolder& out, const Network& net, Task task);
+
+// Reads a folder written by StageTrainedNetwork; throws Error naming the file
+// when one is missing, has the wrong shape or differs from what network.json
+// lists.
+// *task (when given) receives the task it was trained for.
+Network ReadTrainedNetwork(const std::string& dir, Task* task = nullptr);
 
 // Parses "L2H3" (layer 2, head 3, as TrainedHeadName prints it) into (l, h)
 // with h 0-based; throws Error naming `field` when it is malformed or not a

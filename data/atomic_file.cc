@@ -159,8 +159,19 @@ void WriteFileAtomically(const std::string& path, std::string_view contents) {
   writer.Commit();
 }
 
+std::string FileKind(unsigned mode) {
+  if (S_ISREG(mode)) return "a regular file";
+  if (S_ISDIR(mode)) return "a directory";
+  if (S_ISFIFO(mode)) return "a FIFO (named pipe)";
+  if (S_ISCHR(mode)) return "a character device";
+  if (S_ISBLK(mode)) return "a block device";
+  if (S_ISSOCK(mode)) return "a socket";
+  return "a special file";
+}
+
 std::string ReadFile(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  // O_NONBLOCK: opening a FIFO without a writer must not wait for one.
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) {
     const int error = errno;
     throw Error(ErrorMessage(path, "no readable file (" + ErrnoText(error) + ")",
@@ -171,8 +182,10 @@ std::string ReadFile(const std::string& path) {
     ::close(fd);
     throw Error(ErrorMessage(path, "a directory", "a readable file"));
   }
+  const bool regular = S_ISREG(st.st_mode);
+  ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);  // blocking reads from here on
   std::string contents;
-  if (S_ISREG(st.st_mode) && st.st_size > 0) contents.reserve(static_cast<size_t>(st.st_size));
+  if (regular && st.st_size > 0) contents.reserve(static_cast<size_t>(st.st_size));
   char buffer[1 << 16];
   for (;;) {
     const ssize_t n = ::read(fd, buffer, sizeof buffer);
@@ -184,6 +197,11 @@ std::string ReadFile(const std::string& path) {
       throw Error(ErrorMessage(path, "a read error (" + ErrnoText(error) + ")", "a readable file"));
     }
     contents.append(buffer, static_cast<size_t>(n));
+    if (!regular && contents.size() > kMaxStreamBytes) {
+      ::close(fd);
+      throw Error(ErrorMessage(path, FileKind(st.st_mode) + " that gives more than 64 MiB",
+                               "a regular file (a pipe or device is read up to 64 MiB)"));
+    }
   }
   ::close(fd);
   return contents;

@@ -26,7 +26,15 @@ namespace attnpaths {
 void WriteFileAtomically(const std::string& path, std::string_view contents);
 
 // Reads a whole file; throws Error naming the path if missing/unreadable.
+// A pipe or device (a config given as <(...)) is read up to kMaxStreamBytes,
+// never waiting for a writer that does not exist: a FIFO nobody writes reads
+// as empty, /dev/zero is refused at the limit.
 std::string ReadFile(const std::string& path);
+inline constexpr size_t kMaxStreamBytes = size_t{64} << 20;  // 64 MiB
+
+// "a directory", "a FIFO (named pipe)", "a character device", ... for a file
+// mode from stat(); "a regular file" for one.
+std::string FileKind(unsigned mode);
 
 // The streaming form of WriteFileAtomically. The temporary file is created in
 // the constructor (which throws Error naming `path` if the directory is

@@ -11,6 +11,7 @@
 #include "data/atomic_file.h"
 #include "data/hdf5_file.h"
 #include "data/npy.h"
+#include "data/size_limit.h"
 #include "kernels/error.h"
 
 namespace attnpaths {
@@ -159,28 +160,8 @@ std::string Resolve(const std::string& path, const std::string& base_dir) {
   return (std::filesystem::path(base_dir) / p).string();
 }
 
-// A count held in a double: every digit up to 2^53, else 6 significant ones.
-std::string CountText(double n) {
-  return n < 9007199254740992.0 ? std::to_string(static_cast<int64_t>(n)) : ToText(n);
-}
-
-// Refuses a generated array of `factors` doubles (multiplied in double
-// precision, so absurd sizes cannot overflow) beyond kMaxGeneratedValues.
-void RequireGeneratedSize(const std::string& field, const std::string& what,
-                          std::initializer_list<double> factors) {
-  double values = 1;
-  std::string product;
-  for (double f : factors) {
-    values *= f;
-    product += (product.empty() ? "" : "*") + CountText(f);
-  }
-  Require(values <= kMaxGeneratedValues, field,
-          what + " = " + product + " = " + CountText(values) + " values",
-          "at most 2^28 = 268435456 values (2 GiB) from a built-in generator");
-}
-
 HeadSpec ReadHead(const Section& s, const std::string& base_dir, const HmmTaskOptions* hmm,
-                  std::uint64_t default_seed) {
+                  std::uint64_t default_seed, Study* st) {
   s.CheckKeys({"kind", "name", "beta", "W", "Q", "K", "attention", "test_attention",
                "normalization", "causal", "perturbation", "perturbation_features",
                "perturbation_positions", "perturbation_cross", "seed", "shift", "bos_strength",
@@ -229,7 +210,9 @@ HeadSpec ReadHead(const Section& s, const std::string& base_dir, const HmmTaskOp
       throw Error(ErrorMessage(s.field(key), "nothing",
                                "a file for head kind \"" + kind + "\" (NPY or file.h5:/dataset)"));
     }
-    return LoadArray(s.String(key, ""), base_dir, s.field(key));
+    const std::string spec = s.String(key, "");
+    st->files.emplace_back(s.where() + "." + key, Resolve(spec, base_dir));
+    return LoadArray(spec, base_dir, s.field(key));
   };
   // Attention files hold [example, query, key] (rows sum to one); Ω is key-first.
   auto attention = [&](const char* key) {
@@ -299,11 +282,18 @@ void ReadArchitecture(const Section& a, Study& st, const std::string& base_dir,
       const toml::table* ht = heads->get(h)->as_table();
       const std::string hw = where + ".heads[" + std::to_string(h) + "]";
       if (!ht) throw Error(ErrorMessage(a.file() + ": " + hw, "not a table", "{ kind = ... }"));
-      specs.push_back(ReadHead(Section(ht, hw, a.file()), base_dir, hmm, seed++));
+      specs.push_back(ReadHead(Section(ht, hw, a.file()), base_dir, hmm, seed++, &st));
     }
     st.architecture.layers.push_back(std::move(specs));
   }
   const size_t L = st.architecture.layers.size();
+  for (const auto& [one, many] : {std::pair{"width", "widths"}, std::pair{"variance", "variances"}}) {
+    if (a.has(one) && a.has(many)) {
+      throw Error(ErrorMessage(a.field(one) + " and " + many, "both",
+                               std::string("one of them (") + many + " sets each value, " + one +
+                                   " all of them)"));
+    }
+  }
   if (a.has("widths")) {
     st.architecture.widths = a.Numbers("widths");
   } else {
@@ -323,11 +313,22 @@ void ReadArchitecture(const Section& a, Study& st, const std::string& base_dir,
 
 void ReadData(const Section& d, Study& st, const std::string& base_dir, HmmTaskOptions* hmm,
               bool* use_hmm) {
-  d.CheckKeys({"generator", "hmm", "train_x", "train_y", "test_x", "test_y"});
+  d.CheckKeys({"generator", "hmm", "train_x", "train_y", "test_x", "test_y", "task"});
+  st.task = ParseTask(d.String("task", "classification"), d.field("task"));
   const std::string generator = d.String("generator", "");
+  if (generator.empty() && d.has("hmm")) {
+    throw Error(ErrorMessage(d.field("hmm"), "a [data.hmm] table without generator = \"hmm\"",
+                             "generator = \"hmm\" in [data] (or no [data.hmm] table)"));
+  }
   if (!generator.empty()) {
     if (generator != "hmm") {
       throw Error(ErrorMessage(d.field("generator"), "\"" + generator + "\"", "\"hmm\""));
+    }
+    for (const char* key : {"train_x", "train_y", "test_x", "test_y"}) {
+      if (d.has(key)) {
+        throw Error(ErrorMessage(d.field(key), "a file together with generator = \"hmm\"",
+                                 "either generated data or files, not both"));
+      }
     }
     const Section h = d.Sub("hmm");
     h.CheckKeys({"P", "P_test", "chain_tokens", "N_f", "stay_plus", "stay_minus", "noise", "seed",
@@ -355,6 +356,7 @@ void ReadData(const Section& d, Study& st, const std::string& base_dir, HmmTaskO
     HmmTaskOptions t = *hmm;  // read outside the try: these errors name the file already
     t.P = h.Integer("P_test", 1000);
     t.seed = static_cast<std::uint64_t>(h.Integer("test_seed", 59));
+    Require(t.P >= 0, h.field("P_test"), t.P, "a count >= 0 (0: no test set)");
     try {
       hmm->Validate();
       require_size(*hmm, "P");
@@ -370,6 +372,10 @@ void ReadData(const Section& d, Study& st, const std::string& base_dir, HmmTaskO
       throw Error(d.file() + ": data." + e.what());
     }
     st.has_test_labels = st.test.x.P() > 0;
+    // The generator's first ceil(P/2) examples are class +1: P = 1 has one class.
+    CheckLabelConvention(st.train.y, st.task, d.file() + ": data.hmm.P = " +
+                                                  std::to_string(hmm->P) + " generated labels",
+                         true);
     *use_hmm = true;
     return;
   }
@@ -378,12 +384,16 @@ void ReadData(const Section& d, Study& st, const std::string& base_dir, HmmTaskO
       throw Error(ErrorMessage(d.field(key), "nothing",
                                "an array file (NPY or file.h5:/dataset), or generator = \"hmm\""));
     }
-    return LoadArray(d.String(key, ""), base_dir, d.field(key));
+    const std::string spec = d.String(key, "");
+    st.files.emplace_back(std::string("data.") + key, Resolve(spec, base_dir));
+    return LoadArray(spec, base_dir, d.field(key));
   };
   // Inputs straight into their final buffer (a float64 NPY file is mapped, not copied).
   auto need_inputs = [&](const char* key) {
     if (!d.has(key)) need(key);  // the same message for a missing key
-    return LoadInputs(d.String(key, ""), base_dir, d.field(key));
+    const std::string spec = d.String(key, "");
+    st.files.emplace_back(std::string("data.") + key, Resolve(spec, base_dir));
+    return LoadInputs(spec, base_dir, d.field(key));
   };
   st.train.x = need_inputs("train_x");
   st.train.y = NpyToMatrix(need("train_y"), d.field("train_y"));
@@ -391,12 +401,9 @@ void ReadData(const Section& d, Study& st, const std::string& base_dir, HmmTaskO
           "at least 1 training example");
   Require(st.train.y.rows() == st.train.x.P(), d.field("train_y") + " rows", st.train.y.rows(),
           std::to_string(st.train.x.P()) + " (one label row per example of train_x)");
-  // Binary ±1 labels must hold both classes (one class makes accuracy meaningless).
-  if (st.train.y.cols() == 1 && (st.train.y.array().abs() == 1.0).all()) {
-    const double first = st.train.y(0, 0);
-    Require((st.train.y.array() != first).any(), d.field("train_y"),
-            "only one class (every label is " + ToText(first) + ")",
-            "both classes +1 and -1 in the training labels");
+  if (d.has("test_y") && !d.has("test_x")) {
+    throw Error(ErrorMessage(d.field("test_y"), "test labels without test_x",
+                             "test_x as well (the inputs the labels belong to), or no test_y"));
   }
   if (d.has("test_x")) {
     st.test.x = need_inputs("test_x");
@@ -426,6 +433,11 @@ void ReadData(const Section& d, Study& st, const std::string& base_dir, HmmTaskO
               d.field(y == &st.train.y ? "train_y" : "test_y") + " entry " + std::to_string(i),
               y->data()[i], "a finite number");
     }
+  }
+  // What the labels mean (data/labels.h): ±1 classes, one-hot rows, or regression targets.
+  CheckLabelConvention(st.train.y, st.task, d.field("train_y"), true);
+  if (st.has_test_labels) {
+    CheckLabelConvention(st.test.y, st.task, d.field("test_y"), false, &st.train.y);
   }
 }
 
@@ -475,6 +487,10 @@ Study ParseStudy(std::string_view text, const std::string& base_dir, const std::
                  "kernel", "output", "sweep"});
   st.name = top.String("name", st.name);
   st.seed = static_cast<std::uint64_t>(top.Integer("seed", 0));
+  if (top.has("temperature") && top.has("temperatures")) {
+    throw Error(ErrorMessage(top.field("temperature") + " and temperatures", "both",
+                             "one of them"));
+  }
   if (top.has("temperatures")) {
     st.temperatures = top.Numbers("temperatures");
     Require(!st.temperatures.empty(), top.field("temperatures"), "an empty array",
@@ -524,7 +540,20 @@ Study ParseStudy(std::string_view text, const std::string& base_dir, const std::
   const Section sweep = top.Sub("sweep");
   sweep.CheckKeys({"widths", "temperatures"});
   st.sweep_widths = sweep.Numbers("widths");
-  if (sweep.has("temperatures")) st.temperatures = sweep.Numbers("temperatures");
+  Require(!sweep.has("widths") || !st.sweep_widths.empty(), sweep.field("widths"), "an empty array",
+          "at least one width (or no [sweep] widths: the architecture's width)");
+  if (sweep.has("temperatures")) {
+    if (top.has("temperature") || top.has("temperatures")) {
+      throw Error(ErrorMessage(
+          sweep.field("temperatures"),
+          std::string("a second list beside the top-level ") +
+              (top.has("temperature") ? "temperature" : "temperatures"),
+          "the temperatures in one place ([sweep] temperatures or the top-level key)"));
+    }
+    st.temperatures = sweep.Numbers("temperatures");
+    Require(!st.temperatures.empty(), sweep.field("temperatures"), "an empty array",
+            "at least one temperature");
+  }
   CheckSweepValues(st.sweep_widths, sweep.field("widths"), 1.0);
   CheckSweepValues(
       st.temperatures,
@@ -545,6 +574,7 @@ Study ParseStudy(std::string_view text, const std::string& base_dir, const std::
 
 Study LoadStudy(const std::string& path) {
   const std::string text = ReadFile(path);
+  Require(!text.empty(), path, "an empty file (or a pipe nobody writes)", "a TOML study");
   const std::string base = std::filesystem::path(path).parent_path().string();
   return ParseStudy(text, base, path);
 }

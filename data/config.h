@@ -16,6 +16,8 @@
 #include <vector>
 
 #include "data/hmm.h"
+#include "data/labels.h"
+#include "data/size_limit.h"
 #include "kernels/architecture.h"
 #include "kernels/path_kernel.h"
 
@@ -37,19 +39,23 @@ struct Study {
   Dataset train;
   Dataset test;  // may have 0 examples
   bool has_test_labels = false;
+  // [data] task: what the labels mean (data/labels.h); regression reports no accuracy.
+  Task task = Task::kClassification;
   std::vector<double> temperatures{0.01};  // `temperature`, `temperatures` or [sweep] temperatures
   std::vector<double> sweep_widths;        // [sweep] widths (empty: the architecture's width)
   KernelOptions kernel;
   SolverConfig solver;
   std::string output_directory = "attnpaths-out";
   std::uint64_t seed = 0;  // the study seed (generators, perturbations)
+  // Every array read from a file: (field, path as resolved), e.g.
+  // ("data.train_x", "/runs/X.npy"), ("architecture.layers[0].heads[1].W", "W.npy").
+  std::vector<std::pair<std::string, std::string>> files;
 };
 
-// The largest array ParseStudy lets a built-in generator build: P·n_tok·N0
-// values for each [data.hmm] data set (train and test), N0² for the W of each
-// hmm_* head. 2^28 doubles are 2 GiB; larger sizes (also sizes that would
-// overflow) are refused with an Error before anything is allocated.
-inline constexpr double kMaxGeneratedValues = 268435456.0;  // 2^28
+// The largest array ParseStudy lets a built-in generator build is
+// kMaxGeneratedValues (data/size_limit.h): P·n_tok·N0 values for each
+// [data.hmm] data set (train and test), N0² for the W of each hmm_* head;
+// larger sizes are refused with an Error before anything is allocated.
 
 // Reads and validates a study; throws Error naming the file, the field, the
 // value found and what was expected.

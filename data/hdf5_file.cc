@@ -120,6 +120,10 @@ hid_t OpenForReading(const std::string& path) {
     Fail(path, "no readable file (" + ErrnoText(error) + ")", "an existing HDF5 file");
   }
   if (S_ISDIR(st.st_mode)) Fail(path, "a directory", "an HDF5 file");
+  // HDF5 would block on a FIFO and read a device without end: regular files only.
+  if (!S_ISREG(st.st_mode)) {
+    Fail(path, FileKind(st.st_mode), "a regular HDF5 file (save the data to a file first)");
+  }
   if (::access(path.c_str(), R_OK) != 0) {
     const int error = errno;
     Fail(path, "no readable file (" + ErrnoText(error) + ")", "a readable HDF5 file");
@@ -518,9 +522,17 @@ void WriteHdf5(const std::string& path,
     }
   }
   AtomicFileWriter writer(path);  // checks the directory, reserves the temporary name
+  // HDF5 builds the file in memory (the core driver, no backing store); its bytes are then
+  // written by `writer`, so a full disk is one clean error naming the file, and HDF5 never
+  // holds a half-written file open (a failed H5Fclose on disk crashed at exit).
+  std::vector<char> image;
   {
     Hdf5Session session;
-    Handle file(H5Fcreate(writer.temp_path().c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT),
+    Handle access(H5Pcreate(H5P_FILE_ACCESS), H5Pclose);
+    if (!access.ok() || H5Pset_fapl_core(access.get(), size_t{1} << 20, 0) < 0) {
+      Fail(path, "an HDF5 property list failure" + Hdf5Detail(), "a writable HDF5 file");
+    }
+    Handle file(H5Fcreate(writer.temp_path().c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, access.get()),
                 H5Fclose);
     if (!file.ok()) Fail(path, "a file HDF5 cannot create" + Hdf5Detail(), "a writable HDF5 file");
     Handle link_list(H5Pcreate(H5P_LINK_CREATE), H5Pclose);
@@ -549,8 +561,18 @@ void WriteHdf5(const std::string& path,
       }
     }
     for (const Hdf5Attribute& a : attributes) WriteAttribute(file.get(), path, a);
+    if (H5Fflush(file.get(), H5F_SCOPE_GLOBAL) < 0) {
+      Fail(path, "a failure flushing the file" + Hdf5Detail(), "the file written");
+    }
+    const ssize_t size = H5Fget_file_image(file.get(), nullptr, 0);
+    if (size < 0) Fail(path, "no file image" + Hdf5Detail(), "the file written");
+    image.resize(static_cast<size_t>(size));
+    if (H5Fget_file_image(file.get(), image.data(), image.size()) != size) {
+      Fail(path, "an incomplete file image" + Hdf5Detail(), "the file written");
+    }
     if (!file.Close()) Fail(path, "a failure closing the file" + Hdf5Detail(), "the file written");
   }
+  writer.Write(image.data(), image.size());
   writer.Commit();
 }
 

@@ -5,6 +5,7 @@
 #include <boost/random/uniform_01.hpp>
 #include <cmath>
 
+#include "data/size_limit.h"
 #include "kernels/error.h"
 
 namespace attnpaths {
@@ -21,6 +22,10 @@ void HmmTaskOptions::Validate() const {
           noise_difference, "a std >= 0");
   Require(std::isfinite(noise_orthogonal) && noise_orthogonal >= 0, "hmm.noise[2]",
           noise_orthogonal, "a std >= 0");
+  // P·n_tok·N0 with n_tok = chain_tokens + 1, N0 = N_f + n_tok.
+  const double n_tok = static_cast<double>(chain_tokens) + 1;
+  RequireGeneratedSize("hmm.P", "P*n_tok*N0",
+                       {static_cast<double>(P), n_tok, static_cast<double>(N_f) + n_tok});
 }
 
 Eigen::VectorXd HmmStateVector(Eigen::Index N_f, int state) {
@@ -133,6 +138,9 @@ HmmHeadKind ParseHmmHeadKind(const std::string& text, const std::string& field) 
 HeadSpec MakeHmmHead(HmmHeadKind kind, Eigen::Index N_f, Eigen::Index chain_tokens,
                      const HmmHeadOptions& o, const std::string& name) {
   Require(N_f >= 2 && N_f % 2 == 0, "hmm head N_f", N_f, "an even number >= 2");
+  Require(chain_tokens >= 1, "hmm head chain_tokens", chain_tokens, "at least 1 token");
+  const double n0 = static_cast<double>(N_f) + static_cast<double>(chain_tokens) + 1;
+  RequireGeneratedSize("hmm head W", "N0*N0 (N0 = N_f + chain_tokens + 1)", {n0, n0});
   const Eigen::Index n_tok = chain_tokens + 1, N0 = N_f + n_tok;
   Eigen::MatrixXd W = Eigen::MatrixXd::Zero(N0, N0);
   auto features = W.topLeftCorner(N_f, N_f);

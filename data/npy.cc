@@ -643,7 +643,8 @@ void CheckArray(const NpyArray& a, const std::string& field, size_t ndim,
 class NpyReader : public ArrayReader {
  public:
   explicit NpyReader(const std::string& path) : path_(path) {
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    // O_NONBLOCK: opening a FIFO nobody writes must not hang.
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) {
       const int error = errno;
       Fail(path, "no readable file (" + ErrnoText(error) + ")", "an existing .npy file");
@@ -658,12 +659,12 @@ class NpyReader : public ArrayReader {
       Fail(path, "no readable file (" + ErrnoText(error) + ")", "an existing .npy file");
     }
     if (S_ISDIR(st.st_mode)) Fail(path, "a directory", "a .npy file");
-    if (!S_ISREG(st.st_mode)) {  // a pipe: no size known, no mapping
-      bytes_ = ReadFile(path);
-      Parse(bytes_, bytes_.size());
-      base_ = bytes_.data();
-      return;
+    // A pipe or device has no size to check the header against (and /dev/zero
+    // never ends): refused before any byte is read (docs/errors.md).
+    if (!S_ISREG(st.st_mode)) {
+      Fail(path, FileKind(st.st_mode), "a regular .npy file (save the array to a file first)");
     }
+    ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);
     const uint64_t total = static_cast<uint64_t>(st.st_size);
     std::string head(static_cast<size_t>(std::min<uint64_t>(total, 12)), '\0');
     ReadAt(fd, 0, head.size(), head.data());
@@ -805,7 +806,8 @@ std::unique_ptr<ArrayReader> OpenNpyReader(const std::string& path) {
 }
 
 NpyArray ReadNpy(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  // O_NONBLOCK: a FIFO without a writer must not block the open.
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) {
     const int error = errno;
     Fail(path, "no readable file (" + ErrnoText(error) + ")", "an existing .npy file");
@@ -820,7 +822,12 @@ NpyArray ReadNpy(const std::string& path) {
     Fail(path, "no readable file (" + ErrnoText(error) + ")", "an existing .npy file");
   }
   if (S_ISDIR(st.st_mode)) Fail(path, "a directory", "a .npy file");
-  if (!S_ISREG(st.st_mode)) return ParseNpy(ReadFile(path), path);  // a pipe: no size known
+  // A pipe or device has no size to check the header against (and /dev/zero
+  // never ends): refused before any byte is read.
+  if (!S_ISREG(st.st_mode)) {
+    Fail(path, FileKind(st.st_mode), "a regular .npy file (save the array to a file first)");
+  }
+  ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);
   const uint64_t total = static_cast<uint64_t>(st.st_size);
 
   // Reads exactly `size` bytes at `offset` (the file may shrink under us).

@@ -73,6 +73,19 @@ void Architecture::ValidateHyperparameters() const {
             "architecture.variances[" + std::to_string(i) + "]", variances[i],
             "a variance > 0");
   }
+  // The kernel scales as sigma_0^2 sigma_1^2 ... sigma_L^2 sigma_a^2 (theory.md §2, §3): a
+  // product beyond 1e±250 overflows (or underflows) the kernels. Name the most extreme one.
+  double log_scale = 0;
+  size_t extreme = 0;
+  for (size_t i = 0; i < variances.size(); ++i) {
+    log_scale += std::log10(variances[i]);
+    if (std::abs(std::log10(variances[i])) > std::abs(std::log10(variances[extreme]))) extreme = i;
+  }
+  Require(std::abs(log_scale) <= 250, "architecture.variances[" + std::to_string(extreme) + "]",
+          variances[extreme],
+          "variances whose product (the kernel scale sigma_0^2 ... sigma_a^2, here 1e" +
+              std::to_string(static_cast<long long>(std::lround(log_scale))) +
+              ") lies within 1e-250 ... 1e250, so that kernels stay finite and nonzero");
 }
 
 void Architecture::Validate(Eigen::Index N0, Eigen::Index n_tok) const {

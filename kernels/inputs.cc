@@ -44,6 +44,11 @@ void CheckShape(Eigen::Index P, Eigen::Index n_tok, Eigen::Index N0) {
   Require(P >= 0 && n_tok >= 1 && N0 >= 1, "inputs shape",
           std::to_string(P) + " x " + std::to_string(n_tok) + " x " + std::to_string(N0),
           "P >= 0 examples of n_tok >= 1 tokens with N0 >= 1 features");
+  // A product that overflows (or exceeds what any machine can hold) is refused, not wrapped.
+  Require(static_cast<double>(P) * static_cast<double>(n_tok) * static_cast<double>(N0) <= 1e15,
+          "inputs shape",
+          std::to_string(P) + " x " + std::to_string(n_tok) + " x " + std::to_string(N0),
+          "at most 1e15 values in all");
 }
 
 }  // namespace

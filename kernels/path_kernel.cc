@@ -172,6 +172,10 @@ Eigen::Index PathKernel::PairIndex(Eigen::Index p, Eigen::Index q) const {
 }
 
 Eigen::MatrixXd PathKernel::Pair(Eigen::Index p, Eigen::Index q) const {
+  for (const auto& [name, index] : {std::pair{"path p", p}, std::pair{"path q", q}}) {
+    Require(index >= 0 && index < Htot(), name, index,
+            "a path index in [0, " + std::to_string(Htot()) + ")");
+  }
   if (strategy_ == KernelStrategy::kPrecomputed) {
     const Eigen::MatrixXd& c = pairs_[static_cast<size_t>(PairIndex(p, q))];
     return p <= q ? c : Eigen::MatrixXd(c.transpose());

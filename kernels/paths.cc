@@ -8,11 +8,17 @@ Paths::Paths(std::vector<Eigen::Index> heads_per_layer) : H_(std::move(heads_per
   Require(!H_.empty(), "heads per layer", 0, "at least one layer");
   for (size_t l = 0; l < H_.size(); ++l) {
     Require(H_[l] >= 1, "heads in layer " + std::to_string(l + 1), H_[l], "at least 1");
+    // Htot beyond 2^31 paths cannot be stored (and would overflow the packing).
+    Require(static_cast<double>(Htot_) * static_cast<double>(H_[l]) <= 2147483648.0,
+            "heads in layer " + std::to_string(l + 1), H_[l],
+            "a count whose product over layers (Htot, the number of paths) is at most 2^31");
     Htot_ *= H_[l];
   }
 }
 
 Eigen::Index Paths::m(int l) const {
+  Require(l >= 1 && l <= L() + 1, "layer l of m_l", l,
+          "a layer in [1, " + std::to_string(L() + 1) + "] (m_{L+1} = 1)");
   Eigen::Index n = 1;
   for (int k = l; k <= L(); ++k) n *= H_[static_cast<size_t>(k - 1)];
   return n;

@@ -323,17 +323,19 @@ class HeadScore:
 
 class HeadSpec:
     """
-    One attention head (theory.md section 1): how Omega(x) is computed from the input tokens.
+    One attention head (theory.md section 1): how the attention of an example is computed from
+    its input tokens.
 
-    Omega[s, t] is the weight with which query token t reads key token s (key index first);
-    every column sums to one. Kinds:
+    Attention arrays in Python are [query, key]: A[t, s] is the weight with which query token t
+    reads key token s, every row sums to one (theory.md's Omega transposed; the layout of the
+    TOML attention files and of PyTorch's attention weights, docs/formats.md). Kinds:
       'w'        score(s, t) = beta * x_s^T W x_t              (W: N0 x N0)
       'qk'       score(s, t) = beta * (K x_s).(Q x_t) / sqrt(d)  (Q, K: d x N0)
       'uniform'  equal weight on every allowed key
       'blank'    all-zero scores (uniform under softmax, key 1 under hardmax)
-      'given'    Omega per example: given_train / given_test arrays (P, n_tok, n_tok) with
-                 a[mu, s, t] = Omega_st (key first; note the TOML 'attention' files are
-                 [example, query, key]).
+      'given'    attention per example: given_train / given_test arrays (P, n_tok, n_tok),
+                 a[mu, t, s] = weight of key s for query t (rows sum to one), as the TOML
+                 'attention' files.
     Scores are normalised over keys by 'softmax' or 'hardmax' (ties to the lowest key), with an
     optional causal mask (keys s <= t). The factories w_head, qk_head, uniform_head, blank_head,
     given_head and hmm_head build heads in one call. Matrix attributes return copies.
@@ -385,7 +387,8 @@ class HeadSpec:
     given_train: object
 
     """
-    'given' heads: (P, n_tok, n_tok) array, a[mu, s, t] = Omega_st of training example mu.
+    'given' heads: (P, n_tok, n_tok) array [example, query, key] of the training set
+    (rows sum to one).
     """
     given_test: object
 
@@ -533,7 +536,8 @@ class Inputs:
     @overload
     def __init__(self, P: int, n_tok: int, N0: int) -> None:
         """
-        Zero-filled inputs of P examples, n_tok tokens and N0 features.
+        Zero-filled inputs of P examples, n_tok tokens and N0 features (at most 2^28
+        values, as for the built-in generators; larger inputs come from an array).
         """
     @property
     def P(self) -> int:
@@ -2011,6 +2015,12 @@ class Study:
         """
         Test labels were given.
         """
+    @property
+    def task(self) -> str:
+        """
+        [data] task: 'classification' (labels +1/-1 or one-hot rows; accuracy reported) or
+        'regression' (real targets; no accuracy). Pass it to predict(..., task=).
+        """
     temperatures: List[float]
 
     """
@@ -2057,7 +2067,8 @@ class Study:
 
 def accuracy(mean: object, y: object) -> float:
     """
-    Fraction of test points with sign mean = y (argmax for D > 1).
+    Fraction of test points with sign mean = y (labels +1/-1) or argmax mean = the hot
+    column of one-hot rows (D > 1).
     """
 
 def align(K: object, y: object, options: object = ...) -> KernelAlignment:
@@ -2076,7 +2087,8 @@ def align_kernel(K: object, y: object, options: object = ...) -> KernelAlignment
 
 def attention_matrix(head: HeadSpec, x: object, example: int = ..., split: object = ...) -> NDArray[numpy.float64]:
     """
-    Omega(x) of one example (n_tok x n_tok, key index first, columns summing to one).
+    The attention of one example, [query, key] (n_tok x n_tok, rows summing to one; the
+    transpose of theory.md's Omega).
     """
 
 def blank_head(name: str = ..., normalization: str = ..., causal: bool = ...) -> HeadSpec:
@@ -2116,8 +2128,9 @@ def compute_path_inputs(arch: Architecture, x: object, split: object = ..., thre
     """
     xi_pi(x^mu) for every example and path (theory.md section 2). x: Inputs or a
     (P, n_tok, N0) array; split ('train' or 'test') selects the attention of 'given' heads.
-    Validates the architecture against the inputs. threads <= 0 uses every core. Runs
-    without the GIL.
+    Validates the architecture against the inputs; raises attnpaths.Error naming the head
+    (or the example) when attention or path inputs overflow. threads = 0 uses every core.
+    Runs without the GIL.
     """
 
 def cross_kernel(a: PathInputs, b: PathInputs, U: object) -> NDArray[numpy.float64]:
@@ -2149,9 +2162,9 @@ def generate_hmm_task(options: Optional[HmmTaskOptions] = ..., **kwargs: Any) ->
 
 def given_head(train: object, test: object = ..., name: str = ...) -> HeadSpec:
     """
-    A head whose attention is given per example: arrays (P, n_tok, n_tok) with
-    a[mu, s, t] = Omega_st (key first, every column summing to one) for the training set
-    and, optionally, the test set.
+    A head whose attention is given per example: arrays (P, n_tok, n_tok) [example, query,
+    key], a[mu, t, s] = weight of key s for query t (every row summing to one), for the
+    training set and, optionally, the test set.
     """
 
 def gp_limit(arch: Architecture) -> OrderParameters:
@@ -2259,8 +2272,8 @@ def max_abs_entry(grad: List[NDArray[numpy.float64]]) -> float:
 
 def normalize_scores(scores: object, normalization: str = ..., causal: bool = ...) -> NDArray[numpy.float64]:
     """
-    Normalises a score matrix (key index first) column by column: softmax or hardmax over
-    keys, with the causal mask when asked.
+    Normalises a score matrix [query, key] row by row: softmax or hardmax over keys, with
+    the causal mask (keys s <= query t) when asked.
     """
 
 def parse_study(text: str, base_dir: str = ..., name: str = ...) -> Study:
@@ -2291,12 +2304,15 @@ def path_token_weights(arch: Architecture, x: object, example: int = ..., split:
     example, so that xi_pi = sigma_0 / sqrt(N0 Htot) * x w_pi.
     """
 
-def predict(kernel: PathKernel, y: object, temperature: float, U1: object, test: PathInputs, y_test: object = ...) -> PredictorStatistics:
+def predict(kernel: PathKernel, y: object, temperature: float, U1: object, test: PathInputs, y_test: object = ..., task: str = ...) -> PredictorStatistics:
     """
     Mean predictor, variance, generalisation error and accuracy on the test path inputs
     (theory.md section 4) with K_U of U1 (an array, or a Solution / OrderParameters whose
-    U_1 is used). Raises attnpaths.Error when shapes disagree or G = K_U + T I is not
-    positive definite. Runs without the GIL.
+    U_1 is used). task 'classification' (default) needs labels +1/-1 (D = 1) or one-hot
+    rows (D > 1; docs/config.md, Labels) and reports accuracy; 'regression' takes any
+    real targets and reports accuracy as NaN. Raises attnpaths.Error when shapes disagree,
+    labels break the task's convention or G = K_U + T I is not positive definite. Runs
+    without the GIL.
     """
 
 def prune(arch: Architecture, kernel: PathKernel, y: object, temperature: float, U1: object, test: PathInputs, y_test: object, options: Optional[PruningOptions] = ..., progress: object = ...) -> tuple:
@@ -2328,10 +2344,10 @@ def qk_head(Q: object, K: object, beta: float = ..., name: str = ..., normalizat
     A QK-form head: score(s, t) = beta * (K x_s).(Q x_t) / sqrt(d), Q and K of shape (d, N0).
     """
 
-def readout_vector(omega: object, readout: str = ...) -> NDArray[numpy.float64]:
+def readout_vector(attention: object, readout: str = ...) -> NDArray[numpy.float64]:
     """
-    omega_s of the last layer from its Omega: the column of the last or first query, or the
-    mean over queries.
+    omega_s of the last layer from its attention [query, key]: the row of the last or first
+    query, or the mean over queries.
     """
 
 def removal_sequence(relevance: HeadRelevance, order: str, seed: int = ..., repeat: int = ...) -> List[HeadId]:
@@ -2351,11 +2367,12 @@ def restrict_order_parameters(arch: Architecture, order_parameters: object, prun
     Every U_l restricted to the rows and columns whose heads all remain (fits remove_heads).
     """
 
-def sample(arch: Architecture, train: PathInputs, y: object, temperature: float, test: PathInputs, options: Optional[SampleOptions] = ..., y_test: object = ..., progress: object = ...) -> tuple:
+def sample(arch: Architecture, train: PathInputs, y: object, temperature: float, test: PathInputs, options: Optional[SampleOptions] = ..., y_test: object = ..., progress: object = ..., task: str = ...) -> tuple:
     """
     Draws from the posterior of the finite network's weights (theory.md section 1) with
     NUTS and returns (SampleResult, SampleSummary): predictor mean and variance on the test
     path inputs, accuracy, generalisation error and U^sampled. Widths must be integers.
+    task: 'classification' (labels +1/-1 or one-hot rows) or 'regression' (no accuracy).
     Sampling trouble is reported in the summary. Runs without the GIL; Ctrl-C or an
     exception raised by the progress callback stops every chain and is re-raised.
     """

@@ -184,6 +184,10 @@ solve_options() gives the SolveOptions the command line would use.)doc")
       .def_readonly("train", &Study::train, "The training Dataset.")
       .def_readonly("test", &Study::test, "The test Dataset (may have 0 examples).")
       .def_readonly("has_test_labels", &Study::has_test_labels, "Test labels were given.")
+      .def_property_readonly(
+          "task", [](const Study& s) { return TaskName(s.task); },
+          "[data] task: 'classification' (labels +1/-1 or one-hot rows; accuracy reported) or\n"
+          "'regression' (real targets; no accuracy). Pass it to predict(..., task=).")
       .def_readwrite("temperatures", &Study::temperatures, "T values (solve takes one).")
       .def_readwrite("sweep_widths", &Study::sweep_widths, "[sweep] widths (may be empty).")
       .def_readwrite("kernel", &Study::kernel, "KernelOptions.")

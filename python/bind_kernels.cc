@@ -1,5 +1,7 @@
 // kernels/: heads, architecture, inputs, paths, path inputs and path kernels.
+#include "data/size_limit.h"
 #include "kernels/architecture.h"
+#include "kernels/finite_path_inputs.h"
 #include "kernels/head.h"
 #include "kernels/inputs.h"
 #include "kernels/path_inputs.h"
@@ -36,14 +38,23 @@ Eigen::MatrixXd ToOptionalMatrix(py::handle obj, const std::string& field) {
   return MatrixArg(obj, field, Shape::kMatrix).matrix();
 }
 
+// Attention arrays seen by users are [query, key] (rows sum to one), as in the
+// TOML files (docs/formats.md, "Attention arrays"); HeadSpec stores the
+// theory's Ω, key index first (theory.md §1). These convert at the boundary.
+std::vector<Eigen::MatrixXd> Transposed(std::vector<Eigen::MatrixXd> m) {
+  for (auto& a : m) a.transposeInPlace();
+  return m;
+}
+
 using Given = std::shared_ptr<const std::vector<Eigen::MatrixXd>>;
 py::object GivenArray(const Given& g) {
   if (!g) return py::none();
-  return FromMatrixStack(*g);
+  return FromMatrixStack(Transposed(*g));
 }
 Given ToGiven(py::handle obj, const std::string& field) {
   if (obj.is_none()) return nullptr;
-  return std::make_shared<const std::vector<Eigen::MatrixXd>>(ToMatrixStack(obj, field));
+  return std::make_shared<const std::vector<Eigen::MatrixXd>>(
+      Transposed(ToMatrixStack(obj, field)));
 }
 
 HeadSpec MakeHead(HeadKind kind, const std::string& name, double beta, py::handle W, py::handle Q,
@@ -111,17 +122,19 @@ Eigen::Index CheckExample(const Inputs& x, Eigen::Index example) {
 void BindKernels(py::module_& m) {
   // ------------------------------------------------------------------ HeadSpec
   py::class_<HeadSpec>(m, "HeadSpec", R"doc(
-One attention head (theory.md section 1): how Omega(x) is computed from the input tokens.
+One attention head (theory.md section 1): how the attention of an example is computed from
+its input tokens.
 
-Omega[s, t] is the weight with which query token t reads key token s (key index first);
-every column sums to one. Kinds:
+Attention arrays in Python are [query, key]: A[t, s] is the weight with which query token t
+reads key token s, every row sums to one (theory.md's Omega transposed; the layout of the
+TOML attention files and of PyTorch's attention weights, docs/formats.md). Kinds:
   'w'        score(s, t) = beta * x_s^T W x_t              (W: N0 x N0)
   'qk'       score(s, t) = beta * (K x_s).(Q x_t) / sqrt(d)  (Q, K: d x N0)
   'uniform'  equal weight on every allowed key
   'blank'    all-zero scores (uniform under softmax, key 1 under hardmax)
-  'given'    Omega per example: given_train / given_test arrays (P, n_tok, n_tok) with
-             a[mu, s, t] = Omega_st (key first; note the TOML 'attention' files are
-             [example, query, key]).
+  'given'    attention per example: given_train / given_test arrays (P, n_tok, n_tok),
+             a[mu, t, s] = weight of key s for query t (rows sum to one), as the TOML
+             'attention' files.
 Scores are normalised over keys by 'softmax' or 'hardmax' (ties to the lowest key), with an
 optional causal mask (keys s <= t). The factories w_head, qk_head, uniform_head, blank_head,
 given_head and hmm_head build heads in one call. Matrix attributes return copies.)doc")
@@ -164,7 +177,8 @@ given_head and hmm_head build heads in one call. Matrix attributes return copies
       .def_property(
           "given_train", [](const HeadSpec& h) { return GivenArray(h.given_train); },
           [](HeadSpec& h, py::object v) { h.given_train = ToGiven(v, "HeadSpec.given_train"); },
-          "'given' heads: (P, n_tok, n_tok) array, a[mu, s, t] = Omega_st of training example mu.")
+          "'given' heads: (P, n_tok, n_tok) array [example, query, key] of the training set\n"
+          "(rows sum to one).")
       .def_property(
           "given_test", [](const HeadSpec& h) { return GivenArray(h.given_test); },
           [](HeadSpec& h, py::object v) { h.given_test = ToGiven(v, "HeadSpec.given_test"); },
@@ -216,9 +230,9 @@ given_head and hmm_head build heads in one call. Matrix attributes return copies
                         false, train, test);
       },
       "train"_a, "test"_a = py::none(), "name"_a = "given",
-      "A head whose attention is given per example: arrays (P, n_tok, n_tok) with\n"
-      "a[mu, s, t] = Omega_st (key first, every column summing to one) for the training set\n"
-      "and, optionally, the test set.");
+      "A head whose attention is given per example: arrays (P, n_tok, n_tok) [example, query,\n"
+      "key], a[mu, t, s] = weight of key s for query t (every row summing to one), for the\n"
+      "training set and, optionally, the test set.");
 
   // -------------------------------------------------------------- Architecture
   py::class_<Architecture>(m, "Architecture", R"doc(
@@ -304,8 +318,15 @@ functions taking inputs accept such arrays directly as well. `array` is a writab
 the stored values (no copy); numpy.asarray(inputs) gives the same view.)doc")
       .def(py::init([](py::object x) { return ToInputs(x, "x"); }), "x"_a,
            "Inputs holding a copy of the (P, n_tok, N0) array x.")
-      .def(py::init<Eigen::Index, Eigen::Index, Eigen::Index>(), "P"_a, "n_tok"_a, "N0"_a,
-           "Zero-filled inputs of P examples, n_tok tokens and N0 features.")
+      .def(py::init([](Eigen::Index P, Eigen::Index n_tok, Eigen::Index N0) {
+             RequireGeneratedSize("Inputs(P, n_tok, N0)", "P*n_tok*N0",
+                                  {static_cast<double>(P), static_cast<double>(n_tok),
+                                   static_cast<double>(N0)});
+             return Inputs(P, n_tok, N0);
+           }),
+           "P"_a, "n_tok"_a, "N0"_a,
+           "Zero-filled inputs of P examples, n_tok tokens and N0 features (at most 2^28\n"
+           "values, as for the built-in generators; larger inputs come from an array).")
       .def_property_readonly("P", &Inputs::P, "Number of examples.")
       .def_property_readonly("n_tok", &Inputs::n_tok, "Tokens per example.")
       .def_property_readonly("N0", &Inputs::N0, "Features per token.")
@@ -414,14 +435,18 @@ by compute_path_inputs; every later stage reads them. Arrays are read-only views
       [](const Architecture& arch, py::object x, py::object split, int threads) {
         const InputsArg in(x, "x");
         const Split s = ParseSplit(split, "split");
+        Require(threads >= 0, "threads", threads, "0 (every core) or a positive count");
         py::gil_scoped_release release;
-        return ComputePathInputs(arch, in.get(), s, threads);
+        PathInputs xi = ComputePathInputs(arch, in.get(), s, threads);
+        CheckFinitePathInputs(arch, in.get(), xi, s, "x");
+        return xi;
       },
       "arch"_a, "x"_a, "split"_a = "train", "threads"_a = 0,
       "xi_pi(x^mu) for every example and path (theory.md section 2). x: Inputs or a\n"
       "(P, n_tok, N0) array; split ('train' or 'test') selects the attention of 'given' heads.\n"
-      "Validates the architecture against the inputs. threads <= 0 uses every core. Runs\n"
-      "without the GIL.");
+      "Validates the architecture against the inputs; raises attnpaths.Error naming the head\n"
+      "(or the example) when attention or path inputs overflow. threads = 0 uses every core.\n"
+      "Runs without the GIL.");
   m.def(
       "path_token_weights",
       [](const Architecture& arch, py::object x, Eigen::Index example, py::object split) {
@@ -438,30 +463,38 @@ by compute_path_inputs; every later stage reads them. Arrays are read-only views
       [](const HeadSpec& head, py::object x, Eigen::Index example, py::object split) {
         const InputsArg in(x, "x");
         CheckExample(in.get(), example);
-        return AttentionMatrix(head, in.get().example(example), example,
-                               ParseSplit(split, "split"));
+        Eigen::MatrixXd a =
+            AttentionMatrix(head, in.get().example(example), example, ParseSplit(split, "split"))
+                .transpose();
+        return a;
       },
       "head"_a, "x"_a, "example"_a = 0, "split"_a = "train",
-      "Omega(x) of one example (n_tok x n_tok, key index first, columns summing to one).");
+      "The attention of one example, [query, key] (n_tok x n_tok, rows summing to one; the\n"
+      "transpose of theory.md's Omega).");
   m.def(
       "normalize_scores",
       [](py::object scores, const std::string& normalization, bool causal) {
         const MatrixArg s(scores, "scores", Shape::kMatrix);
-        return NormalizeScores(s.ref(), ParseNormalization(normalization, "normalization"), causal);
+        const Eigen::MatrixXd key_first = s.map().transpose();
+        Eigen::MatrixXd a =
+            NormalizeScores(key_first, ParseNormalization(normalization, "normalization"), causal)
+                .transpose();
+        return a;
       },
       "scores"_a, "normalization"_a = "softmax", "causal"_a = false,
-      "Normalises a score matrix (key index first) column by column: softmax or hardmax over\n"
-      "keys, with the causal mask when asked.");
+      "Normalises a score matrix [query, key] row by row: softmax or hardmax over keys, with\n"
+      "the causal mask (keys s <= query t) when asked.");
   m.def(
       "readout_vector",
-      [](py::object omega, const std::string& readout) {
-        const MatrixArg o(omega, "omega", Shape::kMatrix);
-        Eigen::VectorXd v = ReadoutVector(o.ref(), ParseReadout(readout, "readout"));
+      [](py::object attention, const std::string& readout) {
+        const MatrixArg o(attention, "attention", Shape::kMatrix);
+        const Eigen::MatrixXd key_first = o.map().transpose();
+        Eigen::VectorXd v = ReadoutVector(key_first, ParseReadout(readout, "readout"));
         return v;
       },
-      "omega"_a, "readout"_a = "last",
-      "omega_s of the last layer from its Omega: the column of the last or first query, or the\n"
-      "mean over queries.");
+      "attention"_a, "readout"_a = "last",
+      "omega_s of the last layer from its attention [query, key]: the row of the last or first\n"
+      "query, or the mean over queries.");
 
   // -------------------------------------------------------------- PathKernel
   py::class_<KernelOptions>(m, "KernelOptions", R"doc(

@@ -1,4 +1,7 @@
 // sampler/: NUTS sampling of the finite network's posterior (theory.md §5).
+#include <cmath>
+
+#include "data/labels.h"
 #include "python/bindings.h"
 #include "sampler/sample.h"
 
@@ -258,11 +261,17 @@ views), per-quantity diagnostics and chain 0's final weights.)doc")
       "sample",
       [](const Architecture& arch, const PathInputs& train, py::object y, double temperature,
          const PathInputs& test, const std::optional<SampleOptions>& options, py::object y_test,
-         py::object progress) {
+         py::object progress, const std::string& task) {
+        const Task t = ParseTask(task, "task");
         const MatrixArg labels(y, "y", Shape::kColumn);
         Eigen::MatrixXd yt;
         if (!y_test.is_none()) yt = MatrixArg(y_test, "y_test", Shape::kColumn).matrix();
         const Eigen::MatrixXd* yt_ptr = y_test.is_none() ? nullptr : &yt;
+        CheckLabelConvention(labels.ref(), t, "y", /*training=*/true);
+        if (yt_ptr) {
+          const Eigen::MatrixXd reference = labels.matrix();
+          CheckLabelConvention(yt, t, "y_test", false, &reference);
+        }
         SampleOptions o = options.value_or(SampleOptions{});
         py::object callback = progress.is_none() ? GetCallback(o.progress) : progress;
         if (!callback.is_none() && !PyCallable_Check(callback.ptr())) {
@@ -274,13 +283,15 @@ views), per-quantity diagnostics and chain 0's final weights.)doc")
         SampleResult r = guard.Run([&] {
           return Sample(arch, train, labels.ref(), temperature, test, o, &summary, yt_ptr);
         });
+        if (t == Task::kRegression) r.predictor.accuracy = r.predictor.accuracy_se = std::nan("");
         return py::make_tuple(std::move(r), std::move(summary));
       },
       "arch"_a, "train"_a, "y"_a, "temperature"_a, "test"_a, "options"_a = py::none(),
-      "y_test"_a = py::none(), "progress"_a = py::none(),
+      "y_test"_a = py::none(), "progress"_a = py::none(), "task"_a = "classification",
       "Draws from the posterior of the finite network's weights (theory.md section 1) with\n"
       "NUTS and returns (SampleResult, SampleSummary): predictor mean and variance on the test\n"
       "path inputs, accuracy, generalisation error and U^sampled. Widths must be integers.\n"
+      "task: 'classification' (labels +1/-1 or one-hot rows) or 'regression' (no accuracy).\n"
       "Sampling trouble is reported in the summary. Runs without the GIL; Ctrl-C or an\n"
       "exception raised by the progress callback stops every chain and is re-raised.");
 }

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <sstream>
 
+#include "data/labels.h"
 #include "python/bindings.h"
 #include "solver/action.h"
 #include "solver/order_parameters.h"
@@ -384,27 +385,47 @@ Predictor statistics on test inputs (theory.md section 4): mean f(x*) (P* x D), 
   m.def(
       "predict",
       [](const PathKernel& train, py::object y, double temperature, py::object U1,
-         const PathInputs& test, py::object y_test) {
+         const PathInputs& test, py::object y_test, const std::string& task) {
+        const Task t = ParseTask(task, "task");
         const MatrixArg labels(y, "y", Shape::kColumn);
         const Eigen::MatrixXd u = FirstOrderParameter(U1, "U1");
         Eigen::MatrixXd yt;
         if (!y_test.is_none()) yt = MatrixArg(y_test, "y_test", Shape::kColumn).matrix();
         const Eigen::MatrixXd* yt_ptr = y_test.is_none() ? nullptr : &yt;
-        py::gil_scoped_release release;
-        return Predict(train, labels.ref(), temperature, u, test, yt_ptr);
+        CheckLabels(labels.ref(), train.P(), "y");
+        CheckLabelConvention(labels.ref(), t, "y", /*training=*/true);
+        if (yt_ptr) {
+          CheckLabels(yt, test.P(), "y_test");
+          const Eigen::MatrixXd reference = labels.matrix();
+          CheckLabelConvention(yt, t, "y_test", false, &reference);
+        }
+        PredictorStatistics st;
+        {
+          py::gil_scoped_release release;
+          st = Predict(train, labels.ref(), temperature, u, test, yt_ptr);
+        }
+        if (t == Task::kRegression) st.accuracy = std::nan("");
+        return st;
       },
       "kernel"_a, "y"_a, "temperature"_a, "U1"_a, "test"_a, "y_test"_a = py::none(),
+      "task"_a = "classification",
       "Mean predictor, variance, generalisation error and accuracy on the test path inputs\n"
       "(theory.md section 4) with K_U of U1 (an array, or a Solution / OrderParameters whose\n"
-      "U_1 is used). Raises attnpaths.Error when shapes disagree or G = K_U + T I is not\n"
-      "positive definite. Runs without the GIL.");
+      "U_1 is used). task 'classification' (default) needs labels +1/-1 (D = 1) or one-hot\n"
+      "rows (D > 1; docs/config.md, Labels) and reports accuracy; 'regression' takes any\n"
+      "real targets and reports accuracy as NaN. Raises attnpaths.Error when shapes disagree,\n"
+      "labels break the task's convention or G = K_U + T I is not positive definite. Runs\n"
+      "without the GIL.");
   m.def(
       "accuracy",
       [](py::object mean, py::object y) {
-        return Accuracy(MatrixArg(mean, "mean", Shape::kColumn).ref(),
-                        MatrixArg(y, "y_test", Shape::kColumn).ref());
+        const MatrixArg labels(y, "y_test", Shape::kColumn);
+        CheckLabelConvention(labels.ref(), Task::kClassification, "y_test", false);
+        return Accuracy(MatrixArg(mean, "mean", Shape::kColumn).ref(), labels.ref());
       },
-      "mean"_a, "y"_a, "Fraction of test points with sign mean = y (argmax for D > 1).");
+      "mean"_a, "y"_a,
+      "Fraction of test points with sign mean = y (labels +1/-1) or argmax mean = the hot\n"
+      "column of one-hot rows (D > 1).");
   m.def(
       "generalization_error",
       [](py::object mean, py::object variance, py::object y) {

@@ -5,13 +5,20 @@
 #   bash scripts/bootstrap.sh demo              # install, build, run the demo
 #   bash scripts/bootstrap.sh test              # install, build, run every test
 #   bash scripts/bootstrap.sh test --sanitize   # the same under ASan + UBSan (build-asan/)
+#   bash scripts/bootstrap.sh test --tsan       # the same under ThreadSanitizer (build-tsan/)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 what=${1:-demo}
 sanitize=OFF
+tsan=OFF
 build=build
-if [ "${2:-}" = "--sanitize" ]; then sanitize=ON; build=build-asan; fi
+case "${2:-}" in
+  --sanitize) sanitize=ON; build=build-asan ;;
+  --tsan) tsan=ON; build=build-tsan ;;
+  "") ;;
+  *) echo "usage: bash scripts/bootstrap.sh demo|test [--sanitize|--tsan]" >&2; exit 2 ;;
+esac
 
 packages=(build-essential cmake ninja-build pkg-config libeigen3-dev libceres-dev
   libboost-math-dev libboost-random-dev libgtest-dev libgmock-dev libbenchmark-dev
@@ -42,7 +49,8 @@ fi
 # plain `cmake -S . -B build` is portable (ATTNPATHS_NATIVE=OFF).
 jobs=$(nproc)
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DATTNPATHS_NATIVE=ON \
-  -DPython3_EXECUTABLE=/usr/bin/python3 -DATTNPATHS_SANITIZE="$sanitize" >/dev/null
+  -DPython3_EXECUTABLE=/usr/bin/python3 -DATTNPATHS_SANITIZE="$sanitize" \
+  -DATTNPATHS_TSAN="$tsan" >/dev/null
 cmake --build "$build" -j "$jobs"
 
 case "$what" in
@@ -54,10 +62,14 @@ case "$what" in
       export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
       export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
     fi
+    if [ "$tsan" = ON ]; then
+      # A race fails the test (exit 66); the suppressions cover uninstrumented libraries only.
+      export TSAN_OPTIONS="halt_on_error=1:exitcode=66:second_deadlock_stack=1:suppressions=$PWD/scripts/tsan.supp"
+    fi
     (cd "$build" && ctest --output-on-failure -j "$jobs" --timeout 900)
     ;;
   *)
-    echo "usage: bash scripts/bootstrap.sh demo|test [--sanitize]" >&2
+    echo "usage: bash scripts/bootstrap.sh demo|test [--sanitize|--tsan]" >&2
     exit 2
     ;;
 esac

@@ -72,7 +72,7 @@ class Matrices(unittest.TestCase):
     def test_given_attention_round_trip(self):
         rng = np.random.default_rng(3)
         a = rng.random(size=(5, 3, 3))
-        a /= a.sum(axis=1, keepdims=True)  # columns (over keys) sum to one
+        a /= a.sum(axis=2, keepdims=True)  # [example, query, key]: rows (over keys) sum to one
         h = ap.given_head(a, a[:2])
         np.testing.assert_array_equal(h.given_train, a)
         np.testing.assert_array_equal(h.given_test, a[:2])

@@ -90,7 +90,7 @@ class ErrorTranslation(unittest.TestCase):
                          'hardmax', ap.blank_head, normalization='sparsemax')
         self.assertError('HeadSpec.W: found a 1-D array', ap.w_head, np.ones(4))
         bad = np.full((2, 3, 3), 1 / 3)
-        bad[0, :, 1] = 0.4
+        bad[0, 1, :] = 0.4  # query 1's weights over keys sum to 1.2
         arch = ap.Architecture([[ap.given_head(bad)]], N=10)
         self.assertError('weights sum: found 1.2', ap.compute_path_inputs, arch, x[:2])
 
