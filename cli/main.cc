@@ -40,6 +40,7 @@ int main(int argc, char** argv) {
   RegisterTrainEval(app, global, &run);
   RegisterKernelProp(app, global, &run);
   RegisterShapedSde(app, global, &run);
+  RegisterHessian(app, global, &run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

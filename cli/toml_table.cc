@@ -33,6 +33,11 @@ std::string TomlTable::Field(std::string_view key) const {
 
 bool TomlTable::Has(std::string_view key) const { return t_ && AsTable(t_)->get(key); }
 
+bool TomlTable::IsTable(std::string_view key) const {
+  const toml::node* n = t_ ? AsTable(t_)->get(key) : nullptr;
+  return n && n->is_table();
+}
+
 void TomlTable::Allow(const std::vector<std::string>& keys) const {
   if (!t_) return;
   for (const auto& [k, v] : *AsTable(t_)) {

@@ -2074,6 +2074,44 @@ def align_kernel(K: object, y: object, options: object = ...) -> KernelAlignment
     of components (default 30).
     """
 
+def attention_growth_study(data: str = ..., tokens: int = ..., features: int = ..., key_dim: int = ..., batch: int = ..., attention: str = ..., causal: bool = ..., sigmas: object = ..., fit_points: int = ..., fit_range: object = ..., repeats: int = ..., norms: str = ..., probes: int = ..., seed: int = ..., weight_std: float = ...) -> dict:
+    """
+    The growth study of `attnpaths hessian` (same seeds, same numbers): block norms over
+    the sigma grid (default 20 log-spaced from 0.01 to 10) and repeats. Returns 'sigmas',
+    'norms' and 'norm_errors' (sigma, repeat, block, part), 'blocks', 'parts', 'slopes'
+    (one dict per block and part: mean, spread, standard_error, predicted, per-repeat
+    slopes, local slopes), 'fit_range'.
+    """
+
+def attention_hessian(X: object, Y: object, WQ: object, WK: object, WV: object, causal: bool = ..., attention: str = ...) -> dict:
+    """
+    The loss Hessian of one self-attention layer (docs/attention-hessian.md): X, Y are
+    (B, m, D) arrays (tokens as rows), WQ, WK (D, k), WV (D, D). Returns a dict: 'outer',
+    'functional', 'full' -> {'VV', 'QQ', 'KK', 'QK', 'VQ', 'VK'} blocks (rows = first
+    letter, row-major vec of each weight matrix); 'hessian', 'hessian_outer',
+    'hessian_functional' (n_p x n_p, order Q, K, V); 'loss' (mean over B m D entries);
+    'gradient'; 'offsets' {group: (first index, size)}.
+    """
+
+def attention_hessian_norms(X: object, Y: object, WQ: object, WK: object, WV: object, method: str = ..., probes: int = ..., seed: int = ..., causal: bool = ..., attention: str = ...) -> dict:
+    """
+    Frobenius norm of every block and part: {'QK.outer': (norm, standard_error), ...};
+    method 'exact' (s.e. 0) or 'hutchinson' (probes Rademacher products).
+    """
+
+def attention_hessian_spectrum(X: object, Y: object, WQ: object, WK: object, WV: object, part: str = ..., k: int = ..., seed: int = ..., causal: bool = ..., attention: str = ..., density_probes: int = ..., density_steps: int = ..., grid: int = ..., broadening: float = ...) -> dict:
+    """
+    Lanczos on the matrix-free products: 'extremes' {'largest' (descending), 'smallest'
+    (ascending), residuals, converged, products} and 'density' (stochastic Lanczos
+    quadrature: nodes, weights, grid, density).
+    """
+
+def attention_hvp(X: object, Y: object, WQ: object, WK: object, WV: object, v: object, part: str = ..., causal: bool = ..., attention: str = ...) -> NDArray[numpy.float64]:
+    """
+    H v, H_o v or H_f v (part = 'full', 'outer', 'functional') without forming H; v in the
+    order [vec WQ, vec WK, vec WV], each row-major.
+    """
+
 def attention_matrix(head: HeadSpec, x: object, example: int = ..., split: object = ...) -> NDArray[numpy.float64]:
     """
     Omega(x) of one example (n_tok x n_tok, key index first, columns summing to one).
@@ -2255,6 +2293,15 @@ def log_progress(every: int = ..., logger: str = ..., level: int = ...) -> cpp_f
 def max_abs_entry(grad: List[NDArray[numpy.float64]]) -> float:
     """
     max |entry| over a list of matrices.
+    """
+
+def network_hessian(network: str, x: object, y: object, loss: str = ..., weight_decay: float = ..., dense: bool = ..., k: int = ...) -> dict:
+    """
+    The loss Hessian of a network written by `attnpaths train` at inputs x (P, n_tok, N0)
+    and labels y: 'loss', 'gradient', 'jacobian' (P x n_params, df/dtheta), 'groups'
+    [(name, offset, size)], with dense=True 'hessian', 'hessian_outer' ((1/B) J^T diag(l'') J
+    + wd I), 'hessian_functional', 'asymmetry' of the finite-difference matrix; with k > 0
+    Lanczos 'extremes_full' and 'extremes_outer'.
     """
 
 def normalize_scores(scores: object, normalization: str = ..., causal: bool = ...) -> NDArray[numpy.float64]:
