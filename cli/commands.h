@@ -35,5 +35,6 @@ void RegisterTrainEval(CLI::App& app, GlobalOptions& global, Command* run);
 void RegisterKernelProp(CLI::App& app, GlobalOptions& global, Command* run);
 void RegisterShapedSde(CLI::App& app, GlobalOptions& global, Command* run);
 void RegisterHessian(CLI::App& app, GlobalOptions& global, Command* run);
+void RegisterTrainSweep(CLI::App& app, GlobalOptions& global, Command* run);
 
 }  // namespace attnpaths::cli

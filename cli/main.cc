@@ -41,6 +41,7 @@ int main(int argc, char** argv) {
   RegisterKernelProp(app, global, &run);
   RegisterShapedSde(app, global, &run);
   RegisterHessian(app, global, &run);
+  RegisterTrainSweep(app, global, &run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -195,6 +195,22 @@ bool TomlTable::HasString(std::string_view key) const {
   return n && n->is_string();
 }
 
+void TomlTable::Read(std::string_view key, std::vector<std::string>* v) const {
+  const toml::node* n = t_ ? AsTable(t_)->get(key) : nullptr;
+  if (!n) return;
+  const toml::array* a = n->as_array();
+  if (!a) throw Error(ErrorMessage(Field(key), What(*n), "an array of strings"));
+  v->clear();
+  for (size_t i = 0; i < a->size(); ++i) {
+    const toml::node* e = a->get(i);
+    if (auto x = e->value_exact<std::string>()) {
+      v->push_back(*x);
+    } else {
+      throw Error(ErrorMessage(Field(key) + "[" + std::to_string(i) + "]", What(*e), "a string"));
+    }
+  }
+}
+
 TomlDocument::TomlDocument(const std::string& path, std::string command)
     : path_(path), command_(std::move(command)) {
   const std::string text = ReadFile(path);

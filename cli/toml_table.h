@@ -49,6 +49,7 @@ class TomlTable {
   void Read(std::string_view key, std::vector<std::vector<Eigen::Index>>* v) const;
   // True when the key holds a string (for keys that take a string or a number).
   bool HasString(std::string_view key) const;
+  void Read(std::string_view key, std::vector<std::string>* v) const;
   template <typename Int>
   void ReadInteger(std::string_view key, Int* v) const {
     std::int64_t i = 0;

@@ -2203,6 +2203,16 @@ def gp_order_parameters(arch: Architecture) -> OrderParameters:
     minimiser and the solver's start (theory.md sections 3, 8).
     """
 
+def head_count_study(heads: object = ..., modes: object = ..., examples: int = ..., test_examples: int = ..., tokens: int = ..., features: int = ..., relevant_fraction: float = ..., irrelevant_means: int = ..., signal: float = ..., noise: float = ..., total_key_dim: int = ..., total_width: int = ..., key_dim: int = ..., width: int = ..., input_width: int = ..., steps: int = ..., learning_rate: float = ..., loss: str = ..., repeats: int = ..., hessian_every: int = ..., hessian_examples: int = ..., seed: int = ...) -> dict:
+    """
+    The head-count study of `attnpaths train-sweep` (curvature/head_count_study.h; same
+    seeds, same numbers): full-batch GD on the tokenised mixture for every head count, at
+    equal total width (key_dim = total_key_dim/H, n_2 = total_width/H) and growing width.
+    Returns 'groups' (per mode and H: mean_train_loss per step and its se, final_train_loss,
+    paired_difference to the first H, final_test_accuracy, final_test_loss as (mean, se))
+    and 'runs' (train_loss per step, 'hessian' rows (step, lambda_max, lambda_min)).
+    """
+
 def head_names(arch: Architecture) -> List[List[str]]:
     """
     Head names of an architecture, names[l-1][h].
@@ -2481,6 +2491,16 @@ def token_kernels(architecture: Architecture, x: object, x2: object = ..., examp
     Token kernels Sigma_0..Sigma_L(x, x') of a theory.md network at infinite width (x, x' are
     N0 x n_tok; `example` selects per-example attention of kind 'given') and the readout K_GP,
     which equals K_{U_GP} of the path kernel. Returns dict(sigma=(L+1, n_tok, n_tok), gp=float).
+    """
+
+def tokenized_mixture(examples: int = ..., tokens: int = ..., features: int = ..., relevant_fraction: float = ..., irrelevant_means: int = ..., signal: float = ..., noise: float = ..., seed: int = ...) -> dict:
+    """
+    The tokenised mixture of the multi-head GD study (data/tokenized_mixture.h): token 0 is
+    the query token signal*e_{M+2}; every other token is relevant with probability
+    relevant_fraction (mu_y = signal*e_0 for y = +1, signal*e_1 for y = -1, at least one per
+    sequence) or carries one of M = irrelevant_means label-free means signal*e_{2+j}, plus
+    N(0, noise^2) noise. Returns {'x': (P, tokens, features), 'y': (P,) +-1,
+    'relevant': (P, tokens) 0/1}.
     """
 
 def uniform_head(name: str = ..., causal: bool = ...) -> HeadSpec:

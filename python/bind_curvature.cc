@@ -3,10 +3,12 @@
 // growth study — with NumPy arrays in and out.
 #include "curvature/attention_hessian.h"
 #include "curvature/growth_study.h"
+#include "curvature/head_count_study.h"
 #include "curvature/hutchinson.h"
 #include "curvature/lanczos.h"
 #include "curvature/network_hessian.h"
 #include "data/attention_tasks.h"
+#include "data/tokenized_mixture.h"
 #include "python/bindings.h"
 #include "trainer/network_files.h"
 
@@ -307,6 +309,133 @@ void BindCurvature(py::module_& m) {
       "[(name, offset, size)], with dense=True 'hessian', 'hessian_outer' ((1/B) J^T diag(l'') J\n"
       "+ wd I), 'hessian_functional', 'asymmetry' of the finite-difference matrix; with k > 0\n"
       "Lanczos 'extremes_full' and 'extremes_outer'.");
+  m.def(
+      "tokenized_mixture",
+      [](Eigen::Index examples, Eigen::Index tokens, Eigen::Index features,
+         double relevant_fraction, Eigen::Index irrelevant_means, double signal, double noise,
+         std::uint64_t seed) {
+        TokenizedMixtureOptions o;
+        o.examples = examples;
+        o.tokens = tokens;
+        o.features = features;
+        o.relevant_fraction = relevant_fraction;
+        o.irrelevant_means = irrelevant_means;
+        o.signal = signal;
+        o.noise = noise;
+        o.seed = seed;
+        const TokenizedMixture d = GenerateTokenizedMixture(o);
+        py::dict out;
+        out["x"] = py::array_t<double>({d.x.P(), d.x.n_tok(), d.x.N0()}, d.x.values().data());
+        out["y"] = Vector(d.y);
+        Eigen::Matrix<int, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> rel = d.relevant;
+        out["relevant"] = py::array_t<int>({rel.rows(), rel.cols()}, rel.data());
+        return out;
+      },
+      "examples"_a = 256, "tokens"_a = 8, "features"_a = 16, "relevant_fraction"_a = 0.25,
+      "irrelevant_means"_a = 4, "signal"_a = 3.0, "noise"_a = 1.0, "seed"_a = 1,
+      "The tokenised mixture of the multi-head GD study (data/tokenized_mixture.h): token 0 is\n"
+      "the query token signal*e_{M+2}; every other token is relevant with probability\n"
+      "relevant_fraction (mu_y = signal*e_0 for y = +1, signal*e_1 for y = -1, at least one per\n"
+      "sequence) or carries one of M = irrelevant_means label-free means signal*e_{2+j}, plus\n"
+      "N(0, noise^2) noise. Returns {'x': (P, tokens, features), 'y': (P,) +-1,\n"
+      "'relevant': (P, tokens) 0/1}.");
+  m.def(
+      "head_count_study",
+      [](py::object heads, py::object modes, Eigen::Index examples, Eigen::Index test_examples,
+         Eigen::Index tokens, Eigen::Index features, double relevant_fraction,
+         Eigen::Index irrelevant_means, double signal, double noise, Eigen::Index total_key_dim,
+         Eigen::Index total_width, Eigen::Index key_dim, Eigen::Index width,
+         Eigen::Index input_width, int steps, double learning_rate, const std::string& loss,
+         int repeats, int hessian_every, Eigen::Index hessian_examples, std::uint64_t seed) {
+        HeadCountStudyOptions o;
+        o.heads = heads.cast<std::vector<Eigen::Index>>();
+        o.modes.clear();
+        for (const std::string& name : modes.cast<std::vector<std::string>>()) {
+          o.modes.push_back(ParseWidthMode(name, "modes"));
+        }
+        o.data.examples = examples;
+        o.test_examples = test_examples;
+        o.data.tokens = tokens;
+        o.data.features = features;
+        o.data.relevant_fraction = relevant_fraction;
+        o.data.irrelevant_means = irrelevant_means;
+        o.data.signal = signal;
+        o.data.noise = noise;
+        o.data.seed = seed;
+        o.total_key_dim = total_key_dim;
+        o.total_width = total_width;
+        o.key_dim = key_dim;
+        o.width = width;
+        o.input_width = input_width;
+        o.training.epochs = steps;
+        o.training.learning_rate = learning_rate;
+        o.training.loss = ParseLossKind(loss, "loss");
+        o.training.seed = seed;
+        o.repeats = repeats;
+        o.hessian_every = hessian_every;
+        o.hessian_examples = hessian_examples;
+        HeadCountStudy s;
+        {
+          py::gil_scoped_release release;
+          s = RunHeadCountStudy(o);
+        }
+        py::list groups, runs;
+        for (const HeadCountGroup& g : s.groups) {
+          py::dict d;
+          d["mode"] = WidthModeName(g.mode);
+          d["heads"] = g.heads;
+          d["key_dim"] = g.key_dim;
+          d["width"] = g.width;
+          d["num_parameters"] = g.num_parameters;
+          d["mean_train_loss"] = Vector(g.mean_train_loss);
+          d["se_train_loss"] = Vector(g.se_train_loss);
+          d["final_train_loss"] = py::make_tuple(g.final_train_loss_mean, g.final_train_loss_se);
+          d["paired_difference"] = py::make_tuple(g.paired_difference_mean, g.paired_difference_se);
+          d["final_test_accuracy"] =
+              py::make_tuple(g.final_test_accuracy_mean, g.final_test_accuracy_se);
+          d["final_test_loss"] = py::make_tuple(g.final_test_loss_mean, g.final_test_loss_se);
+          groups.append(d);
+        }
+        for (const HeadCountRun& r : s.runs) {
+          py::dict d;
+          d["mode"] = WidthModeName(r.mode);
+          d["heads"] = r.heads;
+          d["repeat"] = r.repeat;
+          Eigen::VectorXd loss_curve(static_cast<Eigen::Index>(r.summary.loss_curve.size()));
+          for (size_t i = 0; i < r.summary.loss_curve.size(); ++i) {
+            loss_curve(static_cast<Eigen::Index>(i)) = r.summary.loss_curve[i].train_loss;
+          }
+          d["train_loss"] = Vector(loss_curve);
+          d["final_train_loss"] = r.summary.final_train_loss;
+          d["final_test_accuracy"] = r.summary.final_test_accuracy;
+          Eigen::MatrixXd track(static_cast<Eigen::Index>(r.hessian.size()), 3);
+          for (size_t i = 0; i < r.hessian.size(); ++i) {
+            const auto k = static_cast<Eigen::Index>(i);
+            track.row(k) << static_cast<double>(r.hessian[i].step), r.hessian[i].largest,
+                r.hessian[i].smallest;
+          }
+          d["hessian"] = track;
+          runs.append(d);
+        }
+        py::dict out;
+        out["groups"] = groups;
+        out["runs"] = runs;
+        out["seconds"] = s.seconds;
+        return out;
+      },
+      "heads"_a = std::vector<Eigen::Index>{1, 2, 4, 8, 16},
+      "modes"_a = std::vector<std::string>{"equal_total", "growing"}, "examples"_a = 256,
+      "test_examples"_a = 1000, "tokens"_a = 8, "features"_a = 16, "relevant_fraction"_a = 0.25,
+      "irrelevant_means"_a = 4, "signal"_a = 3.0, "noise"_a = 1.0, "total_key_dim"_a = 16,
+      "total_width"_a = 16, "key_dim"_a = 4, "width"_a = 4, "input_width"_a = 16, "steps"_a = 200,
+      "learning_rate"_a = 0.5, "loss"_a = "logistic", "repeats"_a = 5, "hessian_every"_a = 0,
+      "hessian_examples"_a = 0, "seed"_a = 1,
+      "The head-count study of `attnpaths train-sweep` (curvature/head_count_study.h; same\n"
+      "seeds, same numbers): full-batch GD on the tokenised mixture for every head count, at\n"
+      "equal total width (key_dim = total_key_dim/H, n_2 = total_width/H) and growing width.\n"
+      "Returns 'groups' (per mode and H: mean_train_loss per step and its se, final_train_loss,\n"
+      "paired_difference to the first H, final_test_accuracy, final_test_loss as (mean, se))\n"
+      "and 'runs' (train_loss per step, 'hessian' rows (step, lambda_max, lambda_min)).");
 }
 
 }  // namespace attnpaths::python

@@ -114,6 +114,17 @@ class SingleLayer(unittest.TestCase):
             np.testing.assert_allclose(h['hessian_outer'], Ho, rtol=0,
                                        atol=1e-8 * np.abs(Ho).max())
 
+    def test_hvp_equals_the_dense_product(self):
+        v = np.random.default_rng(4).normal(size=self.theta.size)
+        for (causal, attention), h in self.h.items():
+            for part, dense in (('full', 'hessian'), ('outer', 'hessian_outer'),
+                                ('functional', 'hessian_functional')):
+                got = ap.attention_hvp(self.X, self.Y, self.WQ, self.WK, self.WV, v, part=part,
+                                       causal=causal, attention=attention)
+                want = h[dense] @ v
+                np.testing.assert_allclose(got, want, rtol=0,
+                                           atol=1e-12 * np.abs(h['hessian']).max() * np.abs(v).sum())
+
     def test_blocks_are_slices_of_the_dense_matrix(self):
         h = self.h[(False, 'softmax')]
         for part, dense in (('outer', 'hessian_outer'), ('functional', 'hessian_functional'),
