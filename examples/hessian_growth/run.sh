@@ -15,7 +15,7 @@ mkdir -p out
 
 # 2. A 3-layer network (heads 2, 1, 1) trained for 30 Adam epochs on a tokenised
 #    mixture, then its Hessian: blocks of every layer against sigma.
-PYTHONPATH=$root/build/python $py - <<'PY'
+PYTHONPATH=${ATTNPATHS_PYTHONPATH:-$root/build/python} $py - <<'PY'
 import numpy as np, attnpaths as ap
 m = ap.tokenized_mixture(examples=256, tokens=6, features=8, irrelevant_means=3, seed=3)
 np.save('out/mixture_x.npy', m['x']); np.save('out/mixture_y.npy', m['y'])
