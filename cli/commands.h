@@ -45,5 +45,7 @@ void RegisterTrain(CLI::App& app, GlobalOptions& global, Command* run);
 void RegisterTrainEval(CLI::App& app, GlobalOptions& global, Command* run);
 void RegisterKernelProp(CLI::App& app, GlobalOptions& global, Command* run);
 void RegisterShapedSde(CLI::App& app, GlobalOptions& global, Command* run);
+void RegisterHessian(CLI::App& app, GlobalOptions& global, Command* run);
+void RegisterTrainSweep(CLI::App& app, GlobalOptions& global, Command* run);
 
 }  // namespace attnpaths::cli

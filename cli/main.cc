@@ -41,6 +41,8 @@ int main(int argc, char** argv) {
   RegisterTrainEval(app, global, &run);
   RegisterKernelProp(app, global, &run);
   RegisterShapedSde(app, global, &run);
+  RegisterHessian(app, global, &run);
+  RegisterTrainSweep(app, global, &run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

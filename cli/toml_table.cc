@@ -33,6 +33,11 @@ std::string TomlTable::Field(std::string_view key) const {
 
 bool TomlTable::Has(std::string_view key) const { return t_ && AsTable(t_)->get(key); }
 
+bool TomlTable::IsTable(std::string_view key) const {
+  const toml::node* n = t_ ? AsTable(t_)->get(key) : nullptr;
+  return n && n->is_table();
+}
+
 void TomlTable::Allow(const std::vector<std::string>& keys) const {
   if (!t_) return;
   for (const auto& [k, v] : *AsTable(t_)) {
@@ -188,6 +193,22 @@ void TomlTable::Read(std::string_view key, std::vector<std::vector<Eigen::Index>
 bool TomlTable::HasString(std::string_view key) const {
   const toml::node* n = t_ ? AsTable(t_)->get(key) : nullptr;
   return n && n->is_string();
+}
+
+void TomlTable::Read(std::string_view key, std::vector<std::string>* v) const {
+  const toml::node* n = t_ ? AsTable(t_)->get(key) : nullptr;
+  if (!n) return;
+  const toml::array* a = n->as_array();
+  if (!a) throw Error(ErrorMessage(Field(key), What(*n), "an array of strings"));
+  v->clear();
+  for (size_t i = 0; i < a->size(); ++i) {
+    const toml::node* e = a->get(i);
+    if (auto x = e->value_exact<std::string>()) {
+      v->push_back(*x);
+    } else {
+      throw Error(ErrorMessage(Field(key) + "[" + std::to_string(i) + "]", What(*e), "a string"));
+    }
+  }
 }
 
 TomlDocument::TomlDocument(const std::string& path, std::string command)

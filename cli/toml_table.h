@@ -30,6 +30,7 @@ class TomlTable {
   // "file: table.key", the name errors use.
   std::string Field(std::string_view key) const;
   bool Has(std::string_view key) const;
+  bool IsTable(std::string_view key) const;  // the key holds a (possibly inline) table
   // Throws Error for a key not in `keys` (suggesting the nearest one).
   void Allow(const std::vector<std::string>& keys) const;
   // The sub-table `key` (empty when absent); throws Error when it is not a table.
@@ -48,6 +49,7 @@ class TomlTable {
   void Read(std::string_view key, std::vector<std::vector<Eigen::Index>>* v) const;
   // True when the key holds a string (for keys that take a string or a number).
   bool HasString(std::string_view key) const;
+  void Read(std::string_view key, std::vector<std::string>* v) const;
   template <typename Int>
   void ReadInteger(std::string_view key, Int* v) const {
     std::int64_t i = 0;

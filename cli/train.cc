@@ -18,7 +18,7 @@
 #include "cli/run_provenance.h"
 #include "cli/study_run.h"
 #include "cli/train_config.h"
-#include "cli/trained_network_files.h"
+#include "trainer/network_files.h"
 #include "data/atomic_file.h"
 #include "kernels/error.h"
 

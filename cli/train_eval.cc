@@ -16,7 +16,7 @@
 #include "cli/report.h"
 #include "cli/run_provenance.h"
 #include "cli/train_config.h"
-#include "cli/trained_network_files.h"
+#include "trainer/network_files.h"
 #include "data/atomic_file.h"
 #include "kernels/error.h"
 #include "trainer/forward_backward.h"

@@ -2085,6 +2085,44 @@ def align_kernel(K: object, y: object, options: object = ...) -> KernelAlignment
     of components (default 30).
     """
 
+def attention_growth_study(data: str = ..., tokens: int = ..., features: int = ..., key_dim: int = ..., batch: int = ..., attention: str = ..., causal: bool = ..., sigmas: object = ..., fit_points: int = ..., fit_range: object = ..., repeats: int = ..., norms: str = ..., probes: int = ..., seed: int = ..., weight_std: float = ...) -> dict:
+    """
+    The growth study of `attnpaths hessian` (same seeds, same numbers): block norms over
+    the sigma grid (default 20 log-spaced from 0.01 to 10) and repeats. Returns 'sigmas',
+    'norms' and 'norm_errors' (sigma, repeat, block, part), 'blocks', 'parts', 'slopes'
+    (one dict per block and part: mean, spread, standard_error, predicted, per-repeat
+    slopes, local slopes), 'fit_range'.
+    """
+
+def attention_hessian(X: object, Y: object, WQ: object, WK: object, WV: object, causal: bool = ..., attention: str = ...) -> dict:
+    """
+    The loss Hessian of one self-attention layer (docs/attention-hessian.md): X, Y are
+    (B, m, D) arrays (tokens as rows), WQ, WK (D, k), WV (D, D). Returns a dict: 'outer',
+    'functional', 'full' -> {'VV', 'QQ', 'KK', 'QK', 'VQ', 'VK'} blocks (rows = first
+    letter, row-major vec of each weight matrix); 'hessian', 'hessian_outer',
+    'hessian_functional' (n_p x n_p, order Q, K, V); 'loss' (mean over B m D entries);
+    'gradient'; 'offsets' {group: (first index, size)}.
+    """
+
+def attention_hessian_norms(X: object, Y: object, WQ: object, WK: object, WV: object, method: str = ..., probes: int = ..., seed: int = ..., causal: bool = ..., attention: str = ...) -> dict:
+    """
+    Frobenius norm of every block and part: {'QK.outer': (norm, standard_error), ...};
+    method 'exact' (s.e. 0) or 'hutchinson' (probes Rademacher products).
+    """
+
+def attention_hessian_spectrum(X: object, Y: object, WQ: object, WK: object, WV: object, part: str = ..., k: int = ..., seed: int = ..., causal: bool = ..., attention: str = ..., density_probes: int = ..., density_steps: int = ..., grid: int = ..., broadening: float = ...) -> dict:
+    """
+    Lanczos on the matrix-free products: 'extremes' {'largest' (descending), 'smallest'
+    (ascending), residuals, converged, products} and 'density' (stochastic Lanczos
+    quadrature: nodes, weights, grid, density).
+    """
+
+def attention_hvp(X: object, Y: object, WQ: object, WK: object, WV: object, v: object, part: str = ..., causal: bool = ..., attention: str = ...) -> NDArray[numpy.float64]:
+    """
+    H v, H_o v or H_f v (part = 'full', 'outer', 'functional') without forming H; v in the
+    order [vec WQ, vec WK, vec WV], each row-major.
+    """
+
 def attention_matrix(head: HeadSpec, x: object, example: int = ..., split: object = ...) -> NDArray[numpy.float64]:
     """
     The attention of one example, [query, key] (n_tok x n_tok, rows summing to one; the
@@ -2178,6 +2216,16 @@ def gp_order_parameters(arch: Architecture) -> OrderParameters:
     minimiser and the solver's start (theory.md sections 3, 8).
     """
 
+def head_count_study(heads: object = ..., modes: object = ..., examples: int = ..., test_examples: int = ..., tokens: int = ..., features: int = ..., relevant_fraction: float = ..., irrelevant_means: int = ..., signal: float = ..., noise: float = ..., total_key_dim: int = ..., total_width: int = ..., key_dim: int = ..., width: int = ..., input_width: int = ..., steps: int = ..., learning_rate: float = ..., loss: str = ..., repeats: int = ..., hessian_every: int = ..., hessian_examples: int = ..., seed: int = ...) -> dict:
+    """
+    The head-count study of `attnpaths train-sweep` (curvature/head_count_study.h; same
+    seeds, same numbers): full-batch GD on the tokenised mixture for every head count, at
+    equal total width (key_dim = total_key_dim/H, n_2 = total_width/H) and growing width.
+    Returns 'groups' (per mode and H: mean_train_loss per step and its se, final_train_loss,
+    paired_difference to the first H, final_test_accuracy, final_test_loss as (mean, se))
+    and 'runs' (train_loss per step, 'hessian' rows (step, lambda_max, lambda_min)).
+    """
+
 def head_names(arch: Architecture) -> List[List[str]]:
     """
     Head names of an architecture, names[l-1][h].
@@ -2268,6 +2316,15 @@ def log_progress(every: int = ..., logger: str = ..., level: int = ...) -> cpp_f
 def max_abs_entry(grad: List[NDArray[numpy.float64]]) -> float:
     """
     max |entry| over a list of matrices.
+    """
+
+def network_hessian(network: str, x: object, y: object, loss: str = ..., weight_decay: float = ..., dense: bool = ..., k: int = ...) -> dict:
+    """
+    The loss Hessian of a network written by `attnpaths train` at inputs x (P, n_tok, N0)
+    and labels y: 'loss', 'gradient', 'jacobian' (P x n_params, df/dtheta), 'groups'
+    [(name, offset, size)], with dense=True 'hessian', 'hessian_outer' ((1/B) J^T diag(l'') J
+    + wd I), 'hessian_functional', 'asymmetry' of the finite-difference matrix; with k > 0
+    Lanczos 'extremes_full' and 'extremes_outer'.
     """
 
 def normalize_scores(scores: object, normalization: str = ..., causal: bool = ...) -> NDArray[numpy.float64]:
@@ -2451,6 +2508,16 @@ def token_kernels(architecture: Architecture, x: object, x2: object = ..., examp
     Token kernels Sigma_0..Sigma_L(x, x') of a theory.md network at infinite width (x, x' are
     N0 x n_tok; `example` selects per-example attention of kind 'given') and the readout K_GP,
     which equals K_{U_GP} of the path kernel. Returns dict(sigma=(L+1, n_tok, n_tok), gp=float).
+    """
+
+def tokenized_mixture(examples: int = ..., tokens: int = ..., features: int = ..., relevant_fraction: float = ..., irrelevant_means: int = ..., signal: float = ..., noise: float = ..., seed: int = ...) -> dict:
+    """
+    The tokenised mixture of the multi-head GD study (data/tokenized_mixture.h): token 0 is
+    the query token signal*e_{M+2}; every other token is relevant with probability
+    relevant_fraction (mu_y = signal*e_0 for y = +1, signal*e_1 for y = -1, at least one per
+    sequence) or carries one of M = irrelevant_means label-free means signal*e_{2+j}, plus
+    N(0, noise^2) noise. Returns {'x': (P, tokens, features), 'y': (P,) +-1,
+    'relevant': (P, tokens) 0/1}.
     """
 
 def uniform_head(name: str = ..., causal: bool = ...) -> HeadSpec:

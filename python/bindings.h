@@ -289,5 +289,6 @@ void BindAnalysis(py::module_& m);
 void BindSampler(py::module_& m);
 void BindData(py::module_& m);
 void BindPropagation(py::module_& m);
+void BindCurvature(py::module_& m);
 
 }  // namespace attnpaths::python

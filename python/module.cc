@@ -53,4 +53,5 @@ PYBIND11_MODULE(attnpaths, m) {
   attnpaths::python::BindSampler(m);
   attnpaths::python::BindData(m);
   attnpaths::python::BindPropagation(m);
+  attnpaths::python::BindCurvature(m);
 }

@@ -1,4 +1,4 @@
-#include "cli/trained_network_files.h"
+#include "trainer/network_files.h"
 
 #include "cli/result_index.h"
 
@@ -9,7 +9,7 @@
 #include "data/npy.h"
 #include "kernels/error.h"
 
-namespace attnpaths::cli {
+namespace attnpaths {
 
 namespace {
 
@@ -142,4 +142,4 @@ std::pair<int, Eigen::Index> ParseTrainedHeadName(const std::string& text,
   return {l, h};
 }
 
-}  // namespace attnpaths::cli
+}  // namespace attnpaths

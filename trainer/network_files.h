@@ -20,7 +20,7 @@
 
 #include "network/network.h"
 
-namespace attnpaths::cli {
+namespace attnpaths {
 
 // "Q_1_2.npy" for kind "Q", layer 1, head index 1 (0-based; written 1-based).
 std::string WeightFileName(const std::string& kind, int l, Eigen::Index h);
@@ -48,4 +48,4 @@ std::pair<int, Eigen::Index> ParseTrainedHeadName(const std::string& text,
                                                   const NetworkShape& shape,
                                                   const std::string& field);
 
-}  // namespace attnpaths::cli
+}  // namespace attnpaths
