@@ -1,18 +1,29 @@
-// sampler_bench — the figures issue 5 asks for, on the paper's hidden-Markov
-// task (theory.md §8: P = 100, 30 chain tokens + BOS, N0 = 231, H = (2, 2),
-// W-form heads, last-token readout, T = 0.01):
+// sampler_bench — the sampler's figures on the paper's hidden-Markov task
+// (theory.md §8: P = 100, 30 chain tokens + BOS, N0 = 231, H = (2, 2), W-form
+// heads, last-token readout, T = 0.01), every configuration in one run of
+// one binary so that their ratios are measured side by side:
 //
 //  1. one potential + gradient evaluation in effective-weight form
-//     (sampler/potential.h) vs the token-by-token forward and backward pass
-//     (sampler/tokenwise.h), same weights, same binary, per width N;
-//  2. NUTS effective samples per second of sampling for the entries of
-//     U^sampled and for the test predictor mean, per width N.
+//     (sampler/potential.h) vs the token-by-token network
+//     (sampler/tokenwise.h), and the collapsed potential
+//     (sampler/collapsed_potential.h), per width N;
+//  2. NUTS effective samples per CPU second for the entries of U^sampled and
+//     the test predictor means, per width N and sampler configuration
+//     (weights:integrator:metric, e.g. collapsed:prior_split:diag or
+//     all:leapfrog:diag, today's full sampler before issue 15).
 //
-//   sampler_bench                       # both tables, N ∈ {10, 100, 1000}
+//   sampler_bench                                   # both tables, N ∈ {10, 100, 1000}
 //   sampler_bench --gradient-only
-//   sampler_bench --widths 10,100 --chains 2 --warmup 100 --samples 100 --threads 2
+//   sampler_bench --ess-only --widths 100 --samplers collapsed,all:leapfrog:diag
+//                 --chains 2 --warmup 150 --samples 150 --threads 2     (one line)
+//   sampler_bench --ess-only --widths 1000 --samplers all:leapfrog:diag --warmup 30 --samples 30
 //
-// Wall-clock times on a shared machine: read them as orders of magnitude.
+// ESS/s = median (or minimum) bulk ESS over the quantities, divided by the
+// CPU seconds the chains' threads spent in the sampling phase (summed over
+// chains): on a shared machine CPU time, not wall time, measures the cost.
+// "grad ms" is CPU time per gradient evaluation over warm-up and sampling
+// (the collapsed sampler's sampling phase also pays the conditional
+// statistics of every retained draw).
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -23,6 +34,7 @@
 
 #include "data/hmm.h"
 #include "kernels/path_inputs.h"
+#include "sampler/collapsed_potential.h"
 #include "sampler/potential.h"
 #include "sampler/random.h"
 #include "sampler/sample.h"
@@ -40,6 +52,10 @@ double Median(std::vector<double> v) {
   return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
+double Min(const std::vector<double>& v) {
+  return v.empty() ? 0 : *std::min_element(v.begin(), v.end());
+}
+
 // Mean seconds per call of f, repeated until `budget` seconds (at least 2 calls).
 template <typename F>
 double TimePerCall(F f, double budget) {
@@ -55,11 +71,24 @@ double TimePerCall(F f, double budget) {
   return elapsed / calls;
 }
 
+std::vector<std::string> SplitList(const std::string& list, char separator) {
+  std::vector<std::string> out;
+  size_t pos = 0;
+  while (pos <= list.size()) {
+    const size_t next = list.find(separator, pos);
+    out.push_back(list.substr(pos, next == std::string::npos ? std::string::npos : next - pos));
+    if (next == std::string::npos) break;
+    pos = next + 1;
+  }
+  return out;
+}
+
 struct Config {
   std::vector<double> widths{10, 100, 1000};
-  bool gradient = true, ess = true;
-  int chains = 2, warmup = 100, samples = 100, threads = 2, P_test = 100;
+  bool gradient = true, ess = true, tokenwise = true;
+  int chains = 2, warmup = 150, samples = 150, threads = 2, P_test = 100;
   double temperature = 0.01;
+  std::vector<std::string> samplers{"collapsed", "all:leapfrog:diag"};
 };
 
 Config Parse(int argc, char** argv) {
@@ -71,15 +100,13 @@ Config Parse(int argc, char** argv) {
       c.ess = false;
     } else if (a == "--ess-only") {
       c.gradient = false;
+    } else if (a == "--no-tokenwise") {
+      c.tokenwise = false;
     } else if (a == "--widths") {
       c.widths.clear();
-      const std::string list = next();
-      size_t pos = 0;
-      while (pos < list.size()) {
-        const size_t comma = list.find(',', pos);
-        c.widths.push_back(std::atof(list.substr(pos, comma - pos).c_str()));
-        pos = comma == std::string::npos ? list.size() : comma + 1;
-      }
+      for (const std::string& w : SplitList(next(), ',')) c.widths.push_back(std::atof(w.c_str()));
+    } else if (a == "--samplers") {
+      c.samplers = SplitList(next(), ',');
     } else if (a == "--chains") {
       c.chains = std::atoi(next().c_str());
     } else if (a == "--warmup") {
@@ -88,10 +115,13 @@ Config Parse(int argc, char** argv) {
       c.samples = std::atoi(next().c_str());
     } else if (a == "--threads") {
       c.threads = std::atoi(next().c_str());
+    } else if (a == "--test") {
+      c.P_test = std::atoi(next().c_str());
     } else {
       std::fprintf(stderr,
-                   "usage: sampler_bench [--gradient-only|--ess-only] [--widths 10,100] "
-                   "[--chains C] [--warmup W] [--samples S] [--threads T]\n");
+                   "usage: sampler_bench [--gradient-only|--ess-only] [--no-tokenwise] "
+                   "[--widths 10,100] [--samplers collapsed,all:leapfrog:diag] [--chains C] "
+                   "[--warmup W] [--samples S] [--threads T] [--test P*]\n");
       std::exit(2);
     }
   }
@@ -111,26 +141,34 @@ int main(int argc, char** argv) {
   arch.SetUniform(1);
   const PathInputs train_inputs = ComputePathInputs(arch, train.x, Split::kTrain);
   const PathInputs test_inputs = ComputePathInputs(arch, test.x, Split::kTest);
-  std::printf("HMM task: P = %td, n_tok = %td, N0 = %td, Htot = %td, T = %g\n\n", train.x.P(),
-              train.x.n_tok(), train.x.N0(), arch.Htot(), config.temperature);
+  std::printf("HMM task: P = %td, P* = %td, n_tok = %td, N0 = %td, Htot = %td, T = %g\n\n",
+              train.x.P(), test.x.P(), train.x.n_tok(), train.x.N0(), arch.Htot(),
+              config.temperature);
 
   if (config.gradient) {
-    std::printf("One potential + gradient evaluation (ms)\n");
-    std::printf("%7s %10s %14s %14s %10s %12s\n", "N", "dimension", "effective", "token-wise",
-                "speed-up", "max |Δgrad|");
+    std::printf("One potential + gradient evaluation (ms, wall clock)\n");
+    std::printf("%7s %10s %12s %12s %10s %12s %12s %10s\n", "N", "dim (all)", "effective",
+                "token-wise", "max |dg|", "dim (coll.)", "collapsed", "coll./eff.");
     for (double N : config.widths) {
       arch.SetUniform(N);
       const NetworkPotential effective(arch, train_inputs, train.y, config.temperature);
-      const TokenwisePotential tokenwise(arch, train.x, train.y, config.temperature);
+      const CollapsedPotential collapsed(arch, train_inputs, train.y, config.temperature);
       RandomEngine engine = ChainEngine(1, 0);
       Eigen::VectorXd q(effective.dimension());
       for (Eigen::Index i = 0; i < q.size(); ++i) q[i] = StandardNormal(engine);
-      Eigen::VectorXd g1, g2;
+      Eigen::VectorXd g1, g2, g3;
       const double t_eff = TimePerCall([&] { effective.Evaluate(q, &g1); }, 1.0);
-      const double t_tok = TimePerCall([&] { tokenwise.Evaluate(q, &g2); }, 2.0);
-      const double diff = (g1 - g2).cwiseAbs().maxCoeff() / g2.cwiseAbs().maxCoeff();
-      std::printf("%7g %10td %14.4f %14.4f %9.0fx %12.1e\n", N, effective.dimension(), 1e3 * t_eff,
-                  1e3 * t_tok, t_tok / t_eff, diff);
+      double t_tok = 0, diff = 0;
+      if (config.tokenwise) {
+        const TokenwisePotential tokenwise(arch, train.x, train.y, config.temperature);
+        t_tok = TimePerCall([&] { tokenwise.Evaluate(q, &g2); }, 2.0);
+        diff = (g1 - g2).cwiseAbs().maxCoeff() / g2.cwiseAbs().maxCoeff();
+      }
+      const Eigen::VectorXd v = q.head(collapsed.dimension());
+      const double t_col = TimePerCall([&] { collapsed.Evaluate(v, &g3); }, 2.0);
+      std::printf("%7g %10td %12.4f %12.4f %10.1e %12td %12.4f %9.0fx\n", N, effective.dimension(),
+                  1e3 * t_eff, 1e3 * t_tok, diff, collapsed.dimension(), 1e3 * t_col,
+                  t_col / t_eff);
       std::fflush(stdout);
     }
     std::printf("\n");
@@ -138,43 +176,64 @@ int main(int argc, char** argv) {
 
   if (config.ess) {
     std::printf(
-        "NUTS: %d chains x (%d warm-up + %d draws), %d threads; ESS per second of "
-        "sampling (bulk ESS / wall-clock seconds of the sampling phase)\n",
+        "NUTS: %d chains x (%d warm-up + %d draws), %d threads; ESS/s = bulk ESS per CPU second "
+        "of the sampling phase (summed over chains)\n",
         config.chains, config.warmup, config.samples, config.threads);
-    std::printf("%7s %10s %9s %10s %8s %7s %9s %10s %10s %11s %11s %8s\n", "N", "dimension",
-                "s/grad", "step", "depth", "div", "sample s", "ESS U med", "ESS f med", "ESS/s U",
-                "ESS/s f", "R-hat");
+    std::printf("%6s %-28s %8s %8s %7s %6s %8s %4s %9s %9s %8s %8s %8s %8s %9s %9s %6s\n", "N",
+                "sampler", "dim", "grad ms", "step", "depth", "steps", "div", "warm CPU",
+                "samp CPU", "ESS U", "min U", "ESS f", "min f", "ESS/s U", "ESS/s f", "R-hat");
     for (double N : config.widths) {
-      arch.SetUniform(N);
-      SampleOptions options;
-      options.num_chains = config.chains;
-      options.num_warmup = config.warmup;
-      options.num_samples = config.samples;
-      options.threads = config.threads;
-      options.seed = 2024;
-      SampleSummary s;
-      const SampleResult r = Sample(arch, train_inputs, train.y, config.temperature, test_inputs,
-                                    options, &s, &test.y);
-      std::vector<double> ess_U, ess_f;
-      for (size_t j = 0; j < r.diagnostics.size(); ++j) {
-        const double e = r.diagnostics[j].ess_bulk;
-        if (static_cast<Eigen::Index>(j) >= r.order_parameter_column) {
-          ess_U.push_back(e);
-        } else if (static_cast<Eigen::Index>(j) >= r.predictor_column) {
-          ess_f.push_back(e);
+      for (const std::string& spec : config.samplers) {
+        const std::vector<std::string> parts = SplitList(spec, ':');
+        arch.SetUniform(N);
+        SampleOptions options;
+        options.sampled_weights = ParseSampledWeights(parts[0], "--samplers");
+        if (parts.size() > 1) options.integrator = parts[1];
+        if (parts.size() > 2) options.metric = parts[2];
+        options.num_chains = config.chains;
+        options.num_warmup = config.warmup;
+        options.num_samples = config.samples;
+        options.threads = config.threads;
+        options.seed = 2024;
+        std::string error;
+        if (!options.IsValid(&error)) {
+          std::fprintf(stderr, "error: --samplers %s: %s\n", spec.c_str(), error.c_str());
+          return 2;
         }
+        SampleSummary s;
+        const SampleResult r = Sample(arch, train_inputs, train.y, config.temperature,
+                                      test_inputs, options, &s, &test.y);
+        std::vector<double> ess_U, ess_f;
+        const Eigen::Index f_end = r.predictor_variance_column >= 0 ? r.predictor_variance_column
+                                                                     : r.order_parameter_column;
+        for (size_t j = 0; j < r.diagnostics.size(); ++j) {
+          const auto k = static_cast<Eigen::Index>(j);
+          const double e = r.diagnostics[j].ess_bulk;
+          if (k >= r.order_parameter_column) {
+            ess_U.push_back(e);
+          } else if (k >= r.predictor_column && k < f_end) {
+            ess_f.push_back(e);
+          }
+        }
+        double depth = 0, steps = 0, warm_cpu = 0, samp_cpu = 0;
+        for (size_t c = 0; c < s.mean_tree_depth.size(); ++c) {
+          depth += s.mean_tree_depth[c] / s.mean_tree_depth.size();
+          steps += s.mean_leapfrog_steps[c] / s.mean_leapfrog_steps.size();
+          warm_cpu += s.warmup_cpu_seconds[c];
+          samp_cpu += s.sampling_cpu_seconds[c];
+        }
+        const double per_grad = (warm_cpu + samp_cpu) / static_cast<double>(s.gradient_evaluations);
+        const std::string name =
+            std::string(SampledWeightsName(options.sampled_weights)) + ":" + s.integrator + ":" +
+            s.metric;
+        std::printf(
+            "%6g %-28s %8td %8.3f %7.3g %6.2f %8.1f %4d %9.1f %9.1f %8.0f %8.0f %8.0f %8.0f %9.2f "
+            "%9.2f %6.3f\n",
+            N, name.c_str(), s.dimension, 1e3 * per_grad, Median(s.step_size), depth, steps,
+            s.total_divergences, warm_cpu, samp_cpu, Median(ess_U), Min(ess_U), Median(ess_f),
+            Min(ess_f), Median(ess_U) / samp_cpu, Median(ess_f) / samp_cpu, s.max_rhat);
+        std::fflush(stdout);
       }
-      double depth = 0;
-      for (double d : s.mean_tree_depth) depth += d / s.mean_tree_depth.size();
-      const double seconds = s.sampling_seconds;
-      const double per_grad = (s.warmup_seconds + s.sampling_seconds) *
-                              std::min(config.chains, config.threads) /
-                              static_cast<double>(s.gradient_evaluations);
-      std::printf("%7g %10td %9.2e %10.3g %8.2f %7d %9.1f %10.0f %10.0f %11.2f %11.2f %8.3f\n", N,
-                  s.dimension, per_grad, Median(s.step_size), depth, s.total_divergences, seconds,
-                  Median(ess_U), Median(ess_f), Median(ess_U) / seconds, Median(ess_f) / seconds,
-                  s.max_rhat);
-      std::fflush(stdout);
     }
   }
   return 0;

@@ -90,6 +90,8 @@ nlohmann::json SamplerSettings(const SampleOptions& o) {
           {"target_accept", o.target_accept},
           {"initial_step_size", o.initial_step_size},
           {"adapt_metric", o.adapt_metric},
+          {"metric", o.metric},
+          {"integrator", o.integrator},
           {"init_buffer", o.init_buffer},
           {"term_buffer", o.term_buffer},
           {"base_window", o.base_window},

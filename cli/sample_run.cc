@@ -1,5 +1,6 @@
 #include "cli/sample_run.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -72,6 +73,15 @@ void AddSampleFlags(CLI::App* cmd, SampleCliOptions* o) {
          "exactly and drawn given them), all (NUTS on every weight), or readout (value weights "
          "fixed at a prior draw)")
       ->capture_default_str();
+  cmd->add_option("--metric", o->metric,
+                  "NUTS metric adapted in warm-up: dense (a full covariance), diag, or auto (dense "
+                  "up to " + std::to_string(kDenseMetricMaxDimension) +
+                      " sampled coordinates, else diag)")
+      ->capture_default_str();
+  cmd->add_option("--integrator", o->integrator,
+                  "Trajectory integrator: leapfrog, prior_split (the Gaussian prior integrated "
+                  "exactly), or auto (leapfrog)")
+      ->capture_default_str();
   cmd->add_option_function<double>(
       "--width", [o](const double& w) { o->width = w; },
       "Every width n_l, readout included (default: the study's widths)");
@@ -109,6 +119,12 @@ SampleOptions MakeSampleOptions(const SampleCliOptions& o, const GlobalOptions& 
   options.target_accept = o.target_accept;
   options.temperature_floor = o.temperature_floor;
   options.sampled_weights = ParseSampledWeights(o.weights, "--weights");
+  Require(o.metric == "auto" || o.metric == "diag" || o.metric == "dense", "--metric",
+          "\"" + o.metric + "\"", "one of auto, diag, dense");
+  Require(o.integrator == "auto" || o.integrator == "leapfrog" || o.integrator == "prior_split",
+          "--integrator", "\"" + o.integrator + "\"", "one of auto, leapfrog, prior_split");
+  options.metric = o.metric;
+  options.integrator = o.integrator;
   std::string error;
   if (!options.IsValid(&error)) throw Error(error);
   if (g.quiet) return options;
@@ -176,6 +192,9 @@ nlohmann::json SampleJson(const Study& study, const SampleResult& r, const Sampl
   j["message"] = s.message;
   j["sampled_weights"] = s.sampled_weights;
   j["dimension"] = s.dimension;
+  j["metric"] = s.metric;
+  j["integrator"] = s.integrator;
+  j["seed"] = s.seed;
   j["chains"] = s.num_chains;
   j["warmup"] = s.num_warmup;
   j["samples"] = s.num_samples;
@@ -185,6 +204,8 @@ nlohmann::json SampleJson(const Study& study, const SampleResult& r, const Sampl
   j["warmup_divergences"] = s.warmup_divergences;
   j["max_tree_depth_hits"] = s.max_depth_hits;
   j["mean_tree_depth"] = s.mean_tree_depth;
+  j["mean_leapfrog_steps"] = s.mean_leapfrog_steps;
+  j["cpu_seconds"] = {{"warmup", s.warmup_cpu_seconds}, {"sampling", s.sampling_cpu_seconds}};
   nlohmann::json ebfmi = nlohmann::json::array();
   for (double e : s.ebfmi) ebfmi.push_back(Number(e));
   j["ebfmi"] = ebfmi;
@@ -250,15 +271,50 @@ void StageSampleOutputs(ResultFolder& out, const SampleResult& r, const SampleSu
       }
     }
     std::vector<double> steps(s.step_size.begin(), s.step_size.end());
+    std::vector<double> chain_index(static_cast<size_t>(C)), draw_index(static_cast<size_t>(S));
+    for (int64_t c = 0; c < C; ++c) chain_index[static_cast<size_t>(c)] = static_cast<double>(c);
+    for (int64_t i = 0; i < S; ++i) draw_index[static_cast<size_t>(i)] = static_cast<double>(i);
+    // Named datasets with dimension labels (xarray/ArviZ: chain, draw, then
+    // the quantity), coordinates `chain`, `draw`, `quantity`, and a
+    // description of each; the root attributes are the run's provenance plus
+    // the metric and integrator the sampler resolved.
+    std::vector<Hdf5Annotation> annotations = {
+        {"draws",
+         {"chain", "draw", "quantity"},
+         {{"description",
+           "every retained draw of every reported quantity (names in `quantity`)"}}},
+        {"quantity", {"quantity"}, {{"description", "names of the reported quantities"}}},
+        {"chain", {"chain"}, {{"description", "chain index"}}},
+        {"draw", {"draw"}, {{"description", "draw index after warm-up"}}},
+        {"step_size", {"chain"}, {{"description", "adapted NUTS step size per chain"}}}};
+    const std::vector<std::pair<const char*, const char*>> stats = {
+        {"accept_stat", "mean Metropolis acceptance statistic of the NUTS tree"},
+        {"energy", "Hamiltonian at the draw"},
+        {"tree_depth", "NUTS tree depth"},
+        {"leapfrog_steps", "integrator steps (gradient evaluations)"},
+        {"divergent", "1 when the transition diverged, else 0"}};
+    for (const auto& [name, description] : stats) {
+      annotations.push_back({name, {"chain", "draw"}, {{"description", description}}});
+    }
+    std::vector<Hdf5Attribute> attributes = run.Hdf5Attributes();
+    for (const auto& [name, value] :
+         {std::pair<std::string, std::string>{"metric", s.metric}, {"integrator", s.integrator},
+          {"sampled_weights", s.sampled_weights}}) {
+      const bool taken = std::any_of(attributes.begin(), attributes.end(),
+                                     [&](const Hdf5Attribute& a) { return a.name == name; });
+      if (!taken) attributes.push_back({name, value});
+    }
     WriteHdf5(path("draws.h5"),
               {{"draws", Array({C, S, Q}, std::move(draws))},
+               {"chain", Array({C}, std::move(chain_index))},
+               {"draw", Array({S}, std::move(draw_index))},
                {"accept_stat", PerDraw(r.accept_stat)},
                {"energy", PerDraw(r.energy)},
                {"tree_depth", PerDraw(r.tree_depth)},
                {"leapfrog_steps", PerDraw(r.leapfrog_steps)},
                {"divergent", PerDraw(r.divergent)},
                {"step_size", Array({C}, std::move(steps))}},
-              run.Hdf5Attributes());
+              attributes, {{"quantity", r.quantity_names}}, annotations);
     WriteNpy(path("sampled_test_mean.npy"), r.predictor.mean);
     WriteNpy(path("sampled_test_mean_se.npy"), r.predictor.mean_se);
     WriteNpy(path("sampled_test_variance.npy"), r.predictor.variance);

@@ -29,6 +29,8 @@ struct SampleCliOptions {
   double target_accept = 0.8;
   double temperature_floor = 1e-3;
   std::string weights = "collapsed";  // "collapsed", "all" or "readout"
+  std::string metric = "auto";        // "auto", "diag" or "dense" (sampler/metric.h)
+  std::string integrator = "auto";    // "auto", "leapfrog" or "prior_split"
   std::optional<double> width;        // --width: overrides every n_l of the study
 };
 

@@ -488,6 +488,72 @@ class Hdf5Reader : public ArrayReader {
   bool enum_signed_ = false;
 };
 
+void CheckAttributeNames(const std::string& label, const std::vector<Hdf5Attribute>& attributes) {
+  std::set<std::string> names;
+  for (const Hdf5Attribute& a : attributes) {
+    if (a.name.empty()) Fail(label, "an empty attribute name", "a name such as \"seed\"");
+    if (!names.insert(a.name).second)
+      Fail(label + " attribute " + a.name, "the attribute name twice", "unique names");
+  }
+}
+
+// A variable-length UTF-8 string type (what h5py writes for str).
+hid_t Utf8StringType(const std::string& label) {
+  const hid_t type = H5Tcopy(H5T_C_S1);
+  if (type < 0 || H5Tset_size(type, H5T_VARIABLE) < 0 || H5Tset_cset(type, H5T_CSET_UTF8) < 0) {
+    if (type >= 0) H5Tclose(type);
+    Fail(label, "a string type HDF5 cannot make" + Hdf5Detail(), "a string type");
+  }
+  return type;
+}
+
+std::vector<const char*> Pointers(const std::vector<std::string>& values) {
+  std::vector<const char*> p;
+  for (const std::string& v : values) p.push_back(v.c_str());
+  return p;
+}
+
+// A 1-D dataset of variable-length UTF-8 strings.
+void WriteStrings(hid_t file, hid_t link_list, const std::string& path, const std::string& name,
+                  const std::vector<std::string>& values) {
+  const std::vector<std::string> parts = SplitDatasetPath(name);
+  const std::string clean = JoinPath(parts, parts.size());
+  const std::string label = path + ":" + clean;
+  const hsize_t n = values.size();
+  Handle space(H5Screate_simple(1, &n, nullptr), H5Sclose);
+  Handle type(Utf8StringType(label), H5Tclose);
+  Handle data_set(H5Dcreate2(file, clean.c_str(), type.get(), space.get(), link_list, H5P_DEFAULT,
+                             H5P_DEFAULT),
+                  H5Dclose);
+  if (!space.ok() || !data_set.ok())
+    Fail(label, "a dataset HDF5 cannot create" + Hdf5Detail(), "a new string dataset");
+  const std::vector<const char*> p = Pointers(values);
+  if (n > 0 && H5Dwrite(data_set.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, p.data()) < 0)
+    Fail(label, "a write failure" + Hdf5Detail(), "the dataset written");
+}
+
+// Dimension labels as HDF5's dimension-scale library stores them (an
+// attribute DIMENSION_LABELS: one variable-length string per axis, read by
+// H5DSget_label), and the dataset's own attributes.
+void Annotate(hid_t file, const std::string& path, const Hdf5Annotation& a) {
+  const std::vector<std::string> parts = SplitDatasetPath(a.dataset);
+  const std::string label = path + ":" + JoinPath(parts, parts.size());
+  Handle data_set(H5Dopen2(file, JoinPath(parts, parts.size()).c_str(), H5P_DEFAULT), H5Dclose);
+  if (!data_set.ok()) Fail(label, "a dataset HDF5 cannot open" + Hdf5Detail(), "the dataset");
+  if (!a.dimensions.empty()) {
+    const hsize_t n = a.dimensions.size();
+    Handle space(H5Screate_simple(1, &n, nullptr), H5Sclose);
+    Handle type(Utf8StringType(label), H5Tclose);
+    Handle attribute(H5Acreate2(data_set.get(), "DIMENSION_LABELS", type.get(), space.get(),
+                                H5P_DEFAULT, H5P_DEFAULT),
+                     H5Aclose);
+    const std::vector<const char*> p = Pointers(a.dimensions);
+    if (!space.ok() || !attribute.ok() || H5Awrite(attribute.get(), type.get(), p.data()) < 0)
+      Fail(label, "dimension labels HDF5 cannot write" + Hdf5Detail(), "labels written");
+  }
+  for (const Hdf5Attribute& attribute : a.attributes) WriteAttribute(data_set.get(), label, attribute);
+}
+
 }  // namespace
 
 NpyArray ReadHdf5Dataset(const std::string& path, const std::string& dataset) {
@@ -511,15 +577,31 @@ std::unique_ptr<ArrayReader> OpenHdf5Reader(const std::string& path, const std::
 
 void WriteHdf5(const std::string& path,
                const std::vector<std::pair<std::string, NpyArray>>& datasets,
-               const std::vector<Hdf5Attribute>& attributes) {
-  CheckDatasetsToWrite(path, datasets);
-  {
-    std::set<std::string> names;
-    for (const Hdf5Attribute& a : attributes) {
-      if (a.name.empty()) Fail(path, "an empty attribute name", "a name such as \"seed\"");
-      if (!names.insert(a.name).second)
-        Fail(path + " attribute " + a.name, "the attribute name twice", "unique names");
+               const std::vector<Hdf5Attribute>& attributes,
+               const std::vector<Hdf5Strings>& strings,
+               const std::vector<Hdf5Annotation>& annotations) {
+  std::vector<std::pair<std::string, NpyArray>> all = datasets;
+  for (const auto& [name, values] : strings) {
+    NpyArray shape_only;  // validated like a numeric dataset of the same shape
+    shape_only.shape = {static_cast<int64_t>(values.size())};
+    shape_only.data.resize(values.size());
+    all.emplace_back(name, std::move(shape_only));
+  }
+  CheckDatasetsToWrite(path, all);
+  CheckAttributeNames(path, attributes);
+  for (const Hdf5Annotation& a : annotations) {
+    const std::string clean = JoinPath(SplitDatasetPath(a.dataset), SplitDatasetPath(a.dataset).size());
+    const auto it = std::find_if(all.begin(), all.end(), [&](const auto& d) {
+      return JoinPath(SplitDatasetPath(d.first), SplitDatasetPath(d.first).size()) == clean;
+    });
+    if (it == all.end()) {
+      Fail(path + ":" + a.dataset, "an annotation of a dataset not written", "a written dataset");
     }
+    if (!a.dimensions.empty() && a.dimensions.size() != it->second.shape.size()) {
+      Fail(path + ":" + a.dataset, std::to_string(a.dimensions.size()) + " dimension labels",
+           "one per axis (" + std::to_string(it->second.shape.size()) + ")");
+    }
+    CheckAttributeNames(path + ":" + a.dataset, a.attributes);
   }
   AtomicFileWriter writer(path);  // checks the directory, reserves the temporary name
   // HDF5 builds the file in memory (the core driver, no backing store); its bytes are then
@@ -560,6 +642,10 @@ void WriteHdf5(const std::string& path,
         Fail(label, "a write failure" + Hdf5Detail(), "the dataset written");
       }
     }
+    for (const auto& [name, values] : strings) {
+      WriteStrings(file.get(), link_list.get(), path, name, values);
+    }
+    for (const Hdf5Annotation& a : annotations) Annotate(file.get(), path, a);
     for (const Hdf5Attribute& a : attributes) WriteAttribute(file.get(), path, a);
     if (H5Fflush(file.get(), H5F_SCOPE_GLOBAL) < 0) {
       Fail(path, "a failure flushing the file" + Hdf5Detail(), "the file written");

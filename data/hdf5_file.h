@@ -41,15 +41,33 @@ struct Hdf5Attribute {
   Value value;
 };
 
+// A 1-D dataset of UTF-8 strings (variable length; h5py reads it with
+// `f[name].asstr()[()]`): the names along an axis, e.g. of the quantities.
+using Hdf5Strings = std::pair<std::string, std::vector<std::string>>;
+
+// What WriteHdf5 attaches to one of the datasets it writes: a label per axis
+// (HDF5's dimension-scale labels, the DIMENSION_LABELS attribute that
+// H5DSget_label and h5py's `f[name].dims[i].label` read) and scalar
+// attributes of the dataset.
+struct Hdf5Annotation {
+  std::string dataset;
+  std::vector<std::string> dimensions;    // empty, or one label per axis
+  std::vector<Hdf5Attribute> attributes;  // unique names
+};
+
 // Writes each (dataset path, array) pair as a float64 dataset of the array's
-// shape, groups created as needed, and `attributes` on the root group.
+// shape, each of `strings` as a string dataset, groups created as needed,
+// `attributes` on the root group and `annotations` on the datasets they name.
 // Atomic: temporary file + rename. Throws Error (before creating any file) if
 // a dataset name is empty or repeated, is both a dataset and a group, an
-// array's data does not match its shape, or an attribute name is empty or
-// repeated.
+// array's data does not match its shape, an attribute name is empty or
+// repeated, or an annotation names a dataset not written or has a label count
+// other than the dataset's rank.
 void WriteHdf5(const std::string& path,
                const std::vector<std::pair<std::string, NpyArray>>& datasets,
-               const std::vector<Hdf5Attribute>& attributes = {});
+               const std::vector<Hdf5Attribute>& attributes = {},
+               const std::vector<Hdf5Strings>& strings = {},
+               const std::vector<Hdf5Annotation>& annotations = {});
 
 // The root group's attributes in the file's order (name order for files
 // written here); string, integer and floating-point scalars (integers of

@@ -1231,6 +1231,8 @@ class SampleOptions:
       num_chains 4, num_warmup 1000, num_samples 1000, seed 1, threads 0 (one per chain),
       temperature_floor 1e-3 (the likelihood uses max(T, T_min)), max_tree_depth 10,
       max_energy_error 1000, target_accept 0.8, initial_step_size 1, adapt_metric True,
+      metric 'auto' (dense up to 500 sampled coordinates, else 'diag'; or 'dense', 'diag'),
+      integrator 'auto' (leapfrog; or 'leapfrog', 'prior_split'),
       init_buffer 75, term_buffer 50, base_window 25,
       sampled_weights 'collapsed' (NUTS on the value weights, the readout integrated out exactly),
       'all' (every weight) or 'readout' (a only, value weights fixed),
@@ -1295,7 +1297,17 @@ class SampleOptions:
     adapt_metric: bool
 
     """
-    Adapt a diagonal metric in windowed warm-up.
+    Adapt the metric in windowed warm-up (else M = I).
+    """
+    metric: str
+
+    """
+    'dense', 'diag', or 'auto' (dense up to 500 sampled coordinates).
+    """
+    integrator: str
+
+    """
+    'leapfrog', 'prior_split' (the N(0, I) prior integrated exactly) or 'auto'.
     """
     init_buffer: int
 
@@ -1494,6 +1506,21 @@ class SampleSummary:
         'collapsed', 'all' or 'readout'.
         """
     @property
+    def metric(self) -> str:
+        """
+        'diag' or 'dense', as resolved.
+        """
+    @property
+    def integrator(self) -> str:
+        """
+        'leapfrog' or 'prior_split'.
+        """
+    @property
+    def seed(self) -> int:
+        """
+        The sampler seed.
+        """
+    @property
     def temperature(self) -> float:
         """
         T as requested.
@@ -1527,6 +1554,21 @@ class SampleSummary:
     def mean_tree_depth(self) -> List[float]:
         """
         Per chain.
+        """
+    @property
+    def mean_leapfrog_steps(self) -> List[float]:
+        """
+        Per chain: gradient evaluations per draw.
+        """
+    @property
+    def warmup_cpu_seconds(self) -> List[float]:
+        """
+        Per chain: CPU seconds of its thread in warm-up.
+        """
+    @property
+    def sampling_cpu_seconds(self) -> List[float]:
+        """
+        Per chain: CPU seconds of its thread in sampling.
         """
     @property
     def ebfmi(self) -> List[float]:

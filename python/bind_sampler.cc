@@ -73,6 +73,8 @@ Settings of NUTS sampling (sampler/sample.h). SampleOptions(**fields).
   num_chains 4, num_warmup 1000, num_samples 1000, seed 1, threads 0 (one per chain),
   temperature_floor 1e-3 (the likelihood uses max(T, T_min)), max_tree_depth 10,
   max_energy_error 1000, target_accept 0.8, initial_step_size 1, adapt_metric True,
+  metric 'auto' (dense up to 500 sampled coordinates, else 'diag'; or 'dense', 'diag'),
+  integrator 'auto' (leapfrog; or 'leapfrog', 'prior_split'),
   init_buffer 75, term_buffer 50, base_window 25,
   sampled_weights 'collapsed' (NUTS on the value weights, the readout integrated out exactly),
   'all' (every weight) or 'readout' (a only, value weights fixed),
@@ -98,7 +100,11 @@ Settings of NUTS sampling (sampler/sample.h). SampleOptions(**fields).
                      "Target mean acceptance statistic of dual averaging.")
       .def_readwrite("initial_step_size", &SampleOptions::initial_step_size, "Starting step size.")
       .def_readwrite("adapt_metric", &SampleOptions::adapt_metric,
-                     "Adapt a diagonal metric in windowed warm-up.")
+                     "Adapt the metric in windowed warm-up (else M = I).")
+      .def_readwrite("metric", &SampleOptions::metric,
+                     "'dense', 'diag', or 'auto' (dense up to 500 sampled coordinates).")
+      .def_readwrite("integrator", &SampleOptions::integrator,
+                     "'leapfrog', 'prior_split' (the N(0, I) prior integrated exactly) or 'auto'.")
       .def_readwrite("init_buffer", &SampleOptions::init_buffer, "Warm-up: initial fast window.")
       .def_readwrite("term_buffer", &SampleOptions::term_buffer, "Warm-up: final fast window.")
       .def_readwrite("base_window", &SampleOptions::base_window, "Warm-up: first slow window.")
@@ -161,6 +167,9 @@ warnings and times. Read brief_report() first.)doc")
       .def_readonly("dimension", &SampleSummary::dimension, "Sampled coordinates.")
       .def_readonly("sampled_weights", &SampleSummary::sampled_weights,
                     "'collapsed', 'all' or 'readout'.")
+      .def_readonly("metric", &SampleSummary::metric, "'diag' or 'dense', as resolved.")
+      .def_readonly("integrator", &SampleSummary::integrator, "'leapfrog' or 'prior_split'.")
+      .def_readonly("seed", &SampleSummary::seed, "The sampler seed.")
       .def_readonly("temperature", &SampleSummary::temperature, "T as requested.")
       .def_readonly("temperature_used", &SampleSummary::temperature_used, "max(T, T_min).")
       .def_readonly("step_size", &SampleSummary::step_size, "Per chain, after warm-up.")
@@ -169,6 +178,12 @@ warnings and times. Read brief_report() first.)doc")
       .def_readonly("max_depth_hits", &SampleSummary::max_depth_hits,
                     "Per chain: transitions that reached max_tree_depth.")
       .def_readonly("mean_tree_depth", &SampleSummary::mean_tree_depth, "Per chain.")
+      .def_readonly("mean_leapfrog_steps", &SampleSummary::mean_leapfrog_steps,
+                    "Per chain: gradient evaluations per draw.")
+      .def_readonly("warmup_cpu_seconds", &SampleSummary::warmup_cpu_seconds,
+                    "Per chain: CPU seconds of its thread in warm-up.")
+      .def_readonly("sampling_cpu_seconds", &SampleSummary::sampling_cpu_seconds,
+                    "Per chain: CPU seconds of its thread in sampling.")
       .def_readonly("ebfmi", &SampleSummary::ebfmi, "Per chain energy BFMI (< 0.3 is suspect).")
       .def_readonly("warmup_divergences", &SampleSummary::warmup_divergences, "All chains.")
       .def_readonly("total_divergences", &SampleSummary::total_divergences, "All chains, sampling.")

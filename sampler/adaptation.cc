@@ -90,37 +90,15 @@ bool WarmupSchedule::EndsWindow(int i) const {
   return false;
 }
 
-void VarianceEstimator::Add(const Eigen::Ref<const Eigen::VectorXd>& x) {
-  ++count_;
-  const Eigen::VectorXd delta = x - mean_;
-  mean_ += delta / count_;
-  m2_.array() += delta.array() * (x - mean_).array();
-}
-
-void VarianceEstimator::Reset() {
-  count_ = 0;
-  mean_.setZero();
-  m2_.setZero();
-}
-
-Eigen::VectorXd VarianceEstimator::Variance() const {
-  return m2_ / std::max(1, count_ - 1);
-}
-
-Eigen::VectorXd RegularizedVariance(const VarianceEstimator& estimator) {
-  const double n = estimator.count();
-  return (n / (n + 5.0)) * estimator.Variance().array() + 1e-3 * (5.0 / (n + 5.0));
-}
-
-double FindStepSize(const Potential& potential, const DiagonalMetric& metric, const Position& x,
-                    double step_size, RandomEngine& engine) {
+double FindStepSize(const Potential& potential, const Metric& metric, const Position& x,
+                    double step_size, RandomEngine& engine, Integrator integrator) {
   const double log_target = std::log(0.8);
   // log acceptance probability of one leapfrog step of size ε from x.
   auto log_accept = [&](double eps) {
     PhasePoint z{x, Eigen::VectorXd()};
     metric.SampleMomentum(engine, &z.p);
     const double H0 = z.Hamiltonian(metric);
-    Leapfrog(potential, metric, eps, &z);
+    Integrate(potential, metric, integrator, eps, &z);
     const double delta = H0 - z.Hamiltonian(metric);
     return std::isnan(delta) ? -std::numeric_limits<double>::infinity() : delta;
   };

@@ -1,5 +1,5 @@
 // Warm-up adaptation: dual-averaging step size (Hoffman & Gelman 2014, §3.2)
-// and a diagonal metric estimated in windows of doubling length (the
+// and a metric (metric.h: diagonal or dense) estimated in windows of doubling length (the
 // schedule Stan documents: an initial fast buffer, slow windows, a terminal
 // fast buffer).
 //
@@ -10,8 +10,8 @@
 //   for (int i = 0; i < num_warmup; ++i) {
 //     /* one NUTS transition with step_size */
 //     step_size = step.Update(transition.accept_stat);
-//     if (schedule.InWindow(i)) variances.Add(x.q);
-//     if (schedule.EndsWindow(i)) { metric.set_inverse(RegularizedVariance(variances)); … }
+//     if (schedule.InWindow(i)) metric->AddWindowDraw(x.q);
+//     if (schedule.EndsWindow(i)) { metric->EndWindow(); … }
 //   }
 //   step_size = step.Final();
 //
@@ -28,6 +28,7 @@
 #include "sampler/metric.h"
 #include "sampler/potential.h"
 #include "sampler/random.h"
+#include "sampler/welford.h"
 
 namespace attnpaths {
 
@@ -82,30 +83,10 @@ class WarmupSchedule {
   std::vector<int> window_ends_;
 };
 
-// Running mean and variance per coordinate (Welford's update).
-class VarianceEstimator {
- public:
-  explicit VarianceEstimator(Eigen::Index dimension)
-      : mean_(Eigen::VectorXd::Zero(dimension)), m2_(Eigen::VectorXd::Zero(dimension)) {}
-  void Add(const Eigen::Ref<const Eigen::VectorXd>& x);
-  void Reset();
-  int count() const { return count_; }
-  const Eigen::VectorXd& mean() const { return mean_; }
-  // Unbiased sample variance (needs count >= 2).
-  Eigen::VectorXd Variance() const;
-
- private:
-  Eigen::VectorXd mean_, m2_;
-  int count_ = 0;
-};
-
-// The window's variances shrunk towards 1e-3: (n/(n+5)) var + 1e-3 · 5/(n+5),
-// the regularisation Stan documents for its diagonal metric.
-Eigen::VectorXd RegularizedVariance(const VarianceEstimator& estimator);
-
 // A starting step size: doubles or halves ε until the acceptance probability
-// of a single leapfrog step from x crosses 0.8 (momenta drawn from engine).
-double FindStepSize(const Potential& potential, const DiagonalMetric& metric, const Position& x,
-                    double step_size, RandomEngine& engine);
+// of a single integrator step from x crosses 0.8 (momenta drawn from engine).
+double FindStepSize(const Potential& potential, const Metric& metric, const Position& x,
+                    double step_size, RandomEngine& engine,
+                    Integrator integrator = Integrator::kLeapfrog);
 
 }  // namespace attnpaths

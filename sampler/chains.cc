@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
+#include <ctime>
 #include <exception>
+#include <memory>
 #include <mutex>
 
 #include "kernels/error.h"
@@ -17,6 +19,13 @@ using Clock = std::chrono::steady_clock;
 
 double Seconds(Clock::time_point since) {
   return std::chrono::duration<double>(Clock::now() - since).count();
+}
+
+// CPU seconds used by the calling thread (a chain runs on one thread).
+double ThreadCpuSeconds() {
+  timespec t{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+  return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
 }
 
 bool Finite(const Position& x) { return std::isfinite(x.potential) && x.gradient.allFinite(); }
@@ -45,8 +54,11 @@ ChainResult RunChain(const Potential& potential, const ChainOptions& options, in
   }
   if (!result.initialized) return result;
 
-  DiagonalMetric metric(dim);
-  double step_size = FindStepSize(potential, metric, x, options.initial_step_size, engine);
+  const std::unique_ptr<Metric> metric_owner = MakeMetric(options.metric, dim);
+  Metric& metric = *metric_owner;
+  const Integrator integrator = options.nuts.integrator;
+  double step_size =
+      FindStepSize(potential, metric, x, options.initial_step_size, engine, integrator);
   const std::function<double()> uniform = [&engine] { return Uniform01(engine); };
   NutsSampler nuts(potential, metric, options.nuts, uniform);
   Eigen::VectorXd p;
@@ -68,21 +80,20 @@ ChainResult RunChain(const Potential& potential, const ChainOptions& options, in
 
   // Warm-up: dual averaging every iteration, the metric at window ends.
   const auto warmup_start = Clock::now();
+  const double warmup_cpu_start = ThreadCpuSeconds();
   const WarmupSchedule schedule(options.num_warmup, options.adaptation, options.adapt_metric);
   StepSizeAdaptation adaptation(options.adaptation);
   adaptation.Restart(step_size);
-  VarianceEstimator variances(schedule.window_ends().empty() ? 0 : dim);
   for (int i = 0; i < options.num_warmup; ++i) {
     metric.SampleMomentum(engine, &p);
     const NutsTransition t = nuts.Transition(step_size, x, p, &x);
     result.gradient_evaluations += t.leapfrog_steps;
     divergences += t.divergent;
     step_size = adaptation.Update(t.accept_stat);
-    if (schedule.InWindow(i)) variances.Add(x.q);
+    if (schedule.InWindow(i)) metric.AddWindowDraw(x.q);
     if (schedule.EndsWindow(i)) {
-      metric.set_inverse(RegularizedVariance(variances));
-      variances.Reset();
-      step_size = FindStepSize(potential, metric, x, step_size, engine);
+      metric.EndWindow();
+      step_size = FindStepSize(potential, metric, x, step_size, engine, integrator);
       adaptation.Restart(step_size);
     }
     report_progress(i, true, t);
@@ -90,9 +101,11 @@ ChainResult RunChain(const Potential& potential, const ChainOptions& options, in
   if (options.num_warmup > 0) step_size = adaptation.Final();
   result.warmup_divergences = divergences;
   result.warmup_seconds = Seconds(warmup_start);
+  result.warmup_cpu_seconds = ThreadCpuSeconds() - warmup_cpu_start;
 
   // Sampling with the adapted step size and metric.
   const auto sampling_start = Clock::now();
+  const double sampling_cpu_start = ThreadCpuSeconds();
   const int S = options.num_samples;
   result.draws.resize(S, reporter ? num_quantities : dim);
   result.accept_stat.resize(S);
@@ -120,8 +133,9 @@ ChainResult RunChain(const Potential& potential, const ChainOptions& options, in
     report_progress(options.num_warmup + i, false, t);
   }
   result.sampling_seconds = Seconds(sampling_start);
+  result.sampling_cpu_seconds = ThreadCpuSeconds() - sampling_cpu_start;
   result.step_size = step_size;
-  result.inverse_metric = metric.inverse();
+  result.inverse_metric = metric.InverseDiagonal();
   result.last = std::move(x);
   return result;
 }
@@ -154,6 +168,10 @@ std::vector<ChainResult> RunChains(const Potential& potential, const ChainOption
                                    const Initializer& initializer) {
   std::string error;
   if (!options.IsValid(&error)) throw Error(error);
+  Require(options.nuts.integrator != Integrator::kPriorSplit || potential.standard_normal_prior(),
+          "integrator", "prior_split",
+          "leapfrog for a potential without a standard normal prior (prior_split integrates "
+          "½|q|² exactly)");
   const int chains = options.num_chains;
   std::vector<ChainResult> results(static_cast<size_t>(chains));
   std::mutex progress_mutex;

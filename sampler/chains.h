@@ -8,8 +8,9 @@
 //       [&](const attnpaths::Position& x, Eigen::RowVectorXd* out) { *out = … });
 //   chains[0].draws;                             // num_samples × k reported quantities
 //
-// Each iteration is one NUTS transition (nuts.h). Warm-up adapts the step
-// size by dual averaging and the diagonal metric in windows (adaptation.h);
+// Each iteration is one NUTS transition (nuts.h) with the integrator of
+// options.nuts (leapfrog.h). Warm-up adapts the step size by dual averaging
+// and the metric (diagonal or dense, metric.h) in windows (adaptation.h);
 // after every metric window the step size is searched again and the dual
 // averaging restarts from it. The draws of a chain depend only on the seed
 // and the chain index, never on the number of threads or their timing.
@@ -49,7 +50,8 @@ struct ChainOptions {
   std::uint64_t seed = 1;        // engines are seeded from (seed, chain)
   int threads = 0;               // <= 0: one per chain, at most the core count
   double initial_step_size = 1;  // refined by FindStepSize before warm-up
-  bool adapt_metric = true;      // windowed diagonal metric (else M = I)
+  bool adapt_metric = true;      // windowed metric adaptation (else M = I)
+  MetricKind metric = MetricKind::kDiagonal;  // diagonal or dense M⁻¹ (metric.h)
   int max_init_attempts = 100;   // initial points tried until U and ∇U are finite
   AdaptationOptions adaptation;  // dual averaging and window schedule
   NutsOptions nuts;              // tree depth and divergence threshold
@@ -68,9 +70,11 @@ struct ChainResult {
   int warmup_divergences = 0;
   std::int64_t gradient_evaluations = 0;  // leapfrog steps, warm-up included
   double step_size = 0;                   // after warm-up
-  Eigen::VectorXd inverse_metric;         // diag(M⁻¹) after warm-up
+  Eigen::VectorXd inverse_metric;         // diag(M⁻¹) after warm-up (any metric kind)
   Position last;                          // the chain's final state
-  double warmup_seconds = 0, sampling_seconds = 0;
+  double warmup_seconds = 0, sampling_seconds = 0;  // wall clock
+  // CPU time of the chain's thread: what a chain costs on a shared machine.
+  double warmup_cpu_seconds = 0, sampling_cpu_seconds = 0;
 };
 
 // Draws a starting point (the default is N(0, I), the prior of WeightLayout

@@ -110,6 +110,7 @@ class CollapsedPotential : public Potential {
   Eigen::Index dimension() const override { return layout_.readout_offset(); }
   double Evaluate(const Eigen::Ref<const Eigen::VectorXd>& v,
                   Eigen::VectorXd* gradient) const override;
+  bool standard_normal_prior() const override { return true; }
 
   const WeightLayout& layout() const { return layout_; }
   double temperature() const { return temperature_; }

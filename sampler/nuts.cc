@@ -17,26 +17,27 @@ double LogAddExp(double a, double b) {
 
 }  // namespace
 
-bool NoUTurn(const DiagonalMetric& metric, const Eigen::VectorXd& p_a, const Eigen::VectorXd& p_b,
+bool NoUTurn(const Metric& metric, const Eigen::VectorXd& p_a, const Eigen::VectorXd& p_b,
              const Eigen::VectorXd& rho) {
   return metric.VelocityDot(p_a, rho) > 0 && metric.VelocityDot(p_b, rho) > 0;
 }
 
-bool NoUTurn(const DiagonalMetric& metric, const Eigen::VectorXd& p_a, const Eigen::VectorXd& p_b,
+bool NoUTurn(const Metric& metric, const Eigen::VectorXd& p_a, const Eigen::VectorXd& p_b,
              const Eigen::VectorXd& rho, const Eigen::VectorXd& extra) {
   return metric.VelocityDot(p_a, rho) + metric.VelocityDot(p_a, extra) > 0 &&
          metric.VelocityDot(p_b, rho) + metric.VelocityDot(p_b, extra) > 0;
 }
 
-TreeBuilder::TreeBuilder(const Potential& potential, const DiagonalMetric& metric,
+TreeBuilder::TreeBuilder(const Potential& potential, const Metric& metric,
                          double step_size, double H0, double max_energy_error,
-                         const std::function<double()>& uniform)
+                         const std::function<double()>& uniform, Integrator integrator)
     : potential_(potential),
       metric_(metric),
       step_size_(step_size),
       H0_(H0),
       max_energy_error_(max_energy_error),
-      uniform_(uniform) {}
+      uniform_(uniform),
+      integrator_(integrator) {}
 
 void TreeBuilder::Restart(double step_size, double H0) {
   step_size_ = step_size;
@@ -58,7 +59,7 @@ bool TreeBuilder::Recurse(int depth, int direction, PhasePoint* edge, Eigen::Vec
                           Eigen::VectorXd* p_inner) {
   if (depth == 0) {
     // A single new point: one leapfrog step.
-    Leapfrog(potential_, metric_, direction * step_size_, edge);
+    Integrate(potential_, metric_, integrator_, direction * step_size_, edge);
     ++leapfrog_steps_;
     const double H = edge->Hamiltonian(metric_);
     const double error = H - H0_;  // +∞ for a non-finite energy
@@ -89,12 +90,13 @@ bool TreeBuilder::Recurse(int depth, int direction, PhasePoint* edge, Eigen::Vec
   return ok && NoUTurn(metric_, *p_inner, edge->p, *rho);
 }
 
-NutsSampler::NutsSampler(const Potential& potential, const DiagonalMetric& metric,
+NutsSampler::NutsSampler(const Potential& potential, const Metric& metric,
                          const NutsOptions& options, const std::function<double()>& uniform)
     : metric_(metric),
       options_(options),
       uniform_(uniform),
-      builder_(potential, metric, 1.0, 0.0, options.max_energy_error, uniform) {}
+      builder_(potential, metric, 1.0, 0.0, options.max_energy_error, uniform,
+               options.integrator) {}
 
 NutsTransition NutsSampler::Transition(double step_size, const Position& start,
                                        const Eigen::VectorXd& momentum, Position* next) {
@@ -152,7 +154,7 @@ NutsTransition NutsSampler::Transition(double step_size, const Position& start,
   return t;
 }
 
-NutsTransition NutsStep(const Potential& potential, const DiagonalMetric& metric,
+NutsTransition NutsStep(const Potential& potential, const Metric& metric,
                         double step_size, const NutsOptions& options, const Position& start,
                         const Eigen::VectorXd& momentum, const std::function<double()>& uniform,
                         Position* next) {

@@ -5,7 +5,7 @@
 //
 //   attnpaths::Position x = attnpaths::EvaluatePosition(potential, q0);
 //   Eigen::VectorXd p;
-//   metric.SampleMomentum(engine, &p);
+//   metric.SampleMomentum(engine, &p);            // any Metric (metric.h)
 //   attnpaths::NutsTransition t = attnpaths::NutsStep(
 //       potential, metric, step_size, options, x, p,
 //       [&] { return attnpaths::Uniform01(engine); }, &x);    // x ← the next draw
@@ -38,6 +38,9 @@ struct NutsOptions {
   int max_depth = 10;
   // H − H₀ above this is a divergence (Stan's default 1000).
   double max_energy_error = 1000;
+  // The integrator of the trajectories (leapfrog.h); kPriorSplit needs a
+  // potential with a standard normal prior.
+  Integrator integrator = Integrator::kLeapfrog;
 };
 
 struct NutsTransition {
@@ -51,9 +54,9 @@ struct NutsTransition {
 // The generalised no-U-turn test for a span with end momenta p_a, p_b and
 // summed momenta rho (+ extra): true while the span has not turned back on
 // itself, (M⁻¹p_a)·ρ > 0 and (M⁻¹p_b)·ρ > 0.
-bool NoUTurn(const DiagonalMetric& metric, const Eigen::VectorXd& p_a, const Eigen::VectorXd& p_b,
+bool NoUTurn(const Metric& metric, const Eigen::VectorXd& p_a, const Eigen::VectorXd& p_b,
              const Eigen::VectorXd& rho);
-bool NoUTurn(const DiagonalMetric& metric, const Eigen::VectorXd& p_a, const Eigen::VectorXd& p_b,
+bool NoUTurn(const Metric& metric, const Eigen::VectorXd& p_a, const Eigen::VectorXd& p_b,
              const Eigen::VectorXd& rho, const Eigen::VectorXd& extra);
 
 // What a subtree hands back to the trajectory that grows it.
@@ -77,8 +80,9 @@ class TreeBuilder {
  public:
   // `uniform` returns uniform numbers in [0, 1); the references must outlive
   // the builder.
-  TreeBuilder(const Potential& potential, const DiagonalMetric& metric, double step_size,
-              double H0, double max_energy_error, const std::function<double()>& uniform);
+  TreeBuilder(const Potential& potential, const Metric& metric, double step_size,
+              double H0, double max_energy_error, const std::function<double()>& uniform,
+              Integrator integrator = Integrator::kLeapfrog);
 
   // Starts a new transition (counters reset, work vectors kept).
   void Restart(double step_size, double H0);
@@ -103,9 +107,10 @@ class TreeBuilder {
                Eigen::VectorXd* p_inner);
 
   const Potential& potential_;
-  const DiagonalMetric& metric_;
+  const Metric& metric_;
   double step_size_, H0_, max_energy_error_;
   const std::function<double()>& uniform_;
+  Integrator integrator_;
   int leapfrog_steps_ = 0;
   double sum_accept_ = 0;
   bool divergent_ = false;
@@ -116,7 +121,7 @@ class TreeBuilder {
 // A NUTS transition kernel with its work space (one per chain).
 class NutsSampler {
  public:
-  NutsSampler(const Potential& potential, const DiagonalMetric& metric,
+  NutsSampler(const Potential& potential, const Metric& metric,
               const NutsOptions& options, const std::function<double()>& uniform);
 
   // One transition from `start` with initial momentum `momentum`; writes the
@@ -125,7 +130,7 @@ class NutsSampler {
                             const Eigen::VectorXd& momentum, Position* next);
 
  private:
-  const DiagonalMetric& metric_;
+  const Metric& metric_;
   NutsOptions options_;
   const std::function<double()>& uniform_;
   TreeBuilder builder_;
@@ -136,7 +141,7 @@ class NutsSampler {
 };
 
 // One transition with a fresh work space (tests, one-off use).
-NutsTransition NutsStep(const Potential& potential, const DiagonalMetric& metric,
+NutsTransition NutsStep(const Potential& potential, const Metric& metric,
                         double step_size, const NutsOptions& options, const Position& start,
                         const Eigen::VectorXd& momentum, const std::function<double()>& uniform,
                         Position* next);

@@ -43,6 +43,9 @@ class Potential {
   // non-finite value (the sampler treats it as a divergence).
   virtual double Evaluate(const Eigen::Ref<const Eigen::VectorXd>& q,
                           Eigen::VectorXd* gradient) const = 0;
+  // True when U(q) = ½ |q|² + U₁(q): a standard normal prior times the rest,
+  // which the prior-split integrator (leapfrog.h) integrates exactly.
+  virtual bool standard_normal_prior() const { return false; }
 };
 
 // Which weights the sampler moves.
@@ -70,6 +73,7 @@ class NetworkPotential : public Potential {
   Eigen::Index dimension() const override;
   double Evaluate(const Eigen::Ref<const Eigen::VectorXd>& q,
                   Eigen::VectorXd* gradient) const override;
+  bool standard_normal_prior() const override { return true; }
 
   const WeightLayout& layout() const { return layout_; }
   SampledWeights sampled() const { return sampled_; }

@@ -21,8 +21,20 @@ std::string Format(const char* format, double value) {
   return buffer;
 }
 
-ChainOptions MakeChainOptions(const SampleOptions& o) {
+MetricKind ResolveMetric(const std::string& metric, Eigen::Index dimension) {
+  if (metric == "dense") return MetricKind::kDense;
+  if (metric == "diag") return MetricKind::kDiagonal;
+  return dimension <= kDenseMetricMaxDimension ? MetricKind::kDense : MetricKind::kDiagonal;
+}
+
+Integrator ResolveIntegrator(const std::string& integrator) {
+  return integrator == "auto" ? Integrator::kLeapfrog : ParseIntegrator(integrator, "integrator");
+}
+
+ChainOptions MakeChainOptions(const SampleOptions& o, Eigen::Index dimension = 0) {
   ChainOptions c;
+  c.metric = ResolveMetric(o.metric, dimension);
+  c.nuts.integrator = ResolveIntegrator(o.integrator);
   c.num_chains = o.num_chains;
   c.num_warmup = o.num_warmup;
   c.num_samples = o.num_samples;
@@ -51,6 +63,9 @@ void Assess(const SampleOptions& options, const SampleResult& r,
         static_cast<int>((c.depth.array() >= options.max_tree_depth).count()));
     s->mean_tree_depth.push_back(c.depth.cast<double>().mean());
     s->ebfmi.push_back(Ebfmi(c.energy));
+    s->mean_leapfrog_steps.push_back(c.leapfrog_steps.cast<double>().mean());
+    s->warmup_cpu_seconds.push_back(c.warmup_cpu_seconds);
+    s->sampling_cpu_seconds.push_back(c.sampling_cpu_seconds);
     s->warmup_divergences += c.warmup_divergences;
     s->total_divergences += s->divergences.back();
     s->total_max_depth_hits += s->max_depth_hits.back();
@@ -145,6 +160,12 @@ bool SampleOptions::IsValid(std::string* error) const {
     return fail("target_accept", ToText(target_accept), "a value in (0, 1)");
   }
   if (threads > 1024) return fail("threads", ToText(threads), "at most 1024");
+  if (metric != "auto" && metric != "diag" && metric != "dense") {
+    return fail("metric", "\"" + metric + "\"", "one of auto, diag, dense");
+  }
+  if (integrator != "auto" && integrator != "leapfrog" && integrator != "prior_split") {
+    return fail("integrator", "\"" + integrator + "\"", "one of auto, leapfrog, prior_split");
+  }
   return MakeChainOptions(*this).IsValid(error);
 }
 
@@ -245,11 +266,15 @@ SampleResult Sample(const Architecture& arch, const PathInputs& train,
   s.num_samples = options.num_samples;
   s.dimension = potential.dimension();
   s.sampled_weights = SampledWeightsName(options.sampled_weights);
+  const ChainOptions chain_options = MakeChainOptions(options, potential.dimension());
+  s.metric = MetricKindName(chain_options.metric);
+  s.integrator = IntegratorName(chain_options.nuts.integrator);
+  s.seed = options.seed;
   s.temperature = temperature;
   s.temperature_used = T;
 
   std::vector<ChainResult> chains =
-      RunChains(potential, MakeChainOptions(options), num_quantities, reporter);
+      RunChains(potential, chain_options, num_quantities, reporter);
   for (size_t c = 0; c < chains.size(); ++c) {
     if (!chains[c].initialized) {
       s.termination = SampleTermination::kFailure;
@@ -307,7 +332,8 @@ SampleResult Sample(const Architecture& arch, const PathInputs& train,
 std::string SampleSummary::BriefReport() const {
   std::ostringstream o;
   o << "NUTS " << SampleTerminationName(termination) << ": " << num_chains << " chains x ("
-    << num_warmup << " warm-up + " << num_samples << " draws), dim " << dimension;
+    << num_warmup << " warm-up + " << num_samples << " draws), " << sampled_weights << " dim "
+    << dimension << " (" << metric << ", " << integrator << ")";
   if (!completed()) {
     o << "; " << message;
     return o.str();
@@ -331,17 +357,20 @@ std::string SampleSummary::FullReport() const {
     << "  chains               " << num_chains << " x (" << num_warmup << " warm-up + "
     << num_samples << " draws)\n"
     << "  sampled weights      " << sampled_weights << " (" << dimension << " coordinates)\n"
+    << "  metric, integrator   " << metric << ", " << integrator << " (seed " << seed << ")\n"
     << "  temperature          " << Format("%g", temperature) << " (likelihood uses "
     << Format("%g", temperature_used) << ")\n";
   if (completed()) {
-    o << "  per chain            step size   accept   mean depth   depth hits   divergences   "
-         "E-BFMI\n";
+    o << "  per chain            step size   accept   mean depth   steps/draw   depth hits   "
+         "divergences   E-BFMI   CPU s (warm-up + sampling)\n";
     for (size_t c = 0; c < step_size.size(); ++c) {
-      char line[160];
+      char line[200];
       std::snprintf(line, sizeof(line),
-                    "    chain %-3zu          %9.4g   %6.3f   %10.2f   %10d   %11d   %6.3f\n", c,
-                    step_size[c], mean_accept_stat[c], mean_tree_depth[c], max_depth_hits[c],
-                    divergences[c], ebfmi[c]);
+                    "    chain %-3zu          %9.4g   %6.3f   %10.2f   %10.1f   %10d   %11d   %6.3f   "
+                    "%.2f + %.2f\n",
+                    c, step_size[c], mean_accept_stat[c], mean_tree_depth[c],
+                    mean_leapfrog_steps[c], max_depth_hits[c], divergences[c], ebfmi[c],
+                    warmup_cpu_seconds[c], sampling_cpu_seconds[c]);
       o << line;
     }
     o << "  divergences          " << total_divergences << " after warm-up, " << warmup_divergences

@@ -41,6 +41,11 @@ namespace attnpaths {
 
 using SampleProgress = ChainProgress;
 
+// The largest sampled dimension for which metric = "auto" adapts a dense
+// metric: its window estimate has d² entries, which warm-ups of a few
+// hundred draws cannot estimate (or afford) much beyond this.
+inline constexpr Eigen::Index kDenseMetricMaxDimension = 500;
+
 struct SampleOptions {
   // Independent chains; split R-hat works from 1, between-chain checks need 2+.
   int num_chains = 4;
@@ -62,9 +67,15 @@ struct SampleOptions {
   double target_accept = 0.8;
   // Starting step size (refined by a doubling search before warm-up).
   double initial_step_size = 1;
-  // Adapt a diagonal metric in windowed warm-up (else the identity, which
-  // is the prior's scale in the sampler's coordinates).
+  // Adapt the metric in windowed warm-up (else the identity, which is the
+  // prior's scale in the sampler's coordinates).
   bool adapt_metric = true;
+  // The metric (metric.h): "diag", "dense", or "auto": dense when the sampled
+  // dimension is at most kDenseMetricMaxDimension, else diagonal.
+  std::string metric = "auto";
+  // The integrator (leapfrog.h): "leapfrog", "prior_split", or "auto"
+  // (leapfrog).
+  std::string integrator = "auto";
   // Warm-up windows (Stan's defaults; scaled to 15/75/10% below 150 iterations).
   int init_buffer = 75;
   int term_buffer = 50;
@@ -104,6 +115,9 @@ struct SampleSummary {
   int num_chains = 0, num_warmup = 0, num_samples = 0;
   Eigen::Index dimension = 0;  // sampled coordinates
   std::string sampled_weights;
+  std::string metric;      // "diag" or "dense", as resolved from the options
+  std::string integrator;  // "leapfrog" or "prior_split"
+  std::uint64_t seed = 0;
   double temperature = 0;       // as requested
   double temperature_used = 0;  // max(T, T_min)
   // Per chain, sampling phase:
@@ -113,6 +127,8 @@ struct SampleSummary {
   std::vector<int> max_depth_hits;  // transitions that reached max_tree_depth
   std::vector<double> mean_tree_depth;
   std::vector<double> ebfmi;   // energy BFMI; < 0.3 is suspect
+  std::vector<double> mean_leapfrog_steps;  // gradient evaluations per draw
+  std::vector<double> warmup_cpu_seconds, sampling_cpu_seconds;  // CPU time of each chain
   int warmup_divergences = 0;  // all chains
   int total_divergences = 0;   // all chains, sampling phase
   int total_max_depth_hits = 0;

@@ -347,5 +347,74 @@ TEST(Hdf5, WriteErrorsComeBeforeAnyFile) {
   EXPECT_TRUE(ListHdf5Datasets(path).empty());
 }
 
+// Reads a 1-D variable-length string dataset or attribute through the C API.
+std::vector<std::string> ReadStrings(hid_t object, bool attribute) {
+  const hid_t space = attribute ? H5Aget_space(object) : H5Dget_space(object);
+  const auto n = static_cast<size_t>(H5Sget_simple_extent_npoints(space));
+  H5Sclose(space);
+  const hid_t type = H5Tcopy(H5T_C_S1);
+  H5Tset_size(type, H5T_VARIABLE);
+  H5Tset_cset(type, H5T_CSET_UTF8);
+  std::vector<char*> raw(n, nullptr);
+  const herr_t status = attribute ? H5Aread(object, type, raw.data())
+                                  : H5Dread(object, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, raw.data());
+  std::vector<std::string> out;
+  if (status >= 0) {
+    for (char* c : raw) {
+      out.emplace_back(c ? c : "");
+      H5free_memory(c);
+    }
+  }
+  H5Tclose(type);
+  return out;
+}
+
+TEST(Hdf5, StringDatasetsDimensionLabelsAndDatasetAttributes) {
+  TempDir dir;
+  const std::string path = dir / "labelled.h5";
+  WriteHdf5(path, {{"draws", Array({2, 1, 3}, {1, 2, 3, 4, 5, 6})}}, {{"seed", std::int64_t{7}}},
+            {{"quantity", {"lp", "f[0]", "U[0,0]"}}, {"meta/empty", {}}},
+            {{"draws", {"chain", "draw", "quantity"}, {{"units", "none"}, {"scale", 2.5}}},
+             {"quantity", {"quantity"}, {}}});
+  EXPECT_EQ(ListHdf5Datasets(path),
+            (std::vector<std::string>{"draws", "meta/empty", "quantity"}));
+  EXPECT_EQ(ReadHdf5Dataset(path, "draws").data, (std::vector<double>{1, 2, 3, 4, 5, 6}));
+  const hid_t file = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+  ASSERT_GE(file, 0);
+  const hid_t names = H5Dopen2(file, "quantity", H5P_DEFAULT);
+  EXPECT_EQ(ReadStrings(names, false), (std::vector<std::string>{"lp", "f[0]", "U[0,0]"}));
+  const hid_t labels = H5Aopen_by_name(file, "draws", "DIMENSION_LABELS", H5P_DEFAULT, H5P_DEFAULT);
+  EXPECT_EQ(ReadStrings(labels, true), (std::vector<std::string>{"chain", "draw", "quantity"}));
+  H5Aclose(labels);
+  H5Dclose(names);
+  const hid_t draws = H5Dopen2(file, "draws", H5P_DEFAULT);
+  double scale = 0;
+  const hid_t a = H5Aopen(draws, "scale", H5P_DEFAULT);
+  EXPECT_GE(H5Aread(a, H5T_NATIVE_DOUBLE, &scale), 0);
+  EXPECT_EQ(scale, 2.5);
+  H5Aclose(a);
+  H5Dclose(draws);
+  H5Fclose(file);
+  std::vector<Hdf5Attribute> root = ReadHdf5Attributes(path);
+  ASSERT_EQ(root.size(), 1u);
+  EXPECT_EQ(std::get<std::int64_t>(root[0].value), 7);
+
+  // Annotations are checked before any file is written.
+  const std::string other = dir / "bad.h5";
+  EXPECT_EQ(ErrorText([&] {
+              WriteHdf5(other, {{"x", Array({2}, {1, 2})}}, {}, {}, {{"y", {"a"}, {}}});
+            }),
+            other + ":y: found an annotation of a dataset not written, expected a written dataset");
+  EXPECT_EQ(ErrorText([&] {
+              WriteHdf5(other, {{"x", Array({2}, {1, 2})}}, {}, {}, {{"x", {"a", "b"}, {}}});
+            }),
+            other + ":x: found 2 dimension labels, expected one per axis (1)");
+  EXPECT_NE(ErrorText([&] {
+              WriteHdf5(other, {{"x", Array({2}, {1, 2})}}, {}, {{"x", {"a"}}});
+            }).find("the dataset name twice"),
+            std::string::npos);
+  EXPECT_FALSE(fs::exists(other));
+}
+
 }  // namespace
 }  // namespace attnpaths

@@ -52,6 +52,36 @@ with tempfile.TemporaryDirectory() as tmp:
     assert s["sampled_weights"] == "collapsed", s["sampled_weights"]
     assert len(s["quantities"]) == 1 + 30 + 30 + 10
     assert np.allclose(np.array(s["U_sampled"]), U)
+    assert s["seed"] == 5 and s["metric"] == "diag" and s["integrator"] == "leapfrog", s["metric"]
+    assert len(s["mean_leapfrog_steps"]) == 2 and len(s["cpu_seconds"]["sampling"]) == 2
+    # draws.h5: dimension labels read by h5py (HDF5's dimension-scale API),
+    # the quantity names, and the xarray recipe of docs/formats.md.
+    import h5py
+    with h5py.File(os.path.join(a, "draws.h5")) as f:
+        assert [d.label for d in f["draws"].dims] == ["chain", "draw", "quantity"]
+        assert [d.label for d in f["tree_depth"].dims] == ["chain", "draw"]
+        assert [d.label for d in f["step_size"].dims] == ["chain"]
+        assert list(f["quantity"].asstr()[()]) == [q["name"] for q in s["quantities"]]
+        assert f.attrs["seed"] == 5 and f.attrs["metric"] == "diag", dict(f.attrs)
+        assert json.loads(f.attrs["sampler"])["integrator"] == "auto"
+        flat = f["draws"][()]
+    examples = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "examples")
+    sys.path.insert(0, examples)
+    from load_draws import load_draws, split_quantities
+    ds = load_draws(os.path.join(a, "draws.h5"))
+    assert ds.draws.dims == ("chain", "draw", "quantity") and ds.draws.shape == flat.shape
+    assert list(ds.chain.values) == [0, 1] and len(ds.draw) == 150
+    assert ds.attrs["seed"] == 5 and ds.attrs["integrator"] == "leapfrog"
+    assert float(ds.draws.sel(quantity="lp", chain=1, draw=7)) == flat[1, 7, 0]
+    post = split_quantities(ds)
+    assert post.f.dims == ("chain", "draw", "test_point", "output") and post.f.shape == (2, 150, 30, 1)
+    assert post.f_var.shape == (2, 150, 30) and post.U.shape == (2, 150, 4, 4)
+    # The posterior means of the split variables are the written estimates.
+    assert np.allclose(post.f.mean(("chain", "draw")).values, mean, rtol=1e-12, atol=1e-14)
+    assert np.allclose(post.U.mean(("chain", "draw")).values, U, rtol=1e-12, atol=1e-14)
+    k = [q["name"] for q in s["quantities"]].index("U[1,3]")
+    assert np.array_equal(post.U.values[:, :, 3, 1], flat[:, :, k])
+
     # Monte Carlo standard errors of accuracy and generalisation error: the
     # accuracy's from the flip probabilities Φ(−|f̄|/s.e.) of the test means.
     from math import erfc, sqrt
@@ -102,7 +132,9 @@ with tempfile.TemporaryDirectory() as tmp:
     for flag, value, message in [("--chains", "0", "--chains: found 0"),
                                  ("--target-accept", "1.5", "--target-accept: found 1.5"),
                                  ("--weights", "some", "--weights: found \"some\""),
-                                 ("--width", "2.5", "--width: found 2.5")]:
+                                 ("--width", "2.5", "--width: found 2.5"),
+                                 ("--metric", "full", "--metric: found \"full\""),
+                                 ("--integrator", "euler", "--integrator: found \"euler\"")]:
         p = run(["sample", "--config", config, "--output", os.path.join(tmp, "bad"), flag, value],
                 expect=2)
         lines = p.stderr.strip().splitlines()

@@ -176,6 +176,7 @@ void CheckPriorAtHugeTemperature(SampledWeights weights, Eigen::Index dimension)
   SampleSummary summary;
   const SampleResult r = Sample(p.arch, p.train, p.Y, 1e8, p.test, options, &summary);
   ASSERT_TRUE(summary.completed());
+  std::printf("%s\n", summary.FullReport().c_str());
   EXPECT_EQ(summary.dimension, dimension);
   const double u_gp = 0.8 * 1.1 * 0.9;
   for (Eigen::Index a = 0; a < 2; ++a) {

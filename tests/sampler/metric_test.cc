@@ -1,0 +1,209 @@
+// Metrics (sampler/metric.h) and the prior-split integrator (leapfrog.h)
+// against explicit linear algebra: kinetic energy, velocity, momentum draws
+// (covariance M within Monte Carlo error), the harmonic flow against the
+// matrix exponential of its linear ODE, window adaptation against the
+// regularised covariance of the window's draws, and the split step against
+// its definition.
+#include "sampler/metric.h"
+
+#include <gtest/gtest.h>
+
+#include <Eigen/Cholesky>
+#include <Eigen/Eigenvalues>
+#include <cmath>
+
+#include "sampler/leapfrog.h"
+#include "sampler/random.h"
+#include "tests/support/random_inputs.h"
+
+namespace attnpaths {
+namespace {
+
+using test_util::Rng;
+
+
+// exp(t [[0, S], [−I, 0]]) applied to (q, p): the flow q̇ = S p, ṗ = −q,
+// by scaling and squaring of a Taylor series of the 2d × 2d generator
+// (independent of HarmonicFlow's eigen-decomposition).
+void ReferenceFlow(const Eigen::MatrixXd& S, double t, Eigen::VectorXd* q, Eigen::VectorXd* p) {
+  const Eigen::Index d = S.rows();
+  Eigen::MatrixXd G = Eigen::MatrixXd::Zero(2 * d, 2 * d);
+  G.topRightCorner(d, d) = S;
+  G.bottomLeftCorner(d, d) = -Eigen::MatrixXd::Identity(d, d);
+  int squarings = 0;
+  double scale = t;
+  while (std::abs(scale) * G.cwiseAbs().rowwise().sum().maxCoeff() > 0.1) {
+    scale /= 2;
+    ++squarings;
+  }
+  Eigen::MatrixXd E = Eigen::MatrixXd::Identity(2 * d, 2 * d), term = E;
+  for (int k = 1; k < 20; ++k) {
+    term = term * (scale * G) / k;
+    E += term;
+  }
+  for (int i = 0; i < squarings; ++i) E = E * E;
+  Eigen::VectorXd z(2 * d);
+  z << *q, *p;
+  z = E * z;
+  *q = z.head(d);
+  *p = z.tail(d);
+}
+
+TEST(Metric, DenseKineticVelocityAndFlowMatchExplicitAlgebra) {
+  Rng rng(3);
+  const Eigen::Index d = 6;
+  const Eigen::MatrixXd S = test_util::RandomSpd(d, rng);
+  DenseMetric metric(d);
+  metric.set_inverse(S);
+  const Eigen::VectorXd p = test_util::RandomNormal(d, 1, rng);
+  const Eigen::VectorXd q = test_util::RandomNormal(d, 1, rng);
+  EXPECT_NEAR(metric.Kinetic(p), 0.5 * p.dot(S * p), 1e-12);
+  EXPECT_LE((metric.Velocity(p) - S * p).norm(), 1e-12);
+  EXPECT_NEAR(metric.VelocityDot(p, q), (S * p).dot(q), 1e-12);
+  Eigen::VectorXd moved = q;
+  metric.Drift(0.3, p, &moved);
+  EXPECT_LE((moved - (q + 0.3 * S * p)).norm(), 1e-12);
+  EXPECT_LE((metric.Inverse() - S).norm(), 1e-12);
+
+  for (double t : {0.1, 1.0, 7.3}) {
+    Eigen::VectorXd q1 = q, p1 = p, q2 = q, p2 = p;
+    metric.HarmonicFlow(t, &q1, &p1);
+    ReferenceFlow(S, t, &q2, &p2);
+    EXPECT_LE((q1 - q2).norm(), 1e-10 * (1 + q2.norm())) << t;
+    EXPECT_LE((p1 - p2).norm(), 1e-10 * (1 + p2.norm())) << t;
+    // H₀ = ½|q|² + ½ pᵀ S p is conserved and the flow reverses exactly.
+    EXPECT_NEAR(0.5 * q1.squaredNorm() + metric.Kinetic(p1),
+                0.5 * q.squaredNorm() + metric.Kinetic(p), 1e-11);
+    metric.HarmonicFlow(-t, &q1, &p1);
+    EXPECT_LE((q1 - q).norm() + (p1 - p).norm(), 1e-11);
+  }
+}
+
+TEST(Metric, DiagonalFlowIsTheDenseFlowOfADiagonalMatrix) {
+  Rng rng(4);
+  const Eigen::Index d = 5;
+  const Eigen::VectorXd s = Eigen::VectorXd::LinSpaced(d, 0.2, 3.0);
+  DiagonalMetric diagonal(d);
+  diagonal.set_inverse(s);
+  const Eigen::VectorXd q = test_util::RandomNormal(d, 1, rng);
+  const Eigen::VectorXd p = test_util::RandomNormal(d, 1, rng);
+  Eigen::VectorXd q1 = q, p1 = p, q2 = q, p2 = p;
+  diagonal.HarmonicFlow(0.7, &q1, &p1);
+  ReferenceFlow(Eigen::MatrixXd(s.asDiagonal()), 0.7, &q2, &p2);
+  EXPECT_LE((q1 - q2).norm() + (p1 - p2).norm(), 1e-11);
+  EXPECT_NEAR(diagonal.Kinetic(p), 0.5 * (p.array().square() * s.array()).sum(), 1e-13);
+}
+
+TEST(Metric, MomentumDrawsHaveCovarianceM) {
+  // p ~ N(0, M = S⁻¹): the sample covariance of 40000 draws within 5 s.e.
+  Rng rng(5);
+  const Eigen::Index d = 4;
+  const Eigen::MatrixXd S = test_util::RandomSpd(d, rng);
+  const Eigen::MatrixXd M = S.inverse();
+  for (MetricKind kind : {MetricKind::kDense, MetricKind::kDiagonal}) {
+    std::unique_ptr<Metric> metric = MakeMetric(kind, d);
+    Eigen::MatrixXd expected = M;
+    if (kind == MetricKind::kDense) {
+      static_cast<DenseMetric&>(*metric).set_inverse(S);
+    } else {
+      static_cast<DiagonalMetric&>(*metric).set_inverse(S.diagonal());
+      expected = S.diagonal().cwiseInverse().asDiagonal();
+    }
+    RandomEngine engine = ChainEngine(9, 0);
+    const int N = 40000;
+    Eigen::MatrixXd C = Eigen::MatrixXd::Zero(d, d);
+    Eigen::VectorXd p;
+    for (int k = 0; k < N; ++k) {
+      metric->SampleMomentum(engine, &p);
+      C += p * p.transpose() / N;
+    }
+    for (Eigen::Index i = 0; i < d; ++i) {
+      for (Eigen::Index j = 0; j < d; ++j) {
+        const double se = std::sqrt((expected(i, i) * expected(j, j) + expected(i, j) * expected(i, j)) / N);
+        EXPECT_NEAR(C(i, j), expected(i, j), 5 * se) << MetricKindName(kind) << " " << i << j;
+      }
+    }
+  }
+}
+
+TEST(Metric, WindowAdaptationSetsTheRegularisedCovariance) {
+  Rng rng(6);
+  const Eigen::Index d = 3, n = 40;
+  const Eigen::MatrixXd X = test_util::RandomNormal(n * d, 1, rng).reshaped(n, d) * 2.0;
+  const Eigen::RowVectorXd mean = X.colwise().mean();
+  const Eigen::MatrixXd centred = X.rowwise() - mean;
+  const Eigen::MatrixXd cov = centred.transpose() * centred / (n - 1.0);
+  const double w = n / (n + 5.0), shrink = 1e-3 * 5.0 / (n + 5.0);
+  DenseMetric dense(d);
+  DiagonalMetric diagonal(d);
+  for (Eigen::Index i = 0; i < n; ++i) {
+    dense.AddWindowDraw(X.row(i).transpose());
+    diagonal.AddWindowDraw(X.row(i).transpose());
+  }
+  EXPECT_EQ(dense.window_draws(), n);
+  dense.EndWindow();
+  diagonal.EndWindow();
+  EXPECT_EQ(dense.window_draws(), 0);
+  // Off-diagonal entries shrunk by n/(n + d), then Stan's regularisation.
+  Eigen::MatrixXd shrunk = (n / (n + 3.0)) * cov;
+  shrunk.diagonal() = cov.diagonal();
+  const Eigen::MatrixXd expected = w * shrunk + shrink * Eigen::MatrixXd::Identity(d, d);
+  EXPECT_LE((dense.Inverse() - expected).norm(), 1e-12);
+  EXPECT_LE((diagonal.InverseDiagonal() - expected.diagonal()).norm(), 1e-12);
+}
+
+// U(q) = ½|q|² + ½ (q − b)ᵀ A (q − b): a standard normal prior times a
+// Gaussian likelihood.
+class PriorTimesGaussian : public Potential {
+ public:
+  PriorTimesGaussian(Eigen::MatrixXd A, Eigen::VectorXd b) : A_(std::move(A)), b_(std::move(b)) {}
+  Eigen::Index dimension() const override { return b_.size(); }
+  bool standard_normal_prior() const override { return true; }
+  double Evaluate(const Eigen::Ref<const Eigen::VectorXd>& q, Eigen::VectorXd* g) const override {
+    const Eigen::VectorXd r = q - b_;
+    if (g) *g = q + A_ * r;
+    return 0.5 * q.squaredNorm() + 0.5 * r.dot(A_ * r);
+  }
+
+ private:
+  Eigen::MatrixXd A_;
+  Eigen::VectorXd b_;
+};
+
+TEST(PriorSplit, IsTheKickRotateKickOfItsDefinitionAndReversible) {
+  Rng rng(7);
+  const Eigen::Index d = 4;
+  const Eigen::MatrixXd A = test_util::RandomSpd(d, rng);
+  const Eigen::VectorXd b = test_util::RandomNormal(d, 1, rng);
+  const PriorTimesGaussian target(A, b);
+  const Eigen::MatrixXd S = test_util::RandomSpd(d, rng);
+  DenseMetric metric(d);
+  metric.set_inverse(S);
+  const Eigen::VectorXd q0 = test_util::RandomNormal(d, 1, rng);
+  const Eigen::VectorXd p0 = test_util::RandomNormal(d, 1, rng);
+  const double eps = 0.4;
+  PhasePoint z{EvaluatePosition(target, q0), p0};
+  Integrate(target, metric, Integrator::kPriorSplit, eps, &z);
+  // Kick with the likelihood's gradient A (q − b), rotate, kick.
+  Eigen::VectorXd q = q0, p = p0 - 0.5 * eps * A * (q0 - b);
+  ReferenceFlow(S, eps, &q, &p);
+  p -= 0.5 * eps * A * (q - b);
+  EXPECT_LE((z.x.q - q).norm() + (z.p - p).norm(), 1e-10);
+  Integrate(target, metric, Integrator::kPriorSplit, -eps, &z);
+  EXPECT_LE((z.x.q - q0).norm() + (z.p - p0).norm(), 1e-12);
+  // Without a likelihood (A = 0) the step is exact for any length: H is conserved.
+  const PriorTimesGaussian prior(Eigen::MatrixXd::Zero(d, d), b);
+  PhasePoint w{EvaluatePosition(prior, q0), p0};
+  const double H0 = w.Hamiltonian(metric);
+  for (int k = 0; k < 5; ++k) Integrate(prior, metric, Integrator::kPriorSplit, 2.5, &w);
+  EXPECT_NEAR(w.Hamiltonian(metric), H0, 1e-11 * std::abs(H0));
+}
+
+TEST(PriorSplit, NamesParse) {
+  EXPECT_EQ(ParseIntegrator("prior_split", "x"), Integrator::kPriorSplit);
+  EXPECT_EQ(ParseIntegrator("leapfrog", "x"), Integrator::kLeapfrog);
+  EXPECT_THROW(ParseIntegrator("euler", "integrator"), std::exception);
+}
+
+}  // namespace
+}  // namespace attnpaths
