@@ -110,14 +110,14 @@ int RunCompare(const CompareOptions& o, const GlobalOptions& g) {
         const Row mean{"f_mean[" + index + "]", theory.mean(mu, d), r.predictor.mean(mu, d),
                        r.predictor.mean_se(mu, d)};
         points.push_back(mean);
-        points.push_back({"f_variance[" + index + "]", theory.variance[mu],
+        points.push_back({"f_variance[" + index + "]", theory.variance(mu, d),
                           r.predictor.variance(mu, d), r.predictor.variance_se(mu, d)});
         if (std::isfinite(mean.z())) {
           mean_abs_z += std::abs(mean.z());
           within3 += std::abs(mean.z()) <= 3;
           ++counted;
         }
-        var_theory += theory.variance[mu] / double(P * D);
+        var_theory += theory.variance(mu, d) / double(P * D);
       }
     }
     if (counted > 0) mean_abs_z /= counted;

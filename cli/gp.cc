@@ -28,7 +28,7 @@ int RunGp(const GpCliOptions& o, const GlobalOptions& g) {
   CheckOutputDirectory(out, "output directory");
   ProgressLine("gp: computing path inputs", g.quiet);
   const StudyKernels k = BuildKernels(study, g.threads);
-  const OrderParameters gp = GpLimit(study.architecture);
+  const OrderParameters gp = GpLimit(study.architecture, study.train.y.cols());
   const PredictorStatistics st = Predict(*k.train, study.train.y, T, gp.U[0], k.test,
                                          study.has_test_labels ? &study.test.y : nullptr);
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

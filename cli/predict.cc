@@ -46,21 +46,23 @@ int RunPredict(const PredictCliOptions& o, const GlobalOptions& g) {
   }
   const std::string out = o.output.empty() ? o.solution : o.output;
   CheckOutputDirectory(out, "output directory");
-  const StudyKernels k = BuildKernels(study, g.threads);
-  Require(U1.rows() == k.train->Htot() && U1.cols() == k.train->Htot(), in("U_1.npy") + " shape",
+  const Eigen::Index D = study.train.y.cols(), m = study.architecture.Htot() * D;
+  Require(U1.rows() == m && U1.cols() == m, in("U_1.npy") + " shape",
           std::to_string(U1.rows()) + " x " + std::to_string(U1.cols()),
-          std::to_string(k.train->Htot()) + " x " + std::to_string(k.train->Htot()) +
-              " (Htot of the config's architecture)");
+          std::to_string(m) + " x " + std::to_string(m) + " (Htot" +
+              (D > 1 ? " times the " + std::to_string(D) + " label columns" : std::string()) +
+              " of the config)");
+  const StudyKernels k = BuildKernels(study, g.threads);
   const PredictorStatistics st = Predict(*k.train, study.train.y, T, U1, k.test,
                                          study.has_test_labels ? &study.test.y : nullptr);
   EnsureDirectory(out, "output directory");
   const auto path = [&](const std::string& f) { return (std::filesystem::path(out) / f).string(); };
-  WriteNpy(path("predict_mean.npy"), Eigen::Ref<const Eigen::MatrixXd>(st.mean));
-  WriteNpy(path("predict_variance.npy"), Eigen::Ref<const Eigen::VectorXd>(st.variance));
+  WritePredictorArrays(out, "predict", st);
   nlohmann::json j;
   j["solution"] = o.solution;
   j["temperature"] = T;
   j["test_examples"] = study.test.x.P();
+  j["outputs"] = D;
   j["test_accuracy"] = std::isfinite(st.accuracy) ? nlohmann::json(st.accuracy) : nlohmann::json();
   j["generalization_error"] = std::isfinite(st.generalization_error)
                                   ? nlohmann::json(st.generalization_error)
@@ -78,7 +80,7 @@ int RunPredict(const PredictCliOptions& o, const GlobalOptions& g) {
   } else {
     std::cout << "predicted " << study.test.x.P() << " test inputs; accuracy " << j["test_accuracy"]
               << ", generalization error " << j["generalization_error"] << "\nwrote " << out
-              << "/predict_mean.npy, predict_variance.npy, predict.json\n";
+              << "/predict_mean.npy, predict_variance.npy, predict_covariance.npy, predict.json\n";
   }
   return 0;
 }

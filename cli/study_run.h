@@ -27,9 +27,19 @@ void EnsureDirectory(const std::string& dir, const std::string& field);
 // directory; creates nothing (so a failed run leaves nothing behind).
 void CheckOutputDirectory(const std::string& dir, const std::string& field);
 
-// Creates `dir` and writes U_<l>.npy, U_a.npy, test_mean.npy, test_variance.npy and summary.json
-// (every file atomically) into `dir`.
+// Creates `dir` and writes U_<l>.npy, U_a.npy, test_mean.npy, test_variance.npy,
+// test_covariance.npy and summary.json (every file atomically) into `dir`
+// (docs/formats.md: with one output U_a.npy is a scalar and test_variance.npy
+// has shape (P*,); with D outputs (D, D) and (P*, D)).
 void WriteSolution(const std::string& dir, const ResultRow& row, const PredictorStatistics& stats,
                    const nlohmann::json& extra);
+
+// <prefix>_mean.npy (P* × D), <prefix>_variance.npy ((P*,) for one output, else
+// P* × D) and <prefix>_covariance.npy (P* × D × D, theory.md §9) into `dir`.
+void WritePredictorArrays(const std::string& dir, const std::string& prefix,
+                          const PredictorStatistics& stats);
+
+// U_a as written to NPY and JSON: a scalar for one output, else D × D.
+void WriteReadoutNpy(const std::string& path, const Eigen::MatrixXd& U_a);
 
 }  // namespace attnpaths::cli

@@ -45,8 +45,8 @@ bool IndependentGradient(const Action& action, const std::vector<Eigen::MatrixXd
   return EntryGradient(action, U, Entries(U), gradient);
 }
 
-std::vector<Eigen::MatrixXd> AddToIndependentEntries(const std::vector<Eigen::MatrixXd>& U,
-                                                     const Eigen::Ref<const Eigen::VectorXd>& step) {
+std::vector<Eigen::MatrixXd> AddToIndependentEntries(
+    const std::vector<Eigen::MatrixXd>& U, const Eigen::Ref<const Eigen::VectorXd>& step) {
   const std::vector<Entry> entries = Entries(U);
   std::vector<Eigen::MatrixXd> out = U;
   for (size_t k = 0; k < entries.size(); ++k) {

@@ -13,7 +13,6 @@
 #include <sstream>
 
 #include "kernels/error.h"
-#include "kernels/paths.h"
 #include "solver/hessian.h"
 
 namespace attnpaths {
@@ -231,13 +230,16 @@ Solution Solve(const Action& action, const SolveOptions& options, SolveSummary* 
   sum.method = options.method == SolveMethod::kLbfgs ? "lbfgs" : "bfgs";
 
   const Architecture& arch = action.architecture();
-  const Paths paths(arch.heads_per_layer());
+  std::vector<Eigen::MatrixXd> start =
+      options.initial_U.empty() ? action.InitialPoint() : options.initial_U;
+  if (action.readout() == ReadoutMode::kFree && start.size() == static_cast<size_t>(arch.L())) {
+    CheckShapes(arch, start, action.outputs());
+    start.push_back(EliminateUa(arch, start.back()));  // a free U_a starts at its root
+  }
+  action.CheckPoint(start);
   std::vector<Eigen::Index> sizes;
-  for (int l = 1; l <= arch.L(); ++l) sizes.push_back(paths.m(l));
+  for (const auto& u : start) sizes.push_back(u.rows());
   const CholeskyParameterization param(sizes);
-  const std::vector<Eigen::MatrixXd> start =
-      options.initial_U.empty() ? GpOrderParameters(arch).U : options.initial_U;
-  CheckShapes(arch, start);
   std::vector<double> theta = param.FromU(start);
   sum.num_parameters = param.size();
 
@@ -250,7 +252,9 @@ Solution Solve(const Action& action, const SolveOptions& options, SolveSummary* 
       const ActionValue v = action.Evaluate(start);
       sum.termination = SolveTermination::kFailure;
       sum.message = "the action cannot be evaluated at the start: " + v.failure;
-      sol.order_parameters.U = start;
+      sol.order_parameters.U.assign(start.begin(), start.begin() + arch.L());
+      sol.order_parameters.U_a =
+          v.U_a.size() > 0 ? v.U_a : GpOrderParameters(arch, action.outputs()).U_a;
       sum.total_seconds = Seconds(t_start, Clock::now());
       return sol;
     }
@@ -344,7 +348,7 @@ Solution Solve(const Action& action, const SolveOptions& options, SolveSummary* 
   }
   sum.message = msg.str();
 
-  sol.order_parameters.U = U;
+  sol.order_parameters.U.assign(U.begin(), U.begin() + arch.L());  // U_a (free) is v.U_a
   sol.order_parameters.U_a = v.U_a;
   sol.action = v.S;
   sol.converged = converged;

@@ -8,10 +8,11 @@
 //   std::cout << summary.BriefReport() << "\n";
 //   sol.order_parameters.U[0];                       // U_1, the kernel's U
 //
-// Each U_ℓ is parameterised by its Cholesky factor with a log-diagonal, so
-// every iterate is SPD. The objective is S / n_max (theory.md §8: same
-// minimiser, tolerance on its gradient). Numerical trouble is reported in the
-// summary, never hidden in the result.
+// Each U_ℓ (and U_a when the action keeps it free) is parameterised by its
+// Cholesky factor with a log-diagonal, so every iterate is SPD. Several
+// outputs (labels P × D) are solved with the order parameters of theory.md §9. The objective is S /
+// n_max (theory.md §8: same minimiser, tolerance on its gradient). Numerical trouble is reported in
+// the summary, never hidden in the result.
 #pragma once
 
 #include <Eigen/Core>
@@ -51,7 +52,9 @@ struct SolveOptions {
   int max_newton_steps = 10;
   // L-BFGS memory.
   int lbfgs_rank = 20;
-  // Start; empty means U_GP at every layer (theory.md §8).
+  // Start [U_1, …, U_L], each (m_ℓ D) × (m_ℓ D); empty means U_GP at every
+  // layer (theory.md §8, §9). With a free readout (ReadoutMode::kFree) U_a may
+  // follow as an (L+1)-th matrix; without it U_a starts at its root.
   std::vector<Eigen::MatrixXd> initial_U;
   // After convergence, the smallest eigenvalue of the Hessian of S/n_max in
   // the independent entries of every U_ℓ (finite differences of the analytic
@@ -75,20 +78,20 @@ const char* SolveTerminationName(SolveTermination t);
 struct SolveSummary {
   SolveTermination termination = SolveTermination::kFailure;
   std::string message = "Solve was not called";
-  double initial_action = 0;    // S at the start
-  double final_action = 0;      // S at the returned point
+  double initial_action = 0;  // S at the start
+  double final_action = 0;    // S at the returned point
   double final_entropy = 0;
   double final_energy = 0;
-  double gradient_norm = -1;    // max |∂(S/n_max)/∂U_ℓ| entry at the returned point
+  double gradient_norm = -1;  // max |∂(S/n_max)/∂U_ℓ| entry at the returned point
   int iterations = 0;
-  int evaluations = 0;          // action (+gradient) evaluations by the line search
-  int restarts = 0;             // line-search restarts
-  int newton_steps = 0;         // Newton polish steps (included in iterations)
+  int evaluations = 0;   // action (+gradient) evaluations by the line search
+  int restarts = 0;      // line-search restarts
+  int newton_steps = 0;  // Newton polish steps (included in iterations)
   int num_parameters = 0;
   double hessian_min_eigenvalue = 0;  // of S/n_max; > 0 means a stable minimum
   int hessian_dimension = 0;          // 0 when not computed
   double total_seconds = 0;
-  double evaluation_seconds = 0;      // inside action evaluations
+  double evaluation_seconds = 0;  // inside action evaluations
   double hessian_seconds = 0;
   std::string method = "lbfgs";
 
