@@ -8,23 +8,27 @@ __version__: str
 
 class Action:
     """
-    The action S(U) of theory.md section 3 with its analytic gradient, U_a eliminated:
+    The action S(U) of theory.md sections 3 and 9 with its analytic gradient:
 
       S = sum_l n_l [ tr(U_{l+1}^-1 tr_l U_l)/sigma_l^2 - ln det U_l + H_l ln det U_{l+1} ]
-          + n_{L+1} [ U_a/sigma_a^2 - ln U_a ] + ln det G + y^T G^-1 y,   G = K_{U_1} + T I
+          + n_{L+1} [ tr U_a/sigma_a^2 - ln det U_a ] + ln det G + vec(Y)^T G^-1 vec(Y)
 
-    Action(arch, kernel, y, temperature): y has one label per training example (length P or
-    P x D). The action keeps a copy of arch and a reference to kernel.
+    with G = K_{U_1} + T I the PD x PD kernel of D outputs. Action(arch, kernel, y,
+    temperature, readout='eliminated'): y has one label row per training example (length P or
+    P x D); U_l are (m_l D) x (m_l D). readout='eliminated' computes U_a from U_L (the matrix
+    root of theory.md 9); readout='free' takes U_a as an (L+1)-th matrix of U. The action
+    keeps a copy of arch and a reference to kernel.
     """
-    def __init__(self, arch: Architecture, kernel: object, y: object, temperature: float) -> None:
+    def __init__(self, arch: Architecture, kernel: object, y: object, temperature: float, readout: str = ...) -> None:
         """
         Raises attnpaths.Error for shape mismatches, non-finite labels, temperature < 0 and
         invalid widths or variances.
         """
     def evaluate(self, U: object, gradient: bool = ...) -> object:
         """
-        S at U = [U_1, ..., U_L]. With gradient=True returns (value, [dS/dU_1, ...]) (every
-        entry treated as independent, symmetric; None when value.ok is False).
+        S at U = [U_1, ..., U_L] (U_a appended when readout='free'). With gradient=True
+        returns (value, [dS/dU_1, ...]) (every entry treated as independent, symmetric; None
+        when value.ok is False).
         """
     @property
     def architecture(self) -> Architecture:
@@ -45,6 +49,20 @@ class Action:
     def temperature(self) -> float:
         """
         T of the likelihood.
+        """
+    @property
+    def outputs(self) -> int:
+        """
+        D, the number of label columns.
+        """
+    @property
+    def readout(self) -> str:
+        """
+        'eliminated' or 'free'.
+        """
+    def initial_point(self) -> list:
+        """
+        U_GP in the layout evaluate takes (the solver's default start).
         """
 
 class ActionValue:
@@ -78,9 +96,10 @@ class ActionValue:
         ln det G + y^T G^-1 y.
         """
     @property
-    def U_a(self) -> float:
+    def U_a(self) -> object:
         """
-        The eliminated readout scalar at this U_L.
+        U_a at this point (the eliminated root, or the free U_a): a float for one output, a
+        D x D array for several; None when not evaluated.
         """
     def __repr__(self) -> str:
         """
@@ -671,13 +690,15 @@ class NetworkWeights:
 
 class OrderParameters:
     """
-    The order parameters U_1, ..., U_L and U_a (theory.md section 3). U[l-1] = U_l is
-    m_l x m_l with m_l = H_l ... H_L, rows (h_l, ..., h_L) with h_l outermost; U[0] = U_1 is
-    the U of the renormalised kernel K_U. Immutable: U returns read-only views.
+    The order parameters U_1, ..., U_L and U_a (theory.md sections 3, 9). U[l-1] = U_l is
+    (m_l D) x (m_l D) with m_l = H_l ... H_L and D outputs, rows (h_l, ..., h_L, d) with h_l
+    outermost and the output d fastest; U[0] = U_1 is the U of the renormalised kernel K_U.
+    U_a is a float for one output and a D x D array for several. Immutable: U returns
+    read-only views.
     """
-    def __init__(self, U: object, U_a: float = ...) -> None:
+    def __init__(self, U: object, U_a: object = ...) -> None:
         """
-        Order parameters from a list [U_1, ..., U_L] and U_a.
+        Order parameters from a list [U_1, ..., U_L] and U_a (a number, or D x D).
         """
     @property
     def U(self) -> list:
@@ -685,9 +706,14 @@ class OrderParameters:
         [U_1, ..., U_L] (read-only views).
         """
     @property
-    def U_a(self) -> float:
+    def U_a(self) -> object:
         """
-        The readout scalar U_a.
+        The readout order parameter: a float for one output, a D x D array for several.
+        """
+    @property
+    def outputs(self) -> int:
+        """
+        D, the number of outputs.
         """
     def __repr__(self) -> str:
         """
@@ -809,6 +835,16 @@ class PathPair:
         Packed path index pi'.
         """
     @property
+    def row_output(self) -> int:
+        """
+        Output index d of the row (0 for D = 1).
+        """
+    @property
+    def col_output(self) -> int:
+        """
+        Output index d' of the column.
+        """
+    @property
     def row_label(self) -> str:
         """
         Label of pi ('good>uniform').
@@ -877,8 +913,9 @@ class Paths:
 
 class PredictorStatistics:
     """
-    Predictor statistics on test inputs (theory.md section 4): mean f(x*) (P* x D), variance
-    (P*), generalisation error and accuracy (NaN without test labels). Read-only views.
+    Predictor statistics on test inputs (theory.md sections 4, 9): mean f(x*) (P* x D),
+    variance (P*,) for one output and P* x D for several, covariance (P*, D, D), generalisation
+    error and accuracy (NaN without test labels). mean is a read-only view.
     """
     @property
     def mean(self) -> NDArray[Any]:
@@ -886,9 +923,15 @@ class PredictorStatistics:
         Mean predictor k*^T G^-1 y, P* x D.
         """
     @property
-    def variance(self) -> NDArray[numpy.float64]:
+    def variance(self) -> object:
         """
-        K_U(x*, x*) - k*^T G^-1 k*, P* (no T added).
+        The variance of each output (the diagonal of the covariance; no T added): (P*,) for
+        one output, P* x D for several.
+        """
+    @property
+    def covariance(self) -> NDArray[numpy.float64]:
+        """
+        Sigma(x*) = K*(x*, x*) - k* G^-1 k*^T for every test point, (P*, D, D) (theory.md 9).
         """
     @property
     def generalization_error(self) -> float:
@@ -1714,9 +1757,9 @@ class Solution:
         [U_1, ..., U_L] (read-only views).
         """
     @property
-    def U_a(self) -> float:
+    def U_a(self) -> object:
         """
-        The readout scalar U_a.
+        U_a: a float for one output, a D x D array for several.
         """
     def __repr__(self) -> str:
         """
@@ -1776,7 +1819,7 @@ class SolveOptions:
     initial_U: list
 
     """
-    The start [U_1, ..., U_L] (copies); empty means U_GP.
+    The start [U_1, ..., U_L] (copies; (m_l D) x (m_l D)); empty means U_GP.
     """
     compute_hessian: bool
 
@@ -2062,16 +2105,18 @@ def accuracy(mean: object, y: object) -> float:
 
 def align(K: object, y: object, options: object = ...) -> KernelAlignment:
     """
-    Eigen-decomposes the symmetric training kernel K (P x P, no T added) and projects the
-    labels on its components (theory.md section 7). options: AlignmentOptions or the number
-    of components (default 30).
+    Eigen-decomposes the symmetric training kernel K (PD x PD, no T added; see
+    output_kernel) and projects the labels vec(y) (y: P or P x D) on its components
+    (theory.md sections 7, 9). options: AlignmentOptions or the number of components
+    (default 30).
     """
 
 def align_kernel(K: object, y: object, options: object = ...) -> KernelAlignment:
     """
-    Eigen-decomposes the symmetric training kernel K (P x P, no T added) and projects the
-    labels on its components (theory.md section 7). options: AlignmentOptions or the number
-    of components (default 30).
+    Eigen-decomposes the symmetric training kernel K (PD x PD, no T added; see
+    output_kernel) and projects the labels vec(y) (y: P or P x D) on its components
+    (theory.md sections 7, 9). options: AlignmentOptions or the number of components
+    (default 30).
     """
 
 def attention_matrix(head: HeadSpec, x: object, example: int = ..., split: object = ...) -> NDArray[numpy.float64]:
@@ -2102,9 +2147,9 @@ def check_labels(y: object, P: int, field: str = ...) -> None:
     Raises attnpaths.Error naming `field` unless y is P x D (or length P) and finite.
     """
 
-def check_shapes(arch: Architecture, U: object) -> None:
+def check_shapes(arch: Architecture, U: object, outputs: int = ...) -> None:
     """
-    Raises attnpaths.Error naming the layer when [U_1, ..., U_L] does not fit the architecture.
+    Raises attnpaths.Error naming the layer when [U_1, ..., U_L] does not fit the architecture with D = outputs.
     """
 
 def choose_kernel_strategy(options: KernelOptions, P: int, Htot: int, N0: int) -> str:
@@ -2125,9 +2170,11 @@ def cross_kernel(a: PathInputs, b: PathInputs, U: object) -> NDArray[numpy.float
     K_U(a^mu, b^nu) between two sets of path inputs (|a| x |b|).
     """
 
-def eliminate_U_a(arch: Architecture, U_L: object) -> float:
+def eliminate_U_a(arch: Architecture, U_L: object) -> object:
     """
-    U_a = (-b + sqrt(b^2 + 4 c)) / 2, the minimiser of S over U_a at fixed U_L (theory.md 3).
+    The minimiser of S over U_a at fixed U_L: U_a = (-b + sqrt(b^2 + 4 c)) / 2 for one
+    output (theory.md 3), the matrix root (-b I + (b^2 I + 4 g C)^(1/2)) / 2 with
+    C = tr_L U_L for D outputs (theory.md 9; a D x D array).
     """
 
 def espa_attention(tokens: int, depth: int, gamma_final: float = ..., causal: bool = ...) -> NDArray[Any]:
@@ -2138,7 +2185,7 @@ def espa_attention(tokens: int, depth: int, gamma_final: float = ..., causal: bo
 
 def generalization_error(mean: object, variance: object, y: object) -> float:
     """
-    <(mean - y)^2 + variance> over test points and outputs.
+    <(mean - y)^2 + variance> over test points and outputs (variance (P*,) or P* x D).
     """
 
 def generate_hmm_task(options: Optional[HmmTaskOptions] = ..., **kwargs: Any) -> Dataset:
@@ -2154,15 +2201,16 @@ def given_head(train: object, test: object = ..., name: str = ...) -> HeadSpec:
     and, optionally, the test set.
     """
 
-def gp_limit(arch: Architecture) -> OrderParameters:
+def gp_limit(arch: Architecture, outputs: int = ...) -> OrderParameters:
     """
-    The GP-limit order parameters U_GP (all widths -> infinity; theory.md sections 2, 3).
+    The GP-limit order parameters U_GP for D = outputs (all widths -> infinity; theory.md
+    sections 2, 3, 9).
     """
 
-def gp_order_parameters(arch: Architecture) -> OrderParameters:
+def gp_order_parameters(arch: Architecture, outputs: int = ...) -> OrderParameters:
     """
-    U_l = sigma_l^2 ... sigma_L^2 sigma_a^2 I and U_a = sigma_a^2: the all-widths-infinite
-    minimiser and the solver's start (theory.md sections 3, 8).
+    U_l = sigma_l^2 ... sigma_L^2 sigma_a^2 I and U_a = sigma_a^2 I for D = outputs: the
+    all-widths-infinite minimiser and the solver's start (theory.md sections 3, 8, 9).
     """
 
 def head_names(arch: Architecture) -> List[List[str]]:
@@ -2263,6 +2311,13 @@ def normalize_scores(scores: object, normalization: str = ..., causal: bool = ..
     keys, with the causal mask when asked.
     """
 
+def output_kernel(kernel: PathKernel, U1: object) -> NDArray[numpy.float64]:
+    """
+    The training kernel K[(mu,d),(nu,d')] = sum U_1[(pi,d),(pi',d')] C_pp'(x^mu, x^nu)
+    (PD x PD, mu outer, no T; theory.md section 9) for U1 of shape (Htot D) x (Htot D), or
+    a Solution / OrderParameters: the matrix align_kernel decomposes (P x P for D = 1).
+    """
+
 def parse_study(text: str, base_dir: str = ..., name: str = ...) -> Study:
     """
     The same from TOML text; base_dir resolves relative paths, name stands for the file in
@@ -2281,8 +2336,8 @@ def path_labels(paths: Paths, names: List[List[str]]) -> List[str]:
 
 def path_pair_view(arch: Architecture, U1: object) -> List[PathPair]:
     """
-    Every entry of the upper triangle (diagonal included) of U_1 with path labels, largest
-    |U| first.
+    Every entry of the upper triangle (diagonal included) of U_1 with path labels (and
+    output indices for D > 1), largest |U| first.
     """
 
 def path_token_weights(arch: Architecture, x: object, example: int = ..., split: object = ...) -> NDArray[numpy.float64]:
@@ -2293,10 +2348,10 @@ def path_token_weights(arch: Architecture, x: object, example: int = ..., split:
 
 def predict(kernel: PathKernel, y: object, temperature: float, U1: object, test: PathInputs, y_test: object = ...) -> PredictorStatistics:
     """
-    Mean predictor, variance, generalisation error and accuracy on the test path inputs
-    (theory.md section 4) with K_U of U1 (an array, or a Solution / OrderParameters whose
-    U_1 is used). Raises attnpaths.Error when shapes disagree or G = K_U + T I is not
-    positive definite. Runs without the GIL.
+    Mean predictor, variance, covariance, generalisation error and accuracy on the test
+    path inputs (theory.md sections 4, 9) with K_U of U1 (an array, (Htot D) x (Htot D),
+    or a Solution / OrderParameters whose U_1 is used). Raises attnpaths.Error when shapes
+    disagree or G = K_U + T I is not positive definite. Runs without the GIL.
     """
 
 def prune(arch: Architecture, kernel: PathKernel, y: object, temperature: float, U1: object, test: PathInputs, y_test: object, options: Optional[PruningOptions] = ..., progress: object = ...) -> tuple:
