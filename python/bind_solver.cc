@@ -267,7 +267,7 @@ the given fields; unknown names raise attnpaths.Error suggesting the nearest fie
   gradient_tolerance     converged when max |d(S/n_max)/dU| <= this (1e-9; theory.md 8)
   max_iterations         iteration limit (5000)
   max_restarts           line-search restarts after a stall (3)
-  max_newton_steps       Newton polish steps with the finite-difference Hessian (10)
+  max_newton_steps       Newton steps with the analytic Hessian (10)
   lbfgs_rank             L-BFGS memory (20)
   initial_U              start [U_1, ..., U_L]; empty: U_GP (theory.md 8)
   compute_hessian        report the smallest Hessian eigenvalue (True)

@@ -19,6 +19,9 @@ void dsyrk_(const char* uplo, const char* trans, const int* n, const int* k, con
 void dtrmm_(const char* side, const char* uplo, const char* transa, const char* diag, const int* m,
             const int* n, const double* alpha, const double* a, const int* lda, double* b,
             const int* ldb, size_t, size_t, size_t, size_t);
+void dgemm_(const char* transa, const char* transb, const int* m, const int* n, const int* k,
+            const double* alpha, const double* a, const int* lda, const double* b, const int* ldb,
+            const double* beta, double* c, const int* ldc, size_t, size_t);
 // LAPACK: inverse of a triangular matrix.
 void dtrtri_(const char* uplo, const char* diag, const int* n, double* a, const int* lda, int* info,
              size_t, size_t);
@@ -320,6 +323,208 @@ bool Gram::EnergyGradient(const Eigen::Ref<const Eigen::VectorXd>& alpha, Eigen:
   const Eigen::Map<const Eigen::MatrixXd> W(w.data(), N0, H);
   grad->triangularView<Eigen::Lower>() -= W.transpose() * W;
   grad->triangularView<Eigen::StrictlyUpper>() = grad->transpose();
+  return true;
+}
+
+namespace {
+
+// The independent entries (i, j), i ≤ j, of an m × m matrix, column by column.
+std::vector<std::pair<Eigen::Index, Eigen::Index>> UpperEntries(Eigen::Index m) {
+  std::vector<std::pair<Eigen::Index, Eigen::Index>> entry;
+  entry.reserve(static_cast<size_t>(m * (m + 1) / 2));
+  for (Eigen::Index j = 0; j < m; ++j) {
+    for (Eigen::Index i = 0; i <= j; ++i) entry.emplace_back(i, j);
+  }
+  return entry;
+}
+
+// H_kl = 2 Q_kl − Σ_{(a,b) of E_k, (c,e) of E_l} t(a,b;c,e): the generators of
+// E_k are (i,j) and (j,i) (once on the diagonal); Q is filled on entry.
+template <typename Trace>
+void SubtractTraces(Eigen::Index m, const Trace& generator_trace, Eigen::MatrixXd* hessian) {
+  const auto entry = UpperEntries(m);
+  const Eigen::Index entries = static_cast<Eigen::Index>(entry.size());
+  for (Eigen::Index l = 0; l < entries; ++l) {
+    const auto [p, q] = entry[static_cast<size_t>(l)];
+    for (Eigen::Index k = 0; k <= l; ++k) {
+      const auto [i, j] = entry[static_cast<size_t>(k)];
+      double trace = generator_trace(i, j, p, q);
+      if (p != q) trace += generator_trace(i, j, q, p);
+      if (i != j) {
+        trace += generator_trace(j, i, p, q);
+        if (p != q) trace += generator_trace(j, i, q, p);
+      }
+      (*hessian)(k, l) -= trace;
+    }
+  }
+  hessian->triangularView<Eigen::StrictlyLower>() = hessian->transpose();
+}
+
+}  // namespace
+
+double Gram::EnergyHessianFlops(HessianForm form) const {
+  const double H = double(kernel_.Htot()), D = double(D_), P = double(kernel_.P());
+  const double N0 = double(kernel_.inputs().N0), m = H * D;
+  if (form == HessianForm::kExamples) {
+    return 2 * H * H * D * D * P * P * P + 2 * m * m * m * m * P * P;
+  }
+  return (P * D) * (P * D) * m * N0 + (m * N0) * (m * N0) * P * D + 2 * m * m * m * m * N0 * N0;
+}
+
+bool Gram::EnergyHessian(const Eigen::Ref<const Eigen::VectorXd>& alpha, Eigen::MatrixXd* hessian,
+                         HessianForm form) {
+  Require(factorized_, "Gram", "no factorisation", "a successful Factorize first");
+  Require(alpha.size() == size(), "alpha size", alpha.size(), std::to_string(size()) + " (P D)");
+  if (form == HessianForm::kAuto) {
+    form = EnergyHessianFlops(HessianForm::kExamples) <= EnergyHessianFlops(HessianForm::kFeatures)
+               ? HessianForm::kExamples
+               : HessianForm::kFeatures;
+  }
+  if (form == HessianForm::kFeatures) return EnergyHessianFeatures(alpha, hessian);
+  const Eigen::Index H = kernel_.Htot(), D = D_, P = kernel_.P(), n = P * D, m = H * D;
+  // R = G⁻¹ (both triangles).
+  Eigen::MatrixXd R = G_;
+  if (!InverseFromCholeskyInPlace(&R)) return false;
+  R.triangularView<Eigen::StrictlyUpper>() = R.transpose();
+
+  // The pairs C_pq (p ≤ q), stored or formed once.
+  std::vector<Eigen::MatrixXd> formed;
+  std::vector<const Eigen::MatrixXd*> pair(static_cast<size_t>(H * H), nullptr);
+  if (kernel_.strategy() != KernelStrategy::kPrecomputed) {
+    formed.reserve(static_cast<size_t>(H * (H + 1) / 2));
+  }
+  for (Eigen::Index p = 0; p < H; ++p) {
+    for (Eigen::Index q = p; q < H; ++q) {
+      if (kernel_.strategy() == KernelStrategy::kPrecomputed) {
+        pair[static_cast<size_t>(p * H + q)] = &kernel_.StoredPair(p, q);
+      } else {
+        formed.push_back(kernel_.Pair(p, q));
+        pair[static_cast<size_t>(p * H + q)] = &formed.back();
+      }
+    }
+  }
+  auto C = [&](Eigen::Index p, Eigen::Index q) -> const Eigen::MatrixXd& {
+    return *pair[static_cast<size_t>(std::min(p, q) * H + std::max(p, q))];
+  };
+
+  // Generators F_ab = e_a e_bᵀ, a = (p,d), b = (q,d') (index p D + d):
+  // K_{F_ab} = J_d C_pq J_d'ᵀ (block (d,d') of the PD × PD matrix is C_pq), so
+  //   tr(R K_{F_ab} R K_{F_ce}) = Σ_μν X^{d,pq}[(μ,f'),ν] X^{f,rs}[(ν,d'),μ]
+  // with X^{d,pq} = R J_d C_pq (PD × P), c = (r,f), e = (s,f'). Column
+  // ((d H + p) H + q) D + x of A holds the P × P block of X^{d,pq} in the rows
+  // of output x, the same column of B its transpose: t = Aᵀ B.
+  // The GEMMs go to BLAS (several times Eigen's speed at these sizes, bench/core_bench).
+  const Eigen::Index blocks = D * H * H * D;
+  Eigen::MatrixXd A(P * P, blocks), B(P * P, blocks), X(n, P);
+  using ConstBlockMap =
+      Eigen::Map<const Eigen::MatrixXd, 0, Eigen::Stride<Eigen::Dynamic, Eigen::Dynamic>>;
+  const int nb = BlasInt(n), Pb = BlasInt(P), ldr = BlasInt(D * n), PPb = BlasInt(P * P),
+            bb = BlasInt(blocks);
+  const double one = 1.0, zero = 0.0;
+  for (Eigen::Index d = 0; d < D; ++d) {
+    // R J_d: the columns (ν, d) of R, n × P with leading dimension D n.
+    const double* Rd = R.data() + d * n;
+    for (Eigen::Index p = 0; p < H; ++p) {
+      for (Eigen::Index q = 0; q < H; ++q) {
+        const Eigen::MatrixXd& Cpq = C(p, q);  // C_qp = C_pqᵀ
+        dgemm_("N", p <= q ? "N" : "T", &nb, &Pb, &Pb, &one, Rd, &ldr, Cpq.data(), &Pb, &zero,
+               X.data(), &nb, 1, 1);
+        for (Eigen::Index x = 0; x < D; ++x) {
+          const Eigen::Index col = ((d * H + p) * H + q) * D + x;
+          const ConstBlockMap V(X.data() + x, P, P,
+                                Eigen::Stride<Eigen::Dynamic, Eigen::Dynamic>(n, D));
+          Eigen::Map<Eigen::MatrixXd>(A.col(col).data(), P, P) = V;
+          Eigen::Map<Eigen::MatrixXd>(B.col(col).data(), P, P) = V.transpose();
+        }
+      }
+    }
+  }
+  Eigen::MatrixXd t(blocks, blocks);
+  dgemm_("T", "N", &bb, &bb, &PPb, &one, A.data(), &PPb, B.data(), &PPb, &zero, t.data(), &bb, 1,
+         1);
+  auto generator_trace = [&](Eigen::Index a, Eigen::Index b, Eigen::Index c, Eigen::Index e) {
+    const Eigen::Index p = a / D, d = a % D, q = b / D, d2 = b % D;
+    const Eigen::Index r = c / D, f = c % D, s = e / D, f2 = e % D;
+    return t(((d * H + p) * H + q) * D + f2, ((f * H + r) * H + s) * D + d2);
+  };
+
+  // v_k = K_{E_k} α: K_{F_ab} α = J_d (C_pq α_d'), α_d' = the entries of output d'.
+  const auto entry = UpperEntries(m);
+  const Eigen::Index entries = static_cast<Eigen::Index>(entry.size());
+  Eigen::MatrixXd alpha_out(P, D);  // column d' = α_d'
+  for (Eigen::Index mu = 0; mu < P; ++mu) alpha_out.row(mu) = alpha.segment(mu * D, D).transpose();
+  Eigen::MatrixXd V = Eigen::MatrixXd::Zero(n, entries);
+  auto add_generator = [&](Eigen::Index k, Eigen::Index a, Eigen::Index b) {
+    const Eigen::Index p = a / D, d = a % D, q = b / D, d2 = b % D;
+    const Eigen::VectorXd c = p <= q ? Eigen::VectorXd(C(p, q) * alpha_out.col(d2))
+                                     : Eigen::VectorXd(C(q, p).transpose() * alpha_out.col(d2));
+    StridedVector(V.col(k).data() + d, P, Eigen::InnerStride<>(D)) += c;
+  };
+  for (Eigen::Index k = 0; k < entries; ++k) {
+    const auto [i, j] = entry[static_cast<size_t>(k)];
+    add_generator(k, i, j);
+    if (i != j) add_generator(k, j, i);
+  }
+  const Eigen::MatrixXd RV = R * V;
+  hessian->noalias() = 2.0 * V.transpose() * RV;
+  SubtractTraces(m, generator_trace, hessian);
+  return true;
+}
+
+bool Gram::EnergyHessianFeatures(const Eigen::Ref<const Eigen::VectorXd>& alpha,
+                                 Eigen::MatrixXd* hessian) const {
+  const PathInputs& in = kernel_.inputs();
+  const Eigen::Index H = in.Htot, D = D_, P = in.P(), N0 = in.N0, n = P * D, m = H * D;
+  // M = L⁻¹ Ξ̃ (PD × m N0): column block a = (π,d) of Ξ̃ is J_d Ξ_π (the
+  // features of path π in the rows of output d), so L⁻¹ K_{F_ab} L⁻ᵀ = M_a M_bᵀ
+  // and, with Γ = Mᵀ M (blocks Γ_ab = M_aᵀ M_b, N0 × N0),
+  //   t(a,b;c,e) = tr(M_a M_bᵀ M_c M_eᵀ) = ⟨Γ_ea, Γ_cb⟩,
+  // every one from one GEMM of the vectorised blocks.
+  Eigen::MatrixXd M = Eigen::MatrixXd::Zero(n, m * N0);
+  for (Eigen::Index p = 0; p < H; ++p) {
+    for (Eigen::Index d = 0; d < D; ++d) {
+      for (Eigen::Index mu = 0; mu < P; ++mu) {
+        M.block(mu * D + d, (p * D + d) * N0, 1, N0) = in.xi.block(mu, p * N0, 1, N0);
+      }
+    }
+  }
+  G_.triangularView<Eigen::Lower>().solveInPlace(M);
+  Eigen::MatrixXd Gamma(m * N0, m * N0);
+  Gamma.setZero();
+  Gamma.selfadjointView<Eigen::Lower>().rankUpdate(M.transpose());
+  Gamma.triangularView<Eigen::StrictlyUpper>() = Gamma.transpose();
+  Eigen::MatrixXd blocks(N0 * N0, m * m);  // column a m + b: vec(Γ_ab)
+  for (Eigen::Index a = 0; a < m; ++a) {
+    for (Eigen::Index b = 0; b < m; ++b) {
+      Eigen::Map<Eigen::MatrixXd>(blocks.col(a * m + b).data(), N0, N0) =
+          Gamma.block(a * N0, b * N0, N0, N0);
+    }
+  }
+  Eigen::MatrixXd t(m * m, m * m);
+  t.noalias() = blocks.transpose() * blocks;
+  auto generator_trace = [&](Eigen::Index a, Eigen::Index b, Eigen::Index c, Eigen::Index e) {
+    return t(e * m + a, c * m + b);
+  };
+
+  // (K_{E_k} α)ᵀ G⁻¹ (K_{E_l} α) = u_kᵀ u_l with u_k = L⁻¹ K_{E_k} α, and
+  // L⁻¹ K_{F_ab} α = M_a w_b, w_b = Ξ_π'ᵀ α_d' for b = (π', d').
+  Eigen::MatrixXd alpha_out(P, D);
+  for (Eigen::Index mu = 0; mu < P; ++mu) alpha_out.row(mu) = alpha.segment(mu * D, D).transpose();
+  const Eigen::MatrixXd w = in.xi.transpose() * alpha_out;  // (H N0) × D
+  const auto entry = UpperEntries(m);
+  const Eigen::Index entries = static_cast<Eigen::Index>(entry.size());
+  Eigen::MatrixXd U = Eigen::MatrixXd::Zero(n, entries);
+  auto add_generator = [&](Eigen::Index k, Eigen::Index a, Eigen::Index b) {
+    const Eigen::Index q = b / D, d2 = b % D;
+    U.col(k).noalias() += M.middleCols(a * N0, N0) * w.block(q * N0, d2, N0, 1);
+  };
+  for (Eigen::Index k = 0; k < entries; ++k) {
+    const auto [i, j] = entry[static_cast<size_t>(k)];
+    add_generator(k, i, j);
+    if (i != j) add_generator(k, j, i);
+  }
+  hessian->noalias() = 2.0 * U.transpose() * U;
+  SubtractTraces(m, generator_trace, hessian);
   return true;
 }
 

@@ -88,6 +88,23 @@ class Gram {
   //   R = G⁻¹ − α αᵀ, α = G⁻¹ y  (theory.md §3 "Gradient", §9).
   // false when a LAPACK step fails. Reuses the scratch; the factor stays valid.
   bool EnergyGradient(const Eigen::Ref<const Eigen::VectorXd>& alpha, Eigen::MatrixXd* grad);
+  // How EnergyHessian works: through the pairs C_ππ' (P × P, cheapest for
+  // small P), or through the path inputs (features, cheapest when P ≫ N0).
+  enum class HessianForm { kAuto, kExamples, kFeatures };
+  // ∂²(ln det G + yᵀG⁻¹y)/∂u_k∂u_l in the independent entries u_k of U_1
+  // (upper triangle with diagonal, column by column; a step in an off-diagonal
+  // entry moves both triangles), for α = G⁻¹ y (theory.md §3, §9; issue 14):
+  //   −tr(G⁻¹ S_k G⁻¹ S_l) + 2 (S_k α)ᵀ G⁻¹ (S_l α),  S_k = K_{E_k},
+  // with E_k the symmetric unit matrix of entry k. kExamples: X = G⁻¹ J_d C_ππ'
+  // for every output d and ordered pair (2 Htot² D² P³ flops), then every
+  // trace by one GEMM of their P × P blocks (2 (Htot D)⁴ P² flops).
+  // kFeatures: M = L⁻¹ Ξ̃ (PD × Htot D N0) and Γ = Mᵀ M, then one GEMM of its
+  // N0 × N0 blocks (2 (Htot D)⁴ N0² flops). kAuto takes the one with fewer
+  // flops (EnergyHessianFlops). false when a LAPACK step fails.
+  bool EnergyHessian(const Eigen::Ref<const Eigen::VectorXd>& alpha, Eigen::MatrixXd* hessian,
+                     HessianForm form = HessianForm::kAuto);
+  // The flop estimate of EnergyHessian in a form (kExamples or kFeatures).
+  double EnergyHessianFlops(HessianForm form) const;
   // Mean and D × D covariance at every example of `test` (theory.md §4, §9),
   // for α = G⁻¹ vec(Y); test points are taken in blocks so that no P*D × PD
   // matrix is formed at once. Throws Error when `test` does not match.
@@ -98,6 +115,8 @@ class Gram {
   Eigen::MatrixXd TrainingKernel(const Eigen::Ref<const Eigen::MatrixXd>& U1);
 
  private:
+  bool EnergyHessianFeatures(const Eigen::Ref<const Eigen::VectorXd>& alpha,
+                             Eigen::MatrixXd* hessian) const;
   // K_{U_1} into G_ (lower triangle at least); false when not finite.
   void Assemble(const Eigen::Ref<const Eigen::MatrixXd>& U1);
 

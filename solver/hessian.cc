@@ -4,6 +4,8 @@
 #include <cmath>
 #include <limits>
 
+#include "solver/action_hessian.h"
+
 namespace attnpaths {
 
 namespace {
@@ -62,8 +64,15 @@ int IndependentEntries(const std::vector<Eigen::MatrixXd>& U) {
   return static_cast<int>(Entries(U).size());
 }
 
-Eigen::MatrixXd ActionHessian(const Action& action, const std::vector<Eigen::MatrixXd>& U,
-                              double relative_step) {
+Eigen::MatrixXd ActionHessian(const Action& action, const std::vector<Eigen::MatrixXd>& U) {
+  Eigen::MatrixXd hessian;
+  if (!AnalyticActionHessian(action, U, &hessian)) return {};
+  return hessian;
+}
+
+Eigen::MatrixXd FiniteDifferenceActionHessian(const Action& action,
+                                              const std::vector<Eigen::MatrixXd>& U,
+                                              double relative_step) {
   const std::vector<Entry> entries = Entries(U);
   const Eigen::Index n = static_cast<Eigen::Index>(entries.size());
   Eigen::MatrixXd Hm(n, n);
