@@ -12,7 +12,7 @@
 #include "data/atomic_file.h"
 #include "kernels/error.h"
 #include "solver/alignment.h"
-#include "solver/gram.h"
+#include "solver/training_gram.h"
 #include "solver/predictor.h"
 
 namespace attnpaths::cli {

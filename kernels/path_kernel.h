@@ -71,7 +71,7 @@ class PathKernel {
   // C_ππ' on the training set (P × P).
   Eigen::MatrixXd Pair(Eigen::Index p, Eigen::Index q) const;
   // The stored C_pq (P × P, no copy) for p <= q; kPrecomputed only (throws
-  // Error otherwise). For solver/gram.h, which contracts pairs per output block.
+  // Error otherwise). For solver/training_gram.h, which contracts pairs per output block.
   const Eigen::MatrixXd& StoredPair(Eigen::Index p, Eigen::Index q) const;
 
  private:

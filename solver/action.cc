@@ -6,8 +6,8 @@
 
 #include "kernels/error.h"
 #include "kernels/paths.h"
-#include "solver/gram.h"
 #include "solver/order_parameters.h"
+#include "solver/training_gram.h"
 
 namespace attnpaths {
 
@@ -24,12 +24,12 @@ void CheckLabels(const Eigen::Ref<const Eigen::MatrixXd>& Y, Eigen::Index P, con
   }
 }
 
-// The Gram of the energy term with its scratch, reused while no other
+// The TrainingGram of the energy term with its scratch, reused while no other
 // evaluation holds it.
 struct Action::Workspace {
   explicit Workspace(const PathKernel& kernel, Eigen::Index D) : gram(kernel, D) {}
   std::mutex mutex;
-  Gram gram;
+  TrainingGram gram;
 };
 
 Action::Action(const Architecture& arch, const PathKernel& kernel,
@@ -130,11 +130,11 @@ ActionValue Action::Evaluate(const std::vector<Eigen::MatrixXd>& U_in,
   }
 
   // Energy: ln det G + vec(Y)ᵀ G⁻¹ vec(Y) (theory.md §3 last line, §9), in the
-  // shared Gram when free, else in this call's own.
+  // shared TrainingGram when free, else in this call's own.
   std::unique_lock<std::mutex> lock(workspace_->mutex, std::try_to_lock);
   std::unique_ptr<Workspace> own;
   if (!lock.owns_lock()) own = std::make_unique<Workspace>(kernel_, outputs());
-  Gram& gram = own ? own->gram : workspace_->gram;
+  TrainingGram& gram = own ? own->gram : workspace_->gram;
   if (!gram.Factorize(U[0], temperature_)) {
     v.failure = "G = K_U + T I is not positive definite (at T = 0 the kernel must be invertible)";
     return v;

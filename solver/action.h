@@ -9,7 +9,7 @@
 //       + n_{L+1} [ tr U_a/σ_a² − ln det U_a ]  +  ln det G + vec(Y)ᵀ G⁻¹ vec(Y)
 //
 // with U_ℓ (m_ℓ D) × (m_ℓ D) (rows (h_ℓ, …, h_L, d), d fastest), U_a D × D,
-// U_{L+1} ≡ U_a and G = K_{U_1} + T I the PD × PD matrix of solver/gram.h.
+// U_{L+1} ≡ U_a and G = K_{U_1} + T I the PD × PD matrix of solver/training_gram.h.
 // At D = 1 this is theory.md §3 exactly. Both the architecture and the kernel
 // must outlive the Action.
 #pragma once
@@ -52,7 +52,7 @@ class Action {
   // symmetric) for each matrix of U (theory.md §3 "Gradient", §9); with U_a
   // eliminated the path through U_a vanishes by its stationarity. Nothing is
   // written to `grad` when the value is not ok. The evaluation keeps its
-  // PD × PD scratch (solver/gram.h) between calls; concurrent calls stay
+  // PD × PD scratch (solver/training_gram.h) between calls; concurrent calls stay
   // correct and allocate their own.
   ActionValue Evaluate(const std::vector<Eigen::MatrixXd>& U,
                        std::vector<Eigen::MatrixXd>* grad = nullptr) const;

@@ -5,8 +5,8 @@
 #include <cmath>
 #include <utility>
 
-#include "solver/gram.h"
 #include "solver/order_parameters.h"
+#include "solver/training_gram.h"
 
 namespace attnpaths {
 
@@ -59,7 +59,7 @@ bool SmallInverse(const Eigen::MatrixXd& U, Eigen::MatrixXd* inverse) {
 }  // namespace
 
 bool AnalyticActionHessian(const Action& action, const std::vector<Eigen::MatrixXd>& U_in,
-                           Eigen::MatrixXd* hessian, Gram::HessianForm energy_form) {
+                           Eigen::MatrixXd* hessian, TrainingGram::HessianForm energy_form) {
   action.CheckPoint(U_in);
   const Architecture& arch = action.architecture();
   const int L = arch.L();
@@ -141,7 +141,7 @@ bool AnalyticActionHessian(const Action& action, const std::vector<Eigen::Matrix
   }
 
   // Energy (U_1, U_1).
-  Gram gram(action.kernel(), action.outputs());
+  TrainingGram gram(action.kernel(), action.outputs());
   if (!gram.Factorize(U[0], action.temperature())) return false;
   const Eigen::VectorXd y = StackOutputs(action.Y());
   const Eigen::VectorXd alpha = gram.Solve(y);

@@ -19,7 +19,7 @@
 //   (n_ℓ/σ_ℓ²) tr(V⁻¹ T_ℓ)        → (n_ℓ/σ_ℓ²) [tr(V⁻¹AV⁻¹BV⁻¹T_ℓ) + (A ↔ B)]   (V, V)
 //                                 → −(n_ℓ/σ_ℓ²) ⟨A, I_{H_ℓ} ⊗ V⁻¹BV⁻¹⟩          (U_ℓ, V)
 //   n_{L+1}(tr U_a/σ_a² − ln det U_a) → n_{L+1} tr(U_a⁻¹ A U_a⁻¹ B)            (U_a, U_a)
-// Energy: Gram::EnergyHessian (U_1, U_1). With U_a eliminated (the default)
+// Energy: TrainingGram::EnergyHessian (U_1, U_1). With U_a eliminated (the default)
 // the Hessian of S(U, U_a*(U)) is the Schur complement
 //   H_UU − H_{U a} H_{a a}⁻¹ H_{a U}
 // (U_a* is stationary in U_a, so dU_a*/dU = −H_aa⁻¹ H_aU).
@@ -29,16 +29,16 @@
 #include <vector>
 
 #include "solver/action.h"
-#include "solver/gram.h"
+#include "solver/training_gram.h"
 
 namespace attnpaths {
 
 // The Hessian of S / n_max at U (symmetrised U_ℓ). Status, not a throw: false
 // (and *hessian untouched) when some U_ℓ, U_a or G is not positive definite
 // or a LAPACK step fails. Throws Error when U does not fit the action.
-// `energy_form` chooses how the energy block is computed (solver/gram.h).
-bool AnalyticActionHessian(const Action& action, const std::vector<Eigen::MatrixXd>& U,
-                           Eigen::MatrixXd* hessian,
-                           Gram::HessianForm energy_form = Gram::HessianForm::kAuto);
+// `energy_form` chooses how the energy block is computed (solver/training_gram.h).
+bool AnalyticActionHessian(
+    const Action& action, const std::vector<Eigen::MatrixXd>& U, Eigen::MatrixXd* hessian,
+    TrainingGram::HessianForm energy_form = TrainingGram::HessianForm::kAuto);
 
 }  // namespace attnpaths

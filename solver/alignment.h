@@ -21,7 +21,7 @@
 //
 // Several outputs (labels P × D, theory.md §9): the training kernel is the
 // PD × PD matrix K[(μ,d),(ν,d')] = Σ U_1[(π,d),(π',d')] C_ππ'(x^μ, x^ν) (the G
-// of the action without T; solver/gram.h OutputKernel) and y is vec(Y) in the
+// of the action without T; solver/training_gram.h OutputKernel) and y is vec(Y) in the
 // same (μ, d) order, so the formulas above apply unchanged with √P in o_k
 // (= |v_k · y| / |y| for one-hot labels, whose |vec(Y)|² = P). The GP kernel is
 // then I_D ⊗ K_GP: every eigenvalue repeats D times.

@@ -2,7 +2,7 @@
 
 #include "kernels/error.h"
 #include "solver/action.h"
-#include "solver/gram.h"
+#include "solver/training_gram.h"
 
 namespace attnpaths {
 
@@ -64,7 +64,7 @@ PredictorStatistics Predict(const PathKernel& train, const Eigen::Ref<const Eige
           std::to_string(U1.rows()) + " x " + std::to_string(U1.cols()),
           std::to_string(m) + " x " + std::to_string(m) +
               " (Htot D x Htot D, D = " + std::to_string(D) + " outputs)");
-  Gram gram(train, D);
+  TrainingGram gram(train, D);
   Require(gram.Factorize(U1, temperature), "G = K_U + T I",
           "a matrix that is not positive definite",
           "a positive definite kernel on the training set (at T = 0, P must not exceed the "

@@ -1,8 +1,8 @@
-// Gram — G = K_{U_1} + T·I on the training set for D outputs, factorised for
+// TrainingGram — G = K_{U_1} + T·I on the training set for D outputs, factorised for
 // one U_1 (theory.md §3, §9): the part of the action and of the predictor
 // that depends on how the path kernels are stored.
 //
-//   attnpaths::Gram gram(kernel, /*outputs=*/Y.cols());
+//   attnpaths::TrainingGram gram(kernel, /*outputs=*/Y.cols());
 //   if (!gram.Factorize(U1, T)) { /* G is not positive definite: report it */ }
 //   const Eigen::VectorXd y = attnpaths::StackOutputs(Y);     // vec(Y), (μ, d) order
 //   const Eigen::VectorXd alpha = gram.Solve(y);                // α = G⁻¹ vec(Y)
@@ -29,8 +29,8 @@
 //    One output keeps PathKernel's BLAS pipeline (Φ = Ξ (C ⊗ I), Z = L⁻¹ Ξ).
 // At D = 1 both are exactly the strategies of kernels/path_kernel.h.
 //
-// A Gram keeps its scratch matrices (G and G⁻¹, PD × PD, and P·N0 × Htot·D
-// when factored) between factorisations. One Gram must not be used from several
+// A TrainingGram keeps its scratch matrices (G and G⁻¹, PD × PD, and P·N0 × Htot·D
+// when factored) between factorisations. One TrainingGram must not be used from several
 // threads at once; the kernel must outlive it.
 #pragma once
 
@@ -61,10 +61,10 @@ Eigen::VectorXd StackOutputs(const Eigen::Ref<const Eigen::MatrixXd>& Y);
 // The inverse: P × D from a vector of P·D entries in (μ, d) order.
 Eigen::MatrixXd UnstackOutputs(const Eigen::Ref<const Eigen::VectorXd>& v, Eigen::Index outputs);
 
-class Gram {
+class TrainingGram {
  public:
   // Throws Error when outputs < 1.
-  Gram(const PathKernel& kernel, Eigen::Index outputs);
+  TrainingGram(const PathKernel& kernel, Eigen::Index outputs);
 
   Eigen::Index P() const { return kernel_.P(); }
   Eigen::Index outputs() const { return D_; }

@@ -1,4 +1,4 @@
-#include "solver/gram.h"
+#include "solver/training_gram.h"
 
 #include <Eigen/Cholesky>
 #include <algorithm>
@@ -127,7 +127,8 @@ void AddTranspose(Eigen::MatrixXd* S) {
 
 }  // namespace
 
-Gram::Gram(const PathKernel& kernel, Eigen::Index outputs) : kernel_(kernel), D_(outputs) {
+TrainingGram::TrainingGram(const PathKernel& kernel, Eigen::Index outputs)
+    : kernel_(kernel), D_(outputs) {
   Require(outputs >= 1, "outputs D", outputs, "at least 1 label column");
 }
 
@@ -143,7 +144,7 @@ Gram::Gram(const PathKernel& kernel, Eigen::Index outputs) : kernel_(kernel), D_
 // Several outputs work block by block, (d, e) with e ≤ d: K's block is
 // Ξ (U^{de} ⊗ I) Ξᵀ and the gradient's Σ (Ξ_π ∘ (R_de Ξ)_π'), about
 // D(D+1)/2 P × Htot·N0 × P GEMMs each, plus the inverse of G (PD)³.
-void Gram::Assemble(const Eigen::Ref<const Eigen::MatrixXd>& U1) {
+void TrainingGram::Assemble(const Eigen::Ref<const Eigen::MatrixXd>& U1) {
   const PathInputs& in = kernel_.inputs();
   const Eigen::Index P = in.P(), H = in.Htot, D = D_, n = P * D;
   if (kernel_.strategy() == KernelStrategy::kPrecomputed) {
@@ -213,7 +214,7 @@ void Gram::Assemble(const Eigen::Ref<const Eigen::MatrixXd>& U1) {
   G_.noalias() = W * work_.transpose();
 }
 
-bool Gram::Factorize(const Eigen::Ref<const Eigen::MatrixXd>& U1, double temperature) {
+bool TrainingGram::Factorize(const Eigen::Ref<const Eigen::MatrixXd>& U1, double temperature) {
   const Eigen::Index m = kernel_.Htot() * D_;
   Require(U1.rows() == m && U1.cols() == m, "U_1 shape",
           std::to_string(U1.rows()) + " x " + std::to_string(U1.cols()),
@@ -235,21 +236,22 @@ bool Gram::Factorize(const Eigen::Ref<const Eigen::MatrixXd>& U1, double tempera
   return true;
 }
 
-double Gram::LogDet() const {
-  Require(factorized_, "Gram", "no factorisation", "a successful Factorize first");
+double TrainingGram::LogDet() const {
+  Require(factorized_, "TrainingGram", "no factorisation", "a successful Factorize first");
   return log_det_;
 }
 
-Eigen::MatrixXd Gram::Solve(const Eigen::Ref<const Eigen::MatrixXd>& B) const {
-  Require(factorized_, "Gram", "no factorisation", "a successful Factorize first");
+Eigen::MatrixXd TrainingGram::Solve(const Eigen::Ref<const Eigen::MatrixXd>& B) const {
+  Require(factorized_, "TrainingGram", "no factorisation", "a successful Factorize first");
   Require(B.rows() == size(), "right-hand side rows", B.rows(), std::to_string(size()) + " (P D)");
   Eigen::MatrixXd X = B;
   if (X.cols() > 0) CholeskySolveInPlace(G_, &X);
   return X;
 }
 
-bool Gram::EnergyGradient(const Eigen::Ref<const Eigen::VectorXd>& alpha, Eigen::MatrixXd* grad) {
-  Require(factorized_, "Gram", "no factorisation", "a successful Factorize first");
+bool TrainingGram::EnergyGradient(const Eigen::Ref<const Eigen::VectorXd>& alpha,
+                                  Eigen::MatrixXd* grad) {
+  Require(factorized_, "TrainingGram", "no factorisation", "a successful Factorize first");
   Require(alpha.size() == size(), "alpha size", alpha.size(), std::to_string(size()) + " (P D)");
   const PathInputs& in = kernel_.inputs();
   const Eigen::Index P = in.P(), H = in.Htot, N0 = in.N0, D = D_;
@@ -362,7 +364,7 @@ void SubtractTraces(Eigen::Index m, const Trace& generator_trace, Eigen::MatrixX
 
 }  // namespace
 
-double Gram::EnergyHessianFlops(HessianForm form) const {
+double TrainingGram::EnergyHessianFlops(HessianForm form) const {
   const double H = double(kernel_.Htot()), D = double(D_), P = double(kernel_.P());
   const double N0 = double(kernel_.inputs().N0), m = H * D;
   if (form == HessianForm::kExamples) {
@@ -371,9 +373,9 @@ double Gram::EnergyHessianFlops(HessianForm form) const {
   return (P * D) * (P * D) * m * N0 + (m * N0) * (m * N0) * P * D + 2 * m * m * m * m * N0 * N0;
 }
 
-bool Gram::EnergyHessian(const Eigen::Ref<const Eigen::VectorXd>& alpha, Eigen::MatrixXd* hessian,
-                         HessianForm form) {
-  Require(factorized_, "Gram", "no factorisation", "a successful Factorize first");
+bool TrainingGram::EnergyHessian(const Eigen::Ref<const Eigen::VectorXd>& alpha,
+                                 Eigen::MatrixXd* hessian, HessianForm form) {
+  Require(factorized_, "TrainingGram", "no factorisation", "a successful Factorize first");
   Require(alpha.size() == size(), "alpha size", alpha.size(), std::to_string(size()) + " (P D)");
   if (form == HessianForm::kAuto) {
     form = EnergyHessianFlops(HessianForm::kExamples) <= EnergyHessianFlops(HessianForm::kFeatures)
@@ -471,8 +473,8 @@ bool Gram::EnergyHessian(const Eigen::Ref<const Eigen::VectorXd>& alpha, Eigen::
   return true;
 }
 
-bool Gram::EnergyHessianFeatures(const Eigen::Ref<const Eigen::VectorXd>& alpha,
-                                 Eigen::MatrixXd* hessian) const {
+bool TrainingGram::EnergyHessianFeatures(const Eigen::Ref<const Eigen::VectorXd>& alpha,
+                                         Eigen::MatrixXd* hessian) const {
   const PathInputs& in = kernel_.inputs();
   const Eigen::Index H = in.Htot, D = D_, P = in.P(), N0 = in.N0, n = P * D, m = H * D;
   // M = L⁻¹ Ξ̃ (PD × m N0): column block a = (π,d) of Ξ̃ is J_d Ξ_π (the
@@ -528,9 +530,9 @@ bool Gram::EnergyHessianFeatures(const Eigen::Ref<const Eigen::VectorXd>& alpha,
   return true;
 }
 
-PredictorMoments Gram::Predict(const PathInputs& test,
-                               const Eigen::Ref<const Eigen::VectorXd>& alpha) const {
-  Require(factorized_, "Gram", "no factorisation", "a successful Factorize first");
+PredictorMoments TrainingGram::Predict(const PathInputs& test,
+                                       const Eigen::Ref<const Eigen::VectorXd>& alpha) const {
+  Require(factorized_, "TrainingGram", "no factorisation", "a successful Factorize first");
   const PathInputs& in = kernel_.inputs();
   Require(test.Htot == in.Htot && test.N0 == in.N0, "test path inputs",
           std::to_string(test.Htot) + " paths x " + std::to_string(test.N0) + " features",
@@ -580,7 +582,7 @@ PredictorMoments Gram::Predict(const PathInputs& test,
   return m;
 }
 
-Eigen::MatrixXd Gram::TrainingKernel(const Eigen::Ref<const Eigen::MatrixXd>& U1) {
+Eigen::MatrixXd TrainingGram::TrainingKernel(const Eigen::Ref<const Eigen::MatrixXd>& U1) {
   const Eigen::Index m = kernel_.Htot() * D_;
   Require(U1.rows() == m && U1.cols() == m, "U_1 shape",
           std::to_string(U1.rows()) + " x " + std::to_string(U1.cols()),
@@ -597,7 +599,7 @@ Eigen::MatrixXd OutputKernel(const PathKernel& kernel,
   Require(U1.rows() == U1.cols() && U1.rows() >= H && U1.rows() % H == 0, "U_1 shape",
           std::to_string(U1.rows()) + " x " + std::to_string(U1.cols()),
           "a square (Htot D) x (Htot D) matrix with Htot = " + std::to_string(H));
-  Gram gram(kernel, U1.rows() / H);
+  TrainingGram gram(kernel, U1.rows() / H);
   return gram.TrainingKernel(U1);
 }
 
