@@ -13,6 +13,7 @@
 #include "data/atomic_file.h"
 #include "kernels/error.h"
 #include "solver/alignment.h"
+#include "solver/training_gram.h"
 #include "solver/predictor.h"
 
 namespace attnpaths::cli {
@@ -41,24 +42,27 @@ int RunAlign(const AlignCliOptions& o, const GlobalOptions& g) {
   AlignmentOptions options;
   options.components = o.components;
   AnalysedSolution s = ObtainSolution(o.source, "align", g);
-  Require(s.study.train.y.cols() == 1, s.study.config_path + ": data.train_y columns",
-          s.study.train.y.cols(), "1 (alignment projects one label vector)");
   const std::string out = o.source.output.empty() ? s.study.output_directory : o.source.output;
   ResultFolder folder(out, {"alignment.json", "alignment.csv"});  // locked; removed if this run fails
   const StudyKernels& k = Kernels(s, "align", g);
   ProgressLine("align: eigen-decomposing the kernels", g.quiet);
+  // With D outputs the kernel is PD × PD and the labels vec(Y) (theory.md §7, §9).
   const Eigen::MatrixXd& y = s.study.train.y;
-  const KernelAlignment theory = AlignKernel(k.train->Total(s.order_parameters.U[0]), y, options);
+  const KernelAlignment theory =
+      AlignKernel(OutputKernel(*k.train, s.order_parameters.U[0]), y, options);
   const KernelAlignment gp =
-      AlignKernel(k.train->Total(GpLimit(s.study.architecture).U[0]), y, options);
+      AlignKernel(OutputKernel(*k.train, GpLimit(s.study.architecture, y.cols()).U[0]), y, options);
   ProgressLine("", g.quiet);
 
   nlohmann::json j = SolutionJson(s);
   j["components"] = theory.overlap.size();
+  j["outputs"] = y.cols();
   j["definition"] =
       "eigenvalues of the training kernel (no T) in descending order; overlap_k = "
       "|v_k . y| / sqrt(P); cumulative_k = sum_{j<=k} (v_j . y)^2 / |y|^2 "
-      "(theory.md section 7)";
+      "(theory.md section 7); with D outputs the kernel is the PD x PD matrix "
+      "K[(mu,d),(nu,d')] and y = vec(Y) in the same order; within repeated eigenvalues "
+      "the labels project on the first component";
   j["theory"] = AlignmentJson(theory);
   j["gp"] = AlignmentJson(gp);
   Provenance run = CommandProvenance(g, s.study.config_path);

@@ -118,14 +118,14 @@ int RunCompare(const CompareOptions& o, const GlobalOptions& g) {
         const Row mean{"f_mean[" + index + "]", theory.mean(mu, d), r.predictor.mean(mu, d),
                        r.predictor.mean_se(mu, d)};
         points.push_back(mean);
-        points.push_back({"f_variance[" + index + "]", theory.variance[mu],
+        points.push_back({"f_variance[" + index + "]", theory.variance(mu, d),
                           r.predictor.variance(mu, d), r.predictor.variance_se(mu, d)});
         if (std::isfinite(mean.z())) {
           mean_abs_z += std::abs(mean.z());
           within3 += std::abs(mean.z()) <= 3;
           ++counted;
         }
-        var_theory += theory.variance[mu] / double(P * D);
+        var_theory += theory.variance(mu, d) / double(P * D);
       }
     }
     if (counted > 0) mean_abs_z /= counted;
@@ -149,6 +149,34 @@ int RunCompare(const CompareOptions& o, const GlobalOptions& g) {
       }
       const ScalarEstimate e = EstimateScalar(averaged);
       rows.push_back({"f_variance (test mean)", var_theory, e.mean, e.mean_se});
+      // Several outputs: each output pair's covariance Σ_dd' (theory.md §9),
+      // averaged over test points, the same way (given the value weights the
+      // readouts of different outputs are independent, so the collapsed
+      // sampler adds no conditional term for d ≠ d').
+      for (Eigen::Index d = 0; d < D; ++d) {
+        for (Eigen::Index d2 = d + 1; d2 < D; ++d2) {
+          ChainDraws products;
+          for (const Eigen::MatrixXd& draws : r.draws) {
+            Eigen::VectorXd v = Eigen::VectorXd::Zero(draws.rows());
+            for (Eigen::Index mu = 0; mu < P; ++mu) {
+              const auto fd =
+                  draws.col(r.predictor_column + mu * D + d).array() - r.predictor.mean(mu, d);
+              const auto fe =
+                  draws.col(r.predictor_column + mu * D + d2).array() - r.predictor.mean(mu, d2);
+              v.array() += fd * fe / double(P);
+            }
+            products.push_back(v);
+          }
+          const ScalarEstimate c = EstimateScalar(products);
+          double cov_theory = 0;
+          for (Eigen::Index mu = 0; mu < P; ++mu) {
+            cov_theory += theory.covariance(mu, d + D * d2) / double(P);
+          }
+          rows.push_back(
+              {"f_covariance[" + std::to_string(d) + "," + std::to_string(d2) + "] (test mean)",
+               cov_theory, c.mean * S / (S - 1), c.mean_se * S / (S - 1)});
+        }
+      }
     }
     const Eigen::MatrixXd& Us = r.order_parameter.U;
     if (U.rows() == Us.rows()) {

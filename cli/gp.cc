@@ -29,7 +29,7 @@ int RunGp(const GpCliOptions& o, const GlobalOptions& g) {
   ResultFolder folder(out, SolutionFiles());  // locked; removed again if this run fails
   ProgressLine("gp: computing path inputs", g.quiet);
   const StudyKernels k = BuildKernels(study, g.threads);
-  const OrderParameters gp = GpLimit(study.architecture);
+  const OrderParameters gp = GpLimit(study.architecture, study.train.y.cols());
   PredictorStatistics st = Predict(*k.train, study.train.y, T, gp.U[0], k.test,
                                    study.has_test_labels ? &study.test.y : nullptr);
   ApplyTask(study.task, &st);

@@ -40,11 +40,14 @@ int RunHeads(const HeadsCliOptions& o, const GlobalOptions& g) {
   const std::vector<std::string> labels = PathLabels(paths, r.names);
   const std::vector<PathPair> pairs = PathPairView(arch, U1);
 
+  const Eigen::Index D = s.order_parameters.outputs();
   nlohmann::json j = SolutionJson(s);
+  j["outputs"] = D;
   j["definition"] =
       "score of head h in layer l: sum of |U_1| over entries whose row or column "
-      "path passes through h (each entry once), divided by the largest such sum "
-      "over all heads (theory.md section 6)";
+      "path passes through h (each entry once; with several outputs every output "
+      "pair (d, d') of such entries counts), divided by the largest such sum "
+      "over all heads (theory.md sections 6, 9)";
   j["heads"] = nlohmann::json::array();
   Provenance run = CommandProvenance(g, s.study.config_path);
   RecordSolution(s, g, &run);
@@ -74,10 +77,15 @@ int RunHeads(const HeadsCliOptions& o, const GlobalOptions& g) {
   j["U_1"] = std::move(U);
   j["path_pairs"] = nlohmann::json::array();
   for (const PathPair& p : pairs) {
-    j["path_pairs"].push_back({{"row", p.row_label},
-                               {"col", p.col_label},
-                               {"value", p.value},
-                               {"weight_share", p.weight_share}});
+    nlohmann::json e = {{"row", p.row_label},
+                        {"col", p.col_label},
+                        {"value", p.value},
+                        {"weight_share", p.weight_share}};
+    if (D > 1) {
+      e["row_output"] = p.row_output;
+      e["col_output"] = p.col_output;
+    }
+    j["path_pairs"].push_back(std::move(e));
   }
   WriteFileAtomically(folder.Path("heads.csv"), csv);
   j["files"] = FilesJson(folder.Staged({"heads.csv"}));
@@ -100,12 +108,17 @@ int RunHeads(const HeadsCliOptions& o, const GlobalOptions& g) {
                   static_cast<long long>(h.id.head + 1), h.name.c_str(), h.score, h.raw);
     std::cout << buf;
   }
-  std::cout << "\npath pairs of U_1, largest |U| first (share of sum |U|):\n";
+  std::cout << "\npath pairs of U_1" << (D > 1 ? " (path:output)" : "")
+            << ", largest |U| first (share of sum |U|):\n";
   const size_t shown = std::min<size_t>(pairs.size(), 12);
   for (size_t i = 0; i < shown; ++i) {
     const PathPair& p = pairs[i];
-    std::snprintf(buf, sizeof buf, "  %-24s | %-24s  U = %10.5f  (%5.1f%%)\n", p.row_label.c_str(),
-                  p.col_label.c_str(), p.value, 100.0 * p.weight_share);
+    const auto label = [&](const std::string& path, Eigen::Index d) {
+      return D > 1 ? path + ":" + std::to_string(d) : path;
+    };
+    std::snprintf(buf, sizeof buf, "  %-24s | %-24s  U = %10.5f  (%5.1f%%)\n",
+                  label(p.row_label, p.row_output).c_str(),
+                  label(p.col_label, p.col_output).c_str(), p.value, 100.0 * p.weight_share);
     std::cout << buf;
   }
   if (shown < pairs.size()) std::cout << "  … " << pairs.size() - shown << " more in heads.json\n";

@@ -79,22 +79,25 @@ int RunPredict(const PredictCliOptions& o, const GlobalOptions& g) {
           o.test_x.empty() ? std::string("no test set") : std::string("0 examples"),
           "test inputs to predict (give --test-x, or test_x in the config)");
   const std::string out = o.output.empty() ? o.solution : o.output;
-  ResultFolder folder(out, {"predict.json", "predict_mean.npy", "predict_variance.npy"});
-  const StudyKernels k = BuildKernels(study, g.threads);
-  Require(U1.rows() == k.train->Htot() && U1.cols() == k.train->Htot(), in("U_1.npy") + " shape",
+  ResultFolder folder(out, {"predict.json", "predict_mean.npy", "predict_variance.npy",
+                            "predict_covariance.npy"});
+  const Eigen::Index D = study.train.y.cols(), m = study.architecture.Htot() * D;
+  Require(U1.rows() == m && U1.cols() == m, in("U_1.npy") + " shape",
           std::to_string(U1.rows()) + " x " + std::to_string(U1.cols()),
-          std::to_string(k.train->Htot()) + " x " + std::to_string(k.train->Htot()) +
-              " (Htot of the config's architecture)");
+          std::to_string(m) + " x " + std::to_string(m) + " (Htot" +
+              (D > 1 ? " times the " + std::to_string(D) + " label columns" : std::string()) +
+              " of the config)");
+  const StudyKernels k = BuildKernels(study, g.threads);
   PredictorStatistics st = Predict(*k.train, study.train.y, T, U1, k.test,
                                    study.has_test_labels ? &study.test.y : nullptr);
   if (!recorded || !listed) WarnUnchecked(in("summary.json"));  // every other check passed
   ApplyTask(study.task, &st);
-  WriteNpy(folder.Path("predict_mean.npy"), Eigen::Ref<const Eigen::MatrixXd>(st.mean));
-  WriteNpy(folder.Path("predict_variance.npy"), Eigen::Ref<const Eigen::VectorXd>(st.variance));
+  const std::vector<std::string> arrays = StagePredictorArrays(folder, "predict", st);
   nlohmann::json j;
   j["solution"] = o.solution;
   j["temperature"] = T;
   j["test_examples"] = study.test.x.P();
+  j["outputs"] = D;
   j["test_accuracy"] = std::isfinite(st.accuracy) ? nlohmann::json(st.accuracy) : nlohmann::json();
   j["generalization_error"] = std::isfinite(st.generalization_error)
                                   ? nlohmann::json(st.generalization_error)
@@ -106,7 +109,7 @@ int RunPredict(const PredictCliOptions& o, const GlobalOptions& g) {
     if (!file.empty()) run.Set(flag, {{"path", file}, {"sha256", Sha256OfFile(file)}});
   }
   j["provenance"] = run.Json();
-  j["files"] = FilesJson(folder.Staged({"predict_mean.npy", "predict_variance.npy"}));
+  j["files"] = FilesJson(folder.Staged(arrays));
   WriteFileAtomically(folder.Path("predict.json"), j.dump(2) + "\n");
   folder.Commit({"predict.json"});
   if (g.json) {
@@ -114,7 +117,7 @@ int RunPredict(const PredictCliOptions& o, const GlobalOptions& g) {
   } else {
     std::cout << "predicted " << study.test.x.P() << " test inputs; accuracy " << j["test_accuracy"]
               << ", generalization error " << j["generalization_error"] << "\nwrote " << out
-              << "/predict_mean.npy, predict_variance.npy, predict.json\n";
+              << "/predict_mean.npy, predict_variance.npy, predict_covariance.npy, predict.json\n";
   }
   return 0;
 }

@@ -27,6 +27,26 @@ nlohmann::json Number(std::optional<double> v) {
 
 }  // namespace
 
+nlohmann::json ReadoutJson(const Eigen::MatrixXd& U_a) {
+  if (U_a.size() == 1) return U_a(0, 0);
+  return MatrixJson(U_a);
+}
+
+Eigen::MatrixXd ReadoutFromJson(const nlohmann::json& j) {
+  if (j.is_number()) return Eigen::MatrixXd::Constant(1, 1, j.get<double>());
+  const Eigen::Index D = static_cast<Eigen::Index>(j.size());
+  Eigen::MatrixXd U_a(D, D);
+  for (Eigen::Index i = 0; i < D; ++i) {
+    if (j.at(static_cast<size_t>(i)).size() != j.size()) {
+      throw nlohmann::json::type_error::create(302, "U_a is not a square matrix", &j);
+    }
+    for (Eigen::Index k = 0; k < D; ++k) {
+      U_a(i, k) = j.at(static_cast<size_t>(i)).at(static_cast<size_t>(k)).get<double>();
+    }
+  }
+  return U_a;
+}
+
 ResultRow MakeRow(std::optional<double> N, const Solution* sol, const SolveSummary* summary,
                   const OrderParameters& op, const PredictorStatistics& stats, double seconds) {
   ResultRow r;
@@ -57,7 +77,8 @@ nlohmann::json RowJson(const ResultRow& row) {
   nlohmann::json U = nlohmann::json::array();
   for (const auto& u : row.order_parameters.U) U.push_back(MatrixJson(u));
   j["U"] = std::move(U);
-  j["U_a"] = row.order_parameters.U_a;
+  j["U_a"] = ReadoutJson(row.order_parameters.U_a);
+  j["outputs"] = row.order_parameters.outputs();
   j["converged"] = row.converged;
   j["termination"] = row.termination;
   j["hessian_min_eigenvalue"] = row.N ? Number(row.hessian_min_eigenvalue) : nullptr;
@@ -67,8 +88,8 @@ nlohmann::json RowJson(const ResultRow& row) {
 
 std::string TableHeader() {
   char buf[256];
-  std::snprintf(buf, sizeof buf, "%8s %14s %6s %10s %9s %10s  %s", "N", "action", "iters",
-                "|grad|", "test_acc", "gen_err", "diag(U_1)");
+  std::snprintf(buf, sizeof buf, "%8s %14s %6s %10s %9s %10s  %s", "N", "action", "iters", "|grad|",
+                "test_acc", "gen_err", "diag(U_1)");
   return buf;
 }
 

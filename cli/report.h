@@ -27,8 +27,12 @@ struct ResultRow {
 ResultRow MakeRow(std::optional<double> N, const Solution* sol, const SolveSummary* summary,
                   const OrderParameters& op, const PredictorStatistics& stats, double seconds);
 // Keys: N, action, iterations, gradient_norm, test_accuracy, generalization_error, U, U_a,
-// converged, seconds (and termination, hessian_min_eigenvalue).
+// outputs, converged, seconds (and termination, hessian_min_eigenvalue).
 nlohmann::json RowJson(const ResultRow& row);
+// U_a in JSON: a number for one output, else a D × D list of rows.
+nlohmann::json ReadoutJson(const Eigen::MatrixXd& U_a);
+// The inverse; throws nlohmann::json::exception for anything else.
+Eigen::MatrixXd ReadoutFromJson(const nlohmann::json& j);
 std::string TableHeader();
 std::string TableLine(const ResultRow& row);
 

@@ -79,7 +79,26 @@ void CheckOrderParameters(const OrderParameters& op, const std::string& where) {
             where + " U_" + std::to_string(l + 1), "a matrix that is not symmetric",
             "a symmetric order parameter as solve writes it");
   }
-  Require(std::isfinite(op.U_a) && op.U_a > 0, where + " U_a", op.U_a, "a finite value > 0");
+  const Eigen::MatrixXd& a = op.U_a;
+  if (a.size() == 1) {
+    Require(std::isfinite(a(0, 0)) && a(0, 0) > 0, where + " U_a", a(0, 0), "a finite value > 0");
+  } else {
+    const double scale = std::max(1.0, a.cwiseAbs().maxCoeff());
+    Require(a.allFinite() && a.diagonal().minCoeff() > 0 &&
+                (a - a.transpose()).cwiseAbs().maxCoeff() <= 1e-10 * scale,
+            where + " U_a", "a matrix that is not symmetric with a positive diagonal",
+            "a symmetric D x D order parameter with a positive diagonal (theory.md §9)");
+  }
+}
+
+// U_a read from a solution: D × D for the study's D outputs (theory.md §9).
+void CheckReadout(const Eigen::MatrixXd& U_a, Eigen::Index D, const std::string& field) {
+  Require(U_a.rows() == D && U_a.cols() == D, field + " shape",
+          std::to_string(U_a.rows()) + " x " + std::to_string(U_a.cols()),
+          D == 1 ? std::string("a single value (one output)")
+                 : std::to_string(D) + " x " + std::to_string(D) + " (the config's " +
+                       std::to_string(D) + " label columns)");
+  Require(U_a.allFinite(), field, "a non-finite entry", "finite entries");
 }
 
 void LoadFromJson(const std::string& file, AnalysedSolution* s) {
@@ -87,6 +106,7 @@ void LoadFromJson(const std::string& file, AnalysedSolution* s) {
   if (!CheckSolvedFor(j, s->study, file)) s->unchecked = file;
   ReadScalars(j, file, s);
   const Paths paths(s->study.architecture.heads_per_layer());
+  const Eigen::Index D = s->study.train.y.cols();
   Require(j.contains("U") && j["U"].is_array(), file + ": U", "nothing",
           "the order parameters (a list of matrices, one per layer)");
   Require(j["U"].size() == static_cast<size_t>(paths.L()), file + ": U count", j["U"].size(),
@@ -101,14 +121,16 @@ void LoadFromJson(const std::string& file, AnalysedSolution* s) {
                 "a ragged matrix", "a square matrix");
         for (Eigen::Index k = 0; k < m; ++k) u(i, k) = rows.at(i).at(k).get<double>();
       }
-      CheckMatrix(u, paths.m(l), file + ": U[" + std::to_string(l - 1) + "]");
+      CheckMatrix(u, paths.m(l) * D, file + ": U[" + std::to_string(l - 1) + "]");
       s->order_parameters.U.push_back(std::move(u));
     }
-    s->order_parameters.U_a = j.at("U_a").get<double>();
+    s->order_parameters.U_a = ReadoutFromJson(j.at("U_a"));
   } catch (const nlohmann::json::exception& e) {
     throw Error(ErrorMessage(file, std::string("unreadable order parameters (") + e.what() + ")",
-                             "U as a list of square matrices of numbers and U_a a number"));
+                             "U as a list of square matrices of numbers and U_a a number (a D x D "
+                             "matrix for D outputs)"));
   }
+  CheckReadout(s->order_parameters.U_a, D, file + ": U_a");
   CheckOrderParameters(s->order_parameters, file + ":");
 }
 
@@ -120,16 +142,23 @@ void LoadFromDirectory(const std::string& dir, AnalysedSolution* s) {
   if (!recorded || !listed) s->unchecked = in("summary.json");
   ReadScalars(j, in("summary.json"), s);
   const Paths paths(s->study.architecture.heads_per_layer());
+  const Eigen::Index D = s->study.train.y.cols();
   for (int l = 1; l <= paths.L(); ++l) {
     const std::string f = in("U_" + std::to_string(l) + ".npy");
     Eigen::MatrixXd u = NpyToMatrix(ReadNpy(f), f);
-    CheckMatrix(u, paths.m(l), f);
+    CheckMatrix(u, paths.m(l) * D, f);
     s->order_parameters.U.push_back(std::move(u));
   }
   const std::string fa = in("U_a.npy");
   const NpyArray ua = ReadNpy(fa);
-  Require(ua.size() == 1, fa, "an array of " + std::to_string(ua.size()) + " values", "one value");
-  s->order_parameters.U_a = ua.data[0];
+  if (ua.shape.empty() || ua.size() == 1) {  // one output: a scalar
+    Require(ua.size() == 1, fa, "an array of " + std::to_string(ua.size()) + " values",
+            "one value");
+    s->order_parameters.U_a = Eigen::MatrixXd::Constant(1, 1, ua.data[0]);
+  } else {
+    s->order_parameters.U_a = NpyToMatrix(ua, fa);
+  }
+  CheckReadout(s->order_parameters.U_a, D, fa);
   CheckOrderParameters(s->order_parameters, dir + ":");
 }
 
@@ -190,7 +219,7 @@ AnalysedSolution ObtainSolution(const SolutionSourceOptions& o, const std::strin
       LoadFromJson(solution, &s);
     }
     arch.ValidateHyperparameters();
-    CheckShapes(arch, s.order_parameters.U);
+    CheckShapes(arch, s.order_parameters.U, s.order_parameters.outputs());
     s.source = solution;
     if (!s.unchecked.empty()) WarnUnchecked(s.unchecked);
     return s;

@@ -72,7 +72,9 @@ int RunSolve(const SolveCliOptions& o, const GlobalOptions& g) {
   } else {
     std::cout << summary.FullReport() << TableHeader() << "\n"
               << TableLine(row) << "\n"
-              << "wrote " << out << "/summary.json and U_*.npy, test_mean.npy, test_variance.npy\n";
+              << "wrote " << out
+              << "/summary.json and U_*.npy, test_mean.npy, test_variance.npy, "
+                 "test_covariance.npy\n";
   }
   return summary.converged() ? 0 : 1;
 }

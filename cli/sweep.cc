@@ -67,7 +67,7 @@ OrderParameters OrderParametersFromJson(const nlohmann::json& j, const std::stri
       }
       op.U.push_back(std::move(u));
     }
-    op.U_a = j.at("U_a").get<double>();
+    op.U_a = ReadoutFromJson(j.at("U_a"));
   } catch (const nlohmann::json::exception& e) {
     throw Error(ErrorMessage(file, std::string("unreadable order parameters (") + e.what() + ")",
                              "a point file written by attnpaths sweep (delete it to recompute)"));
@@ -97,6 +97,9 @@ int RunSweep(const SweepCliOptions& o, const GlobalOptions& g) {
   std::uint64_t fp = Fnv1a(ReadFile(o.config));
   for (double w : widths) fp = Fnv1a(Exact(w), fp);
   for (double t : temps) fp = Fnv1a(Exact(t), fp);
+  // Points of several outputs solved before theory.md §9 (one U shared by the
+  // outputs) are not this theory's: their directories must not be resumed.
+  if (study.train.y.cols() > 1) fp = Fnv1a("outputs: theory.md section 9", fp);
   char fp_text[24];
   std::snprintf(fp_text, sizeof fp_text, "%016llx", static_cast<unsigned long long>(fp));
   const std::vector<DataFingerprint> data = StudyDataFingerprints(study);
@@ -280,13 +283,26 @@ int RunSweep(const SweepCliOptions& o, const GlobalOptions& g) {
     names.emplace_back();
     for (const auto& h : layer) names.back().push_back(h.name);
   }
+  // Several outputs (theory.md §9): U_a and U_1 columns carry the output
+  // index, "U_a[d,d']" and "U1[path:d|path:d']" (0-based d), upper triangles.
+  const Eigen::Index D = study.train.y.cols(), HD = paths.Htot() * D;
+  auto entry = [&](Eigen::Index a) {
+    return paths.Label(a / D, names) + (D > 1 ? ":" + std::to_string(a % D) : std::string());
+  };
   std::string csv = run.CsvComment() +
                     "N,T,action,iterations,gradient_norm,test_accuracy,generalization_error,"
-                    "converged,U_a";
-  for (Eigen::Index i = 0; i < paths.Htot(); ++i) {
-    for (Eigen::Index j = i; j < paths.Htot(); ++j) {
-      csv += ",U1[" + paths.Label(i, names) + "|" + paths.Label(j, names) + "]";
+                    "converged";
+  if (D == 1) {
+    csv += ",U_a";
+  } else {
+    for (Eigen::Index i = 0; i < D; ++i) {
+      for (Eigen::Index j = i; j < D; ++j) {
+        csv += ",U_a[" + std::to_string(i) + " " + std::to_string(j) + "]";
+      }
     }
+  }
+  for (Eigen::Index i = 0; i < HD; ++i) {
+    for (Eigen::Index j = i; j < HD; ++j) csv += ",U1[" + entry(i) + "|" + entry(j) + "]";
   }
   csv += "\n";
   nlohmann::json table = nlohmann::json::array();
@@ -304,10 +320,17 @@ int RunSweep(const SweepCliOptions& o, const GlobalOptions& g) {
       csv += Exact(N) + "," + Exact(temps[ti]) + "," + num(row["action"]) + "," +
              std::to_string(row["iterations"].get<int>()) + "," + num(row["gradient_norm"]) + "," +
              num(row["test_accuracy"]) + "," + num(row["generalization_error"]) + "," +
-             (row["converged"].get<bool>() ? "true" : "false") + "," + num(row["U_a"]);
+             (row["converged"].get<bool>() ? "true" : "false");
+      if (D == 1) {
+        csv += "," + num(row["U_a"]);
+      } else {
+        for (Eigen::Index i = 0; i < D; ++i) {
+          for (Eigen::Index j = i; j < D; ++j) csv += "," + num(row["U_a"][i][j]);
+        }
+      }
       const auto& U1 = row["U"][0];
-      for (Eigen::Index i = 0; i < paths.Htot(); ++i) {
-        for (Eigen::Index j = i; j < paths.Htot(); ++j) csv += "," + num(U1[i][j]);
+      for (Eigen::Index i = 0; i < HD; ++i) {
+        for (Eigen::Index j = i; j < HD; ++j) csv += "," + num(U1[i][j]);
       }
       csv += "\n";
       table.push_back(std::move(row));

@@ -183,6 +183,15 @@ Eigen::MatrixXd PathKernel::Pair(Eigen::Index p, Eigen::Index q) const {
   return inputs_.path(p) * inputs_.path(q).transpose();
 }
 
+const Eigen::MatrixXd& PathKernel::StoredPair(Eigen::Index p, Eigen::Index q) const {
+  Require(strategy_ == KernelStrategy::kPrecomputed, "stored path pair",
+          KernelStrategyName(strategy_), "the precomputed strategy");
+  Require(p >= 0 && p <= q && q < Htot(), "stored path pair",
+          "(" + std::to_string(p) + ", " + std::to_string(q) + ")",
+          "0 <= p <= q < " + std::to_string(Htot()));
+  return pairs_[static_cast<size_t>(PairIndex(p, q))];
+}
+
 Eigen::MatrixXd PathKernel::Total(const Eigen::Ref<const Eigen::MatrixXd>& U) const {
   Eigen::MatrixXd K;
   Total(U, &K);

@@ -70,6 +70,9 @@ class PathKernel {
   Eigen::MatrixXd Contract(const Eigen::Ref<const Eigen::MatrixXd>& R) const;
   // C_ππ' on the training set (P × P).
   Eigen::MatrixXd Pair(Eigen::Index p, Eigen::Index q) const;
+  // The stored C_pq (P × P, no copy) for p <= q; kPrecomputed only (throws
+  // Error otherwise). For solver/training_gram.h, which contracts pairs per output block.
+  const Eigen::MatrixXd& StoredPair(Eigen::Index p, Eigen::Index q) const;
 
  private:
   Eigen::Index PairIndex(Eigen::Index p, Eigen::Index q) const;

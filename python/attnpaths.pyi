@@ -8,23 +8,27 @@ __version__: str
 
 class Action:
     """
-    The action S(U) of theory.md section 3 with its analytic gradient, U_a eliminated:
+    The action S(U) of theory.md sections 3 and 9 with its analytic gradient:
 
       S = sum_l n_l [ tr(U_{l+1}^-1 tr_l U_l)/sigma_l^2 - ln det U_l + H_l ln det U_{l+1} ]
-          + n_{L+1} [ U_a/sigma_a^2 - ln U_a ] + ln det G + y^T G^-1 y,   G = K_{U_1} + T I
+          + n_{L+1} [ tr U_a/sigma_a^2 - ln det U_a ] + ln det G + vec(Y)^T G^-1 vec(Y)
 
-    Action(arch, kernel, y, temperature): y has one label per training example (length P or
-    P x D). The action keeps a copy of arch and a reference to kernel.
+    with G = K_{U_1} + T I the PD x PD kernel of D outputs. Action(arch, kernel, y,
+    temperature, readout='eliminated'): y has one label row per training example (length P or
+    P x D); U_l are (m_l D) x (m_l D). readout='eliminated' computes U_a from U_L (the matrix
+    root of theory.md 9); readout='free' takes U_a as an (L+1)-th matrix of U. The action
+    keeps a copy of arch and a reference to kernel.
     """
-    def __init__(self, arch: Architecture, kernel: object, y: object, temperature: float) -> None:
+    def __init__(self, arch: Architecture, kernel: object, y: object, temperature: float, readout: str = ...) -> None:
         """
         Raises attnpaths.Error for shape mismatches, non-finite labels, temperature < 0 and
         invalid widths or variances.
         """
     def evaluate(self, U: object, gradient: bool = ...) -> object:
         """
-        S at U = [U_1, ..., U_L]. With gradient=True returns (value, [dS/dU_1, ...]) (every
-        entry treated as independent, symmetric; None when value.ok is False).
+        S at U = [U_1, ..., U_L] (U_a appended when readout='free'). With gradient=True
+        returns (value, [dS/dU_1, ...]) (every entry treated as independent, symmetric; None
+        when value.ok is False).
         """
     @property
     def architecture(self) -> Architecture:
@@ -45,6 +49,20 @@ class Action:
     def temperature(self) -> float:
         """
         T of the likelihood.
+        """
+    @property
+    def outputs(self) -> int:
+        """
+        D, the number of label columns.
+        """
+    @property
+    def readout(self) -> str:
+        """
+        'eliminated' or 'free'.
+        """
+    def initial_point(self) -> list:
+        """
+        U_GP in the layout evaluate takes (the solver's default start).
         """
 
 class ActionValue:
@@ -78,9 +96,10 @@ class ActionValue:
         ln det G + y^T G^-1 y.
         """
     @property
-    def U_a(self) -> float:
+    def U_a(self) -> object:
         """
-        The eliminated readout scalar at this U_L.
+        U_a at this point (the eliminated root, or the free U_a): a float for one output, a
+        D x D array for several; None when not evaluated.
         """
     def __repr__(self) -> str:
         """
@@ -323,19 +342,17 @@ class HeadScore:
 
 class HeadSpec:
     """
-    One attention head (theory.md section 1): how the attention of an example is computed from
-    its input tokens.
+    One attention head (theory.md section 1): how Omega(x) is computed from the input tokens.
 
-    Attention arrays in Python are [query, key]: A[t, s] is the weight with which query token t
-    reads key token s, every row sums to one (theory.md's Omega transposed; the layout of the
-    TOML attention files and of PyTorch's attention weights, docs/formats.md). Kinds:
+    Omega[s, t] is the weight with which query token t reads key token s (key index first);
+    every column sums to one. Kinds:
       'w'        score(s, t) = beta * x_s^T W x_t              (W: N0 x N0)
       'qk'       score(s, t) = beta * (K x_s).(Q x_t) / sqrt(d)  (Q, K: d x N0)
       'uniform'  equal weight on every allowed key
       'blank'    all-zero scores (uniform under softmax, key 1 under hardmax)
-      'given'    attention per example: given_train / given_test arrays (P, n_tok, n_tok),
-                 a[mu, t, s] = weight of key s for query t (rows sum to one), as the TOML
-                 'attention' files.
+      'given'    Omega per example: given_train / given_test arrays (P, n_tok, n_tok) with
+                 a[mu, s, t] = Omega_st (key first; note the TOML 'attention' files are
+                 [example, query, key]).
     Scores are normalised over keys by 'softmax' or 'hardmax' (ties to the lowest key), with an
     optional causal mask (keys s <= t). The factories w_head, qk_head, uniform_head, blank_head,
     given_head and hmm_head build heads in one call. Matrix attributes return copies.
@@ -387,8 +404,7 @@ class HeadSpec:
     given_train: object
 
     """
-    'given' heads: (P, n_tok, n_tok) array [example, query, key] of the training set
-    (rows sum to one).
+    'given' heads: (P, n_tok, n_tok) array, a[mu, s, t] = Omega_st of training example mu.
     """
     given_test: object
 
@@ -536,8 +552,7 @@ class Inputs:
     @overload
     def __init__(self, P: int, n_tok: int, N0: int) -> None:
         """
-        Zero-filled inputs of P examples, n_tok tokens and N0 features (at most 2^28
-        values, as for the built-in generators; larger inputs come from an array).
+        Zero-filled inputs of P examples, n_tok tokens and N0 features.
         """
     @property
     def P(self) -> int:
@@ -675,13 +690,15 @@ class NetworkWeights:
 
 class OrderParameters:
     """
-    The order parameters U_1, ..., U_L and U_a (theory.md section 3). U[l-1] = U_l is
-    m_l x m_l with m_l = H_l ... H_L, rows (h_l, ..., h_L) with h_l outermost; U[0] = U_1 is
-    the U of the renormalised kernel K_U. Immutable: U returns read-only views.
+    The order parameters U_1, ..., U_L and U_a (theory.md sections 3, 9). U[l-1] = U_l is
+    (m_l D) x (m_l D) with m_l = H_l ... H_L and D outputs, rows (h_l, ..., h_L, d) with h_l
+    outermost and the output d fastest; U[0] = U_1 is the U of the renormalised kernel K_U.
+    U_a is a float for one output and a D x D array for several. Immutable: U returns
+    read-only views.
     """
-    def __init__(self, U: object, U_a: float = ...) -> None:
+    def __init__(self, U: object, U_a: object = ...) -> None:
         """
-        Order parameters from a list [U_1, ..., U_L] and U_a.
+        Order parameters from a list [U_1, ..., U_L] and U_a (a number, or D x D).
         """
     @property
     def U(self) -> list:
@@ -689,9 +706,14 @@ class OrderParameters:
         [U_1, ..., U_L] (read-only views).
         """
     @property
-    def U_a(self) -> float:
+    def U_a(self) -> object:
         """
-        The readout scalar U_a.
+        The readout order parameter: a float for one output, a D x D array for several.
+        """
+    @property
+    def outputs(self) -> int:
+        """
+        D, the number of outputs.
         """
     def __repr__(self) -> str:
         """
@@ -813,6 +835,16 @@ class PathPair:
         Packed path index pi'.
         """
     @property
+    def row_output(self) -> int:
+        """
+        Output index d of the row (0 for D = 1).
+        """
+    @property
+    def col_output(self) -> int:
+        """
+        Output index d' of the column.
+        """
+    @property
     def row_label(self) -> str:
         """
         Label of pi ('good>uniform').
@@ -881,8 +913,9 @@ class Paths:
 
 class PredictorStatistics:
     """
-    Predictor statistics on test inputs (theory.md section 4): mean f(x*) (P* x D), variance
-    (P*), generalisation error and accuracy (NaN without test labels). Read-only views.
+    Predictor statistics on test inputs (theory.md sections 4, 9): mean f(x*) (P* x D),
+    variance (P*,) for one output and P* x D for several, covariance (P*, D, D), generalisation
+    error and accuracy (NaN without test labels). mean is a read-only view.
     """
     @property
     def mean(self) -> NDArray[Any]:
@@ -890,9 +923,15 @@ class PredictorStatistics:
         Mean predictor k*^T G^-1 y, P* x D.
         """
     @property
-    def variance(self) -> NDArray[numpy.float64]:
+    def variance(self) -> object:
         """
-        K_U(x*, x*) - k*^T G^-1 k*, P* (no T added).
+        The variance of each output (the diagonal of the covariance; no T added): (P*,) for
+        one output, P* x D for several.
+        """
+    @property
+    def covariance(self) -> NDArray[numpy.float64]:
+        """
+        Sigma(x*) = K*(x*, x*) - k* G^-1 k*^T for every test point, (P*, D, D) (theory.md 9).
         """
     @property
     def generalization_error(self) -> float:
@@ -1231,8 +1270,6 @@ class SampleOptions:
       num_chains 4, num_warmup 1000, num_samples 1000, seed 1, threads 0 (one per chain),
       temperature_floor 1e-3 (the likelihood uses max(T, T_min)), max_tree_depth 10,
       max_energy_error 1000, target_accept 0.8, initial_step_size 1, adapt_metric True,
-      metric 'auto' (dense up to 500 sampled coordinates, else 'diag'; or 'dense', 'diag'),
-      integrator 'auto' (leapfrog; or 'leapfrog', 'prior_split'),
       init_buffer 75, term_buffer 50, base_window 25,
       sampled_weights 'collapsed' (NUTS on the value weights, the readout integrated out exactly),
       'all' (every weight) or 'readout' (a only, value weights fixed),
@@ -1297,17 +1334,7 @@ class SampleOptions:
     adapt_metric: bool
 
     """
-    Adapt the metric in windowed warm-up (else M = I).
-    """
-    metric: str
-
-    """
-    'dense', 'diag', or 'auto' (dense up to 500 sampled coordinates).
-    """
-    integrator: str
-
-    """
-    'leapfrog', 'prior_split' (the N(0, I) prior integrated exactly) or 'auto'.
+    Adapt a diagonal metric in windowed warm-up.
     """
     init_buffer: int
 
@@ -1506,21 +1533,6 @@ class SampleSummary:
         'collapsed', 'all' or 'readout'.
         """
     @property
-    def metric(self) -> str:
-        """
-        'diag' or 'dense', as resolved.
-        """
-    @property
-    def integrator(self) -> str:
-        """
-        'leapfrog' or 'prior_split'.
-        """
-    @property
-    def seed(self) -> int:
-        """
-        The sampler seed.
-        """
-    @property
     def temperature(self) -> float:
         """
         T as requested.
@@ -1554,21 +1566,6 @@ class SampleSummary:
     def mean_tree_depth(self) -> List[float]:
         """
         Per chain.
-        """
-    @property
-    def mean_leapfrog_steps(self) -> List[float]:
-        """
-        Per chain: gradient evaluations per draw.
-        """
-    @property
-    def warmup_cpu_seconds(self) -> List[float]:
-        """
-        Per chain: CPU seconds of its thread in warm-up.
-        """
-    @property
-    def sampling_cpu_seconds(self) -> List[float]:
-        """
-        Per chain: CPU seconds of its thread in sampling.
         """
     @property
     def ebfmi(self) -> List[float]:
@@ -1760,9 +1757,9 @@ class Solution:
         [U_1, ..., U_L] (read-only views).
         """
     @property
-    def U_a(self) -> float:
+    def U_a(self) -> object:
         """
-        The readout scalar U_a.
+        U_a: a float for one output, a D x D array for several.
         """
     def __repr__(self) -> str:
         """
@@ -1778,7 +1775,7 @@ class SolveOptions:
       gradient_tolerance     converged when max |d(S/n_max)/dU| <= this (1e-9; theory.md 8)
       max_iterations         iteration limit (5000)
       max_restarts           line-search restarts after a stall (3)
-      max_newton_steps       Newton polish steps with the finite-difference Hessian (10)
+      max_newton_steps       Newton steps with the analytic Hessian (10)
       lbfgs_rank             L-BFGS memory (20)
       initial_U              start [U_1, ..., U_L]; empty: U_GP (theory.md 8)
       compute_hessian        report the smallest Hessian eigenvalue (True)
@@ -1822,7 +1819,7 @@ class SolveOptions:
     initial_U: list
 
     """
-    The start [U_1, ..., U_L] (copies); empty means U_GP.
+    The start [U_1, ..., U_L] (copies; (m_l D) x (m_l D)); empty means U_GP.
     """
     compute_hessian: bool
 
@@ -2057,12 +2054,6 @@ class Study:
         """
         Test labels were given.
         """
-    @property
-    def task(self) -> str:
-        """
-        [data] task: 'classification' (labels +1/-1 or one-hot rows; accuracy reported) or
-        'regression' (real targets; no accuracy). Pass it to predict(..., task=).
-        """
     temperatures: List[float]
 
     """
@@ -2109,66 +2100,28 @@ class Study:
 
 def accuracy(mean: object, y: object) -> float:
     """
-    Fraction of test points with sign mean = y (labels +1/-1) or argmax mean = the hot
-    column of one-hot rows (D > 1).
+    Fraction of test points with sign mean = y (argmax for D > 1).
     """
 
 def align(K: object, y: object, options: object = ...) -> KernelAlignment:
     """
-    Eigen-decomposes the symmetric training kernel K (P x P, no T added) and projects the
-    labels on its components (theory.md section 7). options: AlignmentOptions or the number
-    of components (default 30).
+    Eigen-decomposes the symmetric training kernel K (PD x PD, no T added; see
+    output_kernel) and projects the labels vec(y) (y: P or P x D) on its components
+    (theory.md sections 7, 9). options: AlignmentOptions or the number of components
+    (default 30).
     """
 
 def align_kernel(K: object, y: object, options: object = ...) -> KernelAlignment:
     """
-    Eigen-decomposes the symmetric training kernel K (P x P, no T added) and projects the
-    labels on its components (theory.md section 7). options: AlignmentOptions or the number
-    of components (default 30).
-    """
-
-def attention_growth_study(data: str = ..., tokens: int = ..., features: int = ..., key_dim: int = ..., batch: int = ..., attention: str = ..., causal: bool = ..., sigmas: object = ..., fit_points: int = ..., fit_range: object = ..., repeats: int = ..., norms: str = ..., probes: int = ..., seed: int = ..., weight_std: float = ...) -> dict:
-    """
-    The growth study of `attnpaths hessian` (same seeds, same numbers): block norms over
-    the sigma grid (default 20 log-spaced from 0.01 to 10) and repeats. Returns 'sigmas',
-    'norms' and 'norm_errors' (sigma, repeat, block, part), 'blocks', 'parts', 'slopes'
-    (one dict per block and part: mean, spread, standard_error, predicted, per-repeat
-    slopes, local slopes), 'fit_range'.
-    """
-
-def attention_hessian(X: object, Y: object, WQ: object, WK: object, WV: object, causal: bool = ..., attention: str = ...) -> dict:
-    """
-    The loss Hessian of one self-attention layer (docs/attention-hessian.md): X, Y are
-    (B, m, D) arrays (tokens as rows), WQ, WK (D, k), WV (D, D). Returns a dict: 'outer',
-    'functional', 'full' -> {'VV', 'QQ', 'KK', 'QK', 'VQ', 'VK'} blocks (rows = first
-    letter, row-major vec of each weight matrix); 'hessian', 'hessian_outer',
-    'hessian_functional' (n_p x n_p, order Q, K, V); 'loss' (mean over B m D entries);
-    'gradient'; 'offsets' {group: (first index, size)}.
-    """
-
-def attention_hessian_norms(X: object, Y: object, WQ: object, WK: object, WV: object, method: str = ..., probes: int = ..., seed: int = ..., causal: bool = ..., attention: str = ...) -> dict:
-    """
-    Frobenius norm of every block and part: {'QK.outer': (norm, standard_error), ...};
-    method 'exact' (s.e. 0) or 'hutchinson' (probes Rademacher products).
-    """
-
-def attention_hessian_spectrum(X: object, Y: object, WQ: object, WK: object, WV: object, part: str = ..., k: int = ..., seed: int = ..., causal: bool = ..., attention: str = ..., density_probes: int = ..., density_steps: int = ..., grid: int = ..., broadening: float = ...) -> dict:
-    """
-    Lanczos on the matrix-free products: 'extremes' {'largest' (descending), 'smallest'
-    (ascending), residuals, converged, products} and 'density' (stochastic Lanczos
-    quadrature: nodes, weights, grid, density).
-    """
-
-def attention_hvp(X: object, Y: object, WQ: object, WK: object, WV: object, v: object, part: str = ..., causal: bool = ..., attention: str = ...) -> NDArray[numpy.float64]:
-    """
-    H v, H_o v or H_f v (part = 'full', 'outer', 'functional') without forming H; v in the
-    order [vec WQ, vec WK, vec WV], each row-major.
+    Eigen-decomposes the symmetric training kernel K (PD x PD, no T added; see
+    output_kernel) and projects the labels vec(y) (y: P or P x D) on its components
+    (theory.md sections 7, 9). options: AlignmentOptions or the number of components
+    (default 30).
     """
 
 def attention_matrix(head: HeadSpec, x: object, example: int = ..., split: object = ...) -> NDArray[numpy.float64]:
     """
-    The attention of one example, [query, key] (n_tok x n_tok, rows summing to one; the
-    transpose of theory.md's Omega).
+    Omega(x) of one example (n_tok x n_tok, key index first, columns summing to one).
     """
 
 def blank_head(name: str = ..., normalization: str = ..., causal: bool = ...) -> HeadSpec:
@@ -2194,9 +2147,9 @@ def check_labels(y: object, P: int, field: str = ...) -> None:
     Raises attnpaths.Error naming `field` unless y is P x D (or length P) and finite.
     """
 
-def check_shapes(arch: Architecture, U: object) -> None:
+def check_shapes(arch: Architecture, U: object, outputs: int = ...) -> None:
     """
-    Raises attnpaths.Error naming the layer when [U_1, ..., U_L] does not fit the architecture.
+    Raises attnpaths.Error naming the layer when [U_1, ..., U_L] does not fit the architecture with D = outputs.
     """
 
 def choose_kernel_strategy(options: KernelOptions, P: int, Htot: int, N0: int) -> str:
@@ -2208,9 +2161,8 @@ def compute_path_inputs(arch: Architecture, x: object, split: object = ..., thre
     """
     xi_pi(x^mu) for every example and path (theory.md section 2). x: Inputs or a
     (P, n_tok, N0) array; split ('train' or 'test') selects the attention of 'given' heads.
-    Validates the architecture against the inputs; raises attnpaths.Error naming the head
-    (or the example) when attention or path inputs overflow. threads = 0 uses every core.
-    Runs without the GIL.
+    Validates the architecture against the inputs. threads <= 0 uses every core. Runs
+    without the GIL.
     """
 
 def cross_kernel(a: PathInputs, b: PathInputs, U: object) -> NDArray[numpy.float64]:
@@ -2218,9 +2170,11 @@ def cross_kernel(a: PathInputs, b: PathInputs, U: object) -> NDArray[numpy.float
     K_U(a^mu, b^nu) between two sets of path inputs (|a| x |b|).
     """
 
-def eliminate_U_a(arch: Architecture, U_L: object) -> float:
+def eliminate_U_a(arch: Architecture, U_L: object) -> object:
     """
-    U_a = (-b + sqrt(b^2 + 4 c)) / 2, the minimiser of S over U_a at fixed U_L (theory.md 3).
+    The minimiser of S over U_a at fixed U_L: U_a = (-b + sqrt(b^2 + 4 c)) / 2 for one
+    output (theory.md 3), the matrix root (-b I + (b^2 I + 4 g C)^(1/2)) / 2 with
+    C = tr_L U_L for D outputs (theory.md 9; a D x D array).
     """
 
 def espa_attention(tokens: int, depth: int, gamma_final: float = ..., causal: bool = ...) -> NDArray[Any]:
@@ -2231,7 +2185,7 @@ def espa_attention(tokens: int, depth: int, gamma_final: float = ..., causal: bo
 
 def generalization_error(mean: object, variance: object, y: object) -> float:
     """
-    <(mean - y)^2 + variance> over test points and outputs.
+    <(mean - y)^2 + variance> over test points and outputs (variance (P*,) or P* x D).
     """
 
 def generate_hmm_task(options: Optional[HmmTaskOptions] = ..., **kwargs: Any) -> Dataset:
@@ -2242,30 +2196,21 @@ def generate_hmm_task(options: Optional[HmmTaskOptions] = ..., **kwargs: Any) ->
 
 def given_head(train: object, test: object = ..., name: str = ...) -> HeadSpec:
     """
-    A head whose attention is given per example: arrays (P, n_tok, n_tok) [example, query,
-    key], a[mu, t, s] = weight of key s for query t (every row summing to one), for the
-    training set and, optionally, the test set.
+    A head whose attention is given per example: arrays (P, n_tok, n_tok) with
+    a[mu, s, t] = Omega_st (key first, every column summing to one) for the training set
+    and, optionally, the test set.
     """
 
-def gp_limit(arch: Architecture) -> OrderParameters:
+def gp_limit(arch: Architecture, outputs: int = ...) -> OrderParameters:
     """
-    The GP-limit order parameters U_GP (all widths -> infinity; theory.md sections 2, 3).
-    """
-
-def gp_order_parameters(arch: Architecture) -> OrderParameters:
-    """
-    U_l = sigma_l^2 ... sigma_L^2 sigma_a^2 I and U_a = sigma_a^2: the all-widths-infinite
-    minimiser and the solver's start (theory.md sections 3, 8).
+    The GP-limit order parameters U_GP for D = outputs (all widths -> infinity; theory.md
+    sections 2, 3, 9).
     """
 
-def head_count_study(heads: object = ..., modes: object = ..., examples: int = ..., test_examples: int = ..., tokens: int = ..., features: int = ..., relevant_fraction: float = ..., irrelevant_means: int = ..., signal: float = ..., noise: float = ..., total_key_dim: int = ..., total_width: int = ..., key_dim: int = ..., width: int = ..., input_width: int = ..., steps: int = ..., learning_rate: float = ..., loss: str = ..., repeats: int = ..., hessian_every: int = ..., hessian_examples: int = ..., seed: int = ...) -> dict:
+def gp_order_parameters(arch: Architecture, outputs: int = ...) -> OrderParameters:
     """
-    The head-count study of `attnpaths train-sweep` (curvature/head_count_study.h; same
-    seeds, same numbers): full-batch GD on the tokenised mixture for every head count, at
-    equal total width (key_dim = total_key_dim/H, n_2 = total_width/H) and growing width.
-    Returns 'groups' (per mode and H: mean_train_loss per step and its se, final_train_loss,
-    paired_difference to the first H, final_test_accuracy, final_test_loss as (mean, se))
-    and 'runs' (train_loss per step, 'hessian' rows (step, lambda_max, lambda_min)).
+    U_l = sigma_l^2 ... sigma_L^2 sigma_a^2 I and U_a = sigma_a^2 I for D = outputs: the
+    all-widths-infinite minimiser and the solver's start (theory.md sections 3, 8, 9).
     """
 
 def head_names(arch: Architecture) -> List[List[str]]:
@@ -2360,19 +2305,17 @@ def max_abs_entry(grad: List[NDArray[numpy.float64]]) -> float:
     max |entry| over a list of matrices.
     """
 
-def network_hessian(network: str, x: object, y: object, loss: str = ..., weight_decay: float = ..., dense: bool = ..., k: int = ...) -> dict:
-    """
-    The loss Hessian of a network written by `attnpaths train` at inputs x (P, n_tok, N0)
-    and labels y: 'loss', 'gradient', 'jacobian' (P x n_params, df/dtheta), 'groups'
-    [(name, offset, size)], with dense=True 'hessian', 'hessian_outer' ((1/B) J^T diag(l'') J
-    + wd I), 'hessian_functional', 'asymmetry' of the finite-difference matrix; with k > 0
-    Lanczos 'extremes_full' and 'extremes_outer'.
-    """
-
 def normalize_scores(scores: object, normalization: str = ..., causal: bool = ...) -> NDArray[numpy.float64]:
     """
-    Normalises a score matrix [query, key] row by row: softmax or hardmax over keys, with
-    the causal mask (keys s <= query t) when asked.
+    Normalises a score matrix (key index first) column by column: softmax or hardmax over
+    keys, with the causal mask when asked.
+    """
+
+def output_kernel(kernel: PathKernel, U1: object) -> NDArray[numpy.float64]:
+    """
+    The training kernel K[(mu,d),(nu,d')] = sum U_1[(pi,d),(pi',d')] C_pp'(x^mu, x^nu)
+    (PD x PD, mu outer, no T; theory.md section 9) for U1 of shape (Htot D) x (Htot D), or
+    a Solution / OrderParameters: the matrix align_kernel decomposes (P x P for D = 1).
     """
 
 def parse_study(text: str, base_dir: str = ..., name: str = ...) -> Study:
@@ -2393,8 +2336,8 @@ def path_labels(paths: Paths, names: List[List[str]]) -> List[str]:
 
 def path_pair_view(arch: Architecture, U1: object) -> List[PathPair]:
     """
-    Every entry of the upper triangle (diagonal included) of U_1 with path labels, largest
-    |U| first.
+    Every entry of the upper triangle (diagonal included) of U_1 with path labels (and
+    output indices for D > 1), largest |U| first.
     """
 
 def path_token_weights(arch: Architecture, x: object, example: int = ..., split: object = ...) -> NDArray[numpy.float64]:
@@ -2403,15 +2346,12 @@ def path_token_weights(arch: Architecture, x: object, example: int = ..., split:
     example, so that xi_pi = sigma_0 / sqrt(N0 Htot) * x w_pi.
     """
 
-def predict(kernel: PathKernel, y: object, temperature: float, U1: object, test: PathInputs, y_test: object = ..., task: str = ...) -> PredictorStatistics:
+def predict(kernel: PathKernel, y: object, temperature: float, U1: object, test: PathInputs, y_test: object = ...) -> PredictorStatistics:
     """
-    Mean predictor, variance, generalisation error and accuracy on the test path inputs
-    (theory.md section 4) with K_U of U1 (an array, or a Solution / OrderParameters whose
-    U_1 is used). task 'classification' (default) needs labels +1/-1 (D = 1) or one-hot
-    rows (D > 1; docs/config.md, Labels) and reports accuracy; 'regression' takes any
-    real targets and reports accuracy as NaN. Raises attnpaths.Error when shapes disagree,
-    labels break the task's convention or G = K_U + T I is not positive definite. Runs
-    without the GIL.
+    Mean predictor, variance, covariance, generalisation error and accuracy on the test
+    path inputs (theory.md sections 4, 9) with K_U of U1 (an array, (Htot D) x (Htot D),
+    or a Solution / OrderParameters whose U_1 is used). Raises attnpaths.Error when shapes
+    disagree or G = K_U + T I is not positive definite. Runs without the GIL.
     """
 
 def prune(arch: Architecture, kernel: PathKernel, y: object, temperature: float, U1: object, test: PathInputs, y_test: object, options: Optional[PruningOptions] = ..., progress: object = ...) -> tuple:
@@ -2443,10 +2383,10 @@ def qk_head(Q: object, K: object, beta: float = ..., name: str = ..., normalizat
     A QK-form head: score(s, t) = beta * (K x_s).(Q x_t) / sqrt(d), Q and K of shape (d, N0).
     """
 
-def readout_vector(attention: object, readout: str = ...) -> NDArray[numpy.float64]:
+def readout_vector(omega: object, readout: str = ...) -> NDArray[numpy.float64]:
     """
-    omega_s of the last layer from its attention [query, key]: the row of the last or first
-    query, or the mean over queries.
+    omega_s of the last layer from its Omega: the column of the last or first query, or the
+    mean over queries.
     """
 
 def removal_sequence(relevance: HeadRelevance, order: str, seed: int = ..., repeat: int = ...) -> List[HeadId]:
@@ -2466,12 +2406,11 @@ def restrict_order_parameters(arch: Architecture, order_parameters: object, prun
     Every U_l restricted to the rows and columns whose heads all remain (fits remove_heads).
     """
 
-def sample(arch: Architecture, train: PathInputs, y: object, temperature: float, test: PathInputs, options: Optional[SampleOptions] = ..., y_test: object = ..., progress: object = ..., task: str = ...) -> tuple:
+def sample(arch: Architecture, train: PathInputs, y: object, temperature: float, test: PathInputs, options: Optional[SampleOptions] = ..., y_test: object = ..., progress: object = ...) -> tuple:
     """
     Draws from the posterior of the finite network's weights (theory.md section 1) with
     NUTS and returns (SampleResult, SampleSummary): predictor mean and variance on the test
     path inputs, accuracy, generalisation error and U^sampled. Widths must be integers.
-    task: 'classification' (labels +1/-1 or one-hot rows) or 'regression' (no accuracy).
     Sampling trouble is reported in the summary. Runs without the GIL; Ctrl-C or an
     exception raised by the progress callback stops every chain and is re-raised.
     """
@@ -2550,16 +2489,6 @@ def token_kernels(architecture: Architecture, x: object, x2: object = ..., examp
     Token kernels Sigma_0..Sigma_L(x, x') of a theory.md network at infinite width (x, x' are
     N0 x n_tok; `example` selects per-example attention of kind 'given') and the readout K_GP,
     which equals K_{U_GP} of the path kernel. Returns dict(sigma=(L+1, n_tok, n_tok), gp=float).
-    """
-
-def tokenized_mixture(examples: int = ..., tokens: int = ..., features: int = ..., relevant_fraction: float = ..., irrelevant_means: int = ..., signal: float = ..., noise: float = ..., seed: int = ...) -> dict:
-    """
-    The tokenised mixture of the multi-head GD study (data/tokenized_mixture.h): token 0 is
-    the query token signal*e_{M+2}; every other token is relevant with probability
-    relevant_fraction (mu_y = signal*e_0 for y = +1, signal*e_1 for y = -1, at least one per
-    sequence) or carries one of M = irrelevant_means label-free means signal*e_{2+j}, plus
-    N(0, noise^2) noise. Returns {'x': (P, tokens, features), 'y': (P,) +-1,
-    'relevant': (P, tokens) 0/1}.
     """
 
 def uniform_head(name: str = ..., causal: bool = ...) -> HeadSpec:

@@ -1,6 +1,7 @@
 // solver/: head relevance (theory.md §6), pruning and kernel–task alignment (§7).
 #include "python/bindings.h"
 #include "solver/alignment.h"
+#include "solver/training_gram.h"
 #include "solver/head_relevance.h"
 #include "solver/pruning.h"
 
@@ -145,6 +146,8 @@ raw[l-1][h], score[l-1][h], names[l-1][h]; ranking() lists heads most relevant f
   py::class_<PathPair>(m, "PathPair", "One entry of U_1 (upper triangle) with its path labels.")
       .def_readonly("row", &PathPair::row, "Packed path index pi (pi <= pi').")
       .def_readonly("col", &PathPair::col, "Packed path index pi'.")
+      .def_readonly("row_output", &PathPair::row_output, "Output index d of the row (0 for D = 1).")
+      .def_readonly("col_output", &PathPair::col_output, "Output index d' of the column.")
       .def_readonly("row_label", &PathPair::row_label, "Label of pi ('good>uniform').")
       .def_readonly("col_label", &PathPair::col_label, "Label of pi'.")
       .def_readonly("value", &PathPair::value, "U_pp'.")
@@ -163,8 +166,8 @@ raw[l-1][h], score[l-1][h], names[l-1][h]; ranking() lists heads most relevant f
         return PathPairView(arch, FirstOrderParameter(U1, "U1"));
       },
       "arch"_a, "U1"_a,
-      "Every entry of the upper triangle (diagonal included) of U_1 with path labels, largest\n"
-      "|U| first.");
+      "Every entry of the upper triangle (diagonal included) of U_1 with path labels (and\n"
+      "output indices for D > 1), largest |U| first.");
   m.def("head_names", &HeadNames, "arch"_a, "Head names of an architecture, names[l-1][h].");
   m.def("path_labels", &PathLabels, "paths"_a, "names"_a,
         "The labels of every path in packing order.");
@@ -428,9 +431,21 @@ sum_{j<=k} (v_j . y)^2 / |y|^2, the trace and y^T K y / (|K|_F |y|^2).)doc")
         return AlignKernel(k.ref(), labels.ref(), o);
       },
       "K"_a, "y"_a, "options"_a = py::none(),
-      "Eigen-decomposes the symmetric training kernel K (P x P, no T added) and projects the\n"
-      "labels on its components (theory.md section 7). options: AlignmentOptions or the number\n"
-      "of components (default 30).");
+      "Eigen-decomposes the symmetric training kernel K (PD x PD, no T added; see\n"
+      "output_kernel) and projects the labels vec(y) (y: P or P x D) on its components\n"
+      "(theory.md sections 7, 9). options: AlignmentOptions or the number of components\n"
+      "(default 30).");
+  m.def(
+      "output_kernel",
+      [](const PathKernel& kernel, py::object U1) {
+        const Eigen::MatrixXd u = FirstOrderParameter(U1, "U1");
+        py::gil_scoped_release release;
+        return OutputKernel(kernel, u);
+      },
+      "kernel"_a, "U1"_a,
+      "The training kernel K[(mu,d),(nu,d')] = sum U_1[(pi,d),(pi',d')] C_pp'(x^mu, x^nu)\n"
+      "(PD x PD, mu outer, no T; theory.md section 9) for U1 of shape (Htot D) x (Htot D), or\n"
+      "a Solution / OrderParameters: the matrix align_kernel decomposes (P x P for D = 1).");
   m.attr("align") = m.attr("align_kernel");
 }
 

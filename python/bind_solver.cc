@@ -28,6 +28,33 @@ const char* SolveMethodName(SolveMethod m) { return m == SolveMethod::kLbfgs ? "
 
 std::string Number(double v) { return py::repr(py::float_(v)).cast<std::string>(); }
 
+// U_a for Python: a float for one output, a D × D array for several (theory.md §9).
+py::object Readout(const Eigen::MatrixXd& U_a) {
+  if (U_a.size() == 1) return py::float_(U_a(0, 0));
+  return py::cast(U_a);
+}
+
+// U_a from Python: a number (one output) or a D × D array.
+Eigen::MatrixXd ReadoutArg(py::handle obj, const std::string& field) {
+  if (py::isinstance<py::float_>(obj) || py::isinstance<py::int_>(obj)) {
+    return Eigen::MatrixXd::Constant(1, 1, obj.cast<double>());
+  }
+  const Eigen::MatrixXd U_a = MatrixArg(obj, field, Shape::kMatrix).matrix();
+  Require(U_a.rows() == U_a.cols() && U_a.rows() >= 1, field + " shape",
+          std::to_string(U_a.rows()) + " x " + std::to_string(U_a.cols()),
+          "a number or a square D x D matrix");
+  return U_a;
+}
+
+std::string ReadoutText(const Eigen::MatrixXd& U_a) {
+  if (U_a.size() == 1) return Number(U_a(0, 0));
+  return std::to_string(U_a.rows()) + "x" + std::to_string(U_a.cols());
+}
+
+const char* ReadoutModeName(ReadoutMode m) {
+  return m == ReadoutMode::kEliminated ? "eliminated" : "free";
+}
+
 }  // namespace
 
 Eigen::MatrixXd FirstOrderParameter(py::handle obj, const std::string& field) {
@@ -45,21 +72,27 @@ OrderParameters ToOrderParameters(py::handle obj, const std::string& field) {
 void BindSolver(py::module_& m) {
   // ------------------------------------------------------- OrderParameters
   py::class_<OrderParameters>(m, "OrderParameters", R"doc(
-The order parameters U_1, ..., U_L and U_a (theory.md section 3). U[l-1] = U_l is
-m_l x m_l with m_l = H_l ... H_L, rows (h_l, ..., h_L) with h_l outermost; U[0] = U_1 is
-the U of the renormalised kernel K_U. Immutable: U returns read-only views.)doc")
-      .def(py::init([](py::object U, double U_a) {
+The order parameters U_1, ..., U_L and U_a (theory.md sections 3, 9). U[l-1] = U_l is
+(m_l D) x (m_l D) with m_l = H_l ... H_L and D outputs, rows (h_l, ..., h_L, d) with h_l
+outermost and the output d fastest; U[0] = U_1 is the U of the renormalised kernel K_U.
+U_a is a float for one output and a D x D array for several. Immutable: U returns
+read-only views.)doc")
+      .def(py::init([](py::object U, py::object U_a) {
              OrderParameters op;
              op.U = ToMatrices(U, "U");
-             op.U_a = U_a;
+             op.U_a = ReadoutArg(U_a, "U_a");
              return op;
            }),
-           "U"_a, "U_a"_a = 1.0, "Order parameters from a list [U_1, ..., U_L] and U_a.")
+           "U"_a, "U_a"_a = 1.0,
+           "Order parameters from a list [U_1, ..., U_L] and U_a (a number, or D x D).")
       .def_property_readonly(
           "U",
           [](py::object self) { return MatrixViews(self.cast<const OrderParameters&>().U, self); },
           "[U_1, ..., U_L] (read-only views).")
-      .def_readonly("U_a", &OrderParameters::U_a, "The readout scalar U_a.")
+      .def_property_readonly(
+          "U_a", [](const OrderParameters& op) { return Readout(op.U_a); },
+          "The readout order parameter: a float for one output, a D x D array for several.")
+      .def_property_readonly("outputs", &OrderParameters::outputs, "D, the number of outputs.")
       .def(
           "__repr__",
           [](const OrderParameters& op) {
@@ -68,15 +101,16 @@ the U of the renormalised kernel K_U. Immutable: U returns read-only views.)doc"
               s += (l ? ", " : "") + std::to_string(op.U[l].rows()) + "x" +
                    std::to_string(op.U[l].cols());
             }
-            return s + "], U_a=" + Number(op.U_a) + ")";
+            return s + "], U_a=" + ReadoutText(op.U_a) + ")";
           },
           "The shapes and U_a.");
 
-  m.def("gp_order_parameters", &GpOrderParameters, "arch"_a,
-        "U_l = sigma_l^2 ... sigma_L^2 sigma_a^2 I and U_a = sigma_a^2: the all-widths-infinite\n"
-        "minimiser and the solver's start (theory.md sections 3, 8).");
-  m.def("gp_limit", &GpLimit, "arch"_a,
-        "The GP-limit order parameters U_GP (all widths -> infinity; theory.md sections 2, 3).");
+  m.def("gp_order_parameters", &GpOrderParameters, "arch"_a, "outputs"_a = 1,
+        "U_l = sigma_l^2 ... sigma_L^2 sigma_a^2 I and U_a = sigma_a^2 I for D = outputs: the\n"
+        "all-widths-infinite minimiser and the solver's start (theory.md sections 3, 8, 9).");
+  m.def("gp_limit", &GpLimit, "arch"_a, "outputs"_a = 1,
+        "The GP-limit order parameters U_GP for D = outputs (all widths -> infinity; theory.md\n"
+        "sections 2, 3, 9).");
   m.def(
       "partial_trace",
       [](py::object U, Eigen::Index H_outer) {
@@ -92,16 +126,20 @@ the U of the renormalised kernel K_U. Immutable: U returns read-only views.)doc"
   m.def(
       "eliminate_U_a",
       [](const Architecture& arch, py::object U_L) {
-        return EliminateUa(arch, MatrixArg(U_L, "U_L", Shape::kMatrix).ref());
+        return Readout(EliminateUa(arch, MatrixArg(U_L, "U_L", Shape::kMatrix).ref()));
       },
       "arch"_a, "U_L"_a,
-      "U_a = (-b + sqrt(b^2 + 4 c)) / 2, the minimiser of S over U_a at fixed U_L (theory.md 3).");
+      "The minimiser of S over U_a at fixed U_L: U_a = (-b + sqrt(b^2 + 4 c)) / 2 for one\n"
+      "output (theory.md 3), the matrix root (-b I + (b^2 I + 4 g C)^(1/2)) / 2 with\n"
+      "C = tr_L U_L for D outputs (theory.md 9; a D x D array).");
   m.def(
       "check_shapes",
-      [](const Architecture& arch, py::object U) { CheckShapes(arch, ToMatrices(U, "U")); },
-      "arch"_a, "U"_a,
+      [](const Architecture& arch, py::object U, Eigen::Index outputs) {
+        CheckShapes(arch, ToMatrices(U, "U"), outputs);
+      },
+      "arch"_a, "U"_a, "outputs"_a = 1,
       "Raises attnpaths.Error naming the layer when [U_1, ..., U_L] does not fit the "
-      "architecture.");
+      "architecture with D = outputs.");
   m.def(
       "check_labels",
       [](py::object y, Eigen::Index P, const std::string& field) {
@@ -119,46 +157,55 @@ The action at one point: S = entropy + energy and the eliminated U_a. ok is Fals
       .def_readonly("S", &ActionValue::S, "The action S = entropy + energy.")
       .def_readonly("entropy", &ActionValue::entropy, "The entropy (the widths' terms).")
       .def_readonly("energy", &ActionValue::energy, "ln det G + y^T G^-1 y.")
-      .def_readonly("U_a", &ActionValue::U_a, "The eliminated readout scalar at this U_L.")
+      .def_property_readonly(
+          "U_a", [](const ActionValue& v) { return v.U_a.size() ? Readout(v.U_a) : py::none(); },
+          "U_a at this point (the eliminated root, or the free U_a): a float for one output, a\n"
+          "D x D array for several; None when not evaluated.")
       .def(
           "__repr__",
           [](const ActionValue& v) {
             if (!v.ok) return "ActionValue(ok=False, failure='" + v.failure + "')";
             return "ActionValue(S=" + Number(v.S) + ", entropy=" + Number(v.entropy) +
-                   ", energy=" + Number(v.energy) + ", U_a=" + Number(v.U_a) + ")";
+                   ", energy=" + Number(v.energy) + ", U_a=" + ReadoutText(v.U_a) + ")";
           },
           "S, entropy, energy and U_a.");
 
   py::class_<ActionHolder>(m, "Action", R"doc(
-The action S(U) of theory.md section 3 with its analytic gradient, U_a eliminated:
+The action S(U) of theory.md sections 3 and 9 with its analytic gradient:
 
   S = sum_l n_l [ tr(U_{l+1}^-1 tr_l U_l)/sigma_l^2 - ln det U_l + H_l ln det U_{l+1} ]
-      + n_{L+1} [ U_a/sigma_a^2 - ln U_a ] + ln det G + y^T G^-1 y,   G = K_{U_1} + T I
+      + n_{L+1} [ tr U_a/sigma_a^2 - ln det U_a ] + ln det G + vec(Y)^T G^-1 vec(Y)
 
-Action(arch, kernel, y, temperature): y has one label per training example (length P or
-P x D). The action keeps a copy of arch and a reference to kernel.)doc")
-      .def(py::init(
-               [](const Architecture& arch, py::object kernel, py::object y, double temperature) {
-                 if (!py::isinstance<PathKernel>(kernel)) {
-                   throw py::type_error("Action: kernel must be an attnpaths.PathKernel, not " +
-                                        Describe(kernel));
-                 }
-                 const PathKernel& k = kernel.cast<const PathKernel&>();
-                 const MatrixArg labels(y, "y", Shape::kColumn);
-                 auto h = std::make_unique<ActionHolder>();
-                 h->arch = arch;
-                 h->kernel = kernel;
-                 h->action = std::make_unique<Action>(h->arch, k, labels.ref(), temperature);
-                 return h;
-               }),
-           "arch"_a, "kernel"_a, "y"_a, "temperature"_a,
+with G = K_{U_1} + T I the PD x PD kernel of D outputs. Action(arch, kernel, y,
+temperature, readout='eliminated'): y has one label row per training example (length P or
+P x D); U_l are (m_l D) x (m_l D). readout='eliminated' computes U_a from U_L (the matrix
+root of theory.md 9); readout='free' takes U_a as an (L+1)-th matrix of U. The action
+keeps a copy of arch and a reference to kernel.)doc")
+      .def(py::init([](const Architecture& arch, py::object kernel, py::object y,
+                       double temperature, const std::string& readout) {
+             if (!py::isinstance<PathKernel>(kernel)) {
+               throw py::type_error("Action: kernel must be an attnpaths.PathKernel, not " +
+                                    Describe(kernel));
+             }
+             const PathKernel& k = kernel.cast<const PathKernel&>();
+             const MatrixArg labels(y, "y", Shape::kColumn);
+             auto h = std::make_unique<ActionHolder>();
+             h->arch = arch;
+             h->kernel = kernel;
+             const ReadoutMode mode =
+                 ParseName(readout, "readout", {ReadoutMode::kEliminated, ReadoutMode::kFree},
+                           ReadoutModeName);
+             h->action = std::make_unique<Action>(h->arch, k, labels.ref(), temperature, mode);
+             return h;
+           }),
+           "arch"_a, "kernel"_a, "y"_a, "temperature"_a, "readout"_a = "eliminated",
            "Raises attnpaths.Error for shape mismatches, non-finite labels, temperature < 0 and\n"
            "invalid widths or variances.")
       .def(
           "evaluate",
           [](const ActionHolder& a, py::object U, bool gradient) -> py::object {
             const std::vector<Eigen::MatrixXd> u = ToMatrices(U, "U");
-            CheckShapes(a.arch, u);
+            a.action->CheckPoint(u);
             std::vector<Eigen::MatrixXd> grad;
             ActionValue v;
             {
@@ -169,8 +216,9 @@ P x D). The action keeps a copy of arch and a reference to kernel.)doc")
             return py::make_tuple(v, v.ok ? py::object(MatrixList(grad)) : py::object(py::none()));
           },
           "U"_a, "gradient"_a = false,
-          "S at U = [U_1, ..., U_L]. With gradient=True returns (value, [dS/dU_1, ...]) (every\n"
-          "entry treated as independent, symmetric; None when value.ok is False).")
+          "S at U = [U_1, ..., U_L] (U_a appended when readout='free'). With gradient=True\n"
+          "returns (value, [dS/dU_1, ...]) (every entry treated as independent, symmetric; None\n"
+          "when value.ok is False).")
       .def_property_readonly(
           "architecture", [](const ActionHolder& a) { return a.arch; },
           "A copy of the architecture.")
@@ -184,7 +232,17 @@ P x D). The action keeps a copy of arch and a reference to kernel.)doc")
           "The labels, P x D (read-only view).")
       .def_property_readonly(
           "temperature", [](const ActionHolder& a) { return a.action->temperature(); },
-          "T of the likelihood.");
+          "T of the likelihood.")
+      .def_property_readonly(
+          "outputs", [](const ActionHolder& a) { return a.action->outputs(); },
+          "D, the number of label columns.")
+      .def_property_readonly(
+          "readout", [](const ActionHolder& a) { return ReadoutModeName(a.action->readout()); },
+          "'eliminated' or 'free'.")
+      .def(
+          "initial_point",
+          [](const ActionHolder& a) { return MatrixList(a.action->InitialPoint()); },
+          "U_GP in the layout evaluate takes (the solver's default start).");
 
   // ----------------------------------------------------------------- Solve
   py::class_<SolveProgress>(m, "SolveProgress",
@@ -210,7 +268,7 @@ the given fields; unknown names raise attnpaths.Error suggesting the nearest fie
   gradient_tolerance     converged when max |d(S/n_max)/dU| <= this (1e-9; theory.md 8)
   max_iterations         iteration limit (5000)
   max_restarts           line-search restarts after a stall (3)
-  max_newton_steps       Newton polish steps with the finite-difference Hessian (10)
+  max_newton_steps       Newton steps with the analytic Hessian (10)
   lbfgs_rank             L-BFGS memory (20)
   initial_U              start [U_1, ..., U_L]; empty: U_GP (theory.md 8)
   compute_hessian        report the smallest Hessian eigenvalue (True)
@@ -239,7 +297,7 @@ the given fields; unknown names raise attnpaths.Error suggesting the nearest fie
             o.initial_U = U.is_none() ? std::vector<Eigen::MatrixXd>{}
                                       : ToMatrices(U, "SolveOptions.initial_U");
           },
-          "The start [U_1, ..., U_L] (copies); empty means U_GP.")
+          "The start [U_1, ..., U_L] (copies; (m_l D) x (m_l D)); empty means U_GP.")
       .def_readwrite("compute_hessian", &SolveOptions::compute_hessian,
                      "Report the smallest Hessian eigenvalue at the solution.")
       .def_readwrite("hessian_max_dimension", &SolveOptions::hessian_max_dimension,
@@ -306,8 +364,8 @@ steps, the smallest Hessian eigenvalue and times. Read brief_report() first.)doc
           },
           "[U_1, ..., U_L] (read-only views).")
       .def_property_readonly(
-          "U_a", [](const Solution& s) { return s.order_parameters.U_a; },
-          "The readout scalar U_a.")
+          "U_a", [](const Solution& s) { return Readout(s.order_parameters.U_a); },
+          "U_a: a float for one output, a D x D array for several.")
       .def(
           "__repr__",
           [](const Solution& s) {
@@ -359,16 +417,37 @@ steps, the smallest Hessian eigenvalue and times. Read brief_report() first.)doc
 
   // ------------------------------------------------------------- Predictor
   py::class_<PredictorStatistics>(m, "PredictorStatistics", R"doc(
-Predictor statistics on test inputs (theory.md section 4): mean f(x*) (P* x D), variance
-(P*), generalisation error and accuracy (NaN without test labels). Read-only views.)doc")
+Predictor statistics on test inputs (theory.md sections 4, 9): mean f(x*) (P* x D),
+variance (P*,) for one output and P* x D for several, covariance (P*, D, D), generalisation
+error and accuracy (NaN without test labels). mean is a read-only view.)doc")
       .def_property_readonly(
           "mean",
           [](py::object self) {
             return MatrixView(self.cast<const PredictorStatistics&>().mean, self);
           },
           "Mean predictor k*^T G^-1 y, P* x D.")
-      .def_readonly("variance", &PredictorStatistics::variance,
-                    "K_U(x*, x*) - k*^T G^-1 k*, P* (no T added).")
+      .def_property_readonly(
+          "variance",
+          [](const PredictorStatistics& s) -> py::object {
+            if (s.variance.cols() == 1) return py::cast(Eigen::VectorXd(s.variance.col(0)));
+            return py::cast(s.variance);
+          },
+          "The variance of each output (the diagonal of the covariance; no T added): (P*,) for\n"
+          "one output, P* x D for several.")
+      .def_property_readonly(
+          "covariance",
+          [](const PredictorStatistics& s) {
+            const Eigen::Index P = s.mean.rows(), D = s.mean.cols();
+            py::array_t<double> a({P, D, D});
+            auto w = a.mutable_unchecked<3>();
+            for (Eigen::Index m = 0; m < P; ++m) {
+              for (Eigen::Index d = 0; d < D; ++d) {
+                for (Eigen::Index e = 0; e < D; ++e) w(m, d, e) = s.covariance(m, d + D * e);
+              }
+            }
+            return a;
+          },
+          "Sigma(x*) = K*(x*, x*) - k* G^-1 k*^T for every test point, (P*, D, D) (theory.md 9).")
       .def_readonly("generalization_error", &PredictorStatistics::generalization_error,
                     "<(f - y*)^2 + var f> over test points and outputs (NaN without labels).")
       .def_readonly("accuracy", &PredictorStatistics::accuracy,
@@ -409,13 +488,13 @@ Predictor statistics on test inputs (theory.md section 4): mean f(x*) (P* x D), 
       },
       "kernel"_a, "y"_a, "temperature"_a, "U1"_a, "test"_a, "y_test"_a = py::none(),
       "task"_a = "classification",
-      "Mean predictor, variance, generalisation error and accuracy on the test path inputs\n"
-      "(theory.md section 4) with K_U of U1 (an array, or a Solution / OrderParameters whose\n"
-      "U_1 is used). task 'classification' (default) needs labels +1/-1 (D = 1) or one-hot\n"
-      "rows (D > 1; docs/config.md, Labels) and reports accuracy; 'regression' takes any\n"
-      "real targets and reports accuracy as NaN. Raises attnpaths.Error when shapes disagree,\n"
-      "labels break the task's convention or G = K_U + T I is not positive definite. Runs\n"
-      "without the GIL.");
+      "Mean predictor, variance, covariance, generalisation error and accuracy on the test\n"
+      "path inputs (theory.md sections 4, 9) with K_U of U1 (an array, (Htot D) x (Htot D),\n"
+      "or a Solution / OrderParameters whose U_1 is used). task 'classification' (default)\n"
+      "needs labels +1/-1 (D = 1) or one-hot rows (D > 1; docs/config.md, Labels) and reports\n"
+      "accuracy (argmax for D > 1); 'regression' takes any real targets and reports accuracy\n"
+      "as NaN. Raises attnpaths.Error when shapes disagree, labels break the task's\n"
+      "convention or G = K_U + T I is not positive definite. Runs without the GIL.");
   m.def(
       "accuracy",
       [](py::object mean, py::object y) {
@@ -429,11 +508,12 @@ Predictor statistics on test inputs (theory.md section 4): mean f(x*) (P* x D), 
   m.def(
       "generalization_error",
       [](py::object mean, py::object variance, py::object y) {
-        const MatrixArg v(variance, "variance", Shape::kVector);
-        return GeneralizationError(MatrixArg(mean, "mean", Shape::kColumn).ref(), v.vector(),
+        const MatrixArg v(variance, "variance", Shape::kColumn);
+        return GeneralizationError(MatrixArg(mean, "mean", Shape::kColumn).ref(), v.ref(),
                                    MatrixArg(y, "y_test", Shape::kColumn).ref());
       },
-      "mean"_a, "variance"_a, "y"_a, "<(mean - y)^2 + variance> over test points and outputs.");
+      "mean"_a, "variance"_a, "y"_a,
+      "<(mean - y)^2 + variance> over test points and outputs (variance (P*,) or P* x D).");
 }
 
 }  // namespace attnpaths::python

@@ -20,11 +20,15 @@ Eigen::MatrixXi PathDigits(const Paths& paths) {
   return digits;
 }
 
-void CheckU1(const Paths& paths, const Eigen::Ref<const Eigen::MatrixXd>& U1) {
-  Require(U1.rows() == paths.Htot() && U1.cols() == paths.Htot(), "U_1 shape",
+// The number of outputs D of a (Htot D) × (Htot D) U_1 (theory.md §9).
+Eigen::Index CheckU1(const Paths& paths, const Eigen::Ref<const Eigen::MatrixXd>& U1) {
+  const Eigen::Index H = paths.Htot();
+  Require(U1.rows() == U1.cols() && U1.rows() >= H && U1.rows() % H == 0, "U_1 shape",
           std::to_string(U1.rows()) + " x " + std::to_string(U1.cols()),
-          std::to_string(paths.Htot()) + " x " + std::to_string(paths.Htot()) + " (Htot x Htot)");
+          std::to_string(H) + " x " + std::to_string(H) +
+              " (Htot x Htot), or (Htot D) x (Htot D) for D outputs");
   Require(U1.allFinite(), "U_1", "a non-finite entry", "finite entries");
+  return U1.rows() / H;
 }
 
 std::string HeadName(const std::vector<std::vector<std::string>>& names, int l, Eigen::Index h) {
@@ -53,9 +57,16 @@ std::vector<std::string> PathLabels(const Paths& paths,
 
 HeadRelevance ScoreHeads(const Paths& paths, const Eigen::Ref<const Eigen::MatrixXd>& U1,
                          const std::vector<std::vector<std::string>>& names) {
-  CheckU1(paths, U1);
+  const Eigen::Index D = CheckU1(paths, U1);
   const Eigen::MatrixXi digits = PathDigits(paths);
-  const Eigen::MatrixXd A = U1.cwiseAbs();
+  // Σ_dd' |U_1[(π,d),(π',d')]|: with several outputs every entry whose row or
+  // column path passes the head counts, over all output pairs (theory.md §6, §9).
+  Eigen::MatrixXd A(paths.Htot(), paths.Htot());
+  for (Eigen::Index p = 0; p < paths.Htot(); ++p) {
+    for (Eigen::Index q = 0; q < paths.Htot(); ++q) {
+      A(p, q) = U1.block(p * D, q * D, D, D).cwiseAbs().sum();
+    }
+  }
   HeadRelevance r;
   double largest = 0;
   for (int l = 0; l < paths.L(); ++l) {
@@ -118,19 +129,21 @@ double HeadRelevance::Score(const HeadId& id) const {
 
 std::vector<PathPair> PathPairView(const Paths& paths, const Eigen::Ref<const Eigen::MatrixXd>& U1,
                                    const std::vector<std::vector<std::string>>& names) {
-  CheckU1(paths, U1);
+  const Eigen::Index D = CheckU1(paths, U1);
   const std::vector<std::string> labels = PathLabels(paths, names);
   const double total = U1.cwiseAbs().sum();
   std::vector<PathPair> pairs;
-  for (Eigen::Index p = 0; p < paths.Htot(); ++p) {
-    for (Eigen::Index q = p; q < paths.Htot(); ++q) {
+  for (Eigen::Index a = 0; a < U1.rows(); ++a) {
+    for (Eigen::Index b = a; b < U1.cols(); ++b) {
       PathPair e;
-      e.row = p;
-      e.col = q;
-      e.row_label = labels[static_cast<size_t>(p)];
-      e.col_label = labels[static_cast<size_t>(q)];
-      e.value = U1(p, q);
-      const double mass = p == q ? std::abs(U1(p, q)) : std::abs(U1(p, q)) + std::abs(U1(q, p));
+      e.row = a / D;
+      e.col = b / D;
+      e.row_output = a % D;
+      e.col_output = b % D;
+      e.row_label = labels[static_cast<size_t>(e.row)];
+      e.col_label = labels[static_cast<size_t>(e.col)];
+      e.value = U1(a, b);
+      const double mass = a == b ? std::abs(U1(a, b)) : std::abs(U1(a, b)) + std::abs(U1(b, a));
       e.weight_share = total > 0 ? mass / total : 0.0;
       pairs.push_back(std::move(e));
     }

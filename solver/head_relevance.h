@@ -14,6 +14,16 @@
 // (each entry counted once, also when both of its paths pass through h), and
 // the score is r_{ℓ,h} / max_{ℓ',h'} r_{ℓ',h'} over all heads of all layers.
 // Only U_1 enters. Low score = little weight in K_U = first to prune.
+//
+// Several outputs (theory.md §9): U_1 is (Htot D) × (Htot D) with entries
+// U[(π,d),(π',d')]; an entry counts for head h when its row path π or its
+// column path π' passes through h, over every output pair (d, d'):
+//
+//   r_{ℓ,h} = Σ_{π,π'} Σ_{d,d'} |U[(π,d),(π',d')]| · [h_ℓ(π) = h  or  h_ℓ(π') = h].
+//
+// Output-off-diagonal entries (d ≠ d') count like the others: they are weight
+// the kernel puts on the path pair as much as the diagonal ones. At D = 1 this
+// is the formula above.
 #pragma once
 
 #include <Eigen/Core>
@@ -50,9 +60,10 @@ struct HeadRelevance {
   double Score(const HeadId& id) const;
 };
 
-// Scores from U_1 (Htot × Htot) for the head counts of `paths`; `names` may be
-// empty (heads are then called h1, h2, … within each layer). Throws Error when
-// U_1 does not have the shape Htot × Htot, has a non-finite entry or is all zero.
+// Scores from U_1 ((Htot D) × (Htot D), D ≥ 1 outputs) for the head counts of
+// `paths`; `names` may be empty (heads are then called h1, h2, … within each
+// layer). Throws Error when U_1 is not square with a multiple of Htot rows,
+// has a non-finite entry or is all zero.
 HeadRelevance ScoreHeads(const Paths& paths, const Eigen::Ref<const Eigen::MatrixXd>& U1,
                          const std::vector<std::vector<std::string>>& names = {});
 // The same with head counts and names taken from the architecture.
@@ -63,16 +74,17 @@ std::vector<std::vector<std::string>> HeadNames(const Architecture& arch);
 
 // One entry of U_1 with its two path labels ("good>uniform").
 struct PathPair {
-  Eigen::Index row = 0, col = 0;  // packed path indices π ≤ π'
+  Eigen::Index row = 0, col = 0;  // packed path indices π, π' ((π,d) ≤ (π',d') in U_1)
+  Eigen::Index row_output = 0, col_output = 0;  // output indices d, d' (0 when D = 1)
   std::string row_label, col_label;
-  double value = 0;  // U_{ππ'}
+  double value = 0;  // U_1[(π,d),(π',d')]
   // |U_{ππ'}| (counted for both (π,π') and (π',π) when π ≠ π') over Σ |U|:
   // the share of the total weight this pair carries.
   double weight_share = 0;
 };
 
 // The path-pair view: every entry of the upper triangle (diagonal included)
-// of U_1, largest |U| first.
+// of U_1 ((π,d) ≤ (π',d') with several outputs), largest |U| first.
 std::vector<PathPair> PathPairView(const Paths& paths, const Eigen::Ref<const Eigen::MatrixXd>& U1,
                                    const std::vector<std::vector<std::string>>& names = {});
 std::vector<PathPair> PathPairView(const Architecture& arch,

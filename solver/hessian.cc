@@ -4,6 +4,8 @@
 #include <cmath>
 #include <limits>
 
+#include "solver/action_hessian.h"
+
 namespace attnpaths {
 
 namespace {
@@ -45,8 +47,8 @@ bool IndependentGradient(const Action& action, const std::vector<Eigen::MatrixXd
   return EntryGradient(action, U, Entries(U), gradient);
 }
 
-std::vector<Eigen::MatrixXd> AddToIndependentEntries(const std::vector<Eigen::MatrixXd>& U,
-                                                     const Eigen::Ref<const Eigen::VectorXd>& step) {
+std::vector<Eigen::MatrixXd> AddToIndependentEntries(
+    const std::vector<Eigen::MatrixXd>& U, const Eigen::Ref<const Eigen::VectorXd>& step) {
   const std::vector<Entry> entries = Entries(U);
   std::vector<Eigen::MatrixXd> out = U;
   for (size_t k = 0; k < entries.size(); ++k) {
@@ -62,8 +64,15 @@ int IndependentEntries(const std::vector<Eigen::MatrixXd>& U) {
   return static_cast<int>(Entries(U).size());
 }
 
-Eigen::MatrixXd ActionHessian(const Action& action, const std::vector<Eigen::MatrixXd>& U,
-                              double relative_step) {
+Eigen::MatrixXd ActionHessian(const Action& action, const std::vector<Eigen::MatrixXd>& U) {
+  Eigen::MatrixXd hessian;
+  if (!AnalyticActionHessian(action, U, &hessian)) return {};
+  return hessian;
+}
+
+Eigen::MatrixXd FiniteDifferenceActionHessian(const Action& action,
+                                              const std::vector<Eigen::MatrixXd>& U,
+                                              double relative_step) {
   const std::vector<Entry> entries = Entries(U);
   const Eigen::Index n = static_cast<Eigen::Index>(entries.size());
   Eigen::MatrixXd Hm(n, n);

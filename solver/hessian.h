@@ -1,6 +1,8 @@
 // Hessian of the action in the independent entries of every U_ℓ (upper
-// triangle with diagonal, U_a eliminated), by central differences of the
-// analytic gradient (theory.md §3: the stability check of a solution).
+// triangle with diagonal, U_a eliminated or free as the action has it): the
+// analytic one of solver/action_hessian.h, and central differences of the
+// analytic gradient as an independent check (theory.md §3: the stability
+// check of a solution).
 //
 //   Eigen::VectorXd eig;
 //   double lo = attnpaths::HessianMinEigenvalue(action, sol.order_parameters.U, &eig);
@@ -24,10 +26,16 @@ bool IndependentGradient(const Action& action, const std::vector<Eigen::MatrixXd
 std::vector<Eigen::MatrixXd> AddToIndependentEntries(const std::vector<Eigen::MatrixXd>& U,
                                                      const Eigen::Ref<const Eigen::VectorXd>& step);
 
-// The Hessian of S / n_max (symmetrised). Returns an empty matrix when the
-// action cannot be evaluated at a perturbed point.
-Eigen::MatrixXd ActionHessian(const Action& action, const std::vector<Eigen::MatrixXd>& U,
-                              double relative_step = 1e-5);
+// The Hessian of S / n_max, analytic (solver/action_hessian.h). Returns an
+// empty matrix when it cannot be evaluated at U.
+Eigen::MatrixXd ActionHessian(const Action& action, const std::vector<Eigen::MatrixXd>& U);
+
+// The same by central differences of the analytic gradient (2 evaluations per
+// independent entry; symmetrised), steps relative_step · max(|u_k|, mean
+// |diag U_ℓ|). Empty when the action cannot be evaluated at a perturbed point.
+Eigen::MatrixXd FiniteDifferenceActionHessian(const Action& action,
+                                              const std::vector<Eigen::MatrixXd>& U,
+                                              double relative_step = 1e-5);
 
 // Its smallest eigenvalue (NaN when it cannot be computed); all eigenvalues in
 // ascending order in `eigenvalues` when given.

@@ -2,9 +2,20 @@
 
 #include "kernels/error.h"
 #include "solver/action.h"
-#include "solver/spd.h"
+#include "solver/training_gram.h"
 
 namespace attnpaths {
+
+Eigen::MatrixXd PredictorStatistics::Covariance(Eigen::Index mu) const {
+  Require(mu >= 0 && mu < covariance.rows(), "test point", mu,
+          "an index in [0, " + std::to_string(covariance.rows()) + ")");
+  const Eigen::Index D = mean.cols();
+  Eigen::MatrixXd S(D, D);
+  for (Eigen::Index e = 0; e < D; ++e) {
+    for (Eigen::Index d = 0; d < D; ++d) S(d, e) = covariance(mu, d + D * e);
+  }
+  return S;
+}
 
 double Accuracy(const Eigen::Ref<const Eigen::MatrixXd>& mean,
                 const Eigen::Ref<const Eigen::MatrixXd>& Y) {
@@ -28,11 +39,16 @@ double Accuracy(const Eigen::Ref<const Eigen::MatrixXd>& mean,
 }
 
 double GeneralizationError(const Eigen::Ref<const Eigen::MatrixXd>& mean,
-                           const Eigen::Ref<const Eigen::VectorXd>& variance,
+                           const Eigen::Ref<const Eigen::MatrixXd>& variance,
                            const Eigen::Ref<const Eigen::MatrixXd>& Y) {
   Require(mean.rows() == Y.rows() && mean.cols() == Y.cols(), "y_test shape",
           std::to_string(Y.rows()) + " x " + std::to_string(Y.cols()),
           std::to_string(mean.rows()) + " x " + std::to_string(mean.cols()));
+  Require(
+      variance.rows() == mean.rows() && (variance.cols() == mean.cols() || variance.cols() == 1),
+      "variance shape", std::to_string(variance.rows()) + " x " + std::to_string(variance.cols()),
+      std::to_string(mean.rows()) + " x " + std::to_string(mean.cols()) + " (or " +
+          std::to_string(mean.rows()) + " x 1)");
   if (Y.rows() == 0) return std::numeric_limits<double>::quiet_NaN();
   const double bias2 = (mean - Y).squaredNorm() / static_cast<double>(Y.size());
   return bias2 + variance.mean();
@@ -43,18 +59,22 @@ PredictorStatistics Predict(const PathKernel& train, const Eigen::Ref<const Eige
                             const PathInputs& test, const Eigen::MatrixXd* Y_test) {
   CheckLabels(Y, train.P(), "y");
   Require(temperature >= 0, "temperature", temperature, "a value >= 0");
-  Eigen::MatrixXd G = train.Total(U1);
-  G.diagonal().array() += temperature;
-  SpdFactor g;
-  Require(g.Factorize(std::move(G)), "G = K_U + T I", "a matrix that is not positive definite",
+  const Eigen::Index D = Y.cols(), m = train.Htot() * D;
+  Require(U1.rows() == m && U1.cols() == m, "U_1 shape",
+          std::to_string(U1.rows()) + " x " + std::to_string(U1.cols()),
+          std::to_string(m) + " x " + std::to_string(m) +
+              " (Htot D x Htot D, D = " + std::to_string(D) + " outputs)");
+  TrainingGram gram(train, D);
+  Require(gram.Factorize(U1, temperature), "G = K_U + T I",
+          "a matrix that is not positive definite",
           "a positive definite kernel on the training set (at T = 0, P must not exceed the "
           "kernel's rank; raise the temperature)");
-  const Eigen::MatrixXd k = CrossKernel(test, train.inputs(), U1);  // P* × P
+  const Eigen::VectorXd alpha = gram.Solve(StackOutputs(Y));
+  PredictorMoments moments = gram.Predict(test, alpha);
   PredictorStatistics st;
-  const Eigen::MatrixXd alpha = g.Solve(Y);
-  st.mean = k * alpha;
-  const Eigen::MatrixXd Gk = g.Solve(k.transpose());  // P × P*
-  st.variance = KernelDiagonal(test, U1) - k.cwiseProduct(Gk.transpose()).rowwise().sum();
+  st.variance = moments.Variance();
+  st.mean = std::move(moments.mean);
+  st.covariance = std::move(moments.covariance);
   if (Y_test) {
     CheckLabels(*Y_test, test.P(), "y_test");
     Require(Y_test->cols() == Y.cols(), "y_test columns", Y_test->cols(),
@@ -65,9 +85,9 @@ PredictorStatistics Predict(const PathKernel& train, const Eigen::Ref<const Eige
   return st;
 }
 
-OrderParameters GpLimit(const Architecture& arch) {
+OrderParameters GpLimit(const Architecture& arch, Eigen::Index outputs) {
   arch.ValidateHyperparameters();
-  return GpOrderParameters(arch);
+  return GpOrderParameters(arch, outputs);
 }
 
 }  // namespace attnpaths

@@ -1,13 +1,14 @@
-// Predictor statistics at a solution (theory.md §4) and the GP limit.
+// Predictor statistics at a solution (theory.md §4; several outputs §9) and the GP limit.
 //
 //   attnpaths::PredictorStatistics st = attnpaths::Predict(
 //       kernel, Y, temperature, sol.order_parameters.U[0], test_inputs, &Y_test);
-//   st.mean;                  // f̄(x*) = k*ᵀ G⁻¹ y       (P* × D)
-//   st.variance;              // K_U(x*,x*) − k*ᵀ G⁻¹ k*  (P*)
-//   st.generalization_error;  // ⟨(f̄ − y*)² + var f⟩
-//   st.accuracy;              // sign f̄ = y* (D = 1), argmax (D > 1)
+//   st.mean;                  // f̄(x*) = k* G⁻¹ vec(Y)          (P* × D)
+//   st.variance;              // diagonal of Σ(x*) per output   (P* × D)
+//   st.Covariance(mu);        // Σ(x*_μ) = K*(x*,x*) − k* G⁻¹ k*ᵀ  (D × D)
+//   st.generalization_error;  // ⟨(f̄_d − y*_d)² + Σ_dd⟩ over points and outputs
+//   st.accuracy;              // sign f̄ = y* (D = 1), argmax f̄ = argmax y* (D > 1)
 //
-//   attnpaths::OrderParameters gp = attnpaths::GpLimit(arch);   // N → ∞: U = U_GP
+//   attnpaths::OrderParameters gp = attnpaths::GpLimit(arch, D);   // N → ∞: U = U_GP
 #pragma once
 
 #include <Eigen/Core>
@@ -21,28 +22,36 @@ namespace attnpaths {
 
 struct PredictorStatistics {
   Eigen::MatrixXd mean;      // P* × D
-  Eigen::VectorXd variance;  // P*, the same for every output
-  // Averaged over test points and outputs: (1/(P* D)) Σ_μ Σ_d [(f̄_d − y_d)² + var]
-  // (theory.md §4; NaN without test labels).
+  Eigen::MatrixXd variance;  // P* × D: Σ_dd(x*), the variance of output d (no T added)
+  // P* × D²: row μ is Σ(x*_μ) flattened, entry (d, d') in column d + D d'
+  // (symmetric, so row- and column-major flattening agree).
+  Eigen::MatrixXd covariance;
+  // Averaged over test points and outputs: (1/(P* D)) Σ_μ Σ_d [(f̄_d − y_d)² + Σ_dd]
+  // (theory.md §4, §9; NaN without test labels).
   double generalization_error = std::numeric_limits<double>::quiet_NaN();
   // Fraction of test points with sign f̄ = y* (D = 1; f̄ = 0 counts as wrong) or
-  // argmax f̄ = argmax y* (D > 1); NaN without test labels.
+  // argmax_d f̄_d = argmax_d y*_d (D > 1); NaN without test labels.
   double accuracy = std::numeric_limits<double>::quiet_NaN();
+
+  // Σ(x*_μ), D × D.
+  Eigen::MatrixXd Covariance(Eigen::Index mu) const;
 };
 
-// Throws Error when shapes disagree or G = K_U + T I is not positive definite.
+// D = Y.cols() outputs; U1 is (Htot D) × (Htot D) (theory.md §9). Throws Error
+// when shapes disagree or G = K_U + T I is not positive definite.
 PredictorStatistics Predict(const PathKernel& train, const Eigen::Ref<const Eigen::MatrixXd>& Y,
                             double temperature, const Eigen::Ref<const Eigen::MatrixXd>& U1,
                             const PathInputs& test, const Eigen::MatrixXd* Y_test = nullptr);
 
-// The all-widths-infinite order parameters U_GP (theory.md §2, §3).
-OrderParameters GpLimit(const Architecture& arch);
+// The all-widths-infinite order parameters U_GP for D outputs (theory.md §2, §3, §9).
+OrderParameters GpLimit(const Architecture& arch, Eigen::Index outputs = 1);
 
-// Accuracy and generalisation error of predictions against labels (theory.md §4).
+// Accuracy and generalisation error of predictions against labels (theory.md
+// §4, §9); `variance` is P* × D (or P* × 1 when every output shares it).
 double Accuracy(const Eigen::Ref<const Eigen::MatrixXd>& mean,
                 const Eigen::Ref<const Eigen::MatrixXd>& Y);
 double GeneralizationError(const Eigen::Ref<const Eigen::MatrixXd>& mean,
-                           const Eigen::Ref<const Eigen::VectorXd>& variance,
+                           const Eigen::Ref<const Eigen::MatrixXd>& variance,
                            const Eigen::Ref<const Eigen::MatrixXd>& Y);
 
 }  // namespace attnpaths

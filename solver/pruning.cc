@@ -228,20 +228,23 @@ std::vector<HeadId> RemovalSequence(const HeadRelevance& relevance, PruningOrder
 
 Eigen::MatrixXd SilenceHeads(const Paths& paths, const Eigen::Ref<const Eigen::MatrixXd>& U1,
                              const std::vector<HeadId>& pruned) {
-  Require(U1.rows() == paths.Htot() && U1.cols() == paths.Htot(), "U_1 shape",
+  const Eigen::Index H = paths.Htot();
+  Require(U1.rows() == U1.cols() && U1.rows() >= H && U1.rows() % H == 0, "U_1 shape",
           std::to_string(U1.rows()) + " x " + std::to_string(U1.cols()),
-          std::to_string(paths.Htot()) + " x " + std::to_string(paths.Htot()));
+          std::to_string(H) + " x " + std::to_string(H) +
+              " (Htot x Htot), or (Htot D) x (Htot D) for D outputs");
+  const Eigen::Index D = U1.rows() / H;
   CheckHeads(paths.heads_per_layer(), pruned);
   Eigen::MatrixXd U = U1;
-  for (Eigen::Index p = 0; p < paths.Htot(); ++p) {
+  for (Eigen::Index p = 0; p < H; ++p) {
     const auto heads = paths.Heads(p);
     bool through = false;
     for (size_t l = 0; l < heads.size() && !through; ++l) {
       through = IsPruned(pruned, static_cast<int>(l + 1), heads[l]);
     }
-    if (through) {  // theory.md §6: the row and the column of a silenced path
-      U.row(p).setZero();
-      U.col(p).setZero();
+    if (through) {  // theory.md §6: the rows and columns (π, d) of a silenced path, every d
+      U.middleRows(p * D, D).setZero();
+      U.middleCols(p * D, D).setZero();
     }
   }
   return U;
@@ -265,15 +268,20 @@ Architecture RemoveHeads(const Architecture& arch, const std::vector<HeadId>& pr
 
 OrderParameters RestrictOrderParameters(const Architecture& arch, const OrderParameters& op,
                                         const std::vector<HeadId>& pruned) {
-  CheckShapes(arch, op.U);
+  const Eigen::Index D = op.outputs();
+  CheckShapes(arch, op.U, D);
   const std::vector<Eigen::Index> H = arch.heads_per_layer();
   CheckHeads(H, pruned);
   OrderParameters out;
   out.U_a = op.U_a;
   for (int l = 1; l <= arch.L(); ++l) {
-    const std::vector<Eigen::Index> kept = KeptRows(H, l, pruned);
-    Require(!kept.empty(), "pruned heads", "every path of U_" + std::to_string(l),
+    const std::vector<Eigen::Index> kept_paths = KeptRows(H, l, pruned);
+    Require(!kept_paths.empty(), "pruned heads", "every path of U_" + std::to_string(l),
             "at least one remaining path");
+    std::vector<Eigen::Index> kept;  // rows (h_ℓ, …, h_L, d), d fastest (theory.md §9)
+    for (Eigen::Index k : kept_paths) {
+      for (Eigen::Index d = 0; d < D; ++d) kept.push_back(k * D + d);
+    }
     const auto& U = op.U[static_cast<size_t>(l - 1)];
     out.U.push_back(U(kept, kept));
   }
@@ -338,7 +346,10 @@ PruningResult PruneByResolving(const Architecture& arch, const Inputs& x_train,
                                PruningSummary* summary) {
   const auto t0 = Clock::now();
   ValidateOptions(options);
-  CheckShapes(arch, solution.U);
+  Require(solution.outputs() == Y.cols(), "solution U_a shape",
+          std::to_string(solution.outputs()) + " x " + std::to_string(solution.outputs()),
+          std::to_string(Y.cols()) + " x " + std::to_string(Y.cols()) + " (D of the labels)");
+  CheckShapes(arch, solution.U, Y.cols());
   const std::vector<Eigen::Index> H = arch.heads_per_layer();
   const Eigen::MatrixXd y_train = Y, y_test = Y_test;
   PruningResult result;

@@ -132,7 +132,8 @@ std::vector<HeadId> RemovalSequence(const HeadRelevance& relevance, PruningOrder
                                     std::uint64_t seed = 1, int repeat = 0);
 
 // U_1 with every row and column of a path through one of `pruned` set to zero,
-// every other entry kept (theory.md §6).
+// every other entry kept (theory.md §6); with D outputs U_1 is (Htot D) ×
+// (Htot D) and the rows and columns (π, d) of a silenced path go for every d.
 Eigen::MatrixXd SilenceHeads(const Paths& paths, const Eigen::Ref<const Eigen::MatrixXd>& U1,
                              const std::vector<HeadId>& pruned);
 
@@ -141,8 +142,8 @@ Eigen::MatrixXd SilenceHeads(const Paths& paths, const Eigen::Ref<const Eigen::M
 Architecture RemoveHeads(const Architecture& arch, const std::vector<HeadId>& pruned);
 
 // Every U_ℓ of `op` (solved for `arch`) restricted to the rows and columns
-// (h_ℓ, …, h_L) whose heads all remain; U_a is kept. The result fits
-// RemoveHeads(arch, pruned).
+// (h_ℓ, …, h_L, d) whose heads all remain (every output d); U_a is kept. The
+// result fits RemoveHeads(arch, pruned).
 OrderParameters RestrictOrderParameters(const Architecture& arch, const OrderParameters& op,
                                         const std::vector<HeadId>& pruned);
 

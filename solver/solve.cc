@@ -5,6 +5,7 @@
 #include <ceres/iteration_callback.h>
 
 #include <Eigen/Cholesky>
+#include <Eigen/Eigenvalues>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -13,7 +14,6 @@
 #include <sstream>
 
 #include "kernels/error.h"
-#include "kernels/paths.h"
 #include "solver/hessian.h"
 
 namespace attnpaths {
@@ -50,6 +50,9 @@ bool SolveOptions::IsValid(std::string* error) const {
   }
   if (max_newton_steps < 0) {
     return fail(ErrorMessage("solver.max_newton_steps", ToText(max_newton_steps), "a value >= 0"));
+  }
+  if (!(newton_threshold >= 0)) {
+    return fail(ErrorMessage("solver.newton_threshold", ToText(newton_threshold), "a value >= 0"));
   }
   if (hessian_max_dimension < 0) {
     return fail(ErrorMessage("solver.hessian_max_dimension", ToText(hessian_max_dimension),
@@ -192,14 +195,14 @@ class ActionFunction : public ceres::FirstOrderFunction {
 class ConvergenceCallback : public ceres::IterationCallback {
  public:
   ConvergenceCallback(const ActionFunction& fn, const double* theta, const SolveOptions& options,
-                      int iteration_offset)
-      : fn_(fn), theta_(theta), options_(options), offset_(iteration_offset) {}
+                      int iteration_offset, double stop_below)
+      : fn_(fn), theta_(theta), options_(options), offset_(iteration_offset), stop_(stop_below) {}
 
   ceres::CallbackReturnType operator()(const ceres::IterationSummary& s) override {
     gradient_norm_ = fn_.GradientNorm(theta_);
     iterations_ = s.iteration;
     if (options_.progress) options_.progress({offset_ + s.iteration, s.cost, gradient_norm_});
-    if (gradient_norm_ <= options_.gradient_tolerance) {
+    if (gradient_norm_ <= stop_) {
       converged_ = true;
       return ceres::SOLVER_TERMINATE_SUCCESSFULLY;
     }
@@ -214,10 +217,94 @@ class ConvergenceCallback : public ceres::IterationCallback {
   const double* theta_;
   const SolveOptions& options_;
   int offset_;
+  double stop_;
   double gradient_norm_ = std::numeric_limits<double>::infinity();
   int iterations_ = 0;
   bool converged_ = false;
 };
+
+// ∂(S/n_max)/∂u_k in the independent entries from the matrix gradients
+// (off-diagonal entries twice, theory.md §3), in the order of solver/hessian.h.
+Eigen::VectorXd PackGradient(const std::vector<Eigen::MatrixXd>& G, double scale) {
+  Eigen::Index n = 0;
+  for (const auto& g : G) n += g.rows() * (g.rows() + 1) / 2;
+  Eigen::VectorXd out(n);
+  Eigen::Index k = 0;
+  for (const auto& g : G) {
+    for (Eigen::Index j = 0; j < g.cols(); ++j) {
+      for (Eigen::Index i = 0; i <= j; ++i) out(k++) = scale * (i == j ? 1.0 : 2.0) * g(i, j);
+    }
+  }
+  return out;
+}
+
+// The Newton state: the point, its value and matrix gradient, max |∂(S/n_max)/∂U|.
+struct NewtonPoint {
+  std::vector<Eigen::MatrixXd> U;
+  ActionValue v;
+  std::vector<Eigen::MatrixXd> G;
+  double gradient_norm = 0;
+};
+
+// Up to `max_steps` damped Newton steps in the independent entries of U with
+// the Hessian of S/n_max (theory.md §3): δ = −H⁻¹ g (H made positive
+// definite by |eigenvalues| when it is not), then t = 1, 1/2, … until the
+// point is evaluable and S decreases by the Armijo fraction or the gradient
+// norm decreases. Stops at gradient_tolerance or when no step is accepted.
+// Returns the steps taken.
+int NewtonSteps(const Action& action, const SolveOptions& options, int max_steps,
+                int iteration_offset, NewtonPoint* x, SolveSummary* sum) {
+  const double scale = 1.0 / action.architecture().n_max();
+  int steps = 0;
+  for (; steps < max_steps && x->gradient_norm > options.gradient_tolerance; ++steps) {
+    const Eigen::VectorXd g = PackGradient(x->G, scale);
+    const auto t0 = Clock::now();
+    Eigen::MatrixXd Hm;
+    if (options.hessian == SolveOptions::HessianMethod::kAnalytic) {
+      Hm = ActionHessian(action, x->U);
+    } else {
+      Hm = FiniteDifferenceActionHessian(action, x->U);
+      sum->evaluations += 2 * static_cast<int>(g.size());
+    }
+    ++sum->hessians;
+    sum->hessian_seconds += Seconds(t0, Clock::now());
+    if (Hm.size() == 0) break;
+    Eigen::VectorXd delta;
+    Eigen::LLT<Eigen::MatrixXd> llt(Hm);
+    if (llt.info() == Eigen::Success) {
+      delta = -llt.solve(g);
+    } else {
+      Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> es(Hm);
+      const Eigen::VectorXd lambda = es.eigenvalues().cwiseAbs().cwiseMax(
+          1e-8 * std::max(es.eigenvalues().cwiseAbs().maxCoeff(), 1e-300));
+      delta = -es.eigenvectors() * (es.eigenvectors().transpose() * g).cwiseQuotient(lambda);
+    }
+    const double slope = g.dot(delta);  // < 0: a descent direction
+    bool accepted = false;
+    double t = 1.0;
+    for (int halvings = 0; halvings < 30 && !accepted; ++halvings, t *= 0.5) {
+      auto trial = AddToIndependentEntries(x->U, t * delta);
+      std::vector<Eigen::MatrixXd> Gt;
+      const ActionValue vt = action.Evaluate(trial, &Gt);
+      ++sum->evaluations;
+      if (!vt.ok) continue;
+      const double norm = scale * MaxAbsEntry(Gt);
+      const bool armijo = scale * (vt.S - x->v.S) <= 1e-4 * t * slope;
+      if (armijo || norm < x->gradient_norm) {
+        x->U = std::move(trial);
+        x->G = std::move(Gt);
+        x->v = vt;
+        x->gradient_norm = norm;
+        accepted = true;
+      }
+    }
+    if (!accepted) break;
+    if (options.progress) {
+      options.progress({iteration_offset + steps + 1, scale * x->v.S, x->gradient_norm});
+    }
+  }
+  return steps;
+}
 
 }  // namespace
 
@@ -231,13 +318,16 @@ Solution Solve(const Action& action, const SolveOptions& options, SolveSummary* 
   sum.method = options.method == SolveMethod::kLbfgs ? "lbfgs" : "bfgs";
 
   const Architecture& arch = action.architecture();
-  const Paths paths(arch.heads_per_layer());
+  std::vector<Eigen::MatrixXd> start =
+      options.initial_U.empty() ? action.InitialPoint() : options.initial_U;
+  if (action.readout() == ReadoutMode::kFree && start.size() == static_cast<size_t>(arch.L())) {
+    CheckShapes(arch, start, action.outputs());
+    start.push_back(EliminateUa(arch, start.back()));  // a free U_a starts at its root
+  }
+  action.CheckPoint(start);
   std::vector<Eigen::Index> sizes;
-  for (int l = 1; l <= arch.L(); ++l) sizes.push_back(paths.m(l));
+  for (const auto& u : start) sizes.push_back(u.rows());
   const CholeskyParameterization param(sizes);
-  const std::vector<Eigen::MatrixXd> start =
-      options.initial_U.empty() ? GpOrderParameters(arch).U : options.initial_U;
-  CheckShapes(arch, start);
   std::vector<double> theta = param.FromU(start);
   sum.num_parameters = param.size();
 
@@ -250,7 +340,9 @@ Solution Solve(const Action& action, const SolveOptions& options, SolveSummary* 
       const ActionValue v = action.Evaluate(start);
       sum.termination = SolveTermination::kFailure;
       sum.message = "the action cannot be evaluated at the start: " + v.failure;
-      sol.order_parameters.U = start;
+      sol.order_parameters.U.assign(start.begin(), start.begin() + arch.L());
+      sol.order_parameters.U_a =
+          v.U_a.size() > 0 ? v.U_a : GpOrderParameters(arch, action.outputs()).U_a;
       sum.total_seconds = Seconds(t_start, Clock::now());
       return sol;
     }
@@ -272,68 +364,66 @@ Solution Solve(const Action& action, const SolveOptions& options, SolveSummary* 
 
   // Ceres' line search stalls once cost changes reach rounding level; restart
   // it from where it stopped (fresh L-BFGS memory) while that still helps.
+  const int dimension = IndependentEntries(start);
+  const bool newton = options.max_newton_steps > 0 && dimension <= options.hessian_max_dimension;
+  const double stop_below = newton ? std::max(options.gradient_tolerance, options.newton_threshold)
+                                   : options.gradient_tolerance;
   int ceres_iterations = 0;
   std::string ceres_message;
-  bool converged = false;
-  for (int run = 0; run <= options.max_restarts && !converged; ++run) {
-    ConvergenceCallback callback(*fn, theta.data(), options, ceres_iterations);
-    copts.callbacks = {&callback};
-    copts.max_num_iterations = options.max_iterations - ceres_iterations;
-    if (copts.max_num_iterations <= 0) break;
-    ceres::GradientProblemSolver::Summary csum;
-    ceres::Solve(copts, problem, theta.data(), &csum);
-    ceres_iterations += callback.iterations();
-    ceres_message = csum.message;
-    converged = callback.converged();
-    if (callback.iterations() <= 1 && run > 0) break;  // the restart made no progress
-    sum.restarts = run;
-  }
-
-  std::vector<Eigen::MatrixXd> U = CholeskyParameterization::Products(param.Factors(theta.data()));
-  std::vector<Eigen::MatrixXd> G;
-  ActionValue v = action.Evaluate(U, &G);
-  sum.gradient_norm = MaxAbsEntry(G) / arch.n_max();
-
-  // Newton polish in the independent entries of U with the finite-difference
-  // Hessian of the analytic gradient (small problems only); a step is taken
-  // when it lowers the gradient norm.
-  const int dimension = IndependentEntries(U);
-  if (sum.gradient_norm > options.gradient_tolerance &&
-      dimension <= options.hessian_max_dimension) {
-    for (int step = 0; step < options.max_newton_steps; ++step) {
-      Eigen::VectorXd g;
-      const Eigen::MatrixXd Hm = ActionHessian(action, U);
-      if (Hm.size() == 0 || !IndependentGradient(action, U, &g)) break;
-      Eigen::LLT<Eigen::MatrixXd> llt(Hm);
-      if (llt.info() != Eigen::Success) break;  // not locally convex: leave it to the report
-      const Eigen::VectorXd delta = -llt.solve(g);
-      bool accepted = false;
-      double t = 1.0;
-      for (int halvings = 0; halvings < 30 && !accepted; ++halvings, t *= 0.5) {
-        const auto trial = AddToIndependentEntries(U, t * delta);
-        std::vector<Eigen::MatrixXd> Gt;
-        const ActionValue vt = action.Evaluate(trial, &Gt);
-        const double norm = vt.ok ? MaxAbsEntry(Gt) / arch.n_max() : 0;
-        if (vt.ok && norm < sum.gradient_norm) {
-          U = trial;
-          G = std::move(Gt);
-          v = vt;
-          sum.gradient_norm = norm;
-          accepted = true;
-        }
-      }
-      if (!accepted) break;
-      ++sum.newton_steps;
-      if (sum.gradient_norm <= options.gradient_tolerance) break;
+  auto line_search = [&](double stop) {
+    bool reached = false;
+    for (int run = 0; run <= options.max_restarts && !reached; ++run) {
+      ConvergenceCallback callback(*fn, theta.data(), options, ceres_iterations, stop);
+      copts.callbacks = {&callback};
+      copts.max_num_iterations = options.max_iterations - ceres_iterations;
+      if (copts.max_num_iterations <= 0) break;
+      ceres::GradientProblemSolver::Summary csum;
+      ceres::Solve(copts, problem, theta.data(), &csum);
+      ceres_iterations += callback.iterations();
+      ceres_message = csum.message;
+      reached = callback.converged();
+      if (callback.iterations() <= 1 && run > 0) break;  // the restart made no progress
+      sum.restarts = std::max(sum.restarts, run);
     }
+  };
+  NewtonPoint x;
+  auto evaluate_theta = [&] {
+    x.U = CholeskyParameterization::Products(param.Factors(theta.data()));
+    x.v = action.Evaluate(x.U, &x.G);
+    ++sum.evaluations;
+    x.gradient_norm = MaxAbsEntry(x.G) / arch.n_max();
+  };
+  auto newton_steps = [&] {
+    if (newton && x.gradient_norm > options.gradient_tolerance) {
+      sum.newton_steps += NewtonSteps(action, options, options.max_newton_steps,
+                                      ceres_iterations + sum.newton_steps, &x, &sum);
+    }
+  };
+
+  // The line search down to the hand-over gradient, then Newton steps with
+  // the Hessian (issue 14); they also polish a line search that stalled above
+  // tolerance. When Newton stops early after an early hand-over, the line
+  // search continues from its point down to the tolerance, then Newton again.
+  line_search(stop_below);
+  evaluate_theta();
+  newton_steps();
+  if (x.gradient_norm > options.gradient_tolerance && stop_below > options.gradient_tolerance &&
+      x.v.ok) {
+    theta = param.FromU(x.U);
+    line_search(options.gradient_tolerance);
+    evaluate_theta();
+    newton_steps();
   }
+  std::vector<Eigen::MatrixXd>& U = x.U;
+  const ActionValue& v = x.v;
+  sum.gradient_norm = x.gradient_norm;
   sum.final_action = v.S;
   sum.final_entropy = v.entropy;
   sum.final_energy = v.energy;
   sum.iterations = ceres_iterations + sum.newton_steps;
-  sum.evaluations = fn->evaluations();
+  sum.evaluations += fn->evaluations();
   sum.evaluation_seconds = fn->seconds();
-  converged = sum.gradient_norm <= options.gradient_tolerance;
+  const bool converged = sum.gradient_norm <= options.gradient_tolerance;
   sum.termination = converged ? SolveTermination::kConverged : SolveTermination::kNoConvergence;
   std::ostringstream msg;
   if (converged) {
@@ -344,16 +434,29 @@ Solution Solve(const Action& action, const SolveOptions& options, SolveSummary* 
   }
   sum.message = msg.str();
 
-  sol.order_parameters.U = U;
+  sol.order_parameters.U.assign(U.begin(), U.begin() + arch.L());  // U_a (free) is v.U_a
   sol.order_parameters.U_a = v.U_a;
   sol.action = v.S;
   sol.converged = converged;
 
   if (options.compute_hessian && dimension <= options.hessian_max_dimension) {
     const auto t0 = Clock::now();
-    sum.hessian_min_eigenvalue = HessianMinEigenvalue(action, U);
-    sum.hessian_dimension = IndependentEntries(U);
-    sum.hessian_seconds = Seconds(t0, Clock::now());
+    Eigen::MatrixXd Hm;
+    if (options.hessian == SolveOptions::HessianMethod::kAnalytic) {
+      Hm = ActionHessian(action, U);
+    } else {
+      Hm = FiniteDifferenceActionHessian(action, U);
+      sum.evaluations += 2 * dimension;
+    }
+    ++sum.hessians;
+    if (Hm.size() == 0) {
+      sum.hessian_min_eigenvalue = std::numeric_limits<double>::quiet_NaN();
+    } else {
+      Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> es(Hm, Eigen::EigenvaluesOnly);
+      sum.hessian_min_eigenvalue = es.eigenvalues()(0);
+    }
+    sum.hessian_dimension = dimension;
+    sum.hessian_seconds += Seconds(t0, Clock::now());
   }
   sum.total_seconds = Seconds(t_start, Clock::now());
   return sol;
@@ -380,7 +483,8 @@ std::string SolveSummary::FullReport() const {
     << "  iterations             " << iterations << "\n"
     << "  evaluations            " << evaluations << "\n"
     << "  restarts               " << restarts << "\n"
-    << "  Newton polish steps    " << newton_steps << "\n";
+    << "  Newton steps           " << newton_steps << "\n"
+    << "  Hessians               " << hessians << "\n";
   if (hessian_dimension > 0) {
     s << "  Hessian min eigenvalue " << hessian_min_eigenvalue << " (dimension "
       << hessian_dimension

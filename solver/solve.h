@@ -2,16 +2,17 @@
 // (theory.md §3), with Ceres' GradientProblemSolver.
 //
 //   attnpaths::Action action(arch, kernel, Y, temperature);
-//   attnpaths::SolveOptions options;                 // L-BFGS, ‖∇(S/n_max)‖∞ ≤ 1e-9
+//   attnpaths::SolveOptions options;                 // L-BFGS, then Newton, ‖∇(S/n_max)‖∞ ≤ 1e-9
 //   attnpaths::SolveSummary summary;
 //   attnpaths::Solution sol = attnpaths::Solve(action, options, &summary);
 //   std::cout << summary.BriefReport() << "\n";
 //   sol.order_parameters.U[0];                       // U_1, the kernel's U
 //
-// Each U_ℓ is parameterised by its Cholesky factor with a log-diagonal, so
-// every iterate is SPD. The objective is S / n_max (theory.md §8: same
-// minimiser, tolerance on its gradient). Numerical trouble is reported in the
-// summary, never hidden in the result.
+// Each U_ℓ (and U_a when the action keeps it free) is parameterised by its
+// Cholesky factor with a log-diagonal, so every iterate is SPD. Several
+// outputs (labels P × D) are solved with the order parameters of theory.md §9. The objective is S /
+// n_max (theory.md §8: same minimiser, tolerance on its gradient). Numerical trouble is reported in
+// the summary, never hidden in the result.
 #pragma once
 
 #include <Eigen/Core>
@@ -45,17 +46,32 @@ struct SolveOptions {
   int max_iterations = 5000;
   // Restarts of the line search (fresh memory) after it stalls at rounding level.
   int max_restarts = 3;
-  // Newton steps with the finite-difference Hessian after the line search, when
-  // the gradient is still above tolerance and there are at most
-  // hessian_max_dimension independent entries.
+  // Newton steps with the Hessian of S/n_max in the independent entries of U
+  // (damped: backtracking until S decreases (Armijo) or the gradient does),
+  // when there are at most hessian_max_dimension independent entries: after
+  // the line search once max |∂(S/n_max)/∂U| ≤ newton_threshold, and as a
+  // polish when the line search stops above gradient_tolerance.
   int max_newton_steps = 10;
+  // The line search hands over to Newton steps below this gradient (0: only
+  // the polish; ∞: Newton from the start). Two Newton steps from 1e-3
+  // typically end near 1e-13, replacing the line search's slow last digits
+  // (bench/results/solver_bench.md).
+  double newton_threshold = 1e-3;
+  // How the Hessian (Newton steps and the stability check) is computed.
+  enum class HessianMethod {
+    kAnalytic,           // solver/action_hessian.h (about the cost of a few evaluations)
+    kFiniteDifferences,  // central differences of the gradient, 2 evaluations per entry
+  };
+  HessianMethod hessian = HessianMethod::kAnalytic;
   // L-BFGS memory.
   int lbfgs_rank = 20;
-  // Start; empty means U_GP at every layer (theory.md §8).
+  // Start [U_1, …, U_L], each (m_ℓ D) × (m_ℓ D); empty means U_GP at every
+  // layer (theory.md §8, §9). With a free readout (ReadoutMode::kFree) U_a may
+  // follow as an (L+1)-th matrix; without it U_a starts at its root.
   std::vector<Eigen::MatrixXd> initial_U;
   // After convergence, the smallest eigenvalue of the Hessian of S/n_max in
-  // the independent entries of every U_ℓ (finite differences of the analytic
-  // gradient), when there are at most hessian_max_dimension entries.
+  // the independent entries of every U_ℓ (`hessian`) at the returned point,
+  // when there are at most hessian_max_dimension entries.
   bool compute_hessian = true;
   int hessian_max_dimension = 600;
   // Called after every iteration (the CLI prints it; libraries print nothing).
@@ -75,20 +91,21 @@ const char* SolveTerminationName(SolveTermination t);
 struct SolveSummary {
   SolveTermination termination = SolveTermination::kFailure;
   std::string message = "Solve was not called";
-  double initial_action = 0;    // S at the start
-  double final_action = 0;      // S at the returned point
+  double initial_action = 0;  // S at the start
+  double final_action = 0;    // S at the returned point
   double final_entropy = 0;
   double final_energy = 0;
-  double gradient_norm = -1;    // max |∂(S/n_max)/∂U_ℓ| entry at the returned point
+  double gradient_norm = -1;  // max |∂(S/n_max)/∂U_ℓ| entry at the returned point
   int iterations = 0;
-  int evaluations = 0;          // action (+gradient) evaluations by the line search
-  int restarts = 0;             // line-search restarts
-  int newton_steps = 0;         // Newton polish steps (included in iterations)
+  int evaluations = 0;   // action (+gradient) evaluations: line search, Newton steps, FD Hessians
+  int hessians = 0;      // Hessians computed (Newton steps and the stability check)
+  int restarts = 0;      // line-search restarts
+  int newton_steps = 0;  // Newton steps (included in iterations)
   int num_parameters = 0;
   double hessian_min_eigenvalue = 0;  // of S/n_max; > 0 means a stable minimum
   int hessian_dimension = 0;          // 0 when not computed
   double total_seconds = 0;
-  double evaluation_seconds = 0;      // inside action evaluations
+  double evaluation_seconds = 0;  // inside action evaluations
   double hessian_seconds = 0;
   std::string method = "lbfgs";
 

@@ -103,6 +103,66 @@ TEST(Alignment, RankOneKernelOnTheLabelsIsPerfectlyAligned) {
   EXPECT_NEAR(a.eigenvalues(0), 15.0, 1e-12);
 }
 
+// Several outputs (theory.md §7, §9): the PD × PD kernel I_D ⊗ K₁ (the GP
+// kernel's structure, (μ, d) order) has every eigenvalue λ_k of K₁ D times;
+// the labels vec(Y) project on the first vector of each group with
+// |projection|² = Σ_d (v_k · y_d)², the others get 0, and the cumulative
+// alignment at the end of each group is Σ_{j ≤ k} Σ_d (v_j · y_d)² / |Y|².
+// A coupled kernel (a random rotation of a known spectrum in R^{PD})
+// against its own eigenvectors.
+TEST(Alignment, SeveralOutputsUseVecYAndResolveRepeatedEigenvalues) {
+  const Eigen::Index P = 12, D = 3;
+  const KnownKernel k = MakeKernel(P, 5);
+  std::mt19937_64 g(6);
+  std::normal_distribution<double> normal;
+  const Eigen::MatrixXd Y = Eigen::MatrixXd::NullaryExpr(P, D, [&] { return normal(g); });
+  Eigen::MatrixXd K = Eigen::MatrixXd::Zero(P * D, P * D);
+  for (Eigen::Index mu = 0; mu < P; ++mu) {
+    for (Eigen::Index nu = 0; nu < P; ++nu) {
+      for (Eigen::Index d = 0; d < D; ++d) K(mu * D + d, nu * D + d) = k.K(mu, nu);
+    }
+  }
+  AlignmentOptions options;
+  options.components = static_cast<int>(P * D);
+  const KernelAlignment a = AlignKernel(K, Y, options);
+  ASSERT_EQ(a.overlap.size(), P * D);
+  const double y2 = Y.squaredNorm();
+  double acc = 0;
+  for (Eigen::Index i = 0; i < P; ++i) {
+    // The eigenvector of K₁ with the i-th largest eigenvalue.
+    Eigen::Index m = 0;
+    while (DescendingRank(k.lambda, m) != i) ++m;
+    const double p2 = (k.Q.col(m).transpose() * Y).squaredNorm();
+    acc += p2;
+    for (Eigen::Index r = 0; r < D; ++r) {
+      EXPECT_NEAR(a.eigenvalues(i * D + r), k.lambda(m), 1e-12 * k.lambda.maxCoeff());
+      EXPECT_NEAR(a.overlap(i * D + r), r == 0 ? std::sqrt(p2 / static_cast<double>(P)) : 0.0,
+                  1e-10)
+          << "component " << i * D + r;
+    }
+    EXPECT_NEAR(a.cumulative(i * D + D - 1), acc / y2, 1e-10);
+  }
+  // kernel-target alignment vec(Y)ᵀ K vec(Y) / (‖K‖_F |Y|²) by hand.
+  double yKy = 0;
+  for (Eigen::Index d = 0; d < D; ++d) yKy += Y.col(d).dot(k.K * Y.col(d));
+  EXPECT_NEAR(a.kernel_target_alignment,
+              yKy / (std::sqrt(static_cast<double>(D)) * k.K.norm() * y2), 1e-12);
+
+  // A coupled PD × PD kernel with distinct eigenvalues: overlaps are |v_k · vec(Y)| / √P.
+  const KnownKernel c = MakeKernel(P * D, 7);
+  const KernelAlignment b = AlignKernel(c.K, Y, options);
+  Eigen::VectorXd y(P * D);
+  for (Eigen::Index mu = 0; mu < P; ++mu) {
+    for (Eigen::Index d = 0; d < D; ++d) y(mu * D + d) = Y(mu, d);
+  }
+  for (Eigen::Index m = 0; m < P * D; ++m) {
+    const Eigen::Index r = DescendingRank(c.lambda, m);
+    EXPECT_NEAR(b.overlap(r), std::abs(c.Q.col(m).dot(y)) / std::sqrt(static_cast<double>(P)),
+                1e-10);
+  }
+  EXPECT_THROW(AlignKernel(c.K, Y.leftCols(2)), Error);  // 12 x 2 labels for a 36 x 36 kernel
+}
+
 TEST(Alignment, BadInputNamesTheField) {
   const Eigen::MatrixXd K = Eigen::MatrixXd::Identity(4, 4);
   try {

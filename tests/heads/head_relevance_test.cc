@@ -49,6 +49,49 @@ TEST(HeadRelevance, HandComputationOnKnownU) {
   EXPECT_EQ(ranking[0].name, "h1");
 }
 
+// Several outputs (theory.md §6, §9): U_1 is (Htot D) × (Htot D) and every
+// entry [(π,d),(π',d')] counts for head h when π or π' passes through it, over
+// all output pairs: the raw scores equal those of the Htot × Htot matrix of
+// Σ_dd' |U_1[(π,d),(π',d')]|, and a brute-force loop over all entries.
+TEST(HeadRelevance, SeveralOutputsSumEveryOutputPair) {
+  std::mt19937_64 g(3);
+  std::normal_distribution<double> normal;
+  const Paths paths({2, 3});
+  const Eigen::Index H = 6, D = 3;
+  const Eigen::MatrixXd A = Eigen::MatrixXd::NullaryExpr(H * D, H * D, [&] { return normal(g); });
+  const Eigen::MatrixXd U = A + A.transpose();
+  Eigen::MatrixXd summed = Eigen::MatrixXd::Zero(H, H);
+  for (Eigen::Index i = 0; i < H * D; ++i) {
+    for (Eigen::Index j = 0; j < H * D; ++j) summed(i / D, j / D) += std::abs(U(i, j));
+  }
+  const HeadRelevance r = ScoreHeads(paths, U);
+  const HeadRelevance s = ScoreHeads(paths, summed);
+  for (int l = 0; l < 2; ++l) {
+    for (size_t h = 0; h < r.raw[static_cast<size_t>(l)].size(); ++h) {
+      // Brute force: every entry whose row or column path has head h in layer l.
+      double raw = 0;
+      for (Eigen::Index i = 0; i < H * D; ++i) {
+        for (Eigen::Index j = 0; j < H * D; ++j) {
+          const auto hi = paths.Heads(i / D), hj = paths.Heads(j / D);
+          if (hi[static_cast<size_t>(l)] == static_cast<Eigen::Index>(h) ||
+              hj[static_cast<size_t>(l)] == static_cast<Eigen::Index>(h)) {
+            raw += std::abs(U(i, j));
+          }
+        }
+      }
+      EXPECT_NEAR(r.raw[static_cast<size_t>(l)][h], raw, 1e-12 * raw);
+      EXPECT_NEAR(r.raw[static_cast<size_t>(l)][h], s.raw[static_cast<size_t>(l)][h], 1e-12 * raw);
+    }
+  }
+  // The path-pair view lists every upper-triangle entry with its outputs.
+  const std::vector<PathPair> pairs = PathPairView(paths, U, {});
+  ASSERT_EQ(pairs.size(), static_cast<size_t>(H * D * (H * D + 1) / 2));
+  for (const PathPair& p : pairs) {
+    EXPECT_EQ(p.value, U(p.row * D + p.row_output, p.col * D + p.col_output));
+  }
+  EXPECT_THROW(ScoreHeads(paths, Eigen::MatrixXd::Identity(7, 7)), Error);  // not a multiple of 6
+}
+
 TEST(HeadRelevance, DiagonalEntryThroughTheHeadCountsOnce) {
   // One nonzero entry, on the diagonal: counted once for the heads its path
   // uses, not twice (row and column both pass through them).

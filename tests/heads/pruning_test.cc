@@ -58,6 +58,44 @@ TEST(Pruning, SilenceZeroesExactlyThePathsThroughTheHead) {
   EXPECT_THROW(SilenceHeads(paths, U, {{3, 0}}), Error);
 }
 
+// Several outputs (theory.md §9): silencing removes the rows and columns
+// (π, d) of a silenced path for every output d, and restricting U_ℓ keeps the
+// rows (h_ℓ, …, h_L, d) of the remaining heads for every d.
+TEST(Pruning, SeveralOutputsSilenceAndRestrictEveryOutput) {
+  const Paths paths({2, 3});
+  const Eigen::Index D = 2;
+  Eigen::MatrixXd U(6 * D, 6 * D);
+  for (int i = 0; i < 6 * D; ++i) {
+    for (int j = 0; j < 6 * D; ++j) U(i, j) = 1.0 + i + 100.0 * j;
+  }
+  const Eigen::MatrixXd S = SilenceHeads(paths, U, {{2, 2}});  // paths 2 and 5
+  for (int i = 0; i < 6 * D; ++i) {
+    for (int j = 0; j < 6 * D; ++j) {
+      const bool zero = i / D == 2 || i / D == 5 || j / D == 2 || j / D == 5;
+      EXPECT_EQ(S(i, j), zero ? 0.0 : U(i, j)) << i << "," << j;
+    }
+  }
+  SmallProblem p = MakeSmallProblem({2, 3}, 10, 5, 10.0);
+  OrderParameters op;
+  op.U_a = Eigen::MatrixXd::Identity(D, D);
+  op.U = {U, Eigen::MatrixXd(3 * D, 3 * D)};
+  for (int i = 0; i < 3 * D; ++i) {
+    for (int j = 0; j < 3 * D; ++j) op.U[1](i, j) = 1000.0 + i + 10.0 * j;
+  }
+  const OrderParameters r = RestrictOrderParameters(p.arch, op, {{2, 1}});  // paths 1 and 4
+  const std::vector<int> k1 = {0, 1, 4, 5, 6, 7, 10, 11}, k2 = {0, 1, 4, 5};
+  ASSERT_EQ(r.U[0].rows(), 8);
+  ASSERT_EQ(r.U[1].rows(), 4);
+  for (int i = 0; i < 8; ++i) {
+    for (int j = 0; j < 8; ++j) EXPECT_EQ(r.U[0](i, j), op.U[0](k1[i], k1[j]));
+  }
+  for (int i = 0; i < 4; ++i) {
+    for (int j = 0; j < 4; ++j) EXPECT_EQ(r.U[1](i, j), op.U[1](k2[i], k2[j]));
+  }
+  EXPECT_EQ(r.U_a, op.U_a);
+  EXPECT_NO_THROW(CheckShapes(RemoveHeads(p.arch, {{2, 1}}), r.U, D));
+}
+
 TEST(Pruning, OrdersAndTheLastHeadRule) {
   // Layer 1 scores (0.2, 1.0), layer 2 (0.5, 0.1, 0.7).
   const HeadRelevance r = RelevanceWithScores({{0.2, 1.0}, {0.5, 0.1, 0.7}});
@@ -90,7 +128,7 @@ TEST(Pruning, OrdersAndTheLastHeadRule) {
 TEST(Pruning, RestrictAndRemoveKeepTheRemainingPathsInPackingOrder) {
   SmallProblem p = MakeSmallProblem({2, 3}, 10, 5, 10.0);
   OrderParameters op;
-  op.U_a = 0.9;
+  op.U_a = Eigen::MatrixXd::Constant(1, 1, 0.9);
   op.U = {Eigen::MatrixXd(6, 6), Eigen::MatrixXd(3, 3)};
   for (int i = 0; i < 6; ++i) {
     for (int j = 0; j < 6; ++j) op.U[0](i, j) = 10.0 * i + j;
@@ -109,7 +147,7 @@ TEST(Pruning, RestrictAndRemoveKeepTheRemainingPathsInPackingOrder) {
   for (int i = 0; i < 2; ++i) {
     for (int j = 0; j < 2; ++j) EXPECT_EQ(r.U[1](i, j), op.U[1](k2[i], k2[j]));
   }
-  EXPECT_EQ(r.U_a, 0.9);
+  EXPECT_EQ(r.U_a, op.U_a);
   const Architecture reduced = RemoveHeads(p.arch, {{2, 1}});
   EXPECT_EQ(reduced.heads_per_layer(), (std::vector<Eigen::Index>{2, 2}));
   EXPECT_EQ(reduced.layers[1][1].name, "L2h3");

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <Eigen/Core>
+#include <Eigen/Eigenvalues>
 #include <Eigen/LU>
 #include <cmath>
 #include <numeric>
@@ -22,6 +23,7 @@
 #include "tests/support/finite_difference.h"
 #include "tests/support/random_inputs.h"
 #include "tests/support/random_problem.h"
+#include "tests/support/theory_action.h"
 
 namespace attnpaths {
 namespace {
@@ -93,17 +95,30 @@ TEST(PredictorTest, HugeWidthsGiveTheGpPredictor) {
       const auto xi = test_util::BrutePathInputs(pr.arch, pr.X, Split::kTrain);
       const auto xt = test_util::BrutePathInputs(pr.arch, pr.X_test, Split::kTest);
       const Eigen::MatrixXd K_tt = GpKernel(pr.arch, xt, xt);
+      // One GP regression per output: in the GP limit the outputs are
+      // independent (theory.md §9), each with the same variance.
       const Regression gp = GpRegression(GpKernel(pr.arch, xi, xi), GpKernel(pr.arch, xt, xi),
                                          K_tt.diagonal(), pr.Y, T);
       ASSERT_EQ(st.mean.rows(), pr.X_test.P());
       ASSERT_EQ(st.mean.cols(), D);
+      ASSERT_EQ(st.variance.cols(), D);
+      ASSERT_EQ(st.covariance.cols(), D * D);
       EXPECT_LE(RelativeError(st.mean, gp.mean), 1e-6);
-      EXPECT_LE(RelativeError(st.variance, gp.variance), 1e-6);
+      for (Eigen::Index d = 0; d < D; ++d) {
+        EXPECT_LE(RelativeError(st.variance.col(d), gp.variance), 1e-6);
+      }
+      for (Eigen::Index m = 0; m < st.mean.rows(); ++m) {
+        const Eigen::MatrixXd S = st.Covariance(m);
+        EXPECT_LE((S - gp.variance(m) * Eigen::MatrixXd::Identity(D, D)).cwiseAbs().maxCoeff(),
+                  1e-6 * gp.variance.maxCoeff());
+      }
       // The same through GpLimit (U = U_GP exactly).
       const PredictorStatistics at_gp =
-          Predict(kernel, pr.Y, T, GpLimit(pr.arch).U[0], test, &pr.Y_test);
+          Predict(kernel, pr.Y, T, GpLimit(pr.arch, D).U[0], test, &pr.Y_test);
       EXPECT_LE(RelativeError(at_gp.mean, gp.mean), 1e-10);
-      EXPECT_LE(RelativeError(at_gp.variance, gp.variance), 1e-10);
+      for (Eigen::Index d = 0; d < D; ++d) {
+        EXPECT_LE(RelativeError(at_gp.variance.col(d), gp.variance), 1e-10);
+      }
     }
   }
 }
@@ -135,7 +150,7 @@ TEST(PredictorTest, FiniteWidthStatisticsMatchTheFormulas) {
                                       test_util::BruteKernel(xt, xi, U), K_tt.diagonal(), pr.Y, T);
   EXPECT_LE(RelativeError(st.mean, ref.mean), 1e-10);
   EXPECT_LE(RelativeError(st.variance, ref.variance), 1e-9);
-  for (Eigen::Index m = 0; m < ref.variance.size(); ++m) EXPECT_GT(st.variance(m), 0);
+  for (Eigen::Index m = 0; m < ref.variance.size(); ++m) EXPECT_GT(st.variance(m, 0), 0);
 
   double err = 0;
   int right = 0;
@@ -148,6 +163,75 @@ TEST(PredictorTest, FiniteWidthStatisticsMatchTheFormulas) {
   EXPECT_DOUBLE_EQ(st.accuracy, right / static_cast<double>(pr.Y_test.rows()));
   EXPECT_GT(st.accuracy, 0.0);
   EXPECT_LT(st.accuracy, 1.0);  // with random labels the test is not trivial
+}
+
+// Several outputs (theory.md §9) at a finite-width solution: mean f̄ = k* G⁻¹
+// vec(Y), the D × D covariance Σ = K* − k* G⁻¹ k*ᵀ of every test point, the
+// generalisation error averaged over points and outputs and the argmax
+// accuracy, against G, k* and K* built entry by entry from brute-force path
+// inputs and an LU solve, for both kernel strategies.
+TEST(PredictorTest, SeveralOutputsMatchTheFormulas) {
+  Rng rng(65);
+  test_util::ProblemShape shape;
+  shape.P_test = 30;
+  shape.D = 3;
+  const auto pr = test_util::MakeRandomProblem({2, 2}, rng, shape);
+  const Eigen::Index D = 3, Pt = pr.X_test.P();
+  const double T = 0.05;
+  const PathInputs test = ComputePathInputs(pr.arch, pr.X_test, Split::kTest);
+  const auto xi = test_util::BrutePathInputs(pr.arch, pr.X, Split::kTrain);
+  const auto xt = test_util::BrutePathInputs(pr.arch, pr.X_test, Split::kTest);
+  std::vector<PredictorStatistics> both;
+  for (KernelStrategy strategy : {KernelStrategy::kPrecomputed, KernelStrategy::kFactored}) {
+    SCOPED_TRACE(KernelStrategyName(strategy));
+    const PathKernel kernel(ComputePathInputs(pr.arch, pr.X, Split::kTrain), {strategy});
+    const Action action(pr.arch, kernel, pr.Y, T);
+    SolveSummary summary;
+    const Solution sol = Solve(action, SolveOptions(), &summary);
+    ASSERT_TRUE(summary.converged()) << summary.FullReport();
+    const Eigen::MatrixXd& U = sol.order_parameters.U[0];
+    const PredictorStatistics st = Predict(kernel, pr.Y, T, U, test, &pr.Y_test);
+
+    Eigen::MatrixXd G = test_util::BruteOutputKernel(xi, xi, U, D);
+    G.diagonal().array() += T;
+    const Eigen::MatrixXd k = test_util::BruteOutputKernel(xt, xi, U, D);    // (P* D) × (P D)
+    const Eigen::MatrixXd Ktt = test_util::BruteOutputKernel(xt, xt, U, D);  // (P* D) × (P* D)
+    const Eigen::FullPivLU<Eigen::MatrixXd> lu(G);
+    const Eigen::VectorXd f = k * lu.solve(test_util::VecByLoops(pr.Y));
+    const Eigen::MatrixXd Gk = lu.solve(k.transpose());
+    double err = 0, scale = 0;
+    int right = 0;
+    for (Eigen::Index m = 0; m < Pt; ++m) {
+      const Eigen::MatrixXd S =
+          Ktt.block(m * D, m * D, D, D) - k.middleRows(m * D, D) * Gk.middleCols(m * D, D);
+      scale = std::max(scale, S.cwiseAbs().maxCoeff());
+      EXPECT_LE((st.Covariance(m) - S).cwiseAbs().maxCoeff(), 1e-9 * S.cwiseAbs().maxCoeff());
+      EXPECT_LE((st.variance.row(m) - S.diagonal().transpose()).cwiseAbs().maxCoeff(),
+                1e-9 * S.cwiseAbs().maxCoeff());
+      EXPECT_GT(Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd>(S).eigenvalues().minCoeff(), 0);
+      Eigen::Index best_f = 0, best_y = 0;
+      for (Eigen::Index d = 0; d < D; ++d) {
+        EXPECT_NEAR(st.mean(m, d), f(m * D + d), 1e-10 * f.cwiseAbs().maxCoeff());
+        const double r = f(m * D + d) - pr.Y_test(m, d);
+        err += r * r + S(d, d);
+        if (f(m * D + d) > f(m * D + best_f)) best_f = d;
+        if (pr.Y_test(m, d) > pr.Y_test(m, best_y)) best_y = d;
+      }
+      right += best_f == best_y;
+    }
+    // The output-off-diagonal covariances are not negligible at finite width.
+    double off = 0;
+    for (Eigen::Index m = 0; m < Pt; ++m) {
+      const Eigen::MatrixXd S = st.Covariance(m);
+      off = std::max(off, std::abs(S(0, 1)) + std::abs(S(0, 2)) + std::abs(S(1, 2)));
+    }
+    EXPECT_GT(off, 1e-3 * scale);
+    EXPECT_NEAR(st.generalization_error, err / static_cast<double>(Pt * D), 1e-10);
+    EXPECT_DOUBLE_EQ(st.accuracy, right / static_cast<double>(Pt));
+    both.push_back(st);
+  }
+  EXPECT_LE(RelativeError(both[1].mean, both[0].mean), 1e-8);
+  EXPECT_LE(RelativeError(both[1].covariance, both[0].covariance), 1e-8);
 }
 
 TEST(PredictorTest, AccuracyCountsZeroAsWrongAndUsesArgmaxForSeveralOutputs) {
@@ -222,7 +306,8 @@ TEST(PredictorTest, PermutationsOfExamples) {
     const auto m = static_cast<Eigen::Index>(k);
     EXPECT_LE((b.mean.row(m) - a.mean.row(tperm[k])).cwiseAbs().maxCoeff(),
               1e-12 * a.mean.cwiseAbs().maxCoeff());
-    EXPECT_NEAR(b.variance(m), a.variance(tperm[k]), 1e-12 * a.variance.cwiseAbs().maxCoeff());
+    EXPECT_LE((b.covariance.row(m) - a.covariance.row(tperm[k])).cwiseAbs().maxCoeff(),
+              1e-12 * a.covariance.cwiseAbs().maxCoeff());
   }
 }
 
@@ -237,6 +322,7 @@ TEST(PredictorTest, ZeroTemperature) {
   const PathInputs train_as_test = ComputePathInputs(pr.arch, pr.X, Split::kTest);
   const Eigen::MatrixXd U = GpLimit(pr.arch).U[0];
   const PredictorStatistics st = Predict(kernel, pr.Y, 0.0, U, train_as_test);
+  ASSERT_EQ(st.variance.cols(), 1);
   EXPECT_LE(RelativeError(st.mean, pr.Y), 1e-8);
   EXPECT_LE(st.variance.cwiseAbs().maxCoeff(), 1e-8 * KernelDiagonal(train_as_test, U).maxCoeff());
 

@@ -12,6 +12,7 @@
 #include <boost/math/tools/toms748_solve.hpp>
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
 #include <memory>
 #include <string>
 #include <vector>
@@ -148,7 +149,7 @@ TEST_P(OnePathTest, SolutionIsTheRootOfTheScalarStationarityEquation) {
   ASSERT_TRUE(summary.converged()) << summary.FullReport();
   const double u = sol.order_parameters.U[0](0, 0);
   EXPECT_NEAR(u, root, 1e-8 * root) << summary.FullReport();
-  EXPECT_NEAR(sol.order_parameters.U_a, U_a(root), 1e-8 * U_a(root));
+  EXPECT_NEAR(sol.order_parameters.U_a(0, 0), U_a(root), 1e-8 * U_a(root));
   EXPECT_NEAR(sol.action, S(root), 1e-10 * std::abs(S(root)));
   // The Hessian (1 × 1, of S/n_max) is d²S/du² at the root.
   const double d2S =
@@ -173,13 +174,29 @@ std::string ShapeName(const std::vector<Eigen::Index>& H) {
   return s;
 }
 
-class SolveTest : public ::testing::TestWithParam<std::vector<Eigen::Index>> {
+struct SolveCase {
+  std::vector<Eigen::Index> heads;
+  Eigen::Index D = 1;  // outputs (theory.md §9); D > 1 takes one-hot labels
+};
+
+// One-hot labels for D classes (±1 labels for D = 1), a random class per example.
+Eigen::MatrixXd OneHot(Eigen::Index P, Eigen::Index D, Rng& rng) {
+  Eigen::MatrixXd Y = Eigen::MatrixXd::Zero(P, D);
+  for (Eigen::Index mu = 0; mu < P; ++mu) {
+    Y(mu, static_cast<Eigen::Index>(rng.Uniform(0.0, static_cast<double>(D))) % D) = 1.0;
+  }
+  return Y;
+}
+
+class SolveTest : public ::testing::TestWithParam<SolveCase> {
  protected:
   void SetUp() override {
-    Rng rng(500 + static_cast<std::uint32_t>(GetParam().size() * 10 + GetParam()[0]));
+    const SolveCase& c = GetParam();
+    Rng rng(500 + static_cast<std::uint32_t>(c.heads.size() * 10 + c.heads[0] + 100 * c.D));
     test_util::ProblemShape shape;
     shape.binary_labels = true;
-    pr_ = test_util::MakeRandomProblem(GetParam(), rng, shape);
+    pr_ = test_util::MakeRandomProblem(c.heads, rng, shape);
+    if (c.D > 1) pr_.Y = OneHot(pr_.Y.rows(), c.D, rng);
     kernel_ = std::make_unique<PathKernel>(ComputePathInputs(pr_.arch, pr_.X, Split::kTrain));
     action_ = std::make_unique<Action>(pr_.arch, *kernel_, pr_.Y, temperature_);
   }
@@ -208,7 +225,7 @@ TEST_P(SolveTest, ConvergesToAStableMinimum) {
   EXPECT_LE(MaxAbsEntry(grad) / pr_.arch.n_max(), options.gradient_tolerance);
   EXPECT_DOUBLE_EQ(sol.action, v.S);
   EXPECT_DOUBLE_EQ(summary.final_action, v.S);
-  EXPECT_DOUBLE_EQ(sol.order_parameters.U_a, v.U_a);
+  EXPECT_EQ(sol.order_parameters.U_a, v.U_a);
   EXPECT_LT(summary.final_action, summary.initial_action);
   const auto xi = test_util::BrutePathInputs(pr_.arch, pr_.X, Split::kTrain);
   EXPECT_NEAR(v.S, test_util::TheoryAction(pr_.arch, xi, pr_.Y, temperature_, U, v.U_a).S(),
@@ -250,13 +267,13 @@ TEST_P(SolveTest, MinimiserDoesNotDependOnTheStart) {
   const Paths paths(pr_.arch.heads_per_layer());
   options.initial_U.clear();
   for (int l = 1; l <= pr_.arch.L(); ++l) {
-    options.initial_U.push_back(test_util::RandomSpd(paths.m(l), rng, 0.5));
+    options.initial_U.push_back(test_util::RandomSpd(paths.m(l) * GetParam().D, rng, 0.5));
   }
   SolveSummary from_random;
   const Solution b = Solve(*action_, options, &from_random);
   ASSERT_TRUE(from_random.converged()) << from_random.FullReport();
   EXPECT_LE(RelativeDistance(b.order_parameters.U, a.order_parameters.U), 1e-7);
-  EXPECT_NEAR(b.order_parameters.U_a, a.order_parameters.U_a, 1e-7 * a.order_parameters.U_a);
+  EXPECT_LE(RelativeDistance({b.order_parameters.U_a}, {a.order_parameters.U_a}), 1e-7);
   EXPECT_NEAR(b.action, a.action, 1e-12 * std::abs(a.action));
 
   // Full BFGS instead of L-BFGS.
@@ -314,7 +331,7 @@ TEST_P(SolveTest, MinimiserDoesNotDependOnTheParameterisation) {
   const Solution sol = Solve(*action_, options, &summary);
   ASSERT_TRUE(summary.converged()) << summary.FullReport();
 
-  std::vector<Eigen::MatrixXd> U = GpOrderParameters(pr_.arch).U;
+  std::vector<Eigen::MatrixXd> U = GpOrderParameters(pr_.arch, GetParam().D).U;
   const double n_max = pr_.arch.n_max();
   double gnorm = 1;
   for (int it = 0; it < 100 && gnorm > 1e-11; ++it) {
@@ -341,60 +358,111 @@ TEST_P(SolveTest, MinimiserDoesNotDependOnTheParameterisation) {
   EXPECT_LE(RelativeDistance(U, sol.order_parameters.U), 1e-7);
 }
 
+// U_a kept as a free D × D variable (ReadoutMode::kFree) gives the minimiser
+// of the matrix-root elimination (theory.md §9): the same U_ℓ, the root as U_a
+// and the same S, from U_GP and from a random SPD U_a.
+TEST_P(SolveTest, FreeReadoutGivesTheSameMinimiser) {
+  SolveOptions options;
+  options.gradient_tolerance = 1e-11;
+  SolveSummary summary;
+  const Solution a = Solve(*action_, options, &summary);
+  ASSERT_TRUE(summary.converged()) << summary.FullReport();
+  const Action free(pr_.arch, *kernel_, pr_.Y, temperature_, ReadoutMode::kFree);
+  Rng rng(32);
+  for (int start = 0; start < 2; ++start) {
+    SCOPED_TRACE(start ? "random U_a start" : "U_GP start");
+    options.initial_U.clear();
+    if (start) {
+      options.initial_U = GpOrderParameters(pr_.arch, GetParam().D).U;
+      options.initial_U.push_back(test_util::RandomSpd(GetParam().D, rng, 3.0));
+    }
+    SolveSummary free_summary;
+    const Solution b = Solve(free, options, &free_summary);
+    ASSERT_TRUE(free_summary.converged()) << free_summary.FullReport();
+    EXPECT_EQ(free_summary.num_parameters,
+              summary.num_parameters + GetParam().D * (GetParam().D + 1) / 2);
+    EXPECT_LE(RelativeDistance(b.order_parameters.U, a.order_parameters.U), 1e-7);
+    EXPECT_LE(RelativeDistance({b.order_parameters.U_a}, {a.order_parameters.U_a}), 1e-7);
+    EXPECT_LE(RelativeDistance({b.order_parameters.U_a},
+                               {EliminateUa(pr_.arch, b.order_parameters.U.back())}),
+              1e-7);
+    EXPECT_NEAR(b.action, a.action, 1e-12 * std::abs(a.action));
+    EXPECT_GT(free_summary.hessian_min_eigenvalue, 0);
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(HeadCounts, SolveTest,
-                         ::testing::Values(std::vector<Eigen::Index>{3},
-                                           std::vector<Eigen::Index>{2, 2},
-                                           std::vector<Eigen::Index>{1, 3, 2}),
-                         [](const auto& info) { return ShapeName(info.param); });
+                         ::testing::Values(SolveCase{{3}}, SolveCase{{2, 2}}, SolveCase{{1, 3, 2}},
+                                           SolveCase{{3}, 3}, SolveCase{{2, 2}, 3},
+                                           SolveCase{{1, 3, 2}, 2}),
+                         [](const auto& info) {
+                           return ShapeName(info.param.heads) + "_D" + std::to_string(info.param.D);
+                         });
 
 // ---------------------------------------------------------------------------
-// The GP limit (theory.md §3): U_ℓ = σ_ℓ² ⋯ σ_L² σ_a² I, U_a = σ_a².
+// The GP limit (theory.md §3, §9): U_ℓ = σ_ℓ² ⋯ σ_L² σ_a² I, U_a = σ_a² I.
 // ---------------------------------------------------------------------------
 TEST(GpLimitTest, EntropyGradientVanishesExactlyAtUgp) {
   Rng rng(41);
-  for (double n : {1.0, 7.0, 1e3, 1e10}) {
-    for (const std::vector<Eigen::Index>& H :
-         {std::vector<Eigen::Index>{3}, std::vector<Eigen::Index>{2, 3},
-          std::vector<Eigen::Index>{2, 1, 2}}) {
-      SCOPED_TRACE("n = " + std::to_string(n) + ", " + ShapeName(H));
-      auto pr = test_util::MakeRandomProblem(H, rng);
-      pr.arch.widths[0] = n;  // widths n, and the fixed list for the rest
-      const PathKernel kernel(ComputePathInputs(pr.arch, pr.X, Split::kTrain));
-      const double T = 0.2;
-      const Action action(pr.arch, kernel, pr.Y, T);
-      const OrderParameters gp = GpOrderParameters(pr.arch);
-      // U_ℓ = σ_ℓ² ⋯ σ_L² σ_a² I from the variances directly.
-      double scale = pr.arch.variances.back();
-      for (int l = pr.arch.L(); l >= 1; --l) {
-        scale *= pr.arch.variances[static_cast<size_t>(l)];
-        const Eigen::MatrixXd& u = gp.U[static_cast<size_t>(l - 1)];
-        EXPECT_TRUE(u.isApprox(scale * Eigen::MatrixXd::Identity(u.rows(), u.cols()), 1e-15));
-      }
-      EXPECT_EQ(gp.U_a, pr.arch.variances.back());
-      std::vector<Eigen::MatrixXd> grad;
-      const ActionValue v = action.Evaluate(gp.U, &grad);
-      ASSERT_TRUE(v.ok);
-      EXPECT_NEAR(v.U_a, pr.arch.variances.back(), 1e-14 * v.U_a);
-      // Entropy gradient = total − energy gradient (our own brute-force one).
-      const auto xi = test_util::BrutePathInputs(pr.arch, pr.X, Split::kTrain);
-      const Eigen::MatrixXd energy = test_util::TheoryEnergyGradient(xi, pr.Y, T, gp.U[0]);
-      for (size_t l = 0; l < grad.size(); ++l) {
-        // Each entropy term is n_ℓ U_ℓ⁻¹-sized; exact cancellation up to rounding.
-        const double size = pr.arch.n_max() / gp.U[l](0, 0);
-        const Eigen::MatrixXd entropy = l == 0 ? Eigen::MatrixXd(grad[0] - energy) : grad[l];
-        EXPECT_LE(entropy.cwiseAbs().maxCoeff(),
-                  1e-13 * size + 1e-12 * energy.cwiseAbs().maxCoeff())
-            << "layer " << l + 1;
+  for (Eigen::Index D : {1, 3}) {
+    for (double n : {1.0, 7.0, 1e3, 1e10}) {
+      for (const std::vector<Eigen::Index>& H :
+           {std::vector<Eigen::Index>{3}, std::vector<Eigen::Index>{2, 3},
+            std::vector<Eigen::Index>{2, 1, 2}}) {
+        SCOPED_TRACE("D = " + std::to_string(D) + ", n = " + std::to_string(n) + ", " +
+                     ShapeName(H));
+        test_util::ProblemShape shape;
+        shape.D = D;
+        auto pr = test_util::MakeRandomProblem(H, rng, shape);
+        pr.arch.widths[0] = n;  // widths n, and the fixed list for the rest
+        const PathKernel kernel(ComputePathInputs(pr.arch, pr.X, Split::kTrain));
+        const double T = 0.2;
+        const Action action(pr.arch, kernel, pr.Y, T);
+        const OrderParameters gp = GpOrderParameters(pr.arch, D);
+        // U_ℓ = σ_ℓ² ⋯ σ_L² σ_a² I from the variances directly, (m_ℓ D) × (m_ℓ D).
+        const Paths paths(pr.arch.heads_per_layer());
+        double scale = pr.arch.variances.back();
+        for (int l = pr.arch.L(); l >= 1; --l) {
+          scale *= pr.arch.variances[static_cast<size_t>(l)];
+          const Eigen::MatrixXd& u = gp.U[static_cast<size_t>(l - 1)];
+          ASSERT_EQ(u.rows(), paths.m(l) * D);
+          EXPECT_TRUE(u.isApprox(scale * Eigen::MatrixXd::Identity(u.rows(), u.cols()), 1e-15));
+        }
+        const Eigen::MatrixXd sa2 = pr.arch.variances.back() * Eigen::MatrixXd::Identity(D, D);
+        EXPECT_EQ(gp.U_a, sa2);
+        std::vector<Eigen::MatrixXd> grad;
+        const ActionValue v = action.Evaluate(gp.U, &grad);
+        ASSERT_TRUE(v.ok);
+        EXPECT_LE((v.U_a - sa2).cwiseAbs().maxCoeff(), 1e-14 * sa2(0, 0));
+        // Entropy gradient = total − energy gradient (our own brute-force one).
+        const auto xi = test_util::BrutePathInputs(pr.arch, pr.X, Split::kTrain);
+        const Eigen::MatrixXd energy = test_util::TheoryEnergyGradient(xi, pr.Y, T, gp.U[0]);
+        for (size_t l = 0; l < grad.size(); ++l) {
+          // Each entropy term is n_ℓ U_ℓ⁻¹-sized; exact cancellation up to rounding.
+          const double size = pr.arch.n_max() / gp.U[l](0, 0);
+          const Eigen::MatrixXd entropy = l == 0 ? Eigen::MatrixXd(grad[0] - energy) : grad[l];
+          EXPECT_LE(entropy.cwiseAbs().maxCoeff(),
+                    1e-13 * size + 1e-12 * energy.cwiseAbs().maxCoeff())
+              << "layer " << l + 1;
+        }
       }
     }
   }
 }
 
-TEST(GpLimitTest, HugeWidthsGiveUgpAndFiniteWidthsApproachItAsOneOverN) {
+class GpLimitWidthTest : public ::testing::TestWithParam<Eigen::Index> {};
+
+// At huge widths the minimiser is U_GP (U_ℓ ∝ I, U_a = σ_a² I: the outputs
+// decouple, theory.md §9), and n (U(n) − U_GP) tends to a limit (first-order
+// perturbation theory), for one and three outputs.
+TEST_P(GpLimitWidthTest, HugeWidthsGiveUgpAndFiniteWidthsApproachItAsOneOverN) {
+  const Eigen::Index D = GetParam();
   Rng rng(42);
-  auto pr = test_util::MakeRandomProblem({2, 2}, rng);
+  test_util::ProblemShape shape;
+  shape.D = D;
+  auto pr = test_util::MakeRandomProblem({2, 2}, rng, shape);
   const double T = 0.1;
-  const OrderParameters gp = GpOrderParameters(pr.arch);
+  const OrderParameters gp = GpOrderParameters(pr.arch, D);
   auto solve = [&](double n) {
     test_util::SetWidths(&pr.arch, n);
     const PathKernel kernel(ComputePathInputs(pr.arch, pr.X, Split::kTrain));
@@ -408,20 +476,38 @@ TEST(GpLimitTest, HugeWidthsGiveUgpAndFiniteWidthsApproachItAsOneOverN) {
     return sol;
   };
   const Solution huge = solve(1e10);
-  EXPECT_LE(RelativeDistance(huge.order_parameters.U, gp.U), 1e-8);
-  EXPECT_NEAR(huge.order_parameters.U_a, gp.U_a, 1e-8 * gp.U_a);
+  const double gp_distance = RelativeDistance(huge.order_parameters.U, gp.U);
+  EXPECT_LE(gp_distance, 1e-8);
+  EXPECT_LE(RelativeDistance({huge.order_parameters.U_a}, {gp.U_a}), 1e-8);
+  std::printf("D = %lld: max |U(n = 1e10) - U_GP| / max |U_GP| = %.2e\n", static_cast<long long>(D),
+              gp_distance);
   // First-order perturbation theory: n (U(n) − U_GP) tends to a limit.
   const Solution a = solve(1e4), b = solve(1e5);
-  double worst = 0, size = 0;
+  double worst = 0, size = 0, off = 0;
   for (size_t l = 0; l < gp.U.size(); ++l) {
     const Eigen::MatrixXd da = 1e4 * (a.order_parameters.U[l] - gp.U[l]);
     const Eigen::MatrixXd db = 1e5 * (b.order_parameters.U[l] - gp.U[l]);
     worst = std::max(worst, (da - db).cwiseAbs().maxCoeff());
     size = std::max(size, db.cwiseAbs().maxCoeff());
+    // With several outputs the finite-width correction couples them: the
+    // output-off-diagonal entries of U_1 move too.
+    if (l == 0 && D > 1) {
+      for (Eigen::Index i = 0; i < db.rows(); ++i) {
+        for (Eigen::Index j = 0; j < db.cols(); ++j) {
+          if (i % D != j % D) off = std::max(off, std::abs(db(i, j)));
+        }
+      }
+    }
   }
   EXPECT_GT(size, 1e-3 * gp.U[0](0, 0));  // the deviation is real, not zero
   EXPECT_LE(worst, 2e-3 * size);
+  if (D > 1) {
+    EXPECT_GT(off, 1e-3 * size);
+  }
 }
+
+INSTANTIATE_TEST_SUITE_P(Outputs, GpLimitWidthTest, ::testing::Values(1, 3),
+                         [](const auto& info) { return "D" + std::to_string(info.param); });
 
 TEST(SolveFailureTest, ReportsAnUnevaluableStartInTheSummary) {
   // At T = 0 with more examples than the kernel's rank (Htot · N0 = 2), G is

@@ -1,0 +1,606 @@
+#include "solver/training_gram.h"
+
+#include <Eigen/Cholesky>
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "kernels/error.h"
+#include "solver/spd.h"
+
+extern "C" {
+// BLAS (Fortran ABI; the trailing size_t are the hidden lengths of the flags).
+void dsyrk_(const char* uplo, const char* trans, const int* n, const int* k, const double* alpha,
+            const double* a, const int* lda, const double* beta, double* c, const int* ldc, size_t,
+            size_t);
+void dtrmm_(const char* side, const char* uplo, const char* transa, const char* diag, const int* m,
+            const int* n, const double* alpha, const double* a, const int* lda, double* b,
+            const int* ldb, size_t, size_t, size_t, size_t);
+void dgemm_(const char* transa, const char* transb, const int* m, const int* n, const int* k,
+            const double* alpha, const double* a, const int* lda, const double* b, const int* ldb,
+            const double* beta, double* c, const int* ldc, size_t, size_t);
+// LAPACK: inverse of a triangular matrix.
+void dtrtri_(const char* uplo, const char* diag, const int* n, double* a, const int* lda, int* info,
+             size_t, size_t);
+}
+
+namespace attnpaths {
+
+Eigen::MatrixXd PredictorMoments::Covariance(Eigen::Index mu) const {
+  const Eigen::Index D = mean.cols();
+  Eigen::MatrixXd S(D, D);
+  for (Eigen::Index e = 0; e < D; ++e) {
+    for (Eigen::Index d = 0; d < D; ++d) S(d, e) = covariance(mu, d + D * e);
+  }
+  return S;
+}
+
+Eigen::MatrixXd PredictorMoments::Variance() const {
+  const Eigen::Index D = mean.cols();
+  Eigen::MatrixXd v(covariance.rows(), D);
+  for (Eigen::Index d = 0; d < D; ++d) v.col(d) = covariance.col(d + D * d);
+  return v;
+}
+
+Eigen::VectorXd StackOutputs(const Eigen::Ref<const Eigen::MatrixXd>& Y) {
+  const Eigen::MatrixXd Yt = Y.transpose();  // column μ holds the outputs of example μ
+  return Eigen::Map<const Eigen::VectorXd>(Yt.data(), Yt.size());
+}
+
+Eigen::MatrixXd UnstackOutputs(const Eigen::Ref<const Eigen::VectorXd>& v, Eigen::Index outputs) {
+  Require(outputs >= 1 && v.size() % outputs == 0, "stacked outputs", v.size(),
+          "a multiple of D = " + std::to_string(outputs) + " entries");
+  const Eigen::VectorXd c = v;
+  return Eigen::Map<const Eigen::MatrixXd>(c.data(), outputs, v.size() / outputs).transpose();
+}
+
+namespace {
+
+using StridedVector = Eigen::Map<Eigen::VectorXd, 0, Eigen::InnerStride<>>;
+using ConstStridedVector = Eigen::Map<const Eigen::VectorXd, 0, Eigen::InnerStride<>>;
+
+// A P × (H·N0) matrix of path inputs (column-major) read as the (P·N0) × H
+// matrix whose column π holds every entry of ξ_π: then Ξ (M ⊗ I_N0) is one
+// GEMM with M.
+Eigen::Map<Eigen::MatrixXd> Stacked(Eigen::MatrixXd& xi, Eigen::Index N0) {
+  return {xi.data(), xi.rows() * N0, xi.cols() / N0};
+}
+Eigen::Map<const Eigen::MatrixXd> Stacked(const Eigen::MatrixXd& xi, Eigen::Index N0) {
+  return {xi.data(), xi.rows() * N0, xi.cols() / N0};
+}
+
+// Ũ_d (H × D·H) for d = 0..D-1: Ũ_d(π, e H + π') = U_1[(π,d),(π',e)], so that
+// block e of Ξ (Ũ_d ⊗ I_N0) holds Σ_π U_1[(π,d),(π',e)] ξ_π for every π'.
+std::vector<Eigen::MatrixXd> OutputRows(const Eigen::MatrixXd& U1, Eigen::Index H, Eigen::Index D) {
+  std::vector<Eigen::MatrixXd> Ut(static_cast<size_t>(D), Eigen::MatrixXd(H, D * H));
+  for (Eigen::Index d = 0; d < D; ++d) {
+    for (Eigen::Index e = 0; e < D; ++e) {
+      for (Eigen::Index p = 0; p < H; ++p) {
+        for (Eigen::Index q = 0; q < H; ++q) {
+          Ut[static_cast<size_t>(d)](p, e * H + q) = U1(p * D + d, q * D + e);
+        }
+      }
+    }
+  }
+  return Ut;
+}
+
+using BlockMap = Eigen::Map<Eigen::MatrixXd, 0, Eigen::Stride<Eigen::Dynamic, Eigen::Dynamic>>;
+
+// Block (d, e) of a (rows D) × (cols D) matrix in (μ, d) order: the rows × cols
+// matrix of entries [(μ,d),(ν,e)].
+BlockMap OutputBlock(Eigen::MatrixXd& M, Eigen::Index D, Eigen::Index d, Eigen::Index e) {
+  return BlockMap(M.data() + d + e * M.rows(), M.rows() / D, M.cols() / D,
+                  Eigen::Stride<Eigen::Dynamic, Eigen::Dynamic>(D * M.rows(), D));
+}
+
+// L⁻¹ of the lower triangle of L (its strict upper triangle zero).
+bool TriangularInverse(const Eigen::MatrixXd& L, Eigen::MatrixXd* L_inverse) {
+  if (L.rows() <= kSmallSpd) {
+    L_inverse->setIdentity(L.rows(), L.cols());
+    L.triangularView<Eigen::Lower>().solveInPlace(*L_inverse);
+    return true;
+  }
+  const int n = BlasInt(L.rows());
+  int info = 0;
+  L_inverse->resize(n, n);
+  L_inverse->triangularView<Eigen::Lower>() = L.triangularView<Eigen::Lower>();
+  L_inverse->triangularView<Eigen::StrictlyUpper>().setZero();
+  dtrtri_("L", "N", &n, L_inverse->data(), &n, &info, 1, 1);
+  return info == 0;
+}
+
+// S ← S + Sᵀ for a square S, in place.
+void AddTranspose(Eigen::MatrixXd* S) {
+  const Eigen::Index n = S->rows();
+  for (Eigen::Index j = 0; j < n; ++j) {
+    (*S)(j, j) *= 2.0;
+    for (Eigen::Index i = j + 1; i < n; ++i) {
+      const double s = (*S)(i, j) + (*S)(j, i);
+      (*S)(i, j) = (*S)(j, i) = s;
+    }
+  }
+}
+
+}  // namespace
+
+TrainingGram::TrainingGram(const PathKernel& kernel, Eigen::Index outputs)
+    : kernel_(kernel), D_(outputs) {
+  Require(outputs >= 1, "outputs D", outputs, "at least 1 label column");
+}
+
+// Factored strategy, one output: through BLAS (multi-threaded OpenBLAS here)
+// on the path inputs Ξ (P × Htot·N0) read as the (P·N0) × Htot matrix whose
+// column π holds every entry of ξ_π, so that (· ⊗ I_N0) products are one BLAS
+// call. About the flops of one P × Htot·N0 × P GEMM:
+//   U_1 = C Cᵀ, Φ = Ξ (C ⊗ I_N0):  K = Ξ (U_1 ⊗ I) Ξᵀ = Φ Φᵀ          (dtrmm, dsyrk)
+//   G = L Lᵀ, Z = L⁻¹ Ξ:           Σ_μν (G⁻¹)_μν C_ππ' = Σ Z_π ∘ Z_π'    (dtrtri, dtrmm, dsyrk)
+//   w = Ξᵀ α:                       Σ_μν α_μ α_ν C_ππ' = w_π · w_π'
+// Z is L⁻¹ times Ξ because OpenBLAS' dtrsm is several times slower than
+// dtrtri + dtrmm at these shapes (P ≪ Htot·N0; see bench/core_bench).
+// Several outputs work block by block, (d, e) with e ≤ d: K's block is
+// Ξ (U^{de} ⊗ I) Ξᵀ and the gradient's Σ (Ξ_π ∘ (R_de Ξ)_π'), about
+// D(D+1)/2 P × Htot·N0 × P GEMMs each, plus the inverse of G (PD)³.
+void TrainingGram::Assemble(const Eigen::Ref<const Eigen::MatrixXd>& U1) {
+  const PathInputs& in = kernel_.inputs();
+  const Eigen::Index P = in.P(), H = in.Htot, D = D_, n = P * D;
+  if (kernel_.strategy() == KernelStrategy::kPrecomputed) {
+    if (D == 1) {
+      kernel_.Total(U1, &G_);
+      return;
+    }
+    // S = Σ_{π<π'} C_ππ' ⊗ A^{ππ'} + Σ_π C_ππ ⊗ A^{ππ}/2, then G = S + Sᵀ.
+    G_.setZero(n, n);
+    for (Eigen::Index p = 0; p < H; ++p) {
+      for (Eigen::Index q = p; q < H; ++q) {
+        const Eigen::MatrixXd& C = kernel_.StoredPair(p, q);
+        Eigen::MatrixXd A = U1.block(p * D, q * D, D, D);
+        if (p == q) A *= 0.5;
+        for (Eigen::Index nu = 0; nu < P; ++nu) {
+          for (Eigen::Index e = 0; e < D; ++e) {
+            double* column = G_.col(nu * D + e).data();
+            for (Eigen::Index d = 0; d < D; ++d) {
+              if (A(d, e) == 0.0) continue;
+              StridedVector(column + d, P, Eigen::InnerStride<>(D)) += A(d, e) * C.col(nu);
+            }
+          }
+        }
+      }
+    }
+    AddTranspose(&G_);
+    return;
+  }
+  if (D > 1) {
+    // Block (d, e) of K is Ξ (U^{de} ⊗ I_N0) Ξᵀ, U^{de}_ππ' = U_1[(π,d),(π',e)]:
+    // A_d = Ξ (Ũ_d ⊗ I) is one GEMM, then one P × Htot·N0 × P GEMM per block
+    // e ≤ d (D(D+1)/2 of them; the blocks e > d are their transposes).
+    const std::vector<Eigen::MatrixXd> Ut = OutputRows(U1, H, D);
+    G_.resize(n, n);
+    for (Eigen::Index d = 0; d < D; ++d) {
+      work_.resize(P * in.N0, D * H);
+      work_.noalias() = Stacked(in.xi, in.N0) * Ut[static_cast<size_t>(d)];
+      for (Eigen::Index e = 0; e <= d; ++e) {
+        const Eigen::Map<const Eigen::MatrixXd> Ade(work_.data() + e * H * P * in.N0, P, H * in.N0);
+        OutputBlock(G_, D, d, e).noalias() = Ade * in.xi.transpose();
+      }
+    }
+    for (Eigen::Index d = 0; d < D; ++d) {
+      for (Eigen::Index e = d + 1; e < D; ++e) {
+        OutputBlock(G_, D, d, e) = OutputBlock(G_, D, e, d).transpose();
+      }
+    }
+    return;
+  }
+  const int Pn = BlasInt(P), Hn = BlasInt(H), cols = BlasInt(H * in.N0);
+  const int stacked = BlasInt(P * in.N0);
+  const double one = 1.0, zero = 0.0;
+  work_ = in.xi;  // no allocation when the size is unchanged
+  const Eigen::LLT<Eigen::MatrixXd> llt(U1);
+  if (llt.info() == Eigen::Success) {
+    const Eigen::MatrixXd C = llt.matrixL();
+    dtrmm_("R", "L", "N", "N", &stacked, &Hn, &one, C.data(), &Hn, work_.data(), &stacked, 1, 1, 1,
+           1);  // Φ = Ξ (C ⊗ I)
+    G_.resize(n, n);
+    dsyrk_("L", "N", &Pn, &cols, &one, work_.data(), &Pn, &zero, G_.data(), &Pn, 1, 1);
+    return;
+  }
+  // U_1 only semi-definite (silenced heads, theory.md §6): Ξ (U_1 ⊗ I) Ξᵀ by two GEMMs.
+  Eigen::MatrixXd W(work_.rows(), work_.cols());
+  Stacked(W, in.N0).noalias() = Stacked(std::as_const(work_), in.N0) * U1;
+  G_.resize(n, n);
+  G_.noalias() = W * work_.transpose();
+}
+
+bool TrainingGram::Factorize(const Eigen::Ref<const Eigen::MatrixXd>& U1, double temperature) {
+  const Eigen::Index m = kernel_.Htot() * D_;
+  Require(U1.rows() == m && U1.cols() == m, "U_1 shape",
+          std::to_string(U1.rows()) + " x " + std::to_string(U1.cols()),
+          std::to_string(m) + " x " + std::to_string(m) + " (Htot D x Htot D)");
+  Require(std::isfinite(temperature) && temperature >= 0, "temperature", temperature,
+          "a finite value >= 0");
+  factorized_ = false;
+  U1_ = U1;
+  Assemble(U1_);
+  const Eigen::Index n = size();
+  G_.diagonal().array() += temperature;
+  for (Eigen::Index j = 0; j < n; ++j) {
+    if (!G_.col(j).tail(n - j).allFinite()) return false;
+  }
+  if (!CholeskyInPlace(&G_)) return false;  // G = L Lᵀ
+  log_det_ = 2.0 * G_.diagonal().array().log().sum();
+  if (!std::isfinite(log_det_)) return false;
+  factorized_ = true;
+  return true;
+}
+
+double TrainingGram::LogDet() const {
+  Require(factorized_, "TrainingGram", "no factorisation", "a successful Factorize first");
+  return log_det_;
+}
+
+Eigen::MatrixXd TrainingGram::Solve(const Eigen::Ref<const Eigen::MatrixXd>& B) const {
+  Require(factorized_, "TrainingGram", "no factorisation", "a successful Factorize first");
+  Require(B.rows() == size(), "right-hand side rows", B.rows(), std::to_string(size()) + " (P D)");
+  Eigen::MatrixXd X = B;
+  if (X.cols() > 0) CholeskySolveInPlace(G_, &X);
+  return X;
+}
+
+bool TrainingGram::EnergyGradient(const Eigen::Ref<const Eigen::VectorXd>& alpha,
+                                  Eigen::MatrixXd* grad) {
+  Require(factorized_, "TrainingGram", "no factorisation", "a successful Factorize first");
+  Require(alpha.size() == size(), "alpha size", alpha.size(), std::to_string(size()) + " (P D)");
+  const PathInputs& in = kernel_.inputs();
+  const Eigen::Index P = in.P(), H = in.Htot, N0 = in.N0, D = D_;
+  if (kernel_.strategy() == KernelStrategy::kPrecomputed || D > 1) {
+    // R = G⁻¹ − α αᵀ (PD × PD, both triangles).
+    work_ = G_;
+    if (!InverseFromCholeskyInPlace(&work_)) return false;
+    work_.triangularView<Eigen::StrictlyUpper>() = work_.transpose();
+    work_.noalias() -= alpha * alpha.transpose();
+  }
+  if (kernel_.strategy() == KernelStrategy::kPrecomputed) {
+    if (D == 1) {
+      *grad = kernel_.Contract(work_);
+      return true;
+    }
+    // Σ_μν R[(μ,d),(ν,e)] C_ππ'(μ,ν), every stored pair once.
+    grad->setZero(H * D, H * D);
+    Eigen::MatrixXd M(D, D);
+    for (Eigen::Index p = 0; p < H; ++p) {
+      for (Eigen::Index q = p; q < H; ++q) {
+        const Eigen::MatrixXd& C = kernel_.StoredPair(p, q);
+        M.setZero();
+        for (Eigen::Index nu = 0; nu < P; ++nu) {
+          for (Eigen::Index e = 0; e < D; ++e) {
+            const double* column = work_.col(nu * D + e).data();
+            for (Eigen::Index d = 0; d < D; ++d) {
+              M(d, e) += ConstStridedVector(column + d, P, Eigen::InnerStride<>(D)).dot(C.col(nu));
+            }
+          }
+        }
+        grad->block(p * D, q * D, D, D) = M;
+        if (p != q) grad->block(q * D, p * D, D, D) = M.transpose();
+      }
+    }
+    *grad = (0.5 * (*grad + grad->transpose())).eval();
+    return true;
+  }
+  if (D > 1) {
+    // Block (d, e): Σ_μν R_de(μ,ν) ξ_π(μ)·ξ_π'(ν) = Σ (Ξ_π ∘ (R_de Ξ)_π'), one
+    // P × P × Htot·N0 GEMM and one contraction of the stacked views per block e ≤ d.
+    grad->resize(H * D, H * D);
+    Eigen::MatrixXd Rde(P, P), B(P, H * N0), M(H, H);
+    for (Eigen::Index d = 0; d < D; ++d) {
+      for (Eigen::Index e = 0; e <= d; ++e) {
+        Rde = OutputBlock(work_, D, d, e);
+        B.noalias() = Rde * in.xi;
+        M.noalias() = Stacked(in.xi, N0).transpose() * Stacked(std::as_const(B), N0);
+        for (Eigen::Index p = 0; p < H; ++p) {
+          for (Eigen::Index q = 0; q < H; ++q) {
+            (*grad)(p * D + d, q * D + e) = M(p, q);
+            (*grad)(q * D + e, p * D + d) = M(p, q);
+          }
+        }
+      }
+    }
+    *grad = (0.5 * (*grad + grad->transpose())).eval();
+    return true;
+  }
+  // Σ Z_π ∘ Z_π' with Z = L⁻¹ Ξ (the lower triangle of Zᵀ Z, stacked view).
+  if (!TriangularInverse(G_, &L_inverse_)) return false;
+  const int Pn = BlasInt(P), Hn = BlasInt(H), cols = BlasInt(H * N0);
+  const int stacked = BlasInt(P * N0);
+  const double one = 1.0, zero = 0.0;
+  work_ = in.xi;
+  dtrmm_("L", "L", "N", "N", &Pn, &cols, &one, L_inverse_.data(), &Pn, work_.data(), &Pn, 1, 1, 1,
+         1);
+  grad->setZero(H, H);
+  dsyrk_("L", "T", &Hn, &stacked, &one, work_.data(), &stacked, &zero, grad->data(), &Hn, 1, 1);
+  // − Σ w_πᵀ w_π' with w = Ξᵀ α read as N0 × H.
+  const Eigen::VectorXd w = in.xi.transpose() * alpha;
+  const Eigen::Map<const Eigen::MatrixXd> W(w.data(), N0, H);
+  grad->triangularView<Eigen::Lower>() -= W.transpose() * W;
+  grad->triangularView<Eigen::StrictlyUpper>() = grad->transpose();
+  return true;
+}
+
+namespace {
+
+// The independent entries (i, j), i ≤ j, of an m × m matrix, column by column.
+std::vector<std::pair<Eigen::Index, Eigen::Index>> UpperEntries(Eigen::Index m) {
+  std::vector<std::pair<Eigen::Index, Eigen::Index>> entry;
+  entry.reserve(static_cast<size_t>(m * (m + 1) / 2));
+  for (Eigen::Index j = 0; j < m; ++j) {
+    for (Eigen::Index i = 0; i <= j; ++i) entry.emplace_back(i, j);
+  }
+  return entry;
+}
+
+// H_kl = 2 Q_kl − Σ_{(a,b) of E_k, (c,e) of E_l} t(a,b;c,e): the generators of
+// E_k are (i,j) and (j,i) (once on the diagonal); Q is filled on entry.
+template <typename Trace>
+void SubtractTraces(Eigen::Index m, const Trace& generator_trace, Eigen::MatrixXd* hessian) {
+  const auto entry = UpperEntries(m);
+  const Eigen::Index entries = static_cast<Eigen::Index>(entry.size());
+  for (Eigen::Index l = 0; l < entries; ++l) {
+    const auto [p, q] = entry[static_cast<size_t>(l)];
+    for (Eigen::Index k = 0; k <= l; ++k) {
+      const auto [i, j] = entry[static_cast<size_t>(k)];
+      double trace = generator_trace(i, j, p, q);
+      if (p != q) trace += generator_trace(i, j, q, p);
+      if (i != j) {
+        trace += generator_trace(j, i, p, q);
+        if (p != q) trace += generator_trace(j, i, q, p);
+      }
+      (*hessian)(k, l) -= trace;
+    }
+  }
+  hessian->triangularView<Eigen::StrictlyLower>() = hessian->transpose();
+}
+
+}  // namespace
+
+double TrainingGram::EnergyHessianFlops(HessianForm form) const {
+  const double H = double(kernel_.Htot()), D = double(D_), P = double(kernel_.P());
+  const double N0 = double(kernel_.inputs().N0), m = H * D;
+  if (form == HessianForm::kExamples) {
+    return 2 * H * H * D * D * P * P * P + 2 * m * m * m * m * P * P;
+  }
+  return (P * D) * (P * D) * m * N0 + (m * N0) * (m * N0) * P * D + 2 * m * m * m * m * N0 * N0;
+}
+
+bool TrainingGram::EnergyHessian(const Eigen::Ref<const Eigen::VectorXd>& alpha,
+                                 Eigen::MatrixXd* hessian, HessianForm form) {
+  Require(factorized_, "TrainingGram", "no factorisation", "a successful Factorize first");
+  Require(alpha.size() == size(), "alpha size", alpha.size(), std::to_string(size()) + " (P D)");
+  if (form == HessianForm::kAuto) {
+    form = EnergyHessianFlops(HessianForm::kExamples) <= EnergyHessianFlops(HessianForm::kFeatures)
+               ? HessianForm::kExamples
+               : HessianForm::kFeatures;
+  }
+  if (form == HessianForm::kFeatures) return EnergyHessianFeatures(alpha, hessian);
+  const Eigen::Index H = kernel_.Htot(), D = D_, P = kernel_.P(), n = P * D, m = H * D;
+  // R = G⁻¹ (both triangles).
+  Eigen::MatrixXd R = G_;
+  if (!InverseFromCholeskyInPlace(&R)) return false;
+  R.triangularView<Eigen::StrictlyUpper>() = R.transpose();
+
+  // The pairs C_pq (p ≤ q), stored or formed once.
+  std::vector<Eigen::MatrixXd> formed;
+  std::vector<const Eigen::MatrixXd*> pair(static_cast<size_t>(H * H), nullptr);
+  if (kernel_.strategy() != KernelStrategy::kPrecomputed) {
+    formed.reserve(static_cast<size_t>(H * (H + 1) / 2));
+  }
+  for (Eigen::Index p = 0; p < H; ++p) {
+    for (Eigen::Index q = p; q < H; ++q) {
+      if (kernel_.strategy() == KernelStrategy::kPrecomputed) {
+        pair[static_cast<size_t>(p * H + q)] = &kernel_.StoredPair(p, q);
+      } else {
+        formed.push_back(kernel_.Pair(p, q));
+        pair[static_cast<size_t>(p * H + q)] = &formed.back();
+      }
+    }
+  }
+  auto C = [&](Eigen::Index p, Eigen::Index q) -> const Eigen::MatrixXd& {
+    return *pair[static_cast<size_t>(std::min(p, q) * H + std::max(p, q))];
+  };
+
+  // Generators F_ab = e_a e_bᵀ, a = (p,d), b = (q,d') (index p D + d):
+  // K_{F_ab} = J_d C_pq J_d'ᵀ (block (d,d') of the PD × PD matrix is C_pq), so
+  //   tr(R K_{F_ab} R K_{F_ce}) = Σ_μν X^{d,pq}[(μ,f'),ν] X^{f,rs}[(ν,d'),μ]
+  // with X^{d,pq} = R J_d C_pq (PD × P), c = (r,f), e = (s,f'). Column
+  // ((d H + p) H + q) D + x of A holds the P × P block of X^{d,pq} in the rows
+  // of output x, the same column of B its transpose: t = Aᵀ B.
+  // The GEMMs go to BLAS (several times Eigen's speed at these sizes, bench/core_bench).
+  const Eigen::Index blocks = D * H * H * D;
+  Eigen::MatrixXd A(P * P, blocks), B(P * P, blocks), X(n, P);
+  using ConstBlockMap =
+      Eigen::Map<const Eigen::MatrixXd, 0, Eigen::Stride<Eigen::Dynamic, Eigen::Dynamic>>;
+  const int nb = BlasInt(n), Pb = BlasInt(P), ldr = BlasInt(D * n), PPb = BlasInt(P * P),
+            bb = BlasInt(blocks);
+  const double one = 1.0, zero = 0.0;
+  for (Eigen::Index d = 0; d < D; ++d) {
+    // R J_d: the columns (ν, d) of R, n × P with leading dimension D n.
+    const double* Rd = R.data() + d * n;
+    for (Eigen::Index p = 0; p < H; ++p) {
+      for (Eigen::Index q = 0; q < H; ++q) {
+        const Eigen::MatrixXd& Cpq = C(p, q);  // C_qp = C_pqᵀ
+        dgemm_("N", p <= q ? "N" : "T", &nb, &Pb, &Pb, &one, Rd, &ldr, Cpq.data(), &Pb, &zero,
+               X.data(), &nb, 1, 1);
+        for (Eigen::Index x = 0; x < D; ++x) {
+          const Eigen::Index col = ((d * H + p) * H + q) * D + x;
+          const ConstBlockMap V(X.data() + x, P, P,
+                                Eigen::Stride<Eigen::Dynamic, Eigen::Dynamic>(n, D));
+          Eigen::Map<Eigen::MatrixXd>(A.col(col).data(), P, P) = V;
+          Eigen::Map<Eigen::MatrixXd>(B.col(col).data(), P, P) = V.transpose();
+        }
+      }
+    }
+  }
+  Eigen::MatrixXd t(blocks, blocks);
+  dgemm_("T", "N", &bb, &bb, &PPb, &one, A.data(), &PPb, B.data(), &PPb, &zero, t.data(), &bb, 1,
+         1);
+  auto generator_trace = [&](Eigen::Index a, Eigen::Index b, Eigen::Index c, Eigen::Index e) {
+    const Eigen::Index p = a / D, d = a % D, q = b / D, d2 = b % D;
+    const Eigen::Index r = c / D, f = c % D, s = e / D, f2 = e % D;
+    return t(((d * H + p) * H + q) * D + f2, ((f * H + r) * H + s) * D + d2);
+  };
+
+  // v_k = K_{E_k} α: K_{F_ab} α = J_d (C_pq α_d'), α_d' = the entries of output d'.
+  const auto entry = UpperEntries(m);
+  const Eigen::Index entries = static_cast<Eigen::Index>(entry.size());
+  Eigen::MatrixXd alpha_out(P, D);  // column d' = α_d'
+  for (Eigen::Index mu = 0; mu < P; ++mu) alpha_out.row(mu) = alpha.segment(mu * D, D).transpose();
+  Eigen::MatrixXd V = Eigen::MatrixXd::Zero(n, entries);
+  auto add_generator = [&](Eigen::Index k, Eigen::Index a, Eigen::Index b) {
+    const Eigen::Index p = a / D, d = a % D, q = b / D, d2 = b % D;
+    const Eigen::VectorXd c = p <= q ? Eigen::VectorXd(C(p, q) * alpha_out.col(d2))
+                                     : Eigen::VectorXd(C(q, p).transpose() * alpha_out.col(d2));
+    StridedVector(V.col(k).data() + d, P, Eigen::InnerStride<>(D)) += c;
+  };
+  for (Eigen::Index k = 0; k < entries; ++k) {
+    const auto [i, j] = entry[static_cast<size_t>(k)];
+    add_generator(k, i, j);
+    if (i != j) add_generator(k, j, i);
+  }
+  const Eigen::MatrixXd RV = R * V;
+  hessian->noalias() = 2.0 * V.transpose() * RV;
+  SubtractTraces(m, generator_trace, hessian);
+  return true;
+}
+
+bool TrainingGram::EnergyHessianFeatures(const Eigen::Ref<const Eigen::VectorXd>& alpha,
+                                         Eigen::MatrixXd* hessian) const {
+  const PathInputs& in = kernel_.inputs();
+  const Eigen::Index H = in.Htot, D = D_, P = in.P(), N0 = in.N0, n = P * D, m = H * D;
+  // M = L⁻¹ Ξ̃ (PD × m N0): column block a = (π,d) of Ξ̃ is J_d Ξ_π (the
+  // features of path π in the rows of output d), so L⁻¹ K_{F_ab} L⁻ᵀ = M_a M_bᵀ
+  // and, with Γ = Mᵀ M (blocks Γ_ab = M_aᵀ M_b, N0 × N0),
+  //   t(a,b;c,e) = tr(M_a M_bᵀ M_c M_eᵀ) = ⟨Γ_ea, Γ_cb⟩,
+  // every one from one GEMM of the vectorised blocks.
+  Eigen::MatrixXd M = Eigen::MatrixXd::Zero(n, m * N0);
+  for (Eigen::Index p = 0; p < H; ++p) {
+    for (Eigen::Index d = 0; d < D; ++d) {
+      for (Eigen::Index mu = 0; mu < P; ++mu) {
+        M.block(mu * D + d, (p * D + d) * N0, 1, N0) = in.xi.block(mu, p * N0, 1, N0);
+      }
+    }
+  }
+  G_.triangularView<Eigen::Lower>().solveInPlace(M);
+  Eigen::MatrixXd Gamma(m * N0, m * N0);
+  Gamma.setZero();
+  Gamma.selfadjointView<Eigen::Lower>().rankUpdate(M.transpose());
+  Gamma.triangularView<Eigen::StrictlyUpper>() = Gamma.transpose();
+  Eigen::MatrixXd blocks(N0 * N0, m * m);  // column a m + b: vec(Γ_ab)
+  for (Eigen::Index a = 0; a < m; ++a) {
+    for (Eigen::Index b = 0; b < m; ++b) {
+      Eigen::Map<Eigen::MatrixXd>(blocks.col(a * m + b).data(), N0, N0) =
+          Gamma.block(a * N0, b * N0, N0, N0);
+    }
+  }
+  Eigen::MatrixXd t(m * m, m * m);
+  t.noalias() = blocks.transpose() * blocks;
+  auto generator_trace = [&](Eigen::Index a, Eigen::Index b, Eigen::Index c, Eigen::Index e) {
+    return t(e * m + a, c * m + b);
+  };
+
+  // (K_{E_k} α)ᵀ G⁻¹ (K_{E_l} α) = u_kᵀ u_l with u_k = L⁻¹ K_{E_k} α, and
+  // L⁻¹ K_{F_ab} α = M_a w_b, w_b = Ξ_π'ᵀ α_d' for b = (π', d').
+  Eigen::MatrixXd alpha_out(P, D);
+  for (Eigen::Index mu = 0; mu < P; ++mu) alpha_out.row(mu) = alpha.segment(mu * D, D).transpose();
+  const Eigen::MatrixXd w = in.xi.transpose() * alpha_out;  // (H N0) × D
+  const auto entry = UpperEntries(m);
+  const Eigen::Index entries = static_cast<Eigen::Index>(entry.size());
+  Eigen::MatrixXd U = Eigen::MatrixXd::Zero(n, entries);
+  auto add_generator = [&](Eigen::Index k, Eigen::Index a, Eigen::Index b) {
+    const Eigen::Index q = b / D, d2 = b % D;
+    U.col(k).noalias() += M.middleCols(a * N0, N0) * w.block(q * N0, d2, N0, 1);
+  };
+  for (Eigen::Index k = 0; k < entries; ++k) {
+    const auto [i, j] = entry[static_cast<size_t>(k)];
+    add_generator(k, i, j);
+    if (i != j) add_generator(k, j, i);
+  }
+  hessian->noalias() = 2.0 * U.transpose() * U;
+  SubtractTraces(m, generator_trace, hessian);
+  return true;
+}
+
+PredictorMoments TrainingGram::Predict(const PathInputs& test,
+                                       const Eigen::Ref<const Eigen::VectorXd>& alpha) const {
+  Require(factorized_, "TrainingGram", "no factorisation", "a successful Factorize first");
+  const PathInputs& in = kernel_.inputs();
+  Require(test.Htot == in.Htot && test.N0 == in.N0, "test path inputs",
+          std::to_string(test.Htot) + " paths x " + std::to_string(test.N0) + " features",
+          std::to_string(in.Htot) + " paths x " + std::to_string(in.N0) +
+              " features (the training set's)");
+  Require(alpha.size() == size(), "alpha size", alpha.size(), std::to_string(size()) + " (P D)");
+  const Eigen::Index H = in.Htot, N0 = in.N0, P = in.P(), D = D_, n = P * D, Pt = test.P();
+  const std::vector<Eigen::MatrixXd> Ut = OutputRows(U1_, H, D);
+  PredictorMoments m;
+  m.mean.resize(Pt, D);
+  m.covariance.resize(Pt, D * D);
+  // Test points in blocks: k* of a block is (b D) × (P D).
+  const Eigen::Index block = std::clamp<Eigen::Index>(
+      (Eigen::Index{1} << 22) / std::max<Eigen::Index>(n * D, 1), 1, std::max<Eigen::Index>(Pt, 1));
+  Eigen::MatrixXd X, A, K, Kstar, Gk;
+  for (Eigen::Index t0 = 0; t0 < Pt; t0 += block) {
+    const Eigen::Index b = std::min(block, Pt - t0);
+    X = test.xi.middleRows(t0, b);  // b × Htot·N0, contiguous for the stacked view
+    A.resize(b * N0, D * H);
+    K.resize(b * D, n);
+    Kstar.resize(b, D * D);
+    for (Eigen::Index d = 0; d < D; ++d) {
+      A.noalias() = Stacked(std::as_const(X), N0) * Ut[static_cast<size_t>(d)];
+      for (Eigen::Index e = 0; e < D; ++e) {
+        const Eigen::Map<const Eigen::MatrixXd> Ade(A.data() + e * H * b * N0, b, H * N0);
+        // k*[(μ,d),(ν,e)] = Σ_ππ' U_1[(π,d),(π',e)] C_ππ'(x*_μ, x^ν)
+        OutputBlock(K, D, d, e).noalias() = Ade * in.xi.transpose();
+        // K*(x*, x*)_{de} = Σ_ππ' U_1[(π,d),(π',e)] C_ππ'(x*, x*)
+        Kstar.col(d + D * e) = Ade.cwiseProduct(X).rowwise().sum();
+      }
+    }
+    const Eigen::VectorXd f = K * alpha;  // (μ, d) order
+    for (Eigen::Index mu = 0; mu < b; ++mu) m.mean.row(t0 + mu) = f.segment(mu * D, D).transpose();
+    Gk = K.transpose();
+    CholeskySolveInPlace(G_, &Gk);  // G⁻¹ k*ᵀ, (P D) × (b D)
+    for (Eigen::Index mu = 0; mu < b; ++mu) {
+      const Eigen::MatrixXd S = K.middleRows(mu * D, D) * Gk.middleCols(mu * D, D);
+      for (Eigen::Index e = 0; e < D; ++e) {
+        for (Eigen::Index d = 0; d < D; ++d) {
+          // Σ = K* − k* G⁻¹ k*ᵀ, symmetrised (its two triangles round differently).
+          m.covariance(t0 + mu, d + D * e) =
+              0.5 * (Kstar(mu, d + D * e) + Kstar(mu, e + D * d)) - 0.5 * (S(d, e) + S(e, d));
+        }
+      }
+    }
+  }
+  return m;
+}
+
+Eigen::MatrixXd TrainingGram::TrainingKernel(const Eigen::Ref<const Eigen::MatrixXd>& U1) {
+  const Eigen::Index m = kernel_.Htot() * D_;
+  Require(U1.rows() == m && U1.cols() == m, "U_1 shape",
+          std::to_string(U1.rows()) + " x " + std::to_string(U1.cols()),
+          std::to_string(m) + " x " + std::to_string(m) + " (Htot D x Htot D)");
+  factorized_ = false;
+  Assemble(U1);
+  G_.triangularView<Eigen::StrictlyUpper>() = G_.transpose();
+  return G_;
+}
+
+Eigen::MatrixXd OutputKernel(const PathKernel& kernel,
+                             const Eigen::Ref<const Eigen::MatrixXd>& U1) {
+  const Eigen::Index H = kernel.Htot();
+  Require(U1.rows() == U1.cols() && U1.rows() >= H && U1.rows() % H == 0, "U_1 shape",
+          std::to_string(U1.rows()) + " x " + std::to_string(U1.cols()),
+          "a square (Htot D) x (Htot D) matrix with Htot = " + std::to_string(H));
+  TrainingGram gram(kernel, U1.rows() / H);
+  return gram.TrainingKernel(U1);
+}
+
+}  // namespace attnpaths
