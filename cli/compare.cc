@@ -21,6 +21,7 @@
 #include "sampler/diagnostics.h"
 #include "sampler/estimates.h"
 #include "solver/predictor.h"
+#include "study/settings.h"
 
 namespace attnpaths::cli {
 
@@ -58,7 +59,7 @@ int RunCompare(const CompareOptions& o, const GlobalOptions& g) {
   const double T = study.temperatures[0];
   const std::string out = o.output.empty() ? study.output_directory : o.output;
   CheckOutputDirectory(out, "output directory");
-  const SampleOptions sample_options = MakeSampleOptions(o.sampler, g, "compare: sampling");
+  const SampleOptions sample_options = MakeSampleOptions(o.sampler, study, g, "compare: sampling");
 
   ProgressLine("compare: computing path inputs", g.quiet);
   const StudyKernels k = BuildKernels(study, g.threads);
@@ -66,7 +67,7 @@ int RunCompare(const CompareOptions& o, const GlobalOptions& g) {
 
   // Theory (theory.md §3–§4).
   const Action action(study.architecture, *k.train, study.train.y, T);
-  SolveOptions solve_options = MakeSolveOptions(study.solver);
+  SolveOptions solve_options = ReadStudySettings(study).solve;
   solve_options.progress = [&](const SolveProgress& p) {
     if (p.iteration % 10 == 0) {
       char buf[160];

@@ -11,6 +11,7 @@
 #include "kernels/paths.h"
 #include "solver/action.h"
 #include "solver/solve.h"
+#include "study/settings.h"
 
 namespace attnpaths::cli {
 
@@ -169,7 +170,7 @@ AnalysedSolution ObtainSolution(const SolutionSourceOptions& o, const std::strin
   s.temperature = s.study.temperatures[0];
   const StudyKernels& k = Kernels(s, command, g);
   const Action action(arch, *k.train, s.study.train.y, s.temperature);
-  SolveOptions options = MakeSolveOptions(s.study.solver);
+  SolveOptions options = ReadStudySettings(s.study).solve;
   options.progress = [&](const SolveProgress& p) {
     if (p.iteration % 10 == 0) {
       char buf[160];

@@ -22,16 +22,6 @@ StudyKernels BuildKernels(const Study& study, int threads) {
   return k;
 }
 
-SolveOptions MakeSolveOptions(const SolverConfig& c) {
-  SolveOptions o;
-  o.method = c.method == "bfgs" ? SolveMethod::kBfgs : SolveMethod::kLbfgs;
-  o.gradient_tolerance = c.gradient_tolerance;
-  o.max_iterations = c.max_iterations;
-  o.compute_hessian = c.hessian;
-  o.hessian_max_dimension = c.hessian_max_dimension;
-  return o;
-}
-
 void EnsureDirectory(const std::string& dir, const std::string& field) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);

@@ -18,8 +18,6 @@ struct StudyKernels {
 };
 StudyKernels BuildKernels(const Study& study, int threads);
 
-SolveOptions MakeSolveOptions(const SolverConfig& c);
-
 // Creates `dir` (and parents) or throws Error naming it.
 void EnsureDirectory(const std::string& dir, const std::string& field);
 

@@ -17,14 +17,22 @@
 #include <Eigen/Core>
 #include <functional>
 #include <string>
+#include <array>
 #include <vector>
 
+#include "kernels/enum_names.h"
+#include "kernels/option_field.h"
 #include "solver/action.h"
 #include "solver/order_parameters.h"
 
 namespace attnpaths {
 
 enum class SolveMethod { kLbfgs, kBfgs };
+template <>
+struct EnumNames<SolveMethod> {
+  static constexpr std::array<EnumName<SolveMethod>, 2> values{
+      {{SolveMethod::kLbfgs, "lbfgs"}, {SolveMethod::kBfgs, "bfgs"}}};
+};
 
 struct SolveProgress {
   int iteration = 0;
@@ -63,6 +71,10 @@ struct SolveOptions {
 
   bool IsValid(std::string* error) const;
 };
+
+// The settings of SolveOptions a study file ([solver]) or the command line may
+// set, bound to *options (solver/solve_option_fields.cc; docs/config.md).
+std::vector<OptionField> SolveOptionFields(SolveOptions* options);
 
 enum class SolveTermination {
   kConverged,      // the gradient test of theory.md §8 holds
