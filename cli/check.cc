@@ -1,18 +1,60 @@
 // attnpaths check --config run.toml — validate a study and print what it will
-// compute (paths, kernel memory, expected work) without computing it.
+// compute (paths, kernel memory, expected work, the solver/sampler/pruning
+// settings it resolves) without computing it.
+// attnpaths check --list-settings — every [solver]/[sampler]/[pruning] key with
+// its default, flag and meaning (docs/config.md is checked against it).
 #include <iostream>
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "cli/settings_flags.h"
 #include "data/config.h"
+#include "kernels/error.h"
 #include "kernels/paths.h"
+#include "study/settings.h"
 
 namespace attnpaths::cli {
 
 namespace {
 
-int RunCheck(const std::string& config, const GlobalOptions& g) {
+struct CheckOptions {
+  std::string positional;  // `check run.toml` (the form before --config)
+  std::string config;
+  bool list_settings = false;
+};
+
+std::string DefaultCell(const OptionValue& v) { return OptionText(v); }
+
+int ListSettings(const GlobalOptions& g) {
+  StudySettings defaults;
+  nlohmann::json j = nlohmann::json::object();
+  for (const SettingsTable& t : SettingsTables(&defaults)) {
+    if (!g.json) {
+      std::cout << "## [" << t.name << "]\n\n| key | default | flag | meaning |\n|---|---|---|---|\n";
+    }
+    for (const OptionField& f : t.fields) {
+      j[t.name][f.key] = {{"default", DefaultCell(f.get())},
+                          {"flag", f.flag.empty() ? "" : "--" + f.flag},
+                          {"help", f.help}};
+      if (!g.json) {
+        std::cout << "| `" << f.key << "` | `" << DefaultCell(f.get()) << "` | "
+                  << (f.flag.empty() ? "" : "`--" + f.flag + "`") << " | " << f.help << " |\n";
+      }
+    }
+    if (!g.json) std::cout << "\n";
+  }
+  if (g.json) std::cout << j.dump(2) << std::endl;
+  return 0;
+}
+
+int RunCheck(const CheckOptions& o, const GlobalOptions& g) {
+  if (o.list_settings) return ListSettings(g);
+  Require(o.positional.empty() || o.config.empty(), "check", "a file and --config",
+          "one study file (--config run.toml)");
+  const std::string config = o.config.empty() ? o.positional : o.config;
+  Require(!config.empty(), "check", "no study file", "--config run.toml (or --list-settings)");
   const Study st = LoadStudy(config);
+  StudySettings settings = ReadStudySettings(st);
   const Architecture& a = st.architecture;
   const Paths paths(a.heads_per_layer());
   std::vector<std::vector<std::string>> names;
@@ -53,6 +95,7 @@ int RunCheck(const std::string& config, const GlobalOptions& g) {
   // L-BFGS needed 20-60 evaluations a point on the Markov task; state a range.
   j["expected_evaluations_per_point"] = {20, 100};
   j["output_directory"] = st.output_directory;
+  for (SettingsTable& t : SettingsTables(&settings)) j["settings"][t.name] = OptionsJson(t.fields);
   if (g.json) {
     std::cout << j.dump(2) << std::endl;
     return 0;
@@ -80,10 +123,13 @@ int RunCheck(const std::string& config, const GlobalOptions& g) {
 
 void RegisterCheck(CLI::App& app, GlobalOptions& global, Command* run) {
   auto* cmd = app.add_subcommand("check", "Validate a TOML study and print what it will compute");
-  auto config = std::make_shared<std::string>();
-  cmd->add_option("config", *config, "The TOML study file")->required();
+  auto o = std::make_shared<CheckOptions>();
+  cmd->add_option("--config,-c", o->config, "The TOML study file");
+  cmd->add_option("config", o->positional, "The TOML study file (the same as --config)");
+  cmd->add_flag("--list-settings", o->list_settings,
+                "List every [solver], [sampler] and [pruning] key: default, flag, meaning");
   cmd->add_flag("--json", global.json, "Print JSON on stdout");
-  cmd->callback([config, &global, run] { *run = [config, &global] { return RunCheck(*config, global); }; });
+  cmd->callback([o, &global, run] { *run = [o, &global] { return RunCheck(*o, global); }; });
 }
 
 }  // namespace attnpaths::cli

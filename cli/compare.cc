@@ -23,6 +23,7 @@
 #include "sampler/diagnostics.h"
 #include "sampler/estimates.h"
 #include "solver/predictor.h"
+#include "study/settings.h"
 
 namespace attnpaths::cli {
 
@@ -63,7 +64,7 @@ int RunCompare(const CompareOptions& o, const GlobalOptions& g) {
   for (const std::string& f : SampleFiles()) owned.push_back(f);
   owned.insert(owned.end(), {"compare.json", "compare.csv"});
   ResultFolder folder(out, owned);  // locked; removed again if this run fails
-  const SampleOptions sample_options = MakeSampleOptions(o.sampler, g, "compare: sampling");
+  const SampleOptions sample_options = MakeSampleOptions(o.sampler, study, g, "compare: sampling");
 
   ProgressLine("compare: computing path inputs", g.quiet);
   const StudyKernels k = BuildKernels(study, g.threads);
@@ -71,7 +72,7 @@ int RunCompare(const CompareOptions& o, const GlobalOptions& g) {
 
   // Theory (theory.md §3–§4).
   const Action action(study.architecture, *k.train, study.train.y, T);
-  SolveOptions solve_options = MakeSolveOptions(study.solver);
+  SolveOptions solve_options = ReadStudySettings(study).solve;
   solve_options.progress = [&](const SolveProgress& p) {
     if (p.iteration % 10 == 0) {
       char buf[160];

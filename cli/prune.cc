@@ -11,10 +11,12 @@
 #include "cli/commands.h"
 #include "cli/result_index.h"
 #include "cli/run_provenance.h"
+#include "cli/settings_flags.h"
 #include "cli/solution_source.h"
 #include "data/atomic_file.h"
 #include "kernels/error.h"
 #include "solver/pruning.h"
+#include "study/settings.h"
 
 namespace attnpaths::cli {
 
@@ -23,9 +25,7 @@ namespace {
 struct PruneCliOptions {
   SolutionSourceOptions source;
   std::string mode = "both";
-  std::vector<std::string> orders{"increasing", "random", "decreasing"};
-  int random_repeats = 10;
-  std::uint64_t seed = 1;
+  SettingsFlags settings;  // --orders, --random-repeats, --seed ([pruning])
 };
 
 const char* ModeLabel(PruningMode m) {
@@ -153,24 +153,13 @@ void PrintTable(const PruningResult& r, const PruningSummary& summary) {
 int RunPrune(const PruneCliOptions& o, const GlobalOptions& g) {
   Require(o.mode == "both" || o.mode == "silence" || o.mode == "resolve", "--mode",
           "\"" + o.mode + "\"", "\"silence\", \"resolve\" or \"both\"");
-  Require(o.random_repeats >= 1, "--random-repeats", o.random_repeats, "a value >= 1");
-  PruningOptions options;
-  options.orders.clear();
-  for (const std::string& name : o.orders)
-    options.orders.push_back(ParsePruningOrder(name, "--orders"));
-  options.random_repeats = o.random_repeats;
-  options.seed = o.seed;
-  options.threads = g.threads;
-  std::string why;
-  if (!options.IsValid(&why)) throw Error(why);
-
   AnalysedSolution s = ObtainSolution(o.source, "prune", g);
+  PruningOptions options = o.settings.Read(s.study).pruning;
+  options.threads = g.threads;
   Require(s.study.has_test_labels, s.study.config_path + ": data.test_y", "nothing",
           "test labels (pruning reports test accuracy and generalisation error)");
   const std::string out = o.source.output.empty() ? s.study.output_directory : o.source.output;
   ResultFolder folder(out, {"pruning.json", "pruning.csv"});  // locked; removed if this run fails
-  options.solve = MakeSolveOptions(s.study.solver);
-  options.kernel = s.study.kernel;
   const Architecture& arch = s.study.architecture;
 
   std::vector<std::pair<PruningResult, PruningSummary>> results;
@@ -204,9 +193,11 @@ int RunPrune(const PruneCliOptions& o, const GlobalOptions& g) {
   ProgressLine("", g.quiet);
 
   nlohmann::json j = SolutionJson(s);
-  j["orders"] = o.orders;
-  j["random_repeats"] = o.random_repeats;
-  j["seed"] = o.seed;
+  std::vector<std::string> order_names;
+  for (PruningOrder order : options.orders) order_names.emplace_back(PruningOrderName(order));
+  j["orders"] = order_names;
+  j["random_repeats"] = options.random_repeats;
+  j["seed"] = options.seed;
   j["rule"] =
       "heads ranked once by the full network's scores; the last head of a layer is never "
       "removed (skipped, the next head in the order is taken)";
@@ -217,9 +208,9 @@ int RunPrune(const PruneCliOptions& o, const GlobalOptions& g) {
   Provenance run = CommandProvenance(g, s.study.config_path);
   RecordSolution(s, g, &run);
   run.Set("mode", o.mode);
-  run.Set("orders", o.orders);
-  run.Set("random_repeats", o.random_repeats);
-  run.Set("seed", o.seed);
+  run.Set("orders", order_names);
+  run.Set("random_repeats", options.random_repeats);
+  run.Set("seed", options.seed);
   if (o.mode != "silence") run.Set("resolve_solver", SolverSettings(options.solve));
   j["provenance"] = run.Json();
   std::string csv = run.CsvComment() +
@@ -253,9 +244,7 @@ void RegisterPrune(CLI::App& app, GlobalOptions& global, Command* run) {
   auto o = std::make_shared<PruneCliOptions>();
   AddSolutionSourceFlags(cmd, &o->source);
   cmd->add_option("--mode", o->mode, "silence, resolve or both (default both)");
-  cmd->add_option("--orders", o->orders, "Orders: increasing random decreasing (default all)");
-  cmd->add_option("--random-repeats", o->random_repeats, "Random orders drawn (default 10)");
-  cmd->add_option("--seed", o->seed, "Seed of the random orders (default 1)");
+  o->settings.Add(cmd, {"pruning"});
   AddAnalysisOutputFlags(cmd, &o->source, global);
   cmd->callback([o, &global, run] { *run = [o, &global] { return RunPrune(*o, global); }; });
 }

@@ -1,10 +1,14 @@
 #include "cli/run_provenance.h"
 
+#include "cli/settings_flags.h"
+
 #include <algorithm>
 #include <filesystem>
 
+#include "cli/settings_flags.h"
 #include "cli/study_run.h"
 #include "data/sha256.h"
+#include "study/settings.h"
 
 namespace attnpaths::cli {
 
@@ -28,7 +32,7 @@ void RecordSolution(const AnalysedSolution& s, const GlobalOptions& g, Provenanc
   RecordStudy(s.study, g, run);
   if (s.source == "solved") {
     run->Set("solution", "solved from the config");
-    run->Set("solver", SolverSettings(MakeSolveOptions(s.study.solver)));
+    run->Set("solver", SolverSettings(ReadStudySettings(s.study).solve));
     return;
   }
   namespace fs = std::filesystem;
@@ -66,38 +70,22 @@ nlohmann::json DirectoryRecord(const std::string& dir) {
   return {{"path", dir}, {"files", names.size()}, {"sha256", Sha256Hex(listing)}};
 }
 
-nlohmann::json SolverSettings(const SolveOptions& o) {
-  return {{"method", o.method == SolveMethod::kBfgs ? "bfgs" : "lbfgs"},
-          {"gradient_tolerance", o.gradient_tolerance},
-          {"max_iterations", o.max_iterations},
-          {"max_restarts", o.max_restarts},
-          {"max_newton_steps", o.max_newton_steps},
-          {"lbfgs_rank", o.lbfgs_rank},
-          {"initial_U", o.initial_U.empty() ? "U_GP" : "warm start"},
-          {"compute_hessian", o.compute_hessian},
-          {"hessian_max_dimension", o.hessian_max_dimension}};
+// Every field a study file or flag may set (the same keys as [solver] and
+// [sampler], so a record reads back as a study table), and what only the
+// library's callers set.
+nlohmann::json SolverSettings(const SolveOptions& options) {
+  SolveOptions o = options;
+  nlohmann::json j = OptionsJson(SolveOptionFields(&o));
+  j["initial_U"] = o.initial_U.empty() ? "U_GP" : "warm start";
+  return j;
 }
 
-nlohmann::json SamplerSettings(const SampleOptions& o) {
-  return {{"chains", o.num_chains},
-          {"warmup", o.num_warmup},
-          {"samples", o.num_samples},
-          {"seed", o.seed},
-          {"threads", o.threads},
-          {"temperature_floor", o.temperature_floor},
-          {"max_tree_depth", o.max_tree_depth},
-          {"max_energy_error", o.max_energy_error},
-          {"target_accept", o.target_accept},
-          {"initial_step_size", o.initial_step_size},
-          {"adapt_metric", o.adapt_metric},
-          {"metric", o.metric},
-          {"integrator", o.integrator},
-          {"init_buffer", o.init_buffer},
-          {"term_buffer", o.term_buffer},
-          {"base_window", o.base_window},
-          {"weights", SampledWeightsName(o.sampled_weights)},
-          {"fixed_weights", o.fixed_weights ? "given" : "drawn from the prior with the seed"},
-          {"report_order_parameter", o.report_order_parameter}};
+nlohmann::json SamplerSettings(const SampleOptions& options) {
+  SampleOptions o = options;
+  nlohmann::json j = OptionsJson(SampleOptionFields(&o));
+  j["threads"] = o.threads;
+  j["fixed_weights"] = o.fixed_weights ? "given" : "drawn from the prior with the seed";
+  return j;
 }
 
 }  // namespace attnpaths::cli

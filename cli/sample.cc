@@ -29,7 +29,7 @@ int RunSample(const SampleCommandOptions& o, const GlobalOptions& g) {
   const double T = study.temperatures[0];
   const std::string out = o.output.empty() ? study.output_directory : o.output;
   ResultFolder folder(out, SampleFiles());  // locked; removed again if this run fails
-  const SampleOptions options = MakeSampleOptions(o.sampler, g, "sample");
+  const SampleOptions options = MakeSampleOptions(o.sampler, study, g, "sample");
 
   ProgressLine("sample: computing path inputs", g.quiet);
   const PathInputs train =

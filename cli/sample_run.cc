@@ -54,34 +54,7 @@ NpyArray PerDraw(const Eigen::MatrixBase<Derived>& m) {
 }  // namespace
 
 void AddSampleFlags(CLI::App* cmd, SampleCliOptions* o) {
-  cmd->add_option("--chains", o->chains, "NUTS chains (run in parallel threads)")
-      ->capture_default_str();
-  cmd->add_option("--warmup", o->warmup, "Warm-up iterations per chain")->capture_default_str();
-  cmd->add_option("--samples", o->samples, "Retained draws per chain")->capture_default_str();
-  cmd->add_option("--seed", o->seed, "Sampler seed (runs are reproducible from it)")
-      ->capture_default_str();
-  cmd->add_option("--max-tree-depth", o->max_tree_depth, "NUTS maximum tree depth")
-      ->capture_default_str();
-  cmd->add_option("--target-accept", o->target_accept, "Step-size adaptation target")
-      ->capture_default_str();
-  cmd->add_option("--temperature-floor", o->temperature_floor,
-                  "T_min: the likelihood uses max(T, T_min) (theory.md §5)")
-      ->capture_default_str();
-  cmd->add_option(
-         "--weights", o->weights,
-         "Sampled weights: collapsed (NUTS on the value weights, the readout integrated out "
-         "exactly and drawn given them), all (NUTS on every weight), or readout (value weights "
-         "fixed at a prior draw)")
-      ->capture_default_str();
-  cmd->add_option("--metric", o->metric,
-                  "NUTS metric adapted in warm-up: dense (a full covariance), diag, or auto (dense "
-                  "up to " + std::to_string(kDenseMetricMaxDimension) +
-                      " sampled coordinates, else diag)")
-      ->capture_default_str();
-  cmd->add_option("--integrator", o->integrator,
-                  "Trajectory integrator: leapfrog, prior_split (the Gaussian prior integrated "
-                  "exactly), or auto (leapfrog)")
-      ->capture_default_str();
+  o->settings.Add(cmd, {"sampler"});
   cmd->add_option_function<double>(
       "--width", [o](const double& w) { o->width = w; },
       "Every width n_l, readout included (default: the study's widths)");
@@ -98,33 +71,10 @@ Study LoadSampleStudy(const std::string& config, const SampleCliOptions& o) {
   return study;
 }
 
-SampleOptions MakeSampleOptions(const SampleCliOptions& o, const GlobalOptions& g,
-                                const std::string& label) {
-  Require(o.chains >= 1, "--chains", o.chains, "at least 1");
-  Require(o.warmup >= 0, "--warmup", o.warmup, "a count >= 0");
-  Require(o.samples >= 1, "--samples", o.samples, "at least 1");
-  Require(o.max_tree_depth >= 1 && o.max_tree_depth <= 30, "--max-tree-depth", o.max_tree_depth,
-          "an integer in [1, 30]");
-  Require(o.target_accept > 0 && o.target_accept < 1, "--target-accept", o.target_accept,
-          "a value in (0, 1)");
-  Require(std::isfinite(o.temperature_floor) && o.temperature_floor >= 0, "--temperature-floor",
-          o.temperature_floor, "a finite value >= 0");
-  SampleOptions options;
-  options.num_chains = o.chains;
-  options.num_warmup = o.warmup;
-  options.num_samples = o.samples;
-  options.seed = o.seed;
+SampleOptions MakeSampleOptions(const SampleCliOptions& o, const Study& study,
+                                const GlobalOptions& g, const std::string& label) {
+  SampleOptions options = o.settings.Read(study).sample;
   options.threads = g.threads;
-  options.max_tree_depth = o.max_tree_depth;
-  options.target_accept = o.target_accept;
-  options.temperature_floor = o.temperature_floor;
-  options.sampled_weights = ParseSampledWeights(o.weights, "--weights");
-  Require(o.metric == "auto" || o.metric == "diag" || o.metric == "dense", "--metric",
-          "\"" + o.metric + "\"", "one of auto, diag, dense");
-  Require(o.integrator == "auto" || o.integrator == "leapfrog" || o.integrator == "prior_split",
-          "--integrator", "\"" + o.integrator + "\"", "one of auto, leapfrog, prior_split");
-  options.metric = o.metric;
-  options.integrator = o.integrator;
   std::string error;
   if (!options.IsValid(&error)) throw Error(error);
   if (g.quiet) return options;
@@ -135,7 +85,7 @@ SampleOptions MakeSampleOptions(const SampleCliOptions& o, const GlobalOptions& 
     std::chrono::steady_clock::time_point last;
   };
   auto state = std::make_shared<State>();
-  state->done.assign(static_cast<size_t>(o.chains), 0);
+  state->done.assign(static_cast<size_t>(options.num_chains), 0);
   const bool quiet = g.quiet;
   options.progress = [state, label, quiet](const SampleProgress& p) {
     state->done[static_cast<size_t>(p.chain)] = p.iteration + 1;

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "cli/commands.h"
+#include "cli/settings_flags.h"
 #include "data/config.h"
 #include "data/provenance.h"
 #include "data/result_folder.h"
@@ -18,20 +19,11 @@
 
 namespace attnpaths::cli {
 
-// NUTS settings from the command line (theory.md §8 used 1 chain × 100 + 100
-// for the Markov task, 10 chains × 20 + 20 for the image task).
+// The sampler's command-line flags: the [sampler] settings (cli/settings_flags.h,
+// flags over the study file) and --width.
 struct SampleCliOptions {
-  int chains = 4;
-  int warmup = 1000;
-  int samples = 1000;
-  std::uint64_t seed = 1;
-  int max_tree_depth = 10;
-  double target_accept = 0.8;
-  double temperature_floor = 1e-3;
-  std::string weights = "collapsed";  // "collapsed", "all" or "readout"
-  std::string metric = "auto";        // "auto", "diag" or "dense" (sampler/metric.h)
-  std::string integrator = "auto";    // "auto", "leapfrog" or "prior_split"
-  std::optional<double> width;        // --width: overrides every n_l of the study
+  SettingsFlags settings;
+  std::optional<double> width;  // --width: overrides every n_l of the study
 };
 
 void AddSampleFlags(CLI::App* cmd, SampleCliOptions* o);
@@ -39,9 +31,10 @@ void AddSampleFlags(CLI::App* cmd, SampleCliOptions* o);
 // Loads the study and applies --width (every n_l, readout included).
 Study LoadSampleStudy(const std::string& config, const SampleCliOptions& o);
 
-// SampleOptions from the flags, with a progress line on stderr labelled `label`.
-SampleOptions MakeSampleOptions(const SampleCliOptions& o, const GlobalOptions& g,
-                                const std::string& label);
+// SampleOptions of the study's [sampler] table and the flags, with the global
+// thread count and a progress line on stderr labelled `label`.
+SampleOptions MakeSampleOptions(const SampleCliOptions& o, const Study& study,
+                                const GlobalOptions& g, const std::string& label);
 
 // "h1>h2" labels of every path of the architecture.
 std::vector<std::string> ArchitecturePathLabels(const Architecture& arch);

@@ -15,6 +15,7 @@
 #include "kernels/paths.h"
 #include "solver/action.h"
 #include "solver/solve.h"
+#include "study/settings.h"
 
 namespace attnpaths::cli {
 
@@ -233,7 +234,7 @@ AnalysedSolution ObtainSolution(const SolutionSourceOptions& o, const std::strin
   s.temperature = s.study.temperatures[0];
   const StudyKernels& k = Kernels(s, command, g);
   const Action action(arch, *k.train, s.study.train.y, s.temperature);
-  SolveOptions options = MakeSolveOptions(s.study.solver);
+  SolveOptions options = ReadStudySettings(s.study).solve;
   options.progress = [&](const SolveProgress& p) {
     if (p.iteration % 10 == 0) {
       char buf[160];

@@ -6,9 +6,11 @@
 #include "cli/commands.h"
 #include "cli/run_provenance.h"
 #include "cli/solution_record.h"
+#include "cli/settings_flags.h"
 #include "cli/study_run.h"
 #include "kernels/error.h"
 #include "solver/predictor.h"
+#include "study/settings.h"
 
 namespace attnpaths::cli {
 
@@ -17,6 +19,7 @@ namespace {
 struct SolveCliOptions {
   std::string config;
   std::string output;  // overrides [output] directory
+  SettingsFlags settings;  // --method, --gradient-tolerance, --max-iterations ([solver])
 };
 
 int RunSolve(const SolveCliOptions& o, const GlobalOptions& g) {
@@ -32,7 +35,7 @@ int RunSolve(const SolveCliOptions& o, const GlobalOptions& g) {
   ProgressLine("solve: computing path inputs", g.quiet);
   const StudyKernels k = BuildKernels(study, g.threads);
   const Action action(study.architecture, *k.train, study.train.y, T);
-  SolveOptions options = MakeSolveOptions(study.solver);
+  SolveOptions options = o.settings.Read(study).solve;
   options.progress = [&](const SolveProgress& p) {
     if (p.iteration % 10 == 0) {
       char buf[160];
@@ -87,6 +90,7 @@ void RegisterSolve(CLI::App& app, GlobalOptions& global, Command* run) {
   auto o = std::make_shared<SolveCliOptions>();
   cmd->add_option("--config,-c", o->config, "The TOML study file")->check(NonEmptyPath())->required();
   cmd->add_option("--output,-o", o->output, "Output directory (default: [output] directory)")->check(NonEmptyPath());
+  o->settings.Add(cmd, {"solver"});
   cmd->add_flag("--json", global.json, "Print the JSON summary on stdout");
   cmd->add_flag("--quiet", global.quiet, "No progress on stderr");
   cmd->add_option("--threads", global.threads, "Threads for path inputs (0: all cores)");

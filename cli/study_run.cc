@@ -30,16 +30,6 @@ StudyKernels BuildKernels(const Study& study, int threads) {
   return k;
 }
 
-SolveOptions MakeSolveOptions(const SolverConfig& c) {
-  SolveOptions o;
-  o.method = c.method == "bfgs" ? SolveMethod::kBfgs : SolveMethod::kLbfgs;
-  o.gradient_tolerance = c.gradient_tolerance;
-  o.max_iterations = c.max_iterations;
-  o.compute_hessian = c.hessian;
-  o.hessian_max_dimension = c.hessian_max_dimension;
-  return o;
-}
-
 void ApplyTask(Task task, PredictorStatistics* stats) {
   if (task == Task::kRegression) stats->accuracy = std::numeric_limits<double>::quiet_NaN();
 }

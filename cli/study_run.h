@@ -20,8 +20,6 @@ struct StudyKernels {
 };
 StudyKernels BuildKernels(const Study& study, int threads);
 
-SolveOptions MakeSolveOptions(const SolverConfig& c);
-
 // Regression targets have no accuracy (data/labels.h): sets it to NaN, which
 // outputs report as null.
 void ApplyTask(Task task, PredictorStatistics* stats);

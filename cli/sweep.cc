@@ -30,6 +30,7 @@
 #include "parallel/cpu_budget.h"
 #include "parallel/executor.h"
 #include "solver/predictor.h"
+#include "study/settings.h"
 
 namespace attnpaths::cli {
 
@@ -180,7 +181,7 @@ int RunSweep(const SweepCliOptions& o, const GlobalOptions& g) {
   RecordStudy(study, g, &run);
   run.Set("sweep_widths", widths);
   run.Set("sweep_temperatures", temps);
-  run.Set("solver", SolverSettings(MakeSolveOptions(study.solver)));
+  run.Set("solver", SolverSettings(ReadStudySettings(study).solve));
   run.Set("continuation",
           "per temperature, widths in decreasing order; the largest starts from U_GP, every "
           "other from the solution of the next larger width");
@@ -231,7 +232,7 @@ int RunSweep(const SweepCliOptions& o, const GlobalOptions& g) {
         const auto t0 = Clock::now();
         arch.widths.assign(arch.widths.size(), N);  // every n_l = N (theory.md §8)
         const Action action(arch, *k.train, study.train.y, T);
-        SolveOptions options = MakeSolveOptions(study.solver);
+        SolveOptions options = ReadStudySettings(study).solve;
         options.initial_U = start;
         SolveSummary summary;
         const Solution sol = Solve(action, options, &summary);

@@ -18,7 +18,7 @@
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
-set(attnpaths_library_modules parallel kernels network data solver sampler trainer curvature propagation)
+set(attnpaths_library_modules parallel kernels network data solver sampler study trainer curvature propagation)
 set(ATTNPATHS_INSTALL_CMAKEDIR "${CMAKE_INSTALL_LIBDIR}/cmake/attnpaths" CACHE STRING
     "Where the CMake package files are installed (relative to the prefix)")
 

@@ -16,32 +16,6 @@
 
 namespace attnpaths {
 
-std::string NearestName(std::string_view word, const std::vector<std::string>& candidates) {
-  std::string best;
-  size_t best_d = std::string::npos;
-  for (const auto& c : candidates) {
-    std::vector<size_t> prev(c.size() + 1), cur(c.size() + 1);
-    for (size_t j = 0; j <= c.size(); ++j) prev[j] = j;
-    for (size_t i = 1; i <= word.size(); ++i) {
-      cur[0] = i;
-      for (size_t j = 1; j <= c.size(); ++j) {
-        const size_t sub = prev[j - 1] + (word[i - 1] == c[j - 1] ? 0 : 1);
-        cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, sub});
-      }
-      std::swap(prev, cur);
-    }
-    if (prev[c.size()] < best_d) {
-      best_d = prev[c.size()];
-      best = c;
-    }
-  }
-  if (best_d <= std::max<size_t>(2, word.size() / 3)) return best;
-  for (const auto& c : candidates) {  // an abbreviation: "gradient_tol" for "gradient_tolerance"
-    if (word.size() >= 3 && c.rfind(word, 0) == 0) return c;
-  }
-  return "";
-}
-
 namespace {
 
 // Reads a TOML table with a field-naming prefix, remembering which keys exist.
@@ -128,6 +102,42 @@ class Section {
   }
   const std::string& where() const { return where_; }
   const std::string& file() const { return file_; }
+
+  // Every key of the table as an OptionTable, for an Options struct's fields
+  // to read (kernels/option_field.h): scalars and arrays of strings.
+  OptionTable Options() const {
+    OptionTable out;
+    out.where = field("");
+    if (!table_) return out;
+    for (const auto& [k, v] : *table_) {
+      const std::string key(k.str());
+      OptionValue value;
+      if (auto b = v.value_exact<bool>()) {
+        value = *b;
+      } else if (auto i = v.value_exact<int64_t>()) {
+        value = static_cast<std::int64_t>(*i);
+      } else if (auto d = v.value_exact<double>()) {
+        value = *d;
+      } else if (auto t = v.value_exact<std::string>()) {
+        value = *t;
+      } else if (const toml::array* a = v.as_array()) {
+        std::vector<std::string> names;
+        for (size_t i = 0; i < a->size(); ++i) {
+          auto t = a->get(i)->value_exact<std::string>();
+          if (!t) {
+            throw Error(ErrorMessage(field(key) + "[" + std::to_string(i) + "]",
+                                     Describe(*a->get(i)), "a string"));
+          }
+          names.push_back(*t);
+        }
+        value = std::move(names);
+      } else {
+        throw Error(ErrorMessage(field(key), Describe(v), "a number, true/false or a string"));
+      }
+      out.entries.push_back({key, field(key), std::move(value)});
+    }
+    return out;
+  }
 
   static std::string Describe(const toml::node& n) {
     switch (n.type()) {
@@ -484,7 +494,7 @@ Study ParseStudy(std::string_view text, const std::string& base_dir, const std::
   st.config_path = name;
   const Section top(&root, "", name);
   top.CheckKeys({"name", "seed", "temperature", "temperatures", "data", "architecture", "solver",
-                 "kernel", "output", "sweep"});
+                 "sampler", "pruning", "kernel", "output", "sweep"});
   st.name = top.String("name", st.name);
   st.seed = static_cast<std::uint64_t>(top.Integer("seed", 0));
   if (top.has("temperature") && top.has("temperatures")) {
@@ -512,22 +522,10 @@ Study ParseStudy(std::string_view text, const std::string& base_dir, const std::
   }
   ReadArchitecture(arch, st, base_dir, use_hmm ? &hmm : nullptr);
 
-  const Section solver = top.Sub("solver");
-  solver.CheckKeys(
-      {"method", "gradient_tolerance", "max_iterations", "hessian", "hessian_max_dimension"});
-  st.solver.method = solver.String("method", st.solver.method);
-  Require(st.solver.method == "lbfgs" || st.solver.method == "bfgs", solver.field("method"),
-          "\"" + st.solver.method + "\"", "\"lbfgs\" or \"bfgs\"");
-  st.solver.gradient_tolerance = solver.Number("gradient_tolerance", st.solver.gradient_tolerance);
-  Require(st.solver.gradient_tolerance > 0, solver.field("gradient_tolerance"),
-          st.solver.gradient_tolerance, "a value > 0");
-  st.solver.max_iterations =
-      static_cast<int>(solver.Integer("max_iterations", st.solver.max_iterations));
-  Require(st.solver.max_iterations >= 0, solver.field("max_iterations"), st.solver.max_iterations,
-          "a value >= 0");
-  st.solver.hessian = solver.Bool("hessian", st.solver.hessian);
-  st.solver.hessian_max_dimension =
-      static_cast<int>(solver.Integer("hessian_max_dimension", st.solver.hessian_max_dimension));
+  // Read by the library's Options (study/settings.h): every key checked there.
+  st.solver_table = top.Sub("solver").Options();
+  st.sampler_table = top.Sub("sampler").Options();
+  st.pruning_table = top.Sub("pruning").Options();
 
   const Section kernel = top.Sub("kernel");
   kernel.CheckKeys({"strategy", "memory_limit_gb"});

@@ -19,18 +19,10 @@
 #include "data/labels.h"
 #include "data/size_limit.h"
 #include "kernels/architecture.h"
+#include "kernels/option_field.h"
 #include "kernels/path_kernel.h"
 
 namespace attnpaths {
-
-// Solver settings as read from the file (the CLI maps them to SolveOptions).
-struct SolverConfig {
-  std::string method = "lbfgs";      // "lbfgs" or "bfgs"
-  double gradient_tolerance = 1e-9;  // max |∂(S/n_max)/∂U| (theory.md §8)
-  int max_iterations = 5000;
-  bool hessian = true;  // report the smallest Hessian eigenvalue
-  int hessian_max_dimension = 600;
-};
 
 struct Study {
   std::string config_path;  // the file read ("" when parsed from memory)
@@ -44,7 +36,10 @@ struct Study {
   std::vector<double> temperatures{0.01};  // `temperature`, `temperatures` or [sweep] temperatures
   std::vector<double> sweep_widths;        // [sweep] widths (empty: the architecture's width)
   KernelOptions kernel;
-  SolverConfig solver;
+  // [solver], [sampler] and [pruning] as written; SolveOptions, SampleOptions
+  // and PruningOptions read them, so their defaults are the structs' own
+  // (study/settings.h ReadStudySettings).
+  OptionTable solver_table, sampler_table, pruning_table;
   std::string output_directory = "attnpaths-out";
   std::uint64_t seed = 0;  // the study seed (generators, perturbations)
   // Every array read from a file: (field, path as resolved), e.g.
@@ -70,8 +65,5 @@ NpyArray LoadArray(const std::string& spec, const std::string& base_dir, const s
 
 // Throws Error naming `field` when a value is below `min`, not finite, or repeated.
 void CheckSweepValues(const std::vector<double>& values, const std::string& field, double min);
-
-// The closest of `candidates` to `word` by edit distance ("" if none is close).
-std::string NearestName(std::string_view word, const std::vector<std::string>& candidates);
 
 }  // namespace attnpaths

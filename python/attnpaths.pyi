@@ -1983,46 +1983,13 @@ class SolveSummary:
         The brief report.
         """
 
-class SolverConfig:
-    """
-    The [solver] table of a study: method, gradient_tolerance, max_iterations, hessian, hessian_max_dimension.
-    """
-    def __init__(self) -> None:
-        """
-        The defaults.
-        """
-    method: str
-
-    """
-    'lbfgs' or 'bfgs'.
-    """
-    gradient_tolerance: float
-
-    """
-    max |d(S/n_max)/dU| at convergence.
-    """
-    max_iterations: int
-
-    """
-    Iteration limit.
-    """
-    hessian: bool
-
-    """
-    Report the smallest Hessian eigenvalue.
-    """
-    hessian_max_dimension: int
-
-    """
-    Skip the Hessian above this many entries.
-    """
-
 class Study:
     """
-    One TOML experiment (docs/config.md): data, architecture, temperature(s), kernel and solver
-    settings and the output directory. `architecture`, `kernel` and `solver` are live references
-    (changing them changes the study); `train` and `test` are Datasets (test may be empty).
-    solve_options() gives the SolveOptions the command line would use.
+    One TOML experiment (docs/config.md): data, architecture, temperature(s), kernel settings and
+    the output directory. `architecture` and `kernel` are live references (changing them changes
+    the study); `train` and `test` are Datasets (test may be empty). solve_options(),
+    sample_options() and pruning_options() give the Options its [solver], [sampler] and [pruning]
+    tables set, as the command line uses them (the Options' defaults where a key is absent).
     """
     @property
     def config_path(self) -> str:
@@ -2069,11 +2036,6 @@ class Study:
     """
     KernelOptions.
     """
-    solver: SolverConfig
-
-    """
-    SolverConfig.
-    """
     output_directory: str
 
     """
@@ -2092,6 +2054,14 @@ class Study:
     def solve_options(self) -> SolveOptions:
         """
         SolveOptions from the [solver] table, as the command line makes them.
+        """
+    def sample_options(self) -> SampleOptions:
+        """
+        SampleOptions from the [sampler] table (command-line flags override it there).
+        """
+    def pruning_options(self) -> PruningOptions:
+        """
+        PruningOptions from the [pruning] table, with the study's solver and kernel settings.
         """
     def __repr__(self) -> str:
         """

@@ -3,6 +3,7 @@
 #include "data/hmm.h"
 #include "python/bindings.h"
 #include "solver/solve.h"
+#include "study/settings.h"
 
 namespace attnpaths::python {
 
@@ -20,17 +21,6 @@ const char* HmmVariantName(HmmVariant v) {
       return "good_and_denoising";
   }
   return "?";
-}
-
-// SolveOptions as the command line makes them from a study's [solver] table.
-SolveOptions ToSolveOptions(const SolverConfig& c) {
-  SolveOptions o;
-  o.method = c.method == "bfgs" ? SolveMethod::kBfgs : SolveMethod::kLbfgs;
-  o.gradient_tolerance = c.gradient_tolerance;
-  o.max_iterations = c.max_iterations;
-  o.compute_hessian = c.hessian;
-  o.hessian_max_dimension = c.hessian_max_dimension;
-  return o;
 }
 
 }  // namespace
@@ -161,23 +151,12 @@ Parameters of the Markov-task heads (data/hmm.h). HmmHeadOptions(**fields).
       "and/or keywords.");
 
   // ---------------------------------------------------------------- Study
-  py::class_<SolverConfig>(m, "SolverConfig",
-                           "The [solver] table of a study: method, gradient_tolerance, "
-                           "max_iterations, hessian, hessian_max_dimension.")
-      .def(py::init<>(), "The defaults.")
-      .def_readwrite("method", &SolverConfig::method, "'lbfgs' or 'bfgs'.")
-      .def_readwrite("gradient_tolerance", &SolverConfig::gradient_tolerance,
-                     "max |d(S/n_max)/dU| at convergence.")
-      .def_readwrite("max_iterations", &SolverConfig::max_iterations, "Iteration limit.")
-      .def_readwrite("hessian", &SolverConfig::hessian, "Report the smallest Hessian eigenvalue.")
-      .def_readwrite("hessian_max_dimension", &SolverConfig::hessian_max_dimension,
-                     "Skip the Hessian above this many entries.");
-
   py::class_<Study>(m, "Study", R"doc(
-One TOML experiment (docs/config.md): data, architecture, temperature(s), kernel and solver
-settings and the output directory. `architecture`, `kernel` and `solver` are live references
-(changing them changes the study); `train` and `test` are Datasets (test may be empty).
-solve_options() gives the SolveOptions the command line would use.)doc")
+One TOML experiment (docs/config.md): data, architecture, temperature(s), kernel settings and
+the output directory. `architecture` and `kernel` are live references (changing them changes
+the study); `train` and `test` are Datasets (test may be empty). solve_options(),
+sample_options() and pruning_options() give the Options its [solver], [sampler] and [pruning]
+tables set, as the command line uses them (the Options' defaults where a key is absent).)doc")
       .def_readonly("config_path", &Study::config_path, "The file read ('' from text).")
       .def_readwrite("name", &Study::name, "Label used in outputs.")
       .def_readwrite("architecture", &Study::architecture, "Heads built, widths and variances set.")
@@ -191,7 +170,6 @@ solve_options() gives the SolveOptions the command line would use.)doc")
       .def_readwrite("temperatures", &Study::temperatures, "T values (solve takes one).")
       .def_readwrite("sweep_widths", &Study::sweep_widths, "[sweep] widths (may be empty).")
       .def_readwrite("kernel", &Study::kernel, "KernelOptions.")
-      .def_readwrite("solver", &Study::solver, "SolverConfig.")
       .def_readwrite("output_directory", &Study::output_directory, "Where outputs go.")
       .def_readwrite("seed", &Study::seed, "The study seed.")
       .def_property_readonly(
@@ -203,8 +181,14 @@ solve_options() gives the SolveOptions the command line would use.)doc")
           },
           "The one temperature (raises attnpaths.Error when the study has several).")
       .def(
-          "solve_options", [](const Study& s) { return ToSolveOptions(s.solver); },
+          "solve_options", [](const Study& s) { return ReadStudySettings(s).solve; },
           "SolveOptions from the [solver] table, as the command line makes them.")
+      .def(
+          "sample_options", [](const Study& s) { return ReadStudySettings(s).sample; },
+          "SampleOptions from the [sampler] table (command-line flags override it there).")
+      .def(
+          "pruning_options", [](const Study& s) { return ReadStudySettings(s).pruning; },
+          "PruningOptions from the [pruning] table, with the study's solver and kernel settings.")
       .def(
           "__repr__",
           [](const Study& s) {

@@ -9,24 +9,10 @@
 
 namespace attnpaths {
 
-const char* SampledWeightsName(SampledWeights s) {
-  switch (s) {
-    case SampledWeights::kAll:
-      return "all";
-    case SampledWeights::kReadout:
-      return "readout";
-    case SampledWeights::kCollapsed:
-      return "collapsed";
-  }
-  return "?";
-}
+const char* SampledWeightsName(SampledWeights s) { return NameOf(s); }
 
 SampledWeights ParseSampledWeights(const std::string& text, const std::string& field) {
-  for (SampledWeights s :
-       {SampledWeights::kAll, SampledWeights::kReadout, SampledWeights::kCollapsed}) {
-    if (text == SampledWeightsName(s)) return s;
-  }
-  throw Error(ErrorMessage(field, "\"" + text + "\"", "one of collapsed, all, readout"));
+  return ParseEnum<SampledWeights>(text, field);
 }
 
 NetworkPotential::NetworkPotential(const Architecture& arch, PathInputs train, Eigen::MatrixXd Y,

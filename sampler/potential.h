@@ -23,9 +23,11 @@
 // multiply–adds per output, independent of the number of tokens.
 #pragma once
 
+#include <array>
 #include <Eigen/Core>
 #include <vector>
 
+#include "kernels/enum_names.h"
 #include "kernels/architecture.h"
 #include "kernels/path_inputs.h"
 #include "sampler/weight_layout.h"
@@ -53,6 +55,14 @@ enum class SampledWeights {
   kAll,        // V_0, every V_{ℓ,h} and a (theory.md §5)
   kReadout,    // a only; the value weights stay at given values (a Gaussian posterior)
   kCollapsed,  // the value weights, with a integrated out exactly (collapsed_potential.h)
+};
+
+template <>
+struct EnumNames<SampledWeights> {
+  static constexpr std::array<EnumName<SampledWeights>, 3> values{
+      {{SampledWeights::kCollapsed, "collapsed"},
+       {SampledWeights::kAll, "all"},
+       {SampledWeights::kReadout, "readout"}}};
 };
 
 const char* SampledWeightsName(SampledWeights s);

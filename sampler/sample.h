@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "kernels/architecture.h"
+#include "kernels/option_field.h"
 #include "kernels/path_inputs.h"
 #include "sampler/chains.h"
 #include "sampler/diagnostics.h"
@@ -101,6 +102,10 @@ struct SampleOptions {
   // Writes the first invalid field, its value and the expectation into *error.
   bool IsValid(std::string* error) const;
 };
+
+// The settings of SampleOptions a study file ([sampler]) or the command line
+// may set, bound to *options (sampler/sample_option_fields.cc; docs/config.md).
+std::vector<OptionField> SampleOptionFields(SampleOptions* options);
 
 enum class SampleTermination {
   kCompleted,  // every chain ran; read the warnings for the quality of the draws

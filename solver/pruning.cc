@@ -15,41 +15,28 @@
 
 namespace attnpaths {
 
-const char* PruningOrderName(PruningOrder order) {
-  switch (order) {
-    case PruningOrder::kIncreasing:
-      return "increasing";
-    case PruningOrder::kRandom:
-      return "random";
-    case PruningOrder::kDecreasing:
-      return "decreasing";
-  }
-  return "?";
-}
-
-const char* PruningModeName(PruningMode mode) {
-  switch (mode) {
-    case PruningMode::kSilence:
-      return "silence";
-    case PruningMode::kResolve:
-      return "resolve";
-  }
-  return "?";
-}
+const char* PruningOrderName(PruningOrder order) { return NameOf(order); }
+const char* PruningModeName(PruningMode mode) { return NameOf(mode); }
 
 PruningOrder ParsePruningOrder(const std::string& text, const std::string& field) {
-  for (PruningOrder o :
-       {PruningOrder::kIncreasing, PruningOrder::kRandom, PruningOrder::kDecreasing}) {
-    if (text == PruningOrderName(o)) return o;
-  }
-  throw Error(
-      ErrorMessage(field, "\"" + text + "\"", "\"increasing\", \"random\" or \"decreasing\""));
+  return ParseEnum<PruningOrder>(text, field);
 }
 
 PruningMode ParsePruningMode(const std::string& text, const std::string& field) {
-  if (text == "silence") return PruningMode::kSilence;
-  if (text == "resolve") return PruningMode::kResolve;
-  throw Error(ErrorMessage(field, "\"" + text + "\"", "\"silence\" or \"resolve\""));
+  return ParseEnum<PruningMode>(text, field);
+}
+
+std::vector<OptionField> PruningOptionFields(PruningOptions* o) {
+  return {
+      EnumListOption("orders", "orders",
+                     "removal orders, one curve each: increasing, random, decreasing",
+                     &o->orders),
+      InRange(IntOption("random_repeats", "random-repeats",
+                        "random orders drawn (one curve each)", &o->random_repeats),
+              [](double x) { return x >= 1; }, "at least 1"),
+      UInt64Option("seed", "seed", "seed of the random orders (the same in both modes)",
+                   &o->seed),
+  };
 }
 
 bool PruningOptions::IsValid(std::string* error) const {

@@ -33,6 +33,7 @@
 #pragma once
 
 #include <Eigen/Core>
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <limits>
@@ -40,6 +41,7 @@
 #include <vector>
 
 #include "kernels/architecture.h"
+#include "kernels/enum_names.h"
 #include "kernels/inputs.h"
 #include "kernels/path_kernel.h"
 #include "kernels/paths.h"
@@ -51,6 +53,19 @@ namespace attnpaths {
 
 enum class PruningOrder { kIncreasing, kRandom, kDecreasing };
 enum class PruningMode { kSilence, kResolve };
+
+template <>
+struct EnumNames<PruningOrder> {
+  static constexpr std::array<EnumName<PruningOrder>, 3> values{
+      {{PruningOrder::kIncreasing, "increasing"},
+       {PruningOrder::kRandom, "random"},
+       {PruningOrder::kDecreasing, "decreasing"}}};
+};
+template <>
+struct EnumNames<PruningMode> {
+  static constexpr std::array<EnumName<PruningMode>, 2> values{
+      {{PruningMode::kSilence, "silence"}, {PruningMode::kResolve, "resolve"}}};
+};
 
 const char* PruningOrderName(PruningOrder order);  // "increasing", "random", "decreasing"
 const char* PruningModeName(PruningMode mode);     // "silence", "resolve"
@@ -85,6 +100,11 @@ struct PruningOptions {
 
   bool IsValid(std::string* error) const;
 };
+
+// The settings of PruningOptions a study file ([pruning]) or the command line
+// may set (orders, random_repeats, seed), bound to *options; the re-solve's
+// solver and kernel settings come from [solver] and [kernel].
+std::vector<OptionField> PruningOptionFields(PruningOptions* options);
 
 struct PruningStep {
   int removed = 0;   // heads removed so far (0: the full network)

@@ -18,14 +18,22 @@
 #include <Eigen/Core>
 #include <functional>
 #include <string>
+#include <array>
 #include <vector>
 
+#include "kernels/enum_names.h"
+#include "kernels/option_field.h"
 #include "solver/action.h"
 #include "solver/order_parameters.h"
 
 namespace attnpaths {
 
 enum class SolveMethod { kLbfgs, kBfgs };
+template <>
+struct EnumNames<SolveMethod> {
+  static constexpr std::array<EnumName<SolveMethod>, 2> values{
+      {{SolveMethod::kLbfgs, "lbfgs"}, {SolveMethod::kBfgs, "bfgs"}}};
+};
 
 struct SolveProgress {
   int iteration = 0;
@@ -62,6 +70,13 @@ struct SolveOptions {
     kAnalytic,           // solver/action_hessian.h (about the cost of a few evaluations)
     kFiniteDifferences,  // central differences of the gradient, 2 evaluations per entry
   };
+
+template <>
+struct EnumNames<SolveOptions::HessianMethod> {
+  static constexpr std::array<EnumName<SolveOptions::HessianMethod>, 2> values{
+      {{SolveOptions::HessianMethod::kAnalytic, "analytic"},
+       {SolveOptions::HessianMethod::kFiniteDifferences, "finite_differences"}}};
+};
   HessianMethod hessian = HessianMethod::kAnalytic;
   // L-BFGS memory.
   int lbfgs_rank = 20;
@@ -79,6 +94,10 @@ struct SolveOptions {
 
   bool IsValid(std::string* error) const;
 };
+
+// The settings of SolveOptions a study file ([solver]) or the command line may
+// set, bound to *options (solver/solve_option_fields.cc; docs/config.md).
+std::vector<OptionField> SolveOptionFields(SolveOptions* options);
 
 enum class SolveTermination {
   kConverged,      // the gradient test of theory.md §8 holds
