@@ -13,7 +13,7 @@
 
 #include "cli/commands.h"
 #include "cli/report.h"
-#include "cli/result_index.h"
+#include "data/result_index.h"
 #include "cli/run_provenance.h"
 #include "cli/sample_run.h"
 #include "cli/solution_record.h"

@@ -6,7 +6,7 @@
 #include <iostream>
 
 #include "cli/commands.h"
-#include "cli/result_index.h"
+#include "data/result_index.h"
 #include "cli/run_provenance.h"
 #include "cli/solution_record.h"
 #include "cli/study_run.h"

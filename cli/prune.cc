@@ -9,7 +9,7 @@
 #include <iostream>
 
 #include "cli/commands.h"
-#include "cli/result_index.h"
+#include "data/result_index.h"
 #include "cli/run_provenance.h"
 #include "cli/settings_flags.h"
 #include "cli/solution_source.h"

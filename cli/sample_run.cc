@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "cli/report.h"
-#include "cli/result_index.h"
+#include "data/result_index.h"
 #include "cli/study_run.h"
 #include "data/atomic_file.h"
 #include "data/hdf5_file.h"

@@ -7,7 +7,7 @@
 #include <cstdio>
 #include <filesystem>
 
-#include "cli/result_index.h"
+#include "data/result_index.h"
 #include "cli/solution_record.h"
 #include "data/atomic_file.h"
 #include "data/npy.h"

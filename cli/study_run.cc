@@ -6,7 +6,7 @@
 #include <limits>
 #include <system_error>
 
-#include "cli/result_index.h"
+#include "data/result_index.h"
 #include "data/atomic_file.h"
 #include "data/npy.h"
 #include "kernels/error.h"

@@ -14,7 +14,7 @@
 
 #include "cli/commands.h"
 #include "cli/report.h"
-#include "cli/result_index.h"
+#include "data/result_index.h"
 #include "cli/run_provenance.h"
 #include "cli/study_run.h"
 #include "cli/train_config.h"

@@ -1,11 +1,10 @@
 #include "trainer/network_files.h"
 
-#include "cli/result_index.h"
-
 #include <filesystem>
 #include <regex>
 
 #include "data/atomic_file.h"
+#include "data/result_index.h"
 #include "data/npy.h"
 #include "kernels/error.h"
 

@@ -13,7 +13,7 @@
 
 #include "data/result_folder.h"
 
-namespace attnpaths::cli {
+namespace attnpaths {
 
 // {"U_1.npy": {"bytes": 176, "fingerprint": "…"}, …}
 nlohmann::json FilesJson(const std::vector<ResultFile>& files);
@@ -25,4 +25,4 @@ nlohmann::json FilesJson(const std::vector<ResultFile>& files);
 bool VerifyIndexFiles(const nlohmann::json& index, const std::string& dir,
                       const std::string& index_file);
 
-}  // namespace attnpaths::cli
+}  // namespace attnpaths

@@ -1,8 +1,8 @@
-#include "cli/result_index.h"
+#include "data/result_index.h"
 
 #include "kernels/error.h"
 
-namespace attnpaths::cli {
+namespace attnpaths {
 
 nlohmann::json FilesJson(const std::vector<ResultFile>& files) {
   nlohmann::json j = nlohmann::json::object();
@@ -32,4 +32,4 @@ bool VerifyIndexFiles(const nlohmann::json& index, const std::string& dir,
   return true;
 }
 
-}  // namespace attnpaths::cli
+}  // namespace attnpaths
