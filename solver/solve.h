@@ -70,13 +70,6 @@ struct SolveOptions {
     kAnalytic,           // solver/action_hessian.h (about the cost of a few evaluations)
     kFiniteDifferences,  // central differences of the gradient, 2 evaluations per entry
   };
-
-template <>
-struct EnumNames<SolveOptions::HessianMethod> {
-  static constexpr std::array<EnumName<SolveOptions::HessianMethod>, 2> values{
-      {{SolveOptions::HessianMethod::kAnalytic, "analytic"},
-       {SolveOptions::HessianMethod::kFiniteDifferences, "finite_differences"}}};
-};
   HessianMethod hessian = HessianMethod::kAnalytic;
   // L-BFGS memory.
   int lbfgs_rank = 20;
@@ -93,6 +86,13 @@ struct EnumNames<SolveOptions::HessianMethod> {
   std::function<void(const SolveProgress&)> progress;
 
   bool IsValid(std::string* error) const;
+};
+
+template <>
+struct EnumNames<SolveOptions::HessianMethod> {
+  static constexpr std::array<EnumName<SolveOptions::HessianMethod>, 2> values{
+      {{SolveOptions::HessianMethod::kAnalytic, "analytic"},
+       {SolveOptions::HessianMethod::kFiniteDifferences, "finite_differences"}}};
 };
 
 // The settings of SolveOptions a study file ([solver]) or the command line may
