@@ -475,6 +475,9 @@ by compute_path_inputs; every later stage reads them. Arrays are read-only views
       "normalize_scores",
       [](py::object scores, const std::string& normalization, bool causal) {
         const MatrixArg s(scores, "scores", Shape::kMatrix);
+        Require(s.rows() >= 1 && s.rows() == s.cols(), "scores shape",
+                std::to_string(s.rows()) + " x " + std::to_string(s.cols()),
+                "n_tok x n_tok [query, key] scores with n_tok >= 1");
         const Eigen::MatrixXd key_first = s.map().transpose();
         Eigen::MatrixXd a =
             NormalizeScores(key_first, ParseNormalization(normalization, "normalization"), causal)

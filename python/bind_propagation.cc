@@ -262,7 +262,7 @@ error, mean_kernels and mean_correlations (L+1, m, m)), seconds.)doc");
       "kernel_metrics",
       [](py::object sigma) {
         const KernelMetrics k =
-            ComputeKernelMetrics(MatrixArg(sigma, "sigma", Shape::kMatrix).matrix());
+            ComputeKernelMetrics(SquareMatrixArg(sigma, "sigma"));
         py::dict d;
         d["mean_correlation"] = k.mean_correlation;
         d["min_correlation"] = k.min_correlation;
@@ -303,7 +303,7 @@ error, mean_kernels and mean_correlations (L+1, m, m)), seconds.)doc");
       [](py::object V, double gamma, double tau0, bool mlp, double mlp_gamma, double c_plus,
          double c_minus) {
         return ShapedDrift(Model(gamma, tau0, mlp, mlp_gamma, c_plus, c_minus),
-                           MatrixArg(V, "V", Shape::kMatrix).matrix());
+                           SquareMatrixArg(V, "V"));
       },
       "V"_a, "gamma"_a = 0.4, "tau0"_a = 0.6, "mlp"_a = false, "mlp_gamma"_a = 0.5,
       "c_plus"_a = 0.0, "c_minus"_a = -1.0,
@@ -313,7 +313,7 @@ error, mean_kernels and mean_correlations (L+1, m, m)), seconds.)doc");
       [](py::object V, double gamma, double tau0, bool mlp, double mlp_gamma, double c_plus,
          double c_minus) {
         return ShapedDiffusion(Model(gamma, tau0, mlp, mlp_gamma, c_plus, c_minus),
-                               MatrixArg(V, "V", Shape::kMatrix).matrix());
+                               SquareMatrixArg(V, "V"));
       },
       "V"_a, "gamma"_a = 0.4, "tau0"_a = 0.6, "mlp"_a = false, "mlp_gamma"_a = 0.5,
       "c_plus"_a = 0.0, "c_minus"_a = -1.0,
@@ -328,7 +328,7 @@ error, mean_kernels and mean_correlations (L+1, m, m)), seconds.)doc");
          std::uint64_t stream) {
         ShapedSdeOptions o;
         o.model = Model(gamma, tau0, mlp, mlp_gamma, c_plus, c_minus);
-        o.V0 = MatrixArg(V0, "V0", Shape::kMatrix).matrix();
+        o.V0 = SquareMatrixArg(V0, "V0");
         o.depth_to_width = depth_to_width;
         o.dt = dt;
         o.paths = paths;
@@ -367,7 +367,7 @@ seconds.)doc");
          std::uint64_t stream) {
         ShapedNetworkOptions o;
         o.model = Model(gamma, tau0, mlp, mlp_gamma, c_plus, c_minus);
-        o.V0 = MatrixArg(V0, "V0", Shape::kMatrix).matrix();
+        o.V0 = SquareMatrixArg(V0, "V0");
         o.width = width;
         o.samples = samples;
         o.depth_to_width = depth_to_width;

@@ -70,6 +70,10 @@ class MatrixArg {
   Eigen::Index rows_ = 0, cols_ = 0;
 };
 
+// A square m x m matrix (m >= 1) of finite reals, copied; throws Error naming
+// `field` otherwise (kernels, covariances and SDE states are all square).
+Eigen::MatrixXd SquareMatrixArg(py::handle obj, const std::string& field);
+
 // An attnpaths.Inputs passed through (no copy), or a (P, n_tok, N0) array of
 // reals copied into a new Inputs (checked for NaN/Inf, errors name `field`).
 class InputsArg {

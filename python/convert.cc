@@ -48,6 +48,15 @@ std::string StringArg(py::handle obj, const std::string& field) {
   return obj.cast<std::string>();
 }
 
+Eigen::MatrixXd SquareMatrixArg(py::handle obj, const std::string& field) {
+  const MatrixArg a(obj, field, Shape::kMatrix);
+  Require(a.rows() >= 1 && a.rows() == a.cols(), field + " shape",
+          std::to_string(a.rows()) + " x " + std::to_string(a.cols()),
+          "a square matrix of at least 1 x 1");
+  Require(a.map().allFinite(), field, "a non-finite entry", "finite entries");
+  return a.matrix();
+}
+
 MatrixArg::MatrixArg(py::handle obj, const std::string& field, Shape shape) {
   const char* expected = shape == Shape::kMatrix   ? "a 2-D array"
                          : shape == Shape::kColumn ? "a 1-D or 2-D array"

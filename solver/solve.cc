@@ -63,7 +63,9 @@ bool SolveOptions::IsValid(std::string* error) const {
 
 double MaxAbsEntry(const std::vector<Eigen::MatrixXd>& grad) {
   double m = 0;
-  for (const auto& g : grad) m = std::max(m, g.cwiseAbs().maxCoeff());
+  for (const auto& g : grad) {
+    if (g.size() > 0) m = std::max(m, g.cwiseAbs().maxCoeff());  // an empty matrix has no entry
+  }
   return m;
 }
 

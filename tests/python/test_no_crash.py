@@ -140,7 +140,9 @@ def callables():
     out = []
     for name, obj in sorted(vars(ap).items()):
         if name.startswith('_') or name in ('sample', 'solve', 'prune_by_resolving',
-                                            'prune_by_silencing', 'load_study', 'log_progress'):
+                                            'prune_by_silencing', 'load_study', 'log_progress',
+                                            'attention_growth_study', 'head_count_study',
+                                            'shaped_sde'):
             continue  # long-running or file-reading; exercised by their own tests
         if inspect.isclass(obj):
             if issubclass(obj, BaseException):
@@ -180,6 +182,24 @@ def survives(fn, args, kwargs):
     if os.WIFSIGNALED(status):
         return os.WTERMSIG(status)
     return None
+
+
+class EmptyAndNonSquare(unittest.TestCase):
+    # Found by the random calls below (SIGSEGV before): matrices that must be square.
+    def test_square_arguments(self):
+        for bad in ([[]], np.zeros((2, 0)), np.ones((1000, 1)), np.full((2, 2), np.nan)):
+            for fn in (ap.kernel_metrics, ap.shaped_drift, ap.shaped_diffusion):
+                with self.assertRaises(ap.Error):
+                    fn(bad)
+            with self.assertRaises(ap.Error):
+                ap.shaped_sde(bad)
+            with self.assertRaises(ap.Error):
+                ap.normalize_scores(bad if np.size(bad) != 4 else np.ones((2, 3)))
+        self.assertEqual(ap.kernel_metrics(np.eye(3))['trace'], 3.0)
+
+    def test_max_abs_entry_of_empty_matrices(self):
+        self.assertEqual(ap.max_abs_entry([np.zeros((2, 0))]), 0.0)
+        self.assertEqual(ap.max_abs_entry([np.zeros((2, 0)), np.array([[1.0, -3.0]])]), 3.0)
 
 
 class Fuzz(unittest.TestCase):

@@ -91,7 +91,8 @@ class SeveralOutputs(unittest.TestCase):
 
     def test_predictor_covariance(self):
         U1 = self.U[0]
-        st = ap.predict(self.kernel, self.Y, T, U1, self.test, self.Yt)
+        # Real-valued targets (task "regression": no accuracy); the one-hot case below.
+        st = ap.predict(self.kernel, self.Y, T, U1, self.test, self.Yt, task="regression")
         G = output_kernel(self.Z, self.Z, U1) + T * np.eye(self.Y.size)
         k = output_kernel(self.Zt, self.Z, U1)
         mean = (k @ np.linalg.solve(G, self.Y.reshape(-1))).reshape(-1, D)
@@ -104,7 +105,13 @@ class SeveralOutputs(unittest.TestCase):
         self.assertAlmostEqual(st.generalization_error,
                                np.mean((mean - self.Yt) ** 2) + np.mean(np.diagonal(cov, axis1=1, axis2=2)),
                                delta=1e-10)
-        self.assertEqual(st.accuracy, np.mean(np.argmax(mean, 1) == np.argmax(self.Yt, 1)))
+        self.assertTrue(np.isnan(st.accuracy))
+        # One-hot labels (docs/config.md, "Labels"): accuracy by argmax of the mean.
+        Y1, Yt1 = np.eye(D)[np.argmax(self.Y, 1)], np.eye(D)[np.argmax(self.Yt, 1)]
+        st1 = ap.predict(self.kernel, Y1, T, U1, self.test, Yt1)
+        mean1 = (k @ np.linalg.solve(G, Y1.reshape(-1))).reshape(-1, D)
+        np.testing.assert_allclose(st1.mean, mean1, rtol=1e-9, atol=1e-12)
+        self.assertEqual(st1.accuracy, np.mean(np.argmax(mean1, 1) == np.argmax(Yt1, 1)))
 
     def test_readout_types(self):
         gp = ap.gp_limit(self.arch, D)
