@@ -11,9 +11,11 @@
 #include <cstdio>
 #include <limits>
 #include <memory>
+#include <optional>
 #include <sstream>
 
 #include "kernels/error.h"
+#include "parallel/blas_threads.h"
 #include "solver/hessian.h"
 
 namespace attnpaths {
@@ -70,6 +72,10 @@ double MaxAbsEntry(const std::vector<Eigen::MatrixXd>& grad) {
 }
 
 namespace {
+
+// Solve runs OpenBLAS single-threaded when the training Gram G has at most
+// this many rows (P D): multi-threaded BLAS only pays off on larger matrices.
+constexpr Eigen::Index kSerialBlasGramSize = 1024;
 
 using Clock = std::chrono::steady_clock;
 double Seconds(Clock::time_point a, Clock::time_point b) {
@@ -317,6 +323,12 @@ Solution Solve(const Action& action, const SolveOptions& options, SolveSummary* 
   SolveSummary local;
   SolveSummary& sum = summary ? *summary : local;
   sum = SolveSummary();
+  // Small Grams (P D <= kSerialBlasGramSize) run OpenBLAS on one thread: its
+  // threads gain nothing at these sizes and spin against other processes on
+  // a busy machine (P = 100, 4 paths, load 5 on 2 cores: a solve took 0.38 s
+  // with 2 BLAS threads and 0.044 s with one; bench/results/solver_bench.md).
+  std::optional<ScopedSerialBlas> serial_blas;
+  if (action.kernel().P() * action.outputs() <= kSerialBlasGramSize) serial_blas.emplace();
   sum.method = options.method == SolveMethod::kLbfgs ? "lbfgs" : "bfgs";
 
   const Architecture& arch = action.architecture();
