@@ -36,7 +36,9 @@ double CheckOptimality(const Eigen::MatrixXd& phi, const Eigen::VectorXd& y,
   const Eigen::VectorXd functional = (y.array() * (phi * w).array()).matrix();
   for (Eigen::Index i = 0; i < y.size(); ++i) {
     EXPECT_GE(functional(i), 1 - tol) << "example " << i;
-    if (s.alpha(i) > 0) EXPECT_NEAR(functional(i), 1.0, tol) << "support vector " << i;
+    if (s.alpha(i) > 0) {
+      EXPECT_NEAR(functional(i), 1.0, tol) << "support vector " << i;
+    }
   }
   const double primal = functional.minCoeff() / w.norm();
   EXPECT_NEAR(primal, 1 / std::sqrt(s.alpha.sum()), tol * primal);
