@@ -91,12 +91,14 @@ void ReadSweepConfig(const std::string& path, SweepConfig* c) {
   h.ReadInteger("examples", &s.hessian_examples);
   h.ReadInteger("lanczos_iterations", &s.lanczos_iterations);
   const TomlTable mg = top.Sub("margin");
-  mg.Allow({"compute", "tolerance", "max_sweeps", "resolution", "face_solve_every"});
+  mg.Allow({"compute", "tolerance", "max_sweeps", "resolution", "face_solve_every",
+            "active_set_after"});
   mg.Read("compute", &s.ntk_margin);
   mg.Read("tolerance", &s.margin.tolerance);
   mg.ReadInteger("max_sweeps", &s.margin.max_sweeps);
   mg.Read("resolution", &s.margin.resolution);
   mg.ReadInteger("face_solve_every", &s.margin.face_solve_every);
+  mg.ReadInteger("active_set_after", &s.margin.active_set_after);
   const TomlTable out = top.Sub("output");
   out.Allow({"directory"});
   if (out.Has("directory")) {
@@ -210,7 +212,8 @@ int RunTrainSweep(const CliOptions& o, const GlobalOptions& g) {
                      {"tolerance", s.margin.tolerance},
                      {"max_sweeps", s.margin.max_sweeps},
                      {"resolution", s.margin.resolution},
-                     {"face_solve_every", s.margin.face_solve_every}});
+                     {"face_solve_every", s.margin.face_solve_every},
+                     {"active_set_after", s.margin.active_set_after}});
 
   std::string curves = run.CsvComment() +
                        "mode,heads,key_dim,width,repeat,step,train_loss,test_loss,test_accuracy,"

@@ -25,6 +25,141 @@ double KktViolation(const Eigen::VectorXd& alpha, const Eigen::VectorXd& q) {
   return v;
 }
 
+// The precision of (Qα)_μ in double arithmetic: ε max_μ Q_μμ Σα (the sum of
+// the magnitudes of its terms, ~ ε / normalised margin² at the optimum).
+double RoundingFloor(const Eigen::MatrixXd& Q, const Eigen::VectorXd& alpha) {
+  return std::numeric_limits<double>::epsilon() * Q.diagonal().maxCoeff() * alpha.sum();
+}
+
+enum class ActiveSetOutcome { kOptimal, kNotSeparable, kFailed };
+
+// The face maximiser Q_SS z = 1 (LDLT); false when it is not finite.
+bool SolveFace(const Eigen::MatrixXd& Q, const std::vector<Eigen::Index>& S, Eigen::VectorXd* z) {
+  const auto n = static_cast<Eigen::Index>(S.size());
+  Eigen::MatrixXd Qs(n, n);
+  for (Eigen::Index r = 0; r < n; ++r) {
+    for (Eigen::Index c = 0; c < n; ++c) Qs(r, c) = Q(S[size_t(r)], S[size_t(c)]);
+  }
+  const Eigen::LDLT<Eigen::MatrixXd> ldlt(Qs);
+  *z = ldlt.solve(Eigen::VectorXd::Ones(n));
+  return ldlt.info() == Eigen::Success && z->allFinite();
+}
+
+// The active-set method of Lawson and Hanson for max D(α), α ≥ 0, from α = 0
+// (docs/attention-hessian.md §7): add the example with the largest KKT
+// violation g_j = 1 − (Qα)_j to the support S, maximise D exactly on the face
+// (Q_SS z = 1), and when z leaves the orthant step from α towards z until the
+// first coordinate reaches 0 and drop it. S is kept linearly independent: a
+// y_j φ_j within relative distance √kRankTolerance of the span of the
+// support (Schur complement of Q_jj) is a combination Σ c_i y_i φ_i, and
+// v = e_j − c is a null direction of Q along which D grows like
+// t (1 − Σ c) = t g_j; ascend along it until a coordinate with c_i > 0
+// reaches 0, or, when c ≤ 0 (v ≥ 0: the origin lies in the convex hull of the
+// y_μ φ_μ up to √schur / Σv, Gordan's alternative), report not separable.
+constexpr double kRankTolerance = 1e-9;
+
+ActiveSetOutcome ActiveSet(const Eigen::MatrixXd& Q, double tolerance, double resolution,
+                           double max_feature_norm, Eigen::VectorXd* alpha_out, std::string* note) {
+  const Eigen::Index P = Q.rows();
+  Eigen::VectorXd alpha = Eigen::VectorXd::Zero(P);
+  std::vector<Eigen::Index> S;
+  std::vector<char> in(static_cast<size_t>(P), 0);
+  Eigen::VectorXd z;
+  const int max_iterations = static_cast<int>(10 * P + 10);
+  for (int it = 0; it < max_iterations; ++it) {
+    const Eigen::VectorXd q = Q * alpha;
+    Eigen::Index j = -1;
+    double gj = -std::numeric_limits<double>::infinity();
+    for (Eigen::Index i = 0; i < P; ++i) {
+      if (!in[size_t(i)] && 1.0 - q(i) > gj) gj = 1.0 - q(i), j = i;
+    }
+    if (j < 0 || gj <= std::max(tolerance, RoundingFloor(Q, alpha))) {
+      *alpha_out = alpha;
+      return ActiveSetOutcome::kOptimal;
+    }
+    Eigen::Index added = j;
+    if (!S.empty()) {
+      // Is y_j φ_j in the span of the support? c = Q_SS⁻¹ Q_Sj, schur = Q_jj − Q_jS c.
+      const auto n = static_cast<Eigen::Index>(S.size());
+      Eigen::MatrixXd Qs(n, n);
+      Eigen::VectorXd qj(n);
+      for (Eigen::Index r = 0; r < n; ++r) {
+        qj(r) = Q(S[size_t(r)], j);
+        for (Eigen::Index c = 0; c < n; ++c) Qs(r, c) = Q(S[size_t(r)], S[size_t(c)]);
+      }
+      const Eigen::LDLT<Eigen::MatrixXd> ldlt(Qs);
+      const Eigen::VectorXd c = ldlt.solve(qj);
+      if (ldlt.info() != Eigen::Success || !c.allFinite()) return ActiveSetOutcome::kFailed;
+      const double schur = Q(j, j) - qj.dot(c);
+      if (schur <= kRankTolerance * Q(j, j)) {
+        if (1.0 - c.sum() <= 0) return ActiveSetOutcome::kFailed;  // no ascent along v
+        double t = std::numeric_limits<double>::infinity();
+        Eigen::Index block = -1;
+        for (Eigen::Index r = 0; r < n; ++r) {
+          if (c(r) > 0 && alpha(S[size_t(r)]) / c(r) < t) t = alpha(S[size_t(r)]) / c(r), block = r;
+        }
+        if (block < 0) {
+          // v = e_j − c ≥ 0: ‖Σ v_i y_i φ_i‖ = √schur, so γ ≤ √schur / Σv.
+          const double bound = std::sqrt(std::max(schur, 0.0)) / (1.0 - c.sum());
+          if (bound <= resolution * max_feature_norm) {
+            *note = "a convex combination of the y_mu phi_mu within " + ToText(bound) +
+                    " of the origin (active set)";
+            *alpha_out = alpha;
+            return ActiveSetOutcome::kNotSeparable;
+          }
+          return ActiveSetOutcome::kFailed;
+        }
+        for (Eigen::Index r = 0; r < n; ++r) {
+          alpha(S[size_t(r)]) = std::max(0.0, alpha(S[size_t(r)]) - t * c(r));
+        }
+        alpha(j) = t;
+        alpha(S[size_t(block)]) = 0;
+        in[size_t(S[size_t(block)])] = 0;
+        S.erase(S.begin() + block);
+        added = -1;  // j enters with α_j = t > 0
+      }
+    }
+    S.push_back(j);
+    in[size_t(j)] = 1;
+    // Maximise D on the face of S, stepping back into the orthant as needed.
+    for (int inner = 0; inner <= P; ++inner) {
+      if (!SolveFace(Q, S, &z)) return ActiveSetOutcome::kFailed;
+      const auto n = static_cast<Eigen::Index>(S.size());
+      double t = 1;
+      Eigen::Index block = -1;
+      for (Eigen::Index r = 0; r < n; ++r) {
+        if (z(r) > 0) continue;
+        const double a = alpha(S[size_t(r)]);
+        const double ratio = a / (a - z(r));
+        if (ratio < t) t = ratio, block = r;
+      }
+      if (block < 0) {
+        for (Eigen::Index r = 0; r < n; ++r) alpha(S[size_t(r)]) = z(r);
+        break;
+      }
+      if (S[size_t(block)] == added && t <= 0) return ActiveSetOutcome::kFailed;  // no progress
+      for (Eigen::Index r = 0; r < n; ++r) {
+        const Eigen::Index i = S[size_t(r)];
+        alpha(i) = std::max(0.0, alpha(i) + t * (z(r) - alpha(i)));
+      }
+      alpha(S[size_t(block)]) = 0;
+      std::vector<Eigen::Index> kept;
+      for (Eigen::Index i : S) {
+        if (alpha(i) > 0) {
+          kept.push_back(i);
+        } else {
+          in[size_t(i)] = 0;
+        }
+      }
+      S.swap(kept);
+      added = -1;
+      if (S.empty()) return ActiveSetOutcome::kFailed;
+      if (inner == P) return ActiveSetOutcome::kFailed;
+    }
+  }
+  return ActiveSetOutcome::kFailed;
+}
+
 }  // namespace
 
 const char* HardMarginStatusName(HardMarginStatus s) {
@@ -49,6 +184,8 @@ bool HardMarginOptions::IsValid(std::string* error) const {
     Require(std::isfinite(resolution) && resolution > 0 && resolution < 1, "margin.resolution",
             resolution, "a value in (0, 1) (the smallest margin resolved, relative to max |phi|)");
     Require(face_solve_every >= 0, "margin.face_solve_every", face_solve_every,
+            "a value >= 0 (0: never)");
+    Require(active_set_after >= 0, "margin.active_set_after", active_set_after,
             "a value >= 0 (0: never)");
   } catch (const Error& e) {
     if (error) *error = e.what();
@@ -164,10 +301,31 @@ HardMarginSummary SolveHardMarginDual(const Eigen::Ref<const Eigen::MatrixXd>& K
         }
       }
     }
-    if (KktViolation(alpha, q) <= options.tolerance) {
+    // The active-set finish, once, when coordinate ascent has not decided.
+    if (options.active_set_after > 0 && sweep == options.active_set_after) {
+      Eigen::VectorXd candidate;
+      std::string note;
+      const ActiveSetOutcome outcome = ActiveSet(Q, options.tolerance, options.resolution,
+                                                 s.max_feature_norm, &candidate, &note);
+      s.active_set = outcome == ActiveSetOutcome::kFailed ? -1 : 1;
+      if (outcome == ActiveSetOutcome::kNotSeparable) {
+        alpha = candidate;
+        return finish(HardMarginStatus::kNotSeparable,
+                      "not separable: " + note + " after " + ToText(sweep) + " sweeps", Q * alpha);
+      }
+      if (outcome == ActiveSetOutcome::kOptimal) {
+        const Eigen::VectorXd qc = Q * candidate;
+        if (candidate.sum() - 0.5 * candidate.dot(qc) >= alpha.sum() - 0.5 * alpha.dot(q)) {
+          alpha = candidate;
+          q = qc;
+        }
+      }
+    }
+    s.kkt_tolerance = std::max(options.tolerance, RoundingFloor(Q, alpha));
+    if (KktViolation(alpha, q) <= s.kkt_tolerance) {
       return finish(HardMarginStatus::kConverged,
-                    "KKT conditions met to " + ToText(options.tolerance) + " after " +
-                        ToText(sweep) + " sweeps",
+                    "KKT conditions met to " + ToText(s.kkt_tolerance) + " after " + ToText(sweep) +
+                        " sweeps",
                     q);
     }
     if (alpha.sum() > sum_alpha_limit) {
@@ -208,7 +366,11 @@ std::string HardMarginSummary::FullReport() const {
      << "  sum alpha " << sum_alpha << ", dual objective " << dual_objective << "\n"
      << "  margin bracket [" << margin_lower << ", " << margin_upper << "], max |phi| "
      << max_feature_norm << "\n"
-     << "  KKT violation " << kkt_violation << ", face solves " << face_solves << "\n";
+     << "  KKT violation " << kkt_violation << ", face solves " << face_solves << ", active set "
+     << (active_set == 0  ? "not run"
+         : active_set > 0 ? "finished"
+                          : "failed")
+     << "\n";
   return os.str();
 }
 

@@ -453,8 +453,9 @@ void BindCurvature(py::module_& m) {
   m.def(
       "hard_margin_dual",
       [](py::object K, py::object y, double tolerance, int max_sweeps, double resolution,
-         int face_solve_every) {
+         int face_solve_every, int active_set_after) {
         HardMarginOptions o;
+        o.active_set_after = active_set_after;
         o.tolerance = tolerance;
         o.max_sweeps = max_sweeps;
         o.resolution = resolution;
@@ -479,11 +480,13 @@ void BindCurvature(py::module_& m) {
         out["kkt_violation"] = s.kkt_violation;
         out["sweeps"] = s.sweeps;
         out["face_solves"] = s.face_solves;
+        out["active_set"] = s.active_set;
+        out["kkt_tolerance"] = s.kkt_tolerance;
         out["support_vectors"] = s.support_vectors;
         return out;
       },
       "K"_a, "y"_a, "tolerance"_a = 1e-9, "max_sweeps"_a = 20000, "resolution"_a = 1e-6,
-      "face_solve_every"_a = 10,
+      "face_solve_every"_a = 10, "active_set_after"_a = 50,
       "The hard-margin SVM through the origin in its dual (curvature/hard_margin_svm.h):\n"
       "max sum(alpha) - alpha^T (y y^T * K) alpha / 2 over alpha >= 0 by coordinate ascent, for a\n"
       "Gram matrix K (P x P) and labels y = +-1. Returns a dict: status ('converged',\n"

@@ -213,6 +213,46 @@ TEST(HardMarginSvm, TheSweepCapIsAStatusNotACrash) {
   CheckOptimality(phi, y, SolveHardMarginDual(phi * phi.transpose(), y, o), 1e-8);
 }
 
+TEST(HardMarginSvm, RankDeficientFeaturesAreDecidedByTheActiveSetFinish) {
+  // P = 60 feature vectors in a 6-dimensional subspace of R^30 (gradient
+  // features of attention are rank-deficient like this): the supports of
+  // coordinate ascent exceed the rank and their faces are singular.
+  Rng rng(21);
+  const Eigen::Index P = 60, n = 30, r = 6;
+  const Eigen::MatrixXd basis = test_util::RandomNormal(r, n, rng);
+  int separable = 0, not_separable = 0;
+  for (int trial = 0; trial < 12; ++trial) {
+    const Eigen::MatrixXd phi = test_util::RandomNormal(P, r, rng) * basis;
+    Eigen::VectorXd y(P);
+    const Eigen::VectorXd u = test_util::RandomNormal(n, 1, rng);
+    for (Eigen::Index i = 0; i < P; ++i) {
+      // Half the trials: labels of a direction (separable); half: random labels.
+      y(i) = trial % 2 == 0 ? (phi.row(i).dot(u) > 0 ? 1 : -1) : (rng.Normal() > 0 ? 1 : -1);
+    }
+    const Eigen::MatrixXd K = phi * phi.transpose();
+    HardMarginOptions with;  // active set after 50 sweeps
+    with.face_solve_every = 0;
+    const HardMarginSummary a = SolveHardMarginDual(K, y, with);
+    HardMarginOptions without = with;  // pure coordinate ascent, many sweeps
+    without.active_set_after = 0;
+    without.max_sweeps = 200000;
+    const HardMarginSummary b = SolveHardMarginDual(K, y, without);
+    if (trial % 2 == 0) {
+      ++separable;
+      CheckOptimality(phi, y, a, 1e-8);
+      EXPECT_EQ(a.active_set, 1);
+      ASSERT_TRUE(b.converged()) << b.FullReport();
+      EXPECT_NEAR(a.margin, b.margin, 1e-7 * b.margin) << "trial " << trial;
+      EXPECT_LE(a.support_vectors, r);  // a linearly independent support
+    } else {
+      ++not_separable;
+      EXPECT_EQ(a.status, HardMarginStatus::kNotSeparable) << a.FullReport();
+      EXPECT_EQ(b.status, HardMarginStatus::kNotSeparable) << b.FullReport();
+    }
+  }
+  EXPECT_EQ(separable + not_separable, 12);
+}
+
 TEST(HardMarginSvm, BadInputIsAnError) {
   HardMarginOptions o;
   std::string error;
