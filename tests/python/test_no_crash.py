@@ -140,7 +140,8 @@ def callables():
     out = []
     for name, obj in sorted(vars(ap).items()):
         if name.startswith('_') or name in ('sample', 'solve', 'prune_by_resolving',
-                                            'prune_by_silencing', 'load_study', 'log_progress'):
+                                            'prune_by_silencing', 'load_study', 'log_progress',
+                                            'head_count_study', 'attention_growth_study'):
             continue  # long-running or file-reading; exercised by their own tests
         if inspect.isclass(obj):
             if issubclass(obj, BaseException):
