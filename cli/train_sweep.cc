@@ -3,7 +3,8 @@
 // docs/attention-hessian.md Part E): one-layer networks trained by full-batch
 // GD on the logistic loss over a tokenised mixture, for every head count at
 // equal total width and at growing width, over repeats, with the Hessian's
-// extreme eigenvalues along training. Writes curves.csv, hessian.csv,
+// extreme eigenvalues along training and the NTK margin at initialisation
+// (curvature/ntk_margin.h). Writes curves.csv, hessian.csv,
 // runs.csv, groups.csv, summary.json and the mixture of repeat 0 as NPY,
 // atomically, after the computation; progress goes to stderr.
 #include <cmath>
@@ -47,7 +48,7 @@ struct SweepConfig {
 void ReadSweepConfig(const std::string& path, SweepConfig* c) {
   const TomlDocument doc(path, "attnpaths train-sweep");
   const TomlTable top = doc.Root();
-  top.Allow({"mixture", "network", "training", "hessian", "output"});
+  top.Allow({"mixture", "network", "training", "hessian", "margin", "output"});
   HeadCountStudyOptions& s = c->study;
   const TomlTable m = top.Sub("mixture");
   m.Allow({"examples", "test_examples", "tokens", "features", "relevant_fraction",
@@ -89,6 +90,15 @@ void ReadSweepConfig(const std::string& path, SweepConfig* c) {
   h.ReadInteger("every", &s.hessian_every);
   h.ReadInteger("examples", &s.hessian_examples);
   h.ReadInteger("lanczos_iterations", &s.lanczos_iterations);
+  const TomlTable mg = top.Sub("margin");
+  mg.Allow({"compute", "tolerance", "max_sweeps", "resolution", "face_solve_every",
+            "active_set_after"});
+  mg.Read("compute", &s.ntk_margin);
+  mg.Read("tolerance", &s.margin.tolerance);
+  mg.ReadInteger("max_sweeps", &s.margin.max_sweeps);
+  mg.Read("resolution", &s.margin.resolution);
+  mg.ReadInteger("face_solve_every", &s.margin.face_solve_every);
+  mg.ReadInteger("active_set_after", &s.margin.active_set_after);
   const TomlTable out = top.Sub("output");
   out.Allow({"directory"});
   if (out.Has("directory")) {
@@ -101,6 +111,7 @@ struct CliOptions {
   std::string config;
   SweepConfig flags;
   std::map<std::string, CLI::Option*> given;
+  bool no_margin = false;
   bool Given(const std::string& name) const {
     const auto it = given.find(name);
     return it != given.end() && it->second->count() > 0;
@@ -132,6 +143,9 @@ int RunTrainSweep(const CliOptions& o, const GlobalOptions& g) {
   if (o.Given("repeats")) s.repeats = f.study.repeats;
   if (o.Given("hessian-every")) s.hessian_every = f.study.hessian_every;
   if (o.Given("hessian-examples")) s.hessian_examples = f.study.hessian_examples;
+  if (o.Given("margin-tolerance")) s.margin.tolerance = f.study.margin.tolerance;
+  if (o.Given("margin-sweeps")) s.margin.max_sweeps = f.study.margin.max_sweeps;
+  if (o.no_margin) s.ntk_margin = false;
   if (o.Given("seed")) {
     s.training.seed = f.study.training.seed;
     s.data.seed = f.study.training.seed;
@@ -194,6 +208,12 @@ int RunTrainSweep(const CliOptions& o, const GlobalOptions& g) {
   run.Set("hessian", {{"every", s.hessian_every},
                       {"examples", s.hessian_examples},
                       {"lanczos_iterations", s.lanczos_iterations}});
+  run.Set("margin", {{"compute", s.ntk_margin},
+                     {"tolerance", s.margin.tolerance},
+                     {"max_sweeps", s.margin.max_sweeps},
+                     {"resolution", s.margin.resolution},
+                     {"face_solve_every", s.margin.face_solve_every},
+                     {"active_set_after", s.margin.active_set_after}});
 
   std::string curves = run.CsvComment() +
                        "mode,heads,key_dim,width,repeat,step,train_loss,test_loss,test_accuracy,"
@@ -204,7 +224,8 @@ int RunTrainSweep(const CliOptions& o, const GlobalOptions& g) {
   std::string runs = run.CsvComment() +
                      "mode,heads,key_dim,width,repeat,num_parameters,initial_train_loss,"
                      "final_train_loss,final_train_accuracy,final_test_loss,final_test_accuracy,"
-                     "termination\n";
+                     "termination,ntk_features,ntk_margin,ntk_normalized_margin,ntk_status,"
+                     "ntk_support_vectors,ntk_kkt_violation\n";
   for (const HeadCountRun& r : study.runs) {
     const std::string head = std::string(WidthModeName(r.mode)) + "," + std::to_string(r.heads);
     for (const EpochRecord& e : r.summary.loss_curve) {
@@ -223,13 +244,19 @@ int RunTrainSweep(const CliOptions& o, const GlobalOptions& g) {
             std::to_string(r.repeat) + "," + std::to_string(r.num_parameters) + "," +
             CsvNumber(t.initial_train_loss) + "," + CsvNumber(t.final_train_loss) + "," +
             CsvNumber(t.final_train_accuracy) + "," + CsvNumber(t.final_test_loss) + "," +
-            CsvNumber(t.final_test_accuracy) + "," + TrainTerminationName(t.termination) + "\n";
+            CsvNumber(t.final_test_accuracy) + "," + TrainTerminationName(t.termination) + "," +
+            std::to_string(r.ntk.features) + "," + CsvNumber(r.ntk.svm.margin) + "," +
+            CsvNumber(r.ntk.svm.normalized_margin) + "," +
+            HardMarginStatusName(r.ntk.svm.status) + "," +
+            std::to_string(r.ntk.svm.support_vectors) + "," +
+            CsvNumber(r.ntk.svm.kkt_violation) + "\n";
   }
   std::string groups_csv = run.CsvComment() +
                            "mode,heads,key_dim,width,num_parameters,final_train_loss,"
                            "final_train_loss_se,paired_difference,paired_difference_se,"
                            "final_test_accuracy,final_test_accuracy_se,final_test_loss,"
-                           "final_test_loss_se\n";
+                           "final_test_loss_se,ntk_margin,ntk_margin_se,ntk_normalized_margin,"
+                           "ntk_normalized_margin_se,ntk_separable,ntk_decided\n";
   nlohmann::json groups = nlohmann::json::array();
   for (const HeadCountGroup& gr : study.groups) {
     groups_csv += std::string(WidthModeName(gr.mode)) + "," + std::to_string(gr.heads) + "," +
@@ -241,7 +268,10 @@ int RunTrainSweep(const CliOptions& o, const GlobalOptions& g) {
                   CsvNumber(gr.final_test_accuracy_mean) + "," +
                   CsvNumber(gr.final_test_accuracy_se) + "," +
                   CsvNumber(gr.final_test_loss_mean) + "," + CsvNumber(gr.final_test_loss_se) +
-                  "\n";
+                  "," + CsvNumber(gr.ntk_margin_mean) + "," + CsvNumber(gr.ntk_margin_se) + "," +
+                  CsvNumber(gr.ntk_normalized_margin_mean) + "," +
+                  CsvNumber(gr.ntk_normalized_margin_se) + "," + std::to_string(gr.ntk_separable) +
+                  "," + std::to_string(gr.ntk_decided) + "\n";
     // Hessian track means per step over the repeats.
     nlohmann::json track = nlohmann::json::array();
     std::map<long, std::vector<std::pair<double, double>>> by_step;
@@ -274,6 +304,13 @@ int RunTrainSweep(const CliOptions& o, const GlobalOptions& g) {
                         {"standard_error", NumberOrNull(gr.final_test_accuracy_se)}}},
                       {"final_test_loss", {{"mean", NumberOrNull(gr.final_test_loss_mean)},
                                            {"standard_error", NumberOrNull(gr.final_test_loss_se)}}},
+                      {"ntk_margin", {{"mean", NumberOrNull(gr.ntk_margin_mean)},
+                                      {"standard_error", NumberOrNull(gr.ntk_margin_se)},
+                                      {"normalized_mean", NumberOrNull(gr.ntk_normalized_margin_mean)},
+                                      {"normalized_standard_error",
+                                       NumberOrNull(gr.ntk_normalized_margin_se)},
+                                      {"separable_repeats", gr.ntk_separable},
+                                      {"decided_repeats", gr.ntk_decided}}},
                       {"hessian_track_mean", track}});
   }
   const std::vector<std::string> files = {"curves.csv", "hessian.csv", "runs.csv", "groups.csv",
@@ -315,10 +352,12 @@ void RegisterTrainSweep(CLI::App& app, GlobalOptions& global, Command* run) {
   auto* cmd = app.add_subcommand(
       "train-sweep",
       "Head-count study: GD on multi-head attention over a tokenised mixture, at equal total "
-      "width and at growing width, with the Hessian's extreme eigenvalues along training");
+      "width and at growing width, with the Hessian's extreme eigenvalues along training and "
+      "the NTK margin at initialisation");
   auto o = std::make_shared<CliOptions>();
   cmd->add_option("--config,-c", o->config,
-                  "TOML file ([mixture], [network], [training], [hessian], [output]; docs/cli.md)");
+                  "TOML file ([mixture], [network], [training], [hessian], [margin], [output]; "
+                  "docs/cli.md)");
   auto add = [&](const std::string& name, auto& target, const std::string& help) {
     o->given[name] = cmd->add_option("--" + name, target, help);
   };
@@ -345,6 +384,11 @@ void RegisterTrainSweep(CLI::App& app, GlobalOptions& global, Command* run) {
   add("hessian-every", f.study.hessian_every, "Steps between Hessian eigenvalues (default 0: none)");
   add("hessian-examples", f.study.hessian_examples,
       "Training examples in the Hessian (default 0: all)");
+  add("margin-tolerance", f.study.margin.tolerance,
+      "NTK margin: largest KKT violation of the dual (default 1e-9)");
+  add("margin-sweeps", f.study.margin.max_sweeps,
+      "NTK margin: coordinate-ascent sweeps before giving up (default 20000)");
+  cmd->add_flag("--no-margin", o->no_margin, "Do not compute the NTK margin at initialisation");
   add("seed", f.study.training.seed, "Seed of data and initialisation (default 1)");
   o->given["output"] = cmd->add_option("--output,-o", f.output,
                                        "Output directory (default attnpaths-train-sweep)");

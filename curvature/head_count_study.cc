@@ -86,6 +86,7 @@ bool HeadCountStudyOptions::IsValid(std::string* error) const {
             "a value >= 2");
     std::string e;
     if (!training.IsValid(&e)) throw Error(e);
+    if (!margin.IsValid(&e)) throw Error(e);
   } catch (const Error& e) {
     if (error) *error = e.what();
     return false;
@@ -158,6 +159,7 @@ HeadCountStudy RunHeadCountStudy(const HeadCountStudyOptions& o) {
                                    e.smallest_residuals(0)});
           };
         }
+        if (o.ntk_margin) run.ntk = NtkMarginAtInitialization(shape, train.x, train.y, t, o.margin);
         const Network net = Train(shape, train.x, train.y, &test.x, &test.y, t, &run.summary);
         run.num_parameters = net.num_parameters();
         ++done;
@@ -183,8 +185,16 @@ HeadCountStudy RunHeadCountStudy(const HeadCountStudyOptions& o) {
       g.key_dim = mine[0]->key_dim;
       g.width = mine[0]->width;
       g.num_parameters = mine[0]->num_parameters;
-      std::vector<double> loss, acc, test_loss, diff;
+      std::vector<double> loss, acc, test_loss, diff, margin, normalized;
       for (size_t r = 0; r < mine.size(); ++r) {
+        const HardMarginSummary& svm = mine[r]->ntk.svm;
+        if (svm.status == HardMarginStatus::kConverged ||
+            svm.status == HardMarginStatus::kNotSeparable) {
+          margin.push_back(svm.margin);
+          normalized.push_back(svm.normalized_margin);
+          ++g.ntk_decided;
+          if (svm.converged()) ++g.ntk_separable;
+        }
         loss.push_back(mine[r]->summary.final_train_loss);
         acc.push_back(mine[r]->summary.final_test_accuracy);
         test_loss.push_back(mine[r]->summary.final_test_loss);
@@ -195,6 +205,10 @@ HeadCountStudy RunHeadCountStudy(const HeadCountStudyOptions& o) {
       MeanAndError(acc, &g.final_test_accuracy_mean, &g.final_test_accuracy_se);
       MeanAndError(test_loss, &g.final_test_loss_mean, &g.final_test_loss_se);
       MeanAndError(diff, &g.paired_difference_mean, &g.paired_difference_se);
+      if (!margin.empty()) {
+        MeanAndError(margin, &g.ntk_margin_mean, &g.ntk_margin_se);
+        MeanAndError(normalized, &g.ntk_normalized_margin_mean, &g.ntk_normalized_margin_se);
+      }
       size_t steps = mine[0]->summary.loss_curve.size();
       for (const HeadCountRun* run : mine) steps = std::min(steps, run->summary.loss_curve.size());
       g.mean_train_loss.resize(static_cast<Eigen::Index>(steps));
@@ -225,6 +239,15 @@ std::string HeadCountStudy::BriefReport() const {
                   g.final_train_loss_mean, g.final_train_loss_se, g.paired_difference_mean,
                   g.paired_difference_se, g.final_test_accuracy_mean, g.final_test_accuracy_se);
     os << buf;
+    if (g.ntk_decided > 0) {
+      std::snprintf(buf, sizeof buf,
+                    "  %-11s H=%-3ld NTK margin at init %.4g ± %.2g (normalised %.4g ± %.2g; "
+                    "%d of %d repeats separable)\n",
+                    WidthModeName(g.mode), static_cast<long>(g.heads), g.ntk_margin_mean,
+                    g.ntk_margin_se, g.ntk_normalized_margin_mean, g.ntk_normalized_margin_se,
+                    g.ntk_separable, g.ntk_decided);
+      os << buf;
+    }
   }
   return os.str();
 }

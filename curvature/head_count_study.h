@@ -5,7 +5,8 @@
 // full-batch gradient descent on the logistic loss over a tokenised mixture
 // (data/tokenized_mixture.h), for each head count H at equal total width and
 // at growing width, over repeats that share data and seeds across H (paired
-// comparisons), with the Hessian's extreme eigenvalues along training.
+// comparisons), with the Hessian's extreme eigenvalues along training and
+// the NTK margin at initialisation (curvature/ntk_margin.h).
 //
 //   attnpaths::HeadCountStudyOptions o;       // H = 1, 2, 4, 8, 16; both width modes
 //   o.training.epochs = 200;                  // GD steps
@@ -24,9 +25,11 @@
 #include <Eigen/Core>
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <string>
 #include <vector>
 
+#include "curvature/ntk_margin.h"
 #include "data/tokenized_mixture.h"
 #include "trainer/train.h"
 
@@ -68,6 +71,11 @@ struct HeadCountStudyOptions {
   int hessian_every = 0;
   Eigen::Index hessian_examples = 0;
   int lanczos_iterations = 60;
+  // The NTK margin at initialisation of every run (curvature/ntk_margin.h):
+  // the hard-margin SVM on φ_μ = ∇_θ f(x^μ; θ_0) over the trained weights
+  // and the run's training set; false: not computed.
+  bool ntk_margin = true;
+  HardMarginOptions margin;
   std::function<void(const HeadCountProgress&)> progress;
 
   static TrainOptions DefaultTraining();
@@ -87,6 +95,7 @@ struct HeadCountRun {
   Eigen::Index num_parameters = 0;
   TrainSummary summary;                  // loss curve, final losses and accuracies
   std::vector<HessianTrackPoint> hessian;
+  NtkMargin ntk;  // at θ_0 (svm.status kNotRun when not computed)
 };
 
 // One (mode, H) over the repeats.
@@ -101,6 +110,15 @@ struct HeadCountGroup {
   // Final train loss minus that of H = heads[0] in the same mode, paired by
   // repeat (0 for the first H): mean and standard error.
   double paired_difference_mean = 0, paired_difference_se = 0;
+  // The NTK margin at initialisation γ and γ / max_μ ‖φ_μ‖: mean and standard
+  // error over the repeats whose dual was decided (converged, or not
+  // separable, counted as γ = 0); NaN when none was.
+  double ntk_margin_mean = std::numeric_limits<double>::quiet_NaN();
+  double ntk_margin_se = std::numeric_limits<double>::quiet_NaN();
+  double ntk_normalized_margin_mean = std::numeric_limits<double>::quiet_NaN();
+  double ntk_normalized_margin_se = std::numeric_limits<double>::quiet_NaN();
+  int ntk_separable = 0;  // repeats whose dual converged (separable)
+  int ntk_decided = 0;    // … converged or not separable (the rest hit the sweep limit)
 };
 
 struct HeadCountStudy {

@@ -2276,14 +2276,27 @@ def gp_order_parameters(arch: Architecture, outputs: int = ...) -> OrderParamete
     all-widths-infinite minimiser and the solver's start (theory.md sections 3, 8, 9).
     """
 
-def head_count_study(heads: object = ..., modes: object = ..., examples: int = ..., test_examples: int = ..., tokens: int = ..., features: int = ..., relevant_fraction: float = ..., irrelevant_means: int = ..., signal: float = ..., noise: float = ..., total_key_dim: int = ..., total_width: int = ..., key_dim: int = ..., width: int = ..., input_width: int = ..., steps: int = ..., learning_rate: float = ..., loss: str = ..., repeats: int = ..., hessian_every: int = ..., hessian_examples: int = ..., seed: int = ...) -> dict:
+def hard_margin_dual(K: object, y: object, tolerance: float = ..., max_sweeps: int = ..., resolution: float = ..., face_solve_every: int = ..., active_set_after: int = ...) -> dict:
+    """
+    The hard-margin SVM through the origin in its dual (curvature/hard_margin_svm.h):
+    max sum(alpha) - alpha^T (y y^T * K) alpha / 2 over alpha >= 0 by coordinate ascent, for a
+    Gram matrix K (P x P) and labels y = +-1. Returns a dict: status ('converged',
+    'not_separable', 'iteration_limit'), alpha, margin = 1/sqrt(sum alpha) (0 when not
+    separable, NaN at the iteration limit), margin_lower/margin_upper (a bracket from the last
+    iterate), normalized_margin = margin / max sqrt(K_ii), kkt_violation, sweeps, face_solves, support_vectors.
+    """
+
+def head_count_study(heads: object = ..., modes: object = ..., examples: int = ..., test_examples: int = ..., tokens: int = ..., features: int = ..., relevant_fraction: float = ..., irrelevant_means: int = ..., signal: float = ..., noise: float = ..., total_key_dim: int = ..., total_width: int = ..., key_dim: int = ..., width: int = ..., input_width: int = ..., steps: int = ..., learning_rate: float = ..., loss: str = ..., repeats: int = ..., hessian_every: int = ..., hessian_examples: int = ..., ntk_margin: bool = ..., seed: int = ...) -> dict:
     """
     The head-count study of `attnpaths train-sweep` (curvature/head_count_study.h; same
     seeds, same numbers): full-batch GD on the tokenised mixture for every head count, at
     equal total width (key_dim = total_key_dim/H, n_2 = total_width/H) and growing width.
     Returns 'groups' (per mode and H: mean_train_loss per step and its se, final_train_loss,
-    paired_difference to the first H, final_test_accuracy, final_test_loss as (mean, se))
-    and 'runs' (train_loss per step, 'hessian' rows (step, lambda_max, lambda_min)).
+    paired_difference to the first H, final_test_accuracy, final_test_loss, ntk_margin and
+    ntk_normalized_margin as (mean, se), ntk_separable / ntk_decided repeat counts) and 'runs'
+    (train_loss per step, 'hessian' rows (step, lambda_max, lambda_min), ntk_margin,
+    ntk_normalized_margin, ntk_status). ntk_margin: the hard-margin SVM on the gradient
+    features at initialisation (curvature/ntk_margin.h; False skips it).
     """
 
 def head_names(arch: Architecture) -> List[List[str]]:

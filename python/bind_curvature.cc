@@ -3,6 +3,7 @@
 // growth study — with NumPy arrays in and out.
 #include "curvature/attention_hessian.h"
 #include "curvature/growth_study.h"
+#include "curvature/hard_margin_svm.h"
 #include "curvature/head_count_study.h"
 #include "curvature/hutchinson.h"
 #include "curvature/lanczos.h"
@@ -346,8 +347,10 @@ void BindCurvature(py::module_& m) {
          Eigen::Index irrelevant_means, double signal, double noise, Eigen::Index total_key_dim,
          Eigen::Index total_width, Eigen::Index key_dim, Eigen::Index width,
          Eigen::Index input_width, int steps, double learning_rate, const std::string& loss,
-         int repeats, int hessian_every, Eigen::Index hessian_examples, std::uint64_t seed) {
+         int repeats, int hessian_every, Eigen::Index hessian_examples, bool ntk_margin,
+         std::uint64_t seed) {
         HeadCountStudyOptions o;
+        o.ntk_margin = ntk_margin;
         o.heads = heads.cast<std::vector<Eigen::Index>>();
         o.modes.clear();
         for (const std::string& name : modes.cast<std::vector<std::string>>()) {
@@ -394,6 +397,11 @@ void BindCurvature(py::module_& m) {
           d["final_test_accuracy"] =
               py::make_tuple(g.final_test_accuracy_mean, g.final_test_accuracy_se);
           d["final_test_loss"] = py::make_tuple(g.final_test_loss_mean, g.final_test_loss_se);
+          d["ntk_margin"] = py::make_tuple(g.ntk_margin_mean, g.ntk_margin_se);
+          d["ntk_normalized_margin"] =
+              py::make_tuple(g.ntk_normalized_margin_mean, g.ntk_normalized_margin_se);
+          d["ntk_separable"] = g.ntk_separable;
+          d["ntk_decided"] = g.ntk_decided;
           groups.append(d);
         }
         for (const HeadCountRun& r : s.runs) {
@@ -415,6 +423,9 @@ void BindCurvature(py::module_& m) {
                 r.hessian[i].smallest;
           }
           d["hessian"] = track;
+          d["ntk_margin"] = r.ntk.svm.margin;
+          d["ntk_normalized_margin"] = r.ntk.svm.normalized_margin;
+          d["ntk_status"] = HardMarginStatusName(r.ntk.svm.status);
           runs.append(d);
         }
         py::dict out;
@@ -429,13 +440,59 @@ void BindCurvature(py::module_& m) {
       "irrelevant_means"_a = 4, "signal"_a = 3.0, "noise"_a = 1.0, "total_key_dim"_a = 16,
       "total_width"_a = 16, "key_dim"_a = 4, "width"_a = 4, "input_width"_a = 16, "steps"_a = 200,
       "learning_rate"_a = 0.5, "loss"_a = "logistic", "repeats"_a = 5, "hessian_every"_a = 0,
-      "hessian_examples"_a = 0, "seed"_a = 1,
+      "hessian_examples"_a = 0, "ntk_margin"_a = true, "seed"_a = 1,
       "The head-count study of `attnpaths train-sweep` (curvature/head_count_study.h; same\n"
       "seeds, same numbers): full-batch GD on the tokenised mixture for every head count, at\n"
       "equal total width (key_dim = total_key_dim/H, n_2 = total_width/H) and growing width.\n"
       "Returns 'groups' (per mode and H: mean_train_loss per step and its se, final_train_loss,\n"
-      "paired_difference to the first H, final_test_accuracy, final_test_loss as (mean, se))\n"
-      "and 'runs' (train_loss per step, 'hessian' rows (step, lambda_max, lambda_min)).");
+      "paired_difference to the first H, final_test_accuracy, final_test_loss, ntk_margin and\n"
+      "ntk_normalized_margin as (mean, se), ntk_separable / ntk_decided repeat counts) and 'runs'\n"
+      "(train_loss per step, 'hessian' rows (step, lambda_max, lambda_min), ntk_margin,\n"
+      "ntk_normalized_margin, ntk_status). ntk_margin: the hard-margin SVM on the gradient\n"
+      "features at initialisation (curvature/ntk_margin.h; False skips it).");
+  m.def(
+      "hard_margin_dual",
+      [](py::object K, py::object y, double tolerance, int max_sweeps, double resolution,
+         int face_solve_every, int active_set_after) {
+        HardMarginOptions o;
+        o.active_set_after = active_set_after;
+        o.tolerance = tolerance;
+        o.max_sweeps = max_sweeps;
+        o.resolution = resolution;
+        o.face_solve_every = face_solve_every;
+        const Eigen::MatrixXd k = MatrixArg(K, "K", Shape::kMatrix).matrix();
+        const Eigen::VectorXd yi = MatrixArg(y, "y", Shape::kVector).vector();
+        HardMarginSummary s;
+        {
+          py::gil_scoped_release release;
+          s = SolveHardMarginDual(k, yi, o);
+        }
+        py::dict out;
+        out["status"] = HardMarginStatusName(s.status);
+        out["message"] = s.message;
+        out["alpha"] = Vector(s.alpha);
+        out["margin"] = s.margin;
+        out["margin_lower"] = s.margin_lower;
+        out["margin_upper"] = s.margin_upper;
+        out["normalized_margin"] = s.normalized_margin;
+        out["sum_alpha"] = s.sum_alpha;
+        out["dual_objective"] = s.dual_objective;
+        out["kkt_violation"] = s.kkt_violation;
+        out["sweeps"] = s.sweeps;
+        out["face_solves"] = s.face_solves;
+        out["active_set"] = s.active_set;
+        out["kkt_tolerance"] = s.kkt_tolerance;
+        out["support_vectors"] = s.support_vectors;
+        return out;
+      },
+      "K"_a, "y"_a, "tolerance"_a = 1e-9, "max_sweeps"_a = 20000, "resolution"_a = 1e-6,
+      "face_solve_every"_a = 10, "active_set_after"_a = 50,
+      "The hard-margin SVM through the origin in its dual (curvature/hard_margin_svm.h):\n"
+      "max sum(alpha) - alpha^T (y y^T * K) alpha / 2 over alpha >= 0 by coordinate ascent, for a\n"
+      "Gram matrix K (P x P) and labels y = +-1. Returns a dict: status ('converged',\n"
+      "'not_separable', 'iteration_limit'), alpha, margin = 1/sqrt(sum alpha) (0 when not\n"
+      "separable, NaN at the iteration limit), margin_lower/margin_upper (a bracket from the last\n"
+      "iterate), normalized_margin = margin / max sqrt(K_ii), kkt_violation, sweeps, face_solves, support_vectors.");
 }
 
 }  // namespace attnpaths::python

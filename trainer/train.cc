@@ -1,5 +1,6 @@
 #include "trainer/train.h"
 
+#include <algorithm>
 #include <boost/random/mersenne_twister.hpp>
 #include <boost/random/uniform_int_distribution.hpp>
 #include <chrono>
@@ -112,6 +113,32 @@ void CheckData(const NetworkShape& shape, const Inputs& x, const Eigen::VectorXd
 
 }  // namespace
 
+Network InitialNetwork(const NetworkShape& shape, const TrainOptions& options) {
+  Network net(shape);
+  InitializeNetwork(options.value_init_std, options.attention_init_std, options.seed, &net);
+  return net;
+}
+
+std::vector<Eigen::Index> TrainedParameterIndices(const Network& net, TrainedWeights trained) {
+  std::vector<Eigen::Index> ids;
+  if (trained == TrainedWeights::kAll) {
+    ids.resize(static_cast<size_t>(net.num_parameters()));
+    for (Eigen::Index i = 0; i < net.num_parameters(); ++i) ids[static_cast<size_t>(i)] = i;
+    return ids;
+  }
+  const NetworkShape& shape = net.shape();
+  const ParameterLayout& lay = net.layout();
+  for (int l = 1; l <= shape.L(); ++l) {
+    for (Eigen::Index h = 0; h < shape.heads[static_cast<size_t>(l - 1)]; ++h) {
+      for (ParameterLayout::Block b : {lay.Q(l, h), lay.K(l, h)}) {
+        for (Eigen::Index i = 0; i < b.rows * b.cols; ++i) ids.push_back(b.offset + i);
+      }
+    }
+  }
+  std::sort(ids.begin(), ids.end());
+  return ids;
+}
+
 Network Train(const NetworkShape& shape, const Inputs& x_train,
               const Eigen::Ref<const Eigen::VectorXd>& y_train, const Inputs* x_test,
               const Eigen::VectorXd* y_test, const TrainOptions& options, TrainSummary* summary) {
@@ -134,8 +161,7 @@ Network Train(const NetworkShape& shape, const Inputs& x_train,
   sum.P_train = x_train.P();
   sum.P_test = x_test ? x_test->P() : 0;
 
-  Network net(shape);
-  InitializeNetwork(options.value_init_std, options.attention_init_std, options.seed, &net);
+  Network net = InitialNetwork(shape, options);
   sum.num_parameters = net.num_parameters();
 
   double eval_seconds = 0;
@@ -178,14 +204,7 @@ Network Train(const NetworkShape& shape, const Inputs& x_train,
   Eigen::VectorXd moving;
   if (options.trained == TrainedWeights::kAttention) {
     moving = Eigen::VectorXd::Zero(net.num_parameters());
-    const ParameterLayout& lay = net.layout();
-    for (int l = 1; l <= shape.L(); ++l) {
-      for (Eigen::Index h = 0; h < shape.heads[static_cast<size_t>(l - 1)]; ++h) {
-        for (ParameterLayout::Block b : {lay.Q(l, h), lay.K(l, h)}) {
-          moving.segment(b.offset, b.rows * b.cols).setOnes();
-        }
-      }
-    }
+    for (Eigen::Index i : TrainedParameterIndices(net, options.trained)) moving(i) = 1.0;
   }
   std::vector<Eigen::Index> batch;
   double train_seconds = 0;

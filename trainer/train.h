@@ -145,6 +145,15 @@ struct TrainSummary {
   std::string FullReport() const;
 };
 
+// The network Train starts from: `shape` initialised by InitializeNetwork
+// with options.value_init_std, options.attention_init_std and options.seed
+// (θ_0; the NTK margin of curvature/ntk_margin.h is taken there).
+Network InitialNetwork(const NetworkShape& shape, const TrainOptions& options);
+
+// The indices into net.parameters() of the weights `trained` moves, in
+// increasing order (every index for kAll; the Q and K blocks for kAttention).
+std::vector<Eigen::Index> TrainedParameterIndices(const Network& net, TrainedWeights trained);
+
 // Trains a network of `shape` on (x_train, y_train) (P values, ±1 for the
 // accuracy figures). x_test / y_test may be null (no test figures). Throws
 // Error for invalid options, a shape that does not fit the inputs, label

@@ -3,7 +3,8 @@ folders `attnpaths train-sweep` wrote (out/eta_*):
 
   loss_curves.png/pdf   mean training loss (± s.e. over repeats) against GD steps, one
                         curve per head count; rows: step sizes, columns: width modes
-  final.png/pdf         final training loss and test accuracy against H
+  final.png/pdf         final training loss, test accuracy and the NTK margin at
+                        initialisation (raw and normalised by max |phi|) against H
   hessian.png/pdf       lambda_max and lambda_min of the loss Hessian along training, and
                         eta * lambda_max against the stability edge 2
   results.md            the tables quoted in README.md
@@ -72,23 +73,32 @@ for i, (eta, folder, summary) in enumerate(runs):
 save(fig, 'loss_curves')
 
 lines = ['# Multi-head gradient descent: results', '']
-fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
+fig, axes = plt.subplots(1, 3, figsize=(15, 3.8))
+margin_drawn = set()
 for eta, folder, summary in runs:
     lines += [f'## eta = {eta:g} ({summary["runs"]} runs, {summary["seconds"]:.0f} s)', '',
               '| mode | H | d | n_2 | parameters | final train loss | vs H = 1 (paired) | '
-              'test accuracy | lambda_max (last) | lambda_min (last) |',
-              '|---|---|---|---|---|---|---|---|---|---|']
+              'test accuracy | lambda_max (last) | lambda_min (last) | NTK margin | '
+              'normalised NTK margin | separable |',
+              '|---|---|---|---|---|---|---|---|---|---|---|---|---|']
     for g in summary['groups']:
         track = g['hessian_track_mean']
         lmax = f"{track[-1]['lambda_max']:.3g}" if track else ''
         lmin = f"{track[-1]['lambda_min']:.3g}" if track else ''
+        nm = g.get('ntk_margin', {})
+        if nm.get('mean') is not None:
+            margin = f"{nm['mean']:.4g} ± {nm['standard_error']:.2g}"
+            normalised = f"{nm['normalized_mean']:.4g} ± {nm['normalized_standard_error']:.2g}"
+            separable = f"{nm['separable_repeats']}/{nm['decided_repeats']}"
+        else:
+            margin = normalised = separable = ''
         lines.append(
             f"| {g['mode']} | {g['heads']} | {g['key_dim']} | {g['width']} | {g['num_parameters']} | "
             f"{g['final_train_loss']['mean']:.4f} ± {g['final_train_loss']['standard_error']:.4f} | "
             f"{g['paired_difference_to_first_heads']['mean']:+.4f} ± "
             f"{g['paired_difference_to_first_heads']['standard_error']:.4f} | "
             f"{g['final_test_accuracy']['mean']:.4f} ± {g['final_test_accuracy']['standard_error']:.4f} | "
-            f"{lmax} | {lmin} |")
+            f"{lmax} | {lmin} | {margin} | {normalised} | {separable} |")
     lines.append('')
     for mode, ls in zip(modes, ('-', '--')):
         gs = [g for g in summary['groups'] if g['mode'] == mode]
@@ -99,12 +109,38 @@ for eta, folder, summary in runs:
         axes[1].errorbar(H, [g['final_test_accuracy']['mean'] for g in gs],
                          yerr=[g['final_test_accuracy']['standard_error'] for g in gs], ls=ls,
                          marker='o', label=f'{mode}, $\\eta$ = {eta:g}')
-for ax, label in zip(axes, ('final training loss', 'test accuracy')):
+        # The margin is taken at initialisation: the same for every step size.
+        ms = [g for g in gs if g.get('ntk_margin', {}).get('mean') is not None]
+        if ms and mode not in margin_drawn:
+            margin_drawn.add(mode)
+            Hm = [g['heads'] for g in ms]
+            axes[2].errorbar(Hm, [g['ntk_margin']['mean'] for g in ms],
+                             yerr=[g['ntk_margin']['standard_error'] for g in ms], ls=ls,
+                             marker='o', color='C0', label=f'$\\gamma$, {mode}')
+            axes[2].errorbar(Hm, [g['ntk_margin']['normalized_mean'] for g in ms],
+                             yerr=[g['ntk_margin']['normalized_standard_error'] for g in ms],
+                             ls=ls, marker='s', mfc='none', color='C3',
+                             label=f'$\\gamma / \\max_\\mu \\|\\phi_\\mu\\|$, {mode}')
+            # Separable repeats of each H (a not-separable repeat counts as gamma = 0,
+            # which a log axis cannot show: the counts are written at the bottom).
+            for g in ms:
+                nm = g['ntk_margin']
+                if nm['separable_repeats'] < nm['decided_repeats']:
+                    axes[2].annotate(f"{nm['separable_repeats']}/{nm['decided_repeats']}",
+                                     (g['heads'], 0.02 if mode == modes[0] else 0.09),
+                                     xycoords=('data', 'axes fraction'), ha='center',
+                                     fontsize=7, color='C0' if mode == modes[0] else 'C1')
+for ax, label in zip(axes, ('final training loss', 'test accuracy',
+                            'NTK margin at initialisation')):
     ax.set_xscale('log', base=2)
     ax.set_xlabel('heads H')
     ax.set_ylabel(label)
     ax.legend(fontsize=7)
 axes[0].set_yscale('log')
+axes[2].set_yscale('log')
+axes[2].set_title('margin vs H (hard-margin SVM on $\\nabla_\\theta f(x;\\theta_0)$);\n'
+                  'bottom: separable repeats where not all (blue equal total, orange growing)',
+                  fontsize=8)
 save(fig, 'final')
 
 fig, axes = plt.subplots(len(runs), 2, figsize=(10, 3.6 * len(runs)), squeeze=False)

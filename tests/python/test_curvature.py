@@ -217,5 +217,87 @@ class GrowthStudy(unittest.TestCase):
                                    np.std(per_repeat, ddof=1) / np.sqrt(3), delta=1e-9)
 
 
+class NtkMargin(unittest.TestCase):
+    """The hard-margin dual (curvature/hard_margin_svm.h) against scipy.optimize: the
+    primal max-margin problem, the dual by L-BFGS-B, and linprog's infeasibility of a
+    non-separable set; the head-count study's margins per run and group."""
+
+    @staticmethod
+    def separable(rng, P, n):
+        phi = rng.standard_normal((P, n))
+        y = np.sign(phi @ rng.standard_normal(n))
+        return phi, y
+
+    def test_dual_optimum_equals_scipy(self):
+        from scipy import optimize
+        rng = np.random.default_rng(4)
+        for P, n in ((12, 3), (25, 6), (40, 4)):
+            phi, y = self.separable(rng, P, n)
+            r = ap.hard_margin_dual(phi @ phi.T, y)
+            self.assertEqual(r['status'], 'converged', r['message'])
+            self.assertLessEqual(r['kkt_violation'], 1e-8)
+            # Primal: min |w|^2/2 subject to y_mu w.phi_mu >= 1 (SLSQP); margin 1/|w|.
+            z = y[:, None] * phi
+            w0 = np.linalg.lstsq(z, np.ones(P), rcond=None)[0]
+            w0 /= max((z @ w0).min(), 1e-3)
+            res = optimize.minimize(lambda w: 0.5 * w @ w, w0, jac=lambda w: w,
+                                    constraints=[{'type': 'ineq', 'fun': lambda w: z @ w - 1,
+                                                  'jac': lambda w: z}],
+                                    method='SLSQP', options={'ftol': 1e-14, 'maxiter': 1000})
+            self.assertTrue(res.success, res.message)
+            primal = 1 / np.linalg.norm(res.x)
+            self.assertAlmostEqual(r['margin'], primal, delta=1e-6 * primal)
+            # Dual by L-BFGS-B with bounds alpha >= 0.
+            Q = np.outer(y, y) * (phi @ phi.T)
+            dual = optimize.minimize(lambda a: 0.5 * a @ Q @ a - a.sum(), np.zeros(P),
+                                     jac=lambda a: Q @ a - 1, method='L-BFGS-B',
+                                     bounds=[(0, None)] * P,
+                                     options={'ftol': 1e-15, 'gtol': 1e-12, 'maxiter': 10000})
+            self.assertAlmostEqual(r['sum_alpha'], dual.x.sum(), delta=1e-5 * dual.x.sum())
+            # KKT from the features: w = sum alpha y phi, margins >= 1, = 1 on the support.
+            w = phi.T @ (r['alpha'] * y)
+            m = y * (phi @ w)
+            self.assertGreaterEqual(m.min(), 1 - 1e-8)
+            np.testing.assert_allclose(m[r['alpha'] > 0], 1, atol=1e-8)
+            self.assertAlmostEqual(m.min() / np.linalg.norm(w), r['margin'], delta=1e-8)
+            self.assertAlmostEqual(r['margin'], 1 / np.sqrt(r['alpha'].sum()), delta=1e-14)
+
+    def test_not_separable_is_a_status(self):
+        from scipy import optimize
+        rng = np.random.default_rng(8)
+        phi = rng.standard_normal((30, 2))
+        y = np.where(rng.standard_normal(30) > 0, 1.0, -1.0)
+        # Independent: no w with y_mu w.phi_mu >= 1 (linprog reports infeasible).
+        lp = optimize.linprog(np.zeros(2), A_ub=-(y[:, None] * phi), b_ub=-np.ones(30),
+                              bounds=[(None, None)] * 2, method='highs')
+        self.assertEqual(lp.status, 2, lp.message)
+        r = ap.hard_margin_dual(phi @ phi.T, y)
+        self.assertEqual(r['status'], 'not_separable', r['message'])
+        self.assertEqual(r['margin'], 0)
+        r = ap.hard_margin_dual(phi @ phi.T, y, max_sweeps=1, face_solve_every=0)
+        self.assertIn(r['status'], ('iteration_limit', 'not_separable'))
+        with self.assertRaisesRegex(ap.Error, 'margin.tolerance: found -1'):
+            ap.hard_margin_dual(phi @ phi.T, y, tolerance=-1)
+        with self.assertRaisesRegex(ap.Error, 'labels'):
+            ap.hard_margin_dual(phi @ phi.T, y[:5])
+
+    def test_head_count_study_returns_the_margin(self):
+        kw = dict(heads=[1, 2], modes=['equal_total', 'growing'], examples=16, test_examples=8,
+                  tokens=4, features=7, irrelevant_means=3, total_key_dim=4, total_width=2,
+                  key_dim=2, width=3, input_width=5, steps=2, repeats=3, seed=5)
+        s = ap.head_count_study(**kw)
+        for g in s['groups']:
+            mine = [r for r in s['runs'] if r['mode'] == g['mode'] and r['heads'] == g['heads']]
+            self.assertTrue(all(r['ntk_status'] == 'converged' for r in mine))
+            m = np.array([r['ntk_margin'] for r in mine])
+            self.assertTrue(np.all(m > 0))
+            self.assertAlmostEqual(g['ntk_margin'][0], m.mean(), delta=1e-14 * m.mean())
+            self.assertAlmostEqual(g['ntk_margin'][1], m.std(ddof=1) / np.sqrt(3), delta=1e-12)
+            self.assertEqual((g['ntk_separable'], g['ntk_decided']), (3, 3))
+        off = ap.head_count_study(ntk_margin=False, **kw)
+        self.assertTrue(np.isnan(off['groups'][0]['ntk_margin'][0]))
+        self.assertEqual(off['runs'][0]['ntk_status'], 'not_run')
+
+
 if __name__ == '__main__':
     unittest.main()
