@@ -17,6 +17,7 @@
 #include <sstream>
 
 #include "cli/commands.h"
+#include "data/result_folder.h"
 #include "cli/report.h"
 #include "cli/run_provenance.h"
 #include "cli/study_run.h"
@@ -583,10 +584,12 @@ int RunHessian(const CliOptions& o, const GlobalOptions& g) {
   summary["files"] = files;
   summary["provenance"] = run.Json();
 
-  EnsureDirectory(c.output, "output directory");
-  const auto path = [&](const std::string& file) {
-    return (std::filesystem::path(c.output) / file).string();
-  };
+  // The whole folder or nothing (data/result_folder.h): files are staged and
+  // renamed into place together; a previous run's other files are removed.
+  ResultFolder folder(c.output, {"blocks.csv", "norms.npy", "norm_errors.npy", "sigmas.npy",
+                                 "slopes.json", "summary.json", "hessian*.npy", "spectrum.csv",
+                                 "density.csv"});
+  const auto path = [&](const std::string& file) { return folder.Path(file); };
   WriteFileAtomically(path("blocks.csv"), blocks_csv);
   WriteNpy(path("norms.npy"), {S, R, nb, 3}, norms.data());
   WriteNpy(path("norm_errors.npy"), {S, R, nb, 3}, errors.data());
@@ -598,6 +601,7 @@ int RunHessian(const CliOptions& o, const GlobalOptions& g) {
     WriteFileAtomically(path("density.csv"), run.CsvComment() + density_csv);
   }
   WriteFileAtomically(path("summary.json"), summary.dump(2) + "\n");
+  folder.Commit({"summary.json"});
 
   if (g.json) {
     std::cout << summary.dump(2) << std::endl;

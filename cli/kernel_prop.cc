@@ -12,6 +12,7 @@
 #include <memory>
 
 #include "cli/commands.h"
+#include "data/result_folder.h"
 #include "cli/propagation_config.h"
 #include "cli/report.h"
 #include "cli/run_provenance.h"
@@ -123,9 +124,12 @@ int RunRecursion(const KernelPropCliOptions& cli, const GlobalOptions& g) {
   if (c.input_kernel != "identity") run.Set("input_kernel", InputFileRecord(c.input_kernel));
   run.Set("threads", g.threads);
 
-  // Files.
-  EnsureDirectory(out, "output directory");
-  const auto path = [&](const std::string& f) { return (std::filesystem::path(out) / f).string(); };
+  // Files: the whole folder or nothing (data/result_folder.h).
+  ResultFolder folder(out, {"kernels.npy", "targets.npy", "attention.npy", "bias.npy", "D.npy",
+                            "metrics.csv", "finite_width.csv", "finite_width_kernels.npy",
+                            "finite_width_correlations.npy", "study_diagnostics.csv",
+                            "summary.json"});
+  const auto path = [&](const std::string& f) { return folder.Path(f); };
   const int L = c.options.depth;
   const Eigen::Index m = c.options.tokens;
   std::vector<std::string> files;
@@ -244,6 +248,7 @@ int RunRecursion(const KernelPropCliOptions& cli, const GlobalOptions& g) {
   j["files"] = files;
   j["provenance"] = run.Json();
   WriteFileAtomically(path("summary.json"), j.dump(2) + "\n");
+  folder.Commit({"summary.json"});
 
   for (const std::string& w : s.warnings) {
     if (!g.quiet) std::cerr << "warning: " << w << "\n";
@@ -278,8 +283,11 @@ int RunStudy(const KernelPropCliOptions& cli, const GlobalOptions& g) {
   const std::vector<PathTokenDiagnostic> d =
       PathTokenDiagnostics(study.architecture, study.train.x, Split::kTrain, cli.examples);
   ProgressLine("", g.quiet);
-  EnsureDirectory(out, "output directory");
-  const auto path = [&](const std::string& f) { return (std::filesystem::path(out) / f).string(); };
+  ResultFolder folder(out, {"kernels.npy", "targets.npy", "attention.npy", "bias.npy", "D.npy",
+                            "metrics.csv", "finite_width.csv", "finite_width_kernels.npy",
+                            "finite_width_correlations.npy", "study_diagnostics.csv",
+                            "summary.json"});
+  const auto path = [&](const std::string& f) { return folder.Path(f); };
   Provenance run = CommandProvenance(g, cli.study);
   RecordStudy(study, g, &run);
   run.Set("examples", cli.examples);
@@ -325,6 +333,7 @@ int RunStudy(const KernelPropCliOptions& cli, const GlobalOptions& g) {
   j["files"] = {"study_diagnostics.csv", "summary.json"};
   j["provenance"] = run.Json();
   WriteFileAtomically(path("summary.json"), j.dump(2) + "\n");
+  folder.Commit({"summary.json"});
   if (g.json) {
     std::cout << j.dump(2) << std::endl;
   } else {

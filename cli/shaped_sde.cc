@@ -13,6 +13,7 @@
 #include <memory>
 
 #include "cli/commands.h"
+#include "data/result_folder.h"
 #include "cli/propagation_config.h"
 #include "cli/report.h"
 #include "cli/run_provenance.h"
@@ -222,9 +223,10 @@ int RunShapedSde(const ShapedSdeCliOptions& cli, const GlobalOptions& g) {
   run.Set("seed", c.seed);
   run.Set("threads", g.threads);
 
-  // Files.
-  EnsureDirectory(out, "output directory");
-  const auto path = [&](const std::string& f) { return (std::filesystem::path(out) / f).string(); };
+  // Files: the whole folder or nothing (data/result_folder.h).
+  ResultFolder folder(out, {"V_T_*.npy", "exploded_*.npy", "explosion_time_*.npy", "quantiles.csv",
+                            "stability.csv", "moments.json", "summary.json"});
+  const auto path = [&](const std::string& f) { return folder.Path(f); };
   std::vector<std::string> files;
   const Eigen::Index m = c.V0.rows();
   std::string q =
@@ -307,6 +309,7 @@ int RunShapedSde(const ShapedSdeCliOptions& cli, const GlobalOptions& g) {
   j["files"] = files;
   j["provenance"] = run.Json();
   WriteFileAtomically(path("summary.json"), j.dump(2) + "\n");
+  folder.Commit({"summary.json"});
 
   if (g.json) {
     std::cout << j.dump(2) << std::endl;

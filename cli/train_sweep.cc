@@ -14,6 +14,7 @@
 #include <memory>
 
 #include "cli/commands.h"
+#include "data/result_folder.h"
 #include "cli/report.h"
 #include "cli/run_provenance.h"
 #include "cli/study_run.h"
@@ -325,10 +326,9 @@ int RunTrainSweep(const CliOptions& o, const GlobalOptions& g) {
   TokenizedMixtureOptions d0 = s.data;
   const TokenizedMixture mix = GenerateTokenizedMixture(d0);
 
-  EnsureDirectory(c.output, "output directory");
-  const auto path = [&](const std::string& file) {
-    return (std::filesystem::path(c.output) / file).string();
-  };
+  // The whole folder or nothing (data/result_folder.h).
+  ResultFolder folder(c.output, files);
+  const auto path = [&](const std::string& file) { return folder.Path(file); };
   WriteFileAtomically(path("curves.csv"), curves);
   WriteFileAtomically(path("hessian.csv"), hessian);
   WriteFileAtomically(path("runs.csv"), runs);
@@ -336,6 +336,7 @@ int RunTrainSweep(const CliOptions& o, const GlobalOptions& g) {
   WriteNpy(path("mixture_x.npy"), {mix.x.P(), mix.x.n_tok(), mix.x.N0()}, mix.x.values().data());
   WriteNpy(path("mixture_y.npy"), {mix.x.P()}, mix.y.data());
   WriteFileAtomically(path("summary.json"), summary.dump(2) + "\n");
+  folder.Commit({"summary.json"});
   if (g.json) {
     std::cout << summary.dump(2) << std::endl;
   } else {

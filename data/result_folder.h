@@ -43,7 +43,7 @@ namespace attnpaths {
 struct ResultFile {
   std::string name;
   long long bytes = 0;
-  std::string fingerprint;  // data/fingerprint.h of the file's bytes, 16 hex digits
+  std::string fingerprint;  // SHA-256 of the file's bytes (64 hex digits, as sha256sum prints)
 };
 
 class ResultFolder {

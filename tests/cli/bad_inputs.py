@@ -330,6 +330,32 @@ bad(F, 'train_disk_full', 'File too large',
     ['train', '--train-x', 'X.npy', '--train-y', 'y.npy', '--heads', '1', '--width', '4',
      '--epochs', '1', '-o', 'full', '--quiet'], 'full', preexec=file_limit(0))
 
+# The commands of the newer theories (hessian, train-sweep, kernel-prop,
+# shaped-sde) write whole folders too: a failed write leaves `full` as it was.
+write('kp.toml', '[kernel_prop]\ntokens = 4\ndepth = 2\nmethod = "espa"\n')
+write('sde.toml', '[shaped_sde]\nV0 = [[1.0, 0.2], [0.2, 1.0]]\ngamma = 0.5\npaths = 10\n'
+                  '[shaped_sde.networks]\nwidths = [8]\nsamples = [10]\n')
+HESSIAN_SMALL = ['hessian', '--data', 'gaussian', '--tokens', '3', '--features', '2', '--key-dim',
+                 '2', '--batch', '2', '--sigma-points', '4', '--fit-points', '2', '--repeats', '2']
+# The limit lets the first files through and stops a later, larger one (blocks.csv 9 KiB
+# then slopes.json 15 KiB; curves.csv 2 KiB then mixture_x.npy 16 KiB; kernels.npy 0.5 KiB
+# then metrics.csv 1.7 KiB; V_T_*.npy 0.4 KiB then quantiles.csv 170 KiB).
+for name, kib, args in (('hessian', 10, HESSIAN_SMALL + ['--spectrum', '2']),
+                        ('train_sweep', 10, ['train-sweep', '--heads', '1', '2', '--modes',
+                                             'growing', '--examples', '16', '--test-examples',
+                                             '16', '--steps', '3', '--repeats', '1']),
+                        ('kernel_prop', 1, ['kernel-prop', '--config', 'kp.toml']),
+                        ('shaped_sde', 1, ['shaped-sde', '--config', 'sde.toml'])):
+    bad(F, name + '_disk_full', 'File too large', args + ['-o', 'full', '--quiet'], 'full',
+        preexec=file_limit(kib))
+if not ONLY or F in ONLY:
+    # A second run replaces the first one's files: no file of the first run stays behind.
+    good(HESSIAN_SMALL + ['--spectrum', '2', '-o', 'h_again', '--quiet'], 'hessian with spectrum')
+    good(HESSIAN_SMALL + ['--spectrum', '0', '-o', 'h_again', '--quiet'], 'hessian without')
+    left = sorted(set(os.listdir(path('h_again'))) & {'spectrum.csv', 'density.csv'})
+    if left:
+        failures.append(f'folders/hessian_rerun: {left} of the first run left beside the second')
+
 # --------------------------------------------------- special files
 N = 'special'
 study('zero_x', data='train_x = "/dev/zero"\ntrain_y = "y.npy"')
