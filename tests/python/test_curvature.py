@@ -244,7 +244,10 @@ class NtkMargin(unittest.TestCase):
                                     constraints=[{'type': 'ineq', 'fun': lambda w: z @ w - 1,
                                                   'jac': lambda w: z}],
                                     method='SLSQP', options={'ftol': 1e-14, 'maxiter': 1000})
-            self.assertTrue(res.success, res.message)
+            # SLSQP may end on "Positive directional derivative for linesearch" at its
+            # rounding floor (it does in the portable build): judge its point, not its flag.
+            self.assertTrue(res.success or res.status == 8, res.message)
+            self.assertGreaterEqual((z @ res.x).min(), 1 - 1e-7)
             primal = 1 / np.linalg.norm(res.x)
             self.assertAlmostEqual(r['margin'], primal, delta=1e-6 * primal)
             # Dual by L-BFGS-B with bounds alpha >= 0.
