@@ -2122,8 +2122,9 @@ class Study:
 
 def accuracy(mean: object, y: object) -> float:
     """
-    Fraction of test points with sign mean = y (labels +1/-1) or argmax mean = the hot
-    column of one-hot rows (D > 1).
+    Fraction of test points with sign mean = y (labels +1/-1; mean = 0 counts as wrong) or
+    argmax mean = the hot column of one-hot rows (D > 1; ties go to the lowest column);
+    NaN for no test points. The library's one rule (kernels/metrics.h).
     """
 
 def align(K: object, y: object, options: object = ...) -> KernelAlignment:
@@ -2248,7 +2249,8 @@ def espa_attention(tokens: int, depth: int, gamma_final: float = ..., causal: bo
 
 def generalization_error(mean: object, variance: object, y: object) -> float:
     """
-    <(mean - y)^2 + variance> over test points and outputs (variance (P*,) or P* x D).
+    <(mean - y)^2 + variance> over test points and outputs (variance (P*,) or P* x D);
+    NaN for no test points.
     """
 
 def generate_hmm_task(options: Optional[HmmTaskOptions] = ..., **kwargs: Any) -> Dataset:
