@@ -39,14 +39,8 @@ using namespace attnpaths;
 using bench::Fmt;
 using bench::Sec;
 
-struct Stats {
-  double median = 0, min = 0;
-};
-Stats MedianMin(std::vector<double> t) {
-  std::sort(t.begin(), t.end());
-  const size_t n = t.size();
-  return {n % 2 ? t[n / 2] : 0.5 * (t[n / 2 - 1] + t[n / 2]), t.front()};
-}
+using attnpaths::bench::MedianMin;
+using attnpaths::bench::Stats;
 
 // max |Δ generalisation error| over every step; -1 when an accuracy differs.
 double CurveDifference(const PruningResult& a, const PruningResult& b) {
