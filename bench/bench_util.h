@@ -51,6 +51,16 @@ struct Timing {
   int reps = 0;
 };
 
+// Median and minimum of a list of times (for repetitions interleaved by hand).
+struct Stats {
+  double median = 0, min = 0;
+};
+inline Stats MedianMin(std::vector<double> t) {
+  std::sort(t.begin(), t.end());
+  const size_t n = t.size();
+  return {n % 2 ? t[n / 2] : 0.5 * (t[n / 2 - 1] + t[n / 2]), t.front()};
+}
+
 inline Timing Time(const std::function<void()>& run, int min_reps, int max_reps, double budget) {
   std::vector<double> wall, cpu;
   double total = 0;

@@ -35,6 +35,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/bench_util.h"
 #include "data/hmm.h"
 #include "kernels/path_inputs.h"
 #include "kernels/path_kernel.h"
@@ -64,14 +65,8 @@ std::string Sec(double s) {
   return Fmt("%.2f s", s);
 }
 
-struct Stats {
-  double median = 0, min = 0;
-};
-Stats MedianMin(std::vector<double> t) {
-  std::sort(t.begin(), t.end());
-  const size_t n = t.size();
-  return {n % 2 ? t[n / 2] : 0.5 * (t[n / 2 - 1] + t[n / 2]), t.front()};
-}
+using attnpaths::bench::MedianMin;
+using attnpaths::bench::Stats;
 
 std::string LoadAverage() {
   std::ifstream f("/proc/loadavg");

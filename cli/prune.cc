@@ -163,8 +163,10 @@ int RunPrune(const PruneCliOptions& o, const GlobalOptions& g) {
   const Architecture& arch = s.study.architecture;
 
   std::vector<std::pair<PruningResult, PruningSummary>> results;
+  // The full network's path inputs, computed once: silencing predicts with
+  // them, re-solving selects each reduced network's paths from them.
+  const StudyKernels& k = Kernels(s, "prune", g);
   if (o.mode != "resolve") {
-    const StudyKernels& k = Kernels(s, "prune", g);
     options.progress = [&](const PruningProgress& p) {
       ProgressLine("prune (silence): curve " + std::to_string(p.curve + 1) + "/" +
                        std::to_string(p.curves) + ", step " + std::to_string(p.step) + "/" +
@@ -185,9 +187,8 @@ int RunPrune(const PruneCliOptions& o, const GlobalOptions& g) {
                    g.quiet);
     };
     PruningSummary summary;
-    PruningResult r =
-        PruneByResolving(arch, s.study.train.x, s.study.train.y, s.study.test.x, s.study.test.y,
-                         s.temperature, s.order_parameters, options, &summary);
+    PruningResult r = PruneByResolving(arch, *k.train, s.study.train.y, k.test, s.study.test.y,
+                                       s.temperature, s.order_parameters, options, &summary);
     results.emplace_back(std::move(r), summary);
   }
   ProgressLine("", g.quiet);

@@ -477,4 +477,23 @@ PathInputs ComputePathInputs(const Architecture& arch, const Inputs& x, Split sp
   return out;
 }
 
+PathInputs SelectPaths(const PathInputs& xi, const std::vector<Eigen::Index>& kept) {
+  Require(!kept.empty(), "selected paths", "none", "at least one path");
+  for (size_t k = 0; k < kept.size(); ++k) {
+    Require(kept[k] >= 0 && kept[k] < xi.Htot && (k == 0 || kept[k] > kept[k - 1]),
+            "selected path " + std::to_string(k), kept[k],
+            "increasing path indices in [0, " + std::to_string(xi.Htot) + ")");
+  }
+  PathInputs out;
+  out.Htot = static_cast<Eigen::Index>(kept.size());
+  out.N0 = xi.N0;
+  out.xi.resize(xi.P(), out.Htot * out.N0);
+  // theory.md §2: ξ_π ∝ 1/√Htot, so the smaller network's inputs are rescaled.
+  const double rescale = std::sqrt(static_cast<double>(xi.Htot) / static_cast<double>(out.Htot));
+  for (Eigen::Index k = 0; k < out.Htot; ++k) {
+    out.xi.middleCols(k * out.N0, out.N0) = rescale * xi.path(kept[static_cast<size_t>(k)]);
+  }
+  return out;
+}
+
 }  // namespace attnpaths

@@ -53,6 +53,15 @@ struct PathInputs {
 PathInputs ComputePathInputs(const Architecture& arch, const Inputs& x, Split split,
                              int threads = 0);
 
+// The path inputs of a smaller network whose paths are `kept` (increasing
+// indices into xi's paths), without recomputing attention: ξ carries
+// 1/√Htot (theory.md §2), so the reduced network's ξ_k is
+// √(Htot / Htot') · ξ_{kept[k]}, Htot' = kept.size(). Removing heads keeps the
+// other heads' order and h_1 outermost (kernels/paths.h), so the paths that
+// avoid the removed heads, in increasing order, are the reduced network's
+// packing. Throws Error on an empty, out-of-range or unsorted list.
+PathInputs SelectPaths(const PathInputs& xi, const std::vector<Eigen::Index>& kept);
+
 // The per-example path weights w_π = Ω^{1,h_1} ⋯ ω^{L,h_L} ∈ R^{n_tok} for
 // every path (n_tok × Htot), so that ξ_π = σ_0/√(N0·Htot) · x w_π. One example
 // at a time from the full attention matrices (AttentionMatrix): the plain

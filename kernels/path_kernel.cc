@@ -165,6 +165,31 @@ PathKernel::PathKernel(PathInputs train, const KernelOptions& options)
   });
 }
 
+PathKernel::PathKernel(PathInputs train, KernelStrategy strategy, WithoutPairs)
+    : inputs_(std::move(train)), strategy_(strategy) {}
+
+PathKernel PathKernel::SelectPaths(const std::vector<Eigen::Index>& kept,
+                                   const KernelOptions& options) const {
+  PathInputs sub = attnpaths::SelectPaths(inputs_, kept);
+  const KernelStrategy strategy = ChooseKernelStrategy(options, sub.P(), sub.Htot, sub.N0);
+  if (strategy != KernelStrategy::kPrecomputed || strategy_ != KernelStrategy::kPrecomputed) {
+    return PathKernel(std::move(sub), KernelOptions{strategy, options.memory_limit_bytes});
+  }
+  // C_ππ' = ξ_π · ξ_π' carries 1/Htot (theory.md §2): the kept pairs, rescaled.
+  const double rescale = static_cast<double>(Htot()) / static_cast<double>(sub.Htot);
+  PathKernel out(std::move(sub), strategy, WithoutPairs{});
+  const Eigen::Index H = out.Htot();
+  out.pairs_.resize(static_cast<size_t>(H * (H + 1) / 2));
+  for (Eigen::Index a = 0; a < H; ++a) {
+    for (Eigen::Index b = a; b < H; ++b) {
+      out.pairs_[static_cast<size_t>(out.PairIndex(a, b))] =
+          rescale * pairs_[static_cast<size_t>(
+                        PairIndex(kept[static_cast<size_t>(a)], kept[static_cast<size_t>(b)]))];
+    }
+  }
+  return out;
+}
+
 Eigen::Index PathKernel::PairIndex(Eigen::Index p, Eigen::Index q) const {
   if (p > q) std::swap(p, q);
   // Row-major packing of the upper triangle.

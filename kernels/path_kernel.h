@@ -70,11 +70,21 @@ class PathKernel {
   Eigen::MatrixXd Contract(const Eigen::Ref<const Eigen::MatrixXd>& R) const;
   // C_ππ' on the training set (P × P).
   Eigen::MatrixXd Pair(Eigen::Index p, Eigen::Index q) const;
+  // The kernel of a smaller network whose paths are `kept` (SelectPaths of
+  // kernels/path_inputs.h: increasing indices, ξ rescaled by √(Htot/Htot')),
+  // with its strategy chosen by `options`. When both kernels are kPrecomputed
+  // the stored pairs are selected and scaled by Htot/Htot' instead of being
+  // multiplied again. Attention is never recomputed.
+  PathKernel SelectPaths(const std::vector<Eigen::Index>& kept,
+                         const KernelOptions& options = {}) const;
   // The stored C_pq (P × P, no copy) for p <= q; kPrecomputed only (throws
   // Error otherwise). For solver/training_gram.h, which contracts pairs per output block.
   const Eigen::MatrixXd& StoredPair(Eigen::Index p, Eigen::Index q) const;
 
  private:
+  struct WithoutPairs {};
+  // Stores the inputs and the strategy; pairs_ is left for the caller to fill.
+  PathKernel(PathInputs train, KernelStrategy strategy, WithoutPairs);
   Eigen::Index PairIndex(Eigen::Index p, Eigen::Index q) const;
 
   PathInputs inputs_;

@@ -1032,6 +1032,12 @@ class PruningOptions:
     """
     Path-input threads (re-solve mode).
     """
+    recompute_path_inputs: bool
+
+    """
+    Re-solve from raw inputs: recompute each reduced network's path inputs
+    instead of selecting the full network's (the slower reference route).
+    """
     progress: object
 
     """
@@ -2122,8 +2128,9 @@ class Study:
 
 def accuracy(mean: object, y: object) -> float:
     """
-    Fraction of test points with sign mean = y (labels +1/-1) or argmax mean = the hot
-    column of one-hot rows (D > 1).
+    Fraction of test points with sign mean = y (labels +1/-1; mean = 0 counts as wrong) or
+    argmax mean = the hot column of one-hot rows (D > 1; ties go to the lowest column);
+    NaN for no test points. The library's one rule (kernels/metrics.h).
     """
 
 def align(K: object, y: object, options: object = ...) -> KernelAlignment:
@@ -2248,7 +2255,8 @@ def espa_attention(tokens: int, depth: int, gamma_final: float = ..., causal: bo
 
 def generalization_error(mean: object, variance: object, y: object) -> float:
     """
-    <(mean - y)^2 + variance> over test points and outputs (variance (P*,) or P* x D).
+    <(mean - y)^2 + variance> over test points and outputs (variance (P*,) or P* x D);
+    NaN for no test points.
     """
 
 def generate_hmm_task(options: Optional[HmmTaskOptions] = ..., **kwargs: Any) -> Dataset:
@@ -2460,12 +2468,21 @@ def prune(arch: Architecture, kernel: PathKernel, y: object, temperature: float,
     (PruningResult, PruningSummary). Runs without the GIL.
     """
 
+@overload
+def prune_by_resolving(arch: Architecture, kernel: PathKernel, y: object, test: PathInputs, y_test: object, temperature: float, solution: object, options: Optional[PruningOptions] = ..., progress: object = ...) -> tuple:
+    """
+    Pruning by re-solving from the full network's path kernel and test path inputs: each
+    reduced network's are the remaining paths' columns (rescaled; attention is not
+    recomputed). Otherwise as the overload with raw inputs below.
+    """
+@overload
 def prune_by_resolving(arch: Architecture, x_train: object, y: object, x_test: object, y_test: object, temperature: float, solution: object, options: Optional[PruningOptions] = ..., progress: object = ...) -> tuple:
     """
     Pruning by re-solving the theory for each reduced architecture (a different quantity
     from silencing), warm-started from the previous solution restricted to the remaining
-    paths. `solution` (Solution or OrderParameters) is the full network's. Returns
-    (PruningResult, PruningSummary). Runs without the GIL.
+    paths. The full network's path inputs are computed once and each reduced network's
+    selected from them. `solution` (Solution or OrderParameters) is the full network's.
+    Returns (PruningResult, PruningSummary). Runs without the GIL.
     """
 
 def prune_by_silencing(arch: Architecture, kernel: PathKernel, y: object, temperature: float, U1: object, test: PathInputs, y_test: object, options: Optional[PruningOptions] = ..., progress: object = ...) -> tuple:

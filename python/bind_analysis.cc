@@ -220,6 +220,9 @@ Settings of pruning (solver/pruning.h). PruningOptions(**fields).
       .def_readwrite("solve", &PruningOptions::solve, "SolveOptions of the re-solve mode.")
       .def_readwrite("kernel", &PruningOptions::kernel, "KernelOptions of the re-solve mode.")
       .def_readwrite("threads", &PruningOptions::threads, "Path-input threads (re-solve mode).")
+      .def_readwrite("recompute_path_inputs", &PruningOptions::recompute_path_inputs,
+                     "Re-solve from raw inputs: recompute each reduced network's path inputs\n"
+                     "instead of selecting the full network's (the slower reference route).")
       .def_property(
           "progress", [](const PruningOptions& o) { return GetCallback(o.progress); },
           [](PruningOptions& o, py::object fn) {
@@ -326,6 +329,25 @@ Settings of pruning (solver/pruning.h). PruningOptions(**fields).
   m.attr("prune") = m.attr("prune_by_silencing");
   m.def(
       "prune_by_resolving",
+      [](const Architecture& arch, const PathKernel& train, py::object y, const PathInputs& test,
+         py::object y_test, double temperature, py::object solution,
+         const std::optional<PruningOptions>& options, py::object progress) {
+        const MatrixArg labels(y, "y", Shape::kColumn);
+        const MatrixArg test_labels(y_test, "y_test", Shape::kColumn);
+        const OrderParameters op = ToOrderParameters(solution, "solution");
+        PruningOptions o = options.value_or(PruningOptions{});
+        return RunPruning(std::move(o), progress, [&](const PruningOptions& po, PruningSummary* s) {
+          return PruneByResolving(arch, train, labels.ref(), test, test_labels.ref(), temperature,
+                                  op, po, s);
+        });
+      },
+      "arch"_a, "kernel"_a, "y"_a, "test"_a, "y_test"_a, "temperature"_a, "solution"_a,
+      "options"_a = py::none(), "progress"_a = py::none(),
+      "Pruning by re-solving from the full network's path kernel and test path inputs: each\n"
+      "reduced network's are the remaining paths' columns (rescaled; attention is not\n"
+      "recomputed). Otherwise as the overload with raw inputs below.");
+  m.def(
+      "prune_by_resolving",
       [](const Architecture& arch, py::object x_train, py::object y, py::object x_test,
          py::object y_test, double temperature, py::object solution,
          const std::optional<PruningOptions>& options, py::object progress) {
@@ -344,8 +366,9 @@ Settings of pruning (solver/pruning.h). PruningOptions(**fields).
       "options"_a = py::none(), "progress"_a = py::none(),
       "Pruning by re-solving the theory for each reduced architecture (a different quantity\n"
       "from silencing), warm-started from the previous solution restricted to the remaining\n"
-      "paths. `solution` (Solution or OrderParameters) is the full network's. Returns\n"
-      "(PruningResult, PruningSummary). Runs without the GIL.");
+      "paths. The full network's path inputs are computed once and each reduced network's\n"
+      "selected from them. `solution` (Solution or OrderParameters) is the full network's.\n"
+      "Returns (PruningResult, PruningSummary). Runs without the GIL.");
   m.def(
       "removal_sequence",
       [](const HeadRelevance& r, const std::string& order, std::uint64_t seed, int repeat) {

@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "data/labels.h"
+#include "kernels/metrics.h"
 #include "python/bindings.h"
 #include "solver/action.h"
 #include "solver/order_parameters.h"
@@ -503,8 +504,9 @@ error and accuracy (NaN without test labels). mean is a read-only view.)doc")
         return Accuracy(MatrixArg(mean, "mean", Shape::kColumn).ref(), labels.ref());
       },
       "mean"_a, "y"_a,
-      "Fraction of test points with sign mean = y (labels +1/-1) or argmax mean = the hot\n"
-      "column of one-hot rows (D > 1).");
+      "Fraction of test points with sign mean = y (labels +1/-1; mean = 0 counts as wrong) or\n"
+      "argmax mean = the hot column of one-hot rows (D > 1; ties go to the lowest column);\n"
+      "NaN for no test points. The library's one rule (kernels/metrics.h).");
   m.def(
       "generalization_error",
       [](py::object mean, py::object variance, py::object y) {
@@ -513,7 +515,8 @@ error and accuracy (NaN without test labels). mean is a read-only view.)doc")
                                    MatrixArg(y, "y_test", Shape::kColumn).ref());
       },
       "mean"_a, "variance"_a, "y"_a,
-      "<(mean - y)^2 + variance> over test points and outputs (variance (P*,) or P* x D).");
+      "<(mean - y)^2 + variance> over test points and outputs (variance (P*,) or P* x D);\n"
+      "NaN for no test points.");
 }
 
 }  // namespace attnpaths::python

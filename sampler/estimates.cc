@@ -5,6 +5,7 @@
 #include <string>
 
 #include "kernels/error.h"
+#include "kernels/metrics.h"
 
 namespace attnpaths {
 
@@ -42,6 +43,18 @@ ScalarEstimate EstimateScalar(const ChainDraws& chains) {
   return e;
 }
 
+namespace {
+// Accuracy and generalisation error of the sampled mean predictor (the one
+// rule, kernels/metrics.h) with their Monte Carlo standard errors.
+void AddTestMetrics(const Eigen::MatrixXd& Y_test, SampledPredictor* f) {
+  f->accuracy = Accuracy(f->mean, Y_test);
+  f->generalization_error = GeneralizationError(f->mean, f->variance, Y_test);
+  f->accuracy_se = SampledAccuracySe(f->mean, f->mean_se, Y_test);
+  f->generalization_error_se =
+      SampledGeneralizationErrorSe(f->mean, f->mean_se, f->variance_se, Y_test);
+}
+}  // namespace
+
 SampledPredictor EstimatePredictor(const std::vector<Eigen::MatrixXd>& draws,
                                    Eigen::Index first_column, Eigen::Index P, Eigen::Index D,
                                    const Eigen::MatrixXd* Y_test) {
@@ -72,13 +85,7 @@ SampledPredictor EstimatePredictor(const std::vector<Eigen::MatrixXd>& draws,
     cross.diagonal() = f.variance.row(mu).transpose();
     f.covariance.row(mu) = cross.reshaped().transpose();
   }
-  if (Y_test != nullptr) {
-    f.accuracy = SampledAccuracy(f.mean, *Y_test);
-    f.generalization_error = SampledGeneralizationError(f.mean, f.variance, *Y_test);
-    f.accuracy_se = SampledAccuracySe(f.mean, f.mean_se, *Y_test);
-    f.generalization_error_se =
-        SampledGeneralizationErrorSe(f.mean, f.mean_se, f.variance_se, *Y_test);
-  }
+  if (Y_test != nullptr) AddTestMetrics(*Y_test, &f);
   return f;
 }
 
@@ -121,13 +128,7 @@ SampledPredictor EstimateConditionalPredictor(const std::vector<Eigen::MatrixXd>
     cross.diagonal() = f.variance.row(mu).transpose();  // = E[Var(f | V)] + Var(E[f | V])
     f.covariance.row(mu) = cross.reshaped().transpose();
   }
-  if (Y_test != nullptr) {
-    f.accuracy = SampledAccuracy(f.mean, *Y_test);
-    f.generalization_error = SampledGeneralizationError(f.mean, f.variance, *Y_test);
-    f.accuracy_se = SampledAccuracySe(f.mean, f.mean_se, *Y_test);
-    f.generalization_error_se =
-        SampledGeneralizationErrorSe(f.mean, f.mean_se, f.variance_se, *Y_test);
-  }
+  if (Y_test != nullptr) AddTestMetrics(*Y_test, &f);
   return f;
 }
 
@@ -166,32 +167,6 @@ void CheckShape(const Eigen::Ref<const Eigen::MatrixXd>& mean,
               " (one row per test example, one column per output)");
 }
 }  // namespace
-
-double SampledAccuracy(const Eigen::Ref<const Eigen::MatrixXd>& mean,
-                       const Eigen::Ref<const Eigen::MatrixXd>& Y) {
-  CheckShape(mean, Y);
-  if (Y.rows() == 0) return std::numeric_limits<double>::quiet_NaN();
-  Eigen::Index right = 0;
-  for (Eigen::Index mu = 0; mu < Y.rows(); ++mu) {
-    if (Y.cols() == 1) {
-      right += (mean(mu, 0) > 0 && Y(mu, 0) > 0) || (mean(mu, 0) < 0 && Y(mu, 0) < 0);
-    } else {
-      Eigen::Index predicted, truth;
-      mean.row(mu).maxCoeff(&predicted);
-      Y.row(mu).maxCoeff(&truth);
-      right += predicted == truth;
-    }
-  }
-  return static_cast<double>(right) / static_cast<double>(Y.rows());
-}
-
-double SampledGeneralizationError(const Eigen::Ref<const Eigen::MatrixXd>& mean,
-                                  const Eigen::Ref<const Eigen::MatrixXd>& variance,
-                                  const Eigen::Ref<const Eigen::MatrixXd>& Y) {
-  CheckShape(mean, Y);
-  if (Y.size() == 0) return std::numeric_limits<double>::quiet_NaN();
-  return ((mean - Y).array().square() + variance.array()).mean();
-}
 
 double SampledAccuracySe(const Eigen::Ref<const Eigen::MatrixXd>& mean,
                          const Eigen::Ref<const Eigen::MatrixXd>& mean_se,

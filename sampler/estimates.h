@@ -44,9 +44,10 @@ struct SampledPredictor {
   }
   // Fraction of test points with sign f̄ = y* (D = 1; f̄ = 0 counts as wrong)
   // or argmax f̄ = argmax y* (D > 1, ties to the lowest output); NaN without
-  // test labels (theory.md §4, §9; the theory's rule, solver/predictor.h).
+  // test labels (theory.md §4, §9; the theory's rule, kernels/metrics.h).
   double accuracy = std::numeric_limits<double>::quiet_NaN();
-  // ⟨(f̄ − y*)² + var f⟩ over test points and outputs; NaN without labels.
+  // ⟨(f̄ − y*)² + var f⟩ over test points and outputs (kernels/metrics.h);
+  // NaN without labels.
   double generalization_error = std::numeric_limits<double>::quiet_NaN();
   // Monte Carlo standard errors of the two (SampledAccuracySe,
   // SampledGeneralizationErrorSe); NaN without labels.
@@ -88,15 +89,7 @@ struct SampledOrderParameter {
 SampledOrderParameter EstimateOrderParameter(const std::vector<Eigen::MatrixXd>& draws,
                                              Eigen::Index first_column, Eigen::Index K);
 
-// Accuracy and generalisation error of a predictor mean and variance against
-// labels, as defined above (P* × D each).
-double SampledAccuracy(const Eigen::Ref<const Eigen::MatrixXd>& mean,
-                       const Eigen::Ref<const Eigen::MatrixXd>& Y);
-double SampledGeneralizationError(const Eigen::Ref<const Eigen::MatrixXd>& mean,
-                                  const Eigen::Ref<const Eigen::MatrixXd>& variance,
-                                  const Eigen::Ref<const Eigen::MatrixXd>& Y);
-
-// Monte Carlo standard error of SampledAccuracy when f̄(x*_μ) carries the
+// Monte Carlo standard error of Accuracy (kernels/metrics.h) when f̄(x*_μ) carries the
 // independent Gaussian errors mean_se: point μ is classified the other way
 // with probability p_μ = Φ(−margin_μ / s_μ) (D = 1: margin |f̄|, s = mean_se;
 // D > 1: the gap between the two largest outputs and the root of their
@@ -104,7 +97,7 @@ double SampledGeneralizationError(const Eigen::Ref<const Eigen::MatrixXd>& mean,
 double SampledAccuracySe(const Eigen::Ref<const Eigen::MatrixXd>& mean,
                          const Eigen::Ref<const Eigen::MatrixXd>& mean_se,
                          const Eigen::Ref<const Eigen::MatrixXd>& Y);
-// Delta-method standard error of SampledGeneralizationError from the entries'
+// Delta-method standard error of GeneralizationError (kernels/metrics.h) from the entries'
 // independent errors: Σ [(2 (f̄ − y) mean_se)² + variance_se²] / (P* D)², square-rooted.
 double SampledGeneralizationErrorSe(const Eigen::Ref<const Eigen::MatrixXd>& mean,
                                     const Eigen::Ref<const Eigen::MatrixXd>& mean_se,

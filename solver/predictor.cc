@@ -1,6 +1,7 @@
 #include "solver/predictor.h"
 
 #include "kernels/error.h"
+#include "kernels/metrics.h"
 #include "solver/action.h"
 #include "solver/training_gram.h"
 
@@ -15,43 +16,6 @@ Eigen::MatrixXd PredictorStatistics::Covariance(Eigen::Index mu) const {
     for (Eigen::Index d = 0; d < D; ++d) S(d, e) = covariance(mu, d + D * e);
   }
   return S;
-}
-
-double Accuracy(const Eigen::Ref<const Eigen::MatrixXd>& mean,
-                const Eigen::Ref<const Eigen::MatrixXd>& Y) {
-  Require(mean.rows() == Y.rows() && mean.cols() == Y.cols(), "y_test shape",
-          std::to_string(Y.rows()) + " x " + std::to_string(Y.cols()),
-          std::to_string(mean.rows()) + " x " + std::to_string(mean.cols()));
-  if (Y.rows() == 0) return std::numeric_limits<double>::quiet_NaN();
-  Eigen::Index right = 0;
-  for (Eigen::Index mu = 0; mu < Y.rows(); ++mu) {
-    if (Y.cols() == 1) {
-      const double f = mean(mu, 0);
-      right += (f > 0 && Y(mu, 0) > 0) || (f < 0 && Y(mu, 0) < 0);
-    } else {
-      Eigen::Index a, b;
-      mean.row(mu).maxCoeff(&a);
-      Y.row(mu).maxCoeff(&b);
-      right += a == b;
-    }
-  }
-  return static_cast<double>(right) / static_cast<double>(Y.rows());
-}
-
-double GeneralizationError(const Eigen::Ref<const Eigen::MatrixXd>& mean,
-                           const Eigen::Ref<const Eigen::MatrixXd>& variance,
-                           const Eigen::Ref<const Eigen::MatrixXd>& Y) {
-  Require(mean.rows() == Y.rows() && mean.cols() == Y.cols(), "y_test shape",
-          std::to_string(Y.rows()) + " x " + std::to_string(Y.cols()),
-          std::to_string(mean.rows()) + " x " + std::to_string(mean.cols()));
-  Require(
-      variance.rows() == mean.rows() && (variance.cols() == mean.cols() || variance.cols() == 1),
-      "variance shape", std::to_string(variance.rows()) + " x " + std::to_string(variance.cols()),
-      std::to_string(mean.rows()) + " x " + std::to_string(mean.cols()) + " (or " +
-          std::to_string(mean.rows()) + " x 1)");
-  if (Y.rows() == 0) return std::numeric_limits<double>::quiet_NaN();
-  const double bias2 = (mean - Y).squaredNorm() / static_cast<double>(Y.size());
-  return bias2 + variance.mean();
 }
 
 PredictorStatistics Predict(const PathKernel& train, const Eigen::Ref<const Eigen::MatrixXd>& Y,

@@ -27,10 +27,11 @@ struct PredictorStatistics {
   // (symmetric, so row- and column-major flattening agree).
   Eigen::MatrixXd covariance;
   // Averaged over test points and outputs: (1/(P* D)) Σ_μ Σ_d [(f̄_d − y_d)² + Σ_dd]
-  // (theory.md §4, §9; NaN without test labels).
+  // (theory.md §4, §9; kernels/metrics.h GeneralizationError; NaN without test labels).
   double generalization_error = std::numeric_limits<double>::quiet_NaN();
   // Fraction of test points with sign f̄ = y* (D = 1; f̄ = 0 counts as wrong) or
-  // argmax_d f̄_d = argmax_d y*_d (D > 1); NaN without test labels.
+  // argmax_d f̄_d = argmax_d y*_d (D > 1, ties to the lowest d): kernels/metrics.h
+  // Accuracy; NaN without test labels.
   double accuracy = std::numeric_limits<double>::quiet_NaN();
 
   // Σ(x*_μ), D × D.
@@ -45,13 +46,5 @@ PredictorStatistics Predict(const PathKernel& train, const Eigen::Ref<const Eige
 
 // The all-widths-infinite order parameters U_GP for D outputs (theory.md §2, §3, §9).
 OrderParameters GpLimit(const Architecture& arch, Eigen::Index outputs = 1);
-
-// Accuracy and generalisation error of predictions against labels (theory.md
-// §4, §9); `variance` is P* × D (or P* × 1 when every output shares it).
-double Accuracy(const Eigen::Ref<const Eigen::MatrixXd>& mean,
-                const Eigen::Ref<const Eigen::MatrixXd>& Y);
-double GeneralizationError(const Eigen::Ref<const Eigen::MatrixXd>& mean,
-                           const Eigen::Ref<const Eigen::MatrixXd>& variance,
-                           const Eigen::Ref<const Eigen::MatrixXd>& Y);
 
 }  // namespace attnpaths

@@ -326,17 +326,33 @@ PruningResult PruneBySilencing(const Architecture& arch, const PathKernel& train
   return result;
 }
 
-PruningResult PruneByResolving(const Architecture& arch, const Inputs& x_train,
-                               const Eigen::Ref<const Eigen::MatrixXd>& Y, const Inputs& x_test,
-                               const Eigen::Ref<const Eigen::MatrixXd>& Y_test, double temperature,
-                               const OrderParameters& solution, const PruningOptions& options,
-                               PruningSummary* summary) {
-  const auto t0 = Clock::now();
-  ValidateOptions(options);
-  Require(solution.outputs() == Y.cols(), "solution U_a shape",
-          std::to_string(solution.outputs()) + " x " + std::to_string(solution.outputs()),
-          std::to_string(Y.cols()) + " x " + std::to_string(Y.cols()) + " (D of the labels)");
-  CheckShapes(arch, solution.U, Y.cols());
+namespace {
+
+// The training kernel and test path inputs of one reduced network.
+struct ReducedProblem {
+  PathKernel train;
+  PathInputs test;
+};
+// Makes them for RemoveHeads(arch, removed), whose paths are `kept` (indices
+// of the full network's paths, increasing).
+using ReducedProblemMaker = std::function<ReducedProblem(const Architecture& reduced,
+                                                         const std::vector<Eigen::Index>& kept)>;
+
+// The full network's kernel and test inputs restricted to the kept paths
+// (kernels/path_kernel.h SelectPaths): no attention is recomputed.
+ReducedProblemMaker Slicer(const PathKernel& train, const PathInputs& test,
+                           const KernelOptions& kernel) {
+  return [&train, &test, kernel](const Architecture&, const std::vector<Eigen::Index>& kept) {
+    return ReducedProblem{train.SelectPaths(kept, kernel), SelectPaths(test, kept)};
+  };
+}
+
+PruningResult Resolve(const Architecture& arch, const PathKernel& train,
+                      const Eigen::Ref<const Eigen::MatrixXd>& Y, const PathInputs& test,
+                      const Eigen::Ref<const Eigen::MatrixXd>& Y_test, double temperature,
+                      const OrderParameters& solution, const PruningOptions& options,
+                      const ReducedProblemMaker& make_reduced, Clock::time_point t0,
+                      PruningSummary* summary) {
   const std::vector<Eigen::Index> H = arch.heads_per_layer();
   const Eigen::MatrixXd y_train = Y, y_test = Y_test;
   PruningResult result;
@@ -355,14 +371,11 @@ PruningResult PruneByResolving(const Architecture& arch, const Inputs& x_train,
   // The full network at the given solution (step 0 of every curve).
   Solved full;
   {
-    const PathKernel kernel(ComputePathInputs(arch, x_train, Split::kTrain, options.threads),
-                            options.kernel);
-    const PathInputs test = ComputePathInputs(arch, x_test, Split::kTest, options.threads);
-    const Action action(arch, kernel, y_train, temperature);
+    const Action action(arch, train, y_train, temperature);
     const ActionValue v = action.Evaluate(solution.U);
     const PredictorStatistics st =
-        Predict(kernel, y_train, temperature, solution.U[0], test, &y_test);
-    full.step.paths_remaining = kernel.Htot();
+        Predict(train, y_train, temperature, solution.U[0], test, &y_test);
+    full.step.paths_remaining = train.Htot();
     full.step.accuracy = st.accuracy;
     full.step.generalization_error = st.generalization_error;
     if (v.ok) full.step.action = v.S;
@@ -391,23 +404,21 @@ PruningResult PruneByResolving(const Architecture& arch, const Inputs& x_train,
       auto it = cache.find(key);
       if (it == cache.end()) {
         Solved solved;
-        const PathKernel kernel(ComputePathInputs(current, x_train, Split::kTrain, options.threads),
-                                options.kernel);
-        const PathInputs test = ComputePathInputs(current, x_test, Split::kTest, options.threads);
-        const Action action(current, kernel, y_train, temperature);
+        const ReducedProblem reduced = make_reduced(current, KeptRows(H, 1, removed));
+        const Action action(current, reduced.train, y_train, temperature);
         SolveOptions so = options.solve;
         so.initial_U = warm.U;
         so.progress = nullptr;
         SolveSummary ss;
         const Solution sol = Solve(action, so, &ss);
         ++s.solves;
-        solved.step.paths_remaining = kernel.Htot();
+        solved.step.paths_remaining = reduced.train.Htot();
         solved.step.converged = ss.converged();
         solved.step.termination = SolveTerminationName(ss.termination);
         solved.step.iterations = ss.iterations;
         if (ss.termination != SolveTermination::kFailure) {
-          const PredictorStatistics st =
-              Predict(kernel, y_train, temperature, sol.order_parameters.U[0], test, &y_test);
+          const PredictorStatistics st = Predict(reduced.train, y_train, temperature,
+                                                 sol.order_parameters.U[0], reduced.test, &y_test);
           solved.step.accuracy = st.accuracy;
           solved.step.generalization_error = st.generalization_error;
           solved.step.action = sol.action;
@@ -443,6 +454,57 @@ PruningResult PruneByResolving(const Architecture& arch, const Inputs& x_train,
   s.message = "re-solve: the theory of each reduced architecture, warm-started (not silencing)";
   if (summary) *summary = s;
   return result;
+}
+
+void CheckResolveArguments(const Architecture& arch, const Eigen::Ref<const Eigen::MatrixXd>& Y,
+                           const OrderParameters& solution, const PruningOptions& options) {
+  ValidateOptions(options);
+  Require(solution.outputs() == Y.cols(), "solution U_a shape",
+          std::to_string(solution.outputs()) + " x " + std::to_string(solution.outputs()),
+          std::to_string(Y.cols()) + " x " + std::to_string(Y.cols()) + " (D of the labels)");
+  CheckShapes(arch, solution.U, Y.cols());
+}
+
+}  // namespace
+
+PruningResult PruneByResolving(const Architecture& arch, const PathKernel& train,
+                               const Eigen::Ref<const Eigen::MatrixXd>& Y, const PathInputs& test,
+                               const Eigen::Ref<const Eigen::MatrixXd>& Y_test, double temperature,
+                               const OrderParameters& solution, const PruningOptions& options,
+                               PruningSummary* summary) {
+  const auto t0 = Clock::now();
+  CheckResolveArguments(arch, Y, solution, options);
+  Require(!options.recompute_path_inputs, "pruning.recompute_path_inputs", "true",
+          "false with precomputed path kernels (recomputing needs the raw inputs)");
+  const Eigen::Index Htot = arch.Htot();
+  Require(train.Htot() == Htot, "training path kernels (Htot)", train.Htot(),
+          std::to_string(Htot) + " (the architecture's paths)");
+  Require(test.Htot == Htot, "test path inputs (Htot)", test.Htot,
+          std::to_string(Htot) + " (the architecture's paths)");
+  return Resolve(arch, train, Y, test, Y_test, temperature, solution, options,
+                 Slicer(train, test, options.kernel), t0, summary);
+}
+
+PruningResult PruneByResolving(const Architecture& arch, const Inputs& x_train,
+                               const Eigen::Ref<const Eigen::MatrixXd>& Y, const Inputs& x_test,
+                               const Eigen::Ref<const Eigen::MatrixXd>& Y_test, double temperature,
+                               const OrderParameters& solution, const PruningOptions& options,
+                               PruningSummary* summary) {
+  const auto t0 = Clock::now();
+  CheckResolveArguments(arch, Y, solution, options);
+  const PathKernel train(ComputePathInputs(arch, x_train, Split::kTrain, options.threads),
+                         options.kernel);
+  const PathInputs test = ComputePathInputs(arch, x_test, Split::kTest, options.threads);
+  ReducedProblemMaker make = Slicer(train, test, options.kernel);
+  if (options.recompute_path_inputs) {  // the reference route: attention again per network
+    make = [&](const Architecture& reduced, const std::vector<Eigen::Index>&) {
+      return ReducedProblem{
+          PathKernel(ComputePathInputs(reduced, x_train, Split::kTrain, options.threads),
+                     options.kernel),
+          ComputePathInputs(reduced, x_test, Split::kTest, options.threads)};
+    };
+  }
+  return Resolve(arch, train, Y, test, Y_test, temperature, solution, options, make, t0, summary);
 }
 
 }  // namespace attnpaths

@@ -9,7 +9,7 @@
 //       &summary);
 //   // A different quantity: the theory re-solved for each reduced architecture.
 //   attnpaths::PruningResult resolved = attnpaths::PruneByResolving(
-//       arch, x_train, Y, x_test, Y_test, T, sol.order_parameters, options, &summary);
+//       arch, train_kernel, Y, test_inputs, Y_test, T, sol.order_parameters, options, &summary);
 //   silenced.curves[0].steps[1].accuracy;          // after removing the least relevant head
 //
 // Orders. Heads are ranked once, by the scores of the full network's U_1
@@ -25,8 +25,10 @@
 //    kept, and the predictor of §4 is recomputed on the full network's path
 //    kernels. Nothing is re-solved.
 //  * Re-solving: the pruned heads are removed from the Architecture, the path
-//    inputs of the reduced network are rebuilt from the raw inputs (Htot, and
-//    with it the normalisation of ξ_π, shrinks), and the action of the reduced
+//    inputs of the reduced network are the full network's columns of the
+//    remaining paths, rescaled because Htot (and with it the normalisation of
+//    ξ_π) shrinks (kernels/path_inputs.h SelectPaths; attention is computed
+//    once, for the full network), and the action of the reduced
 //    network is minimised, warm-started from the previous step's solution
 //    restricted to the remaining paths (every U_ℓ). This is the theory of a
 //    smaller network, not the silenced one; reports label it as such.
@@ -95,6 +97,11 @@ struct PruningOptions {
   KernelOptions kernel;
   // Re-solve mode: threads for the path inputs (<= 0: every core).
   int threads = 0;
+  // Re-solve mode, raw-input overload only: recompute every reduced network's
+  // path inputs (attention included) from the raw inputs instead of selecting
+  // the full network's. The same numbers to rounding, slower: the reference
+  // route that tests/heads/pruning_test.cc and bench/pruning_bench compare with.
+  bool recompute_path_inputs = false;
   // Called after every step (libraries print nothing; the CLI shows progress).
   std::function<void(const PruningProgress&)> progress;
 
@@ -177,10 +184,19 @@ PruningResult PruneBySilencing(const Architecture& arch, const PathKernel& train
                                const PruningOptions& options, PruningSummary* summary);
 
 // Pruning by re-solving the theory on each reduced architecture (a different
-// quantity from silencing). `solution` is the full network's solution (it
-// sets the scores and the first warm start); `arch.widths` are kept. A reduced
-// network that does not converge is reported (converged = false, counted in
-// the summary), not dropped.
+// quantity from silencing). `train`/`test` are the full network's path kernels
+// and test path inputs (each reduced network's are selected from them);
+// `solution` is the full network's solution (it sets the scores and the first
+// warm start); `arch.widths` are kept. A reduced network that does not
+// converge is reported (converged = false, counted in the summary), not
+// dropped. Throws Error on shape mismatches or invalid options.
+PruningResult PruneByResolving(const Architecture& arch, const PathKernel& train,
+                               const Eigen::Ref<const Eigen::MatrixXd>& Y, const PathInputs& test,
+                               const Eigen::Ref<const Eigen::MatrixXd>& Y_test, double temperature,
+                               const OrderParameters& solution, const PruningOptions& options,
+                               PruningSummary* summary);
+// The same from the raw inputs: the full network's path inputs are computed
+// once (with options.threads and options.kernel), then as above.
 PruningResult PruneByResolving(const Architecture& arch, const Inputs& x_train,
                                const Eigen::Ref<const Eigen::MatrixXd>& Y, const Inputs& x_test,
                                const Eigen::Ref<const Eigen::MatrixXd>& Y_test, double temperature,

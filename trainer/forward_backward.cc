@@ -3,9 +3,11 @@
 #include <algorithm>
 #include <cmath>
 #include <exception>
+#include <limits>
 #include <string>
 
 #include "kernels/error.h"
+#include "kernels/metrics.h"
 #include "network/pass.h"
 #include "parallel/cpu_budget.h"
 #include "parallel/executor.h"
@@ -85,28 +87,19 @@ Eigen::VectorXd Predict(const Network& net, const Inputs& x, const HeadMask& mas
   return f;
 }
 
-double SignAccuracy(const Eigen::Ref<const Eigen::VectorXd>& f,
-                    const Eigen::Ref<const Eigen::VectorXd>& y) {
-  Require(f.size() == y.size(), "labels", y.size(), std::to_string(f.size()) + " values");
-  if (f.size() == 0) return 0.0;
-  Eigen::Index right = 0;
-  for (Eigen::Index i = 0; i < f.size(); ++i)
-    right += (f(i) > 0 && y(i) > 0) || (f(i) < 0 && y(i) < 0);
-  return static_cast<double>(right) / static_cast<double>(f.size());
-}
-
 Evaluation Evaluate(const Network& net, const Inputs& x, const Eigen::Ref<const Eigen::VectorXd>& y,
                     const HeadMask& mask, int threads) {
   Require(y.size() == x.P(), "labels count", y.size(),
           std::to_string(x.P()) + " (one per example)");
   const Eigen::VectorXd f = Predict(net, x, mask, threads);
   Evaluation e;
-  e.loss = x.P() > 0 ? (f - y).squaredNorm() / static_cast<double>(x.P()) : 0.0;
-  e.accuracy = SignAccuracy(f, y);
+  e.loss = MeanSquaredError(f, y);  // kernels/metrics.h: the one rule (NaN when P = 0)
+  e.accuracy = Accuracy(f, y);
   for (Eigen::Index mu = 0; mu < x.P(); ++mu) {
     e.logistic_loss += ExampleLoss(LossKind::kLogistic, f(mu), y(mu));
   }
-  if (x.P() > 0) e.logistic_loss /= static_cast<double>(x.P());
+  e.logistic_loss = x.P() > 0 ? e.logistic_loss / static_cast<double>(x.P())
+                              : std::numeric_limits<double>::quiet_NaN();
   return e;
 }
 

@@ -32,19 +32,16 @@ namespace attnpaths {
 Eigen::VectorXd Predict(const Network& net, const Inputs& x, const HeadMask& mask = {},
                         int threads = 1);
 
+// The metrics of kernels/metrics.h on f(x^μ) (NaN for every field when P = 0).
 struct Evaluation {
-  double loss = 0;           // mean squared error (1/P) Σ_μ (f(x^μ) − y^μ)²
-  double accuracy = 0;       // fraction of examples with sign f = y (f = 0 is wrong, theory.md §4)
+  double loss = 0;           // (1/P) Σ_μ (f(x^μ) − y^μ)²: MeanSquaredError
+  double accuracy = 0;       // sign f = y, f = 0 wrong: Accuracy (theory.md §4)
   double logistic_loss = 0;  // (1/P) Σ_μ log(1 + e^{−y^μ f(x^μ)}) (meaningful for ±1 labels)
 };
 
 // Test loss and accuracy of the network (with `mask`'s heads only) on ±1 labels y.
 Evaluation Evaluate(const Network& net, const Inputs& x, const Eigen::Ref<const Eigen::VectorXd>& y,
                     const HeadMask& mask = {}, int threads = 1);
-
-// Fraction of entries with sign f = y (f = 0 counts as wrong).
-double SignAccuracy(const Eigen::Ref<const Eigen::VectorXd>& f,
-                    const Eigen::Ref<const Eigen::VectorXd>& y);
 
 // The loss ℓ(f, y) of one example.
 enum class LossKind {

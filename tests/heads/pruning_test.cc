@@ -5,11 +5,17 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <random>
 #include <set>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "data/hmm.h"
 #include "kernels/error.h"
 #include "kernels/path_inputs.h"
+#include "kernels/path_kernel.h"
+#include "kernels/paths.h"
 #include "solver/action.h"
 #include "solver/predictor.h"
 #include "solver/solve.h"
@@ -265,6 +271,141 @@ TEST(Pruning, ResolveEqualsASolveOfTheReducedNetworkFromGp) {
   EXPECT_NEAR(r.curves[0].steps[0].action, sol.action, 1e-9 * std::abs(sol.action));
   // Both curves remove two heads, so at most 4 distinct reduced networks.
   EXPECT_LE(summary.solves, 4);
+}
+
+// The paths of the full network that avoid every removed head, by a plain
+// scan of the packing (theory.md §2: h_1 outermost).
+std::vector<Eigen::Index> PathsAvoiding(const std::vector<Eigen::Index>& H,
+                                        const std::vector<HeadId>& removed) {
+  const Paths paths(H);
+  std::vector<Eigen::Index> kept;
+  for (Eigen::Index p = 0; p < paths.Htot(); ++p) {
+    const std::vector<Eigen::Index> heads = paths.Heads(p);
+    bool through = false;
+    for (const HeadId& r : removed) through |= heads[static_cast<size_t>(r.layer - 1)] == r.head;
+    if (!through) kept.push_back(p);
+  }
+  return kept;
+}
+
+double MaxAbs(const Eigen::MatrixXd& m) { return m.cwiseAbs().maxCoeff(); }
+
+// Re-solving selects the reduced network's path inputs and kernels from the
+// full network's (kernels/path_inputs.h, path_kernel.h SelectPaths): they must
+// equal the reduced architecture's own, computed from the raw inputs, for L = 1
+// and L = 2, several heads and removals, and every pair of kernel strategies.
+TEST(Pruning, SelectedPathInputsAndKernelsEqualTheReducedNetworksOwn) {
+  struct Case {
+    std::vector<int> heads;
+    std::vector<HeadId> removed;
+  };
+  const std::vector<Case> cases = {{{4}, {{1, 0}, {1, 2}}},      {{4}, {{1, 3}}},
+                                   {{3, 2}, {{1, 1}}},           {{3, 2}, {{2, 0}}},
+                                   {{3, 2}, {{1, 0}, {1, 2}}},   {{2, 3}, {{1, 0}, {2, 1}}},
+                                   {{2, 2, 2}, {{2, 1}, {3, 0}}}};
+  std::mt19937_64 g(31);
+  std::normal_distribution<double> normal;
+  for (const Case& c : cases) {
+    SmallProblem p = MakeSmallProblem(c.heads, 12, 7, 10.0, 11);
+    SCOPED_TRACE("L = " + std::to_string(p.arch.L()) + ", Htot = " + std::to_string(p.arch.Htot()) +
+                 ", removed " + std::to_string(c.removed.size()));
+    const Architecture reduced = RemoveHeads(p.arch, c.removed);
+    const std::vector<Eigen::Index> kept = PathsAvoiding(p.arch.heads_per_layer(), c.removed);
+    ASSERT_EQ(static_cast<Eigen::Index>(kept.size()), reduced.Htot());
+    const PathInputs full_train = ComputePathInputs(p.arch, p.x, Split::kTrain);
+    const PathInputs full_test = ComputePathInputs(p.arch, p.x_test, Split::kTest);
+    const PathInputs own_train = ComputePathInputs(reduced, p.x, Split::kTrain);
+    const PathInputs own_test = ComputePathInputs(reduced, p.x_test, Split::kTest);
+    for (const auto& [sel, own] : {std::pair{SelectPaths(full_train, kept), &own_train},
+                                   std::pair{SelectPaths(full_test, kept), &own_test}}) {
+      ASSERT_EQ(sel.Htot, own->Htot);
+      ASSERT_EQ(sel.N0, own->N0);
+      EXPECT_LE(MaxAbs(sel.xi - own->xi), 1e-12 * MaxAbs(own->xi));
+    }
+    const Eigen::Index Hr = reduced.Htot();
+    const Eigen::MatrixXd A = Eigen::MatrixXd::NullaryExpr(Hr, Hr, [&] { return normal(g); });
+    const Eigen::MatrixXd U = A * A.transpose();
+    for (KernelStrategy from : {KernelStrategy::kPrecomputed, KernelStrategy::kFactored}) {
+      const PathKernel full(full_train, {from});
+      for (KernelStrategy to : {KernelStrategy::kPrecomputed, KernelStrategy::kFactored}) {
+        SCOPED_TRACE(std::string(KernelStrategyName(from)) + " -> " + KernelStrategyName(to));
+        const PathKernel sel = full.SelectPaths(kept, {to});
+        const PathKernel own(own_train, {to});
+        ASSERT_EQ(sel.strategy(), to);
+        ASSERT_EQ(sel.Htot(), Hr);
+        const double scale = MaxAbs(own.Pair(0, 0));
+        for (Eigen::Index a = 0; a < Hr; ++a) {
+          for (Eigen::Index b = 0; b < Hr; ++b) {
+            EXPECT_LE(MaxAbs(sel.Pair(a, b) - own.Pair(a, b)), 1e-12 * scale) << a << "," << b;
+          }
+        }
+        EXPECT_LE(MaxAbs(sel.Total(U) - own.Total(U)), 1e-12 * MaxAbs(own.Total(U)));
+      }
+    }
+  }
+  const PathInputs xi = ComputePathInputs(MakeSmallProblem({2, 2}, 5, 1, 10.0).arch,
+                                          MakeSmallProblem({2, 2}, 5, 1, 10.0).x, Split::kTrain);
+  EXPECT_THROW(SelectPaths(xi, {}), Error);
+  EXPECT_THROW(SelectPaths(xi, {0, 4}), Error);
+  EXPECT_THROW(SelectPaths(xi, {2, 1}), Error);
+  EXPECT_THROW(SelectPaths(xi, {1, 1}), Error);
+}
+
+// The pruning curve from selected path inputs equals the one recomputed from
+// the raw inputs for every reduced network (the former route), step by step,
+// for L = 2 and every order; the precomputed-kernel overload gives the same
+// numbers as the raw-input one.
+TEST(Pruning, ResolveBySelectingPathsEqualsResolveByRecomputingThem) {
+  SmallProblem p = MakeSmallProblem({3, 2}, 20, 25, 8.0, 5);
+  const double T = 0.05;
+  const PathKernel train(ComputePathInputs(p.arch, p.x, Split::kTrain));
+  const PathInputs test = ComputePathInputs(p.arch, p.x_test, Split::kTest);
+  SolveOptions so;
+  so.compute_hessian = false;
+  SolveSummary ss;
+  const Solution sol = Solve(Action(p.arch, train, p.y, T), so, &ss);
+  ASSERT_TRUE(ss.converged()) << ss.FullReport();
+
+  PruningOptions options;
+  options.random_repeats = 2;
+  options.solve = so;
+  PruningSummary sliced_summary, recomputed_summary, kernel_summary;
+  const PruningResult sliced = PruneByResolving(p.arch, p.x, p.y, p.x_test, p.y_test, T,
+                                                sol.order_parameters, options, &sliced_summary);
+  const PruningResult from_kernel = PruneByResolving(
+      p.arch, train, p.y, test, p.y_test, T, sol.order_parameters, options, &kernel_summary);
+  PruningOptions recompute = options;
+  recompute.recompute_path_inputs = true;
+  const PruningResult recomputed =
+      PruneByResolving(p.arch, p.x, p.y, p.x_test, p.y_test, T, sol.order_parameters, recompute,
+                       &recomputed_summary);
+  EXPECT_EQ(sliced_summary.solves, recomputed_summary.solves);
+  EXPECT_EQ(sliced_summary.not_converged, 0) << sliced_summary.BriefReport();
+  ASSERT_EQ(sliced.curves.size(), 4u);
+  ASSERT_EQ(recomputed.curves.size(), sliced.curves.size());
+  ASSERT_EQ(from_kernel.curves.size(), sliced.curves.size());
+  for (size_t c = 0; c < sliced.curves.size(); ++c) {
+    const PruningCurve &a = sliced.curves[c], &b = recomputed.curves[c], &k = from_kernel.curves[c];
+    ASSERT_EQ(a.sequence, b.sequence);
+    ASSERT_EQ(a.steps.size(), 4u);  // Σ (H_ℓ − 1) = 3 removals
+    ASSERT_EQ(b.steps.size(), a.steps.size());
+    for (size_t s = 0; s < a.steps.size(); ++s) {
+      SCOPED_TRACE("curve " + std::to_string(c) + ", step " + std::to_string(s));
+      EXPECT_EQ(a.steps[s].paths_remaining, b.steps[s].paths_remaining);
+      EXPECT_EQ(a.steps[s].converged, b.steps[s].converged);
+      EXPECT_EQ(a.steps[s].accuracy, b.steps[s].accuracy);
+      // Both routes stop at the solver's tolerance from inputs that differ in
+      // the last bits.
+      EXPECT_NEAR(a.steps[s].generalization_error, b.steps[s].generalization_error, 1e-8);
+      EXPECT_NEAR(a.steps[s].action, b.steps[s].action, 1e-9 * std::abs(b.steps[s].action));
+      EXPECT_EQ(a.steps[s].accuracy, k.steps[s].accuracy);
+      EXPECT_EQ(a.steps[s].generalization_error, k.steps[s].generalization_error);
+      EXPECT_EQ(a.steps[s].action, k.steps[s].action);
+    }
+  }
+  EXPECT_THROW(PruneByResolving(p.arch, train, p.y, test, p.y_test, T, sol.order_parameters,
+                                recompute, nullptr),
+               Error);
 }
 
 TEST(Pruning, InvalidOptionsNameTheField) {

@@ -169,6 +169,13 @@ class CliEquivalence(unittest.TestCase):
             for st_cli, st in zip(c_cli['steps'][1:], c.steps[1:]):
                 self.assertEqual(st_cli['iterations'], st.iterations)
                 self.assertAlmostEqual(st_cli['action'], st.action, delta=1e-9 * abs(st.action))
+        # From the precomputed kernel and test inputs (each reduced network's paths selected
+        # from them): the same computation as from raw inputs, so the same numbers.
+        from_kernel, _ = ap.prune_by_resolving(s.architecture, self.kernel, s.train.y, self.test,
+                                               s.test.y, self.T, self.solution, options)
+        for c_raw, c in zip(result.curves, from_kernel.curves):
+            self.assertEqual(list(c_raw.accuracies), list(c.accuracies))
+            self.assertEqual([st.action for st in c_raw.steps], [st.action for st in c.steps])
 
 
 if __name__ == '__main__':

@@ -13,6 +13,8 @@
 #include <cstdio>
 #include <vector>
 
+#include "kernels/metrics.h"
+
 namespace attnpaths {
 namespace {
 
@@ -61,8 +63,8 @@ void CheckAgainstReplicas(int D) {
         v(mu, d) = var(mu, d) + var_se(mu, d) * z(rng);
       }
     }
-    acc.push_back(SampledAccuracy(f, Y));
-    gen.push_back(SampledGeneralizationError(f, v, Y));
+    acc.push_back(Accuracy(f, Y));
+    gen.push_back(GeneralizationError(f, v, Y));
     acc_se.push_back(SampledAccuracySe(f, se, Y));
     gen_se.push_back(SampledGeneralizationErrorSe(f, se, var_se, Y));
   }
@@ -132,26 +134,6 @@ TEST(EstimatePredictor, CovarianceOverOutputsIsThePooledSampleCovariance) {
       EXPECT_DOUBLE_EQ(C(d, d), f.variance(mu, d));
     }
   }
-}
-
-TEST(SampledAccuracy, OneRuleForEveryOutputCount) {
-  // D = 1: sign f̄ = y*, f̄ = 0 counts as wrong. D > 1: argmax f̄ = argmax y*,
-  // ties going to the lowest output (theory.md §4, §9).
-  Eigen::MatrixXd f(4, 1), y(4, 1);
-  f << 0.3, -0.2, 0.0, 0.1;
-  y << 1, -1, 1, -1;
-  EXPECT_DOUBLE_EQ(SampledAccuracy(f, y), 0.5);
-  Eigen::MatrixXd g(3, 3), Y(3, 3);
-  g << 0.1, 0.5, 0.2,  //
-      0.4, 0.4, 0.0,   // tie: output 0
-      -1, -2, -0.5;
-  Y << 0, 1, 0,  //
-      1, 0, 0,   //
-      1, 0, 0;
-  EXPECT_DOUBLE_EQ(SampledAccuracy(g, Y), 2.0 / 3.0);
-  // Generalisation error: averaged over points and outputs.
-  const Eigen::MatrixXd v = Eigen::MatrixXd::Constant(3, 3, 0.25);
-  EXPECT_NEAR(SampledGeneralizationError(g, v, Y), ((g - Y).squaredNorm() + 9 * 0.25) / 9, 1e-15);
 }
 
 }  // namespace

@@ -80,28 +80,5 @@ TEST(TheoryVsSampling, HmmFourPathsAtWidth100) {
             << summary.BriefReport() << "\n";
 }
 
-TEST(TheoryVsSampling, OneAccuracyAndErrorRuleForTheoryAndSamples) {
-  // The sampler's accuracy and generalisation error are the theory's
-  // (solver/predictor.h) on the same means: sign (0 wrong) for D = 1, argmax
-  // (ties to the lowest output) for D > 1, errors averaged over outputs.
-  for (Eigen::Index D : {1, 3}) {
-    Eigen::MatrixXd f = Eigen::MatrixXd::Random(40, D), Y = Eigen::MatrixXd::Zero(40, D);
-    f.row(0).setZero();
-    f.row(1).setConstant(0.25);
-    for (Eigen::Index mu = 0; mu < 40; ++mu) {
-      if (D == 1) {
-        Y(mu, 0) = mu % 2 ? 1 : -1;
-      } else {
-        Y(mu, mu % D) = 1;
-      }
-    }
-    const Eigen::VectorXd v = Eigen::VectorXd::LinSpaced(40, 0.1, 0.5);
-    EXPECT_EQ(SampledAccuracy(f, Y), Accuracy(f, Y)) << D;
-    EXPECT_NEAR(SampledGeneralizationError(f, v.replicate(1, D), Y), GeneralizationError(f, v, Y),
-                1e-15)
-        << D;
-  }
-}
-
 }  // namespace
 }  // namespace attnpaths

@@ -234,20 +234,6 @@ TEST(PredictorTest, SeveralOutputsMatchTheFormulas) {
   EXPECT_LE(RelativeError(both[1].covariance, both[0].covariance), 1e-8);
 }
 
-TEST(PredictorTest, AccuracyCountsZeroAsWrongAndUsesArgmaxForSeveralOutputs) {
-  Eigen::MatrixXd f(4, 1), y(4, 1);
-  f << 0.5, -0.2, 0.0, 0.3;
-  y << 1, -1, 1, -1;
-  EXPECT_DOUBLE_EQ(Accuracy(f, y), 0.5);
-  Eigen::MatrixXd f2(3, 3), y2(3, 3);
-  f2 << 0.1, 0.7, 0.2, 0.9, 0.0, 0.1, 0.2, 0.3, 0.5;
-  y2 << 0, 1, 0, 0, 0, 1, 0, 0, 1;
-  EXPECT_DOUBLE_EQ(Accuracy(f2, y2), 2.0 / 3.0);
-  Eigen::VectorXd var(4);
-  var << 0.1, 0.2, 0.3, 0.4;
-  EXPECT_DOUBLE_EQ(GeneralizationError(f, var, y), (0.25 + 0.64 + 1.0 + 1.69) / 4 + 0.25);
-}
-
 // Relabelling the training examples changes nothing; relabelling the test
 // examples permutes the predictions (theory.md §3, §4: S and K_U depend on
 // the training set only through permutation-invariant quantities).

@@ -139,8 +139,8 @@ TEST(TrainerForwardTest, EvaluateCountsSignsAndMeanSquaredError) {
   for (int i = 0; i < 9; ++i) right += (f(i) > 0) == (y(i) > 0);
   EXPECT_DOUBLE_EQ(e.accuracy, right / 9);
   EXPECT_NEAR(e.loss, (f - y).squaredNorm() / 9, 1e-15);
-  // f = 0 counts as wrong (theory.md §4).
-  EXPECT_EQ(SignAccuracy(Eigen::VectorXd::Zero(3), Eigen::VectorXd::Ones(3)), 0.0);
+  // The rule itself (f = 0 counts as wrong, theory.md §4) is kernels/metrics.h's,
+  // tested in tests/kernels/metrics_test.cc.
 }
 
 TEST(TrainerForwardTest, FrozenHeadArchitectureHoldsTheTrainedQK) {
