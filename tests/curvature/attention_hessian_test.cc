@@ -212,9 +212,14 @@ TEST(AttentionHessian, ZeroResidualsLeaveOnlyTheOuterProduct) {
   Problem p = MakeProblem(kShapes[1], rng);
   p.data.Y = AttentionLayerOutputs(p.data, p.w);
   const AttentionHessian hessian(p.data, p.w);
-  EXPECT_EQ(hessian.loss(), 0.0);
-  EXPECT_EQ(MaxAbs(hessian.Dense(HessianPart::kFunctional)), 0.0);
-  EXPECT_EQ(MaxAbs(hessian.Gradient()), 0.0);
+  // R is zero up to the rounding of two evaluations of F (bit-equal only when
+  // the compiler contracts both alike; the sanitizer build does not): every
+  // residual-weighted quantity is at rounding level of the outer product's scale.
+  const double outer = MaxAbs(hessian.Dense(HessianPart::kOuter));
+  ASSERT_GT(outer, 0.0);
+  EXPECT_LE(hessian.loss(), 1e-28);
+  EXPECT_LE(MaxAbs(hessian.Dense(HessianPart::kFunctional)), 1e-14 * outer);
+  EXPECT_LE(MaxAbs(hessian.Gradient()), 1e-14 * outer);
 }
 
 TEST(AttentionHessian, FlattensRowMajorInTheOrderQKV) {
