@@ -72,6 +72,7 @@ void Sha256::Block(const std::uint8_t* p) {
 
 void Sha256::Update(std::string_view bytes) {
   if (finished_) throw Error("Sha256::Update after Digest");
+  if (bytes.empty()) return;  // an empty view may carry a null pointer (memcpy forbids it)
   const auto* p = reinterpret_cast<const std::uint8_t*>(bytes.data());
   std::size_t n = bytes.size();
   length_ += n;
