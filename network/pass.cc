@@ -112,6 +112,10 @@ const Eigen::MatrixXd& NetworkPass::Forward(const Inputs& x, const Eigen::Index*
   const int L = s_.L();
   const bool fixed = s_.head_weights == HeadWeights::kFixed;
   B_ = B;
+  for (Eigen::Index b = 0; b < B; ++b) {  // before any read (ASan: x.example(P) overflowed)
+    Require(ids[b] >= 0 && ids[b] < x.P(), "network input example", ids[b],
+            "an example index in [0, " + std::to_string(x.P()) + ")");
+  }
   w_.X.resize(N0, B * n);
   for (Eigen::Index b = 0; b < B; ++b) w_.X.middleCols(b * n, n) = x.example(ids[b]);
   const double inv_sqrt_d = 1.0 / std::sqrt(static_cast<double>(s_.key_dim));
