@@ -144,20 +144,22 @@ void NetworkRow(Eigen::Index heads, Eigen::Index P, bool dense) {
     ratio = s / hvp;
   }
   std::printf("| %ld | %ld | %ld | %s | %s | %s | %.0f |\n", static_cast<long>(heads),
-              static_cast<long>(P), static_cast<long>(n), Seconds(hvp).c_str(),
-              Seconds(gn).c_str(), dense_time.c_str(), ratio);
+              static_cast<long>(P), static_cast<long>(n), Seconds(hvp).c_str(), Seconds(gn).c_str(),
+              dense_time.c_str(), ratio);
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
   const bool quick = argc > 1 && std::strcmp(argv[1], "--quick") == 0;
-  std::printf("# curvature_bench\n\nload average %s (1, 5, 15 min) at the start; single-threaded.\n\n",
-              LoadAverage().c_str());
+  std::printf(
+      "# curvature_bench\n\nload average %s (1, 5, 15 min) at the start; single-threaded.\n\n",
+      LoadAverage().c_str());
   std::printf(
       "## 1. Single self-attention layer (Gaussian X, Y; k = D; n_p = 2D² + D²)\n\n"
       "*HVP* is one matrix-free H v (C.1), *HVP outer* H_o v; *dense* the whole H from the\n"
-      "closed-form blocks; *dense by HVPs* n_p products; *dense/HVP* the ratio of the first two.\n\n"
+      "closed-form blocks; *dense by HVPs* n_p products; *dense/HVP* the ratio of the first "
+      "two.\n\n"
       "| B | m | D | n_p | HVP | HVP outer | dense | dense by HVPs | dense/HVP |\n"
       "|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
   const Eigen::Index B = quick ? 8 : 64;
@@ -169,7 +171,8 @@ int main(int argc, char** argv) {
       "\n## 2. The trainer's one-layer network (tokenised mixture, n_tok = 8, N0 = 16, d = 4,\n"
       "n_1 = 16, n_2 = 4, logistic loss, P examples)\n\n"
       "*HVP* is one H v by Richardson central differences of the analytic gradient (four\n"
-      "gradients), *GN* the Gauss–Newton product from the output Jacobian, *dense* n_p products.\n\n"
+      "gradients), *GN* the Gauss–Newton product from the output Jacobian, *dense* n_p "
+      "products.\n\n"
       "| heads | P | n_p | HVP | GN product | dense | dense/HVP |\n"
       "|---:|---:|---:|---:|---:|---:|---:|\n");
   for (Eigen::Index H : {1, 2, 4, 8, 16}) NetworkRow(H, quick ? 32 : 128, H <= 4);

@@ -201,11 +201,11 @@ int main(int argc, char** argv) {
           return 2;
         }
         SampleSummary s;
-        const SampleResult r = Sample(arch, train_inputs, train.y, config.temperature,
-                                      test_inputs, options, &s, &test.y);
+        const SampleResult r = Sample(arch, train_inputs, train.y, config.temperature, test_inputs,
+                                      options, &s, &test.y);
         std::vector<double> ess_U, ess_f;
         const Eigen::Index f_end = r.predictor_variance_column >= 0 ? r.predictor_variance_column
-                                                                     : r.order_parameter_column;
+                                                                    : r.order_parameter_column;
         for (size_t j = 0; j < r.diagnostics.size(); ++j) {
           const auto k = static_cast<Eigen::Index>(j);
           const double e = r.diagnostics[j].ess_bulk;
@@ -223,9 +223,8 @@ int main(int argc, char** argv) {
           samp_cpu += s.sampling_cpu_seconds[c];
         }
         const double per_grad = (warm_cpu + samp_cpu) / static_cast<double>(s.gradient_evaluations);
-        const std::string name =
-            std::string(SampledWeightsName(options.sampled_weights)) + ":" + s.integrator + ":" +
-            s.metric;
+        const std::string name = std::string(SampledWeightsName(options.sampled_weights)) + ":" +
+                                 s.integrator + ":" + s.metric;
         std::printf(
             "%6g %-28s %8td %8.3f %7.3g %6.2f %8.1f %4d %9.1f %9.1f %8.0f %8.0f %8.0f %8.0f %9.2f "
             "%9.2f %6.3f\n",

@@ -7,14 +7,14 @@
 #include <iostream>
 
 #include "cli/commands.h"
-#include "data/result_index.h"
 #include "cli/run_provenance.h"
 #include "cli/solution_source.h"
 #include "data/atomic_file.h"
+#include "data/result_index.h"
 #include "kernels/error.h"
 #include "solver/alignment.h"
-#include "solver/training_gram.h"
 #include "solver/predictor.h"
+#include "solver/training_gram.h"
 
 namespace attnpaths::cli {
 
@@ -43,7 +43,8 @@ int RunAlign(const AlignCliOptions& o, const GlobalOptions& g) {
   options.components = o.components;
   AnalysedSolution s = ObtainSolution(o.source, "align", g);
   const std::string out = o.source.output.empty() ? s.study.output_directory : o.source.output;
-  ResultFolder folder(out, {"alignment.json", "alignment.csv"});  // locked; removed if this run fails
+  ResultFolder folder(out,
+                      {"alignment.json", "alignment.csv"});  // locked; removed if this run fails
   const StudyKernels& k = Kernels(s, "align", g);
   ProgressLine("align: eigen-decomposing the kernels", g.quiet);
   // With D outputs the kernel is PD × PD and the labels vec(Y) (theory.md §7, §9).

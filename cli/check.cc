@@ -30,7 +30,8 @@ int ListSettings(const GlobalOptions& g) {
   nlohmann::json j = nlohmann::json::object();
   for (const SettingsTable& t : SettingsTables(&defaults)) {
     if (!g.json) {
-      std::cout << "## [" << t.name << "]\n\n| key | default | flag | meaning |\n|---|---|---|---|\n";
+      std::cout << "## [" << t.name
+                << "]\n\n| key | default | flag | meaning |\n|---|---|---|---|\n";
     }
     for (const OptionField& f : t.fields) {
       j[t.name][f.key] = {{"default", DefaultCell(f.get())},
@@ -101,20 +102,21 @@ int RunCheck(const CheckOptions& o, const GlobalOptions& g) {
     return 0;
   }
   std::cout << "study " << st.name << ": ok\n"
-            << "  data          " << P << " train, " << st.test.x.P() << " test, " << st.train.x.n_tok()
-            << " tokens x " << N0 << " features, " << st.train.y.cols() << " output(s), "
-            << TaskName(st.task) << "\n"
+            << "  data          " << P << " train, " << st.test.x.P() << " test, "
+            << st.train.x.n_tok() << " tokens x " << N0 << " features, " << st.train.y.cols()
+            << " output(s), " << TaskName(st.task) << "\n"
             << "  architecture  L = " << a.L() << ", heads " << j["heads_per_layer"].dump()
             << ", readout " << ReadoutName(a.readout) << "\n"
             << "  paths         " << paths.Htot() << ": " << j["path_labels"].dump() << "\n"
             << "  widths        " << j["widths"].dump() << ", variances " << j["variances"].dump()
             << "\n"
             << "  points        " << points << " (temperatures " << j["temperatures"].dump()
-            << (st.sweep_widths.empty() ? "" : ", sweep widths " + j["sweep_widths"].dump()) << ")\n"
+            << (st.sweep_widths.empty() ? "" : ", sweep widths " + j["sweep_widths"].dump())
+            << ")\n"
             << "  kernel        " << KernelStrategyName(strategy) << ", " << bytes / (1 << 20)
             << " MiB (limit " << st.kernel.memory_limit_bytes / (1 << 20) << " MiB)\n"
-            << "  work          ~" << flops / 1e9 << " GFLOP per action evaluation, "
-            << params << " order-parameter entries, typically 20-100 evaluations a point\n"
+            << "  work          ~" << flops / 1e9 << " GFLOP per action evaluation, " << params
+            << " order-parameter entries, typically 20-100 evaluations a point\n"
             << "  output        " << st.output_directory << "\n";
   return 0;
 }

@@ -20,8 +20,9 @@ struct GlobalOptions {
 inline CLI::Validator NonEmptyPath() {
   return CLI::Validator(
       [](std::string& v) {
-        return v.empty() ? std::string("found an empty path, expected a file or directory name "
-                                       "(leave the option out for the default)")
+        return v.empty() ? std::string(
+                               "found an empty path, expected a file or directory name "
+                               "(leave the option out for the default)")
                          : std::string();
       },
       "PATH");

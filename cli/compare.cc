@@ -13,12 +13,12 @@
 
 #include "cli/commands.h"
 #include "cli/report.h"
-#include "data/result_index.h"
 #include "cli/run_provenance.h"
 #include "cli/sample_run.h"
 #include "cli/solution_record.h"
 #include "cli/study_run.h"
 #include "data/atomic_file.h"
+#include "data/result_index.h"
 #include "kernels/error.h"
 #include "sampler/diagnostics.h"
 #include "sampler/estimates.h"
@@ -319,8 +319,11 @@ void RegisterCompare(CLI::App& app, GlobalOptions& global, Command* run) {
   auto* cmd = app.add_subcommand(
       "compare", "Solve the theory and sample the network at the same settings; compare them");
   auto o = std::make_shared<CompareOptions>();
-  cmd->add_option("--config,-c", o->config, "The TOML study file")->check(NonEmptyPath())->required();
-  cmd->add_option("--output,-o", o->output, "Output directory (default: [output] directory)")->check(NonEmptyPath());
+  cmd->add_option("--config,-c", o->config, "The TOML study file")
+      ->check(NonEmptyPath())
+      ->required();
+  cmd->add_option("--output,-o", o->output, "Output directory (default: [output] directory)")
+      ->check(NonEmptyPath());
   AddSampleFlags(cmd, &o->sampler);
   cmd->add_flag("--json", global.json, "Print the JSON comparison on stdout");
   cmd->add_flag("--quiet", global.quiet, "No progress on stderr");

@@ -58,8 +58,11 @@ int RunGp(const GpCliOptions& o, const GlobalOptions& g) {
 void RegisterGp(CLI::App& app, GlobalOptions& global, Command* run) {
   auto* cmd = app.add_subcommand("gp", "The GP-limit (infinite-width) baseline of a study");
   auto o = std::make_shared<GpCliOptions>();
-  cmd->add_option("--config,-c", o->config, "The TOML study file")->check(NonEmptyPath())->required();
-  cmd->add_option("--output,-o", o->output, "Output directory (default: [output] directory)")->check(NonEmptyPath());
+  cmd->add_option("--config,-c", o->config, "The TOML study file")
+      ->check(NonEmptyPath())
+      ->required();
+  cmd->add_option("--output,-o", o->output, "Output directory (default: [output] directory)")
+      ->check(NonEmptyPath());
   cmd->add_flag("--json", global.json, "Print the JSON summary on stdout");
   cmd->add_flag("--quiet", global.quiet, "No progress on stderr");
   cmd->add_option("--threads", global.threads, "Threads for path inputs (0: all cores)");

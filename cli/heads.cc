@@ -6,10 +6,10 @@
 #include <iostream>
 
 #include "cli/commands.h"
-#include "data/result_index.h"
 #include "cli/run_provenance.h"
 #include "cli/solution_source.h"
 #include "data/atomic_file.h"
+#include "data/result_index.h"
 #include "kernels/paths.h"
 #include "solver/head_relevance.h"
 

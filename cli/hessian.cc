@@ -17,13 +17,11 @@
 #include <sstream>
 
 #include "cli/commands.h"
-#include "data/result_folder.h"
 #include "cli/report.h"
 #include "cli/run_provenance.h"
 #include "cli/study_run.h"
 #include "cli/toml_table.h"
 #include "cli/train_config.h"
-#include "trainer/network_files.h"
 #include "curvature/attention_hessian.h"
 #include "curvature/growth_study.h"
 #include "curvature/lanczos.h"
@@ -32,7 +30,9 @@
 #include "data/attention_tasks.h"
 #include "data/config.h"
 #include "data/npy.h"
+#include "data/result_folder.h"
 #include "kernels/error.h"
+#include "trainer/network_files.h"
 
 namespace attnpaths::cli {
 
@@ -49,10 +49,10 @@ struct HessianConfig {
   AttentionTaskOptions task;  // tokens 18, features 16, batch 64 (spec)
   Eigen::Index key_dim = 16;
   std::string data = "addition";
-  std::string x, y;           // data = "npy" / the trained network's inputs and labels
-  std::string wq, wk, wv;     // fixed single-layer weights (optional)
-  double weight_std = 0;      // 0: 1/√D
-  std::string network;        // trained_network: the folder `attnpaths train` wrote
+  std::string x, y;        // data = "npy" / the trained network's inputs and labels
+  std::string wq, wk, wv;  // fixed single-layer weights (optional)
+  double weight_std = 0;   // 0: 1/√D
+  std::string network;     // trained_network: the folder `attnpaths train` wrote
   std::string loss = "squared";
   double weight_decay = 0;
   std::string attention = "softmax";
@@ -75,21 +75,44 @@ void ReadHessianConfig(const std::string& path, HessianConfig* c) {
   const TomlTable top = doc.Root();
   top.Allow({"hessian", "output"});
   const TomlTable h = top.Sub("hessian");
-  h.Allow({"model",     "tokens",        "features",       "key_dim",       "batch",
-           "data",      "x",             "y",              "wq",            "wk",
-           "wv",        "weight_std",    "network",        "loss",          "weight_decay",
-           "attention", "causal",        "sigma",          "fit_points",    "fit_range",
-           "repeats",   "norms",         "probes",         "probe",         "spectrum",
-           "spectrum_sigma", "density_probes", "density_steps", "seed"});
+  h.Allow({"model",
+           "tokens",
+           "features",
+           "key_dim",
+           "batch",
+           "data",
+           "x",
+           "y",
+           "wq",
+           "wk",
+           "wv",
+           "weight_std",
+           "network",
+           "loss",
+           "weight_decay",
+           "attention",
+           "causal",
+           "sigma",
+           "fit_points",
+           "fit_range",
+           "repeats",
+           "norms",
+           "probes",
+           "probe",
+           "spectrum",
+           "spectrum_sigma",
+           "density_probes",
+           "density_steps",
+           "seed"});
   h.Read("model", &c->model);
   h.ReadInteger("tokens", &c->task.tokens);
   h.ReadInteger("features", &c->task.features);
   h.ReadInteger("key_dim", &c->key_dim);
   h.ReadInteger("batch", &c->task.sequences);
   h.Read("data", &c->data);
-  for (auto [key, target] : {std::pair{"x", &c->x}, std::pair{"y", &c->y}, std::pair{"wq", &c->wq},
-                             std::pair{"wk", &c->wk}, std::pair{"wv", &c->wv},
-                             std::pair{"network", &c->network}}) {
+  for (auto [key, target] :
+       {std::pair{"x", &c->x}, std::pair{"y", &c->y}, std::pair{"wq", &c->wq},
+        std::pair{"wk", &c->wk}, std::pair{"wv", &c->wv}, std::pair{"network", &c->network}}) {
     h.Read(key, target);
     doc.Resolve(target);
   }
@@ -391,20 +414,19 @@ int RunHessian(const CliOptions& o, const GlobalOptions& g) {
           const Eigen::Index ro = hessian.offset(b.rows), rn = hessian.size(b.rows);
           const Eigen::Index co = hessian.offset(b.cols), cn = hessian.size(b.cols);
           if (b.rows == b.cols) {
-            const SymmetricOperator blk{
-                cn, [&, apply, ro, rn, co](const Eigen::VectorXd& v) {
-                  return BlockApply(apply, n, ro, rn, co, v);
-                }};
+            const SymmetricOperator blk{cn, [&, apply, ro, rn, co](const Eigen::VectorXd& v) {
+                                          return BlockApply(apply, n, ro, rn, co, v);
+                                        }};
             AddSpectrumRows(b.name(), part, blk, c.spectrum, c.seed + 5, false, &spectrum_csv,
                             &spectrum_summary);
             if (part == HessianPart::kFull) AddDensityRows(b.name(), part, blk, c, &density_csv);
           } else {
             // Singular values of M: Lanczos on MᵀM (M v, then Mᵀ by the block (b, a)).
-            const SymmetricOperator gram{
-                cn, [&, apply, ro, rn, co, cn](const Eigen::VectorXd& v) {
-                  const Eigen::VectorXd Mv = BlockApply(apply, n, ro, rn, co, v);
-                  return BlockApply(apply, n, co, cn, ro, Mv);
-                }};
+            const SymmetricOperator gram{cn, [&, apply, ro, rn, co, cn](const Eigen::VectorXd& v) {
+                                           const Eigen::VectorXd Mv =
+                                               BlockApply(apply, n, ro, rn, co, v);
+                                           return BlockApply(apply, n, co, cn, ro, Mv);
+                                         }};
             AddSpectrumRows(b.name(), part, gram, c.spectrum, c.seed + 7, true, &spectrum_csv,
                             &spectrum_summary);
           }
@@ -486,16 +508,15 @@ int RunHessian(const CliOptions& o, const GlobalOptions& g) {
     }
     summary["parameter_groups"] = groups;
     summary["conventions"] = {
-        {"loss", std::string("(1/B) sum_mu ") + LossKindName(loss) +
-                     "(f(x^mu), y^mu) + (wd/2)|theta|^2"},
-        {"vec_order", "the network's flat layout (network/network.h): V_0; per layer and head "
-                      "V, Q, K; a (column-major blocks)"},
+        {"loss",
+         std::string("(1/B) sum_mu ") + LossKindName(loss) + "(f(x^mu), y^mu) + (wd/2)|theta|^2"},
+        {"vec_order",
+         "the network's flat layout (network/network.h): V_0; per layer and head "
+         "V, Q, K; a (column-major blocks)"},
         {"hessian_vector_products", "Richardson central differences of the analytic gradient"},
         {"outer", "(1/B) sum_mu l''(f_mu, y_mu) grad f_mu grad f_mu^T + wd I"}};
-    run.Set("model", {{"model", c.model},
-                      {"batch", B},
-                      {"loss", c.loss},
-                      {"weight_decay", c.weight_decay}});
+    run.Set("model",
+            {{"model", c.model}, {"batch", B}, {"loss", c.loss}, {"weight_decay", c.weight_decay}});
   }
   ProgressLine("", g.quiet);
   run.Set("growth", {{"sigmas", c.growth.sigmas},
@@ -517,7 +538,8 @@ int RunHessian(const CliOptions& o, const GlobalOptions& g) {
   const auto nb = static_cast<Eigen::Index>(study.slopes.size() / 3);
   std::vector<double> norms(static_cast<size_t>(S * R * nb * 3)),
       errors(static_cast<size_t>(S * R * nb * 3));
-  std::string blocks_csv = run.CsvComment() + "sigma,repeat,block,kind,layer,part,norm,standard_error\n";
+  std::string blocks_csv =
+      run.CsvComment() + "sigma,repeat,block,kind,layer,part,norm,standard_error\n";
   for (size_t k = 0; k < study.norms_table.size(); ++k) {
     const BlockNorm& b = study.norms_table[k];
     blocks_csv += CsvNumber(b.sigma) + "," + std::to_string(b.repeat) + "," + b.block + "," +
@@ -558,7 +580,8 @@ int RunHessian(const CliOptions& o, const GlobalOptions& g) {
                                 {"blocks", slopes},
                                 {"provenance", run.Json()}};
   std::vector<std::string> block_names;
-  for (Eigen::Index b = 0; b < nb; ++b) block_names.push_back(study.slopes[static_cast<size_t>(3 * b)].block);
+  for (Eigen::Index b = 0; b < nb; ++b)
+    block_names.push_back(study.slopes[static_cast<size_t>(3 * b)].block);
   summary["norms_axes"] = {{"shape", {S, R, nb, 3}},
                            {"axes", {"sigma", "repeat", "block", "part"}},
                            {"blocks", block_names},
@@ -574,8 +597,8 @@ int RunHessian(const CliOptions& o, const GlobalOptions& g) {
         {"predicted", NumberOrNull(s.predicted)}};
   }
   summary["slopes"] = brief;
-  std::vector<std::string> files = {"blocks.csv", "norms.npy", "norm_errors.npy", "sigmas.npy",
-                                    "slopes.json", "summary.json"};
+  std::vector<std::string> files = {"blocks.csv", "norms.npy",   "norm_errors.npy",
+                                    "sigmas.npy", "slopes.json", "summary.json"};
   for (const auto& [name, m] : dense) files.push_back(name);
   if (c.spectrum > 0) {
     files.push_back("spectrum.csv");
@@ -586,9 +609,9 @@ int RunHessian(const CliOptions& o, const GlobalOptions& g) {
 
   // The whole folder or nothing (data/result_folder.h): files are staged and
   // renamed into place together; a previous run's other files are removed.
-  ResultFolder folder(c.output, {"blocks.csv", "norms.npy", "norm_errors.npy", "sigmas.npy",
-                                 "slopes.json", "summary.json", "hessian*.npy", "spectrum.csv",
-                                 "density.csv"});
+  ResultFolder folder(c.output,
+                      {"blocks.csv", "norms.npy", "norm_errors.npy", "sigmas.npy", "slopes.json",
+                       "summary.json", "hessian*.npy", "spectrum.csv", "density.csv"});
   const auto path = [&](const std::string& file) { return folder.Path(file); };
   WriteFileAtomically(path("blocks.csv"), blocks_csv);
   WriteNpy(path("norms.npy"), {S, R, nb, 3}, norms.data());
@@ -648,8 +671,8 @@ void RegisterHessian(CLI::App& app, GlobalOptions& global, Command* run) {
   add("loss", f.loss, "Trained network: squared or logistic (default squared)");
   add("weight-decay", f.weight_decay, "Trained network: wd of (wd/2)|theta|^2 (default 0)");
   add("seed", f.seed, "Seed of data, weights and probes (default 1234)");
-  o->given["output"] = cmd->add_option("--output,-o", f.output,
-                                       "Output directory (default attnpaths-hessian)");
+  o->given["output"] =
+      cmd->add_option("--output,-o", f.output, "Output directory (default attnpaths-hessian)");
   cmd->add_flag("--json", global.json, "Print summary.json on stdout");
   cmd->add_flag("--quiet", global.quiet, "No progress on stderr");
   cmd->add_option("--threads", global.threads, "Threads for the trained network's gradients");

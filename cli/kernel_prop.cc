@@ -12,7 +12,6 @@
 #include <memory>
 
 #include "cli/commands.h"
-#include "data/result_folder.h"
 #include "cli/propagation_config.h"
 #include "cli/report.h"
 #include "cli/run_provenance.h"
@@ -20,6 +19,7 @@
 #include "data/atomic_file.h"
 #include "data/config.h"
 #include "data/npy.h"
+#include "data/result_folder.h"
 #include "kernels/error.h"
 #include "propagation/token_kernel.h"
 
@@ -125,10 +125,10 @@ int RunRecursion(const KernelPropCliOptions& cli, const GlobalOptions& g) {
   run.Set("threads", g.threads);
 
   // Files: the whole folder or nothing (data/result_folder.h).
-  ResultFolder folder(out, {"kernels.npy", "targets.npy", "attention.npy", "bias.npy", "D.npy",
-                            "metrics.csv", "finite_width.csv", "finite_width_kernels.npy",
-                            "finite_width_correlations.npy", "study_diagnostics.csv",
-                            "summary.json"});
+  ResultFolder folder(
+      out, {"kernels.npy", "targets.npy", "attention.npy", "bias.npy", "D.npy", "metrics.csv",
+            "finite_width.csv", "finite_width_kernels.npy", "finite_width_correlations.npy",
+            "study_diagnostics.csv", "summary.json"});
   const auto path = [&](const std::string& f) { return folder.Path(f); };
   const int L = c.options.depth;
   const Eigen::Index m = c.options.tokens;
@@ -283,10 +283,10 @@ int RunStudy(const KernelPropCliOptions& cli, const GlobalOptions& g) {
   const std::vector<PathTokenDiagnostic> d =
       PathTokenDiagnostics(study.architecture, study.train.x, Split::kTrain, cli.examples);
   ProgressLine("", g.quiet);
-  ResultFolder folder(out, {"kernels.npy", "targets.npy", "attention.npy", "bias.npy", "D.npy",
-                            "metrics.csv", "finite_width.csv", "finite_width_kernels.npy",
-                            "finite_width_correlations.npy", "study_diagnostics.csv",
-                            "summary.json"});
+  ResultFolder folder(
+      out, {"kernels.npy", "targets.npy", "attention.npy", "bias.npy", "D.npy", "metrics.csv",
+            "finite_width.csv", "finite_width_kernels.npy", "finite_width_correlations.npy",
+            "study_diagnostics.csv", "summary.json"});
   const auto path = [&](const std::string& f) { return folder.Path(f); };
   Provenance run = CommandProvenance(g, cli.study);
   RecordStudy(study, g, &run);

@@ -6,12 +6,12 @@
 #include <iostream>
 
 #include "cli/commands.h"
-#include "data/result_index.h"
 #include "cli/run_provenance.h"
 #include "cli/solution_record.h"
 #include "cli/study_run.h"
 #include "data/atomic_file.h"
 #include "data/npy.h"
+#include "data/result_index.h"
 #include "data/sha256.h"
 #include "kernels/error.h"
 #include "solver/predictor.h"
@@ -37,12 +37,12 @@ int RunPredict(const PredictCliOptions& o, const GlobalOptions& g) {
   } catch (const nlohmann::json::exception& e) {
     throw Error(ErrorMessage(in("summary.json"), "invalid JSON", "a summary written by solve"));
   }
-  Require(summary.is_object() && summary.contains("temperature") &&
-              summary["temperature"].is_number(),
-          in("summary.json") + ": temperature",
-          summary.is_object() && summary.contains("temperature") ? summary["temperature"].dump()
-                                                                 : std::string("nothing"),
-          "the temperature of the solution (a number)");
+  Require(
+      summary.is_object() && summary.contains("temperature") && summary["temperature"].is_number(),
+      in("summary.json") + ": temperature",
+      summary.is_object() && summary.contains("temperature") ? summary["temperature"].dump()
+                                                             : std::string("nothing"),
+      "the temperature of the solution (a number)");
   const double T = summary["temperature"].get<double>();
   Require(std::isfinite(T) && T >= 0, in("summary.json") + ": temperature", T,
           "a finite value >= 0");
@@ -52,13 +52,14 @@ int RunPredict(const PredictCliOptions& o, const GlobalOptions& g) {
   const Eigen::MatrixXd U1 = NpyToMatrix(ReadNpy(in("U_1.npy")), in("U_1.npy"));
   if (!o.test_x.empty()) {
     study.test.x = NpyToInputs(ReadNpy(o.test_x), "--test-x " + o.test_x);
-    Require(study.test.x.n_tok() == study.train.x.n_tok() && study.test.x.N0() == study.train.x.N0(),
-            "--test-x " + o.test_x + " shape",
-            "(" + std::to_string(study.test.x.P()) + ", " + std::to_string(study.test.x.n_tok()) +
-                ", " + std::to_string(study.test.x.N0()) + ")",
-            "(P_test, " + std::to_string(study.train.x.n_tok()) + ", " +
-                std::to_string(study.train.x.N0()) + ") like data.train_x of " + o.config +
-                " (n_tok tokens of N0 features)");
+    Require(
+        study.test.x.n_tok() == study.train.x.n_tok() && study.test.x.N0() == study.train.x.N0(),
+        "--test-x " + o.test_x + " shape",
+        "(" + std::to_string(study.test.x.P()) + ", " + std::to_string(study.test.x.n_tok()) +
+            ", " + std::to_string(study.test.x.N0()) + ")",
+        "(P_test, " + std::to_string(study.train.x.n_tok()) + ", " +
+            std::to_string(study.train.x.N0()) + ") like data.train_x of " + o.config +
+            " (n_tok tokens of N0 features)");
     study.test.x.CheckFinite(("--test-x " + o.test_x).c_str());
     study.has_test_labels = false;
     study.test.y.resize(0, study.train.y.cols());
@@ -70,17 +71,17 @@ int RunPredict(const PredictCliOptions& o, const GlobalOptions& g) {
       Require(study.test.y.cols() == study.train.y.cols(), "--test-y " + o.test_y + " columns",
               study.test.y.cols(),
               std::to_string(study.train.y.cols()) + " (as many as data.train_y)");
-      CheckLabelConvention(study.test.y, study.task, "--test-y " + o.test_y, false,
-                           &study.train.y);
+      CheckLabelConvention(study.test.y, study.task, "--test-y " + o.test_y, false, &study.train.y);
       study.has_test_labels = true;
     }
   }
-  Require(study.test.x.P() >= 1, o.test_x.empty() ? study.config_path + ": data.test_x" : "--test-x",
+  Require(study.test.x.P() >= 1,
+          o.test_x.empty() ? study.config_path + ": data.test_x" : "--test-x",
           o.test_x.empty() ? std::string("no test set") : std::string("0 examples"),
           "test inputs to predict (give --test-x, or test_x in the config)");
   const std::string out = o.output.empty() ? o.solution : o.output;
-  ResultFolder folder(out, {"predict.json", "predict_mean.npy", "predict_variance.npy",
-                            "predict_covariance.npy"});
+  ResultFolder folder(
+      out, {"predict.json", "predict_mean.npy", "predict_variance.npy", "predict_covariance.npy"});
   const Eigen::Index D = study.train.y.cols(), m = study.architecture.Htot() * D;
   Require(U1.rows() == m && U1.cols() == m, in("U_1.npy") + " shape",
           std::to_string(U1.rows()) + " x " + std::to_string(U1.cols()),
@@ -127,12 +128,17 @@ int RunPredict(const PredictCliOptions& o, const GlobalOptions& g) {
 void RegisterPredict(CLI::App& app, GlobalOptions& global, Command* run) {
   auto* cmd = app.add_subcommand("predict", "Predict new test inputs from a saved solution");
   auto o = std::make_shared<PredictCliOptions>();
-  cmd->add_option("--config,-c", o->config, "The TOML study the solution was solved for")->check(NonEmptyPath())
+  cmd->add_option("--config,-c", o->config, "The TOML study the solution was solved for")
+      ->check(NonEmptyPath())
       ->required();
-  cmd->add_option("--solution,-s", o->solution, "Directory written by solve")->check(NonEmptyPath())->required();
-  cmd->add_option("--test-x", o->test_x, "New test inputs (NPY, P x n_tok x N0)")->check(NonEmptyPath());
+  cmd->add_option("--solution,-s", o->solution, "Directory written by solve")
+      ->check(NonEmptyPath())
+      ->required();
+  cmd->add_option("--test-x", o->test_x, "New test inputs (NPY, P x n_tok x N0)")
+      ->check(NonEmptyPath());
   cmd->add_option("--test-y", o->test_y, "Their labels (NPY), for accuracy")->check(NonEmptyPath());
-  cmd->add_option("--output,-o", o->output, "Output directory (default: the solution's)")->check(NonEmptyPath());
+  cmd->add_option("--output,-o", o->output, "Output directory (default: the solution's)")
+      ->check(NonEmptyPath());
   cmd->add_flag("--json", global.json, "Print the JSON summary on stdout");
   cmd->add_flag("--quiet", global.quiet, "No progress on stderr");
   cmd->add_option("--threads", global.threads, "Threads for path inputs (0: all cores)");

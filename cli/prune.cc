@@ -9,11 +9,11 @@
 #include <iostream>
 
 #include "cli/commands.h"
-#include "data/result_index.h"
 #include "cli/run_provenance.h"
 #include "cli/settings_flags.h"
 #include "cli/solution_source.h"
 #include "data/atomic_file.h"
+#include "data/result_index.h"
 #include "kernels/error.h"
 #include "solver/pruning.h"
 #include "study/settings.h"

@@ -1,7 +1,5 @@
 #include "cli/run_provenance.h"
 
-#include "cli/settings_flags.h"
-
 #include <algorithm>
 #include <filesystem>
 

@@ -93,8 +93,11 @@ void RegisterSample(CLI::App& app, GlobalOptions& global, Command* run) {
   auto* cmd = app.add_subcommand("sample",
                                  "Sample the finite network's posterior (NUTS) for one TOML study");
   auto o = std::make_shared<SampleCommandOptions>();
-  cmd->add_option("--config,-c", o->config, "The TOML study file")->check(NonEmptyPath())->required();
-  cmd->add_option("--output,-o", o->output, "Output directory (default: [output] directory)")->check(NonEmptyPath());
+  cmd->add_option("--config,-c", o->config, "The TOML study file")
+      ->check(NonEmptyPath())
+      ->required();
+  cmd->add_option("--output,-o", o->output, "Output directory (default: [output] directory)")
+      ->check(NonEmptyPath());
   AddSampleFlags(cmd, &o->sampler);
   cmd->add_flag("--json", global.json, "Print the JSON summary on stdout");
   cmd->add_flag("--quiet", global.quiet, "No progress on stderr");

@@ -9,11 +9,11 @@
 #include <vector>
 
 #include "cli/report.h"
-#include "data/result_index.h"
 #include "cli/study_run.h"
 #include "data/atomic_file.h"
 #include "data/hdf5_file.h"
 #include "data/npy.h"
+#include "data/result_index.h"
 #include "kernels/error.h"
 #include "kernels/paths.h"
 
@@ -231,8 +231,7 @@ void StageSampleOutputs(ResultFolder& out, const SampleResult& r, const SampleSu
     std::vector<Hdf5Annotation> annotations = {
         {"draws",
          {"chain", "draw", "quantity"},
-         {{"description",
-           "every retained draw of every reported quantity (names in `quantity`)"}}},
+         {{"description", "every retained draw of every reported quantity (names in `quantity`)"}}},
         {"quantity", {"quantity"}, {{"description", "names of the reported quantities"}}},
         {"chain", {"chain"}, {{"description", "chain index"}}},
         {"draw", {"draw"}, {{"description", "draw index after warm-up"}}},
@@ -247,9 +246,9 @@ void StageSampleOutputs(ResultFolder& out, const SampleResult& r, const SampleSu
       annotations.push_back({name, {"chain", "draw"}, {{"description", description}}});
     }
     std::vector<Hdf5Attribute> attributes = run.Hdf5Attributes();
-    for (const auto& [name, value] :
-         {std::pair<std::string, std::string>{"metric", s.metric}, {"integrator", s.integrator},
-          {"sampled_weights", s.sampled_weights}}) {
+    for (const auto& [name, value] : {std::pair<std::string, std::string>{"metric", s.metric},
+                                      {"integrator", s.integrator},
+                                      {"sampled_weights", s.sampled_weights}}) {
       const bool taken = std::any_of(attributes.begin(), attributes.end(),
                                      [&](const Hdf5Attribute& a) { return a.name == name; });
       if (!taken) attributes.push_back({name, value});

@@ -31,7 +31,11 @@ void SettingsFlags::Add(CLI::App* cmd, const std::vector<std::string>& tables) {
     if (std::find(tables.begin(), tables.end(), t.name) == tables.end()) continue;
     for (const OptionField& f : t.fields) {
       if (f.flag.empty()) continue;
-      Bound b{t.name, f.key, f.flag, nullptr, std::make_shared<std::string>(),
+      Bound b{t.name,
+              f.key,
+              f.flag,
+              nullptr,
+              std::make_shared<std::string>(),
               std::make_shared<std::vector<std::string>>()};
       std::string help = f.help;
       help[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(help[0])));

@@ -35,7 +35,7 @@ class SettingsFlags {
   struct Bound {
     std::string table, key, flag;
     CLI::Option* option = nullptr;
-    std::shared_ptr<std::string> text;              // one value
+    std::shared_ptr<std::string> text;               // one value
     std::shared_ptr<std::vector<std::string>> list;  // a list (kEnumList)
   };
   std::vector<Bound> bound_;

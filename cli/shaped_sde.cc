@@ -13,13 +13,13 @@
 #include <memory>
 
 #include "cli/commands.h"
-#include "data/result_folder.h"
 #include "cli/propagation_config.h"
 #include "cli/report.h"
 #include "cli/run_provenance.h"
 #include "cli/study_run.h"
 #include "data/atomic_file.h"
 #include "data/npy.h"
+#include "data/result_folder.h"
 #include "kernels/error.h"
 #include "propagation/shaped_moments.h"
 

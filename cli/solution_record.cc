@@ -58,8 +58,8 @@ bool CheckSolvedFor(const nlohmann::json& summary, const Study& study, const std
   const nlohmann::json& s = summary["solved_for"];
   const nlohmann::json c = SolvedForJson(study);
   Require(s.is_object(), file + ": solved_for", s.dump(), "an object written by attnpaths");
-  for (const char* key : {"heads", "readout", "widths", "variances", "outputs",
-                          "training_examples", "training_data"}) {
+  for (const char* key : {"heads", "readout", "widths", "variances", "outputs", "training_examples",
+                          "training_data"}) {
     Require(s.contains(key), file + ": solved_for." + key, "nothing",
             "the record attnpaths writes (the file was edited or truncated)");
   }
@@ -75,12 +75,11 @@ bool CheckSolvedFor(const nlohmann::json& summary, const Study& study, const std
   Same(counts(sh), counts(ch), file, "heads per layer", study);
   for (size_t l = 0; l < ch.size(); ++l) {
     for (size_t h = 0; h < ch[l].size(); ++h) {
-      Require(sh[l][h].is_object(), file + ": solved_for.heads[" + std::to_string(l) + "][" +
-                                        std::to_string(h) + "]",
+      Require(sh[l][h].is_object(),
+              file + ": solved_for.heads[" + std::to_string(l) + "][" + std::to_string(h) + "]",
               sh[l][h].dump(), "a head record written by attnpaths");
-      const std::string where =
-          "heads[" + std::to_string(l) + "][" + std::to_string(h) + "] (" +
-          ch[l][h]["name"].get<std::string>() + ")";
+      const std::string where = "heads[" + std::to_string(l) + "][" + std::to_string(h) + "] (" +
+                                ch[l][h]["name"].get<std::string>() + ")";
       for (const char* key : {"kind", "beta", "normalization", "causal", "parameters"}) {
         Same(sh[l][h].value(key, nlohmann::json()), ch[l][h][key], file, where + "." + key, study);
       }

@@ -1,16 +1,15 @@
 #include "cli/solution_source.h"
 
 #include <algorithm>
-
 #include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
 
-#include "data/result_index.h"
 #include "cli/solution_record.h"
 #include "data/atomic_file.h"
 #include "data/npy.h"
+#include "data/result_index.h"
 #include "kernels/error.h"
 #include "kernels/paths.h"
 #include "solver/action.h"
@@ -181,10 +180,13 @@ const StudyKernels& Kernels(AnalysedSolution& s, const std::string& command,
 }
 
 void AddSolutionSourceFlags(CLI::App* cmd, SolutionSourceOptions* o) {
-  cmd->add_option("--config,-c", o->config, "The TOML study file")->check(NonEmptyPath())->required();
+  cmd->add_option("--config,-c", o->config, "The TOML study file")
+      ->check(NonEmptyPath())
+      ->required();
   auto* sol = cmd->add_option("--solution,-s", o->solution,
                               "Load instead of solving: a directory written by solve/gp, or a "
-                              "summary.json or sweep point file")->check(NonEmptyPath());
+                              "summary.json or sweep point file")
+                  ->check(NonEmptyPath());
   cmd->add_option_function<double>(
          "--width,-N", [o](const double& w) { o->width = w; },
          "Solve at this width N (every n_l) instead of the study's")
@@ -192,7 +194,8 @@ void AddSolutionSourceFlags(CLI::App* cmd, SolutionSourceOptions* o) {
 }
 
 void AddAnalysisOutputFlags(CLI::App* cmd, SolutionSourceOptions* o, GlobalOptions& global) {
-  cmd->add_option("--output,-o", o->output, "Output directory (default: [output] directory)")->check(NonEmptyPath());
+  cmd->add_option("--output,-o", o->output, "Output directory (default: [output] directory)")
+      ->check(NonEmptyPath());
   cmd->add_flag("--json", global.json, "Print the JSON result on stdout");
   cmd->add_flag("--quiet", global.quiet, "No progress on stderr");
   cmd->add_option("--threads", global.threads, "Threads for path inputs (0: all cores)");

@@ -22,7 +22,7 @@ struct AnalysedSolution {
   std::optional<double> N;  // empty for a GP-limit solution (or unequal widths)
   OrderParameters order_parameters;
   bool converged = true;
-  std::string source;    // "solved" or the path loaded
+  std::string source;  // "solved" or the path loaded
   // A loaded file that lacks the records readers check (solved_for, files):
   // warned about once the solution passed every other check.
   std::string unchecked;

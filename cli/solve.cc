@@ -5,8 +5,8 @@
 
 #include "cli/commands.h"
 #include "cli/run_provenance.h"
-#include "cli/solution_record.h"
 #include "cli/settings_flags.h"
+#include "cli/solution_record.h"
 #include "cli/study_run.h"
 #include "kernels/error.h"
 #include "solver/predictor.h"
@@ -18,7 +18,7 @@ namespace {
 
 struct SolveCliOptions {
   std::string config;
-  std::string output;  // overrides [output] directory
+  std::string output;      // overrides [output] directory
   SettingsFlags settings;  // --method, --gradient-tolerance, --max-iterations ([solver])
 };
 
@@ -88,8 +88,11 @@ void RegisterSolve(CLI::App& app, GlobalOptions& global, Command* run) {
   auto* cmd =
       app.add_subcommand("solve", "Solve the theory for one TOML study (width, temperature)");
   auto o = std::make_shared<SolveCliOptions>();
-  cmd->add_option("--config,-c", o->config, "The TOML study file")->check(NonEmptyPath())->required();
-  cmd->add_option("--output,-o", o->output, "Output directory (default: [output] directory)")->check(NonEmptyPath());
+  cmd->add_option("--config,-c", o->config, "The TOML study file")
+      ->check(NonEmptyPath())
+      ->required();
+  cmd->add_option("--output,-o", o->output, "Output directory (default: [output] directory)")
+      ->check(NonEmptyPath());
   o->settings.Add(cmd, {"solver"});
   cmd->add_flag("--json", global.json, "Print the JSON summary on stdout");
   cmd->add_flag("--quiet", global.quiet, "No progress on stderr");

@@ -6,9 +6,9 @@
 #include <limits>
 #include <system_error>
 
-#include "data/result_index.h"
 #include "data/atomic_file.h"
 #include "data/npy.h"
+#include "data/result_index.h"
 #include "kernels/error.h"
 #include "kernels/finite_path_inputs.h"
 
@@ -57,8 +57,8 @@ void CheckOutputDirectory(const std::string& dir, const std::string& field) {
 }
 
 std::vector<std::string> SolutionFiles() {
-  return {"summary.json",      "U_#.npy",           "U_a.npy",
-          "test_mean.npy",     "test_variance.npy", "test_covariance.npy"};
+  return {"summary.json",  "U_#.npy",           "U_a.npy",
+          "test_mean.npy", "test_variance.npy", "test_covariance.npy"};
 }
 
 nlohmann::json StageSolution(ResultFolder& out, const ResultRow& row,
@@ -80,7 +80,6 @@ nlohmann::json StageSolution(ResultFolder& out, const ResultRow& row,
   WriteFileAtomically(out.Path("summary.json"), j.dump(2) + "\n");
   return j;
 }
-
 
 void WriteReadoutNpy(const std::string& path, const Eigen::MatrixXd& U_a) {
   if (U_a.size() == 1) {

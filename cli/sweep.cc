@@ -129,7 +129,8 @@ int RunSweep(const SweepCliOptions& o, const GlobalOptions& g) {
     const nlohmann::json& old = m["data"];
     for (const DataFingerprint& d : data) {
       const std::string what = d.field + (d.file.empty() ? std::string() : " (" + d.file + ")");
-      Require(old.contains(d.field), manifest_path + ": data", what + " not read by the finished points",
+      Require(old.contains(d.field), manifest_path + ": data",
+              what + " not read by the finished points",
               "the same data to resume (delete the folder, or choose another --output)");
       const std::string before =
           old[d.field].is_object() ? old[d.field].value("fingerprint", "") : std::string();
@@ -140,7 +141,8 @@ int RunSweep(const SweepCliOptions& o, const GlobalOptions& g) {
               "--output to solve every point again)");
     }
     for (auto it = old.begin(); it != old.end(); ++it) {
-      Require(data_json.contains(it.key()), manifest_path + ": data", it.key() + " is no longer read",
+      Require(data_json.contains(it.key()), manifest_path + ": data",
+              it.key() + " is no longer read",
               "the same data to resume (delete the folder, or choose another --output)");
     }
   } else if (std::filesystem::exists(points_dir)) {
@@ -357,8 +359,11 @@ void RegisterSweep(CLI::App& app, GlobalOptions& global, Command* run) {
   auto* cmd = app.add_subcommand(
       "sweep", "Solve a grid of widths x temperatures (warm-started, parallel, resumable)");
   auto o = std::make_shared<SweepCliOptions>();
-  cmd->add_option("--config,-c", o->config, "The TOML study file")->check(NonEmptyPath())->required();
-  cmd->add_option("--output,-o", o->output, "Output directory (default: [output] directory)")->check(NonEmptyPath());
+  cmd->add_option("--config,-c", o->config, "The TOML study file")
+      ->check(NonEmptyPath())
+      ->required();
+  cmd->add_option("--output,-o", o->output, "Output directory (default: [output] directory)")
+      ->check(NonEmptyPath());
   cmd->add_option("--widths", o->widths, "Widths N (default: [sweep] widths)");
   cmd->add_option("--temperatures", o->temperatures, "Temperatures (default: the study's)");
   cmd->add_flag("--json", global.json, "Print the table as JSON on stdout");

@@ -6,21 +6,21 @@
 #include "trainer/train.h"
 
 #include <cmath>
-#include <limits>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <limits>
 #include <memory>
 
 #include "cli/commands.h"
 #include "cli/report.h"
-#include "data/result_index.h"
 #include "cli/run_provenance.h"
 #include "cli/study_run.h"
 #include "cli/train_config.h"
-#include "trainer/network_files.h"
 #include "data/atomic_file.h"
+#include "data/result_index.h"
 #include "kernels/error.h"
+#include "trainer/network_files.h"
 
 namespace attnpaths::cli {
 
@@ -105,7 +105,8 @@ int RunTrain(const TrainCliOptions& o, const GlobalOptions& g) {
   if (has_test) {
     x_test = LoadTrainInputs(c.test_x, "data.test_x");
     y_test = LoadTrainLabels(c.test_y, "data.test_y", x_test.P());
-    Require(x_test.n_tok() == x.n_tok() && x_test.N0() == x.N0(), "data.test_x " + c.test_x + " shape",
+    Require(x_test.n_tok() == x.n_tok() && x_test.N0() == x.N0(),
+            "data.test_x " + c.test_x + " shape",
             "(" + std::to_string(x_test.P()) + ", " + std::to_string(x_test.n_tok()) + ", " +
                 std::to_string(x_test.N0()) + ")",
             "(P_test, " + std::to_string(x.n_tok()) + ", " + std::to_string(x.N0()) +
@@ -120,8 +121,9 @@ int RunTrain(const TrainCliOptions& o, const GlobalOptions& g) {
   t.progress = [&](const EpochRecord& r) {
     char buf[200];
     if (std::isnan(r.test_accuracy) || !classification) {
-      std::snprintf(buf, sizeof buf, "train: epoch %d/%d  loss %.5f  test loss %.5f  lr %.3g  %.1f s",
-                    r.epoch, t.epochs, r.train_loss, r.test_loss, r.learning_rate, r.seconds);
+      std::snprintf(buf, sizeof buf,
+                    "train: epoch %d/%d  loss %.5f  test loss %.5f  lr %.3g  %.1f s", r.epoch,
+                    t.epochs, r.train_loss, r.test_loss, r.learning_rate, r.seconds);
     } else {
       std::snprintf(buf, sizeof buf,
                     "train: epoch %d/%d  loss %.5f  test loss %.5f  test acc %.4f  lr %.3g  %.1f s",
@@ -162,9 +164,9 @@ int RunTrain(const TrainCliOptions& o, const GlobalOptions& g) {
     if (!file.empty()) run.Set(key, InputFileRecord(file));
   }
   StageTrainedNetwork(folder, net, c.task);
-  std::string csv =
-      run.CsvComment() + "epoch,steps,learning_rate,train_loss,test_loss,test_accuracy,seconds,"
-      "parameter_distance\n";
+  std::string csv = run.CsvComment() +
+                    "epoch,steps,learning_rate,train_loss,test_loss,test_accuracy,seconds,"
+                    "parameter_distance\n";
   for (const EpochRecord& r : summary.loss_curve) {
     csv += std::to_string(r.epoch) + "," + std::to_string(r.steps) + "," +
            CsvNumber(r.learning_rate) + "," + CsvNumber(r.train_loss) + "," +
@@ -188,9 +190,11 @@ int RunTrain(const TrainCliOptions& o, const GlobalOptions& g) {
   j["initial_train_loss"] = NumberOrNull(summary.initial_train_loss);
   j["train_loss"] = NumberOrNull(summary.final_train_loss);
   j["task"] = TaskName(c.task);
-  j["train_accuracy"] = classification ? NumberOrNull(summary.final_train_accuracy) : nlohmann::json();
+  j["train_accuracy"] =
+      classification ? NumberOrNull(summary.final_train_accuracy) : nlohmann::json();
   j["test_loss"] = NumberOrNull(summary.final_test_loss);
-  j["test_accuracy"] = classification ? NumberOrNull(summary.final_test_accuracy) : nlohmann::json();
+  j["test_accuracy"] =
+      classification ? NumberOrNull(summary.final_test_accuracy) : nlohmann::json();
   j["training_seconds"] = summary.training_seconds;
   j["evaluation_seconds"] = summary.evaluation_seconds;
   j["total_seconds"] = summary.total_seconds;
@@ -216,7 +220,8 @@ void RegisterTrain(CLI::App& app, GlobalOptions& global, Command* run) {
   auto* cmd = app.add_subcommand(
       "train", "Train the attention network of theory.md section 1 (QK heads) by Adam");
   auto o = std::make_shared<TrainCliOptions>();
-  cmd->add_option("--config,-c", o->config, "TOML file ([data], [network], [training], [output])")->check(NonEmptyPath());
+  cmd->add_option("--config,-c", o->config, "TOML file ([data], [network], [training], [output])")
+      ->check(NonEmptyPath());
   auto add = [&](const std::string& name, auto& target, const std::string& help) {
     o->given[name] = cmd->add_option("--" + name, target, help);
   };
@@ -227,7 +232,8 @@ void RegisterTrain(CLI::App& app, GlobalOptions& global, Command* run) {
   add("task", o->task, "classification (labels +-1; default) or regression (no accuracy)");
   o->given["output"] =
       cmd->add_option("--output,-o", o->output,
-                      "Output directory (default: [output] directory or attnpaths-train)")->check(NonEmptyPath());
+                      "Output directory (default: [output] directory or attnpaths-train)")
+          ->check(NonEmptyPath());
   add("heads", o->heads, "Heads per layer H_1 ... H_L (default 4 4)");
   add("width", o->width, "Every width n_1 ... n_{L+1} (default 32)");
   add("key-dim", o->key_dim, "d of Q, K (default 8)");

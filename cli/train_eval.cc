@@ -7,8 +7,8 @@
 // after every removal (pruning curves).
 #include <cmath>
 #include <cstdio>
-#include <limits>
 #include <iostream>
+#include <limits>
 #include <memory>
 #include <sstream>
 
@@ -16,10 +16,10 @@
 #include "cli/report.h"
 #include "cli/run_provenance.h"
 #include "cli/train_config.h"
-#include "trainer/network_files.h"
 #include "data/atomic_file.h"
 #include "kernels/error.h"
 #include "trainer/forward_backward.h"
+#include "trainer/network_files.h"
 
 namespace attnpaths::cli {
 
@@ -51,8 +51,9 @@ std::vector<std::pair<int, Eigen::Index>> ParseHeadList(const std::string& text,
 }
 
 nlohmann::json EvalJson(const Evaluation& e) {
-  return {{"test_loss", e.loss},
-          {"test_accuracy", std::isfinite(e.accuracy) ? nlohmann::json(e.accuracy) : nlohmann::json()}};
+  return {
+      {"test_loss", e.loss},
+      {"test_accuracy", std::isfinite(e.accuracy) ? nlohmann::json(e.accuracy) : nlohmann::json()}};
 }
 
 int RunTrainEval(const TrainEvalCliOptions& o, const GlobalOptions& g) {
@@ -151,14 +152,19 @@ void RegisterTrainEval(CLI::App& app, GlobalOptions& global, Command* run) {
   auto* cmd = app.add_subcommand(
       "train-eval", "Test accuracy of a trained network with heads removed (pruning curves)");
   auto o = std::make_shared<TrainEvalCliOptions>();
-  cmd->add_option("--network,-n", o->network, "Folder written by attnpaths train")->check(NonEmptyPath())->required();
-  cmd->add_option("--test-x", o->test_x, "Test inputs, P x n_tok x N0 (NPY)")->check(NonEmptyPath())->required();
+  cmd->add_option("--network,-n", o->network, "Folder written by attnpaths train")
+      ->check(NonEmptyPath())
+      ->required();
+  cmd->add_option("--test-x", o->test_x, "Test inputs, P x n_tok x N0 (NPY)")
+      ->check(NonEmptyPath())
+      ->required();
   cmd->add_option("--test-y", o->test_y, "Test labels, P (+-1)")->check(NonEmptyPath())->required();
   cmd->add_option("--remove", o->remove, "Heads to remove, e.g. L1H2,L2H1");
   cmd->add_option("--orders", o->orders,
                   "Removal orders, each a comma-separated list of heads (L1H2,L2H3,...); "
                   "evaluated after every removal");
-  cmd->add_option("--output,-o", o->output, "Write the results as JSON to this file")->check(NonEmptyPath());
+  cmd->add_option("--output,-o", o->output, "Write the results as JSON to this file")
+      ->check(NonEmptyPath());
   cmd->add_flag("--json", global.json, "Print the JSON result on stdout");
   cmd->add_flag("--quiet", global.quiet, "No progress on stderr");
   cmd->add_option("--threads", global.threads, "Threads (default 0: every core)");

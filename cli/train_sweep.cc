@@ -14,7 +14,6 @@
 #include <memory>
 
 #include "cli/commands.h"
-#include "data/result_folder.h"
 #include "cli/report.h"
 #include "cli/run_provenance.h"
 #include "cli/study_run.h"
@@ -22,6 +21,7 @@
 #include "curvature/head_count_study.h"
 #include "data/atomic_file.h"
 #include "data/npy.h"
+#include "data/result_folder.h"
 #include "kernels/error.h"
 
 namespace attnpaths::cli {
@@ -92,8 +92,8 @@ void ReadSweepConfig(const std::string& path, SweepConfig* c) {
   h.ReadInteger("examples", &s.hessian_examples);
   h.ReadInteger("lanczos_iterations", &s.lanczos_iterations);
   const TomlTable mg = top.Sub("margin");
-  mg.Allow({"compute", "tolerance", "max_sweeps", "resolution", "face_solve_every",
-            "active_set_after"});
+  mg.Allow(
+      {"compute", "tolerance", "max_sweeps", "resolution", "face_solve_every", "active_set_after"});
   mg.Read("compute", &s.ntk_margin);
   mg.Read("tolerance", &s.margin.tolerance);
   mg.ReadInteger("max_sweeps", &s.margin.max_sweeps);
@@ -167,8 +167,9 @@ int RunTrainSweep(const CliOptions& o, const GlobalOptions& g) {
 
   s.progress = [&](const HeadCountProgress& p) {
     char buf[200];
-    std::snprintf(buf, sizeof buf, "train-sweep: run %d/%d (%s, H = %ld, repeat %d) loss %.4f, %.1f s",
-                  p.run, p.runs, WidthModeName(p.mode), static_cast<long>(p.heads), p.repeat,
+    std::snprintf(buf, sizeof buf,
+                  "train-sweep: run %d/%d (%s, H = %ld, repeat %d) loss %.4f, %.1f s", p.run,
+                  p.runs, WidthModeName(p.mode), static_cast<long>(p.heads), p.repeat,
                   p.final_train_loss, p.seconds);
     ProgressLine(buf, g.quiet);
   };
@@ -247,9 +248,8 @@ int RunTrainSweep(const CliOptions& o, const GlobalOptions& g) {
             CsvNumber(t.final_train_accuracy) + "," + CsvNumber(t.final_test_loss) + "," +
             CsvNumber(t.final_test_accuracy) + "," + TrainTerminationName(t.termination) + "," +
             std::to_string(r.ntk.features) + "," + CsvNumber(r.ntk.svm.margin) + "," +
-            CsvNumber(r.ntk.svm.normalized_margin) + "," +
-            HardMarginStatusName(r.ntk.svm.status) + "," +
-            std::to_string(r.ntk.svm.support_vectors) + "," +
+            CsvNumber(r.ntk.svm.normalized_margin) + "," + HardMarginStatusName(r.ntk.svm.status) +
+            "," + std::to_string(r.ntk.svm.support_vectors) + "," +
             CsvNumber(r.ntk.svm.kkt_violation) + "\n";
   }
   std::string groups_csv = run.CsvComment() +
@@ -260,25 +260,24 @@ int RunTrainSweep(const CliOptions& o, const GlobalOptions& g) {
                            "ntk_normalized_margin_se,ntk_separable,ntk_decided\n";
   nlohmann::json groups = nlohmann::json::array();
   for (const HeadCountGroup& gr : study.groups) {
-    groups_csv += std::string(WidthModeName(gr.mode)) + "," + std::to_string(gr.heads) + "," +
-                  std::to_string(gr.key_dim) + "," + std::to_string(gr.width) + "," +
-                  std::to_string(gr.num_parameters) + "," + CsvNumber(gr.final_train_loss_mean) +
-                  "," + CsvNumber(gr.final_train_loss_se) + "," +
-                  CsvNumber(gr.paired_difference_mean) + "," +
-                  CsvNumber(gr.paired_difference_se) + "," +
-                  CsvNumber(gr.final_test_accuracy_mean) + "," +
-                  CsvNumber(gr.final_test_accuracy_se) + "," +
-                  CsvNumber(gr.final_test_loss_mean) + "," + CsvNumber(gr.final_test_loss_se) +
-                  "," + CsvNumber(gr.ntk_margin_mean) + "," + CsvNumber(gr.ntk_margin_se) + "," +
-                  CsvNumber(gr.ntk_normalized_margin_mean) + "," +
-                  CsvNumber(gr.ntk_normalized_margin_se) + "," + std::to_string(gr.ntk_separable) +
-                  "," + std::to_string(gr.ntk_decided) + "\n";
+    groups_csv +=
+        std::string(WidthModeName(gr.mode)) + "," + std::to_string(gr.heads) + "," +
+        std::to_string(gr.key_dim) + "," + std::to_string(gr.width) + "," +
+        std::to_string(gr.num_parameters) + "," + CsvNumber(gr.final_train_loss_mean) + "," +
+        CsvNumber(gr.final_train_loss_se) + "," + CsvNumber(gr.paired_difference_mean) + "," +
+        CsvNumber(gr.paired_difference_se) + "," + CsvNumber(gr.final_test_accuracy_mean) + "," +
+        CsvNumber(gr.final_test_accuracy_se) + "," + CsvNumber(gr.final_test_loss_mean) + "," +
+        CsvNumber(gr.final_test_loss_se) + "," + CsvNumber(gr.ntk_margin_mean) + "," +
+        CsvNumber(gr.ntk_margin_se) + "," + CsvNumber(gr.ntk_normalized_margin_mean) + "," +
+        CsvNumber(gr.ntk_normalized_margin_se) + "," + std::to_string(gr.ntk_separable) + "," +
+        std::to_string(gr.ntk_decided) + "\n";
     // Hessian track means per step over the repeats.
     nlohmann::json track = nlohmann::json::array();
     std::map<long, std::vector<std::pair<double, double>>> by_step;
     for (const HeadCountRun& r : study.runs) {
       if (r.mode != gr.mode || r.heads != gr.heads) continue;
-      for (const HessianTrackPoint& p : r.hessian) by_step[p.step].push_back({p.largest, p.smallest});
+      for (const HessianTrackPoint& p : r.hessian)
+        by_step[p.step].push_back({p.largest, p.smallest});
     }
     for (const auto& [step, v] : by_step) {
       double mx = 0, mn = 0;
@@ -295,27 +294,30 @@ int RunTrainSweep(const CliOptions& o, const GlobalOptions& g) {
                       {"key_dim", gr.key_dim},
                       {"width", gr.width},
                       {"num_parameters", gr.num_parameters},
-                      {"final_train_loss", {{"mean", NumberOrNull(gr.final_train_loss_mean)},
-                                            {"standard_error", NumberOrNull(gr.final_train_loss_se)}}},
+                      {"final_train_loss",
+                       {{"mean", NumberOrNull(gr.final_train_loss_mean)},
+                        {"standard_error", NumberOrNull(gr.final_train_loss_se)}}},
                       {"paired_difference_to_first_heads",
                        {{"mean", NumberOrNull(gr.paired_difference_mean)},
                         {"standard_error", NumberOrNull(gr.paired_difference_se)}}},
                       {"final_test_accuracy",
                        {{"mean", NumberOrNull(gr.final_test_accuracy_mean)},
                         {"standard_error", NumberOrNull(gr.final_test_accuracy_se)}}},
-                      {"final_test_loss", {{"mean", NumberOrNull(gr.final_test_loss_mean)},
-                                           {"standard_error", NumberOrNull(gr.final_test_loss_se)}}},
-                      {"ntk_margin", {{"mean", NumberOrNull(gr.ntk_margin_mean)},
-                                      {"standard_error", NumberOrNull(gr.ntk_margin_se)},
-                                      {"normalized_mean", NumberOrNull(gr.ntk_normalized_margin_mean)},
-                                      {"normalized_standard_error",
-                                       NumberOrNull(gr.ntk_normalized_margin_se)},
-                                      {"separable_repeats", gr.ntk_separable},
-                                      {"decided_repeats", gr.ntk_decided}}},
+                      {"final_test_loss",
+                       {{"mean", NumberOrNull(gr.final_test_loss_mean)},
+                        {"standard_error", NumberOrNull(gr.final_test_loss_se)}}},
+                      {"ntk_margin",
+                       {{"mean", NumberOrNull(gr.ntk_margin_mean)},
+                        {"standard_error", NumberOrNull(gr.ntk_margin_se)},
+                        {"normalized_mean", NumberOrNull(gr.ntk_normalized_margin_mean)},
+                        {"normalized_standard_error", NumberOrNull(gr.ntk_normalized_margin_se)},
+                        {"separable_repeats", gr.ntk_separable},
+                        {"decided_repeats", gr.ntk_decided}}},
                       {"hessian_track_mean", track}});
   }
-  const std::vector<std::string> files = {"curves.csv", "hessian.csv", "runs.csv", "groups.csv",
-                                          "mixture_x.npy", "mixture_y.npy", "summary.json"};
+  const std::vector<std::string> files = {"curves.csv",  "hessian.csv",   "runs.csv",
+                                          "groups.csv",  "mixture_x.npy", "mixture_y.npy",
+                                          "summary.json"};
   nlohmann::json summary = {{"groups", groups},
                             {"runs", study.runs.size()},
                             {"seconds", study.seconds},
@@ -382,7 +384,8 @@ void RegisterTrainSweep(CLI::App& app, GlobalOptions& global, Command* run) {
   add("loss", f.loss, "logistic or squared (default logistic)");
   add("optimizer", f.optimizer, "gd or adam (default gd)");
   add("repeats", f.study.repeats, "Repeats (data and initialisation; default 5)");
-  add("hessian-every", f.study.hessian_every, "Steps between Hessian eigenvalues (default 0: none)");
+  add("hessian-every", f.study.hessian_every,
+      "Steps between Hessian eigenvalues (default 0: none)");
   add("hessian-examples", f.study.hessian_examples,
       "Training examples in the Hessian (default 0: all)");
   add("margin-tolerance", f.study.margin.tolerance,
@@ -391,8 +394,8 @@ void RegisterTrainSweep(CLI::App& app, GlobalOptions& global, Command* run) {
       "NTK margin: coordinate-ascent sweeps before giving up (default 20000)");
   cmd->add_flag("--no-margin", o->no_margin, "Do not compute the NTK margin at initialisation");
   add("seed", f.study.training.seed, "Seed of data and initialisation (default 1)");
-  o->given["output"] = cmd->add_option("--output,-o", f.output,
-                                       "Output directory (default attnpaths-train-sweep)");
+  o->given["output"] =
+      cmd->add_option("--output,-o", f.output, "Output directory (default attnpaths-train-sweep)");
   cmd->add_flag("--json", global.json, "Print summary.json on stdout");
   cmd->add_flag("--quiet", global.quiet, "No progress on stderr");
   cmd->add_option("--threads", global.threads, "Threads per gradient (default 1)");

@@ -93,7 +93,7 @@ struct HeadCountRun {
   Eigen::Index heads = 0, key_dim = 0, width = 0;  // H, d, n_2
   int repeat = 0;
   Eigen::Index num_parameters = 0;
-  TrainSummary summary;                  // loss curve, final losses and accuracies
+  TrainSummary summary;  // loss curve, final losses and accuracies
   std::vector<HessianTrackPoint> hessian;
   NtkMargin ntk;  // at θ_0 (svm.status kNotRun when not computed)
 };
@@ -122,7 +122,7 @@ struct HeadCountGroup {
 };
 
 struct HeadCountStudy {
-  std::vector<HeadCountRun> runs;  // mode × H × repeat
+  std::vector<HeadCountRun> runs;      // mode × H × repeat
   std::vector<HeadCountGroup> groups;  // mode × H
   double seconds = 0;
   std::string BriefReport() const;

@@ -172,10 +172,26 @@ std::string Resolve(const std::string& path, const std::string& base_dir) {
 
 HeadSpec ReadHead(const Section& s, const std::string& base_dir, const HmmTaskOptions* hmm,
                   std::uint64_t default_seed, Study* st) {
-  s.CheckKeys({"kind", "name", "beta", "W", "Q", "K", "attention", "test_attention",
-               "normalization", "causal", "perturbation", "perturbation_features",
-               "perturbation_positions", "perturbation_cross", "seed", "shift", "bos_strength",
-               "N_f", "chain_tokens", "index"});
+  s.CheckKeys({"kind",
+               "name",
+               "beta",
+               "W",
+               "Q",
+               "K",
+               "attention",
+               "test_attention",
+               "normalization",
+               "causal",
+               "perturbation",
+               "perturbation_features",
+               "perturbation_positions",
+               "perturbation_cross",
+               "seed",
+               "shift",
+               "bos_strength",
+               "N_f",
+               "chain_tokens",
+               "index"});
   if (!s.has("kind")) throw Error(ErrorMessage(s.field("kind"), "nothing", "a head kind"));
   const std::string kind = s.String("kind", "");
   const std::string name = s.String("name", kind);
@@ -297,11 +313,12 @@ void ReadArchitecture(const Section& a, Study& st, const std::string& base_dir,
     st.architecture.layers.push_back(std::move(specs));
   }
   const size_t L = st.architecture.layers.size();
-  for (const auto& [one, many] : {std::pair{"width", "widths"}, std::pair{"variance", "variances"}}) {
+  for (const auto& [one, many] :
+       {std::pair{"width", "widths"}, std::pair{"variance", "variances"}}) {
     if (a.has(one) && a.has(many)) {
-      throw Error(ErrorMessage(a.field(one) + " and " + many, "both",
-                               std::string("one of them (") + many + " sets each value, " + one +
-                                   " all of them)"));
+      throw Error(ErrorMessage(
+          a.field(one) + " and " + many, "both",
+          std::string("one of them (") + many + " sets each value, " + one + " all of them)"));
     }
   }
   if (a.has("widths")) {
@@ -383,9 +400,9 @@ void ReadData(const Section& d, Study& st, const std::string& base_dir, HmmTaskO
     }
     st.has_test_labels = st.test.x.P() > 0;
     // The generator's first ceil(P/2) examples are class +1: P = 1 has one class.
-    CheckLabelConvention(st.train.y, st.task, d.file() + ": data.hmm.P = " +
-                                                  std::to_string(hmm->P) + " generated labels",
-                         true);
+    CheckLabelConvention(
+        st.train.y, st.task,
+        d.file() + ": data.hmm.P = " + std::to_string(hmm->P) + " generated labels", true);
     *use_hmm = true;
     return;
   }
@@ -498,8 +515,8 @@ Study ParseStudy(std::string_view text, const std::string& base_dir, const std::
   st.name = top.String("name", st.name);
   st.seed = static_cast<std::uint64_t>(top.Integer("seed", 0));
   if (top.has("temperature") && top.has("temperatures")) {
-    throw Error(ErrorMessage(top.field("temperature") + " and temperatures", "both",
-                             "one of them"));
+    throw Error(
+        ErrorMessage(top.field("temperature") + " and temperatures", "both", "one of them"));
   }
   if (top.has("temperatures")) {
     st.temperatures = top.Numbers("temperatures");

@@ -377,7 +377,8 @@ class Hdf5Reader : public ArrayReader {
              "a dataset (" + Holdings(file.get()) + ")");
       }
     }
-    data_set_ = std::make_unique<Handle>(H5Dopen2(file.get(), clean.c_str(), H5P_DEFAULT), H5Dclose);
+    data_set_ =
+        std::make_unique<Handle>(H5Dopen2(file.get(), clean.c_str(), H5P_DEFAULT), H5Dclose);
     const Handle& data_set = *data_set_;
     if (!data_set.ok())
       Fail(label_, "a dataset HDF5 cannot open" + Hdf5Detail(), "a readable dataset");
@@ -455,7 +456,8 @@ class Hdf5Reader : public ArrayReader {
     }
     const hsize_t n = static_cast<hsize_t>(count);
     Handle memory_space(H5Screate_simple(1, &n, nullptr), H5Sclose);
-    if (!memory_space.ok()) Fail(label_, "a dataspace failure" + Hdf5Detail(), "a readable dataset");
+    if (!memory_space.ok())
+      Fail(label_, "a dataspace failure" + Hdf5Detail(), "a readable dataset");
     if (!is_enum_) {
       if (H5Dread(data_set_->get(), H5T_NATIVE_DOUBLE, memory_space.get(), file_space.get(),
                   H5P_DEFAULT, dst) < 0) {
@@ -522,9 +524,9 @@ void WriteStrings(hid_t file, hid_t link_list, const std::string& path, const st
   const hsize_t n = values.size();
   Handle space(H5Screate_simple(1, &n, nullptr), H5Sclose);
   Handle type(Utf8StringType(label), H5Tclose);
-  Handle data_set(H5Dcreate2(file, clean.c_str(), type.get(), space.get(), link_list, H5P_DEFAULT,
-                             H5P_DEFAULT),
-                  H5Dclose);
+  Handle data_set(
+      H5Dcreate2(file, clean.c_str(), type.get(), space.get(), link_list, H5P_DEFAULT, H5P_DEFAULT),
+      H5Dclose);
   if (!space.ok() || !data_set.ok())
     Fail(label, "a dataset HDF5 cannot create" + Hdf5Detail(), "a new string dataset");
   const std::vector<const char*> p = Pointers(values);
@@ -551,7 +553,8 @@ void Annotate(hid_t file, const std::string& path, const Hdf5Annotation& a) {
     if (!space.ok() || !attribute.ok() || H5Awrite(attribute.get(), type.get(), p.data()) < 0)
       Fail(label, "dimension labels HDF5 cannot write" + Hdf5Detail(), "labels written");
   }
-  for (const Hdf5Attribute& attribute : a.attributes) WriteAttribute(data_set.get(), label, attribute);
+  for (const Hdf5Attribute& attribute : a.attributes)
+    WriteAttribute(data_set.get(), label, attribute);
 }
 
 }  // namespace
@@ -590,7 +593,8 @@ void WriteHdf5(const std::string& path,
   CheckDatasetsToWrite(path, all);
   CheckAttributeNames(path, attributes);
   for (const Hdf5Annotation& a : annotations) {
-    const std::string clean = JoinPath(SplitDatasetPath(a.dataset), SplitDatasetPath(a.dataset).size());
+    const std::string clean =
+        JoinPath(SplitDatasetPath(a.dataset), SplitDatasetPath(a.dataset).size());
     const auto it = std::find_if(all.begin(), all.end(), [&](const auto& d) {
       return JoinPath(SplitDatasetPath(d.first), SplitDatasetPath(d.first).size()) == clean;
     });

@@ -89,8 +89,8 @@ HmmExamples::HmmExamples(const HmmTaskOptions& options) : options_(options) {
 HmmExamples::~HmmExamples() = default;
 
 std::string HmmExamples::name() const {
-  return "hmm generator (seed " + std::to_string(options_.seed) + ", P = " +
-         std::to_string(options_.P) + ")";
+  return "hmm generator (seed " + std::to_string(options_.seed) +
+         ", P = " + std::to_string(options_.P) + ")";
 }
 
 void HmmExamples::Read(Eigen::Index begin, Eigen::Index end, ExampleBlock* block) {
@@ -118,10 +118,14 @@ Dataset GenerateHmmTask(const HmmTaskOptions& o) {
 
 const char* HmmHeadKindName(HmmHeadKind kind) {
   switch (kind) {
-    case HmmHeadKind::kSameToken: return "same_token";
-    case HmmHeadKind::kDifferentToken: return "different_token";
-    case HmmHeadKind::kUniform: return "uniform";
-    case HmmHeadKind::kBlank: return "blank";
+    case HmmHeadKind::kSameToken:
+      return "same_token";
+    case HmmHeadKind::kDifferentToken:
+      return "different_token";
+    case HmmHeadKind::kUniform:
+      return "uniform";
+    case HmmHeadKind::kBlank:
+      return "blank";
   }
   return "?";
 }
@@ -160,16 +164,18 @@ HeadSpec MakeHmmHead(HmmHeadKind kind, Eigen::Index N_f, Eigen::Index chain_toke
   } else if (kind == HmmHeadKind::kUniform) {
     positions.setOnes();
   }
-  const bool perturbed = o.perturbation_features != 0 || o.perturbation_positions != 0 ||
-                         o.perturbation_cross != 0;
+  const bool perturbed =
+      o.perturbation_features != 0 || o.perturbation_positions != 0 || o.perturbation_cross != 0;
   if (perturbed) {
     boost::random::mt19937_64 rng(o.seed);
     boost::random::normal_distribution<double> normal(0.0, 1.0);
     const double nf = static_cast<double>(N_f);
     for (Eigen::Index j = 0; j < N_f; ++j)
-      for (Eigen::Index i = 0; i < N_f; ++i) features(i, j) += o.perturbation_features / nf * normal(rng);
+      for (Eigen::Index i = 0; i < N_f; ++i)
+        features(i, j) += o.perturbation_features / nf * normal(rng);
     for (Eigen::Index j = 0; j < n_tok; ++j)
-      for (Eigen::Index i = 0; i < n_tok; ++i) positions(i, j) += o.perturbation_positions * normal(rng);
+      for (Eigen::Index i = 0; i < n_tok; ++i)
+        positions(i, j) += o.perturbation_positions * normal(rng);
     const double c = o.perturbation_cross / std::sqrt(nf);
     auto upper = W.topRightCorner(N_f, n_tok);
     auto lower = W.bottomLeftCorner(n_tok, N_f);

@@ -61,9 +61,9 @@ void CheckLabelConvention(const Eigen::Ref<const Eigen::MatrixXd>& y, Task task,
     bool zero_one = true;
     for (Eigen::Index i = 0; i < P; ++i) zero_one = zero_one && (y(i, 0) == 0.0 || y(i, 0) == 1.0);
     if (zero_one && (y.array() == 0.0).any()) {
-      throw Error(ErrorMessage(field, "labels in {0, 1}",
-                               "class labels +1 and -1 (convert with y = 2*y - 1)" +
-                                   std::string(kRegressionHint)));
+      throw Error(ErrorMessage(
+          field, "labels in {0, 1}",
+          "class labels +1 and -1 (convert with y = 2*y - 1)" + std::string(kRegressionHint)));
     }
     for (Eigen::Index i = 0; i < P; ++i) {
       Require(y(i, 0) == 1.0 || y(i, 0) == -1.0, Entry(field, i, 0, 1), y(i, 0),
@@ -87,25 +87,25 @@ void CheckLabelConvention(const Eigen::Ref<const Eigen::MatrixXd>& y, Task task,
   for (Eigen::Index i = 0; i < P; ++i) {
     const double cold = ColdValue(y, i, &hot);
     if (std::isnan(cold)) {
-      throw Error(ErrorMessage(
-          field + " row " + std::to_string(i), RowText(y, i),
-          "a one-hot row for " + std::to_string(D) +
-              " classes: one entry +1, the others all 0 (or all -1)" + kRegressionHint));
+      throw Error(ErrorMessage(field + " row " + std::to_string(i), RowText(y, i),
+                               "a one-hot row for " + std::to_string(D) +
+                                   " classes: one entry +1, the others all 0 (or all -1)" +
+                                   kRegressionHint));
     }
     if (std::isnan(coding)) coding = cold;
     if (cold != coding) {
-      throw Error(ErrorMessage(
-          field + " row " + std::to_string(i), RowText(y, i),
-          std::string("the same one-hot coding as the ") +
-              (reference != nullptr && i == 0 ? "training labels" : "earlier rows") +
-              " (other entries " + ToText(coding) + ")"));
+      throw Error(
+          ErrorMessage(field + " row " + std::to_string(i), RowText(y, i),
+                       std::string("the same one-hot coding as the ") +
+                           (reference != nullptr && i == 0 ? "training labels" : "earlier rows") +
+                           " (other entries " + ToText(coding) + ")"));
     }
     if (i == 0) first_hot = hot;
     two_classes = two_classes || hot != first_hot;
   }
   if (training) {
-    Require(two_classes, field, "only one class (every row is hot in column " +
-                                    std::to_string(first_hot) + ")",
+    Require(two_classes, field,
+            "only one class (every row is hot in column " + std::to_string(first_hot) + ")",
             "at least two classes in the training labels");
   }
 }

@@ -553,7 +553,8 @@ void ConvertFortranRows(const char* src, const Header& h, uint64_t begin, uint64
   const uint64_t item = static_cast<uint64_t>(h.dtype.size);
   for (uint64_t r = begin; r < end; ++r) {
     double* out = dst + (r - begin) * row_size;
-    for (uint64_t t = 0; t < row_size; ++t) out[t] = ItemToDouble(src + (r + offset[t]) * item, h.dtype);
+    for (uint64_t t = 0; t < row_size; ++t)
+      out[t] = ItemToDouble(src + (r + offset[t]) * item, h.dtype);
   }
 }
 
@@ -674,8 +675,8 @@ class NpyReader : public ArrayReader {
     h_ = ParseHeader(header_text, p.size + p.header_bytes, total - p.size - p.header_bytes, path);
     dtype_ = h_.dtype.descr;
     if (h_.data_bytes == 0) return;
-    void* map = ::mmap(nullptr, static_cast<size_t>(total), PROT_READ | PROT_WRITE, MAP_PRIVATE,
-                       fd, 0);
+    void* map =
+        ::mmap(nullptr, static_cast<size_t>(total), PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
     if (map == MAP_FAILED) {  // a file system without mmap: the bytes in memory instead
       bytes_.assign(static_cast<size_t>(total), '\0');
       ReadAt(fd, 0, total, bytes_.data());
@@ -683,9 +684,8 @@ class NpyReader : public ArrayReader {
       return;
     }
     const size_t length = static_cast<size_t>(total);
-    map_ = std::shared_ptr<const void>(map, [length](const void* m) {
-      ::munmap(const_cast<void*>(m), length);
-    });
+    map_ = std::shared_ptr<const void>(
+        map, [length](const void* m) { ::munmap(const_cast<void*>(m), length); });
     base_ = static_cast<const char*>(map);
   }
 

@@ -166,9 +166,9 @@ ResultFolder::ResultFolder(std::string dir, std::vector<std::string> owned,
     if (fd < 0) {
       const int error = errno;
       Discard();
-      throw Error(ErrorMessage(field_, "\"" + dir_ + "\" (cannot create " + lock_path_ + ": " +
-                                           ErrnoText(error) + ")",
-                               "a writable directory"));
+      throw Error(ErrorMessage(
+          field_, "\"" + dir_ + "\" (cannot create " + lock_path_ + ": " + ErrnoText(error) + ")",
+          "a writable directory"));
     }
     if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
       const int error = errno;
@@ -177,7 +177,8 @@ ResultFolder::ResultFolder(std::string dir, std::vector<std::string> owned,
       Discard();
       if (error == EWOULDBLOCK) {
         throw Error(ErrorMessage(
-            field_, "\"" + dir_ + "\" being written by another attnpaths process (pid " + holder + ")",
+            field_,
+            "\"" + dir_ + "\" being written by another attnpaths process (pid " + holder + ")",
             "a folder no other run is writing (wait for it to finish, or choose another "
             "--output)"));
       }

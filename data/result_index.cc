@@ -26,7 +26,8 @@ bool VerifyIndexFiles(const nlohmann::json& index, const std::string& dir,
                     it.key().find('/') == std::string::npos;
     Require(ok, index_file + ": files[\"" + it.key() + "\"]", f.dump(),
             "{\"bytes\": <count>, \"fingerprint\": <hex>} for a file of the folder");
-    expected.push_back({it.key(), f["bytes"].get<long long>(), f["fingerprint"].get<std::string>()});
+    expected.push_back(
+        {it.key(), f["bytes"].get<long long>(), f["fingerprint"].get<std::string>()});
   }
   VerifyResultFiles(dir, expected, index_file);
   return true;

@@ -13,15 +13,16 @@ namespace attnpaths {
 void TokenizedMixtureOptions::Validate(const std::string& prefix) const {
   const std::string p = prefix.empty() ? "" : prefix + ".";
   Require(examples >= 1, p + "examples", examples, "a value >= 1");
-  Require(tokens >= 2, p + "tokens", tokens, "a value >= 2 (the query token and at least one other)");
+  Require(tokens >= 2, p + "tokens", tokens,
+          "a value >= 2 (the query token and at least one other)");
   Require(irrelevant_means >= 0, p + "irrelevant_means", irrelevant_means, "a value >= 0");
   Require(features >= irrelevant_means + 3, p + "features", features,
           "a value >= irrelevant_means + 3 = " + ToText(irrelevant_means + 3) +
               " (orthogonal means mu_+, mu_-, nu_1..nu_M and the query token)");
   Require(relevant_fraction > 0 && relevant_fraction <= 1, p + "relevant_fraction",
           relevant_fraction, "a value in (0, 1]");
-  Require(irrelevant_means >= 1 || relevant_fraction == 1, p + "irrelevant_means",
-          irrelevant_means, "a value >= 1 when relevant_fraction < 1");
+  Require(irrelevant_means >= 1 || relevant_fraction == 1, p + "irrelevant_means", irrelevant_means,
+          "a value >= 1 when relevant_fraction < 1");
   Require(std::isfinite(signal) && signal > 0, p + "signal", signal, "a finite value > 0");
   Require(std::isfinite(noise) && noise >= 0, p + "noise", noise, "a finite value >= 0");
 }

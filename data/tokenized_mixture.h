@@ -29,22 +29,22 @@
 namespace attnpaths {
 
 struct TokenizedMixtureOptions {
-  Eigen::Index examples = 256;    // P
-  Eigen::Index tokens = 8;        // n_tok (the query token and n_tok − 1 others)
-  Eigen::Index features = 16;     // N0 (≥ irrelevant_means + 3)
-  double relevant_fraction = 0.25;  // ζ ∈ (0, 1]
+  Eigen::Index examples = 256;        // P
+  Eigen::Index tokens = 8;            // n_tok (the query token and n_tok − 1 others)
+  Eigen::Index features = 16;         // N0 (≥ irrelevant_means + 3)
+  double relevant_fraction = 0.25;    // ζ ∈ (0, 1]
   Eigen::Index irrelevant_means = 4;  // M ≥ 0
-  double signal = 3.0;            // S = ‖μ_±‖ = ‖ν_j‖
-  double noise = 1.0;             // per-coordinate noise std (≥ 0)
-  std::uint64_t seed = 1;         // Boost.Random mt19937
+  double signal = 3.0;                // S = ‖μ_±‖ = ‖ν_j‖
+  double noise = 1.0;                 // per-coordinate noise std (≥ 0)
+  std::uint64_t seed = 1;             // Boost.Random mt19937
   // Throws Error naming `prefix`.field ("mixture.tokens: found 1, expected …").
   void Validate(const std::string& prefix = "mixture") const;
 };
 
 struct TokenizedMixture {
-  Inputs x;                    // P × n_tok × N0
-  Eigen::VectorXd y;           // ±1
-  Eigen::MatrixXi relevant;    // P × n_tok, 1 where a token carries μ_y (column 0: query, 0)
+  Inputs x;                  // P × n_tok × N0
+  Eigen::VectorXd y;         // ±1
+  Eigen::MatrixXi relevant;  // P × n_tok, 1 where a token carries μ_y (column 0: query, 0)
 };
 
 TokenizedMixture GenerateTokenizedMixture(const TokenizedMixtureOptions& options);

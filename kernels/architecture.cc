@@ -9,9 +9,12 @@ namespace attnpaths {
 
 const char* ReadoutName(Readout readout) {
   switch (readout) {
-    case Readout::kMean: return "mean";
-    case Readout::kFirst: return "first";
-    case Readout::kLast: return "last";
+    case Readout::kMean:
+      return "mean";
+    case Readout::kFirst:
+      return "first";
+    case Readout::kLast:
+      return "last";
   }
   return "?";
 }
@@ -25,9 +28,12 @@ Readout ParseReadout(const std::string& text, const std::string& field) {
 
 Eigen::VectorXd ReadoutVector(const Eigen::Ref<const Eigen::MatrixXd>& omega, Readout readout) {
   switch (readout) {
-    case Readout::kMean: return omega.rowwise().mean();
-    case Readout::kFirst: return omega.col(0);
-    case Readout::kLast: return omega.col(omega.cols() - 1);
+    case Readout::kMean:
+      return omega.rowwise().mean();
+    case Readout::kFirst:
+      return omega.col(0);
+    case Readout::kLast:
+      return omega.col(omega.cols() - 1);
   }
   return {};
 }
@@ -70,8 +76,7 @@ void Architecture::ValidateHyperparameters() const {
   }
   for (size_t i = 0; i < variances.size(); ++i) {
     Require(std::isfinite(variances[i]) && variances[i] > 0,
-            "architecture.variances[" + std::to_string(i) + "]", variances[i],
-            "a variance > 0");
+            "architecture.variances[" + std::to_string(i) + "]", variances[i], "a variance > 0");
   }
   // The kernel scales as sigma_0^2 sigma_1^2 ... sigma_L^2 sigma_a^2 (theory.md §2, §3): a
   // product beyond 1e±250 overflows (or underflows) the kernels. Name the most extreme one.
@@ -92,9 +97,9 @@ void Architecture::Validate(Eigen::Index N0, Eigen::Index n_tok) const {
   ValidateHyperparameters();
   for (size_t l = 0; l < layers.size(); ++l) {
     for (size_t h = 0; h < layers[l].size(); ++h) {
-      layers[l][h].Validate(N0, n_tok, "layer " + std::to_string(l + 1) + " head " +
-                                           std::to_string(h + 1) + " (" + layers[l][h].name +
-                                           ")");
+      layers[l][h].Validate(N0, n_tok,
+                            "layer " + std::to_string(l + 1) + " head " + std::to_string(h + 1) +
+                                " (" + layers[l][h].name + ")");
     }
   }
 }

@@ -33,8 +33,8 @@ void CheckFinitePathInputs(const Architecture& arch, const Inputs& x, const Path
   const double x_max = xm.cwiseAbs().maxCoeff();
   throw Error(ErrorMessage(
       example,
-      "path inputs whose squared norm is " + ToText(norm2) + " (inputs up to |x| = " +
-          ToText(x_max) + ", sigma_0^2 = architecture.variances[0] = " +
+      "path inputs whose squared norm is " + ToText(norm2) +
+          " (inputs up to |x| = " + ToText(x_max) + ", sigma_0^2 = architecture.variances[0] = " +
           ToText(arch.variances.empty() ? 0.0 : arch.variances[0]) + ")",
       "kernels that stay finite: at most " + ToText(kMaxPathInputNorm2) +
           " (rescale the inputs, e.g. standardise each feature, or lower sigma_0^2)"));

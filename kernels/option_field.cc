@@ -225,8 +225,7 @@ OptionField DoubleOption(std::string key, std::string flag, std::string help, do
   return f;
 }
 
-OptionField StringOption(std::string key, std::string flag, std::string help,
-                         std::string* field) {
+OptionField StringOption(std::string key, std::string flag, std::string help, std::string* field) {
   OptionField f = Make(std::move(key), std::move(flag), std::move(help), OptionKind::kString);
   f.set = [field](const OptionValue& v, const std::string& where) {
     const auto* s = std::get_if<std::string>(&v);

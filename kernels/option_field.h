@@ -84,11 +84,9 @@ std::string NearestName(std::string_view word, const std::vector<std::string>& c
 // Field builders.
 OptionField BoolOption(std::string key, std::string flag, std::string help, bool* field);
 OptionField IntOption(std::string key, std::string flag, std::string help, int* field);
-OptionField UInt64Option(std::string key, std::string flag, std::string help,
-                         std::uint64_t* field);
+OptionField UInt64Option(std::string key, std::string flag, std::string help, std::uint64_t* field);
 OptionField DoubleOption(std::string key, std::string flag, std::string help, double* field);
-OptionField StringOption(std::string key, std::string flag, std::string help,
-                         std::string* field);
+OptionField StringOption(std::string key, std::string flag, std::string help, std::string* field);
 // A string that must be one of `choices` (listed like an enum's names).
 OptionField ChoiceOption(std::string key, std::string flag, std::string help, std::string* field,
                          std::vector<std::string> choices);

@@ -131,8 +131,8 @@ PathInputCalculator::PathInputCalculator(const Architecture& arch, Eigen::Index 
       bool all_causal = true;
       for (const HeadSpec& h : arch.layers[static_cast<size_t>(l)]) {
         // Given and fixed matrices are used as they are, whatever `causal` says.
-        all_causal = all_causal && h.causal && h.kind != HeadKind::kGiven &&
-                     h.kind != HeadKind::kFixed;
+        all_causal =
+            all_causal && h.causal && h.kind != HeadKind::kGiven && h.kind != HeadKind::kFixed;
       }
       layer.q_begin = 0;
       layer.q_count = all_causal ? above.q_begin + above.q_count : n;

@@ -28,8 +28,8 @@ Eigen::Index Paths::Pack(const std::vector<Eigen::Index>& heads) const {
   Require(heads.size() == H_.size(), "path length", heads.size(), std::to_string(H_.size()));
   Eigen::Index p = 0;
   for (size_t l = 0; l < H_.size(); ++l) {
-    Require(heads[l] >= 0 && heads[l] < H_[l], "head of layer " + std::to_string(l + 1),
-            heads[l], "an index in [0, " + std::to_string(H_[l]) + ")");
+    Require(heads[l] >= 0 && heads[l] < H_[l], "head of layer " + std::to_string(l + 1), heads[l],
+            "an index in [0, " + std::to_string(H_[l]) + ")");
     p = p * H_[l] + heads[l];
   }
   return p;
@@ -54,7 +54,7 @@ std::string Paths::Label(Eigen::Index path,
     if (l) label += '>';
     const auto h = static_cast<size_t>(heads[l]);
     label += (l < names.size() && h < names[l].size()) ? names[l][h]
-                                                        : "h" + std::to_string(heads[l] + 1);
+                                                       : "h" + std::to_string(heads[l] + 1);
   }
   return label;
 }

@@ -1,9 +1,9 @@
 // solver/: head relevance (theory.md §6), pruning and kernel–task alignment (§7).
 #include "python/bindings.h"
 #include "solver/alignment.h"
-#include "solver/training_gram.h"
 #include "solver/head_relevance.h"
 #include "solver/pruning.h"
+#include "solver/training_gram.h"
 
 namespace attnpaths::python {
 

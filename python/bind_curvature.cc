@@ -31,13 +31,12 @@ AttentionLayerData ToData(py::handle X, py::handle Y, bool causal, const std::st
 }
 
 AttentionLayerWeights ToWeights(py::handle WQ, py::handle WK, py::handle WV) {
-  return {MatrixArg(WQ, "WQ", Shape::kMatrix).matrix(), MatrixArg(WK, "WK", Shape::kMatrix).matrix(),
+  return {MatrixArg(WQ, "WQ", Shape::kMatrix).matrix(),
+          MatrixArg(WK, "WK", Shape::kMatrix).matrix(),
           MatrixArg(WV, "WV", Shape::kMatrix).matrix()};
 }
 
-py::array Vector(const Eigen::VectorXd& v) {
-  return py::array_t<double>(v.size(), v.data());
-}
+py::array Vector(const Eigen::VectorXd& v) { return py::array_t<double>(v.size(), v.data()); }
 
 py::dict GrowthDict(const GrowthStudy& study, int repeats) {
   const auto S = static_cast<py::ssize_t>(study.sigmas.size());
@@ -54,7 +53,8 @@ py::dict GrowthDict(const GrowthStudy& study, int repeats) {
     e(i, r, within / 3, within % 3) = study.norms_table[k].standard_error;
   }
   py::list blocks, slopes;
-  for (py::ssize_t b = 0; b < nb; ++b) blocks.append(study.slopes[static_cast<size_t>(3 * b)].block);
+  for (py::ssize_t b = 0; b < nb; ++b)
+    blocks.append(study.slopes[static_cast<size_t>(3 * b)].block);
   for (const SlopeFit& s : study.slopes) {
     py::dict d;
     d["block"] = s.block;
@@ -152,7 +152,8 @@ void BindCurvature(py::module_& m) {
         py::dict out;
         for (HessianPart part : kParts) {
           py::dict blocks;
-          for (const BlockName& b : SpecBlocks()) blocks[py::str(b.name())] = h.Block(b.rows, b.cols, part);
+          for (const BlockName& b : SpecBlocks())
+            blocks[py::str(b.name())] = h.Block(b.rows, b.cols, part);
           out[HessianPartName(part)] = blocks;
         }
         out["hessian"] = h.Dense(HessianPart::kFull);
@@ -240,7 +241,8 @@ void BindCurvature(py::module_& m) {
         task.sequences = batch;
         task.Validate();
         const AttentionKind kind = ParseAttentionKind(attention, "attention");
-        GrowthStudyOptions o = GrowthOptions(sigmas, fit_points, fit_range, repeats, norms, probes, seed);
+        GrowthStudyOptions o =
+            GrowthOptions(sigmas, fit_points, fit_range, repeats, norms, probes, seed);
         auto sample = [&](int r) {
           AttentionTaskOptions t = task;
           t.seed = seed + 7919ULL * static_cast<std::uint64_t>(r);
@@ -250,9 +252,8 @@ void BindCurvature(py::module_& m) {
           s.data.Y = a.Y;
           s.data.attention = kind;
           s.data.causal = causal;
-          s.weights = RandomAttentionWeights(features, key_dim,
-                                             seed + 7919ULL * static_cast<std::uint64_t>(r) + 1,
-                                             weight_std);
+          s.weights = RandomAttentionWeights(
+              features, key_dim, seed + 7919ULL * static_cast<std::uint64_t>(r) + 1, weight_std);
           return s;
         };
         GrowthStudy study;
@@ -296,8 +297,9 @@ void BindCurvature(py::module_& m) {
         }
         if (k > 0) {
           for (HessianPart part : {HessianPart::kFull, HessianPart::kOuter}) {
-            const SymmetricOperator op{h.num_parameters(),
-                                       [&h, part](const Eigen::VectorXd& v) { return h.Apply(v, part); }};
+            const SymmetricOperator op{h.num_parameters(), [&h, part](const Eigen::VectorXd& v) {
+                                         return h.Apply(v, part);
+                                       }};
             out[py::str(std::string("extremes_") + HessianPartName(part))] = Extremes(op, k, 1);
           }
         }
@@ -492,7 +494,8 @@ void BindCurvature(py::module_& m) {
       "Gram matrix K (P x P) and labels y = +-1. Returns a dict: status ('converged',\n"
       "'not_separable', 'iteration_limit'), alpha, margin = 1/sqrt(sum alpha) (0 when not\n"
       "separable, NaN at the iteration limit), margin_lower/margin_upper (a bracket from the last\n"
-      "iterate), normalized_margin = margin / max sqrt(K_ii), kkt_violation, sweeps, face_solves, support_vectors.");
+      "iterate), normalized_margin = margin / max sqrt(K_ii), kkt_violation, sweeps, face_solves, "
+      "support_vectors.");
 }
 
 }  // namespace attnpaths::python

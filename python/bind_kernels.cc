@@ -319,9 +319,9 @@ the stored values (no copy); numpy.asarray(inputs) gives the same view.)doc")
       .def(py::init([](py::object x) { return ToInputs(x, "x"); }), "x"_a,
            "Inputs holding a copy of the (P, n_tok, N0) array x.")
       .def(py::init([](Eigen::Index P, Eigen::Index n_tok, Eigen::Index N0) {
-             RequireGeneratedSize("Inputs(P, n_tok, N0)", "P*n_tok*N0",
-                                  {static_cast<double>(P), static_cast<double>(n_tok),
-                                   static_cast<double>(N0)});
+             RequireGeneratedSize(
+                 "Inputs(P, n_tok, N0)", "P*n_tok*N0",
+                 {static_cast<double>(P), static_cast<double>(n_tok), static_cast<double>(N0)});
              return Inputs(P, n_tok, N0);
            }),
            "P"_a, "n_tok"_a, "N0"_a,

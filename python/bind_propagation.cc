@@ -261,8 +261,7 @@ error, mean_kernels and mean_correlations (L+1, m, m)), seconds.)doc");
   m.def(
       "kernel_metrics",
       [](py::object sigma) {
-        const KernelMetrics k =
-            ComputeKernelMetrics(SquareMatrixArg(sigma, "sigma"));
+        const KernelMetrics k = ComputeKernelMetrics(SquareMatrixArg(sigma, "sigma"));
         py::dict d;
         d["mean_correlation"] = k.mean_correlation;
         d["min_correlation"] = k.min_correlation;

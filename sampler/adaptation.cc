@@ -20,9 +20,12 @@ bool AdaptationOptions::IsValid(std::string* error) const {
     return fail("kappa: found " + std::to_string(kappa) + ", expected 0 < κ <= 1");
   }
   if (!(t0 >= 0)) return fail("t0: found " + std::to_string(t0) + ", expected >= 0");
-  if (init_buffer < 0) return fail("init_buffer: found " + std::to_string(init_buffer) + ", expected >= 0");
-  if (term_buffer < 0) return fail("term_buffer: found " + std::to_string(term_buffer) + ", expected >= 0");
-  if (base_window < 1) return fail("base_window: found " + std::to_string(base_window) + ", expected >= 1");
+  if (init_buffer < 0)
+    return fail("init_buffer: found " + std::to_string(init_buffer) + ", expected >= 0");
+  if (term_buffer < 0)
+    return fail("term_buffer: found " + std::to_string(term_buffer) + ", expected >= 0");
+  if (base_window < 1)
+    return fail("base_window: found " + std::to_string(base_window) + ", expected >= 1");
   return true;
 }
 
@@ -49,8 +52,7 @@ double StepSizeAdaptation::Update(double accept_stat) {
 
 double StepSizeAdaptation::Final() const { return std::exp(x_bar_); }
 
-WarmupSchedule::WarmupSchedule(int num_warmup, const AdaptationOptions& options,
-                               bool adapt_metric)
+WarmupSchedule::WarmupSchedule(int num_warmup, const AdaptationOptions& options, bool adapt_metric)
     : num_warmup_(num_warmup),
       init_buffer_(options.init_buffer),
       term_buffer_(options.term_buffer) {

@@ -178,9 +178,9 @@ std::vector<ChainResult> RunChains(const Potential& potential, const ChainOption
   // Chains in parallel, each seeded by its index: the results do not depend on
   // the thread count. The first failing chain's error is rethrown.
   ParallelForEach(ResolveThreads(options.threads, chains), chains, [&](std::int64_t c) {
-    results[static_cast<size_t>(c)] = RunChain(potential, options, static_cast<int>(c),
-                                               num_quantities, reporter, initializer,
-                                               progress_mutex);
+    results[static_cast<size_t>(c)] =
+        RunChain(potential, options, static_cast<int>(c), num_quantities, reporter, initializer,
+                 progress_mutex);
   });
   return results;
 }

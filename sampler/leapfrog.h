@@ -75,8 +75,7 @@ inline Position EvaluatePosition(const Potential& potential,
   return x;
 }
 
-inline void Leapfrog(const Potential& potential, const Metric& metric, double step,
-                     PhasePoint* z) {
+inline void Leapfrog(const Potential& potential, const Metric& metric, double step, PhasePoint* z) {
   z->p.noalias() -= (0.5 * step) * z->x.gradient;
   metric.Drift(step, z->p, &z->x.q);
   z->x.potential = potential.Evaluate(z->x.q, &z->x.gradient);

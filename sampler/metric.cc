@@ -54,7 +54,8 @@ void DiagonalMetric::Drift(double t, const Eigen::Ref<const Eigen::VectorXd>& p,
 
 void DiagonalMetric::SampleMomentum(RandomEngine& engine, Eigen::VectorXd* p) const {
   p->resize(dimension());
-  for (Eigen::Index i = 0; i < dimension(); ++i) (*p)[i] = StandardNormal(engine) / sqrt_inverse_[i];
+  for (Eigen::Index i = 0; i < dimension(); ++i)
+    (*p)[i] = StandardNormal(engine) / sqrt_inverse_[i];
 }
 
 void DiagonalMetric::HarmonicFlow(double t, Eigen::VectorXd* q, Eigen::VectorXd* p) const {

@@ -28,9 +28,9 @@ bool NoUTurn(const Metric& metric, const Eigen::VectorXd& p_a, const Eigen::Vect
          metric.VelocityDot(p_b, rho) + metric.VelocityDot(p_b, extra) > 0;
 }
 
-TreeBuilder::TreeBuilder(const Potential& potential, const Metric& metric,
-                         double step_size, double H0, double max_energy_error,
-                         const std::function<double()>& uniform, Integrator integrator)
+TreeBuilder::TreeBuilder(const Potential& potential, const Metric& metric, double step_size,
+                         double H0, double max_energy_error, const std::function<double()>& uniform,
+                         Integrator integrator)
     : potential_(potential),
       metric_(metric),
       step_size_(step_size),
@@ -83,9 +83,9 @@ bool TreeBuilder::Recurse(int depth, int direction, PhasePoint* edge, Eigen::Vec
   if (!Recurse(depth - 1, direction, edge, &level.rho_second, &level.p_second_inner)) return false;
   // The spans joining the halves (each half plus the other's nearest point),
   // then the whole subtree; edge->p is the second half's outer momentum.
-  bool ok = NoUTurn(metric_, *p_inner, level.p_second_inner, level.rho_first,
-                    level.p_second_inner) &&
-            NoUTurn(metric_, level.p_first_outer, edge->p, level.rho_second, level.p_first_outer);
+  bool ok =
+      NoUTurn(metric_, *p_inner, level.p_second_inner, level.rho_first, level.p_second_inner) &&
+      NoUTurn(metric_, level.p_first_outer, edge->p, level.rho_second, level.p_first_outer);
   *rho = level.rho_first + level.rho_second;
   return ok && NoUTurn(metric_, *p_inner, edge->p, *rho);
 }
@@ -95,8 +95,8 @@ NutsSampler::NutsSampler(const Potential& potential, const Metric& metric,
     : metric_(metric),
       options_(options),
       uniform_(uniform),
-      builder_(potential, metric, 1.0, 0.0, options.max_energy_error, uniform,
-               options.integrator) {}
+      builder_(potential, metric, 1.0, 0.0, options.max_energy_error, uniform, options.integrator) {
+}
 
 NutsTransition NutsSampler::Transition(double step_size, const Position& start,
                                        const Eigen::VectorXd& momentum, Position* next) {
@@ -154,8 +154,8 @@ NutsTransition NutsSampler::Transition(double step_size, const Position& start,
   return t;
 }
 
-NutsTransition NutsStep(const Potential& potential, const Metric& metric,
-                        double step_size, const NutsOptions& options, const Position& start,
+NutsTransition NutsStep(const Potential& potential, const Metric& metric, double step_size,
+                        const NutsOptions& options, const Position& start,
                         const Eigen::VectorXd& momentum, const std::function<double()>& uniform,
                         Position* next) {
   NutsSampler sampler(potential, metric, options, uniform);

@@ -48,7 +48,7 @@ struct NutsTransition {
   int leapfrog_steps = 0;  // gradient evaluations
   double accept_stat = 0;  // mean of min(1, exp(H₀ − H)) over every new point
   bool divergent = false;
-  double energy = 0;       // H of the drawn point (for E-BFMI)
+  double energy = 0;  // H of the drawn point (for E-BFMI)
 };
 
 // The generalised no-U-turn test for a span with end momenta p_a, p_b and
@@ -80,8 +80,8 @@ class TreeBuilder {
  public:
   // `uniform` returns uniform numbers in [0, 1); the references must outlive
   // the builder.
-  TreeBuilder(const Potential& potential, const Metric& metric, double step_size,
-              double H0, double max_energy_error, const std::function<double()>& uniform,
+  TreeBuilder(const Potential& potential, const Metric& metric, double step_size, double H0,
+              double max_energy_error, const std::function<double()>& uniform,
               Integrator integrator = Integrator::kLeapfrog);
 
   // Starts a new transition (counters reset, work vectors kept).
@@ -121,8 +121,8 @@ class TreeBuilder {
 // A NUTS transition kernel with its work space (one per chain).
 class NutsSampler {
  public:
-  NutsSampler(const Potential& potential, const Metric& metric,
-              const NutsOptions& options, const std::function<double()>& uniform);
+  NutsSampler(const Potential& potential, const Metric& metric, const NutsOptions& options,
+              const std::function<double()>& uniform);
 
   // One transition from `start` with initial momentum `momentum`; writes the
   // draw to *next (which may alias start).
@@ -141,8 +141,8 @@ class NutsSampler {
 };
 
 // One transition with a fresh work space (tests, one-off use).
-NutsTransition NutsStep(const Potential& potential, const Metric& metric,
-                        double step_size, const NutsOptions& options, const Position& start,
+NutsTransition NutsStep(const Potential& potential, const Metric& metric, double step_size,
+                        const NutsOptions& options, const Position& start,
                         const Eigen::VectorXd& momentum, const std::function<double()>& uniform,
                         Position* next);
 

@@ -23,12 +23,12 @@
 // multiply–adds per output, independent of the number of tokens.
 #pragma once
 
-#include <array>
 #include <Eigen/Core>
+#include <array>
 #include <vector>
 
-#include "kernels/enum_names.h"
 #include "kernels/architecture.h"
+#include "kernels/enum_names.h"
 #include "kernels/path_inputs.h"
 #include "sampler/weight_layout.h"
 

@@ -273,8 +273,7 @@ SampleResult Sample(const Architecture& arch, const PathInputs& train,
   s.temperature = temperature;
   s.temperature_used = T;
 
-  std::vector<ChainResult> chains =
-      RunChains(potential, chain_options, num_quantities, reporter);
+  std::vector<ChainResult> chains = RunChains(potential, chain_options, num_quantities, reporter);
   for (size_t c = 0; c < chains.size(); ++c) {
     if (!chains[c].initialized) {
       s.termination = SampleTermination::kFailure;
@@ -365,12 +364,13 @@ std::string SampleSummary::FullReport() const {
          "divergences   E-BFMI   CPU s (warm-up + sampling)\n";
     for (size_t c = 0; c < step_size.size(); ++c) {
       char line[200];
-      std::snprintf(line, sizeof(line),
-                    "    chain %-3zu          %9.4g   %6.3f   %10.2f   %10.1f   %10d   %11d   %6.3f   "
-                    "%.2f + %.2f\n",
-                    c, step_size[c], mean_accept_stat[c], mean_tree_depth[c],
-                    mean_leapfrog_steps[c], max_depth_hits[c], divergences[c], ebfmi[c],
-                    warmup_cpu_seconds[c], sampling_cpu_seconds[c]);
+      std::snprintf(
+          line, sizeof(line),
+          "    chain %-3zu          %9.4g   %6.3f   %10.2f   %10.1f   %10d   %11d   %6.3f   "
+          "%.2f + %.2f\n",
+          c, step_size[c], mean_accept_stat[c], mean_tree_depth[c], mean_leapfrog_steps[c],
+          max_depth_hits[c], divergences[c], ebfmi[c], warmup_cpu_seconds[c],
+          sampling_cpu_seconds[c]);
       o << line;
     }
     o << "  divergences          " << total_divergences << " after warm-up, " << warmup_divergences

@@ -131,11 +131,11 @@ struct SampleSummary {
   std::vector<int> divergences;
   std::vector<int> max_depth_hits;  // transitions that reached max_tree_depth
   std::vector<double> mean_tree_depth;
-  std::vector<double> ebfmi;   // energy BFMI; < 0.3 is suspect
-  std::vector<double> mean_leapfrog_steps;  // gradient evaluations per draw
+  std::vector<double> ebfmi;                                     // energy BFMI; < 0.3 is suspect
+  std::vector<double> mean_leapfrog_steps;                       // gradient evaluations per draw
   std::vector<double> warmup_cpu_seconds, sampling_cpu_seconds;  // CPU time of each chain
-  int warmup_divergences = 0;  // all chains
-  int total_divergences = 0;   // all chains, sampling phase
+  int warmup_divergences = 0;                                    // all chains
+  int total_divergences = 0;                                     // all chains, sampling phase
   int total_max_depth_hits = 0;
   std::int64_t gradient_evaluations = 0;
   // Over every reported quantity (NaN for constant ones are skipped):
@@ -161,7 +161,7 @@ struct SampleResult {
   // (or f[μ,d] for D > 1) for every test point, then U[i,j] for i <= j with
   // i = π·D + d the (π, d) row of U^sampled (theory.md §9; U[π,π'] for D = 1).
   std::vector<std::string> quantity_names;
-  Eigen::Index predictor_column = 1;        // first f column
+  Eigen::Index predictor_column = 1;  // first f column
   // First f_var column (collapsed sampler: Var[f(x*_μ) | V], one per test
   // point); -1 when absent.
   Eigen::Index predictor_variance_column = -1;

@@ -11,9 +11,9 @@ namespace attnpaths {
 std::vector<OptionField> SampleOptionFields(SampleOptions* o) {
   auto at_least = [](double m) { return [m](double x) { return x >= m; }; };
   return {
-      InRange(IntOption("chains", "chains", "NUTS chains (run in parallel threads)",
-                        &o->num_chains),
-              at_least(1), "at least 1"),
+      InRange(
+          IntOption("chains", "chains", "NUTS chains (run in parallel threads)", &o->num_chains),
+          at_least(1), "at least 1"),
       InRange(IntOption("warmup", "warmup", "warm-up (adaptation) iterations per chain",
                         &o->num_warmup),
               at_least(0), "a count >= 0"),
@@ -25,35 +25,39 @@ std::vector<OptionField> SampleOptionFields(SampleOptions* o) {
                  "integrated out exactly and drawn given them), all (NUTS on every weight), "
                  "or readout (value weights fixed at a prior draw)",
                  &o->sampled_weights),
-      InRange(DoubleOption("temperature_floor", "temperature-floor",
-                           "T_min: the likelihood uses max(T, T_min) (theory.md §5)",
-                           &o->temperature_floor),
-              [](double x) { return std::isfinite(x) && x >= 0; }, "a finite value >= 0"),
-      InRange(IntOption("max_tree_depth", "max-tree-depth",
-                        "NUTS: at most 2^depth - 1 leapfrog steps per transition",
-                        &o->max_tree_depth),
-              [](double x) { return x >= 1 && x <= 30; }, "an integer in [1, 30]"),
-      InRange(DoubleOption("target_accept", "target-accept",
-                           "step-size adaptation target (mean acceptance statistic)",
-                           &o->target_accept),
-              [](double x) { return x > 0 && x < 1; }, "a value in (0, 1)"),
-      InRange(DoubleOption("max_energy_error", "", "NUTS: an energy error above this diverges",
-                           &o->max_energy_error),
-              [](double x) { return x > 0; }, "a value > 0"),
-      InRange(DoubleOption("initial_step_size", "",
-                           "starting step size (refined before warm-up)", &o->initial_step_size),
-              [](double x) { return std::isfinite(x) && x > 0; }, "a finite value > 0"),
+      InRange(
+          DoubleOption("temperature_floor", "temperature-floor",
+                       "T_min: the likelihood uses max(T, T_min) (theory.md §5)",
+                       &o->temperature_floor),
+          [](double x) { return std::isfinite(x) && x >= 0; }, "a finite value >= 0"),
+      InRange(
+          IntOption("max_tree_depth", "max-tree-depth",
+                    "NUTS: at most 2^depth - 1 leapfrog steps per transition", &o->max_tree_depth),
+          [](double x) { return x >= 1 && x <= 30; }, "an integer in [1, 30]"),
+      InRange(
+          DoubleOption("target_accept", "target-accept",
+                       "step-size adaptation target (mean acceptance statistic)",
+                       &o->target_accept),
+          [](double x) { return x > 0 && x < 1; }, "a value in (0, 1)"),
+      InRange(
+          DoubleOption("max_energy_error", "", "NUTS: an energy error above this diverges",
+                       &o->max_energy_error),
+          [](double x) { return x > 0; }, "a value > 0"),
+      InRange(
+          DoubleOption("initial_step_size", "", "starting step size (refined before warm-up)",
+                       &o->initial_step_size),
+          [](double x) { return std::isfinite(x) && x > 0; }, "a finite value > 0"),
       ChoiceOption("metric", "metric",
                    "NUTS metric adapted in warm-up: dense (a full covariance), diag, or auto "
-                   "(dense up to " + std::to_string(kDenseMetricMaxDimension) +
+                   "(dense up to " +
+                       std::to_string(kDenseMetricMaxDimension) +
                        " sampled coordinates, else diag)",
                    &o->metric, {"auto", "diag", "dense"}),
       ChoiceOption("integrator", "integrator",
                    "trajectory integrator: leapfrog, prior_split (the Gaussian prior "
                    "integrated exactly), or auto (leapfrog)",
                    &o->integrator, {"auto", "leapfrog", "prior_split"}),
-      BoolOption("adapt_metric", "", "adapt the mass matrix in windowed warm-up",
-                 &o->adapt_metric),
+      BoolOption("adapt_metric", "", "adapt the mass matrix in windowed warm-up", &o->adapt_metric),
       InRange(IntOption("init_buffer", "", "warm-up: initial fast window", &o->init_buffer),
               at_least(0), "a count >= 0"),
       InRange(IntOption("term_buffer", "", "warm-up: final fast window", &o->term_buffer),

@@ -29,13 +29,12 @@ PruningMode ParsePruningMode(const std::string& text, const std::string& field) 
 std::vector<OptionField> PruningOptionFields(PruningOptions* o) {
   return {
       EnumListOption("orders", "orders",
-                     "removal orders, one curve each: increasing, random, decreasing",
-                     &o->orders),
-      InRange(IntOption("random_repeats", "random-repeats",
-                        "random orders drawn (one curve each)", &o->random_repeats),
-              [](double x) { return x >= 1; }, "at least 1"),
-      UInt64Option("seed", "seed", "seed of the random orders (the same in both modes)",
-                   &o->seed),
+                     "removal orders, one curve each: increasing, random, decreasing", &o->orders),
+      InRange(
+          IntOption("random_repeats", "random-repeats", "random orders drawn (one curve each)",
+                    &o->random_repeats),
+          [](double x) { return x >= 1; }, "at least 1"),
+      UInt64Option("seed", "seed", "seed of the random orders (the same in both modes)", &o->seed),
   };
 }
 

@@ -16,9 +16,9 @@
 #pragma once
 
 #include <Eigen/Core>
+#include <array>
 #include <functional>
 #include <string>
-#include <array>
 #include <vector>
 
 #include "kernels/enum_names.h"

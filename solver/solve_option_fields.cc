@@ -10,25 +10,27 @@ std::vector<OptionField> SolveOptionFields(SolveOptions* o) {
   auto at_least = [](double m) { return [m](double x) { return x >= m; }; };
   return {
       EnumOption("method", "method", "line-search direction: lbfgs or bfgs", &o->method),
-      InRange(DoubleOption("gradient_tolerance", "gradient-tolerance",
-                           "converged when the largest entry of d(S/n_max)/dU is at most this (theory.md §8)",
-                           &o->gradient_tolerance),
-              [](double x) { return std::isfinite(x) && x > 0; }, "a finite value > 0"),
-      InRange(IntOption("max_iterations", "max-iterations", "iteration limit",
-                        &o->max_iterations),
+      InRange(
+          DoubleOption(
+              "gradient_tolerance", "gradient-tolerance",
+              "converged when the largest entry of d(S/n_max)/dU is at most this (theory.md §8)",
+              &o->gradient_tolerance),
+          [](double x) { return std::isfinite(x) && x > 0; }, "a finite value > 0"),
+      InRange(IntOption("max_iterations", "max-iterations", "iteration limit", &o->max_iterations),
               at_least(0), "an integer >= 0"),
-      InRange(IntOption("max_restarts", "",
-                        "line-search restarts after a stall at rounding level",
+      InRange(IntOption("max_restarts", "", "line-search restarts after a stall at rounding level",
                         &o->max_restarts),
               at_least(0), "an integer >= 0"),
-      InRange(IntOption("max_newton_steps", "", "Newton steps (from newton_threshold, and the polish)",
-                        &o->max_newton_steps),
-              at_least(0), "an integer >= 0"),
-      InRange(DoubleOption("newton_threshold", "",
-                           "Newton steps take over from the line search below this gradient "
-                           "(0: only the polish; inf: Newton from the start)",
-                           &o->newton_threshold),
-              [](double x) { return x >= 0; }, "a value >= 0 (inf allowed)"),
+      InRange(
+          IntOption("max_newton_steps", "", "Newton steps (from newton_threshold, and the polish)",
+                    &o->max_newton_steps),
+          at_least(0), "an integer >= 0"),
+      InRange(
+          DoubleOption("newton_threshold", "",
+                       "Newton steps take over from the line search below this gradient "
+                       "(0: only the polish; inf: Newton from the start)",
+                       &o->newton_threshold),
+          [](double x) { return x >= 0; }, "a value >= 0 (inf allowed)"),
       EnumOption("hessian_method", "",
                  "Hessian of Newton steps and the stability check: analytic "
                  "(solver/action_hessian.h) or finite_differences",

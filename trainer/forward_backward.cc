@@ -77,13 +77,14 @@ Eigen::VectorXd Predict(const Network& net, const Inputs& x, const HeadMask& mas
   std::vector<Eigen::Index> ids(static_cast<size_t>(x.P()));
   for (Eigen::Index mu = 0; mu < x.P(); ++mu) ids[static_cast<size_t>(mu)] = mu;
   Eigen::VectorXd f(x.P());
-  ParallelRanges(ResolveThreads(threads, x.P()), x.P(), [&](int, Eigen::Index begin, Eigen::Index end) {
-    NetworkPass pass(net, &mask);
-    for (Eigen::Index s = begin; s < end; s += kChunk) {
-      const Eigen::Index B = std::min(kChunk, end - s);
-      f.segment(s, B) = pass.Forward(x, ids.data() + s, B).col(0);
-    }
-  });
+  ParallelRanges(ResolveThreads(threads, x.P()), x.P(),
+                 [&](int, Eigen::Index begin, Eigen::Index end) {
+                   NetworkPass pass(net, &mask);
+                   for (Eigen::Index s = begin; s < end; s += kChunk) {
+                     const Eigen::Index B = std::min(kChunk, end - s);
+                     f.segment(s, B) = pass.Forward(x, ids.data() + s, B).col(0);
+                   }
+                 });
   return f;
 }
 

@@ -4,8 +4,8 @@
 #include <regex>
 
 #include "data/atomic_file.h"
-#include "data/result_index.h"
 #include "data/npy.h"
+#include "data/result_index.h"
 #include "kernels/error.h"
 
 namespace attnpaths {

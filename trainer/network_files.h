@@ -17,7 +17,6 @@
 
 #include "data/labels.h"
 #include "data/result_folder.h"
-
 #include "network/network.h"
 
 namespace attnpaths {

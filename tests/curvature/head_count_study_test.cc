@@ -99,8 +99,8 @@ TEST(HeadCountStudy, HessianTrackMatchesTheDenseSpectrum) {
   const TokenizedMixture train = GenerateTokenizedMixture(data);
   TrainOptions t = o.training;
   TrainSummary summary;
-  const Network net = Train(HeadCountShape(o, WidthMode::kEqualTotal, 2), train.x, train.y,
-                            nullptr, nullptr, t, &summary);
+  const Network net = Train(HeadCountShape(o, WidthMode::kEqualTotal, 2), train.x, train.y, nullptr,
+                            nullptr, t, &summary);
   std::vector<Eigen::Index> ids(16);
   for (Eigen::Index i = 0; i < 16; ++i) ids[static_cast<size_t>(i)] = i;
   const NetworkHessian h(net, train.x.Select(ids), train.y.head(16), t.loss, 0, 1);

@@ -356,8 +356,9 @@ std::vector<std::string> ReadStrings(hid_t object, bool attribute) {
   H5Tset_size(type, H5T_VARIABLE);
   H5Tset_cset(type, H5T_CSET_UTF8);
   std::vector<char*> raw(n, nullptr);
-  const herr_t status = attribute ? H5Aread(object, type, raw.data())
-                                  : H5Dread(object, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, raw.data());
+  const herr_t status = attribute
+                            ? H5Aread(object, type, raw.data())
+                            : H5Dread(object, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, raw.data());
   std::vector<std::string> out;
   if (status >= 0) {
     for (char* c : raw) {
@@ -376,8 +377,7 @@ TEST(Hdf5, StringDatasetsDimensionLabelsAndDatasetAttributes) {
             {{"quantity", {"lp", "f[0]", "U[0,0]"}}, {"meta/empty", {}}},
             {{"draws", {"chain", "draw", "quantity"}, {{"units", "none"}, {"scale", 2.5}}},
              {"quantity", {"quantity"}, {}}});
-  EXPECT_EQ(ListHdf5Datasets(path),
-            (std::vector<std::string>{"draws", "meta/empty", "quantity"}));
+  EXPECT_EQ(ListHdf5Datasets(path), (std::vector<std::string>{"draws", "meta/empty", "quantity"}));
   EXPECT_EQ(ReadHdf5Dataset(path, "draws").data, (std::vector<double>{1, 2, 3, 4, 5, 6}));
   const hid_t file = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
   ASSERT_GE(file, 0);

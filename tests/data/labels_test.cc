@@ -32,8 +32,9 @@ TEST(Labels, BinaryNeedsPlusMinusOne) {
             "y: found labels in {0, 1}, expected class labels +1 and -1 (convert with y = 2*y - 1)"
             "; for real-valued targets set task = \"regression\" (accuracy is then not reported)");
   Eigen::MatrixXd real = y * 0.5;
-  EXPECT_NE(Message(real, Task::kClassification, true).find("y[0]: found 0.5, expected a class "
-                                                            "label +1 or -1"),
+  EXPECT_NE(Message(real, Task::kClassification, true)
+                .find("y[0]: found 0.5, expected a class "
+                      "label +1 or -1"),
             std::string::npos);
   EXPECT_EQ(Message(real, Task::kRegression, true), "");
   Eigen::MatrixXd ones = Eigen::MatrixXd::Ones(4, 1);
@@ -49,8 +50,9 @@ TEST(Labels, OneHotRowsForSeveralOutputs) {
   EXPECT_EQ(Message(pm, Task::kClassification, true), "");
   Eigen::MatrixXd two = y;
   two(1, 0) = 1;
-  EXPECT_NE(Message(two, Task::kClassification, true).find("y row 1: found [1, 0, 1], expected a "
-                                                           "one-hot row for 3 classes"),
+  EXPECT_NE(Message(two, Task::kClassification, true)
+                .find("y row 1: found [1, 0, 1], expected a "
+                      "one-hot row for 3 classes"),
             std::string::npos);
   Eigen::MatrixXd mixed = y;
   mixed.row(2) = pm.row(2);
@@ -80,12 +82,12 @@ std::string StudyError(const std::string& text) {
   return "";
 }
 
-const char kHeads[] =
-    "[[architecture.layers]]\nheads = [ { kind = \"hmm_uniform\" } ]\n";
+const char kHeads[] = "[[architecture.layers]]\nheads = [ { kind = \"hmm_uniform\" } ]\n";
 
 TEST(Labels, StudyInputsThatMeanSomethingElse) {
-  const std::string hmm = "[data]\ngenerator = \"hmm\"\n[data.hmm]\nP = 6\nP_test = 4\n"
-                          "chain_tokens = 3\nN_f = 4\n";
+  const std::string hmm =
+      "[data]\ngenerator = \"hmm\"\n[data.hmm]\nP = 6\nP_test = 4\n"
+      "chain_tokens = 3\nN_f = 4\n";
   EXPECT_EQ(StudyError(hmm + "[architecture]\n" + kHeads), "");
   EXPECT_NE(StudyError(hmm + "[architecture]\nwidth = 5\nwidths = [5, 5]\n" + kHeads)
                 .find("architecture.width and widths: found both"),
@@ -94,12 +96,14 @@ TEST(Labels, StudyInputsThatMeanSomethingElse) {
                 .find("temperature and temperatures: found both"),
             std::string::npos);
   EXPECT_NE(StudyError("[data]\ngenerator = \"hmm\"\n[data.hmm]\nP = 1\nchain_tokens = 3\nN_f = 4\n"
-                       "[architecture]\n" + std::string(kHeads))
+                       "[architecture]\n" +
+                       std::string(kHeads))
                 .find("found only one class"),
             std::string::npos);
   // Regression targets need no second class.
   EXPECT_EQ(StudyError("[data]\ngenerator = \"hmm\"\ntask = \"regression\"\n[data.hmm]\nP = 1\n"
-                       "chain_tokens = 3\nN_f = 4\n[architecture]\n" + std::string(kHeads)),
+                       "chain_tokens = 3\nN_f = 4\n[architecture]\n" +
+                       std::string(kHeads)),
             "");
 }
 

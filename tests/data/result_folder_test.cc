@@ -3,7 +3,6 @@
 // readers refuse a mixed set. Concurrency is tested with real processes
 // (fork), as two attnpaths runs would be.
 #include "data/result_folder.h"
-#include "data/sha256.h"
 
 #include <gtest/gtest.h>
 #include <sys/resource.h>
@@ -21,6 +20,7 @@
 
 #include "data/atomic_file.h"
 #include "data/fingerprint.h"
+#include "data/sha256.h"
 #include "kernels/error.h"
 
 namespace attnpaths {
@@ -55,7 +55,8 @@ std::map<std::string, std::string> Contents(const std::string& dir) {
 // An index listing the files it was given, "name bytes fingerprint" per line.
 std::string Index(const std::vector<ResultFile>& files) {
   std::string text;
-  for (const auto& f : files) text += f.name + " " + std::to_string(f.bytes) + " " + f.fingerprint + "\n";
+  for (const auto& f : files)
+    text += f.name + " " + std::to_string(f.bytes) + " " + f.fingerprint + "\n";
   return text;
 }
 
@@ -162,8 +163,10 @@ TEST(ResultFolder, ASecondWriterIsRefusedWithTheHoldersPid) {
     FAIL() << "the second writer was not refused";
   } catch (const Error& e) {
     const std::string m = e.what();
-    EXPECT_NE(m.find("--output: found \"" + (t / "out") + "\" being written by another attnpaths "
-                     "process (pid " + std::to_string(::getpid()) + ")"),
+    EXPECT_NE(m.find("--output: found \"" + (t / "out") +
+                     "\" being written by another attnpaths "
+                     "process (pid " +
+                     std::to_string(::getpid()) + ")"),
               std::string::npos)
         << m;
   }

@@ -63,7 +63,8 @@ TEST(TokenizedMixture, TokensAreTheirMeansPlusNoise) {
   // (probability (1 − ζ)^5); binomial error over 10000 tokens.
   const double p_none = std::pow(0.7, 5);
   const double expected = 2000 * (5 * 0.3 + p_none);
-  EXPECT_NEAR(relevant, expected, 4 * std::sqrt(2000 * 5 * 0.3 * 0.7) + 4 * std::sqrt(2000 * p_none));
+  EXPECT_NEAR(relevant, expected,
+              4 * std::sqrt(2000 * 5 * 0.3 * 0.7) + 4 * std::sqrt(2000 * p_none));
   EXPECT_NEAR(positives, 1000, 4 * std::sqrt(2000 * 0.25));
   EXPECT_NEAR(noise_sum / noise_count, 0, 4 / std::sqrt(noise_count));
   EXPECT_NEAR(noise_sq / noise_count, 1, 4 * std::sqrt(2 / noise_count));

@@ -21,7 +21,6 @@ namespace {
 
 using test_util::Rng;
 
-
 // exp(t [[0, S], [−I, 0]]) applied to (q, p): the flow q̇ = S p, ṗ = −q,
 // by scaling and squaring of a Taylor series of the 2d × 2d generator
 // (independent of HarmonicFlow's eigen-decomposition).
@@ -119,7 +118,8 @@ TEST(Metric, MomentumDrawsHaveCovarianceM) {
     }
     for (Eigen::Index i = 0; i < d; ++i) {
       for (Eigen::Index j = 0; j < d; ++j) {
-        const double se = std::sqrt((expected(i, i) * expected(j, j) + expected(i, j) * expected(i, j)) / N);
+        const double se =
+            std::sqrt((expected(i, i) * expected(j, j) + expected(i, j) * expected(i, j)) / N);
         EXPECT_NEAR(C(i, j), expected(i, j), 5 * se) << MetricKindName(kind) << " " << i << j;
       }
     }

@@ -100,7 +100,8 @@ TEST_P(ActionHessianTest, MatchesCentralDifferencesOfTheGradient) {
       const auto U = RandomPoint(pr.arch, rng, c.D, c.free_readout);
       const Eigen::MatrixXd fd = DifferencedHessian(action, U);
       // The energy block through the example pairs and through the features.
-      for (auto form : {TrainingGram::HessianForm::kExamples, TrainingGram::HessianForm::kFeatures}) {
+      for (auto form :
+           {TrainingGram::HessianForm::kExamples, TrainingGram::HessianForm::kFeatures}) {
         SCOPED_TRACE(form == TrainingGram::HessianForm::kExamples ? "examples" : "features");
         Eigen::MatrixXd analytic;
         ASSERT_TRUE(AnalyticActionHessian(action, U, &analytic, form));
