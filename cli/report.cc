@@ -126,4 +126,15 @@ void ProgressLine(const std::string& text, bool quiet) {
   }
 }
 
+void PrintWritten(bool json, const nlohmann::json& summary, const std::string& report,
+                  const std::string& dir, const std::vector<std::string>& files) {
+  if (json) {
+    std::cout << summary.dump(2) << std::endl;
+    return;
+  }
+  std::cout << report << "wrote " << dir << "/";
+  for (size_t i = 0; i < files.size(); ++i) std::cout << (i ? ", " : "") << files[i];
+  std::cout << "\n";
+}
+
 }  // namespace attnpaths::cli

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "solver/predictor.h"
 #include "solver/solve.h"
@@ -38,5 +39,10 @@ std::string TableLine(const ResultRow& row);
 
 // Progress line on stderr ("\r"-updated on a terminal).
 void ProgressLine(const std::string& text, bool quiet);
+
+// The last output of a command that wrote a folder: the summary JSON when
+// `json` (--json), else `report` and "wrote <dir>/<file>, <file>, …".
+void PrintWritten(bool json, const nlohmann::json& summary, const std::string& report,
+                  const std::string& dir, const std::vector<std::string>& files);
 
 }  // namespace attnpaths::cli

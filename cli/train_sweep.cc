@@ -339,13 +339,7 @@ int RunTrainSweep(const CliOptions& o, const GlobalOptions& g) {
   WriteNpy(path("mixture_y.npy"), {mix.x.P()}, mix.y.data());
   WriteFileAtomically(path("summary.json"), summary.dump(2) + "\n");
   folder.Commit({"summary.json"});
-  if (g.json) {
-    std::cout << summary.dump(2) << std::endl;
-  } else {
-    std::cout << study.BriefReport() << "wrote " << c.output << "/";
-    for (size_t i = 0; i < files.size(); ++i) std::cout << (i ? ", " : "") << files[i];
-    std::cout << "\n";
-  }
+  PrintWritten(g.json, summary, study.BriefReport(), c.output, files);
   return 0;
 }
 
