@@ -24,6 +24,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/bench_util.h"
 #include "curvature/attention_hessian.h"
 #include "curvature/network_hessian.h"
 #include "data/attention_tasks.h"
@@ -32,7 +33,9 @@
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
+using attnpaths::bench::Clock;
+using attnpaths::bench::LoadAverage;
+using attnpaths::bench::Sec;
 
 double Median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
@@ -51,27 +54,6 @@ double Time(const std::function<void()>& f, double min_seconds = 0.2) {
     total += s;
   }
   return Median(t);
-}
-
-std::string Seconds(double s) {
-  char buf[32];
-  if (s < 1e-3) {
-    std::snprintf(buf, sizeof buf, "%.1f µs", s * 1e6);
-  } else if (s < 1) {
-    std::snprintf(buf, sizeof buf, "%.2f ms", s * 1e3);
-  } else {
-    std::snprintf(buf, sizeof buf, "%.2f s", s);
-  }
-  return buf;
-}
-
-std::string LoadAverage() {
-  std::ifstream f("/proc/loadavg");
-  double a = 0, b = 0, c = 0;
-  f >> a >> b >> c;
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.2f %.2f %.2f", a, b, c);
-  return buf;
 }
 
 void SingleLayerRow(Eigen::Index B, Eigen::Index m, Eigen::Index D, bool dense_by_products) {
@@ -106,12 +88,11 @@ void SingleLayerRow(Eigen::Index B, Eigen::Index m, Eigen::Index D, bool dense_b
           }
         },
         0.0);
-    by_products = Seconds(s);
+    by_products = Sec(s);
   }
   std::printf("| %ld | %ld | %ld | %ld | %s | %s | %s | %s | %.1f |\n", static_cast<long>(B),
-              static_cast<long>(m), static_cast<long>(D), static_cast<long>(n),
-              Seconds(hvp).c_str(), Seconds(hvp_outer).c_str(), Seconds(dense).c_str(),
-              by_products.c_str(), dense / hvp);
+              static_cast<long>(m), static_cast<long>(D), static_cast<long>(n), Sec(hvp).c_str(),
+              Sec(hvp_outer).c_str(), Sec(dense).c_str(), by_products.c_str(), dense / hvp);
 }
 
 void NetworkRow(Eigen::Index heads, Eigen::Index P, bool dense) {
@@ -140,11 +121,11 @@ void NetworkRow(Eigen::Index heads, Eigen::Index P, bool dense) {
   double ratio = 0;
   if (dense) {
     const double s = Time([&] { (void)h.Dense(attnpaths::HessianPart::kFull); }, 0.0);
-    dense_time = Seconds(s);
+    dense_time = Sec(s);
     ratio = s / hvp;
   }
   std::printf("| %ld | %ld | %ld | %s | %s | %s | %.0f |\n", static_cast<long>(heads),
-              static_cast<long>(P), static_cast<long>(n), Seconds(hvp).c_str(), Seconds(gn).c_str(),
+              static_cast<long>(P), static_cast<long>(n), Sec(hvp).c_str(), Sec(gn).c_str(),
               dense_time.c_str(), ratio);
 }
 

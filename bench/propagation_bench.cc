@@ -28,6 +28,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/bench_util.h"
 #include "propagation/finite_width.h"
 #include "propagation/kernel_recursion.h"
 #include "propagation/shaped_network.h"
@@ -53,27 +54,6 @@ double Time(const std::function<void()>& f) {
   return Median(t);
 }
 
-std::string Pretty(double seconds) {
-  char buf[64];
-  if (seconds < 1e-3) {
-    std::snprintf(buf, sizeof buf, "%.1f µs", seconds * 1e6);
-  } else if (seconds < 1) {
-    std::snprintf(buf, sizeof buf, "%.2f ms", seconds * 1e3);
-  } else {
-    std::snprintf(buf, sizeof buf, "%.2f s", seconds);
-  }
-  return buf;
-}
-
-std::string Load() {
-  std::ifstream f("/proc/loadavg");
-  double a = 0, b = 0, c = 0;
-  f >> a >> b >> c;
-  char buf[96];
-  std::snprintf(buf, sizeof buf, "%.2f %.2f %.2f", a, b, c);
-  return buf;
-}
-
 Eigen::MatrixXd SpecLikeV0(Eigen::Index m) {
   Eigen::MatrixXd V = Eigen::MatrixXd::Identity(m, m);
   for (Eigen::Index i = 0; i < m; ++i) {
@@ -94,7 +74,7 @@ int main(int argc, char** argv) {
   std::printf(
       "# propagation_bench\n\n%s, %ld CPUs online, load average %s (1, 5, 15 min) at the "
       "start; single-threaded; median of 5.\n\n",
-      host, sysconf(_SC_NPROCESSORS_ONLN), Load().c_str());
+      host, sysconf(_SC_NPROCESSORS_ONLN), bench::LoadAverage().c_str());
 
   // 1. Kernel recursion.
   const int depth = 8;
@@ -116,8 +96,9 @@ int main(int argc, char** argv) {
       o.tat_eta = 0.9;
       t[k] = Time([&] { PropagateKernel(o); }) / depth;
     }
-    std::printf("| %ld | %s | %s | %.1f | %s | %s |\n", static_cast<long>(m), Pretty(t[0]).c_str(),
-                Pretty(t[1]).c_str(), t[1] / t[0], Pretty(t[2]).c_str(), Pretty(t[3]).c_str());
+    std::printf("| %ld | %s | %s | %.1f | %s | %s |\n", static_cast<long>(m),
+                bench::Sec(t[0]).c_str(), bench::Sec(t[1]).c_str(), t[1] / t[0],
+                bench::Sec(t[2]).c_str(), bench::Sec(t[3]).c_str());
   }
 
   // 2. Finite width (Part II).
@@ -150,8 +131,8 @@ int main(int argc, char** argv) {
                }) /
                depth;
       }
-      std::printf("| %ld | %s | %s | %.1f |\n", static_cast<long>(d), Pretty(t[0]).c_str(),
-                  Pretty(t[1]).c_str(), t[1] / t[0]);
+      std::printf("| %ld | %s | %s | %.1f |\n", static_cast<long>(d), bench::Sec(t[0]).c_str(),
+                  bench::Sec(t[1]).c_str(), t[1] / t[0]);
     }
   }
 
@@ -177,8 +158,8 @@ int main(int argc, char** argv) {
              }) /
              steps;
     }
-    std::printf("| %ld | %s | %s | %s |\n", static_cast<long>(m), Pretty(t[0]).c_str(),
-                Pretty(t[1]).c_str(), Pretty(t[2]).c_str());
+    std::printf("| %ld | %s | %s | %s |\n", static_cast<long>(m), bench::Sec(t[0]).c_str(),
+                bench::Sec(t[1]).c_str(), bench::Sec(t[2]).c_str());
   }
 
   // 4. Shaped networks.
@@ -204,9 +185,9 @@ int main(int argc, char** argv) {
                layers;
       }
       std::printf("| %ld | %ld | %s | %s | %.1f |\n", static_cast<long>(m), static_cast<long>(n),
-                  Pretty(t[0]).c_str(), Pretty(t[1]).c_str(), t[1] / t[0]);
+                  bench::Sec(t[0]).c_str(), bench::Sec(t[1]).c_str(), t[1] / t[0]);
     }
   }
-  std::printf("\nLoad average at the end: %s.\n", Load().c_str());
+  std::printf("\nLoad average at the end: %s.\n", bench::LoadAverage().c_str());
   return 0;
 }
