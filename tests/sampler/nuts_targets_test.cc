@@ -290,8 +290,8 @@ class PriorTimesGaussian : public Potential {
 TEST(Nuts, PriorSplitIntegratorSamplesPriorTimesLikelihood) {
   // 2000 coordinates, a likelihood that pins 5 directions (curvature 0.5–4)
   // and leaves the rest at the prior: the regime of a wide network. The
-  // prior-split integrator recovers the exact posterior, with steps several
-  // times longer than the leapfrog's, which the dimension limits to ≈ d^{-1/4}.
+  // prior-split integrator recovers the exact posterior, with steps about
+  // twice the leapfrog's, which the dimension limits to ≈ d^{-1/4}.
   const int n = 2000, k = 5;
   Eigen::MatrixXd Q(n, k);
   for (int j = 0; j < k; ++j) {
@@ -339,7 +339,10 @@ TEST(Nuts, PriorSplitIntegratorSamplesPriorTimesLikelihood) {
   options.num_samples = 20;
   double leapfrog_step = 0;
   for (const auto& chain : RunChains(target, options, n)) leapfrog_step += chain.step_size / 4;
-  EXPECT_GT(split_step, 2 * leapfrog_step) << split_step << " vs " << leapfrog_step;
+  // The adapted steps vary with the rounding of the build: the ratio was 2.18
+  // in Release and 1.93 under ASan+UBSan (same seed). Without the split the
+  // ratio is 1, so 1.5 separates the two integrators with room for both.
+  EXPECT_GT(split_step, 1.5 * leapfrog_step) << split_step << " vs " << leapfrog_step;
   std::printf("step: prior split %.3f, leapfrog %.3f\n", split_step, leapfrog_step);
 }
 
