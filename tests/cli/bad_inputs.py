@@ -47,7 +47,9 @@ def snapshot(root):
     return files
 
 
-def run(args, timeout=60, env=None, preexec=None):
+# A hang is a run that never ends: the limit is generous because a sanitizer
+# build on a loaded machine runs a small `sample` for over a minute.
+def run(args, timeout=300, env=None, preexec=None):
     return subprocess.run([BIN] + args, cwd=TMP, capture_output=True, text=True, timeout=timeout,
                           env=env, preexec_fn=preexec)
 
