@@ -23,7 +23,12 @@
 #include "sampler/diagnostics.h"
 #include "sampler/estimates.h"
 #include "solver/predictor.h"
+#include "study/result_row.h"
+#include "study/run_record.h"
 #include "study/settings.h"
+#include "study/solution_files.h"
+#include "study/solved_for.h"
+#include "study/study_kernels.h"
 
 namespace attnpaths::cli {
 

@@ -15,6 +15,9 @@
 #include "data/sha256.h"
 #include "kernels/error.h"
 #include "solver/predictor.h"
+#include "study/solution_files.h"
+#include "study/solved_for.h"
+#include "study/study_kernels.h"
 
 namespace attnpaths::cli {
 
