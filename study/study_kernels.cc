@@ -7,16 +7,20 @@
 
 namespace attnpaths {
 
-StudyKernels BuildKernels(const Study& study, int threads) {
+std::unique_ptr<PathKernel> BuildTrainKernel(const Study& study, int threads) {
   // Refuse before allocating anything large (the error names the size).
   ChooseKernelStrategy(study.kernel, study.train.x.P(), study.architecture.Htot(),
                        study.train.x.N0());
-  StudyKernels k;
   PathInputs train = ComputePathInputs(study.architecture, study.train.x, Split::kTrain, threads);
   // Overflow names the head or the data, not "not positive definite" later on.
   CheckFinitePathInputs(study.architecture, study.train.x, train, Split::kTrain,
                         study.config_path + ": data.train_x");
-  k.train = std::make_unique<PathKernel>(std::move(train), study.kernel);
+  return std::make_unique<PathKernel>(std::move(train), study.kernel);
+}
+
+StudyKernels BuildKernels(const Study& study, int threads) {
+  StudyKernels k;
+  k.train = BuildTrainKernel(study, threads);
   k.test = ComputePathInputs(study.architecture, study.test.x, Split::kTest, threads);
   CheckFinitePathInputs(study.architecture, study.test.x, k.test, Split::kTest,
                         study.config_path + ": data.test_x");

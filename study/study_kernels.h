@@ -25,6 +25,8 @@ struct StudyKernels {
   PathInputs test;
 };
 StudyKernels BuildKernels(const Study& study, int threads);
+// The training half alone.
+std::unique_ptr<PathKernel> BuildTrainKernel(const Study& study, int threads);
 
 // Regression targets have no accuracy (data/labels.h): sets it to NaN, which
 // outputs report as null.

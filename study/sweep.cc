@@ -200,6 +200,9 @@ SweepResult Sweep(const Study& study, const SweepOptions& options, SweepSummary*
   // A manifest ties the output directory to this sweep: the config text, the
   // grid, and fingerprints of every array the study read (theory.md is silent;
   // docs/cli.md, "sweep"), so that a point is never loaded for other data.
+  Require(std::filesystem::is_regular_file(study.config_path), "study",
+          "\"" + study.config_path + "\" (not a file: a study parsed from text)",
+          "a study loaded from its TOML file (the sweep's manifest fingerprints its text)");
   std::uint64_t fp = Fnv1a(ReadFile(study.config_path));
   for (double w : widths) fp = Fnv1a(ExactNumber(w), fp);
   for (double t : temps) fp = Fnv1a(ExactNumber(t), fp);

@@ -1,0 +1,336 @@
+// study/: one call on a whole study — solve(study), predict_fn(study), sweep(study) —
+// through the same library functions the command line calls (study/solve_study.h,
+// study/study_predictor.h, study/solution_reader.h, study/sweep.h), writing the
+// same files when given an output folder.
+#include <filesystem>
+
+#include "data/provenance.h"
+#include "data/result_folder.h"
+#include "python/bindings.h"
+#include "study/run_record.h"
+#include "study/settings.h"
+#include "study/solution_files.h"
+#include "study/solution_reader.h"
+#include "study/solve_study.h"
+#include "study/solved_for.h"
+#include "study/study_predictor.h"
+#include "study/sweep.h"
+
+namespace attnpaths::python {
+
+namespace {
+
+using namespace pybind11::literals;
+
+// A Study passed through (copied), or the path of a TOML study file loaded.
+Study StudyArg(py::handle obj, const std::string& field) {
+  if (py::isinstance<Study>(obj)) return obj.cast<Study>();
+  if (py::isinstance<py::str>(obj) || py::hasattr(obj, "__fspath__")) {
+    const std::string path = py::str(py::module_::import("os").attr("fspath")(obj));
+    py::gil_scoped_release release;
+    return LoadStudy(path);
+  }
+  throw Error(ErrorMessage(field, Describe(obj), "an attnpaths.Study or the path of a TOML study"));
+}
+
+// The provenance of files written from Python: the call and the study file.
+Provenance PythonProvenance(const std::string& call, const Study& study) {
+  Provenance run({"python", "attnpaths." + call});
+  if (std::filesystem::is_regular_file(study.config_path)) run.SetConfig(study.config_path);
+  return run;
+}
+
+py::object JsonToPython(const nlohmann::json& j) {
+  return py::module_::import("json").attr("loads")(j.dump());
+}
+
+// The one temperature of a call: `temperature`, else the study's only one.
+double OneTemperature(const Study& study, const std::optional<double>& temperature,
+                      const std::string& call) {
+  if (temperature) return *temperature;
+  Require(study.temperatures.size() == 1, "temperature",
+          std::to_string(study.temperatures.size()) + " temperatures in " + study.config_path,
+          "one temperature for " + call + " (pass temperature=, or use sweep for several)");
+  return study.temperatures.front();
+}
+
+// solve(study): the library's StudySolution, the study it was solved for, the
+// predictor sharing its training kernel, and the summary.json written (if any).
+struct PyStudySolution {
+  Study study;
+  StudySolution s;
+  std::shared_ptr<StudyPredictor> predictor;
+  std::string output;
+};
+
+PredictorStatistics CallPredictor(const StudyPredictor& p, py::object x, py::object y) {
+  if (x.is_none()) {
+    Require(y.is_none(), "y", "labels without x", "x as well (the inputs the labels belong to)");
+    py::gil_scoped_release release;
+    return p.Test();
+  }
+  const InputsArg inputs(x, "x");
+  Eigen::MatrixXd labels;
+  if (!y.is_none()) labels = MatrixArg(y, "y", Shape::kColumn).matrix();
+  py::gil_scoped_release release;
+  return p(inputs.get(), y.is_none() ? nullptr : &labels, "x", "y");
+}
+
+}  // namespace
+
+void BindStudy(py::module_& m) {
+  // ---------------------------------------------------------- solve(study)
+  py::class_<StudyPredictor, std::shared_ptr<StudyPredictor>>(m, "StudyPredictor", R"doc(
+A solution of a study applied to any test inputs (theory.md sections 4, 9): the finite-width
+theory's predict_fn. Call it with x (an Inputs or a (P*, n_tok, N0) array with the training
+set's n_tok and N0) and optionally y (P* x D labels, the study's task) for a
+PredictorStatistics; with no arguments it predicts the study's own test set. Made by
+predict_fn(study, solution) or StudySolution.predictor.)doc")
+      .def(
+          "__call__",
+          [](const StudyPredictor& p, py::object x, py::object y) {
+            return CallPredictor(p, std::move(x), std::move(y));
+          },
+          "x"_a = py::none(), "y"_a = py::none(),
+          "Mean, variance, covariance, accuracy and generalisation error on x (default: the\n"
+          "study's test set and labels). Raises attnpaths.Error naming x or y when a shape or a\n"
+          "label disagrees with the study.")
+      .def_property_readonly("temperature", &StudyPredictor::temperature,
+                             "The temperature of the solution.")
+      .def_property_readonly(
+          "U1", [](const StudyPredictor& p) { return p.U1(); },
+          "U_1 of the solution, (Htot D) x (Htot D) (a copy).")
+      .def_property_readonly(
+          "study", [](const StudyPredictor& p) { return p.study(); },
+          "The study at the solution's widths (a copy).")
+      .def(
+          "__repr__",
+          [](const StudyPredictor& p) {
+            return "StudyPredictor(name='" + p.study().name +
+                   "', T=" + py::repr(py::float_(p.temperature())).cast<std::string>() + ")";
+          },
+          "The study and the temperature.");
+
+  py::class_<PyStudySolution>(m, "StudySolution", R"doc(
+What solve(study) returns: the saddle point of the study at its widths and temperature
+(solution, summary), the predictor on its test set (test) and a predictor for any other
+inputs (predict, predictor). output is the folder written ('' when none was asked for).)doc")
+      .def_property_readonly(
+          "solution", [](const PyStudySolution& s) { return s.s.solution; },
+          "The Solution (order parameters U, U_a, action, converged).")
+      .def_property_readonly(
+          "summary", [](const PyStudySolution& s) { return s.s.summary; },
+          "The SolveSummary (termination, iterations, gradient norm, times).")
+      .def_property_readonly(
+          "test", [](const PyStudySolution& s) { return s.s.test; },
+          "PredictorStatistics on the study's test set (accuracy NaN without labels or for\n"
+          "regression).")
+      .def_property_readonly(
+          "temperature", [](const PyStudySolution& s) { return s.s.temperature; },
+          "The temperature solved at.")
+      .def_property_readonly(
+          "converged", [](const PyStudySolution& s) { return s.s.summary.converged(); },
+          "True when the gradient test of theory.md section 8 held.")
+      .def_property_readonly(
+          "study", [](const PyStudySolution& s) { return s.study; }, "The study solved (a copy).")
+      .def_readonly("output", &PyStudySolution::output,
+                    "The folder written by solve(..., output=), else ''.")
+      .def_readonly("predictor", &PyStudySolution::predictor,
+                    "The StudyPredictor of this solution (shares its training kernel).")
+      .def(
+          "predict",
+          [](const PyStudySolution& s, py::object x, py::object y) {
+            return CallPredictor(*s.predictor, std::move(x), std::move(y));
+          },
+          "x"_a = py::none(), "y"_a = py::none(),
+          "The predictor on new inputs x (and labels y), as StudyPredictor.__call__.")
+      .def(
+          "__repr__",
+          [](const PyStudySolution& s) {
+            return "StudySolution(name='" + s.study.name + "', " + s.s.summary.BriefReport() + ")";
+          },
+          "The study and the solve's brief report.");
+
+  const auto solve_study = [](Study study, std::optional<double> temperature,
+                              const std::optional<SolveOptions>& options, int threads,
+                              py::object output, py::object progress) {
+    auto r = std::make_unique<PyStudySolution>();
+    r->study = std::move(study);
+    const double T = OneTemperature(r->study, temperature, "solve");
+    SolveOptions o = options ? *options : ReadStudySettings(r->study).solve;
+    py::object callback = progress.is_none() ? GetCallback(o.progress) : progress;
+    if (!callback.is_none() && !PyCallable_Check(callback.ptr())) {
+      throw Error(ErrorMessage("progress", Describe(callback), "a callable or None"));
+    }
+    std::unique_ptr<ResultFolder> folder;
+    if (!output.is_none()) {
+      r->output = StringArg(output, "output");
+      folder = std::make_unique<ResultFolder>(r->output, SolutionFiles(), "output");
+    }
+    CallGuard guard;
+    o.progress = guard.Wrap<SolveProgress>(callback);
+    r->s = guard.Run([&] { return SolveStudy(r->study, T, o, threads); });
+    r->s.options.progress = nullptr;  // the guard's callback dies with the guard
+    if (folder) {
+      Provenance run = PythonProvenance("solve", r->study);
+      RecordStudy(r->study, threads, &run);
+      run.Set("solver", SolverSettings(o));
+      WriteStudySolution(*folder, r->study, r->s, run.Json());
+    }
+    std::shared_ptr<const PathKernel> train(std::move(r->s.kernels.train));
+    r->predictor = std::make_shared<StudyPredictor>(
+        r->study, T, r->s.solution.order_parameters.U[0], threads, train);
+    return r;
+  };
+  const char* solve_doc =
+      "One call on a study (an attnpaths.Study, or the path of a TOML file): its path inputs,\n"
+      "the saddle point at its widths and temperature (default: its one temperature) with\n"
+      "options (default: its [solver] table, as `attnpaths solve`), and the predictor on its\n"
+      "test set. Returns a StudySolution. With output=DIR writes the folder `attnpaths solve\n"
+      "-o DIR` writes (summary.json, U_<l>.npy, U_a.npy, test_*.npy), the same numbers to the\n"
+      "last digit. Non-convergence is reported in .summary/.converged, not raised.";
+  m.def("solve", solve_study, "study"_a, py::kw_only(), "temperature"_a = py::none(),
+        "options"_a = py::none(), "threads"_a = 0, "output"_a = py::none(),
+        "progress"_a = py::none(), solve_doc);
+  m.def(
+      "solve",
+      [solve_study](const std::string& config, std::optional<double> temperature,
+                    const std::optional<SolveOptions>& options, int threads, py::object output,
+                    py::object progress) {
+        Study study;
+        {
+          py::gil_scoped_release release;
+          study = LoadStudy(config);
+        }
+        return solve_study(std::move(study), temperature, options, threads, std::move(output),
+                           std::move(progress));
+      },
+      "config"_a, py::kw_only(), "temperature"_a = py::none(), "options"_a = py::none(),
+      "threads"_a = 0, "output"_a = py::none(), "progress"_a = py::none(),
+      "The same for the path of a TOML study file.");
+
+  m.def(
+      "predict_fn",
+      [](py::object study_arg, py::object solution, int threads) {
+        if (py::isinstance<PyStudySolution>(solution)) {
+          return solution.cast<const PyStudySolution&>().predictor;
+        }
+        Study study = StudyArg(study_arg, "study");
+        if (solution.is_none()) {
+          const double T = OneTemperature(study, std::nullopt, "predict_fn");
+          const SolveOptions o = ReadStudySettings(study).solve;
+          StudySolution s;
+          {
+            py::gil_scoped_release release;
+            s = SolveStudy(study, T, o, threads);
+          }
+          std::shared_ptr<const PathKernel> train(std::move(s.kernels.train));
+          return std::make_shared<StudyPredictor>(std::move(study), T,
+                                                  s.solution.order_parameters.U[0], threads, train);
+        }
+        if (!py::isinstance<py::str>(solution) && !py::hasattr(solution, "__fspath__")) {
+          throw Error(ErrorMessage("solution", Describe(solution),
+                                   "None (solve), a StudySolution, or the path of a folder "
+                                   "written by solve/gp, a summary.json or a sweep point file"));
+        }
+        const std::string path = py::str(py::module_::import("os").attr("fspath")(solution));
+        LoadedSolution loaded = LoadSolution(study, path, "solution");
+        if (!loaded.unchecked.empty()) {
+          if (PyErr_WarnEx(PyExc_UserWarning, UncheckedWarning(loaded.unchecked).c_str(), 1) < 0) {
+            throw py::error_already_set();
+          }
+        }
+        py::gil_scoped_release release;
+        return std::make_shared<StudyPredictor>(std::move(loaded.study), loaded.temperature,
+                                                loaded.order_parameters.U[0], threads);
+      },
+      "study"_a, "solution"_a = py::none(), py::kw_only(), "threads"_a = 0,
+      "A StudyPredictor for a study (a Study or a TOML path): from `solution` — a folder written\n"
+      "by solve/gp, its summary.json or a sweep point file (read with the checks of\n"
+      "`attnpaths predict`: solved_for, files, shapes; a file without those records warns), or\n"
+      "a StudySolution — or, for None, from solving the study at its one temperature. Call it\n"
+      "with test inputs (and labels) for PredictorStatistics.");
+
+  // ---------------------------------------------------------------- sweep
+  py::class_<SweepProgress>(m, "SweepProgress",
+                            "Progress of a sweep: points done (solved or loaded) of total.")
+      .def_readonly("computing_path_inputs", &SweepProgress::computing_path_inputs,
+                    "True once, before any point.")
+      .def_readonly("done", &SweepProgress::done, "Points finished.")
+      .def_readonly("solved", &SweepProgress::solved, "Of those, solved in this run.")
+      .def_readonly("total", &SweepProgress::total, "Widths x temperatures.")
+      .def_readonly("point_solved", &SweepProgress::point_solved,
+                    "The point just finished was solved (not loaded).")
+      .def_readonly("elapsed_seconds", &SweepProgress::elapsed_seconds, "Since the start.")
+      .def(
+          "__repr__",
+          [](const SweepProgress& p) {
+            return "SweepProgress(done=" + std::to_string(p.done) + "/" + std::to_string(p.total) +
+                   ", solved=" + std::to_string(p.solved) + ")";
+          },
+          "Points done of total.");
+
+  py::class_<SweepSummary>(m, "SweepSummary", "Counts and time of a sweep.")
+      .def_readonly("output", &SweepSummary::output, "The folder written.")
+      .def_readonly("points", &SweepSummary::points, "Widths x temperatures.")
+      .def_readonly("solved", &SweepSummary::solved, "Points solved in this run.")
+      .def_readonly("loaded", &SweepSummary::loaded, "Points loaded from an earlier run.")
+      .def_readonly("all_converged", &SweepSummary::all_converged,
+                    "Every point passed the gradient test.")
+      .def_readonly("total_seconds", &SweepSummary::total_seconds, "Wall time.")
+      .def("brief_report", &SweepSummary::BriefReport, "One line.")
+      .def("full_report", &SweepSummary::FullReport, "Every figure.")
+      .def("__repr__", &SweepSummary::BriefReport, "The brief report.");
+
+  py::class_<SweepResult>(m, "SweepResult", R"doc(
+The table of a sweep, as the folder holds it: points (a list of dicts, the rows of
+sweep.json in the order widths x temperatures were given: N, temperature, widths, action,
+iterations, gradient_norm, test_accuracy, generalization_error, U, U_a, converged, ...),
+json (the whole sweep.json) and csv (the text of sweep.csv).)doc")
+      .def_property_readonly(
+          "points", [](const SweepResult& r) { return JsonToPython(r.points); },
+          "The rows (a new list of dicts each time).")
+      .def_property_readonly(
+          "json", [](const SweepResult& r) { return JsonToPython(r.json); },
+          "sweep.json as a dict: provenance and points.")
+      .def_readonly("csv", &SweepResult::csv, "sweep.csv's text.")
+      .def(
+          "__repr__",
+          [](const SweepResult& r) {
+            return "SweepResult(points=" + std::to_string(r.points.size()) + ")";
+          },
+          "The number of points.");
+
+  m.def(
+      "sweep",
+      [](py::object study_arg, const std::optional<std::vector<double>>& widths,
+         const std::optional<std::vector<double>>& temperatures, py::object output, int threads,
+         py::object progress) {
+        const Study study = StudyArg(study_arg, "study");
+        SweepOptions o;
+        if (widths) o.widths = *widths;
+        if (temperatures) o.temperatures = *temperatures;
+        if (!output.is_none()) o.output = StringArg(output, "output");
+        o.threads = threads;
+        o.provenance = PythonProvenance("sweep", study);
+        if (!progress.is_none() && !PyCallable_Check(progress.ptr())) {
+          throw Error(ErrorMessage("progress", Describe(progress), "a callable or None"));
+        }
+        CallGuard guard;
+        o.progress = guard.Wrap<SweepProgress>(progress);
+        SweepSummary summary;
+        SweepResult r = guard.Run([&] { return Sweep(study, o, &summary); });
+        return py::make_tuple(std::move(r), std::move(summary));
+      },
+      "study"_a, py::kw_only(), "widths"_a = py::none(), "temperatures"_a = py::none(),
+      "output"_a = py::none(), "threads"_a = 0, "progress"_a = py::none(),
+      "`attnpaths sweep` in one call: the theory on a grid of widths (default: the study's\n"
+      "[sweep] widths) x temperatures (default: the study's), continued in N per temperature,\n"
+      "parallel over temperatures, written to output (default: the study's [output]\n"
+      "directory) exactly as the command writes it and resumed from the points a run there\n"
+      "left. study is a Study loaded from a file (its text is fingerprinted) or a TOML path.\n"
+      "Returns (SweepResult, SweepSummary); progress is called with a SweepProgress after\n"
+      "every point. Raises attnpaths.Error naming the argument or file on bad input.");
+}
+
+}  // namespace attnpaths::python
