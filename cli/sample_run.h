@@ -16,6 +16,7 @@
 #include "data/result_folder.h"
 #include "kernels/path_inputs.h"
 #include "sampler/sample.h"
+#include "study/path_labels.h"
 
 namespace attnpaths::cli {
 
@@ -35,13 +36,6 @@ Study LoadSampleStudy(const std::string& config, const SampleCliOptions& o);
 // thread count and a progress line on stderr labelled `label`.
 SampleOptions MakeSampleOptions(const SampleCliOptions& o, const Study& study,
                                 const GlobalOptions& g, const std::string& label);
-
-// "h1>h2" labels of every path of the architecture.
-std::vector<std::string> ArchitecturePathLabels(const Architecture& arch);
-
-// Labels of the rows of U^sampled and of U_1 (theory.md §9): the path labels
-// for D = 1, "path:d" (d = 0 … D−1, output fastest) for D > 1.
-std::vector<std::string> OrderParameterLabels(const Architecture& arch, Eigen::Index D);
 
 // The sampler's summary and estimates as JSON (no draws).
 nlohmann::json SampleJson(const Study& study, const SampleResult& r, const SampleSummary& s,
