@@ -212,6 +212,83 @@ class Architecture:
         Head counts, readout, widths and variances.
         """
 
+class Comparison:
+    """
+    The theory beside samples of the finite network (`attnpaths compare`): rows (accuracy,
+    generalisation error, test-averaged variance and covariances, every U_1 entry) and
+    test_points (f_mean and f_variance per test point), each a ComparisonRow; mean_abs_z,
+    within3 and counted over the test means. table() is what the command prints, csv() the
+    rows of compare.csv.
+    """
+    @property
+    def rows(self) -> List[ComparisonRow]:
+        """
+        The summary rows.
+        """
+    @property
+    def test_points(self) -> List[ComparisonRow]:
+        """
+        Per test point and output.
+        """
+    @property
+    def mean_abs_z(self) -> float:
+        """
+        Average |z| of the test means.
+        """
+    @property
+    def within3(self) -> int:
+        """
+        Test means within 3 s.e.
+        """
+    @property
+    def counted(self) -> int:
+        """
+        Test means with a finite z.
+        """
+    def table(self) -> str:
+        """
+        The printed table.
+        """
+    def csv(self) -> str:
+        """
+        compare.csv without its provenance line.
+        """
+    def __repr__(self) -> str:
+        """
+        The row counts.
+        """
+
+class ComparisonRow:
+    """
+    One quantity: theory, sampled mean, its s.e. and z = diff / s.e.
+    """
+    @property
+    def quantity(self) -> str:
+        """
+        'test_accuracy', 'U[0,1] a | b', ...
+        """
+    @property
+    def theory(self) -> float:
+        """
+        The theory's value.
+        """
+    @property
+    def sampled(self) -> float:
+        """
+        The sampled estimate.
+        """
+    @property
+    def se(self) -> float:
+        """
+        Its Monte-Carlo standard error.
+        """
+    @property
+    def z(self) -> float: ...
+    def __repr__(self) -> str:
+        """
+        The quantity and its numbers.
+        """
+
 class Dataset:
     """
     Inputs x (P, n_tok, N0) with labels y (P x D). Dataset(x, y) copies both.
@@ -2427,6 +2504,13 @@ def check_shapes(arch: Architecture, U: object, outputs: int = ...) -> None:
 def choose_kernel_strategy(options: KernelOptions, P: int, Htot: int, N0: int) -> str:
     """
     The strategy 'auto' resolves to; raises attnpaths.Error naming the size when none fits.
+    """
+
+def compare(theory: StudySolution, result: SampleResult, summary: SampleSummary) -> Comparison:
+    """
+    `attnpaths compare` on results at hand: the StudySolution of solve(study) beside
+    sample(...)'s (SampleResult, SampleSummary) on the same study's test set. Returns a
+    Comparison (empty when the sampler did not complete).
     """
 
 def compute_path_inputs(arch: Architecture, x: object, split: object = ..., threads: int = ...) -> PathInputs:

@@ -7,6 +7,8 @@
 #include "data/provenance.h"
 #include "data/result_folder.h"
 #include "python/bindings.h"
+#include "sampler/sample.h"
+#include "study/comparison.h"
 #include "study/run_record.h"
 #include "study/settings.h"
 #include "study/solution_files.h"
@@ -331,6 +333,60 @@ json (the whole sweep.json) and csv (the text of sweep.csv).)doc")
       "left. study is a Study loaded from a file (its text is fingerprinted) or a TOML path.\n"
       "Returns (SweepResult, SweepSummary); progress is called with a SweepProgress after\n"
       "every point. Raises attnpaths.Error naming the argument or file on bad input.");
+  // -------------------------------------------------------------- compare
+  py::class_<ComparisonRow>(m, "ComparisonRow",
+                            "One quantity: theory, sampled mean, its s.e. and z = diff / s.e.")
+      .def_readonly("quantity", &ComparisonRow::quantity, "'test_accuracy', 'U[0,1] a | b', ...")
+      .def_readonly("theory", &ComparisonRow::theory, "The theory's value.")
+      .def_readonly("sampled", &ComparisonRow::sampled, "The sampled estimate.")
+      .def_readonly("se", &ComparisonRow::se, "Its Monte-Carlo standard error.")
+      .def_property_readonly("z", &ComparisonRow::z, "(sampled - theory) / se (NaN for se = 0).")
+      .def(
+          "__repr__",
+          [](const ComparisonRow& r) {
+            return "ComparisonRow('" + r.quantity +
+                   "', theory=" + py::repr(py::float_(r.theory)).cast<std::string>() +
+                   ", sampled=" + py::repr(py::float_(r.sampled)).cast<std::string>() +
+                   ", se=" + py::repr(py::float_(r.se)).cast<std::string>() + ")";
+          },
+          "The quantity and its numbers.");
+
+  py::class_<Comparison>(m, "Comparison", R"doc(
+The theory beside samples of the finite network (`attnpaths compare`): rows (accuracy,
+generalisation error, test-averaged variance and covariances, every U_1 entry) and
+test_points (f_mean and f_variance per test point), each a ComparisonRow; mean_abs_z,
+within3 and counted over the test means. table() is what the command prints, csv() the
+rows of compare.csv.)doc")
+      .def_readonly("rows", &Comparison::rows, "The summary rows.")
+      .def_readonly("test_points", &Comparison::test_points, "Per test point and output.")
+      .def_readonly("mean_abs_z", &Comparison::mean_abs_z, "Average |z| of the test means.")
+      .def_readonly("within3", &Comparison::within3, "Test means within 3 s.e.")
+      .def_readonly("counted", &Comparison::counted, "Test means with a finite z.")
+      .def("table", &Comparison::Table, "The printed table.")
+      .def("csv", &Comparison::Csv, "compare.csv without its provenance line.")
+      .def(
+          "__repr__",
+          [](const Comparison& c) {
+            return "Comparison(rows=" + std::to_string(c.rows.size()) +
+                   ", test_points=" + std::to_string(c.test_points.size()) + ")";
+          },
+          "The row counts.");
+
+  m.def(
+      "compare",
+      [](const PyStudySolution& theory, const SampleResult& result, const SampleSummary& summary) {
+        Require(result.predictor.mean.rows() == theory.s.test.mean.rows() &&
+                    result.predictor.mean.cols() == theory.s.test.mean.cols(),
+                "result", "a sample of another test set",
+                "samples on the study's test set (" + std::to_string(theory.s.test.mean.rows()) +
+                    " points)");
+        return CompareTheoryAndSamples(theory.study, theory.s.test,
+                                       theory.s.solution.order_parameters.U[0], result, summary);
+      },
+      "theory"_a, "result"_a, "summary"_a,
+      "`attnpaths compare` on results at hand: the StudySolution of solve(study) beside\n"
+      "sample(...)'s (SampleResult, SampleSummary) on the same study's test set. Returns a\n"
+      "Comparison (empty when the sampler did not complete).");
 }
 
 }  // namespace attnpaths::python

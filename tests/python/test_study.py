@@ -190,6 +190,37 @@ class Sweep(SameFolders):
                 ap.sweep(SWEEP, widths=[20], temperatures=[0.1], output=d)
 
 
+class Compare(unittest.TestCase):
+    def test_rows_equal_attnpaths_compare(self):
+        # The same sampler settings and seed as the command (its threads do not change draws).
+        config = os.path.join(HERE, '..', 'sampler', 'configs', 'hmm_small.toml')
+        flags = ['--chains', '2', '--warmup', '60', '--samples', '60', '--seed', '5']
+        with tempfile.TemporaryDirectory() as d:
+            run_cli('compare', '--config', config, '--output', d, *flags)
+            cli = load_json(os.path.join(d, 'compare.json'))
+            cli_csv = csv_rows(os.path.join(d, 'compare.csv'))
+        study = ap.load_study(config)
+        theory = ap.solve(study)
+        options = study.sample_options()
+        options.num_chains, options.num_warmup, options.num_samples, options.seed = 2, 60, 60, 5
+        arch = study.architecture
+        result, summary = ap.sample(arch, ap.compute_path_inputs(arch, study.train.x, 'train'),
+                                    study.train.y, theory.temperature,
+                                    ap.compute_path_inputs(arch, study.test.x, 'test'), options,
+                                    study.test.y)
+        c = ap.compare(theory, result, summary)
+        def as_json(rows):
+            return [{'quantity': r.quantity, 'theory': r.theory, 'sampled': r.sampled,
+                     'se': r.se, 'z': r.z} for r in rows]
+        self.assertGreater(len(c.rows), 10)
+        self.assertEqual(as_json(c.rows), cli['rows'])
+        self.assertEqual(as_json(c.test_points), cli['test_points'])
+        self.assertEqual(c.mean_abs_z, cli['test_mean_abs_z'])
+        self.assertEqual(c.csv().splitlines(True), cli_csv)
+        with self.assertRaisesRegex(ap.Error, '^result: found a sample of another test set'):
+            ap.compare(ap.solve(CONFIG), result, summary)
+
+
 class Errors(unittest.TestCase):
     def test_errors_name_the_argument(self):
         with open(CONFIG) as f:
