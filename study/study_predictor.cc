@@ -11,17 +11,17 @@
 namespace attnpaths {
 
 StudyPredictor::StudyPredictor(Study study, double temperature, Eigen::MatrixXd U1, int threads,
-                               std::shared_ptr<const PathKernel> train)
+                               std::shared_ptr<const PathKernel> train, const std::string& U1_field)
     : study_(std::move(study)), temperature_(temperature), U1_(std::move(U1)), threads_(threads) {
   Require(std::isfinite(temperature_) && temperature_ >= 0, "temperature", temperature_,
           "a finite value >= 0");
   const Eigen::Index D = study_.train.y.cols(), m = study_.architecture.Htot() * D;
-  Require(U1_.rows() == m && U1_.cols() == m, "U1 shape",
+  Require(U1_.rows() == m && U1_.cols() == m, U1_field + " shape",
           std::to_string(U1_.rows()) + " x " + std::to_string(U1_.cols()),
           std::to_string(m) + " x " + std::to_string(m) + " (Htot" +
               (D > 1 ? " times the " + std::to_string(D) + " label columns" : std::string()) +
-              " of the study)");
-  Require(U1_.allFinite(), "U1", "a non-finite entry", "finite entries");
+              " of the config)");
+  Require(U1_.allFinite(), U1_field, "a non-finite entry", "finite entries");
   if (train) {
     Require(train->P() == study_.train.x.P() && train->Htot() == study_.architecture.Htot(),
             "train", "a path kernel of another training set or architecture",
@@ -40,15 +40,15 @@ PredictorStatistics StudyPredictor::operator()(const Inputs& x, const Eigen::Mat
           "(" + std::to_string(x.P()) + ", " + std::to_string(x.n_tok()) + ", " +
               std::to_string(x.N0()) + ")",
           "(P_test, " + std::to_string(train.n_tok()) + ", " + std::to_string(train.N0()) +
-              ") like the study's training inputs (n_tok tokens of N0 features)");
+              ") like data.train_x of " + study_.config_path + " (n_tok tokens of N0 features)");
   Require(x.P() >= 1, x_field, "0 examples", "test inputs to predict");
   x.CheckFinite(x_field.c_str());
   if (y) {
     const Eigen::Index D = study_.train.y.cols();
     Require(y->rows() == x.P(), y_field + " rows", y->rows(),
-            std::to_string(x.P()) + " (one label row per example of " + x_field + ")");
+            std::to_string(x.P()) + " (one label row per example of the inputs)");
     Require(y->cols() == D, y_field + " columns", y->cols(),
-            std::to_string(D) + " (as many as the training labels)");
+            std::to_string(D) + " (as many as data.train_y)");
     CheckLabelConvention(*y, study_.task, y_field, false, &study_.train.y);
   }
   return Run(x, y, Split::kTest, x_field);

@@ -30,9 +30,10 @@ class StudyPredictor {
   // `study` at the solution's widths, its temperature and U_1
   // ((Htot D) × (Htot D)). `threads` for path inputs (0: all cores). `train`:
   // the training path kernel when the caller has it (SolveStudy), else
-  // computed here.
+  // computed here. `U1_field` names U_1 in errors (its file, for a loaded one).
   StudyPredictor(Study study, double temperature, Eigen::MatrixXd U1, int threads = 0,
-                 std::shared_ptr<const PathKernel> train = nullptr);
+                 std::shared_ptr<const PathKernel> train = nullptr,
+                 const std::string& U1_field = "U1");
 
   // The predictor on inputs `x` (P* ≥ 1 examples) and, when `y` is given, its
   // labels (P* × D) for accuracy and generalisation error; `x_field` and
