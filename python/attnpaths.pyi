@@ -2506,11 +2506,22 @@ def choose_kernel_strategy(options: KernelOptions, P: int, Htot: int, N0: int) -
     The strategy 'auto' resolves to; raises attnpaths.Error naming the size when none fits.
     """
 
+@overload
 def compare(theory: StudySolution, result: SampleResult, summary: SampleSummary) -> Comparison:
     """
     `attnpaths compare` on results at hand: the StudySolution of solve(study) beside
     sample(...)'s (SampleResult, SampleSummary) on the same study's test set. Returns a
     Comparison (empty when the sampler did not complete).
+    """
+@overload
+def compare(study: Study, *, temperature: Optional[float] = ..., solve_options: Optional[SolveOptions] = ..., sample_options: Optional[SampleOptions] = ..., threads: int = ..., output: object = ...) -> tuple:
+    """
+    `attnpaths compare` in one call on a Study: the theory solved (solve_options, default
+    its [solver] table) and the finite network sampled (sample_options, default its
+    [sampler] table; their progress callbacks are called) at its width and temperature on
+    the same path inputs. Returns (Comparison, StudySolution, SampleResult, SampleSummary);
+    with output=DIR writes the command's folder (compare.json, compare.csv, summary.json,
+    U_*.npy, test_*.npy, sample_summary.json, draws.h5, ...).
     """
 
 def compute_path_inputs(arch: Architecture, x: object, split: object = ..., threads: int = ...) -> PathInputs:

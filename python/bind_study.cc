@@ -8,6 +8,7 @@
 #include "data/result_folder.h"
 #include "python/bindings.h"
 #include "sampler/sample.h"
+#include "study/compare_study.h"
 #include "study/comparison.h"
 #include "study/run_record.h"
 #include "study/settings.h"
@@ -387,6 +388,50 @@ rows of compare.csv.)doc")
       "`attnpaths compare` on results at hand: the StudySolution of solve(study) beside\n"
       "sample(...)'s (SampleResult, SampleSummary) on the same study's test set. Returns a\n"
       "Comparison (empty when the sampler did not complete).");
+  m.def(
+      "compare",
+      [](Study study, std::optional<double> temperature,
+         const std::optional<SolveOptions>& solve_options,
+         const std::optional<SampleOptions>& sample_options, int threads, py::object output) {
+        const double T = OneTemperature(study, temperature, "compare");
+        const StudySettings settings = ReadStudySettings(study);
+        SolveOptions so = solve_options ? *solve_options : settings.solve;
+        SampleOptions sa = sample_options ? *sample_options : settings.sample;
+        std::unique_ptr<ResultFolder> folder;
+        std::string out;
+        if (!output.is_none()) {
+          out = StringArg(output, "output");
+          folder = std::make_unique<ResultFolder>(out, ComparisonFiles(), "output");
+        }
+        CallGuard guard;
+        so.progress = guard.Wrap<SolveProgress>(GetCallback(so.progress));
+        sa.progress = guard.Wrap<ChainProgress>(GetCallback(sa.progress));
+        CompareStudyResult r = guard.Run([&] { return CompareStudy(study, T, so, sa, threads); });
+        r.theory.options.progress = nullptr;  // the guard's callbacks die with the guard
+        r.sample_options.progress = nullptr;
+        if (folder) {
+          Provenance run = PythonProvenance("compare", study);
+          RecordStudy(study, threads, &run);
+          WriteComparison(*folder, study, r, run);
+        }
+        auto theory = std::make_unique<PyStudySolution>();
+        theory->study = study;
+        theory->output = out;
+        theory->s = std::move(r.theory);
+        std::shared_ptr<const PathKernel> train(std::move(theory->s.kernels.train));
+        theory->predictor = std::make_shared<StudyPredictor>(
+            study, T, theory->s.solution.order_parameters.U[0], threads, train);
+        return py::make_tuple(std::move(r.comparison), std::move(theory), std::move(r.samples),
+                              std::move(r.sample_summary));
+      },
+      "study"_a, py::kw_only(), "temperature"_a = py::none(), "solve_options"_a = py::none(),
+      "sample_options"_a = py::none(), "threads"_a = 0, "output"_a = py::none(),
+      "`attnpaths compare` in one call on a Study: the theory solved (solve_options, default\n"
+      "its [solver] table) and the finite network sampled (sample_options, default its\n"
+      "[sampler] table; their progress callbacks are called) at its width and temperature on\n"
+      "the same path inputs. Returns (Comparison, StudySolution, SampleResult, SampleSummary);\n"
+      "with output=DIR writes the command's folder (compare.json, compare.csv, summary.json,\n"
+      "U_*.npy, test_*.npy, sample_summary.json, draws.h5, ...).");
 }
 
 }  // namespace attnpaths::python

@@ -1,10 +1,11 @@
-"""One call on a study: solve(study), predict_fn(study, solution) and sweep(study).
+"""One call on a study: solve(study), predict_fn(study, solution), sweep(study)
+and compare(study).
 
 They call the library functions the command line calls (study/), so their files
 and numbers must equal the attnpaths binary's (ATTNPATHS_BIN) for the same TOML
-file to the last digit: every NPY array bit for bit, every JSON entry but the
-provenance (which names the call), timings and the files' fingerprints (which
-cover the provenance). The predictor is also checked against an independent
+file to the last digit: every NPY array and HDF5 dataset bit for bit, every JSON
+entry but the provenance (which names the call), timings (seconds, cpu_seconds)
+and the files' fingerprints (which cover the provenance). The predictor is also checked against an independent
 route: the module's low-level calls (compute_path_inputs, PathKernel, predict).
 """
 import json
@@ -22,7 +23,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 CONFIG = os.path.join(HERE, 'small_hmm.toml')
 SWEEP = os.path.join(HERE, 'small_sweep.toml')
 BIN = os.environ.get('ATTNPATHS_BIN', 'attnpaths')
-VOLATILE = ('provenance', 'seconds', 'files')
+VOLATILE = ('provenance', 'seconds', 'cpu_seconds', 'files')
 
 
 def run_cli(*args):
@@ -66,6 +67,12 @@ class SameFolders(unittest.TestCase):
                 self.assertEqual(strip(load_json(pa)), strip(load_json(pb)), name)
             elif name.endswith('.csv'):
                 self.assertEqual(csv_rows(pa), csv_rows(pb), name)
+            elif name.endswith('.h5'):
+                import h5py
+                with h5py.File(pa) as x, h5py.File(pb) as y:
+                    self.assertEqual(sorted(x), sorted(y), name)
+                    for key in x:
+                        self.assertTrue(np.array_equal(x[key][()], y[key][()]), f'{name}:{key}')
 
 
 class Solve(SameFolders):
@@ -190,15 +197,17 @@ class Sweep(SameFolders):
                 ap.sweep(SWEEP, widths=[20], temperatures=[0.1], output=d)
 
 
-class Compare(unittest.TestCase):
+class Compare(SameFolders):
     def test_rows_equal_attnpaths_compare(self):
         # The same sampler settings and seed as the command (its threads do not change draws).
         config = os.path.join(HERE, '..', 'sampler', 'configs', 'hmm_small.toml')
         flags = ['--chains', '2', '--warmup', '60', '--samples', '60', '--seed', '5']
-        with tempfile.TemporaryDirectory() as d:
-            run_cli('compare', '--config', config, '--output', d, *flags)
-            cli = load_json(os.path.join(d, 'compare.json'))
-            cli_csv = csv_rows(os.path.join(d, 'compare.csv'))
+        tmp = tempfile.TemporaryDirectory()
+        self.addCleanup(tmp.cleanup)
+        cli_dir = os.path.join(tmp.name, 'cli')
+        run_cli('compare', '--config', config, '--output', cli_dir, *flags)
+        cli = load_json(os.path.join(cli_dir, 'compare.json'))
+        cli_csv = csv_rows(os.path.join(cli_dir, 'compare.csv'))
         study = ap.load_study(config)
         theory = ap.solve(study)
         options = study.sample_options()
@@ -219,6 +228,17 @@ class Compare(unittest.TestCase):
         self.assertEqual(c.csv().splitlines(True), cli_csv)
         with self.assertRaisesRegex(ap.Error, '^result: found a sample of another test set'):
             ap.compare(ap.solve(CONFIG), result, summary)
+
+        # In one call, writing the command's folder: every file equal (draws.h5 included).
+        py_dir = os.path.join(tmp.name, 'py')
+        c2, theory2, result2, summary2 = ap.compare(study, sample_options=options, output=py_dir)
+        self.assertSameFolders(cli_dir, py_dir)
+        self.assertEqual(as_json(c2.rows), cli['rows'])
+        self.assertTrue(summary2.completed)
+        self.assertTrue(np.array_equal(theory2.test.mean, theory.test.mean))
+        self.assertTrue(np.array_equal(result2.predictor.mean, result.predictor.mean))
+        self.assertEqual(load_json(os.path.join(py_dir, 'compare.json'))['provenance']
+                         ['command_line'], ['python', 'attnpaths.compare'])
 
 
 class Errors(unittest.TestCase):
