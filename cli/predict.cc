@@ -1,6 +1,6 @@
-// attnpaths predict --config run.toml --solution DIR — a saved solution
-// (U_1.npy and summary.json written by solve) on new test inputs, no re-solve
-// (theory.md §4).
+// attnpaths predict --config run.toml --solution DIR — a saved solution (a
+// folder written by solve or gp, its summary.json, or a sweep point file, read
+// by study/solution_reader.h) on new test inputs, no re-solve (theory.md §4).
 #include <cmath>
 #include <filesystem>
 #include <iostream>
@@ -16,7 +16,7 @@
 #include "kernels/error.h"
 #include "solver/predictor.h"
 #include "study/solution_files.h"
-#include "study/solved_for.h"
+#include "study/solution_reader.h"
 #include "study/study_predictor.h"
 
 namespace attnpaths::cli {
@@ -31,28 +31,14 @@ int RunPredict(const PredictCliOptions& o, const GlobalOptions& g) {
   Require(o.test_y.empty() || !o.test_x.empty(), "--test-y", "labels without --test-x",
           "--test-x as well (the inputs the labels belong to)");
   Study study = LoadStudy(o.config);
-  const auto in = [&](const std::string& f) {
-    return (std::filesystem::path(o.solution) / f).string();
-  };
-  nlohmann::json summary;
-  try {
-    summary = nlohmann::json::parse(ReadFile(in("summary.json")));
-  } catch (const nlohmann::json::exception& e) {
-    throw Error(ErrorMessage(in("summary.json"), "invalid JSON", "a summary written by solve"));
-  }
-  Require(
-      summary.is_object() && summary.contains("temperature") && summary["temperature"].is_number(),
-      in("summary.json") + ": temperature",
-      summary.is_object() && summary.contains("temperature") ? summary["temperature"].dump()
-                                                             : std::string("nothing"),
-      "the temperature of the solution (a number)");
-  const double T = summary["temperature"].get<double>();
-  Require(std::isfinite(T) && T >= 0, in("summary.json") + ": temperature", T,
-          "a finite value >= 0");
-  const bool recorded = CheckSolvedFor(summary, study, in("summary.json"));
-  const bool listed = VerifyIndexFiles(summary, o.solution, in("summary.json"));
-
-  const Eigen::MatrixXd U1 = NpyToMatrix(ReadNpy(in("U_1.npy")), in("U_1.npy"));
+  // A folder written by solve or gp, its summary.json, or a sweep point file, with
+  // every check of study/solution_reader.h.
+  const LoadedSolution solution = LoadSolution(study, o.solution, "--solution");
+  const bool folder_given = std::filesystem::is_directory(o.solution);
+  Require(folder_given || !o.output.empty(), "--output", "nothing",
+          "an output directory when --solution is a JSON file");
+  const double T = solution.temperature;
+  const Eigen::MatrixXd& U1 = solution.order_parameters.U[0];
   Inputs test_x;
   Eigen::MatrixXd test_y;
   if (!o.test_x.empty()) {
@@ -65,13 +51,13 @@ int RunPredict(const PredictCliOptions& o, const GlobalOptions& g) {
   ResultFolder folder(
       out, {"predict.json", "predict_mean.npy", "predict_variance.npy", "predict_covariance.npy"});
   const Eigen::Index D = study.train.y.cols();
-  const StudyPredictor predictor(study, T, U1, g.threads, nullptr, in("U_1.npy"));
+  const StudyPredictor predictor(study, T, U1, g.threads);
   const PredictorStatistics st = o.test_x.empty()
                                      ? predictor.Test()
                                      : predictor(test_x, o.test_y.empty() ? nullptr : &test_y,
                                                  "--test-x " + o.test_x, "--test-y " + o.test_y);
   const Eigen::Index P_test = st.mean.rows();
-  if (!recorded || !listed) WarnUnchecked(in("summary.json"));  // every other check passed
+  if (!solution.unchecked.empty()) WarnUnchecked(solution.unchecked);  // every other check passed
   const std::vector<std::string> arrays = StagePredictorArrays(folder, "predict", st);
   nlohmann::json j;
   j["solution"] = o.solution;
@@ -84,7 +70,12 @@ int RunPredict(const PredictCliOptions& o, const GlobalOptions& g) {
                                   : nlohmann::json();
   Provenance run = CommandProvenance(g, study.config_path);
   RecordStudy(study, g, &run);
-  run.Set("solution", {{"path", o.solution}, {"sha256_U_1", Sha256OfFile(in("U_1.npy"))}});
+  if (folder_given) {
+    const std::string u1 = (std::filesystem::path(o.solution) / "U_1.npy").string();
+    run.Set("solution", {{"path", o.solution}, {"sha256_U_1", Sha256OfFile(u1)}});
+  } else {
+    run.Set("solution", {{"path", o.solution}, {"sha256", Sha256OfFile(o.solution)}});
+  }
   for (const auto& [flag, file] : {std::pair{"test_x", o.test_x}, std::pair{"test_y", o.test_y}}) {
     if (!file.empty()) run.Set(flag, {{"path", file}, {"sha256", Sha256OfFile(file)}});
   }

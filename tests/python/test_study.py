@@ -159,9 +159,20 @@ class Solve(SameFolders):
     def test_a_sweep_point_is_a_solution(self):
         with tempfile.TemporaryDirectory() as d:
             r, _ = ap.sweep(CONFIG, widths=[10], output=d)
-            fn = ap.predict_fn(CONFIG, os.path.join(d, 'points', 'N10_T0.01.json'))
+            point = os.path.join(d, 'points', 'N10_T0.01.json')
+            fn = ap.predict_fn(CONFIG, point)
             np.testing.assert_array_equal(fn.U1, np.array(r.points[0]['U'][0]))
             self.assertTrue(np.array_equal(fn().mean, self.sol.test.mean))
+            # attnpaths predict reads the point file too (its output folder must be named).
+            out = os.path.join(d, 'predicted')
+            run_cli('predict', '--config', CONFIG, '--solution', point, '--output', out)
+            self.assertTrue(np.array_equal(np.load(os.path.join(out, 'predict_mean.npy')),
+                                           fn().mean))
+            r = subprocess.run([BIN, 'predict', '--config', CONFIG, '--solution', point],
+                               capture_output=True, text=True)
+            self.assertEqual(r.returncode, 2)
+            self.assertEqual(r.stderr, 'error: --output: found nothing, expected an output '
+                             'directory when --solution is a JSON file\n')
 
 
 class Sweep(SameFolders):
