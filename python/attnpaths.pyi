@@ -2344,6 +2344,13 @@ class SweepResult:
         """
         The rows (a new list of dicts each time).
         """
+    def arrays(self) -> dict:
+        """
+        The table as NumPy arrays, one entry per point in the order of points: N,
+        temperature, action, iterations, gradient_norm, test_accuracy,
+        generalization_error (NaN where null), converged (bool), U1 (points, Htot D, Htot D)
+        and U_a ((points,) for one output, (points, D, D) for several).
+        """
     @property
     def json(self) -> object:
         """

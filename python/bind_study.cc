@@ -3,6 +3,7 @@
 // study/study_predictor.h, study/solution_reader.h, study/sweep.h), writing the
 // same files when given an output folder.
 #include <filesystem>
+#include <limits>
 
 #include "data/provenance.h"
 #include "data/result_folder.h"
@@ -10,6 +11,7 @@
 #include "sampler/sample.h"
 #include "study/compare_study.h"
 #include "study/comparison.h"
+#include "study/result_row.h"
 #include "study/run_record.h"
 #include "study/settings.h"
 #include "study/solution_files.h"
@@ -77,6 +79,43 @@ PredictorStatistics CallPredictor(const StudyPredictor& p, py::object x, py::obj
   if (!y.is_none()) labels = MatrixArg(y, "y", Shape::kColumn).matrix();
   py::gil_scoped_release release;
   return p(inputs.get(), y.is_none() ? nullptr : &labels, "x", "y");
+}
+
+// The sweep's rows as NumPy columns (null → NaN) and stacked U_1 / U_a.
+py::dict SweepArrays(const SweepResult& r) {
+  const auto n = static_cast<py::ssize_t>(r.points.size());
+  const auto number = [](const nlohmann::json& v) {
+    return v.is_number() ? v.get<double>() : std::numeric_limits<double>::quiet_NaN();
+  };
+  py::dict d;
+  for (const char* key : {"N", "temperature", "action", "iterations", "gradient_norm",
+                          "test_accuracy", "generalization_error"}) {
+    py::array_t<double> column(n);
+    auto w = column.mutable_unchecked<1>();
+    for (py::ssize_t i = 0; i < n; ++i) w(i) = number(r.points[static_cast<size_t>(i)][key]);
+    d[key] = column;
+  }
+  py::array_t<bool> converged(n);
+  auto c = converged.mutable_unchecked<1>();
+  for (py::ssize_t i = 0; i < n; ++i) {
+    c(i) = r.points[static_cast<size_t>(i)].value("converged", false);
+  }
+  d["converged"] = converged;
+  std::vector<Eigen::MatrixXd> U1, U_a;
+  for (const nlohmann::json& row : r.points) {
+    U1.push_back(ReadoutFromJson(row["U"][0]));  // a square matrix of numbers
+    U_a.push_back(ReadoutFromJson(row["U_a"]));
+  }
+  d["U1"] = n > 0 ? py::object(FromMatrixStack(U1)) : py::object(py::array_t<double>(0));
+  if (n > 0 && U_a.front().size() == 1) {
+    py::array_t<double> a(n);
+    auto w = a.mutable_unchecked<1>();
+    for (py::ssize_t i = 0; i < n; ++i) w(i) = U_a[static_cast<size_t>(i)](0, 0);
+    d["U_a"] = a;
+  } else {
+    d["U_a"] = n > 0 ? py::object(FromMatrixStack(U_a)) : py::object(py::array_t<double>(0));
+  }
+  return d;
 }
 
 }  // namespace
@@ -293,6 +332,11 @@ json (the whole sweep.json) and csv (the text of sweep.csv).)doc")
       .def_property_readonly(
           "points", [](const SweepResult& r) { return JsonToPython(r.points); },
           "The rows (a new list of dicts each time).")
+      .def("arrays", &SweepArrays,
+           "The table as NumPy arrays, one entry per point in the order of points: N,\n"
+           "temperature, action, iterations, gradient_norm, test_accuracy,\n"
+           "generalization_error (NaN where null), converged (bool), U1 (points, Htot D, Htot D)\n"
+           "and U_a ((points,) for one output, (points, D, D) for several).")
       .def_property_readonly(
           "json", [](const SweepResult& r) { return JsonToPython(r.json); },
           "sweep.json as a dict: provenance and points.")

@@ -192,6 +192,17 @@ class Sweep(SameFolders):
             self.assertEqual(strip(r.json), strip(load_json(os.path.join(cli, 'sweep.json'))))
             self.assertEqual([(p['N'], p['temperature']) for p in r.points],
                              [(30, 0.1), (10, 0.1), (30, 0.01), (10, 0.01)])
+            # The table as arrays: the CSV's columns (read back from its text) and the points.
+            a = r.arrays()
+            table = np.genfromtxt(os.path.join(cli, 'sweep.csv'), delimiter=',', names=True,
+                                  skip_header=1, dtype=float)  # after the provenance line
+            for key, column in (('N', 'N'), ('temperature', 'T'), ('action', 'action'),
+                                ('test_accuracy', 'test_accuracy'), ('U_a', 'U_a')):
+                self.assertTrue(np.array_equal(a[key], table[column]), key)
+            self.assertTrue(np.array_equal(a['converged'], [True] * 4))
+            self.assertEqual(a['U1'].shape, (4, 4, 4))
+            for i, p in enumerate(r.points):
+                self.assertTrue(np.array_equal(a['U1'][i], np.array(p['U'][0])))
             self.assertTrue(seen[0].computing_path_inputs)
             self.assertEqual([p.done for p in seen[1:]], [1, 2, 3, 4])
 
