@@ -7,6 +7,7 @@
 #include <iostream>
 
 #include "cli/commands.h"
+#include "cli/report.h"
 #include "cli/run_provenance.h"
 #include "cli/solution_source.h"
 #include "data/atomic_file.h"
@@ -15,6 +16,7 @@
 #include "solver/alignment.h"
 #include "solver/predictor.h"
 #include "solver/training_gram.h"
+#include "study/study_kernels.h"
 
 namespace attnpaths::cli {
 

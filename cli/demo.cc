@@ -15,6 +15,7 @@
 #include "kernels/path_kernel.h"
 #include "solver/predictor.h"
 #include "solver/solve.h"
+#include "study/result_row.h"
 
 namespace attnpaths::cli {
 

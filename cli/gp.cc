@@ -4,11 +4,16 @@
 #include <iostream>
 
 #include "cli/commands.h"
+#include "cli/report.h"
 #include "cli/run_provenance.h"
 #include "cli/solution_record.h"
 #include "cli/study_run.h"
 #include "kernels/error.h"
 #include "solver/predictor.h"
+#include "study/result_row.h"
+#include "study/solution_files.h"
+#include "study/solved_for.h"
+#include "study/study_kernels.h"
 
 namespace attnpaths::cli {
 

@@ -1,6 +1,6 @@
-// attnpaths predict --config run.toml --solution DIR — a saved solution
-// (U_1.npy and summary.json written by solve) on new test inputs, no re-solve
-// (theory.md §4).
+// attnpaths predict --config run.toml --solution DIR — a saved solution (a
+// folder written by solve or gp, its summary.json, or a sweep point file, read
+// by study/solution_reader.h) on new test inputs, no re-solve (theory.md §4).
 #include <cmath>
 #include <filesystem>
 #include <iostream>
@@ -15,6 +15,9 @@
 #include "data/sha256.h"
 #include "kernels/error.h"
 #include "solver/predictor.h"
+#include "study/solution_files.h"
+#include "study/solution_reader.h"
+#include "study/study_predictor.h"
 
 namespace attnpaths::cli {
 
@@ -28,76 +31,38 @@ int RunPredict(const PredictCliOptions& o, const GlobalOptions& g) {
   Require(o.test_y.empty() || !o.test_x.empty(), "--test-y", "labels without --test-x",
           "--test-x as well (the inputs the labels belong to)");
   Study study = LoadStudy(o.config);
-  const auto in = [&](const std::string& f) {
-    return (std::filesystem::path(o.solution) / f).string();
-  };
-  nlohmann::json summary;
-  try {
-    summary = nlohmann::json::parse(ReadFile(in("summary.json")));
-  } catch (const nlohmann::json::exception& e) {
-    throw Error(ErrorMessage(in("summary.json"), "invalid JSON", "a summary written by solve"));
-  }
-  Require(
-      summary.is_object() && summary.contains("temperature") && summary["temperature"].is_number(),
-      in("summary.json") + ": temperature",
-      summary.is_object() && summary.contains("temperature") ? summary["temperature"].dump()
-                                                             : std::string("nothing"),
-      "the temperature of the solution (a number)");
-  const double T = summary["temperature"].get<double>();
-  Require(std::isfinite(T) && T >= 0, in("summary.json") + ": temperature", T,
-          "a finite value >= 0");
-  const bool recorded = CheckSolvedFor(summary, study, in("summary.json"));
-  const bool listed = VerifyIndexFiles(summary, o.solution, in("summary.json"));
-
-  const Eigen::MatrixXd U1 = NpyToMatrix(ReadNpy(in("U_1.npy")), in("U_1.npy"));
+  // A folder written by solve or gp, its summary.json, or a sweep point file, with
+  // every check of study/solution_reader.h.
+  const LoadedSolution solution = LoadSolution(study, o.solution, "--solution");
+  const bool folder_given = std::filesystem::is_directory(o.solution);
+  Require(folder_given || !o.output.empty(), "--output", "nothing",
+          "an output directory when --solution is a JSON file");
+  const double T = solution.temperature;
+  const Eigen::MatrixXd& U1 = solution.order_parameters.U[0];
+  Inputs test_x;
+  Eigen::MatrixXd test_y;
   if (!o.test_x.empty()) {
-    study.test.x = NpyToInputs(ReadNpy(o.test_x), "--test-x " + o.test_x);
-    Require(
-        study.test.x.n_tok() == study.train.x.n_tok() && study.test.x.N0() == study.train.x.N0(),
-        "--test-x " + o.test_x + " shape",
-        "(" + std::to_string(study.test.x.P()) + ", " + std::to_string(study.test.x.n_tok()) +
-            ", " + std::to_string(study.test.x.N0()) + ")",
-        "(P_test, " + std::to_string(study.train.x.n_tok()) + ", " +
-            std::to_string(study.train.x.N0()) + ") like data.train_x of " + o.config +
-            " (n_tok tokens of N0 features)");
-    study.test.x.CheckFinite(("--test-x " + o.test_x).c_str());
-    study.has_test_labels = false;
-    study.test.y.resize(0, study.train.y.cols());
-    if (!o.test_y.empty()) {
-      study.test.y = NpyToMatrix(ReadNpy(o.test_y), "--test-y " + o.test_y);
-      Require(study.test.y.rows() == study.test.x.P(), "--test-y " + o.test_y + " rows",
-              study.test.y.rows(),
-              std::to_string(study.test.x.P()) + " (one label row per example of --test-x)");
-      Require(study.test.y.cols() == study.train.y.cols(), "--test-y " + o.test_y + " columns",
-              study.test.y.cols(),
-              std::to_string(study.train.y.cols()) + " (as many as data.train_y)");
-      CheckLabelConvention(study.test.y, study.task, "--test-y " + o.test_y, false, &study.train.y);
-      study.has_test_labels = true;
-    }
+    test_x = NpyToInputs(ReadNpy(o.test_x), "--test-x " + o.test_x);
+    if (!o.test_y.empty()) test_y = NpyToMatrix(ReadNpy(o.test_y), "--test-y " + o.test_y);
   }
-  Require(study.test.x.P() >= 1,
-          o.test_x.empty() ? study.config_path + ": data.test_x" : "--test-x",
-          o.test_x.empty() ? std::string("no test set") : std::string("0 examples"),
-          "test inputs to predict (give --test-x, or test_x in the config)");
+  Require(!o.test_x.empty() || study.test.x.P() >= 1, study.config_path + ": data.test_x",
+          "no test set", "test inputs to predict (give --test-x, or test_x in the config)");
   const std::string out = o.output.empty() ? o.solution : o.output;
   ResultFolder folder(
       out, {"predict.json", "predict_mean.npy", "predict_variance.npy", "predict_covariance.npy"});
-  const Eigen::Index D = study.train.y.cols(), m = study.architecture.Htot() * D;
-  Require(U1.rows() == m && U1.cols() == m, in("U_1.npy") + " shape",
-          std::to_string(U1.rows()) + " x " + std::to_string(U1.cols()),
-          std::to_string(m) + " x " + std::to_string(m) + " (Htot" +
-              (D > 1 ? " times the " + std::to_string(D) + " label columns" : std::string()) +
-              " of the config)");
-  const StudyKernels k = BuildKernels(study, g.threads);
-  PredictorStatistics st = Predict(*k.train, study.train.y, T, U1, k.test,
-                                   study.has_test_labels ? &study.test.y : nullptr);
-  if (!recorded || !listed) WarnUnchecked(in("summary.json"));  // every other check passed
-  ApplyTask(study.task, &st);
+  const Eigen::Index D = study.train.y.cols();
+  const StudyPredictor predictor(study, T, U1, g.threads);
+  const PredictorStatistics st = o.test_x.empty()
+                                     ? predictor.Test()
+                                     : predictor(test_x, o.test_y.empty() ? nullptr : &test_y,
+                                                 "--test-x " + o.test_x, "--test-y " + o.test_y);
+  const Eigen::Index P_test = st.mean.rows();
+  if (!solution.unchecked.empty()) WarnUnchecked(solution.unchecked);  // every other check passed
   const std::vector<std::string> arrays = StagePredictorArrays(folder, "predict", st);
   nlohmann::json j;
   j["solution"] = o.solution;
   j["temperature"] = T;
-  j["test_examples"] = study.test.x.P();
+  j["test_examples"] = P_test;
   j["outputs"] = D;
   j["test_accuracy"] = std::isfinite(st.accuracy) ? nlohmann::json(st.accuracy) : nlohmann::json();
   j["generalization_error"] = std::isfinite(st.generalization_error)
@@ -105,7 +70,12 @@ int RunPredict(const PredictCliOptions& o, const GlobalOptions& g) {
                                   : nlohmann::json();
   Provenance run = CommandProvenance(g, study.config_path);
   RecordStudy(study, g, &run);
-  run.Set("solution", {{"path", o.solution}, {"sha256_U_1", Sha256OfFile(in("U_1.npy"))}});
+  if (folder_given) {
+    const std::string u1 = (std::filesystem::path(o.solution) / "U_1.npy").string();
+    run.Set("solution", {{"path", o.solution}, {"sha256_U_1", Sha256OfFile(u1)}});
+  } else {
+    run.Set("solution", {{"path", o.solution}, {"sha256", Sha256OfFile(o.solution)}});
+  }
   for (const auto& [flag, file] : {std::pair{"test_x", o.test_x}, std::pair{"test_y", o.test_y}}) {
     if (!file.empty()) run.Set(flag, {{"path", file}, {"sha256", Sha256OfFile(file)}});
   }
@@ -116,7 +86,7 @@ int RunPredict(const PredictCliOptions& o, const GlobalOptions& g) {
   if (g.json) {
     std::cout << j.dump(2) << std::endl;
   } else {
-    std::cout << "predicted " << study.test.x.P() << " test inputs; accuracy " << j["test_accuracy"]
+    std::cout << "predicted " << P_test << " test inputs; accuracy " << j["test_accuracy"]
               << ", generalization error " << j["generalization_error"] << "\nwrote " << out
               << "/predict_mean.npy, predict_variance.npy, predict_covariance.npy, predict.json\n";
   }

@@ -9,6 +9,7 @@
 #include <iostream>
 
 #include "cli/commands.h"
+#include "cli/report.h"
 #include "cli/run_provenance.h"
 #include "cli/settings_flags.h"
 #include "cli/solution_source.h"
@@ -16,7 +17,9 @@
 #include "data/result_index.h"
 #include "kernels/error.h"
 #include "solver/pruning.h"
+#include "study/run_record.h"
 #include "study/settings.h"
+#include "study/study_kernels.h"
 
 namespace attnpaths::cli {
 

@@ -6,6 +6,7 @@
 #include "cli/settings_flags.h"
 #include "cli/study_run.h"
 #include "data/sha256.h"
+#include "study/run_record.h"
 #include "study/settings.h"
 
 namespace attnpaths::cli {
@@ -14,16 +15,6 @@ Provenance CommandProvenance(const GlobalOptions& g, const std::string& config_p
   Provenance run(g.command_line);
   if (!config_path.empty()) run.SetConfig(config_path);
   return run;
-}
-
-void RecordStudy(const Study& study, const GlobalOptions& g, Provenance* run) {
-  run->Set("study_seed", study.seed);
-  run->Set("widths", study.architecture.widths);
-  run->Set("variances", study.architecture.variances);
-  run->Set("temperatures", study.temperatures);
-  run->Set("kernel", {{"strategy", KernelStrategyName(study.kernel.strategy)},
-                      {"memory_limit_bytes", study.kernel.memory_limit_bytes}});
-  run->Set("threads", g.threads);
 }
 
 void RecordSolution(const AnalysedSolution& s, const GlobalOptions& g, Provenance* run) {
@@ -66,24 +57,6 @@ nlohmann::json DirectoryRecord(const std::string& dir) {
     listing += Sha256OfFile((fs::path(dir) / name).string()) + "  " + name + "\n";
   }
   return {{"path", dir}, {"files", names.size()}, {"sha256", Sha256Hex(listing)}};
-}
-
-// Every field a study file or flag may set (the same keys as [solver] and
-// [sampler], so a record reads back as a study table), and what only the
-// library's callers set.
-nlohmann::json SolverSettings(const SolveOptions& options) {
-  SolveOptions o = options;
-  nlohmann::json j = OptionsJson(SolveOptionFields(&o));
-  j["initial_U"] = o.initial_U.empty() ? "U_GP" : "warm start";
-  return j;
-}
-
-nlohmann::json SamplerSettings(const SampleOptions& options) {
-  SampleOptions o = options;
-  nlohmann::json j = OptionsJson(SampleOptionFields(&o));
-  j["threads"] = o.threads;
-  j["fixed_weights"] = o.fixed_weights ? "given" : "drawn from the prior with the seed";
-  return j;
 }
 
 }  // namespace attnpaths::cli

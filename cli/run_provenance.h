@@ -20,6 +20,7 @@
 #include "kernels/path_kernel.h"
 #include "sampler/sample.h"
 #include "solver/solve.h"
+#include "study/run_record.h"
 
 namespace attnpaths::cli {
 
@@ -27,9 +28,10 @@ namespace attnpaths::cli {
 // `config_path` is not empty, the config file's path and SHA-256.
 Provenance CommandProvenance(const GlobalOptions& g, const std::string& config_path);
 
-// Records what every study command shares: the study's seed (generators and
-// perturbed heads), its widths, temperatures and kernel options, and the threads.
-void RecordStudy(const Study& study, const GlobalOptions& g, Provenance* run);
+// RecordStudy (study/run_record.h) with the command's --threads.
+inline void RecordStudy(const Study& study, const GlobalOptions& g, Provenance* run) {
+  RecordStudy(study, g.threads, run);
+}
 
 // The solution heads, prune and align analyse: the study (RecordStudy), and
 // the solver settings when it was solved here, or the files it was loaded
@@ -42,10 +44,5 @@ nlohmann::json InputFileRecord(const std::string& spec);
 // {"path": dir, "sha256": …}: one SHA-256 over the names and SHA-256 of every
 // regular file in `dir` (sorted by name), e.g. a trained network's weights.
 nlohmann::json DirectoryRecord(const std::string& dir);
-
-// Every field of the options that changes a solution (not the callbacks).
-nlohmann::json SolverSettings(const SolveOptions& o);
-// Every field of the options that changes a sample (not the callbacks).
-nlohmann::json SamplerSettings(const SampleOptions& o);
 
 }  // namespace attnpaths::cli

@@ -11,6 +11,7 @@
 #include "cli/study_run.h"
 #include "kernels/error.h"
 #include "kernels/finite_path_inputs.h"
+#include "study/run_record.h"
 
 namespace attnpaths::cli {
 

@@ -1,10 +1,8 @@
 // Sampling one study (shared by `attnpaths sample` and `attnpaths compare`):
-// sampler flags, the progress line, and the files a run writes.
+// sampler flags and the progress line (the files a run writes: study/sample_files.h).
 #pragma once
 
 #include <CLI/CLI.hpp>
-#include <cstdint>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
@@ -12,10 +10,9 @@
 #include "cli/commands.h"
 #include "cli/settings_flags.h"
 #include "data/config.h"
-#include "data/provenance.h"
-#include "data/result_folder.h"
-#include "kernels/path_inputs.h"
 #include "sampler/sample.h"
+#include "study/path_labels.h"
+#include "study/sample_files.h"
 
 namespace attnpaths::cli {
 
@@ -35,30 +32,5 @@ Study LoadSampleStudy(const std::string& config, const SampleCliOptions& o);
 // thread count and a progress line on stderr labelled `label`.
 SampleOptions MakeSampleOptions(const SampleCliOptions& o, const Study& study,
                                 const GlobalOptions& g, const std::string& label);
-
-// "h1>h2" labels of every path of the architecture.
-std::vector<std::string> ArchitecturePathLabels(const Architecture& arch);
-
-// Labels of the rows of U^sampled and of U_1 (theory.md §9): the path labels
-// for D = 1, "path:d" (d = 0 … D−1, output fastest) for D > 1.
-std::vector<std::string> OrderParameterLabels(const Architecture& arch, Eigen::Index D);
-
-// The sampler's summary and estimates as JSON (no draws).
-nlohmann::json SampleJson(const Study& study, const SampleResult& r, const SampleSummary& s,
-                          double temperature);
-
-// The files of a sample run as ResultFolder patterns.
-std::vector<std::string> SampleFiles();
-
-// Stages draws.h5 (draws [chain, draw, quantity], accept_stat, energy,
-// tree_depth, leapfrog_steps, divergent [chain, draw], step_size [chain]),
-// sampled_test_mean(_se).npy, sampled_test_variance(_se).npy,
-// sampled_test_covariance.npy (P* × D × D), U_sampled(_se).npy and then
-// `summary_name` (the JSON `summary` with "files": their fingerprints) in
-// `out`; the caller commits. `run` becomes the root attributes of draws.h5
-// (the summary carries its own).
-void StageSampleOutputs(ResultFolder& out, const SampleResult& r, const SampleSummary& s,
-                        nlohmann::json summary, const std::string& summary_name,
-                        const Provenance& run);
 
 }  // namespace attnpaths::cli

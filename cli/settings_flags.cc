@@ -9,10 +9,6 @@
 namespace attnpaths::cli {
 namespace {
 
-nlohmann::json ValueJson(const OptionValue& v) {
-  return std::visit([](const auto& x) { return nlohmann::json(x); }, v);
-}
-
 std::string DefaultText(const OptionValue& v) {
   if (const auto* s = std::get_if<std::string>(&v)) return *s;
   if (const auto* l = std::get_if<std::vector<std::string>>(&v)) {
@@ -74,12 +70,6 @@ StudySettings SettingsFlags::Read(const Study& study) const {
   s.pruning.kernel = study.kernel;
   ValidateStudySettings(s, "");
   return s;
-}
-
-nlohmann::json OptionsJson(const std::vector<OptionField>& fields) {
-  nlohmann::json j = nlohmann::json::object();
-  for (const OptionField& f : fields) j[f.key] = ValueJson(f.get());
-  return j;
 }
 
 }  // namespace attnpaths::cli

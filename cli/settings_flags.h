@@ -41,7 +41,4 @@ class SettingsFlags {
   std::vector<Bound> bound_;
 };
 
-// The fields of one settings table as JSON (numbers exact, enums by name).
-nlohmann::json OptionsJson(const std::vector<OptionField>& fields);
-
 }  // namespace attnpaths::cli

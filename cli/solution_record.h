@@ -1,32 +1,11 @@
-// What a solution was solved for, recorded beside it and checked by every
-// reader (predict, heads, prune, align): the architecture (heads with their
-// kind, β, normalisation, mask and a fingerprint of their parameters; readout;
-// widths; prior variances), the number of outputs D, and the training data
-// (P and a fingerprint of x and y).
-//
-//   summary["solved_for"] = SolvedForJson(study);           // when writing
-//   if (!CheckSolvedFor(summary, study, "out/summary.json"))  // when reading
-//     WarnUnchecked("out/summary.json");
-//
-// The widths are recorded but only their count is compared: a solution fixes
-// its own widths (a sweep point at N = 10 of a study whose width is 100).
+// Warnings about loaded solutions (the records themselves: study/solved_for.h).
 #pragma once
 
-#include <nlohmann/json.hpp>
 #include <string>
 
-#include "data/config.h"
+#include "study/solved_for.h"
 
 namespace attnpaths::cli {
-
-// The "solved_for" object of summary.json and sweep point files.
-nlohmann::json SolvedForJson(const Study& study);
-
-// Throws Error naming `file`, the entry that differs, the solution's value
-// and the config's when summary["solved_for"] does not describe `study`;
-// returns false when the summary has no such record (older or hand-written
-// files), true when it matches.
-bool CheckSolvedFor(const nlohmann::json& summary, const Study& study, const std::string& file);
 
 // Prints "warning: <file> records no solved_for ..." on stderr (not silenced by --quiet,
 // which silences progress only).

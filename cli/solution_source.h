@@ -10,9 +10,10 @@
 #include <string>
 
 #include "cli/commands.h"
-#include "cli/study_run.h"
 #include "data/config.h"
 #include "solver/order_parameters.h"
+#include "study/result_row.h"
+#include "study/study_kernels.h"
 
 namespace attnpaths::cli {
 
@@ -58,8 +59,5 @@ nlohmann::json SolutionJson(const AnalysedSolution& s);
 
 // "N = 10, T = 0.01 (solved)" for report headers.
 std::string SolutionLine(const AnalysedSolution& s);
-
-// Text of a double that reads back exactly.
-std::string ExactNumber(double v);
 
 }  // namespace attnpaths::cli

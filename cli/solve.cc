@@ -4,13 +4,15 @@
 #include <iostream>
 
 #include "cli/commands.h"
+#include "cli/report.h"
 #include "cli/run_provenance.h"
 #include "cli/settings_flags.h"
-#include "cli/solution_record.h"
-#include "cli/study_run.h"
+#include "data/result_folder.h"
 #include "kernels/error.h"
-#include "solver/predictor.h"
-#include "study/settings.h"
+#include "study/result_row.h"
+#include "study/run_record.h"
+#include "study/solution_files.h"
+#include "study/solve_study.h"
 
 namespace attnpaths::cli {
 
@@ -33,8 +35,6 @@ int RunSolve(const SolveCliOptions& o, const GlobalOptions& g) {
   ResultFolder folder(out, SolutionFiles());  // locked; removed again if this run fails
 
   ProgressLine("solve: computing path inputs", g.quiet);
-  const StudyKernels k = BuildKernels(study, g.threads);
-  const Action action(study.architecture, *k.train, study.train.y, T);
   SolveOptions options = o.settings.Read(study).solve;
   options.progress = [&](const SolveProgress& p) {
     if (p.iteration % 10 == 0) {
@@ -44,42 +44,25 @@ int RunSolve(const SolveCliOptions& o, const GlobalOptions& g) {
       ProgressLine(buf, g.quiet);
     }
   };
-  SolveSummary summary;
-  const Solution sol = Solve(action, options, &summary);
-  if (summary.termination == SolveTermination::kFailure) {
-    throw Error(ErrorMessage(study.config_path, summary.message,
-                             "an action that can be evaluated at U_GP (raise the temperature)"));
-  }
-  const Eigen::MatrixXd* y_test = study.has_test_labels ? &study.test.y : nullptr;
-  PredictorStatistics st =
-      Predict(*k.train, study.train.y, T, sol.order_parameters.U[0], k.test, y_test);
-  ApplyTask(study.task, &st);
-  const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
-  const ResultRow row =
-      MakeRow(study.architecture.widths.front(), &sol, &summary, sol.order_parameters, st, secs);
-  nlohmann::json extra;
-  extra["temperature"] = T;
-  extra["widths"] = study.architecture.widths;
-  extra["kernel_strategy"] = KernelStrategyName(k.train->strategy());
-  extra["message"] = summary.message;
+  StudySolution s = SolveStudy(study, T, options, g.threads);
+  s.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
   Provenance run = CommandProvenance(g, study.config_path);
   RecordStudy(study, g, &run);
   run.Set("solver", SolverSettings(options));
-  extra["provenance"] = run.Json();
-  extra["solved_for"] = SolvedForJson(study);
-  const nlohmann::json written = StageSolution(folder, row, st, extra);
-  folder.Commit({"summary.json"});
+  const nlohmann::json written = WriteStudySolution(folder, study, s, run.Json());
   ProgressLine("", g.quiet);
   if (g.json) {
     std::cout << written.dump(2) << std::endl;
   } else {
-    std::cout << summary.FullReport() << TableHeader() << "\n"
+    const ResultRow row = MakeRow(study.architecture.widths.front(), &s.solution, &s.summary,
+                                  s.solution.order_parameters, s.test, s.seconds);
+    std::cout << s.summary.FullReport() << TableHeader() << "\n"
               << TableLine(row) << "\n"
               << "wrote " << out
               << "/summary.json and U_*.npy, test_mean.npy, test_variance.npy, "
                  "test_covariance.npy\n";
   }
-  return summary.converged() ? 0 : 1;
+  return s.summary.converged() ? 0 : 1;
 }
 
 }  // namespace

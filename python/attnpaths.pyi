@@ -212,6 +212,83 @@ class Architecture:
         Head counts, readout, widths and variances.
         """
 
+class Comparison:
+    """
+    The theory beside samples of the finite network (`attnpaths compare`): rows (accuracy,
+    generalisation error, test-averaged variance and covariances, every U_1 entry) and
+    test_points (f_mean and f_variance per test point), each a ComparisonRow; mean_abs_z,
+    within3 and counted over the test means. table() is what the command prints, csv() the
+    rows of compare.csv.
+    """
+    @property
+    def rows(self) -> List[ComparisonRow]:
+        """
+        The summary rows.
+        """
+    @property
+    def test_points(self) -> List[ComparisonRow]:
+        """
+        Per test point and output.
+        """
+    @property
+    def mean_abs_z(self) -> float:
+        """
+        Average |z| of the test means.
+        """
+    @property
+    def within3(self) -> int:
+        """
+        Test means within 3 s.e.
+        """
+    @property
+    def counted(self) -> int:
+        """
+        Test means with a finite z.
+        """
+    def table(self) -> str:
+        """
+        The printed table.
+        """
+    def csv(self) -> str:
+        """
+        compare.csv without its provenance line.
+        """
+    def __repr__(self) -> str:
+        """
+        The row counts.
+        """
+
+class ComparisonRow:
+    """
+    One quantity: theory, sampled mean, its s.e. and z = diff / s.e.
+    """
+    @property
+    def quantity(self) -> str:
+        """
+        'test_accuracy', 'U[0,1] a | b', ...
+        """
+    @property
+    def theory(self) -> float:
+        """
+        The theory's value.
+        """
+    @property
+    def sampled(self) -> float:
+        """
+        The sampled estimate.
+        """
+    @property
+    def se(self) -> float:
+        """
+        Its Monte-Carlo standard error.
+        """
+    @property
+    def z(self) -> float: ...
+    def __repr__(self) -> str:
+        """
+        The quantity and its numbers.
+        """
+
 class Dataset:
     """
     Inputs x (P, n_tok, N0) with labels y (P x D). Dataset(x, y) copies both.
@@ -2126,6 +2203,216 @@ class Study:
         Name and sizes.
         """
 
+class StudyPredictor:
+    """
+    A solution of a study applied to any test inputs (theory.md sections 4, 9): the finite-width
+    theory's predict_fn. Call it with x (an Inputs or a (P*, n_tok, N0) array with the training
+    set's n_tok and N0) and optionally y (P* x D labels, the study's task) for a
+    PredictorStatistics; with no arguments it predicts the study's own test set. Made by
+    predict_fn(study, solution) or StudySolution.predictor.
+    """
+    def __call__(self, x: object = ..., y: object = ...) -> PredictorStatistics:
+        """
+        Mean, variance, covariance, accuracy and generalisation error on x (default: the
+        study's test set and labels). Raises attnpaths.Error naming x or y when a shape or a
+        label disagrees with the study.
+        """
+    @property
+    def temperature(self) -> float:
+        """
+        The temperature of the solution.
+        """
+    @property
+    def U1(self) -> NDArray[numpy.float64]:
+        """
+        U_1 of the solution, (Htot D) x (Htot D) (a copy).
+        """
+    @property
+    def study(self) -> Study:
+        """
+        The study at the solution's widths (a copy).
+        """
+    def __repr__(self) -> str:
+        """
+        The study and the temperature.
+        """
+
+class StudySolution:
+    """
+    What solve(study) returns: the saddle point of the study at its widths and temperature
+    (solution, summary), the predictor on its test set (test) and a predictor for any other
+    inputs (predict, predictor). output is the folder written ('' when none was asked for).
+    """
+    @property
+    def solution(self) -> Solution:
+        """
+        The Solution (order parameters U, U_a, action, converged).
+        """
+    @property
+    def summary(self) -> SolveSummary:
+        """
+        The SolveSummary (termination, iterations, gradient norm, times).
+        """
+    @property
+    def test(self) -> PredictorStatistics:
+        """
+        PredictorStatistics on the study's test set (accuracy NaN without labels or for
+        regression).
+        """
+    @property
+    def temperature(self) -> float:
+        """
+        The temperature solved at.
+        """
+    @property
+    def converged(self) -> bool:
+        """
+        True when the gradient test of theory.md section 8 held.
+        """
+    @property
+    def study(self) -> Study:
+        """
+        The study solved (a copy).
+        """
+    @property
+    def output(self) -> str:
+        """
+        The folder written by solve(..., output=), else ''.
+        """
+    @property
+    def predictor(self) -> StudyPredictor:
+        """
+        The StudyPredictor of this solution (shares its training kernel).
+        """
+    def predict(self, x: object = ..., y: object = ...) -> PredictorStatistics:
+        """
+        The predictor on new inputs x (and labels y), as StudyPredictor.__call__.
+        """
+    def __repr__(self) -> str:
+        """
+        The study and the solve's brief report.
+        """
+
+class SweepProgress:
+    """
+    Progress of a sweep: points done (solved or loaded) of total.
+    """
+    @property
+    def computing_path_inputs(self) -> bool:
+        """
+        True once, before any point.
+        """
+    @property
+    def done(self) -> int:
+        """
+        Points finished.
+        """
+    @property
+    def solved(self) -> int:
+        """
+        Of those, solved in this run.
+        """
+    @property
+    def total(self) -> int:
+        """
+        Widths x temperatures.
+        """
+    @property
+    def point_solved(self) -> bool:
+        """
+        The point just finished was solved (not loaded).
+        """
+    @property
+    def elapsed_seconds(self) -> float:
+        """
+        Since the start.
+        """
+    def __repr__(self) -> str:
+        """
+        Points done of total.
+        """
+
+class SweepResult:
+    """
+    The table of a sweep, as the folder holds it: points (a list of dicts, the rows of
+    sweep.json in the order widths x temperatures were given: N, temperature, widths, action,
+    iterations, gradient_norm, test_accuracy, generalization_error, U, U_a, converged, ...),
+    json (the whole sweep.json) and csv (the text of sweep.csv).
+    """
+    @property
+    def points(self) -> object:
+        """
+        The rows (a new list of dicts each time).
+        """
+    def arrays(self) -> dict:
+        """
+        The table as NumPy arrays, one entry per point in the order of points: N,
+        temperature, action, iterations, gradient_norm, test_accuracy,
+        generalization_error (NaN where null), converged (bool), U1 (points, Htot D, Htot D)
+        and U_a ((points,) for one output, (points, D, D) for several).
+        """
+    @property
+    def json(self) -> object:
+        """
+        sweep.json as a dict: provenance and points.
+        """
+    @property
+    def csv(self) -> str:
+        """
+        sweep.csv's text.
+        """
+    def __repr__(self) -> str:
+        """
+        The number of points.
+        """
+
+class SweepSummary:
+    """
+    Counts and time of a sweep.
+    """
+    @property
+    def output(self) -> str:
+        """
+        The folder written.
+        """
+    @property
+    def points(self) -> int:
+        """
+        Widths x temperatures.
+        """
+    @property
+    def solved(self) -> int:
+        """
+        Points solved in this run.
+        """
+    @property
+    def loaded(self) -> int:
+        """
+        Points loaded from an earlier run.
+        """
+    @property
+    def all_converged(self) -> bool:
+        """
+        Every point passed the gradient test.
+        """
+    @property
+    def total_seconds(self) -> float:
+        """
+        Wall time.
+        """
+    def brief_report(self) -> str:
+        """
+        One line.
+        """
+    def full_report(self) -> str:
+        """
+        Every figure.
+        """
+    def __repr__(self) -> str:
+        """
+        The brief report.
+        """
+
 def accuracy(mean: object, y: object) -> float:
     """
     Fraction of test points with sign mean = y (labels +1/-1; mean = 0 counts as wrong) or
@@ -2224,6 +2511,24 @@ def check_shapes(arch: Architecture, U: object, outputs: int = ...) -> None:
 def choose_kernel_strategy(options: KernelOptions, P: int, Htot: int, N0: int) -> str:
     """
     The strategy 'auto' resolves to; raises attnpaths.Error naming the size when none fits.
+    """
+
+@overload
+def compare(theory: StudySolution, result: SampleResult, summary: SampleSummary) -> Comparison:
+    """
+    `attnpaths compare` on results at hand: the StudySolution of solve(study) beside
+    sample(...)'s (SampleResult, SampleSummary) on the same study's test set. Returns a
+    Comparison (empty when the sampler did not complete).
+    """
+@overload
+def compare(study: Study, *, temperature: Optional[float] = ..., solve_options: Optional[SolveOptions] = ..., sample_options: Optional[SampleOptions] = ..., threads: int = ..., output: object = ...) -> tuple:
+    """
+    `attnpaths compare` in one call on a Study: the theory solved (solve_options, default
+    its [solver] table) and the finite network sampled (sample_options, default its
+    [sampler] table; their progress callbacks are called) at its width and temperature on
+    the same path inputs. Returns (Comparison, StudySolution, SampleResult, SampleSummary);
+    with output=DIR writes the command's folder (compare.json, compare.csv, summary.json,
+    U_*.npy, test_*.npy, sample_summary.json, draws.h5, ...).
     """
 
 def compute_path_inputs(arch: Architecture, x: object, split: object = ..., threads: int = ...) -> PathInputs:
@@ -2460,6 +2765,15 @@ def predict(kernel: PathKernel, y: object, temperature: float, U1: object, test:
     convention or G = K_U + T I is not positive definite. Runs without the GIL.
     """
 
+def predict_fn(study: object, solution: object = ..., *, threads: int = ...) -> StudyPredictor:
+    """
+    A StudyPredictor for a study (a Study or a TOML path): from `solution` — a folder written
+    by solve/gp, its summary.json or a sweep point file (read with the checks of
+    `attnpaths predict`: solved_for, files, shapes; a file without those records warns), or
+    a StudySolution — or, for None, from solving the study at its one temperature. Call it
+    with test inputs (and labels) for PredictorStatistics.
+    """
+
 def prune(arch: Architecture, kernel: PathKernel, y: object, temperature: float, U1: object, test: PathInputs, y_test: object, options: Optional[PruningOptions] = ..., progress: object = ...) -> tuple:
     """
     The paper's pruning (theory.md section 6): heads removed in increasing, random and
@@ -2580,6 +2894,7 @@ def silence_heads(arch: Architecture, U1: object, pruned: object) -> NDArray[num
     U_1 with every row and column of a path through a pruned head set to zero (theory.md 6).
     """
 
+@overload
 def solve(action: Action, options: Optional[SolveOptions] = ..., progress: object = ...) -> tuple:
     """
     Minimises S over SPD order parameters (theory.md section 3) from U_GP (or
@@ -2587,6 +2902,32 @@ def solve(action: Action, options: Optional[SolveOptions] = ..., progress: objec
     the summary, not raised. progress (or options.progress) is called with a
     SolveProgress after every iteration. Runs without the GIL; Ctrl-C or an exception
     raised by the callback stops the solve and is re-raised.
+    """
+@overload
+def solve(study: Study, *, temperature: Optional[float] = ..., options: Optional[SolveOptions] = ..., threads: int = ..., output: object = ..., progress: object = ...) -> StudySolution:
+    """
+    One call on a study (an attnpaths.Study, or the path of a TOML file): its path inputs,
+    the saddle point at its widths and temperature (default: its one temperature) with
+    options (default: its [solver] table, as `attnpaths solve`), and the predictor on its
+    test set. Returns a StudySolution. With output=DIR writes the folder `attnpaths solve
+    -o DIR` writes (summary.json, U_<l>.npy, U_a.npy, test_*.npy), the same numbers to the
+    last digit. Non-convergence is reported in .summary/.converged, not raised.
+    """
+@overload
+def solve(config: str, *, temperature: Optional[float] = ..., options: Optional[SolveOptions] = ..., threads: int = ..., output: object = ..., progress: object = ...) -> StudySolution:
+    """
+    The same for the path of a TOML study file.
+    """
+
+def sweep(study: object, *, widths: Optional[List[float]] = ..., temperatures: Optional[List[float]] = ..., output: object = ..., threads: int = ..., progress: object = ...) -> tuple:
+    """
+    `attnpaths sweep` in one call: the theory on a grid of widths (default: the study's
+    [sweep] widths) x temperatures (default: the study's), continued in N per temperature,
+    parallel over temperatures, written to output (default: the study's [output]
+    directory) exactly as the command writes it and resumed from the points a run there
+    left. study is a Study loaded from a file (its text is fingerprinted) or a TOML path.
+    Returns (SweepResult, SweepSummary); progress is called with a SweepProgress after
+    every point. Raises attnpaths.Error naming the argument or file on bad input.
     """
 
 def tat_alpha(eta: float, n_act: int) -> float:

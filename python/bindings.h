@@ -294,5 +294,6 @@ void BindSampler(py::module_& m);
 void BindData(py::module_& m);
 void BindPropagation(py::module_& m);
 void BindCurvature(py::module_& m);
+void BindStudy(py::module_& m);
 
 }  // namespace attnpaths::python

@@ -71,6 +71,9 @@ def parse_signature(line, name):
         return None
     params = []
     for p in split_top(line[len(name) + 1:end]):
+        if p == "*":  # keyword-only parameters follow (py::kw_only)
+            params.append(p)
+            continue
         if p.startswith("*"):
             params.append(p if ":" in p else p + ": Any")
             continue

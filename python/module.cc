@@ -54,4 +54,5 @@ PYBIND11_MODULE(attnpaths, m) {
   attnpaths::python::BindData(m);
   attnpaths::python::BindPropagation(m);
   attnpaths::python::BindCurvature(m);
+  attnpaths::python::BindStudy(m);
 }

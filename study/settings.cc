@@ -1,5 +1,7 @@
 #include "study/settings.h"
 
+#include <variant>
+
 #include "kernels/error.h"
 
 namespace attnpaths {
@@ -33,6 +35,14 @@ StudySettings ReadStudySettings(const Study& study) {
   s.pruning.kernel = study.kernel;
   ValidateStudySettings(s, study.config_path.empty() ? "" : study.config_path + ": ");
   return s;
+}
+
+nlohmann::json OptionsJson(const std::vector<OptionField>& fields) {
+  nlohmann::json j = nlohmann::json::object();
+  for (const OptionField& f : fields) {
+    j[f.key] = std::visit([](const auto& x) { return nlohmann::json(x); }, f.get());
+  }
+  return j;
 }
 
 }  // namespace attnpaths

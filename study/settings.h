@@ -11,6 +11,7 @@
 // range name the field; the result passes each Options::IsValid.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -45,5 +46,9 @@ std::vector<SettingsTable> SettingsTables(StudySettings* settings);
 
 // Throws Error(prefix + message) unless every Options of `settings` is valid.
 void ValidateStudySettings(const StudySettings& settings, const std::string& prefix);
+
+// The fields of one settings table as JSON (numbers exact, enums by name), as
+// provenance records them.
+nlohmann::json OptionsJson(const std::vector<OptionField>& fields);
 
 }  // namespace attnpaths

@@ -153,7 +153,7 @@ class ErrorTranslation(unittest.TestCase):
 
     def test_type_errors_stay_type_errors(self):
         with self.assertRaises(TypeError):
-            ap.solve('not an action')
+            ap.solve(42)  # neither an Action nor a Study nor a study file's path
         x, y, arch = small_problem()
         with self.assertRaises(TypeError):
             ap.Action(arch, 'not a kernel', y, 0.1)
