@@ -84,6 +84,9 @@ set(ATTNPATHS_PC_PREFIX "\${pcfiledir}/${attnpaths_pc_to_prefix}")
 string(REGEX REPLACE "/$" "" ATTNPATHS_PC_PREFIX "${ATTNPATHS_PC_PREFIX}")
 set(attnpaths_pc_libs -lceres "$<TARGET_LINKER_FILE:hdf5::hdf5>"
     "$<TARGET_LINKER_FILE:tomlplusplus::tomlplusplus>" ${LAPACK_LIBRARIES} ${BLAS_LIBRARIES})
+if(ATTNPATHS_HAVE_MPI)
+  list(APPEND attnpaths_pc_libs ${MPI_CXX_LIBRARIES})
+endif()
 list(REMOVE_DUPLICATES attnpaths_pc_libs)
 # The modules, highest first (a static library before the ones it uses).
 set(ATTNPATHS_PC_MODULE_LIBS)

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <chrono>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <exception>
 #include <vector>
@@ -53,10 +54,10 @@ Gram Gram::Zero(Eigen::Index Htot, Eigen::Index N0, Eigen::Index D) {
 
 void Gram::Add(const Gram& other) {
   Require(other.Htot == Htot && other.N0 == N0 && other.D() == D(), "gram to add",
-          std::to_string(other.Htot) + " paths x " + std::to_string(other.N0) + " features, D = " +
-              std::to_string(other.D()),
-          std::to_string(Htot) + " paths x " + std::to_string(N0) + " features, D = " +
-              std::to_string(D()));
+          std::to_string(other.Htot) + " paths x " + std::to_string(other.N0) +
+              " features, D = " + std::to_string(other.D()),
+          std::to_string(Htot) + " paths x " + std::to_string(N0) +
+              " features, D = " + std::to_string(D()));
   P += other.P;
   A += other.A;
   b += other.b;
@@ -104,9 +105,8 @@ std::string GramSummary::BriefReport() const {
   std::snprintf(buf, sizeof buf,
                 "gram: %ld examples in %ld blocks, %.3f s (reading %.3f s, waited %.3f s; path "
                 "inputs %.3f s; A, b %.3f s)",
-                static_cast<long>(stream.examples), static_cast<long>(stream.blocks),
-                total_seconds, stream.read_seconds, stream.wait_seconds,
-                stream.path_input_seconds, gram_seconds);
+                static_cast<long>(stream.examples), static_cast<long>(stream.blocks), total_seconds,
+                stream.read_seconds, stream.wait_seconds, stream.path_input_seconds, gram_seconds);
   return buf;
 }
 
@@ -126,6 +126,17 @@ Gram AccumulateGram(const Architecture& arch, ExampleSource& source, Split split
   s.total_seconds = Since(t0);
   if (summary) *summary = s;
   return g;
+}
+
+void SumOverRanks(const Communicator& world, Gram* gram) {
+  if (world.size() <= 1) return;
+  std::int64_t P = gram->P;
+  world.SumInPlace(&P, 1);
+  gram->P = P;
+  world.SumInPlace(gram->A.data(), static_cast<std::size_t>(gram->A.size()));
+  world.SumInPlace(gram->b.data(), static_cast<std::size_t>(gram->b.size()));
+  world.SumInPlace(gram->YtY.data(), static_cast<std::size_t>(gram->YtY.size()));
+  world.SumInPlace(&gram->yty, 1);
 }
 
 }  // namespace attnpaths

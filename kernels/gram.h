@@ -2,18 +2,17 @@
 // and YᵀY, accumulated in one streamed pass over the examples without ever
 // holding Ξ (P × M) or any P × P matrix.
 //
-//   attnpaths::HmmExamples source(task);            // or NpyExamples, Hdf5Examples, InMemoryExamples
-//   attnpaths::GramSummary summary;
-//   attnpaths::Gram g = attnpaths::AccumulateGram(arch, source, Split::kTrain, {}, &summary);
-//   g.A;     // Ξᵀ Ξ, M × M (M = Htot · N0), both triangles
-//   g.b;     // Ξᵀ Y, M × D
-//   g.yty;   // Σ_μd Y_μd² (yᵀy at D = 1)
+//   attnpaths::HmmExamples source(task);            // or NpyExamples, Hdf5Examples,
+//   InMemoryExamples attnpaths::GramSummary summary; attnpaths::Gram g =
+//   attnpaths::AccumulateGram(arch, source, Split::kTrain, {}, &summary); g.A;     // Ξᵀ Ξ, M × M
+//   (M = Htot · N0), both triangles g.b;     // Ξᵀ Y, M × D g.yty;   // Σ_μd Y_μd² (yᵀy at D = 1)
 //   g.P;     // examples summed
 //
 // The sums split over any partition of the examples (theory.md §10): Grams of
-// disjoint slices add with Gram::Add, which is what a data-parallel run
-// all-reduces. Memory: the M × M matrix, one block of Ξᵀ and the streaming
-// buffers of kernels/path_input_stream.h — O(M² + block), independent of P.
+// disjoint slices add with Gram::Add; a data-parallel run sums them over its
+// processes with SumOverRanks (each process reading its share of the examples
+// through ExampleRange, kernels/example_range.h). Memory: the M × M matrix, one block of Ξᵀ and the
+// streaming buffers of kernels/path_input_stream.h — O(M² + block), independent of P.
 #pragma once
 
 #include <Eigen/Core>
@@ -22,6 +21,7 @@
 #include "kernels/architecture.h"
 #include "kernels/example_source.h"
 #include "kernels/path_input_stream.h"
+#include "parallel/communicator.h"
 
 namespace attnpaths {
 
@@ -62,5 +62,12 @@ struct GramSummary {
 // source, a source without labels, or whatever the source throws.
 Gram AccumulateGram(const Architecture& arch, ExampleSource& source, Split split,
                     const StreamOptions& options = {}, GramSummary* summary = nullptr);
+
+// Sums the Grams of every rank of `world` in place: when each rank's Gram holds
+// the sums over its own share of the examples (theory.md §10: A, b, YᵀY, yᵀy
+// and P add over any partition), every rank ends with the Gram of the whole
+// set. One process: unchanged. Every rank must call it with the same Htot, N0
+// and D (the same architecture and data set).
+void SumOverRanks(const Communicator& world, Gram* gram);
 
 }  // namespace attnpaths

@@ -11,9 +11,11 @@
 #include <vector>
 
 #include "kernels/error.h"
+#include "kernels/example_range.h"
 #include "kernels/example_source.h"
 #include "kernels/path_input_stream.h"
 #include "kernels/path_inputs.h"
+#include "parallel/communicator.h"
 #include "tests/support/brute_force.h"
 #include "tests/support/finite_difference.h"
 #include "tests/support/random_inputs.h"
@@ -154,6 +156,74 @@ TEST(GramTest, GramsOfSlicesAddUpToTheWhole) {
   EXPECT_LE(RelativeError(sum.b, whole.b), 1e-13);
   EXPECT_NEAR(sum.yty, static_cast<double>(kP), 1e-12);  // ±1 labels
   EXPECT_THROW(sum.Add(Gram::Zero(arch.Htot(), kN0, 2)), Error);
+}
+
+// What each process of a data-parallel run does (theory.md §10): the Gram of
+// its ExampleRange (Communicator::ShareOf), the ranges' Grams added, equals
+// ΞᵀΞ of the whole set from the token-by-token loops — with a head of given
+// attention, which must read each example's own table through the range.
+TEST(GramTest, GramsOfTheProcessesSharesAddUpToTheWhole) {
+  Rng rng(45);
+  const Architecture arch = TwoLayers(rng);
+  const Inputs X = RandomInputs(kP, kTokens, kN0, rng);
+  const Eigen::MatrixXd Y = test_util::RandomLabels(kP, 2, rng);
+  const Eigen::MatrixXd xi = BruteXi(arch, X);
+  InMemoryExamples source(X, Y, "train set");
+  StreamOptions o;
+  o.block_examples = 4;
+  for (int R : {1, 2, 3, 5}) {
+    SCOPED_TRACE(std::to_string(R) + " processes");
+    Gram sum = Gram::Zero(arch.Htot(), kN0, 2);
+    for (int r = 0; r < R; ++r) {
+      const auto [begin, end] = Communicator::ShareOf(kP, r, R);
+      ExampleRange range(source, begin, end);
+      EXPECT_EQ(range.P(), end - begin);
+      sum.Add(AccumulateGram(arch, range, Split::kTrain, o));
+    }
+    EXPECT_EQ(sum.P, kP);
+    EXPECT_LE(RelativeError(sum.A, xi.transpose() * xi), 1e-13);
+    EXPECT_LE(RelativeError(sum.b, xi.transpose() * Y), 1e-13);
+    EXPECT_LE(RelativeError(sum.YtY, Y.transpose() * Y), 1e-14);
+  }
+  // One process (no mpirun): summing over the ranks changes nothing.
+  Gram whole = AccumulateGram(arch, source, Split::kTrain, o);
+  const Gram copy = whole;
+  SumOverRanks(Communicator::World(), &whole);
+  EXPECT_EQ(whole.A, copy.A);
+  EXPECT_EQ(whole.b, copy.b);
+  EXPECT_EQ(whole.P, copy.P);
+}
+
+TEST(ExampleRangeTest, ReadsItsExamplesAndNamesItselfInErrors) {
+  Rng rng(46);
+  const Inputs X = RandomInputs(kP, kTokens, kN0, rng);
+  const Eigen::MatrixXd Y = test_util::RandomLabels(kP, 1, rng);
+  InMemoryExamples source(X, Y, "train set");
+  ExampleRange range(source, 10, 20);
+  EXPECT_EQ(range.P(), 10);
+  EXPECT_EQ(range.n_tok(), kTokens);
+  EXPECT_EQ(range.N0(), kN0);
+  EXPECT_EQ(range.D(), 1);
+  EXPECT_EQ(range.name(), "train set examples [10, 20)");
+  ExampleBlock block;
+  range.Read(2, 5, &block);
+  EXPECT_EQ(block.begin, 12);  // the source's numbering
+  ASSERT_EQ(block.x.P(), 3);
+  for (Eigen::Index mu = 0; mu < 3; ++mu) {
+    EXPECT_EQ(block.y(mu, 0), Y(12 + mu, 0));
+    EXPECT_EQ(block.x.example(mu), X.example(12 + mu));
+  }
+  try {
+    range.Read(5, 11, &block);
+    ADD_FAILURE() << "no error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("train set examples [10, 20) block"), std::string::npos)
+        << e.what();
+  }
+  EXPECT_THROW(ExampleRange(source, 20, 10), Error);
+  EXPECT_THROW(ExampleRange(source, 0, kP + 1), Error);
+  ExampleRange empty(source, kP, kP);
+  EXPECT_EQ(empty.P(), 0);
 }
 
 TEST(GramTest, ErrorsNameTheSource) {
