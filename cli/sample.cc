@@ -10,8 +10,7 @@
 #include "cli/sample_run.h"
 #include "cli/study_run.h"
 #include "kernels/error.h"
-#include "kernels/finite_path_inputs.h"
-#include "study/run_record.h"
+#include "study/sample_study.h"
 
 namespace attnpaths::cli {
 
@@ -33,28 +32,14 @@ int RunSample(const SampleCommandOptions& o, const GlobalOptions& g) {
   const SampleOptions options = MakeSampleOptions(o.sampler, study, g, "sample");
 
   ProgressLine("sample: computing path inputs", g.quiet);
-  const PathInputs train =
-      ComputePathInputs(study.architecture, study.train.x, Split::kTrain, g.threads);
-  CheckFinitePathInputs(study.architecture, study.train.x, train, Split::kTrain,
-                        study.config_path + ": data.train_x");
-  const PathInputs test =
-      ComputePathInputs(study.architecture, study.test.x, Split::kTest, g.threads);
-  CheckFinitePathInputs(study.architecture, study.test.x, test, Split::kTest,
-                        study.config_path + ": data.test_x");
-  const Eigen::MatrixXd* y_test = study.has_test_labels ? &study.test.y : nullptr;
-  SampleSummary summary;
-  const SampleResult r =
-      Sample(study.architecture, train, study.train.y, T, test, options, &summary, y_test);
+  const StudySample s = SampleStudy(study, T, options, g.threads);
   ProgressLine("", g.quiet);
 
   Provenance run = CommandProvenance(g, study.config_path);
   RecordStudy(study, g, &run);
-  run.Set("sampler", SamplerSettings(options));
-  run.Set("seed", options.seed);
-  nlohmann::json j = SampleJson(study, r, summary, T);
-  j["provenance"] = run.Json();
-  StageSampleOutputs(folder, r, summary, j, "sample_summary.json", run);
-  folder.Commit({"sample_summary.json"});
+  const nlohmann::json j = WriteStudySample(folder, study, s, run);
+  const SampleResult& r = s.result;
+  const SampleSummary& summary = s.summary;
   if (g.json) {
     std::cout << j.dump(2) << std::endl;
   } else {

@@ -2835,6 +2835,7 @@ def restrict_order_parameters(arch: Architecture, order_parameters: object, prun
     Every U_l restricted to the rows and columns whose heads all remain (fits remove_heads).
     """
 
+@overload
 def sample(arch: Architecture, train: PathInputs, y: object, temperature: float, test: PathInputs, options: Optional[SampleOptions] = ..., y_test: object = ..., progress: object = ..., task: str = ...) -> tuple:
     """
     Draws from the posterior of the finite network's weights (theory.md section 1) with
@@ -2843,6 +2844,15 @@ def sample(arch: Architecture, train: PathInputs, y: object, temperature: float,
     task: 'classification' (labels +1/-1 or one-hot rows) or 'regression' (no accuracy).
     Sampling trouble is reported in the summary. Runs without the GIL; Ctrl-C or an
     exception raised by the progress callback stops every chain and is re-raised.
+    """
+@overload
+def sample(study: Study, *, temperature: Optional[float] = ..., options: Optional[SampleOptions] = ..., threads: int = ..., output: object = ..., progress: object = ...) -> tuple:
+    """
+    `attnpaths sample` in one call on a Study: path inputs of its training and test sets
+    and NUTS at its widths and temperature (default: its one temperature) with options
+    (default: its [sampler] table). Returns (SampleResult, SampleSummary); with
+    output=DIR writes the command's folder (draws.h5, sample_summary.json,
+    sampled_test_*.npy, U_sampled*.npy).
     """
 
 @overload

@@ -13,6 +13,8 @@
 #include "study/comparison.h"
 #include "study/result_row.h"
 #include "study/run_record.h"
+#include "study/sample_files.h"
+#include "study/sample_study.h"
 #include "study/settings.h"
 #include "study/solution_files.h"
 #include "study/solution_reader.h"
@@ -476,6 +478,40 @@ rows of compare.csv.)doc")
       "the same path inputs. Returns (Comparison, StudySolution, SampleResult, SampleSummary);\n"
       "with output=DIR writes the command's folder (compare.json, compare.csv, summary.json,\n"
       "U_*.npy, test_*.npy, sample_summary.json, draws.h5, ...).");
+  m.def(
+      "sample",
+      [](Study study, std::optional<double> temperature,
+         const std::optional<SampleOptions>& options, int threads, py::object output,
+         py::object progress) {
+        const double T = OneTemperature(study, temperature, "sample");
+        SampleOptions o = options ? *options : ReadStudySettings(study).sample;
+        py::object callback = progress.is_none() ? GetCallback(o.progress) : progress;
+        if (!callback.is_none() && !PyCallable_Check(callback.ptr())) {
+          throw Error(ErrorMessage("progress", Describe(callback), "a callable or None"));
+        }
+        std::unique_ptr<ResultFolder> folder;
+        if (!output.is_none()) {
+          folder =
+              std::make_unique<ResultFolder>(StringArg(output, "output"), SampleFiles(), "output");
+        }
+        CallGuard guard;
+        o.progress = guard.Wrap<ChainProgress>(callback);
+        StudySample s = guard.Run([&] { return SampleStudy(study, T, o, threads); });
+        s.options.progress = nullptr;  // the guard's callback dies with the guard
+        if (folder) {
+          Provenance run = PythonProvenance("sample", study);
+          RecordStudy(study, threads, &run);
+          WriteStudySample(*folder, study, s, run);
+        }
+        return py::make_tuple(std::move(s.result), std::move(s.summary));
+      },
+      "study"_a, py::kw_only(), "temperature"_a = py::none(), "options"_a = py::none(),
+      "threads"_a = 0, "output"_a = py::none(), "progress"_a = py::none(),
+      "`attnpaths sample` in one call on a Study: path inputs of its training and test sets\n"
+      "and NUTS at its widths and temperature (default: its one temperature) with options\n"
+      "(default: its [sampler] table). Returns (SampleResult, SampleSummary); with\n"
+      "output=DIR writes the command's folder (draws.h5, sample_summary.json,\n"
+      "sampled_test_*.npy, U_sampled*.npy).");
 }
 
 }  // namespace attnpaths::python

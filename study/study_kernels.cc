@@ -7,23 +7,27 @@
 
 namespace attnpaths {
 
+PathInputs StudyPathInputs(const Study& study, Split split, int threads) {
+  const bool train = split == Split::kTrain;
+  const Inputs& x = train ? study.train.x : study.test.x;
+  PathInputs xi = ComputePathInputs(study.architecture, x, split, threads);
+  // Overflow names the head or the data, not "not positive definite" later on.
+  CheckFinitePathInputs(study.architecture, x, xi, split,
+                        study.config_path + (train ? ": data.train_x" : ": data.test_x"));
+  return xi;
+}
+
 std::unique_ptr<PathKernel> BuildTrainKernel(const Study& study, int threads) {
   // Refuse before allocating anything large (the error names the size).
   ChooseKernelStrategy(study.kernel, study.train.x.P(), study.architecture.Htot(),
                        study.train.x.N0());
-  PathInputs train = ComputePathInputs(study.architecture, study.train.x, Split::kTrain, threads);
-  // Overflow names the head or the data, not "not positive definite" later on.
-  CheckFinitePathInputs(study.architecture, study.train.x, train, Split::kTrain,
-                        study.config_path + ": data.train_x");
-  return std::make_unique<PathKernel>(std::move(train), study.kernel);
+  return std::make_unique<PathKernel>(StudyPathInputs(study, Split::kTrain, threads), study.kernel);
 }
 
 StudyKernels BuildKernels(const Study& study, int threads) {
   StudyKernels k;
   k.train = BuildTrainKernel(study, threads);
-  k.test = ComputePathInputs(study.architecture, study.test.x, Split::kTest, threads);
-  CheckFinitePathInputs(study.architecture, study.test.x, k.test, Split::kTest,
-                        study.config_path + ": data.test_x");
+  k.test = StudyPathInputs(study, Split::kTest, threads);
   return k;
 }
 

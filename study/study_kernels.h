@@ -27,6 +27,9 @@ struct StudyKernels {
 StudyKernels BuildKernels(const Study& study, int threads);
 // The training half alone.
 std::unique_ptr<PathKernel> BuildTrainKernel(const Study& study, int threads);
+// The path inputs of the study's training or test set, checked finite (an
+// error names the data file); no kernel (what the sampler needs).
+PathInputs StudyPathInputs(const Study& study, Split split, int threads);
 
 // Regression targets have no accuracy (data/labels.h): sets it to NaN, which
 // outputs report as null.

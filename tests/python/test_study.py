@@ -262,6 +262,22 @@ class Compare(SameFolders):
         self.assertEqual(load_json(os.path.join(py_dir, 'compare.json'))['provenance']
                          ['command_line'], ['python', 'attnpaths.compare'])
 
+    def test_sample_folder_equals_attnpaths_sample(self):
+        config = os.path.join(HERE, '..', 'sampler', 'configs', 'hmm_small.toml')
+        tmp = tempfile.TemporaryDirectory()
+        self.addCleanup(tmp.cleanup)
+        cli_dir, py_dir = os.path.join(tmp.name, 'cli'), os.path.join(tmp.name, 'py')
+        run_cli('sample', '--config', config, '--output', cli_dir, '--chains', '2', '--warmup',
+                '40', '--samples', '40', '--seed', '8')
+        study = ap.load_study(config)
+        options = study.sample_options()
+        options.num_chains, options.num_warmup, options.num_samples, options.seed = 2, 40, 40, 8
+        result, summary = ap.sample(study, options=options, output=py_dir)
+        self.assertTrue(summary.completed)
+        self.assertSameFolders(cli_dir, py_dir)
+        self.assertTrue(np.array_equal(
+            result.predictor.mean, np.load(os.path.join(cli_dir, 'sampled_test_mean.npy'))))
+
 
 class Errors(unittest.TestCase):
     def test_errors_name_the_argument(self):
