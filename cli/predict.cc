@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "cli/commands.h"
+#include "study/settings.h"
 #include "cli/run_provenance.h"
 #include "cli/solution_record.h"
 #include "cli/study_run.h"
@@ -88,7 +89,9 @@ int RunPredict(const PredictCliOptions& o, const GlobalOptions& g) {
           std::to_string(m) + " x " + std::to_string(m) + " (Htot" +
               (D > 1 ? " times the " + std::to_string(D) + " label columns" : std::string()) +
               " of the config)");
-  const StudyKernels k = BuildKernels(study, g.threads);
+  const SolveOptions solve_settings = ReadStudySettings(study).solve;
+  const StudyKernels k =
+      BuildKernels(study, g.threads, solve_settings.storage, solve_settings.block_examples);
   PredictorStatistics st = Predict(*k.train, study.train.y, T, U1, k.test,
                                    study.has_test_labels ? &study.test.y : nullptr);
   if (!recorded || !listed) WarnUnchecked(in("summary.json"));  // every other check passed

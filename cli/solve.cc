@@ -32,10 +32,10 @@ int RunSolve(const SolveCliOptions& o, const GlobalOptions& g) {
   const std::string out = o.output.empty() ? study.output_directory : o.output;
   ResultFolder folder(out, SolutionFiles());  // locked; removed again if this run fails
 
-  ProgressLine("solve: computing path inputs", g.quiet);
-  const StudyKernels k = BuildKernels(study, g.threads);
-  const Action action(study.architecture, *k.train, study.train.y, T);
   SolveOptions options = o.settings.Read(study).solve;
+  ProgressLine("solve: computing path inputs", g.quiet);
+  const StudyKernels k = BuildKernels(study, g.threads, options.storage, options.block_examples);
+  const Action action(study.architecture, *k.train, study.train.y, T);
   options.progress = [&](const SolveProgress& p) {
     if (p.iteration % 10 == 0) {
       char buf[160];
@@ -61,6 +61,8 @@ int RunSolve(const SolveCliOptions& o, const GlobalOptions& g) {
   extra["temperature"] = T;
   extra["widths"] = study.architecture.widths;
   extra["kernel_strategy"] = KernelStrategyName(k.train->strategy());
+  extra["storage"] = StorageName(k.train->strategy());
+  extra["streamed"] = !k.train->has_inputs();
   extra["message"] = summary.message;
   Provenance run = CommandProvenance(g, study.config_path);
   RecordStudy(study, g, &run);

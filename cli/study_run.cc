@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <limits>
 #include <system_error>
@@ -10,20 +11,51 @@
 #include "data/npy.h"
 #include "data/result_index.h"
 #include "kernels/error.h"
+#include "kernels/example_source.h"
 #include "kernels/finite_path_inputs.h"
+#include "kernels/gram.h"
+#include "study/settings.h"
 
 namespace attnpaths::cli {
 
-StudyKernels BuildKernels(const Study& study, int threads) {
+KernelOptions StudyKernelOptions(const Study& study, std::optional<GramStorage> storage) {
+  KernelOptions o = study.kernel;
+  const GramStorage s = storage ? *storage : ReadStudySettings(study).solve.storage;
+  if (s != GramStorage::kAuto) o.strategy = ToKernelStrategy(s);
+  o.outputs = std::max<Eigen::Index>(study.train.y.cols(), 1);
+  o.zero_temperature = false;
+  for (double T : study.temperatures) o.zero_temperature = o.zero_temperature || T == 0;
+  return o;
+}
+
+StudyKernels BuildKernels(const Study& study, int threads, std::optional<GramStorage> storage,
+                          int stream_block) {
+  const KernelOptions options = StudyKernelOptions(study, storage);
   // Refuse before allocating anything large (the error names the size).
-  ChooseKernelStrategy(study.kernel, study.train.x.P(), study.architecture.Htot(),
-                       study.train.x.N0());
+  const KernelStrategy strategy = ChooseKernelStrategy(
+      options, study.train.x.P(), study.architecture.Htot(), study.train.x.N0());
   StudyKernels k;
+  if (stream_block >= 0 && strategy == KernelStrategy::kFeatures) {
+    // A, b, YᵀY in one streamed pass (kernels/gram.h); no P × M matrix.
+    InMemoryExamples source(study.train.x, study.train.y, study.config_path + ": data.train_x");
+    StreamOptions so;
+    so.block_examples = stream_block;
+    so.threads = threads;
+    Gram g = AccumulateGram(study.architecture, source, Split::kTrain, so);
+    Require(g.A.allFinite() && g.b.allFinite(), study.config_path + ": data.train_x",
+            "path inputs whose Gram A = Xi^T Xi is not finite (overflow)",
+            "inputs whose attention and path inputs stay finite");
+    k.train = std::make_unique<PathKernel>(std::move(g));
+    k.test = ComputePathInputs(study.architecture, study.test.x, Split::kTest, threads);
+    CheckFinitePathInputs(study.architecture, study.test.x, k.test, Split::kTest,
+                          study.config_path + ": data.test_x");
+    return k;
+  }
   PathInputs train = ComputePathInputs(study.architecture, study.train.x, Split::kTrain, threads);
   // Overflow names the head or the data, not "not positive definite" later on.
   CheckFinitePathInputs(study.architecture, study.train.x, train, Split::kTrain,
                         study.config_path + ": data.train_x");
-  k.train = std::make_unique<PathKernel>(std::move(train), study.kernel);
+  k.train = std::make_unique<PathKernel>(std::move(train), options);
   k.test = ComputePathInputs(study.architecture, study.test.x, Split::kTest, threads);
   CheckFinitePathInputs(study.architecture, study.test.x, k.test, Split::kTest,
                         study.config_path + ": data.test_x");

@@ -18,7 +18,18 @@ struct StudyKernels {
   std::unique_ptr<PathKernel> train;
   PathInputs test;
 };
-StudyKernels BuildKernels(const Study& study, int threads);
+// The storage of G is `storage` ([solver] storage / --storage) when given,
+// else the study's [solver] storage; not auto overrides [kernel] strategy.
+// kAuto weighs the study's D and whether any of its temperatures is 0.
+// With `stream_block` >= 0 (solve, predict) and the storage resolving to
+// features, the training set is streamed through AccumulateGram in blocks of
+// that many examples (0: about 32 MiB of inputs): the kernel keeps A = ΞᵀΞ,
+// b = ΞᵀY, YᵀY and no P × M path inputs (PathKernel(Gram), theory.md §10).
+StudyKernels BuildKernels(const Study& study, int threads,
+                          std::optional<GramStorage> storage = std::nullopt,
+                          int stream_block = -1);
+// The KernelOptions BuildKernels uses.
+KernelOptions StudyKernelOptions(const Study& study, std::optional<GramStorage> storage);
 
 // Regression targets have no accuracy (data/labels.h): sets it to NaN, which
 // outputs report as null.

@@ -74,6 +74,24 @@ const char* KernelStrategyName(KernelStrategy s) {
   return "?";
 }
 
+KernelStrategy ToKernelStrategy(GramStorage storage) {
+  switch (storage) {
+    case GramStorage::kPairs:
+      return KernelStrategy::kPrecomputed;
+    case GramStorage::kFactored:
+      return KernelStrategy::kFactored;
+    case GramStorage::kFeatures:
+      return KernelStrategy::kFeatures;
+    case GramStorage::kAuto:
+      break;
+  }
+  return KernelStrategy::kAuto;
+}
+
+const char* StorageName(KernelStrategy strategy) {
+  return strategy == KernelStrategy::kPrecomputed ? "pairs" : KernelStrategyName(strategy);
+}
+
 KernelStrategy ParseKernelStrategy(const std::string& text, const std::string& field) {
   for (KernelStrategy s : {KernelStrategy::kAuto, KernelStrategy::kPrecomputed,
                            KernelStrategy::kFactored, KernelStrategy::kFeatures}) {

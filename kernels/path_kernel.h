@@ -22,16 +22,33 @@
 #pragma once
 
 #include <Eigen/Core>
+#include <array>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "kernels/enum_names.h"
 #include "kernels/gram.h"
 #include "kernels/path_inputs.h"
 
 namespace attnpaths {
 
 enum class KernelStrategy { kAuto, kPrecomputed, kFactored, kFeatures };
+
+// The storage of G = K_U + T I as a user names it ([solver] storage, --storage):
+// "pairs" is kPrecomputed, "factored" kFactored, "features" kFeatures.
+enum class GramStorage { kAuto, kPairs, kFactored, kFeatures };
+template <>
+struct EnumNames<GramStorage> {
+  static constexpr std::array<EnumName<GramStorage>, 4> values{
+      {{GramStorage::kAuto, "auto"},
+       {GramStorage::kPairs, "pairs"},
+       {GramStorage::kFactored, "factored"},
+       {GramStorage::kFeatures, "features"}}};
+};
+KernelStrategy ToKernelStrategy(GramStorage storage);
+// The storage name of a resolved strategy (pairs, factored, features).
+const char* StorageName(KernelStrategy strategy);
 
 const char* KernelStrategyName(KernelStrategy s);
 KernelStrategy ParseKernelStrategy(const std::string& text, const std::string& field);

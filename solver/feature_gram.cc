@@ -1,6 +1,7 @@
 #include "solver/feature_gram.h"
 
 #include <Eigen/Cholesky>
+#include <Eigen/Eigenvalues>
 #include <algorithm>
 #include <cmath>
 #include <string>
@@ -77,14 +78,28 @@ bool FeatureGram::Factorize(const Eigen::Ref<const Eigen::MatrixXd>& U1, double 
   }
   if (!U1.allFinite()) return false;
   temperature_ = temperature;
-  // U_1 = ℓ ℓᵀ.
+  // U_1 = ℓ ℓᵀ: the Cholesky factor, or for a singular positive semi-definite
+  // U_1 (silenced paths, solver/pruning.h) ℓ = V Λ^{1/2} with the null
+  // directions as zero columns — Φ then has zero columns, F = W + T I stays
+  // positive definite and every identity above holds; only the gradient and
+  // Hessian, which need ℓ⁻¹, report false there.
   const Eigen::MatrixXd Us = 0.5 * (U1 + U1.transpose());
   const Eigen::LLT<Eigen::MatrixXd> llt(Us);
-  if (llt.info() != Eigen::Success) return false;
-  ell_ = llt.matrixL();
-  if ((ell_.diagonal().array() <= 0).any()) return false;
-  ell_inverse_.setIdentity(m_, m_);
-  ell_.triangularView<Eigen::Lower>().solveInPlace(ell_inverse_);
+  has_inverse_ = true;
+  if (llt.info() == Eigen::Success && (llt.matrixLLT().diagonal().array() > 0).all()) {
+    ell_ = llt.matrixL();
+    ell_inverse_.setIdentity(m_, m_);
+    ell_.triangularView<Eigen::Lower>().solveInPlace(ell_inverse_);
+  } else {
+    const Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> es(Us);
+    if (es.info() != Eigen::Success) return false;
+    const Eigen::VectorXd lam = es.eigenvalues();
+    const double floor = -1e-12 * std::max(1.0, lam.cwiseAbs().maxCoeff());
+    if (lam.minCoeff() < floor) return false;  // not positive semi-definite
+    const Eigen::VectorXd root = lam.cwiseMax(0.0).cwiseSqrt();
+    ell_ = es.eigenvectors() * root.asDiagonal();
+    has_inverse_ = false;
+  }
 
   // W = Lᵀ Ã L = Σ_d (ℓ_d ⊗ I)ᵀ A (ℓ_d ⊗ I); s = Lᵀ b̃ = Σ_d (ℓ_dᵀ ⊗ I) b_d.
   W_.setZero(r_, r_);
@@ -134,6 +149,7 @@ void FeatureGram::SolveFW() {
 
 Eigen::VectorXd FeatureGram::FeatureAlpha() const {
   Require(factorized_, "FeatureGram", "no factorisation", "a successful Factorize first");
+  Require(has_inverse_, "FeatureGram::FeatureAlpha", "a singular U_1", "a positive definite U_1");
   // Ξ̃ᵀα = L⁻ᵀ c: block b is Σ_a ℓ⁻¹[a,b] c_a.
   Eigen::VectorXd w(r_);
   Eigen::Map<Eigen::MatrixXd>(w.data(), N0_, m_).noalias() =
@@ -143,6 +159,7 @@ Eigen::VectorXd FeatureGram::FeatureAlpha() const {
 
 bool FeatureGram::EnergyGradient(Eigen::MatrixXd* grad) {
   Require(factorized_, "FeatureGram", "no factorisation", "a successful Factorize first");
+  if (!has_inverse_) return false;
   SolveFW();
   // tr_blocks(F⁻¹W − c cᵀ), then ℓ⁻ᵀ (·) ℓ⁻¹.
   Eigen::MatrixXd Q = BlockTraces(X_, m_, N0_);
@@ -155,6 +172,7 @@ bool FeatureGram::EnergyGradient(Eigen::MatrixXd* grad) {
 
 bool FeatureGram::EnergyHessian(Eigen::MatrixXd* hessian) {
   Require(factorized_, "FeatureGram", "no factorisation", "a successful Factorize first");
+  if (!has_inverse_) return false;
   SolveFW();
   // Γ = Ξ̃ᵀG⁻¹Ξ̃ = (ℓ⁻ᵀ ⊗ I) F⁻¹W (ℓ⁻¹ ⊗ I).
   const Eigen::MatrixXd Y1t = KronRight(X_, ell_inverse_, N0_).transpose();

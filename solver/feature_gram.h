@@ -22,7 +22,9 @@
 // at all. The energy gradient is the block traces (N0 × N0 blocks) of Ξ̃ᵀRΞ̃:
 // ℓ⁻ᵀ tr_blocks(F⁻¹W − ccᵀ) ℓ⁻¹. An evaluation costs about r³ (Cholesky of F
 // and F⁻¹W), independent of P. Needs T > 0 (throws Error otherwise: with
-// P·D > r, G is singular at T = 0) and a positive definite U_1 (status false).
+// P·D > r, G is singular at T = 0); U_1 positive semi-definite (a singular one
+// — silenced paths — through ℓ = V Λ^{1/2}: values and predictor only, the
+// gradient and Hessian then report false).
 #pragma once
 
 #include <Eigen/Core>
@@ -45,7 +47,7 @@ class FeatureGram {
   Eigen::Index features() const { return r_; }  // r = Htot·N0·D
 
   // Factorises for a symmetric (Htot D) × (Htot D) U_1 and T > 0. Status: false
-  // when U_1 or F is not positive definite or not finite. Throws Error for a
+  // when U_1 is not positive semi-definite, or F not positive definite or not finite. Throws Error for a
   // U_1 of the wrong shape or T <= 0 (naming the singular G of T = 0).
   bool Factorize(const Eigen::Ref<const Eigen::MatrixXd>& U1, double temperature);
   bool factorized() const { return factorized_; }
@@ -75,7 +77,7 @@ class FeatureGram {
   Eigen::MatrixXd W_, F_, X_;          // W, Cholesky factor of F, F⁻¹W
   Eigen::VectorXd c_;
   double temperature_ = 0, log_det_ = 0, quadratic_ = 0;
-  bool factorized_ = false, have_fw_ = false;
+  bool factorized_ = false, have_fw_ = false, has_inverse_ = true;
 };
 
 // The energy Hessian from the feature-space quantities Γ = Ξ̃ᵀG⁻¹Ξ̃ (r × r,

@@ -202,6 +202,30 @@ TEST(GramStorage, StreamedKernelRefusesOtherLabelsAndPathInputUses) {
   EXPECT_THROW(streamed.Total(Eigen::MatrixXd::Identity(2, 2)), Error);
 }
 
+// A silenced path (pruning: zero rows and columns of U_1, positive
+// semi-definite) — the feature form factors U_1 by its eigenvectors then.
+TEST(GramStorage, SilencedPathsPredictLikeThePairs) {
+  Rng rng(94);
+  test_util::ProblemShape shape;
+  shape.P = 30;
+  shape.N0 = 4;
+  shape.D = 2;
+  const auto pr = test_util::MakeRandomProblem({2, 2}, rng, shape);  // M = 16 < P
+  const PathInputs train = ComputePathInputs(pr.arch, pr.X, Split::kTrain);
+  const PathInputs test = ComputePathInputs(pr.arch, pr.X_test, Split::kTest);
+  Eigen::MatrixXd U1 = test_util::RandomSpd(8, rng);
+  U1.row(2).setZero();  // path 1, both outputs
+  U1.col(2).setZero();
+  U1.row(3).setZero();
+  U1.col(3).setZero();
+  const PathKernel pairs(train, {KernelStrategy::kPrecomputed});
+  const PathKernel features(train, {KernelStrategy::kFeatures});
+  const PredictorStatistics a = Predict(pairs, pr.Y, 0.3, U1, test);
+  const PredictorStatistics b = Predict(features, pr.Y, 0.3, U1, test);
+  EXPECT_LE(RelativeError(b.mean, a.mean), 1e-10);
+  EXPECT_LE(RelativeError(b.covariance, a.covariance), 1e-10);
+}
+
 // A full solve at an HMM-like size above M (P = 2000 examples, 4 paths):
 // the dense pairs and the feature-space form reach the same U.
 TEST(GramStorage, SolveGivesTheSameSaddlePointAtLargeP) {
