@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "study/study_kernels.h"
 #include "cli/settings_flags.h"
 #include "data/config.h"
 #include "kernels/error.h"
@@ -64,8 +65,9 @@ int RunCheck(const CheckOptions& o, const GlobalOptions& g) {
     for (const auto& h : layer) names.back().push_back(h.name);
   }
   const auto P = st.train.x.P(), N0 = st.train.x.N0();
-  const KernelStrategy strategy = ChooseKernelStrategy(st.kernel, P, paths.Htot(), N0);
-  const double bytes = KernelMemoryBytes(strategy, P, paths.Htot(), N0);
+  const KernelOptions kernel_options = StudyKernelOptions(st, settings.solve.storage);
+  const KernelStrategy strategy = ChooseKernelStrategy(kernel_options, P, paths.Htot(), N0);
+  const double bytes = KernelMemoryBytes(strategy, P, paths.Htot(), N0, kernel_options.outputs);
   const double flops = KernelFlopsPerEvaluation(strategy, P, paths.Htot(), N0) +
                        static_cast<double>(P) * P * P;  // + Cholesky and inverse of G
   const size_t points = std::max<size_t>(1, st.sweep_widths.size()) * st.temperatures.size();
@@ -88,6 +90,7 @@ int RunCheck(const CheckOptions& o, const GlobalOptions& g) {
   j["sweep_widths"] = st.sweep_widths;
   j["points"] = points;
   j["kernel_strategy"] = KernelStrategyName(strategy);
+  j["storage"] = StorageName(strategy);
   j["kernel_memory_bytes"] = bytes;
   j["flops_per_evaluation"] = flops;
   int params = 0;

@@ -68,24 +68,55 @@ const char* KernelStrategyName(KernelStrategy s) {
       return "precomputed";
     case KernelStrategy::kFactored:
       return "factored";
+    case KernelStrategy::kFeatures:
+      return "features";
   }
   return "?";
 }
 
+KernelStrategy ToKernelStrategy(GramStorage storage) {
+  switch (storage) {
+    case GramStorage::kPairs:
+      return KernelStrategy::kPrecomputed;
+    case GramStorage::kFactored:
+      return KernelStrategy::kFactored;
+    case GramStorage::kFeatures:
+      return KernelStrategy::kFeatures;
+    case GramStorage::kAuto:
+      break;
+  }
+  return KernelStrategy::kAuto;
+}
+
+const char* StorageName(KernelStrategy strategy) {
+  return strategy == KernelStrategy::kPrecomputed ? "pairs" : KernelStrategyName(strategy);
+}
+
 KernelStrategy ParseKernelStrategy(const std::string& text, const std::string& field) {
-  for (KernelStrategy s :
-       {KernelStrategy::kAuto, KernelStrategy::kPrecomputed, KernelStrategy::kFactored}) {
+  for (KernelStrategy s : {KernelStrategy::kAuto, KernelStrategy::kPrecomputed,
+                           KernelStrategy::kFactored, KernelStrategy::kFeatures}) {
     if (text == KernelStrategyName(s)) return s;
   }
-  throw Error(ErrorMessage(field, "\"" + text + "\"", "one of auto, precomputed, factored"));
+  throw Error(
+      ErrorMessage(field, "\"" + text + "\"", "one of auto, precomputed, factored, features"));
 }
 
 double KernelMemoryBytes(KernelStrategy strategy, Eigen::Index P, Eigen::Index Htot,
-                         Eigen::Index N0) {
+                         Eigen::Index N0, Eigen::Index D) {
   const double p = static_cast<double>(P), h = static_cast<double>(Htot);
-  const double inputs = p * h * static_cast<double>(N0) * 8.0;
-  if (strategy == KernelStrategy::kPrecomputed) return inputs + h * (h + 1) / 2 * p * p * 8.0;
-  return inputs;
+  const double M = h * static_cast<double>(N0);
+  const double inputs = p * M * 8.0;
+  switch (strategy) {
+    case KernelStrategy::kPrecomputed:
+      return inputs + h * (h + 1) / 2 * p * p * 8.0;
+    case KernelStrategy::kFeatures: {
+      // A, and W, F, F⁻¹W of r = M D features with one M × r product
+      const double r = M * static_cast<double>(D);
+      return inputs + M * M * 8.0 + (3 * r * r + M * r) * 8.0;
+    }
+    default:
+      return inputs;
+  }
 }
 
 double KernelFlopsPerEvaluation(KernelStrategy strategy, Eigen::Index P, Eigen::Index Htot,
@@ -93,60 +124,127 @@ double KernelFlopsPerEvaluation(KernelStrategy strategy, Eigen::Index P, Eigen::
   const double p = static_cast<double>(P), h = static_cast<double>(Htot),
                n0 = static_cast<double>(N0);
   if (strategy == KernelStrategy::kPrecomputed) return h * (h + 1) * p * p;
+  if (strategy == KernelStrategy::kFeatures) {
+    // W = (ℓ ⊗ I)ᵀ A (ℓ ⊗ I), then the Cholesky of F and F⁻¹W (r = M)
+    const double M = h * n0;
+    return 2 * M * M * h + 4.0 / 3.0 * M * M * M;
+  }
   // Ξ(U⊗I), its product with Ξᵀ, RΞ and the block traces.
   return 2 * h * h * p * n0 + 2 * p * p * h * n0;
 }
 
+// The cost model of kAuto. Each storage's evaluation is split into operation
+// kinds, each counted in its natural unit and divided by the rate measured on
+// this machine (one core, OPENBLAS_NUM_THREADS=1; bench/gram_storage_bench
+// prints these rates and checks the choice against measured evaluations,
+// bench/results/gram_storage.md):
+//   GEMM-like multiply–adds (dgemm, dsyrk, dtrmm)   kGemmRate
+//   LAPACK factorisations (potrf, trtri, potri,
+//     and triangular solves with many columns)     kFactorRate
+//   bytes streamed from memory by the pair sums    kStreamRate
+namespace {
+constexpr double kGemmRate = 1.0e10;    // multiply–adds per second
+constexpr double kFactorRate = 5.0e9;   // multiply–adds per second
+constexpr double kStreamRate = 5.0e9;   // bytes per second
+}  // namespace
+
 double KernelCostPerEvaluation(KernelStrategy strategy, Eigen::Index P, Eigen::Index Htot,
-                               Eigen::Index N0) {
+                               Eigen::Index N0, Eigen::Index D) {
   const double p = static_cast<double>(P), h = static_cast<double>(Htot),
-               n0 = static_cast<double>(N0);
-  if (strategy == KernelStrategy::kPrecomputed) {
-    // Total and Contract each stream the h(h+1)/2 pairs of P² doubles: about
-    // 16 multiply–adds of DGEMM time per double from memory, 3 when all pairs
-    // fit in a (16 MiB) last-level cache; Cholesky and inverse of G
-    // (P³/6 + P³/3 multiply–adds, LAPACK's potri at about a third of DGEMM speed).
-    const double pair_bytes = h * (h + 1) / 2 * p * p * 8.0;
-    const double per_double = pair_bytes <= 16.0 * (1 << 20) ? 3.0 : 16.0;
-    return per_double * h * (h + 1) * p * p + 1.25 * p * p * p;
+               n0 = static_cast<double>(N0), d = static_cast<double>(D);
+  const double n = p * d, M = h * n0;
+  switch (strategy) {
+    case KernelStrategy::kPrecomputed: {
+      // K_U and the gradient each stream the h(h+1)/2 pairs of P² doubles (D²
+      // times over for D outputs: per output block); Cholesky of G and its inverse.
+      const double bytes = 2.0 * h * (h + 1) / 2 * p * p * 8.0 * d * d;
+      return bytes / kStreamRate + (n * n * n / 3 + n * n * n / 3) / kFactorRate;
+    }
+    case KernelStrategy::kFeatures: {
+      // W (D GEMMs M × M × m and r × M × m), Cholesky of F (r³/3) and F⁻¹W (r³);
+      // A = ΞᵀΞ once (P M²/2), spread over a solve's evaluations.
+      const double r = M * d, m = h * d;
+      return (d * (M * M * m + r * M * m)) / kGemmRate + (4.0 / 3.0) * r * r * r / kFactorRate +
+             (p * M * M / 2) / kGemmRate / kEvaluationsPerSolve;
+    }
+    default: {
+      // Φ = Ξ (C ⊗ I) and Zᵀ Z (P N0 Htot² D² together), K_U = Φ Φᵀ and
+      // Z = L⁻¹ Ξ (P² Htot N0 D² together); Cholesky and triangular inverse of G.
+      return (p * p * M * d * d + p * n0 * h * h * d * d) / kGemmRate +
+             (n * n * n / 3 + n * n * n / 6) / kFactorRate;
+    }
   }
-  // Φ = Ξ (C ⊗ I) and Zᵀ Z (P N0 Htot² together), K_U = Φ Φᵀ and Z = L⁻¹ Ξ
-  // (P² Htot N0 together), Cholesky and triangular inverse of G (P³/3 at
-  // about half DGEMM speed).
-  return p * p * h * n0 + p * n0 * h * h + 0.75 * p * p * p;
 }
 
 KernelStrategy ChooseKernelStrategy(const KernelOptions& options, Eigen::Index P, Eigen::Index Htot,
                                     Eigen::Index N0) {
   auto gib = [](double b) { return ToText(b / double(1ull << 30)) + " GiB"; };
   const double limit = options.memory_limit_bytes;
-  const double pre = KernelMemoryBytes(KernelStrategy::kPrecomputed, P, Htot, N0);
-  const double fac = KernelMemoryBytes(KernelStrategy::kFactored, P, Htot, N0);
+  const Eigen::Index D = std::max<Eigen::Index>(options.outputs, 1);
+  auto bytes = [&](KernelStrategy s) { return KernelMemoryBytes(s, P, Htot, N0, D); };
   switch (options.strategy) {
     case KernelStrategy::kPrecomputed:
-      Require(pre <= limit, "kernel memory (precomputed)", gib(pre),
+      Require(bytes(KernelStrategy::kPrecomputed) <= limit, "kernel memory (precomputed)",
+              gib(bytes(KernelStrategy::kPrecomputed)),
               "at most the memory limit of " + gib(limit) +
-                  " (use the factored strategy or raise the limit)");
+                  " (use the factored or features storage or raise the limit)");
       return KernelStrategy::kPrecomputed;
     case KernelStrategy::kFactored:
-      Require(fac <= limit, "kernel memory (factored)", gib(fac),
-              "at most the memory limit of " + gib(limit));
+      Require(bytes(KernelStrategy::kFactored) <= limit, "kernel memory (factored)",
+              gib(bytes(KernelStrategy::kFactored)),
+              "at most the memory limit of " + gib(limit) +
+                  " (use the features storage or raise the limit)");
       return KernelStrategy::kFactored;
+    case KernelStrategy::kFeatures:
+      Require(!options.zero_temperature, "storage", "features at temperature 0",
+              "T > 0 for the feature-space form (theory.md §10: G = K_U is singular at T = 0 "
+              "when P D > Htot N0 D); use pairs or factored");
+      Require(bytes(KernelStrategy::kFeatures) <= limit, "kernel memory (features)",
+              gib(bytes(KernelStrategy::kFeatures)),
+              "at most the memory limit of " + gib(limit));
+      return KernelStrategy::kFeatures;
     case KernelStrategy::kAuto:
       break;
   }
-  Require(fac <= limit, "kernel memory", gib(fac) + " (factored, the smallest strategy)",
-          "at most the memory limit of " + gib(limit));
-  if (pre <= limit && KernelCostPerEvaluation(KernelStrategy::kPrecomputed, P, Htot, N0) <=
-                          KernelCostPerEvaluation(KernelStrategy::kFactored, P, Htot, N0)) {
-    return KernelStrategy::kPrecomputed;
+  KernelStrategy best = KernelStrategy::kAuto;
+  double best_cost = 0;
+  for (KernelStrategy s :
+       {KernelStrategy::kPrecomputed, KernelStrategy::kFactored, KernelStrategy::kFeatures}) {
+    if (s == KernelStrategy::kFeatures && options.zero_temperature) continue;
+    if (bytes(s) > limit) continue;
+    const double cost = KernelCostPerEvaluation(s, P, Htot, N0, D);
+    if (best == KernelStrategy::kAuto || cost < best_cost) {
+      best = s;
+      best_cost = cost;
+    }
   }
-  return KernelStrategy::kFactored;
+  const KernelStrategy smallest =
+      options.zero_temperature ? KernelStrategy::kFactored : KernelStrategy::kFeatures;
+  Require(best != KernelStrategy::kAuto, "kernel memory",
+          gib(bytes(smallest)) + " (" + KernelStrategyName(smallest) + ", the smallest storage)",
+          "at most the memory limit of " + gib(limit));
+  return best;
 }
 
 PathKernel::PathKernel(PathInputs train, const KernelOptions& options)
     : inputs_(std::move(train)),
+      P_(inputs_.P()),
+      Htot_(inputs_.Htot),
+      N0_(inputs_.N0),
       strategy_(ChooseKernelStrategy(options, inputs_.P(), inputs_.Htot, inputs_.N0)) {
+  if (strategy_ == KernelStrategy::kFeatures) {
+    // A = ΞᵀΞ (theory.md §10), lower triangle by a rank-P update, then both.
+    Gram g;
+    g.P = P_;
+    g.Htot = Htot_;
+    g.N0 = N0_;
+    g.A = Eigen::MatrixXd::Zero(inputs_.xi.cols(), inputs_.xi.cols());
+    g.b.resize(inputs_.xi.cols(), 0);
+    g.A.selfadjointView<Eigen::Lower>().rankUpdate(inputs_.xi.transpose());
+    g.A.triangularView<Eigen::StrictlyUpper>() = g.A.transpose();
+    gram_ = std::make_shared<const Gram>(std::move(g));
+    return;
+  }
   if (strategy_ != KernelStrategy::kPrecomputed) return;
   const Eigen::Index H = Htot();
   std::vector<std::pair<Eigen::Index, Eigen::Index>> todo;
@@ -166,10 +264,55 @@ PathKernel::PathKernel(PathInputs train, const KernelOptions& options)
 }
 
 PathKernel::PathKernel(PathInputs train, KernelStrategy strategy, WithoutPairs)
-    : inputs_(std::move(train)), strategy_(strategy) {}
+    : inputs_(std::move(train)),
+      P_(inputs_.P()),
+      Htot_(inputs_.Htot),
+      N0_(inputs_.N0),
+      strategy_(strategy) {}
+
+PathKernel::PathKernel(Gram streamed)
+    : P_(streamed.P),
+      Htot_(streamed.Htot),
+      N0_(streamed.N0),
+      has_inputs_(false),
+      strategy_(KernelStrategy::kFeatures) {
+  Require(streamed.P >= 1, "streamed Gram", "P = " + std::to_string(streamed.P),
+          "at least 1 example");
+  Require(streamed.A.rows() == streamed.M() && streamed.A.cols() == streamed.M(), "streamed Gram A",
+          std::to_string(streamed.A.rows()) + " x " + std::to_string(streamed.A.cols()),
+          std::to_string(streamed.M()) + " x " + std::to_string(streamed.M()) + " (M = Htot N0)");
+  inputs_.Htot = Htot_;
+  inputs_.N0 = N0_;
+  gram_ = std::make_shared<const Gram>(std::move(streamed));
+}
+
+void PathKernel::RequireInputs(const char* what) const {
+  Require(has_inputs_, what, "a streamed kernel (feature-space form, no path inputs kept)",
+          "a kernel built from path inputs (keep the path inputs, or use storage pairs or "
+          "factored)");
+}
+
+const PathInputs& PathKernel::inputs() const {
+  RequireInputs("path inputs");
+  return inputs_;
+}
+
+const Gram& PathKernel::feature_gram() const {
+  Require(strategy_ == KernelStrategy::kFeatures && gram_ != nullptr, "feature Gram",
+          KernelStrategyName(strategy_), "the features storage");
+  return *gram_;
+}
+
+double PathKernel::memory_bytes() const {
+  if (!has_inputs_) {
+    return KernelMemoryBytes(strategy_, 0, Htot_, N0_, gram_->D() > 0 ? gram_->D() : 1);
+  }
+  return KernelMemoryBytes(strategy_, P(), Htot(), N0_);
+}
 
 PathKernel PathKernel::SelectPaths(const std::vector<Eigen::Index>& kept,
                                    const KernelOptions& options) const {
+  RequireInputs("path selection");
   PathInputs sub = attnpaths::SelectPaths(inputs_, kept);
   const KernelStrategy strategy = ChooseKernelStrategy(options, sub.P(), sub.Htot, sub.N0);
   if (strategy != KernelStrategy::kPrecomputed || strategy_ != KernelStrategy::kPrecomputed) {
@@ -197,6 +340,7 @@ Eigen::Index PathKernel::PairIndex(Eigen::Index p, Eigen::Index q) const {
 }
 
 Eigen::MatrixXd PathKernel::Pair(Eigen::Index p, Eigen::Index q) const {
+  RequireInputs("path pair kernel");
   for (const auto& [name, index] : {std::pair{"path p", p}, std::pair{"path q", q}}) {
     Require(index >= 0 && index < Htot(), name, index,
             "a path index in [0, " + std::to_string(Htot()) + ")");
@@ -224,6 +368,7 @@ Eigen::MatrixXd PathKernel::Total(const Eigen::Ref<const Eigen::MatrixXd>& U) co
 }
 
 void PathKernel::Total(const Eigen::Ref<const Eigen::MatrixXd>& U, Eigen::MatrixXd* K) const {
+  RequireInputs("kernel K_U on the training set");
   const Eigen::Index H = Htot(), n = P();
   Require(U.rows() == H && U.cols() == H, "U shape",
           std::to_string(U.rows()) + " x " + std::to_string(U.cols()),
@@ -256,6 +401,7 @@ void PathKernel::Total(const Eigen::Ref<const Eigen::MatrixXd>& U, Eigen::Matrix
 }
 
 Eigen::MatrixXd PathKernel::Contract(const Eigen::Ref<const Eigen::MatrixXd>& R) const {
+  RequireInputs("kernel contraction");
   const Eigen::Index H = Htot();
   Require(R.rows() == P() && R.cols() == P(), "R shape",
           std::to_string(R.rows()) + " x " + std::to_string(R.cols()),

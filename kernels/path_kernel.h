@@ -12,19 +12,43 @@
 //    K_U = Ξ (U ⊗ I) Ξᵀ and the contractions from Ξ on the fly (memory
 //    P · Htot · N0 doubles; the action's evaluation costs about one
 //    P × Htot·N0 × P GEMM, Total + Contract here two).
-// kAuto picks the cheaper per evaluation (KernelCostPerEvaluation) among those
-// that fit in the limit.
+//  * kFeatures keeps the M × M Gram A = ΞᵀΞ (M = Htot·N0) besides Ξ — or A
+//    alone, with b = ΞᵀY and YᵀY, when the examples were streamed
+//    (PathKernel(Gram)) — for the feature-space form of G (theory.md §10,
+//    solver/feature_gram.h): an evaluation costs about (M D)³, independent of P.
+//    Needs T > 0.
+// kAuto picks the cheapest per evaluation (KernelCostPerEvaluation, from
+// operation rates measured on this machine) among those that fit in the limit.
 #pragma once
 
 #include <Eigen/Core>
+#include <array>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "kernels/enum_names.h"
+#include "kernels/gram.h"
 #include "kernels/path_inputs.h"
 
 namespace attnpaths {
 
-enum class KernelStrategy { kAuto, kPrecomputed, kFactored };
+enum class KernelStrategy { kAuto, kPrecomputed, kFactored, kFeatures };
+
+// The storage of G = K_U + T I as a user names it ([solver] storage, --storage):
+// "pairs" is kPrecomputed, "factored" kFactored, "features" kFeatures.
+enum class GramStorage { kAuto, kPairs, kFactored, kFeatures };
+template <>
+struct EnumNames<GramStorage> {
+  static constexpr std::array<EnumName<GramStorage>, 4> values{
+      {{GramStorage::kAuto, "auto"},
+       {GramStorage::kPairs, "pairs"},
+       {GramStorage::kFactored, "factored"},
+       {GramStorage::kFeatures, "features"}}};
+};
+KernelStrategy ToKernelStrategy(GramStorage storage);
+// The storage name of a resolved strategy (pairs, factored, features).
+const char* StorageName(KernelStrategy strategy);
 
 const char* KernelStrategyName(KernelStrategy s);
 KernelStrategy ParseKernelStrategy(const std::string& text, const std::string& field);
@@ -32,34 +56,58 @@ KernelStrategy ParseKernelStrategy(const std::string& text, const std::string& f
 struct KernelOptions {
   KernelStrategy strategy = KernelStrategy::kAuto;  // kAuto: cheapest that fits memory_limit_bytes
   double memory_limit_bytes = 16.0 * (1ull << 30);  // refuse larger kernels (16 GiB of 24 here)
+  // What kAuto weighs besides P, Htot and N0: the label columns D (G is PD × PD,
+  // the feature-space form works with M·D features) and whether T = 0 (where the
+  // feature-space form does not apply).
+  Eigen::Index outputs = 1;
+  bool zero_temperature = false;
 };
 
-// Bytes a strategy keeps for P examples, Htot paths and N0 features
-// (path inputs included; kAuto is not a strategy here).
+// Bytes a strategy keeps for P examples, Htot paths and N0 features (path
+// inputs included; kAuto is not a strategy here); kFeatures adds A and the
+// (M D)² scratch of solver/feature_gram.h for D outputs.
 double KernelMemoryBytes(KernelStrategy strategy, Eigen::Index P, Eigen::Index Htot,
-                         Eigen::Index N0);
+                         Eigen::Index N0, Eigen::Index D = 1);
 // Multiply–adds of one Total + one Contract.
 double KernelFlopsPerEvaluation(KernelStrategy strategy, Eigen::Index P, Eigen::Index Htot,
                                 Eigen::Index N0);
-// Estimated cost of one action+gradient evaluation (solver/action.h), in
-// multiply–adds at DGEMM speed, the measure kAuto compares: memory streaming
-// and LAPACK's triangular routines are weighted by their speed relative to
-// DGEMM as measured by bench/core_bench.
+// Estimated seconds of one action+gradient evaluation (solver/action.h) with
+// D outputs on one core, the measure kAuto compares: the operation counts of
+// each storage divided by the per-operation rates measured on this machine by
+// bench/gram_storage_bench (constants and formula in path_kernel.cc and
+// bench/results/gram_storage.md). kFeatures adds the one-off Gram A = ΞᵀΞ
+// spread over kEvaluationsPerSolve evaluations.
 double KernelCostPerEvaluation(KernelStrategy strategy, Eigen::Index P, Eigen::Index Htot,
-                               Eigen::Index N0);
-// The strategy kAuto resolves to; throws Error naming the size when none fits.
+                               Eigen::Index N0, Eigen::Index D = 1);
+// The number of evaluations a solve is assumed to take when one-off costs are
+// spread (the median of the HMM and mixture studies' solves, bench/results/gram_storage.md).
+constexpr double kEvaluationsPerSolve = 60;
+// The strategy kAuto resolves to; throws Error naming the size when none fits,
+// or when kFeatures is asked for at T = 0.
 KernelStrategy ChooseKernelStrategy(const KernelOptions& options, Eigen::Index P, Eigen::Index Htot,
                                     Eigen::Index N0);
 
 class PathKernel {
  public:
   PathKernel(PathInputs train, const KernelOptions& options = {});
+  // The feature-space kernel of a streamed data set (kernels/gram.h
+  // AccumulateGram): strategy kFeatures without path inputs, so only the
+  // feature-space form of G (solver/feature_gram.h) and nothing that needs Ξ
+  // (Total, Contract, Pair, SelectPaths, inputs()) works on it. Throws Error
+  // for an empty Gram.
+  explicit PathKernel(Gram streamed);
 
-  Eigen::Index P() const { return inputs_.P(); }
-  Eigen::Index Htot() const { return inputs_.Htot; }
+  Eigen::Index P() const { return P_; }
+  Eigen::Index Htot() const { return Htot_; }
+  Eigen::Index N0() const { return N0_; }
   KernelStrategy strategy() const { return strategy_; }
-  const PathInputs& inputs() const { return inputs_; }
-  double memory_bytes() const { return KernelMemoryBytes(strategy_, P(), Htot(), inputs_.N0); }
+  // The path inputs Ξ; throws Error for a streamed kernel (has_inputs() false).
+  const PathInputs& inputs() const;
+  bool has_inputs() const { return has_inputs_; }
+  // kFeatures: A = ΞᵀΞ (and, when streamed, b = ΞᵀY, YᵀY; b has 0 columns
+  // otherwise). Throws Error for the other strategies.
+  const Gram& feature_gram() const;
+  double memory_bytes() const;
 
   // K_U on the training set (P × P) for a symmetric Htot × Htot U.
   Eigen::MatrixXd Total(const Eigen::Ref<const Eigen::MatrixXd>& U) const;
@@ -87,9 +135,14 @@ class PathKernel {
   PathKernel(PathInputs train, KernelStrategy strategy, WithoutPairs);
   Eigen::Index PairIndex(Eigen::Index p, Eigen::Index q) const;
 
+  void RequireInputs(const char* what) const;
+
   PathInputs inputs_;
+  Eigen::Index P_ = 0, Htot_ = 0, N0_ = 0;
+  bool has_inputs_ = true;
   KernelStrategy strategy_;
   std::vector<Eigen::MatrixXd> pairs_;  // kPrecomputed: C_pq for p <= q
+  std::shared_ptr<const Gram> gram_;    // kFeatures
 };
 
 // K_U(a^μ, b^ν) between two sets of path inputs (|a| × |b|).

@@ -27,7 +27,7 @@ void CheckLabels(const Eigen::Ref<const Eigen::MatrixXd>& Y, Eigen::Index P, con
 // The TrainingGram of the energy term with its scratch, reused while no other
 // evaluation holds it.
 struct Action::Workspace {
-  explicit Workspace(const PathKernel& kernel, Eigen::Index D) : gram(kernel, D) {}
+  Workspace(const PathKernel& kernel, const Eigen::MatrixXd& Y) : gram(kernel, Y) {}
   std::mutex mutex;
   TrainingGram gram;
 };
@@ -42,8 +42,11 @@ Action::Action(const Architecture& arch, const PathKernel& kernel,
           std::to_string(arch.Htot()) + " (Htot of the architecture)");
   Require(kernel.P() >= 1, "training set size P", kernel.P(), "at least 1 example");
   CheckLabels(Y_, kernel.P(), "y");
+  Require(!(temperature == 0 && !kernel.has_inputs()), "temperature", 0,
+          "a value > 0 with a streamed (feature-space) kernel (theory.md §10: at T = 0 G = K_U "
+          "is singular when P D > Htot N0 D); use storage \"pairs\" or \"factored\"");
   y_ = StackOutputs(Y_);
-  workspace_ = std::make_shared<Workspace>(kernel_, Y_.cols());
+  workspace_ = std::make_shared<Workspace>(kernel_, Y_);
 }
 
 std::vector<Eigen::MatrixXd> Action::InitialPoint() const {
@@ -133,16 +136,15 @@ ActionValue Action::Evaluate(const std::vector<Eigen::MatrixXd>& U_in,
   // shared TrainingGram when free, else in this call's own.
   std::unique_lock<std::mutex> lock(workspace_->mutex, std::try_to_lock);
   std::unique_ptr<Workspace> own;
-  if (!lock.owns_lock()) own = std::make_unique<Workspace>(kernel_, outputs());
+  if (!lock.owns_lock()) own = std::make_unique<Workspace>(kernel_, Y_);
   TrainingGram& gram = own ? own->gram : workspace_->gram;
   if (!gram.Factorize(U[0], temperature_)) {
     v.failure = "G = K_U + T I is not positive definite (at T = 0 the kernel must be invertible)";
     return v;
   }
-  const Eigen::VectorXd alpha = gram.Solve(y_);
-  const double energy = gram.LogDet() + y_.dot(alpha);
+  const double energy = gram.LogDet() + gram.Quadratic();
   Eigen::MatrixXd energy_grad;
-  if (grad && !gram.EnergyGradient(alpha, &energy_grad)) {
+  if (grad && !gram.EnergyGradient(&energy_grad)) {
     v.failure = "G = K_U + T I could not be inverted (LAPACK)";
     return v;
   }

@@ -28,13 +28,12 @@ PredictorStatistics Predict(const PathKernel& train, const Eigen::Ref<const Eige
           std::to_string(U1.rows()) + " x " + std::to_string(U1.cols()),
           std::to_string(m) + " x " + std::to_string(m) +
               " (Htot D x Htot D, D = " + std::to_string(D) + " outputs)");
-  TrainingGram gram(train, D);
+  TrainingGram gram(train, Y);
   Require(gram.Factorize(U1, temperature), "G = K_U + T I",
           "a matrix that is not positive definite",
           "a positive definite kernel on the training set (at T = 0, P must not exceed the "
           "kernel's rank; raise the temperature)");
-  const Eigen::VectorXd alpha = gram.Solve(StackOutputs(Y));
-  PredictorMoments moments = gram.Predict(test, alpha);
+  PredictorMoments moments = gram.Predict(test);
   PredictorStatistics st;
   st.variance = moments.Variance();
   st.mean = std::move(moments.mean);

@@ -330,6 +330,7 @@ Solution Solve(const Action& action, const SolveOptions& options, SolveSummary* 
   std::optional<ScopedSerialBlas> serial_blas;
   if (action.kernel().P() * action.outputs() <= kSerialBlasGramSize) serial_blas.emplace();
   sum.method = options.method == SolveMethod::kLbfgs ? "lbfgs" : "bfgs";
+  sum.storage = StorageName(action.kernel().strategy());
 
   const Architecture& arch = action.architecture();
   std::vector<Eigen::MatrixXd> start =
@@ -488,6 +489,7 @@ std::string SolveSummary::FullReport() const {
   std::ostringstream s;
   s << "Solver summary (attnpaths)\n"
     << "  method                 " << method << "\n"
+    << "  storage of G           " << storage << "\n"
     << "  parameters             " << num_parameters << "\n"
     << "  initial action S       " << initial_action << "\n"
     << "  final action S         " << final_action << "\n"

@@ -23,6 +23,7 @@
 
 #include "kernels/enum_names.h"
 #include "kernels/option_field.h"
+#include "kernels/path_kernel.h"
 #include "solver/action.h"
 #include "solver/order_parameters.h"
 
@@ -65,6 +66,15 @@ struct SolveOptions {
   // typically end near 1e-13, replacing the line search's slow last digits
   // (bench/results/solver_bench.md).
   double newton_threshold = 1e-3;
+  // Storage of G = K_U + T I (solver/training_gram.h), used where the study's
+  // kernel is built (cli/study_run.h BuildKernels; Solve itself takes the
+  // Action's kernel as it is): auto picks the cheapest by the measured cost
+  // model of kernels/path_kernel.h; pairs, factored, features force one
+  // (features needs T > 0). Not auto overrides the study's [kernel] strategy.
+  GramStorage storage = GramStorage::kAuto;
+  // Examples per block when the feature-space form streams a study's examples
+  // (kernels/path_input_stream.h; 0: about 32 MiB of inputs a block).
+  int block_examples = 0;
   // How the Hessian (Newton steps and the stability check) is computed.
   enum class HessianMethod {
     kAnalytic,           // solver/action_hessian.h (about the cost of a few evaluations)
@@ -127,6 +137,7 @@ struct SolveSummary {
   double evaluation_seconds = 0;  // inside action evaluations
   double hessian_seconds = 0;
   std::string method = "lbfgs";
+  std::string storage;  // the storage of G the action used: pairs, factored or features
 
   bool converged() const { return termination == SolveTermination::kConverged; }
   std::string BriefReport() const;

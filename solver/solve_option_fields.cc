@@ -35,6 +35,15 @@ std::vector<OptionField> SolveOptionFields(SolveOptions* o) {
                  "Hessian of Newton steps and the stability check: analytic "
                  "(solver/action_hessian.h) or finite_differences",
                  &o->hessian),
+      EnumOption("storage", "storage",
+                 "storage of G = K_U + T I: auto (cheapest by the measured cost model), pairs, "
+                 "factored or features (theory.md §10, needs T > 0)",
+                 &o->storage),
+      InRange(IntOption("block_examples", "block-examples",
+                        "examples per block when the feature-space form streams the data (0: "
+                        "about 32 MiB of inputs)",
+                        &o->block_examples),
+              at_least(0), "an integer >= 0"),
       InRange(IntOption("lbfgs_rank", "", "L-BFGS memory", &o->lbfgs_rank), at_least(1),
               "an integer >= 1"),
       BoolOption("hessian", "", "report the smallest Hessian eigenvalue at the solution",

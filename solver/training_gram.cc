@@ -132,6 +132,68 @@ TrainingGram::TrainingGram(const PathKernel& kernel, Eigen::Index outputs)
   Require(outputs >= 1, "outputs D", outputs, "at least 1 label column");
 }
 
+TrainingGram::TrainingGram(const PathKernel& kernel, const Eigen::Ref<const Eigen::MatrixXd>& Y)
+    : kernel_(kernel), D_(Y.cols()), labels_(true) {
+  Require(D_ >= 1, "outputs D", D_, "at least 1 label column");
+  Require(Y.rows() == kernel.P(), "label rows", Y.rows(),
+          std::to_string(kernel.P()) + " (one per training example)");
+  if (kernel.strategy() != KernelStrategy::kFeatures) {
+    y_ = StackOutputs(Y);
+    return;
+  }
+  const Gram& g = kernel.feature_gram();
+  const double yty = Y.squaredNorm();
+  Eigen::MatrixXd b;
+  if (kernel.has_inputs()) {
+    b.noalias() = kernel.inputs().xi.transpose() * Y;  // b = ΞᵀY (theory.md §10)
+  } else {
+    Require(g.D() == D_ && std::abs(g.yty - yty) <= 1e-10 * std::max(1.0, yty),
+            "labels of the streamed kernel",
+            std::to_string(D_) + " columns with y^T y = " + ToText(yty),
+            "the labels summed into its Gram (" + std::to_string(g.D()) +
+                " columns, y^T y = " + ToText(g.yty) + ")");
+    b = g.b;
+  }
+  features_ =
+      std::make_unique<FeatureGram>(&g.A, std::move(b), yty, kernel.P(), kernel.Htot(), kernel.N0());
+}
+
+TrainingGram::~TrainingGram() = default;
+
+KernelStrategy TrainingGram::storage() const {
+  if (use_features_) return KernelStrategy::kFeatures;
+  return kernel_.strategy() == KernelStrategy::kPrecomputed ? KernelStrategy::kPrecomputed
+                                                            : KernelStrategy::kFactored;
+}
+
+double TrainingGram::Quadratic() const {
+  Require(labels_, "TrainingGram", "no labels", "the constructor with labels");
+  Require(factorized_, "TrainingGram", "no factorisation", "a successful Factorize first");
+  if (use_features_) return features_->Quadratic();
+  return y_.dot(alpha_);
+}
+
+bool TrainingGram::EnergyGradient(Eigen::MatrixXd* grad) {
+  Require(labels_, "TrainingGram", "no labels", "the constructor with labels");
+  Require(factorized_, "TrainingGram", "no factorisation", "a successful Factorize first");
+  if (use_features_) return features_->EnergyGradient(grad);
+  return EnergyGradient(alpha_, grad);
+}
+
+bool TrainingGram::EnergyHessian(Eigen::MatrixXd* hessian, HessianForm form) {
+  Require(labels_, "TrainingGram", "no labels", "the constructor with labels");
+  Require(factorized_, "TrainingGram", "no factorisation", "a successful Factorize first");
+  if (use_features_) return features_->EnergyHessian(hessian);
+  return EnergyHessian(alpha_, hessian, form);
+}
+
+PredictorMoments TrainingGram::Predict(const PathInputs& test) const {
+  Require(labels_, "TrainingGram", "no labels", "the constructor with labels");
+  Require(factorized_, "TrainingGram", "no factorisation", "a successful Factorize first");
+  if (use_features_) return features_->Predict(test);
+  return Predict(test, alpha_);
+}
+
 // Factored strategy, one output: through BLAS (multi-threaded OpenBLAS here)
 // on the path inputs Ξ (P × Htot·N0) read as the (P·N0) × Htot matrix whose
 // column π holds every entry of ξ_π, so that (· ⊗ I_N0) products are one BLAS
@@ -223,6 +285,13 @@ bool TrainingGram::Factorize(const Eigen::Ref<const Eigen::MatrixXd>& U1, double
           "a finite value >= 0");
   factorized_ = false;
   U1_ = U1;
+  // The feature-space form needs T > 0; at T = 0 a kernel that keeps its path
+  // inputs is factorised as kFactored, a streamed one throws the reason.
+  use_features_ = features_ && (temperature > 0 || !kernel_.has_inputs());
+  if (use_features_) {
+    factorized_ = features_->Factorize(U1_, temperature);
+    return factorized_;
+  }
   Assemble(U1_);
   const Eigen::Index n = size();
   G_.diagonal().array() += temperature;
@@ -233,16 +302,26 @@ bool TrainingGram::Factorize(const Eigen::Ref<const Eigen::MatrixXd>& U1, double
   log_det_ = 2.0 * G_.diagonal().array().log().sum();
   if (!std::isfinite(log_det_)) return false;
   factorized_ = true;
+  if (labels_) alpha_ = Solve(y_);
   return true;
 }
 
 double TrainingGram::LogDet() const {
   Require(factorized_, "TrainingGram", "no factorisation", "a successful Factorize first");
+  if (use_features_) return features_->LogDet();
   return log_det_;
 }
 
+namespace {
+void RequireExamples(bool features, const char* what) {
+  Require(!features, what, "the feature-space storage (no P x P matrix, no alpha)",
+          "the pairs or factored storage, or the label-bound calls");
+}
+}  // namespace
+
 Eigen::MatrixXd TrainingGram::Solve(const Eigen::Ref<const Eigen::MatrixXd>& B) const {
   Require(factorized_, "TrainingGram", "no factorisation", "a successful Factorize first");
+  RequireExamples(use_features_, "TrainingGram::Solve");
   Require(B.rows() == size(), "right-hand side rows", B.rows(), std::to_string(size()) + " (P D)");
   Eigen::MatrixXd X = B;
   if (X.cols() > 0) CholeskySolveInPlace(G_, &X);
@@ -252,6 +331,7 @@ Eigen::MatrixXd TrainingGram::Solve(const Eigen::Ref<const Eigen::MatrixXd>& B) 
 bool TrainingGram::EnergyGradient(const Eigen::Ref<const Eigen::VectorXd>& alpha,
                                   Eigen::MatrixXd* grad) {
   Require(factorized_, "TrainingGram", "no factorisation", "a successful Factorize first");
+  RequireExamples(use_features_, "TrainingGram::EnergyGradient(alpha)");
   Require(alpha.size() == size(), "alpha size", alpha.size(), std::to_string(size()) + " (P D)");
   const PathInputs& in = kernel_.inputs();
   const Eigen::Index P = in.P(), H = in.Htot, N0 = in.N0, D = D_;
@@ -376,6 +456,7 @@ double TrainingGram::EnergyHessianFlops(HessianForm form) const {
 bool TrainingGram::EnergyHessian(const Eigen::Ref<const Eigen::VectorXd>& alpha,
                                  Eigen::MatrixXd* hessian, HessianForm form) {
   Require(factorized_, "TrainingGram", "no factorisation", "a successful Factorize first");
+  RequireExamples(use_features_, "TrainingGram::EnergyHessian(alpha)");
   Require(alpha.size() == size(), "alpha size", alpha.size(), std::to_string(size()) + " (P D)");
   if (form == HessianForm::kAuto) {
     form = EnergyHessianFlops(HessianForm::kExamples) <= EnergyHessianFlops(HessianForm::kFeatures)
@@ -530,9 +611,41 @@ bool TrainingGram::EnergyHessianFeatures(const Eigen::Ref<const Eigen::VectorXd>
   return true;
 }
 
+void FeatureEnergyHessian(const Eigen::MatrixXd& Gamma, const Eigen::VectorXd& w, Eigen::Index m,
+                          Eigen::Index N0, Eigen::MatrixXd* hessian) {
+  Require(Gamma.rows() == m * N0 && Gamma.cols() == m * N0 && w.size() == m * N0, "feature Gamma",
+          std::to_string(Gamma.rows()) + " x " + std::to_string(Gamma.cols()),
+          std::to_string(m * N0) + " square");
+  Eigen::MatrixXd blocks(N0 * N0, m * m);  // column a m + b: vec(Γ_ab)
+  for (Eigen::Index a = 0; a < m; ++a) {
+    for (Eigen::Index b = 0; b < m; ++b) {
+      Eigen::Map<Eigen::MatrixXd>(blocks.col(a * m + b).data(), N0, N0) =
+          Gamma.block(a * N0, b * N0, N0, N0);
+    }
+  }
+  Eigen::MatrixXd t(m * m, m * m);
+  t.noalias() = blocks.transpose() * blocks;
+  auto generator_trace = [&](Eigen::Index a, Eigen::Index b, Eigen::Index c, Eigen::Index e) {
+    return t(e * m + a, c * m + b);
+  };
+  // Q = Vᵀ Γ V with column k of V holding w_b in block a for each generator (a, b) of E_k.
+  const auto entry = UpperEntries(m);
+  const Eigen::Index entries = static_cast<Eigen::Index>(entry.size());
+  Eigen::MatrixXd V = Eigen::MatrixXd::Zero(m * N0, entries);
+  for (Eigen::Index k = 0; k < entries; ++k) {
+    const auto [i, j] = entry[static_cast<size_t>(k)];
+    V.col(k).segment(i * N0, N0) += w.segment(j * N0, N0);
+    if (i != j) V.col(k).segment(j * N0, N0) += w.segment(i * N0, N0);
+  }
+  const Eigen::MatrixXd GV = Gamma * V;
+  hessian->noalias() = 2.0 * V.transpose() * GV;
+  SubtractTraces(m, generator_trace, hessian);
+}
+
 PredictorMoments TrainingGram::Predict(const PathInputs& test,
                                        const Eigen::Ref<const Eigen::VectorXd>& alpha) const {
   Require(factorized_, "TrainingGram", "no factorisation", "a successful Factorize first");
+  RequireExamples(use_features_, "TrainingGram::Predict(test, alpha)");
   const PathInputs& in = kernel_.inputs();
   Require(test.Htot == in.Htot && test.N0 == in.N0, "test path inputs",
           std::to_string(test.Htot) + " paths x " + std::to_string(test.N0) + " features",

@@ -11,6 +11,14 @@
 //   gram.EnergyGradient(alpha, &g1);   // ∂energy/∂U_1 = Σ_μν R[(μ,d),(ν,d')] C_ππ'(μ,ν)
 //   attnpaths::PredictorMoments m = gram.Predict(test, alpha);  // mean, D × D covariances
 //
+// Bound to the labels, the same through whichever storage the kernel has —
+// including the feature-space form (kFeatures, theory.md §10), which never
+// forms α or any P × P matrix:
+//   attnpaths::TrainingGram gram(kernel, Y);
+//   if (!gram.Factorize(U1, T)) { ... }
+//   double energy = gram.LogDet() + gram.Quadratic();
+//   gram.EnergyGradient(&g1);  gram.EnergyHessian(&h);  gram.Predict(test);
+//
 // Index order (theory.md §9): U_1 is (Htot D) × (Htot D) with rows (π, d), d
 // fastest; G is PD × PD with rows (μ, d), μ outer,
 //   G[(μ,d),(ν,d')] = Σ_ππ' U_1[(π,d),(π',d')] C_ππ'(x^μ, x^ν) + T δ_μν δ_dd',
@@ -27,7 +35,11 @@
 //    Ξ ⊗ I_D of theory.md §9's last paragraph, never formed), and block (d, e)
 //    of the gradient is Σ_μν R[(μ,d),(ν,e)] C_ππ'(μ,ν) = Σ (Ξ_π ∘ (R_de Ξ)_π').
 //    One output keeps PathKernel's BLAS pipeline (Φ = Ξ (C ⊗ I), Z = L⁻¹ Ξ).
-// At D = 1 both are exactly the strategies of kernels/path_kernel.h.
+//  * kFeatures, with the labels bound: solver/feature_gram.h, from A = ΞᵀΞ,
+//    b = ΞᵀY and yᵀy (theory.md §10). The α-based calls below (Solve,
+//    EnergyGradient(alpha, …), Predict(test, alpha)) work there as kFactored
+//    when the kernel keeps its path inputs, and throw Error on a streamed one.
+// At D = 1 the first two are exactly the strategies of kernels/path_kernel.h.
 //
 // A TrainingGram keeps its scratch matrices (G and G⁻¹, PD × PD, and P·N0 × Htot·D
 // when factored) between factorisations. One TrainingGram must not be used from several
@@ -36,8 +48,11 @@
 
 #include <Eigen/Core>
 
+#include <memory>
+
 #include "kernels/path_inputs.h"
 #include "kernels/path_kernel.h"
+#include "solver/feature_gram.h"
 
 namespace attnpaths {
 
@@ -65,6 +80,11 @@ class TrainingGram {
  public:
   // Throws Error when outputs < 1.
   TrainingGram(const PathKernel& kernel, Eigen::Index outputs);
+  // Bound to the labels Y (P × D, (μ, d) stacked as vec(Y)); the storage is
+  // the kernel's strategy. For a streamed kernel Y must be the labels its
+  // Gram summed (checked through yᵀy; Error otherwise).
+  TrainingGram(const PathKernel& kernel, const Eigen::Ref<const Eigen::MatrixXd>& Y);
+  ~TrainingGram();
 
   Eigen::Index P() const { return kernel_.P(); }
   Eigen::Index outputs() const { return D_; }
@@ -78,6 +98,17 @@ class TrainingGram {
   // Error for a U_1 of the wrong shape or T < 0.
   bool Factorize(const Eigen::Ref<const Eigen::MatrixXd>& U1, double temperature);
   bool factorized() const { return factorized_; }
+  // The storage of the last factorisation: the kernel's strategy (kFeatures
+  // only with labels bound and T > 0; kFactored's computations otherwise).
+  KernelStrategy storage() const;
+
+  // With the labels bound (second constructor), any storage:
+  // vec(Y)ᵀ G⁻¹ vec(Y);
+  double Quadratic() const;
+  // the energy gradient (as EnergyGradient(alpha, …) with α = G⁻¹ vec(Y));
+  bool EnergyGradient(Eigen::MatrixXd* grad);
+  // mean and D × D covariance at every example of `test`.
+  PredictorMoments Predict(const PathInputs& test) const;
 
   // ln det G.
   double LogDet() const;
@@ -103,6 +134,9 @@ class TrainingGram {
   // flops (EnergyHessianFlops). false when a LAPACK step fails.
   bool EnergyHessian(const Eigen::Ref<const Eigen::VectorXd>& alpha, Eigen::MatrixXd* hessian,
                      HessianForm form = HessianForm::kAuto);
+  // With the labels bound: the same for α = G⁻¹ vec(Y) (kFeatures storage
+  // ignores `form`: it always works from Γ = Ξ̃ᵀG⁻¹Ξ̃, solver/feature_gram.h).
+  bool EnergyHessian(Eigen::MatrixXd* hessian, HessianForm form = HessianForm::kAuto);
   // The flop estimate of EnergyHessian in a form (kExamples or kFeatures).
   double EnergyHessianFlops(HessianForm form) const;
   // Mean and D × D covariance at every example of `test` (theory.md §4, §9),
@@ -122,6 +156,10 @@ class TrainingGram {
 
   const PathKernel& kernel_;
   Eigen::Index D_;
+  bool labels_ = false;              // bound to labels (second constructor)
+  Eigen::VectorXd y_, alpha_;        // vec(Y) and α = G⁻¹ vec(Y) (not kFeatures)
+  std::unique_ptr<FeatureGram> features_;  // kFeatures with labels
+  bool use_features_ = false;              // the last Factorize went through features_
   Eigen::MatrixXd U1_;    // the U_1 of the last factorisation
   Eigen::MatrixXd G_;     // G, then its lower Cholesky factor L
   Eigen::MatrixXd work_;  // factored: Φ̃ = Ξ̃ (C ⊗ I), then Z = L⁻¹ Ξ̃; precomputed: R

@@ -17,7 +17,7 @@ StudySolution SolveStudy(const Study& study, double temperature, const SolveOpti
   StudySolution s;
   s.temperature = temperature;
   s.options = options;
-  s.kernels = BuildKernels(study, threads);
+  s.kernels = BuildKernels(study, threads, options.storage, options.block_examples);
   const Action action(study.architecture, *s.kernels.train, study.train.y, temperature);
   s.solution = Solve(action, options, &s.summary);
   if (s.summary.termination == SolveTermination::kFailure) {
@@ -40,6 +40,8 @@ nlohmann::json WriteStudySolution(ResultFolder& folder, const Study& study, cons
   extra["temperature"] = s.temperature;
   extra["widths"] = study.architecture.widths;
   extra["kernel_strategy"] = KernelStrategyName(s.kernels.train->strategy());
+  extra["storage"] = StorageName(s.kernels.train->strategy());
+  extra["streamed"] = !s.kernels.train->has_inputs();
   extra["message"] = s.summary.message;
   extra["provenance"] = provenance;
   extra["solved_for"] = SolvedForJson(study);

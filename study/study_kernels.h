@@ -12,6 +12,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 
 #include "data/config.h"
 #include "kernels/path_kernel.h"
@@ -24,9 +25,22 @@ struct StudyKernels {
   std::unique_ptr<PathKernel> train;
   PathInputs test;
 };
-StudyKernels BuildKernels(const Study& study, int threads);
+// The storage of G is `storage` ([solver] storage / --storage) when given,
+// else the study's [solver] storage; not auto overrides [kernel] strategy.
+// kAuto weighs the study's D and whether any of its temperatures is 0.
+// With `stream_block` >= 0 (solve, predict) and the storage resolving to
+// features, the training set is streamed through AccumulateGram in blocks of
+// that many examples (0: about 32 MiB of inputs): the kernel keeps A = ΞᵀΞ,
+// b = ΞᵀY, YᵀY and no P × M path inputs (PathKernel(Gram), theory.md §10).
+StudyKernels BuildKernels(const Study& study, int threads,
+                          std::optional<GramStorage> storage = std::nullopt,
+                          int stream_block = -1);
 // The training half alone.
-std::unique_ptr<PathKernel> BuildTrainKernel(const Study& study, int threads);
+std::unique_ptr<PathKernel> BuildTrainKernel(const Study& study, int threads,
+                                             std::optional<GramStorage> storage = std::nullopt,
+                                             int stream_block = -1);
+// The KernelOptions they use.
+KernelOptions StudyKernelOptions(const Study& study, std::optional<GramStorage> storage);
 // The path inputs of the study's training or test set, checked finite (an
 // error names the data file); no kernel (what the sampler needs).
 PathInputs StudyPathInputs(const Study& study, Split split, int threads);

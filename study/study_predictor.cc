@@ -6,6 +6,7 @@
 #include "kernels/error.h"
 #include "kernels/finite_path_inputs.h"
 #include "kernels/path_inputs.h"
+#include "study/settings.h"
 #include "study/study_kernels.h"
 
 namespace attnpaths {
@@ -29,7 +30,8 @@ StudyPredictor::StudyPredictor(Study study, double temperature, Eigen::MatrixXd 
     train_ = std::move(train);
     return;
   }
-  train_ = BuildTrainKernel(study_, threads_);
+  const SolveOptions settings = ReadStudySettings(study_).solve;
+  train_ = BuildTrainKernel(study_, threads_, settings.storage, settings.block_examples);
 }
 
 PredictorStatistics StudyPredictor::operator()(const Inputs& x, const Eigen::MatrixXd* y,
