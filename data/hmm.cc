@@ -11,6 +11,14 @@
 namespace attnpaths {
 
 void HmmTaskOptions::Validate() const {
+  ValidateParameters();
+  // P·n_tok·N0 with n_tok = chain_tokens + 1, N0 = N_f + n_tok.
+  const double n_tok = static_cast<double>(chain_tokens) + 1;
+  RequireGeneratedSize("hmm.P", "P*n_tok*N0",
+                       {static_cast<double>(P), n_tok, static_cast<double>(N_f) + n_tok});
+}
+
+void HmmTaskOptions::ValidateParameters() const {
   Require(P >= 1, "hmm.P", P, "at least 1 example");
   Require(chain_tokens >= 1, "hmm.chain_tokens", chain_tokens, "at least 1 token");
   Require(N_f >= 2 && N_f % 2 == 0, "hmm.N_f", N_f, "an even number >= 2");
@@ -22,10 +30,6 @@ void HmmTaskOptions::Validate() const {
           noise_difference, "a std >= 0");
   Require(std::isfinite(noise_orthogonal) && noise_orthogonal >= 0, "hmm.noise[2]",
           noise_orthogonal, "a std >= 0");
-  // P·n_tok·N0 with n_tok = chain_tokens + 1, N0 = N_f + n_tok.
-  const double n_tok = static_cast<double>(chain_tokens) + 1;
-  RequireGeneratedSize("hmm.P", "P*n_tok*N0",
-                       {static_cast<double>(P), n_tok, static_cast<double>(N_f) + n_tok});
 }
 
 Eigen::VectorXd HmmStateVector(Eigen::Index N_f, int state) {
@@ -82,7 +86,8 @@ struct HmmExamples::Stream {
 };
 
 HmmExamples::HmmExamples(const HmmTaskOptions& options) : options_(options) {
-  options_.Validate();
+  // Blocks are generated on the fly: no limit on the whole set's size.
+  options_.ValidateParameters();
   stream_ = std::make_unique<Stream>(options_);
 }
 

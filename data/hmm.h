@@ -41,7 +41,11 @@ struct HmmTaskOptions {
   double noise_orthogonal = 1.0;   // noise std in the orthogonal complement (per direction)
   std::uint64_t seed = 27;         // Boost.Random mt19937_64 seed (the reference's train seed)
 
+  // Every parameter, and P·n_tok·N0 within the generator limit
+  // (data/size_limit.h) for a set built at once (GenerateHmmTask).
   void Validate() const;
+  // Every parameter but the size (HmmExamples makes blocks on the fly).
+  void ValidateParameters() const;
 };
 
 // Seed-reproducible dataset (Boost.Random, identical across compilers).

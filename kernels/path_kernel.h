@@ -80,7 +80,8 @@ double KernelFlopsPerEvaluation(KernelStrategy strategy, Eigen::Index P, Eigen::
 double KernelCostPerEvaluation(KernelStrategy strategy, Eigen::Index P, Eigen::Index Htot,
                                Eigen::Index N0, Eigen::Index D = 1);
 // The number of evaluations a solve is assumed to take when one-off costs are
-// spread (the median of the HMM and mixture studies' solves, bench/results/gram_storage.md).
+// spread (solves of the HMM task took 25–32, bench/results/gram_storage.md
+// section 3; 60 leans towards the one-off cost of A = ΞᵀΞ counting less).
 constexpr double kEvaluationsPerSolve = 60;
 // The strategy kAuto resolves to; throws Error naming the size when none fits,
 // or when kFeatures is asked for at T = 0.
