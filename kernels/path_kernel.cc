@@ -148,6 +148,12 @@ double KernelFlopsPerEvaluation(KernelStrategy strategy, Eigen::Index P, Eigen::
 // model is within a factor 2.3 of every measured evaluation and kAuto picks the
 // measured fastest at every P of the table (bench/results/gram_storage.md),
 // including P = 1600 (features 277 ms, pairs 399 ms, factored 596 ms).
+namespace {
+constexpr double kGemmRate = 1.0e10;   // multiply–adds per second
+constexpr double kFactorRate = 5.0e9;  // multiply–adds per second
+constexpr double kStreamRate = 5.0e9;  // bytes per second
+}  // namespace
+
 double KernelCostPerEvaluation(KernelStrategy strategy, Eigen::Index P, Eigen::Index Htot,
                                Eigen::Index N0, Eigen::Index D) {
   const double p = static_cast<double>(P), h = static_cast<double>(Htot),

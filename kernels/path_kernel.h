@@ -80,8 +80,7 @@ double KernelFlopsPerEvaluation(KernelStrategy strategy, Eigen::Index P, Eigen::
 double KernelCostPerEvaluation(KernelStrategy strategy, Eigen::Index P, Eigen::Index Htot,
                                Eigen::Index N0, Eigen::Index D = 1);
 // The number of evaluations a solve is assumed to take when one-off costs are
-// spread (solves of the HMM task took 25–32, bench/results/gram_storage.md
-// section 3; 60 leans towards the one-off cost of A = ΞᵀΞ counting less).
+// spread (HMM solves took 25 to 91, bench/results/gram_storage.md section 3).
 constexpr double kEvaluationsPerSolve = 60;
 // The strategy kAuto resolves to; throws Error naming the size when none fits,
 // or when kFeatures is asked for at T = 0.
