@@ -42,9 +42,16 @@ StudyKernels BuildKernels(const Study& study, int threads, std::optional<GramSto
     so.block_examples = stream_block;
     so.threads = threads;
     Gram g = AccumulateGram(study.architecture, source, Split::kTrain, so);
-    Require(g.A.allFinite() && g.b.allFinite(), study.config_path + ": data.train_x",
-            "path inputs whose Gram A = Xi^T Xi is not finite (overflow)",
-            "inputs whose attention and path inputs stay finite");
+    if (!(g.A.allFinite() && g.b.allFinite())) {
+      // Name the head or the example (this error path only holds Ξ once).
+      const PathInputs xi =
+          ComputePathInputs(study.architecture, study.train.x, Split::kTrain, threads);
+      CheckFinitePathInputs(study.architecture, study.train.x, xi, Split::kTrain,
+                            study.config_path + ": data.train_x");
+      throw Error(ErrorMessage(study.config_path + ": data.train_x",
+                               "path inputs whose Gram A = Xi^T Xi is not finite (overflow)",
+                               "inputs whose attention and path inputs stay finite"));
+    }
     k.train = std::make_unique<PathKernel>(std::move(g));
     k.test = ComputePathInputs(study.architecture, study.test.x, Split::kTest, threads);
     CheckFinitePathInputs(study.architecture, study.test.x, k.test, Split::kTest,
