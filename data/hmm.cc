@@ -115,6 +115,7 @@ void HmmExamples::Read(Eigen::Index begin, Eigen::Index end, ExampleBlock* block
 }
 
 Dataset GenerateHmmTask(const HmmTaskOptions& o) {
+  o.Validate();  // the whole set is built at once: the generator's size limit applies
   HmmExamples source(o);
   ExampleBlock block;
   source.Read(0, o.P, &block);
