@@ -83,7 +83,8 @@ void Rates() {
 }
 
 void Evaluations(const std::vector<Eigen::Index>& Ps) {
-  std::printf("## 2. One action + gradient evaluation per storage (HMM task, 4 paths, M = 924)\n\n");
+  std::printf(
+      "## 2. One action + gradient evaluation per storage (HMM task, 4 paths, M = 924)\n\n");
   std::printf(
       "T = 0.1, U at the GP limit, N = 100. *measured*: median of 3 evaluations (after one "
       "warm-up); *model*: KernelCostPerEvaluation (kernels/path_kernel.cc); *auto*: "
@@ -239,8 +240,8 @@ void RunEndToEnd(const std::vector<Eigen::Index>& Ps, Eigen::Index P_test, int t
     }
     std::printf("| %ld | %s | %s | %s | %d%s | %s | **%s** | **%s** | %.4f | %.4f |\n", long(P),
                 Sec(r.gram).c_str(), Sec(r.inputs).c_str(), Sec(r.solve).c_str(), r.evaluations,
-                r.converged ? "" : " (not converged)", Sec(r.predict).c_str(),
-                Sec(r.total).c_str(), Bytes(r.peak_rss).c_str(), r.accuracy, r.gen_error);
+                r.converged ? "" : " (not converged)", Sec(r.predict).c_str(), Sec(r.total).c_str(),
+                Bytes(r.peak_rss).c_str(), r.accuracy, r.gen_error);
     std::fflush(stdout);
   }
   std::printf("\n");

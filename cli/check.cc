@@ -7,12 +7,12 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
-#include "study/study_kernels.h"
 #include "cli/settings_flags.h"
 #include "data/config.h"
 #include "kernels/error.h"
 #include "kernels/paths.h"
 #include "study/settings.h"
+#include "study/study_kernels.h"
 
 namespace attnpaths::cli {
 

@@ -15,9 +15,8 @@
 
 #include <Eigen/Core>
 #include <cstdint>
-#include <string>
-
 #include <memory>
+#include <string>
 
 #include "kernels/architecture.h"
 #include "kernels/example_source.h"
@@ -94,7 +93,7 @@ struct HmmHeadOptions {
   double perturbation_features = 0.0;
   double perturbation_positions = 0.0;
   double perturbation_cross = 0.0;
-  std::uint64_t seed = 1;     // seed of the perturbation
+  std::uint64_t seed = 1;  // seed of the perturbation
 
   void SetPerturbation(double p) {
     perturbation_features = perturbation_positions = perturbation_cross = p;
@@ -107,9 +106,9 @@ HeadSpec MakeHmmHead(HmmHeadKind kind, Eigen::Index N_f, Eigen::Index chain_toke
                      const HmmHeadOptions& options, const std::string& name = "");
 
 enum class HmmVariant {
-  kFourPaths,          // layer 1 {same_token, blank p=1}, layer 2 {uniform, blank p=1}
-  kGoodPath,           // layer 1 {same_token}, layer 2 {uniform}
-  kGoodAndDenoising,   // layer 1 {same_token, blank p=1}, layer 2 {uniform}
+  kFourPaths,         // layer 1 {same_token, blank p=1}, layer 2 {uniform, blank p=1}
+  kGoodPath,          // layer 1 {same_token}, layer 2 {uniform}
+  kGoodAndDenoising,  // layer 1 {same_token, blank p=1}, layer 2 {uniform}
 };
 
 // The paper's Markov-task architectures, β = 10, last-token readout; widths

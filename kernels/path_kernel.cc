@@ -206,8 +206,7 @@ KernelStrategy ChooseKernelStrategy(const KernelOptions& options, Eigen::Index P
               "T > 0 for the feature-space form (theory.md §10: G = K_U is singular at T = 0 "
               "when P D > Htot N0 D); use pairs or factored");
       Require(bytes(KernelStrategy::kFeatures) <= limit, "kernel memory (features)",
-              gib(bytes(KernelStrategy::kFeatures)),
-              "at most the memory limit of " + gib(limit));
+              gib(bytes(KernelStrategy::kFeatures)), "at most the memory limit of " + gib(limit));
       return KernelStrategy::kFeatures;
     case KernelStrategy::kAuto:
       break;

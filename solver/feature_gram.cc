@@ -119,8 +119,8 @@ bool FeatureGram::Factorize(const Eigen::Ref<const Eigen::MatrixXd>& U1, double 
   if (!CholeskyInPlace(&F_)) return false;
   const auto diag = F_.diagonal();
   if ((diag.array() <= 0).any()) return false;
-  log_det_ = static_cast<double>(P_ * D_ - r_) * std::log(temperature) +
-             2.0 * diag.array().log().sum();
+  log_det_ =
+      static_cast<double>(P_ * D_ - r_) * std::log(temperature) + 2.0 * diag.array().log().sum();
   Eigen::MatrixXd c = s;
   CholeskySolveInPlace(F_, &c);
   c_ = c.col(0);
@@ -184,10 +184,10 @@ bool FeatureGram::EnergyHessian(Eigen::MatrixXd* hessian) {
 
 PredictorMoments FeatureGram::Predict(const PathInputs& test) const {
   Require(factorized_, "FeatureGram", "no factorisation", "a successful Factorize first");
-  Require(test.Htot == H_ && test.N0 == N0_, "test path inputs",
-          std::to_string(test.Htot) + " paths x " + std::to_string(test.N0) + " features",
-          std::to_string(H_) + " paths x " + std::to_string(N0_) +
-              " features (the training set's)");
+  Require(
+      test.Htot == H_ && test.N0 == N0_, "test path inputs",
+      std::to_string(test.Htot) + " paths x " + std::to_string(test.N0) + " features",
+      std::to_string(H_) + " paths x " + std::to_string(N0_) + " features (the training set's)");
   const Eigen::Index Pt = test.P(), D = D_;
   PredictorMoments out;
   out.mean.resize(Pt, D);
@@ -195,8 +195,9 @@ PredictorMoments FeatureGram::Predict(const PathInputs& test) const {
   std::vector<Eigen::MatrixXd> ld(static_cast<size_t>(D));
   for (Eigen::Index d = 0; d < D; ++d) ld[static_cast<size_t>(d)] = OutputRowsOf(ell_, H_, D, d);
   // Test points in blocks of about 32 MiB of Φ*.
-  const Eigen::Index block = std::clamp<Eigen::Index>(
-      (Eigen::Index{1} << 22) / std::max<Eigen::Index>(r_ * D, 1), 1, std::max<Eigen::Index>(Pt, 1));
+  const Eigen::Index block =
+      std::clamp<Eigen::Index>((Eigen::Index{1} << 22) / std::max<Eigen::Index>(r_ * D, 1), 1,
+                               std::max<Eigen::Index>(Pt, 1));
   Eigen::MatrixXd X;
   std::vector<Eigen::MatrixXd> V(static_cast<size_t>(D));
   for (Eigen::Index t0 = 0; t0 < Pt; t0 += block) {

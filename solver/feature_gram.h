@@ -47,8 +47,8 @@ class FeatureGram {
   Eigen::Index features() const { return r_; }  // r = Htot·N0·D
 
   // Factorises for a symmetric (Htot D) × (Htot D) U_1 and T > 0. Status: false
-  // when U_1 is not positive semi-definite, or F not positive definite or not finite. Throws Error for a
-  // U_1 of the wrong shape or T <= 0 (naming the singular G of T = 0).
+  // when U_1 is not positive semi-definite, or F not positive definite or not finite. Throws Error
+  // for a U_1 of the wrong shape or T <= 0 (naming the singular G of T = 0).
   bool Factorize(const Eigen::Ref<const Eigen::MatrixXd>& U1, double temperature);
   bool factorized() const { return factorized_; }
   double LogDet() const;     // ln det G

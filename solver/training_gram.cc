@@ -154,8 +154,8 @@ TrainingGram::TrainingGram(const PathKernel& kernel, const Eigen::Ref<const Eige
                 " columns, y^T y = " + ToText(g.yty) + ")");
     b = g.b;
   }
-  features_ =
-      std::make_unique<FeatureGram>(&g.A, std::move(b), yty, kernel.P(), kernel.Htot(), kernel.N0());
+  features_ = std::make_unique<FeatureGram>(&g.A, std::move(b), yty, kernel.P(), kernel.Htot(),
+                                            kernel.N0());
 }
 
 TrainingGram::~TrainingGram() = default;

@@ -47,7 +47,6 @@
 #pragma once
 
 #include <Eigen/Core>
-
 #include <memory>
 
 #include "kernels/path_inputs.h"
@@ -156,12 +155,12 @@ class TrainingGram {
 
   const PathKernel& kernel_;
   Eigen::Index D_;
-  bool labels_ = false;              // bound to labels (second constructor)
-  Eigen::VectorXd y_, alpha_;        // vec(Y) and α = G⁻¹ vec(Y) (not kFeatures)
+  bool labels_ = false;                    // bound to labels (second constructor)
+  Eigen::VectorXd y_, alpha_;              // vec(Y) and α = G⁻¹ vec(Y) (not kFeatures)
   std::unique_ptr<FeatureGram> features_;  // kFeatures with labels
   bool use_features_ = false;              // the last Factorize went through features_
-  Eigen::MatrixXd U1_;    // the U_1 of the last factorisation
-  Eigen::MatrixXd G_;     // G, then its lower Cholesky factor L
+  Eigen::MatrixXd U1_;                     // the U_1 of the last factorisation
+  Eigen::MatrixXd G_;                      // G, then its lower Cholesky factor L
   Eigen::MatrixXd work_;  // factored: Φ̃ = Ξ̃ (C ⊗ I), then Z = L⁻¹ Ξ̃; precomputed: R
   Eigen::MatrixXd L_inverse_;  // factored: L⁻¹ (lower)
   double log_det_ = 0;

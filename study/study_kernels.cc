@@ -32,8 +32,7 @@ KernelOptions StudyKernelOptions(const Study& study, std::optional<GramStorage> 
 }
 
 std::unique_ptr<PathKernel> BuildTrainKernel(const Study& study, int threads,
-                                             std::optional<GramStorage> storage,
-                                             int stream_block) {
+                                             std::optional<GramStorage> storage, int stream_block) {
   const KernelOptions options = StudyKernelOptions(study, storage);
   // Refuse before allocating anything large (the error names the size).
   const KernelStrategy strategy = ChooseKernelStrategy(

@@ -33,8 +33,7 @@ struct StudyKernels {
 // that many examples (0: about 32 MiB of inputs): the kernel keeps A = ΞᵀΞ,
 // b = ΞᵀY, YᵀY and no P × M path inputs (PathKernel(Gram), theory.md §10).
 StudyKernels BuildKernels(const Study& study, int threads,
-                          std::optional<GramStorage> storage = std::nullopt,
-                          int stream_block = -1);
+                          std::optional<GramStorage> storage = std::nullopt, int stream_block = -1);
 // The training half alone.
 std::unique_ptr<PathKernel> BuildTrainKernel(const Study& study, int threads,
                                              std::optional<GramStorage> storage = std::nullopt,

@@ -9,8 +9,8 @@
 
 #include <Eigen/Core>
 #include <cmath>
-#include <limits>
 #include <cstdio>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -121,9 +121,10 @@ TEST_P(GramStorageTest, EveryStorageMatchesTheDensePairs) {
     EXPECT_LE(RelativeError(p.mean, p_dense.mean), 1e-10);
     EXPECT_LE(RelativeError(p.covariance, p_dense.covariance), 1e-10);
     std::printf("%s %s: S %.1e, grad %.1e, Hessian %.1e, mean %.1e, covariance %.1e\n",
-                Name(c).c_str(), KernelStrategyName(s), std::abs(v.S - v_dense.S) / std::abs(v_dense.S),
-                MaxRelative(g, g_dense), RelativeError(h, h_dense),
-                RelativeError(p.mean, p_dense.mean), RelativeError(p.covariance, p_dense.covariance));
+                Name(c).c_str(), KernelStrategyName(s),
+                std::abs(v.S - v_dense.S) / std::abs(v_dense.S), MaxRelative(g, g_dense),
+                RelativeError(h, h_dense), RelativeError(p.mean, p_dense.mean),
+                RelativeError(p.covariance, p_dense.covariance));
   }
 
   // A streamed kernel (A, b, YᵀY accumulated in blocks, no Ξ kept) gives the same.
