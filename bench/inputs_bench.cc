@@ -62,9 +62,7 @@ using namespace attnpaths;
 using namespace attnpaths::bench;
 namespace fs = std::filesystem;
 
-void Progress(const std::string& text) {
-  std::fprintf(stderr, "inputs_bench: %s\n", text.c_str());
-}
+void Progress(const std::string& text) { std::fprintf(stderr, "inputs_bench: %s\n", text.c_str()); }
 
 // ---------------------------------------------------------------- FLOP counts
 
@@ -119,8 +117,8 @@ GemmRate MeasureGemm(Eigen::Index m, Eigen::Index k, Eigen::Index n) {
   const double one = 1, zero = 0;
   const Timing tb = Time(
       [&] {
-        dgemm_("N", "N", &mi, &ni, &ki, &one, A.data(), &mi, B.data(), &ki, &zero, C.data(), &mi,
-               1, 1);
+        dgemm_("N", "N", &mi, &ni, &ki, &one, A.data(), &mi, B.data(), &ki, &zero, C.data(), &mi, 1,
+               1);
       },
       5, 200, 0.5);
   return {flops / te.cpu_min * 1e-9, flops / tb.cpu_min * 1e-9};
@@ -181,8 +179,8 @@ void RunPathInputs(bool quick) {
   Architecture mean = four;
   mean.readout = Readout::kMean;
   const Eigen::Index N0 = task.N_f + task.chain_tokens + 1;
-  for (Eigen::Index P : quick ? std::vector<Eigen::Index>{100, 1000}
-                              : std::vector<Eigen::Index>{100, 1000, 10000}) {
+  for (Eigen::Index P :
+       quick ? std::vector<Eigen::Index>{100, 1000} : std::vector<Eigen::Index>{100, 1000, 10000}) {
     cases.push_back({"Markov, 4 paths, last token", four, P, P == 100 ? 27u : 59u});
   }
   cases.push_back({"Markov, 4 paths, mean readout", mean, 1000, 59});
@@ -197,8 +195,8 @@ void RunPathInputs(bool quick) {
     PathInputOptions one;
     one.threads = 1;
     const int reps = c.P >= 10000 ? 1 : 3;
-    const Timing t_old = Time([&] { old = PerExamplePathInputs(c.arch, data.x, Split::kTest); },
-                              1, reps, 0.0);
+    const Timing t_old =
+        Time([&] { old = PerExamplePathInputs(c.arch, data.x, Split::kTest); }, 1, reps, 0.0);
     const Timing t_new =
         Time([&] { calc.Compute(data.x, Split::kTest, 0, xi, one); }, reps, 3 * reps, 1.0);
     PathInputOptions two;
@@ -252,9 +250,8 @@ directory = "out"
 
 // The architecture for data read from files: the HMM heads need N_f and T.
 std::string WithFeatureSize(std::string text, Eigen::Index N_f, Eigen::Index chain_tokens) {
-  const std::string from = "beta = 10",
-                    to = "beta = 10, N_f = " + std::to_string(N_f) + ", chain_tokens = " +
-                         std::to_string(chain_tokens);
+  const std::string from = "beta = 10", to = "beta = 10, N_f = " + std::to_string(N_f) +
+                                             ", chain_tokens = " + std::to_string(chain_tokens);
   for (size_t at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size())) {
     text.replace(at, from.size(), to);
   }
@@ -318,8 +315,7 @@ void RunEndToEnd(const std::string& cli, const std::string& baseline_cli) {
   // The generated study, and the same data as NPY files.
   {
     std::ofstream(dir / "generated.toml")
-        << kStudyHead
-        << "[data]\ngenerator = \"hmm\"\n[data.hmm]\nP = 100\nP_test = 1000\n"
+        << kStudyHead << "[data]\ngenerator = \"hmm\"\n[data.hmm]\nP = 100\nP_test = 1000\n"
         << kStudyArchitecture;
     HmmTaskOptions task;
     const Dataset train = GenerateHmmTask(task);
@@ -327,15 +323,16 @@ void RunEndToEnd(const std::string& cli, const std::string& baseline_cli) {
     task.seed = 59;
     const Dataset test = GenerateHmmTask(task);
     for (const auto& [name, d] : {std::pair{"train", &train}, std::pair{"test", &test}}) {
-      WriteNpy((dir / (std::string(name) + "_x.npy")).string(),
-               {d->x.P(), d->x.n_tok(), d->x.N0()}, d->x.values().data());
+      WriteNpy((dir / (std::string(name) + "_x.npy")).string(), {d->x.P(), d->x.n_tok(), d->x.N0()},
+               d->x.values().data());
       WriteNpy((dir / (std::string(name) + "_y.npy")).string(), d->y.col(0));
     }
-    std::ofstream(dir / "npy.toml") << kStudyHead
-                                    << "[data]\ntrain_x = \"train_x.npy\"\ntrain_y = "
-                                       "\"train_y.npy\"\ntest_x = \"test_x.npy\"\ntest_y = "
-                                       "\"test_y.npy\"\n"
-                                    << WithFeatureSize(kStudyArchitecture, task.N_f, task.chain_tokens);
+    std::ofstream(dir / "npy.toml")
+        << kStudyHead
+        << "[data]\ntrain_x = \"train_x.npy\"\ntrain_y = "
+           "\"train_y.npy\"\ntest_x = \"test_x.npy\"\ntest_y = "
+           "\"test_y.npy\"\n"
+        << WithFeatureSize(kStudyArchitecture, task.N_f, task.chain_tokens);
   }
   std::printf(
       "In-process steps of the command (CPU seconds, minimum of 3; one thread for the path "
@@ -361,8 +358,8 @@ void RunEndToEnd(const std::string& cli, const std::string& baseline_cli) {
       std::printf("| %s | %s | %s | %s | %s | %s | %s | %s | **%s** |\n",
                   npy ? "NPY files" : "generated", before ? "before" : "now",
                   Sec(best.read).c_str(), Sec(best.inputs_train).c_str(),
-                  Sec(best.inputs_test).c_str(), Sec(best.kernel).c_str(),
-                  Sec(best.solve).c_str(), Sec(best.predict).c_str(), Sec(best.total()).c_str());
+                  Sec(best.inputs_test).c_str(), Sec(best.kernel).c_str(), Sec(best.solve).c_str(),
+                  Sec(best.predict).c_str(), Sec(best.total()).c_str());
       std::fflush(stdout);
     }
   }
@@ -373,16 +370,17 @@ void RunEndToEnd(const std::string& cli, const std::string& baseline_cli) {
         "wall and CPU seconds (user + system) of the process, minimum of 5 runs, and its peak "
         "RSS%s.\n\n",
         baseline_cli.empty() ? "" : "; *baseline* is the binary given by --baseline-cli");
-    std::printf("| data | binary | wall | CPU | peak RSS | exit |\n|:---|:---|---:|---:|---:|---:|\n");
+    std::printf(
+        "| data | binary | wall | CPU | peak RSS | exit |\n|:---|:---|---:|---:|---:|---:|\n");
     for (const bool npy : {false, true}) {
       for (const std::string& bin : {baseline_cli, cli}) {
         if (bin.empty()) continue;
         Progress("end to end: command line " + bin);
         CommandTiming best;
         for (int r = 0; r < 5; ++r) {
-          const CommandTiming t = RunCommand(
-              {bin, "solve", "--config", npy ? "npy.toml" : "generated.toml", "--quiet"},
-              dir.string());
+          const CommandTiming t =
+              RunCommand({bin, "solve", "--config", npy ? "npy.toml" : "generated.toml", "--quiet"},
+                         dir.string());
           if (r == 0 || t.wall < best.wall) best = t;
         }
         std::printf("| %s | %s | **%s** | %s | %s | %d |\n", npy ? "NPY files" : "generated",
@@ -459,9 +457,8 @@ void RunGram(const std::vector<Eigen::Index>& Ps, int threads) {
     }
     std::printf("| %ld | %ld × %ld | **%s** | %s | %s | %s | %s | %s | **%s** | %.4f |\n",
                 static_cast<long>(P), r.blocks, r.block_examples, Sec(r.wall).c_str(),
-                Sec(r.cpu).c_str(), Sec(r.read).c_str(), Sec(r.wait).c_str(),
-                Sec(r.inputs).c_str(), Sec(r.gram).c_str(), Bytes(r.peak_rss).c_str(),
-                r.trace_A / static_cast<double>(P));
+                Sec(r.cpu).c_str(), Sec(r.read).c_str(), Sec(r.wait).c_str(), Sec(r.inputs).c_str(),
+                Sec(r.gram).c_str(), Bytes(r.peak_rss).c_str(), r.trace_A / static_cast<double>(P));
     std::fflush(stdout);
   }
   std::printf("\n");

@@ -26,8 +26,7 @@ uint64_t PhysicalMemoryBytes() {
 
 }  // namespace
 
-std::unique_ptr<ArrayReader> OpenArrayReader(const std::string& spec,
-                                             const std::string& base_dir) {
+std::unique_ptr<ArrayReader> OpenArrayReader(const std::string& spec, const std::string& base_dir) {
   Require(!spec.empty(), "array", "an empty path", "a file name");
   for (const char* ext : {".h5:", ".hdf5:"}) {
     const size_t at = spec.find(ext);

@@ -24,20 +24,21 @@ void FileExamples::Check() {
   const std::vector<int64_t>& s = x_->shape();
   const std::string expected = "a 3-D array of shape (P, n_tok, N0) with n_tok >= 1 and N0 >= 1";
   if (s.size() != 3) {
-    throw Error(ErrorMessage(
-        x_->name(), "a " + std::to_string(s.size()) + "-D array of shape " + ShapeText(s),
-        expected));
+    throw Error(ErrorMessage(x_->name(),
+                             "a " + std::to_string(s.size()) + "-D array of shape " + ShapeText(s),
+                             expected));
   }
-  if (s[1] < 1 || s[2] < 1) throw Error(ErrorMessage(x_->name(), "shape " + ShapeText(s), expected));
+  if (s[1] < 1 || s[2] < 1)
+    throw Error(ErrorMessage(x_->name(), "shape " + ShapeText(s), expected));
   P_ = s[0];
   n_tok_ = s[1];
   N0_ = s[2];
   if (!y_) return;
   const std::vector<int64_t>& t = y_->shape();
   if (t.size() != 1 && t.size() != 2) {
-    throw Error(ErrorMessage(
-        y_->name(), "a " + std::to_string(t.size()) + "-D array of shape " + ShapeText(t),
-        "a 1-D array (P,) or a 2-D array (P, D) of labels"));
+    throw Error(ErrorMessage(y_->name(),
+                             "a " + std::to_string(t.size()) + "-D array of shape " + ShapeText(t),
+                             "a 1-D array (P,) or a 2-D array (P, D) of labels"));
   }
   Require(t[0] == P_, y_->name() + " rows", t[0],
           std::to_string(P_) + " (one label row per example of " + x_->name() + ")");

@@ -20,8 +20,7 @@ class Error : public std::runtime_error {
 };
 
 // Builds "<field>: found <found>, expected <expected>".
-std::string ErrorMessage(std::string_view field, std::string_view found,
-                         std::string_view expected);
+std::string ErrorMessage(std::string_view field, std::string_view found, std::string_view expected);
 
 template <typename T>
 std::string ToText(const T& value) {

@@ -2,7 +2,8 @@
 // and the Gram of theory.md §10 can be computed in one pass with memory
 // bounded by the block, not by P.
 //
-//   attnpaths::InMemoryExamples source(x, y);   // also NpyExamples, Hdf5Examples (data/example_files.h)
+//   attnpaths::InMemoryExamples source(x, y);   // also NpyExamples, Hdf5Examples
+//   (data/example_files.h)
 //                                               // and HmmExamples (data/hmm.h)
 //   attnpaths::ExampleBlock block;
 //   for (Eigen::Index b = 0; b < source.P(); b += 4096) {

@@ -10,12 +10,18 @@ namespace attnpaths {
 
 const char* HeadKindName(HeadKind kind) {
   switch (kind) {
-    case HeadKind::kWForm: return "w";
-    case HeadKind::kQKForm: return "qk";
-    case HeadKind::kUniform: return "uniform";
-    case HeadKind::kBlank: return "blank";
-    case HeadKind::kGiven: return "given";
-    case HeadKind::kFixed: return "fixed";
+    case HeadKind::kWForm:
+      return "w";
+    case HeadKind::kQKForm:
+      return "qk";
+    case HeadKind::kUniform:
+      return "uniform";
+    case HeadKind::kBlank:
+      return "blank";
+    case HeadKind::kGiven:
+      return "given";
+    case HeadKind::kFixed:
+      return "fixed";
   }
   return "?";
 }

@@ -1,7 +1,8 @@
 // Inputs — a dataset of P sequences, each n_tok tokens of N0 features.
 //
 //   attnpaths::Inputs x(P, n_tok, N0);          // zero-filled, C order P × n_tok × N0
-//   x.example(mu)(i, t) = 1.0;                  // feature i of token t (theory.md §1: x ∈ R^{N0×n_tok})
+//   x.example(mu)(i, t) = 1.0;                  // feature i of token t (theory.md §1: x ∈
+//   R^{N0×n_tok})
 //
 // Storage is the C-order layout of an NPY array of shape (P, n_tok, N0), so
 // example mu is a contiguous column-major N0 × n_tok matrix whose column t is

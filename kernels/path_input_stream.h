@@ -52,10 +52,10 @@ struct PathInputBlock {
 
 struct StreamSummary {
   Eigen::Index blocks = 0, examples = 0;
-  double read_seconds = 0;         // reading the source (on the reader thread when prefetching)
-  double wait_seconds = 0;         // the calling thread waiting for a block to be read
-  double path_input_seconds = 0;   // computing Ξᵀ of the blocks
-  double visit_seconds = 0;        // in the visitor (the Gram update for AccumulateGram)
+  double read_seconds = 0;        // reading the source (on the reader thread when prefetching)
+  double wait_seconds = 0;        // the calling thread waiting for a block to be read
+  double path_input_seconds = 0;  // computing Ξᵀ of the blocks
+  double visit_seconds = 0;       // in the visitor (the Gram update for AccumulateGram)
   double total_seconds = 0;
 };
 

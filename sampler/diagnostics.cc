@@ -70,7 +70,8 @@ Eigen::VectorXd Autocovariance(const Eigen::Ref<const Eigen::VectorXd>& x) {
   std::vector<double> acov;
   fft.inv(acov, spectrum);
   Eigen::VectorXd out(N);
-  for (Eigen::Index t = 0; t < N; ++t) out[t] = acov[static_cast<size_t>(t)] / static_cast<double>(N);
+  for (Eigen::Index t = 0; t < N; ++t)
+    out[t] = acov[static_cast<size_t>(t)] / static_cast<double>(N);
   return out;
 }
 
@@ -98,7 +99,9 @@ ChainDraws RankNormalize(const ChainDraws& chains) {
   Eigen::VectorXd z(S);
   for (Eigen::Index i = 0; i < S;) {
     Eigen::Index j = i;
-    while (j + 1 < S && all[order[static_cast<size_t>(j + 1)]] == all[order[static_cast<size_t>(i)]]) ++j;
+    while (j + 1 < S &&
+           all[order[static_cast<size_t>(j + 1)]] == all[order[static_cast<size_t>(i)]])
+      ++j;
     const double rank = 0.5 * static_cast<double>(i + j) + 1.0;  // average of ranks i+1 … j+1
     const double u = (rank - 0.375) / (static_cast<double>(S) + 0.25);
     const double score = -std::sqrt(2.0) * boost::math::erfc_inv(2 * u);  // Φ⁻¹(u)
@@ -176,8 +179,8 @@ double SplitRankRhat(const ChainDraws& chains) {
   if (Constant(chains)) return kNaN;
   const double bulk = Rhat(RankNormalize(SplitChains(chains)));
   const double median = PooledQuantile(chains, 0.5);
-  const double folded =
-      Rhat(RankNormalize(SplitChains(Transform(chains, [&](double v) { return std::abs(v - median); }))));
+  const double folded = Rhat(RankNormalize(
+      SplitChains(Transform(chains, [&](double v) { return std::abs(v - median); }))));
   return std::max(bulk, folded);
 }
 
@@ -190,8 +193,10 @@ double EssTail(const ChainDraws& chains) {
   if (Constant(chains)) return kNaN;
   const double q05 = PooledQuantile(chains, 0.05), q95 = PooledQuantile(chains, 0.95);
   const ChainDraws split = SplitChains(chains);
-  const double low = EffectiveSampleSize(Transform(split, [&](double v) { return v <= q05 ? 1.0 : 0.0; }));
-  const double high = EffectiveSampleSize(Transform(split, [&](double v) { return v <= q95 ? 1.0 : 0.0; }));
+  const double low =
+      EffectiveSampleSize(Transform(split, [&](double v) { return v <= q05 ? 1.0 : 0.0; }));
+  const double high =
+      EffectiveSampleSize(Transform(split, [&](double v) { return v <= q95 ? 1.0 : 0.0; }));
   return std::min(low, high);
 }
 
@@ -222,7 +227,8 @@ std::vector<QuantityDiagnostics> DiagnoseColumns(const std::vector<Eigen::Matrix
 
 double Ebfmi(const Eigen::Ref<const Eigen::VectorXd>& energy) {
   if (energy.size() < 2) return kNaN;
-  const double numerator = (energy.tail(energy.size() - 1) - energy.head(energy.size() - 1)).squaredNorm();
+  const double numerator =
+      (energy.tail(energy.size() - 1) - energy.head(energy.size() - 1)).squaredNorm();
   const double denominator = (energy.array() - energy.mean()).square().sum();
   return denominator > 0 ? numerator / denominator : kNaN;
 }

@@ -46,7 +46,7 @@ double EffectiveSampleSize(const ChainDraws& chains);
 double SplitRankRhat(const ChainDraws& chains);  // max of bulk and folded
 double EssBulk(const ChainDraws& chains);
 double EssTail(const ChainDraws& chains);
-double EssMean(const ChainDraws& chains);        // ESS of the split chains, raw values
+double EssMean(const ChainDraws& chains);  // ESS of the split chains, raw values
 
 struct QuantityDiagnostics {
   double mean = 0, sd = 0;

@@ -16,8 +16,8 @@ WeightLayout::WeightLayout(const Architecture& arch, Eigen::Index N0, Eigen::Ind
   const int L = arch.L();
   for (int i = 0; i <= L; ++i) {
     const double w = arch.widths[static_cast<size_t>(i)];
-    Require(w == std::floor(w) && w <= 1e9, "architecture.widths[" + std::to_string(i) + "]",
-            w, "an integer width (the sampler draws a finite network)");
+    Require(w == std::floor(w) && w <= 1e9, "architecture.widths[" + std::to_string(i) + "]", w,
+            "an integer width (the sampler draws a finite network)");
     n_.push_back(static_cast<Eigen::Index>(w));
   }
   for (double v : arch.variances) sigma_.push_back(std::sqrt(v));
@@ -45,12 +45,11 @@ Eigen::Map<const Eigen::MatrixXd> WeightLayout::V0(
     const Eigen::Ref<const Eigen::VectorXd>& q) const {
   return {q.data(), n(1), N0_};
 }
-Eigen::Map<Eigen::MatrixXd> WeightLayout::V(Eigen::VectorXd& q, int l,
-                                            Eigen::Index h) const {
+Eigen::Map<Eigen::MatrixXd> WeightLayout::V(Eigen::VectorXd& q, int l, Eigen::Index h) const {
   return {q.data() + Offset(l, h), n(l + 1), n(l)};
 }
-Eigen::Map<const Eigen::MatrixXd> WeightLayout::V(const Eigen::Ref<const Eigen::VectorXd>& q,
-                                                  int l, Eigen::Index h) const {
+Eigen::Map<const Eigen::MatrixXd> WeightLayout::V(const Eigen::Ref<const Eigen::VectorXd>& q, int l,
+                                                  Eigen::Index h) const {
   return {q.data() + Offset(l, h), n(l + 1), n(l)};
 }
 Eigen::Map<Eigen::MatrixXd> WeightLayout::a(Eigen::VectorXd& q) const {
@@ -67,7 +66,8 @@ NetworkWeights WeightLayout::ToWeights(const Eigen::Ref<const Eigen::VectorXd>& 
   w.V0 = sigma(0) * V0(q);
   w.V.resize(static_cast<size_t>(L()));
   for (int l = 1; l <= L(); ++l) {
-    for (Eigen::Index h = 0; h < H(l); ++h) w.V[static_cast<size_t>(l - 1)].push_back(sigma(l) * V(q, l, h));
+    for (Eigen::Index h = 0; h < H(l); ++h)
+      w.V[static_cast<size_t>(l - 1)].push_back(sigma(l) * V(q, l, h));
   }
   w.a = sigma(L() + 1) * a(q);
   return w;

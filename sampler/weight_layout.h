@@ -24,9 +24,9 @@ namespace attnpaths {
 
 // The weights of one network of theory.md §1, in their own units.
 struct NetworkWeights {
-  Eigen::MatrixXd V0;                             // n_1 × N0
-  std::vector<std::vector<Eigen::MatrixXd>> V;    // V[ℓ-1][h]: n_{ℓ+1} × n_ℓ
-  Eigen::MatrixXd a;                              // n_{L+1} × D
+  Eigen::MatrixXd V0;                           // n_1 × N0
+  std::vector<std::vector<Eigen::MatrixXd>> V;  // V[ℓ-1][h]: n_{ℓ+1} × n_ℓ
+  Eigen::MatrixXd a;                            // n_{L+1} × D
 };
 
 class WeightLayout {

@@ -126,7 +126,8 @@ void ExpectBlocksMatch(ExampleSource& source, Eigen::Index block_size,
       const auto x = block.x.example(mu - b);
       for (int64_t t = 0; t < kTokens; ++t) {
         for (int64_t i = 0; i < kN0; ++i) {
-          ASSERT_EQ(x(i, t), Stored(mu, t, i)) << "example " << mu << " token " << t << " feature " << i;
+          ASSERT_EQ(x(i, t), Stored(mu, t, i))
+              << "example " << mu << " token " << t << " feature " << i;
         }
       }
       for (Eigen::Index d = 0; d < source.D(); ++d) ASSERT_EQ(block.y(mu - b, d), label(mu, d));
@@ -142,19 +143,19 @@ TEST(NpyExamplesTest, BlocksOfEveryDtypeAndOrderEqualTheWholeArray) {
     std::function<void(double, std::string*)> store;
   };
   const std::vector<Format> formats = {
-      {"<f8", false, Store<double>()},       {"<f8", true, Store<double>()},
-      {">f8", false, Store<double>(true)},   {"<f4", false, Store<float>()},
-      {">f4", true, Store<float>(true)},     {"|u1", false, Store<uint8_t>()},
-      {"<i2", true, Store<int16_t>()},       {"<i8", false, Store<int64_t>()},
+      {"<f8", false, Store<double>()},     {"<f8", true, Store<double>()},
+      {">f8", false, Store<double>(true)}, {"<f4", false, Store<float>()},
+      {">f4", true, Store<float>(true)},   {"|u1", false, Store<uint8_t>()},
+      {"<i2", true, Store<int16_t>()},     {"<i8", false, Store<int64_t>()},
   };
   // Labels: 1-D int8 ±1, and a 2-D float64 (P, 2) in Fortran order.
   const std::string y1 = dir / "y1.npy", y2 = dir / "y2.npy";
   auto label1 = [](int64_t mu, int64_t) { return mu % 3 == 0 ? 1.0 : -1.0; };
   auto label2 = [](int64_t mu, int64_t d) { return 0.5 * static_cast<double>(mu) - d; };
-  WriteRawNpy(y1, "|i1", false, {kP}, [&](const auto& k) { return label1(k[0], 0); },
-              Store<int8_t>());
-  WriteRawNpy(y2, "<f8", true, {kP, 2}, [&](const auto& k) { return label2(k[0], k[1]); },
-              Store<double>());
+  WriteRawNpy(
+      y1, "|i1", false, {kP}, [&](const auto& k) { return label1(k[0], 0); }, Store<int8_t>());
+  WriteRawNpy(
+      y2, "<f8", true, {kP, 2}, [&](const auto& k) { return label2(k[0], k[1]); }, Store<double>());
   for (const Format& f : formats) {
     SCOPED_TRACE(f.descr + (f.fortran ? " Fortran" : " C"));
     g_integer_dtype = f.descr[1] != 'f';
@@ -232,7 +233,8 @@ TEST(HdfExamplesTest, HyperslabBlocksEqualTheWholeDataset) {
     const hid_t f = H5Fcreate((dir / "ints.h5").c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
     const hsize_t dims[3] = {kP, kTokens, kN0};
     const hid_t space = H5Screate_simple(3, dims, nullptr);
-    const hid_t ds = H5Dcreate2(f, "x", H5T_STD_I32BE, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    const hid_t ds =
+        H5Dcreate2(f, "x", H5T_STD_I32BE, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
     H5Dwrite(ds, H5T_NATIVE_INT32, H5S_ALL, H5S_ALL, H5P_DEFAULT, ints.data());
     H5Dclose(ds);
     H5Sclose(space);
@@ -258,27 +260,33 @@ TEST(FileExamplesTest, ErrorsNameTheFileTheFieldAndTheIndex) {
   TempDir dir;
   const std::string x = dir / "x.npy", bad = dir / "bad.npy", y = dir / "y.npy";
   WriteRawNpy(x, "<f8", false, {kP, kTokens, kN0}, XValue, Store<double>());
-  WriteRawNpy(bad, "<f8", false, {kP, kTokens, kN0},
-              [](const auto& k) { return k[0] == 17 && k[1] == 2 && k[2] == 1 ? NAN : XValue(k); },
-              Store<double>());
-  WriteRawNpy(y, "<f8", false, {kP - 1}, [](const auto&) { return 1.0; }, Store<double>());
+  WriteRawNpy(
+      bad, "<f8", false, {kP, kTokens, kN0},
+      [](const auto& k) { return k[0] == 17 && k[1] == 2 && k[2] == 1 ? NAN : XValue(k); },
+      Store<double>());
+  WriteRawNpy(
+      y, "<f8", false, {kP - 1}, [](const auto&) { return 1.0; }, Store<double>());
   // NaN: the block that holds it names the file and the index in the whole set.
   FileExamples with_nan(bad, "");
   ExampleBlock b;
   EXPECT_NO_THROW(with_nan.Read(0, 10, &b));
   EXPECT_NE(ErrorText([&] { with_nan.Read(10, 20, &b); }).find(bad + "[17, 2, 1]: found nan"),
             std::string::npos);
-  EXPECT_NE(ErrorText([&] { LoadInputs(bad, "", "data.train_x"); }).find("data.train_x[17, 2, 1]: found nan, expected a finite number"),
+  EXPECT_NE(ErrorText([&] {
+              LoadInputs(bad, "", "data.train_x");
+            }).find("data.train_x[17, 2, 1]: found nan, expected a finite number"),
             std::string::npos);
   EXPECT_NE(ErrorText([&] { FileExamples(x, y); }).find(y + " rows: found 22, expected 23"),
             std::string::npos);
   EXPECT_NE(ErrorText([&] { FileExamples(y, ""); }).find("found a 1-D array of shape (22,)"),
             std::string::npos);
-  EXPECT_NE(ErrorText([&] { LoadInputs(y, "", "data.test_x"); })
-                .find("data.test_x: found a 1-D array of shape (22,), expected a 3-D array"),
+  EXPECT_NE(ErrorText([&] {
+              LoadInputs(y, "", "data.test_x");
+            }).find("data.test_x: found a 1-D array of shape (22,), expected a 3-D array"),
             std::string::npos);
-  EXPECT_NE(ErrorText([&] { LoadInputs("missing.npy", dir / "", "data.train_x"); })
-                .find("data.train_x: " + (dir / "missing.npy") + ": found no readable file"),
+  EXPECT_NE(ErrorText([&] {
+              LoadInputs("missing.npy", dir / "", "data.train_x");
+            }).find("data.train_x: " + (dir / "missing.npy") + ": found no readable file"),
             std::string::npos);
   EXPECT_NE(ErrorText([&] { FileExamples(x + ".h5:/x", ""); }).find("found no readable file"),
             std::string::npos);
@@ -394,9 +402,12 @@ TEST(GramFromSourcesTest, EveryBlockSourceGivesTheGramOfTheWholeSet) {
   WriteHdf5(dir / "d.h5", {{"x", xa}, {"y", ya}});
 
   std::vector<std::pair<std::string, std::function<std::unique_ptr<ExampleSource>()>>> sources;
-  sources.emplace_back("memory", [&] { return std::make_unique<InMemoryExamples>(data.x, data.y); });
-  sources.emplace_back("npy", [&] { return std::make_unique<FileExamples>(dir / "x.npy", "y.npy", dir / ""); });
-  sources.emplace_back("hdf5", [&] { return std::make_unique<FileExamples>(dir / "d.h5:x", dir / "d.h5:y"); });
+  sources.emplace_back("memory",
+                       [&] { return std::make_unique<InMemoryExamples>(data.x, data.y); });
+  sources.emplace_back(
+      "npy", [&] { return std::make_unique<FileExamples>(dir / "x.npy", "y.npy", dir / ""); });
+  sources.emplace_back(
+      "hdf5", [&] { return std::make_unique<FileExamples>(dir / "d.h5:x", dir / "d.h5:y"); });
   sources.emplace_back("hmm", [&] { return std::make_unique<HmmExamples>(task); });
   for (const auto& [name, make] : sources) {
     for (Eigen::Index block : {7, 57}) {

@@ -7,11 +7,11 @@
 #include "propagation/token_kernel.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cmath>
 #include <filesystem>
 #include <memory>
-#include <unistd.h>
 #include <string>
 #include <vector>
 
@@ -148,8 +148,8 @@ TEST(FixedHead, ReadFromAStudyFile) {
   WriteNpy(dir + "/A.npy", A);
   std::vector<double> stack(2 * 9);
   for (int k = 0; k < 9; ++k) {
-    stack[static_cast<size_t>(k)] = -1;                                   // matrix 0: all −1
-    stack[static_cast<size_t>(9 + k)] = A(k / 3, k % 3);                  // matrix 1: A (C order)
+    stack[static_cast<size_t>(k)] = -1;                   // matrix 0: all −1
+    stack[static_cast<size_t>(9 + k)] = A(k / 3, k % 3);  // matrix 1: A (C order)
   }
   WriteNpy(dir + "/stack.npy", {2, 3, 3}, stack.data());
   Inputs x(4, 3, 2);
@@ -169,8 +169,9 @@ TEST(FixedHead, ReadFromAStudyFile) {
                              dir, "b.toml");
   EXPECT_EQ(b.architecture.layers[0][0].fixed, A.transpose());
   try {
-    ParseStudy(common + "[[architecture.layers]]\nheads = [{kind = \"fixed\", attention = "
-                        "\"stack.npy\"}]\n",
+    ParseStudy(common +
+                   "[[architecture.layers]]\nheads = [{kind = \"fixed\", attention = "
+                   "\"stack.npy\"}]\n",
                dir, "c.toml");
     FAIL();
   } catch (const Error& e) {

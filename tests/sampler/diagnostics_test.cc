@@ -12,7 +12,8 @@
 namespace attnpaths {
 namespace {
 
-ChainDraws Iid(int chains, int n, std::uint64_t seed, double shift_first = 0, double scale_first = 1) {
+ChainDraws Iid(int chains, int n, std::uint64_t seed, double shift_first = 0,
+               double scale_first = 1) {
   ChainDraws out;
   for (int c = 0; c < chains; ++c) {
     RandomEngine e = ChainEngine(seed, c);
@@ -32,7 +33,8 @@ ChainDraws Ar1(int chains, int n, double phi, std::uint64_t seed) {
     RandomEngine e = ChainEngine(seed, c);
     Eigen::VectorXd x(n);
     x[0] = StandardNormal(e);
-    for (int i = 1; i < n; ++i) x[i] = phi * x[i - 1] + std::sqrt(1 - phi * phi) * StandardNormal(e);
+    for (int i = 1; i < n; ++i)
+      x[i] = phi * x[i - 1] + std::sqrt(1 - phi * phi) * StandardNormal(e);
     out.push_back(x);
   }
   return out;

@@ -2,8 +2,6 @@
 // trajectories the test computes itself: step counts, end points, summed
 // momenta, weights, acceptance, the no-U-turn depth, divergences and the
 // multinomial choice of the proposal.
-#include "sampler/nuts.h"
-
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -12,6 +10,7 @@
 
 #include "sampler/leapfrog.h"
 #include "sampler/metric.h"
+#include "sampler/nuts.h"
 #include "sampler/random.h"
 
 namespace attnpaths {
@@ -64,8 +63,8 @@ struct Point {
 
 // The test's own leapfrog for U = ½ Σ k q² with metric M⁻¹ = m: n points
 // after the start (which is not included).
-std::vector<Point> Trajectory(const Eigen::VectorXd& k, const Eigen::VectorXd& m,
-                              Eigen::VectorXd q, Eigen::VectorXd p, double eps, int n) {
+std::vector<Point> Trajectory(const Eigen::VectorXd& k, const Eigen::VectorXd& m, Eigen::VectorXd q,
+                              Eigen::VectorXd p, double eps, int n) {
   std::vector<Point> out;
   for (int i = 0; i < n; ++i) {
     for (Eigen::Index j = 0; j < q.size(); ++j) {
@@ -73,8 +72,8 @@ std::vector<Point> Trajectory(const Eigen::VectorXd& k, const Eigen::VectorXd& m
       q[j] += eps * m[j] * half;
       p[j] = half - 0.5 * eps * k[j] * q[j];
     }
-    const double H = 0.5 * (k.array() * q.array().square()).sum() +
-                     0.5 * (m.array() * p.array().square()).sum();
+    const double H =
+        0.5 * (k.array() * q.array().square()).sum() + 0.5 * (m.array() * p.array().square()).sum();
     out.push_back({q, p, H});
   }
   return out;
@@ -133,7 +132,8 @@ TEST(TreeBuilder, ExactArithmeticOfADepthThreeSubtree) {
     EXPECT_NEAR(builder.sum_accept(), accept, 1e-13);
     // u = 0 takes the second half at every merge: the outermost point.
     EXPECT_LE((tree.proposal.q - pts[7].q).cwiseAbs().maxCoeff(), 1e-14);
-    EXPECT_NEAR(tree.proposal.potential, 0.5 * (k.array() * pts[7].q.array().square()).sum(), 1e-14);
+    EXPECT_NEAR(tree.proposal.potential, 0.5 * (k.array() * pts[7].q.array().square()).sum(),
+                1e-14);
     EXPECT_NEAR(tree.proposal_energy, pts[7].H, 1e-13);
   }
   // u → 1 keeps the first half at every merge: the innermost point.
@@ -168,7 +168,8 @@ TEST(TreeBuilder, ProposalIsDrawnWithMultinomialWeights) {
     Subtree tree;
     ASSERT_TRUE(builder.Build(2, 1, &z, &tree));
     for (int i = 0; i < 4; ++i) {
-      if ((tree.proposal.q - pts[static_cast<size_t>(i)].q).norm() < 1e-12) ++counts[static_cast<size_t>(i)];
+      if ((tree.proposal.q - pts[static_cast<size_t>(i)].q).norm() < 1e-12)
+        ++counts[static_cast<size_t>(i)];
     }
   }
   int seen = 0;
@@ -191,8 +192,8 @@ TEST(NutsStep, FreeMotionRunsToTheMaximumDepth) {
   RandomEngine engine = ChainEngine(3, 0);
   const std::function<double()> uniform = [&] { return Uniform01(engine); };
   Position next;
-  const NutsTransition t =
-      NutsStep(potential, metric, 0.1, options, EvaluatePosition(potential, q0), p0, uniform, &next);
+  const NutsTransition t = NutsStep(potential, metric, 0.1, options,
+                                    EvaluatePosition(potential, q0), p0, uniform, &next);
   EXPECT_EQ(t.depth, 6);
   EXPECT_EQ(t.leapfrog_steps, 63);
   EXPECT_DOUBLE_EQ(t.accept_stat, 1.0);
@@ -224,7 +225,7 @@ TEST(NutsStep, StopsAtTheFirstUTurnOfAHarmonicOscillator) {
       break;
     }
   }
-  ASSERT_EQ(expected, 5);  // 31 steps of 0.1: past a quarter period
+  ASSERT_EQ(expected, 5);        // 31 steps of 0.1: past a quarter period
   for (double u : {0.9, 0.1}) {  // all forward, then all backward
     const std::function<double()> uniform = [u] { return u; };
     Position next;
@@ -234,7 +235,8 @@ TEST(NutsStep, StopsAtTheFirstUTurnOfAHarmonicOscillator) {
     EXPECT_EQ(t.leapfrog_steps, (1 << expected) - 1);
     EXPECT_FALSE(t.divergent);
     double accept = 0;
-    for (int i = 1; i < (1 << expected); ++i) accept += std::min(1.0, std::exp(0.5 - pts[static_cast<size_t>(i)].H));
+    for (int i = 1; i < (1 << expected); ++i)
+      accept += std::min(1.0, std::exp(0.5 - pts[static_cast<size_t>(i)].H));
     EXPECT_NEAR(t.accept_stat, accept / ((1 << expected) - 1), 1e-13);
   }
 }
@@ -251,15 +253,16 @@ TEST(NutsStep, ADivergenceEndsTheTransitionBeforeTheWall) {
   while (pts[static_cast<size_t>(crossing)].q[0] <= 0.5) ++crossing;
   const std::function<double()> forward = [] { return 0.9; };
   Position next;
-  const NutsTransition t =
-      NutsStep(potential, metric, eps, NutsOptions{}, EvaluatePosition(potential, q0), p0, forward, &next);
+  const NutsTransition t = NutsStep(potential, metric, eps, NutsOptions{},
+                                    EvaluatePosition(potential, q0), p0, forward, &next);
   EXPECT_TRUE(t.divergent);
   EXPECT_EQ(t.leapfrog_steps, crossing + 1);
   EXPECT_LE(next.q[0], 0.5);
   EXPECT_LT(t.depth, 10);
   // The divergent point contributes acceptance 0.
   double accept = 0;
-  for (int i = 0; i < crossing; ++i) accept += std::min(1.0, std::exp(0.5 - pts[static_cast<size_t>(i)].H));
+  for (int i = 0; i < crossing; ++i)
+    accept += std::min(1.0, std::exp(0.5 - pts[static_cast<size_t>(i)].H));
   EXPECT_NEAR(t.accept_stat, accept / (crossing + 1), 1e-12);
 }
 
@@ -267,7 +270,8 @@ TEST(Leapfrog, IsReversible) {
   const Quadratic potential(Eigen::Vector3d(1.0, 2.0, 5.0));
   DiagonalMetric metric(3);
   metric.set_inverse(Eigen::Vector3d(0.5, 1.0, 2.0));
-  PhasePoint z{EvaluatePosition(potential, Eigen::Vector3d(0.3, -1.0, 0.2)), Eigen::Vector3d(1.0, 0.1, -0.4)};
+  PhasePoint z{EvaluatePosition(potential, Eigen::Vector3d(0.3, -1.0, 0.2)),
+               Eigen::Vector3d(1.0, 0.1, -0.4)};
   const PhasePoint start = z;
   for (int i = 0; i < 10; ++i) Leapfrog(potential, metric, 0.07, &z);
   for (int i = 0; i < 10; ++i) Leapfrog(potential, metric, -0.07, &z);

@@ -24,8 +24,8 @@ using test_util::Rng;
 
 // f(x^μ) of theory.md §1 with explicit loops over tokens, features and heads
 // (tests/support/brute_force.h).
-Eigen::RowVectorXd BruteOutput(const Architecture& arch, const NetworkWeights& w,
-                               const Inputs& X, Eigen::Index mu) {
+Eigen::RowVectorXd BruteOutput(const Architecture& arch, const NetworkWeights& w, const Inputs& X,
+                               Eigen::Index mu) {
   return test_util::BruteNetworkOutput(arch, w.V0, w.V, w.a, X, mu, Split::kTrain);
 }
 

@@ -5,8 +5,8 @@
 #include <vector>
 
 #include "kernels/inputs.h"
-#include "tests/support/random_inputs.h"
 #include "network/network.h"
+#include "tests/support/random_inputs.h"
 
 namespace attnpaths::test_util {
 
