@@ -442,6 +442,21 @@ void SubtractTraces(Eigen::Index m, const Trace& generator_trace, Eigen::MatrixX
   hessian->triangularView<Eigen::StrictlyLower>() = hessian->transpose();
 }
 
+// t(a m + b, c m + e) = tr(Γ_abᵀ Γ_ce) = Σ Γ_ab ∘ Γ_ce over the N0 × N0 blocks of Γ
+// (m × m blocks): every trace the energy Hessian's first term needs, as one GEMM.
+Eigen::MatrixXd BlockTraceTable(const Eigen::MatrixXd& Gamma, Eigen::Index m, Eigen::Index N0) {
+  Eigen::MatrixXd blocks(N0 * N0, m * m);  // column a m + b: vec(Γ_ab)
+  for (Eigen::Index a = 0; a < m; ++a) {
+    for (Eigen::Index b = 0; b < m; ++b) {
+      Eigen::Map<Eigen::MatrixXd>(blocks.col(a * m + b).data(), N0, N0) =
+          Gamma.block(a * N0, b * N0, N0, N0);
+    }
+  }
+  Eigen::MatrixXd t(m * m, m * m);
+  t.noalias() = blocks.transpose() * blocks;
+  return t;
+}
+
 }  // namespace
 
 double TrainingGram::EnergyHessianFlops(HessianForm form) const {
@@ -576,15 +591,7 @@ bool TrainingGram::EnergyHessianFeatures(const Eigen::Ref<const Eigen::VectorXd>
   Gamma.setZero();
   Gamma.selfadjointView<Eigen::Lower>().rankUpdate(M.transpose());
   Gamma.triangularView<Eigen::StrictlyUpper>() = Gamma.transpose();
-  Eigen::MatrixXd blocks(N0 * N0, m * m);  // column a m + b: vec(Γ_ab)
-  for (Eigen::Index a = 0; a < m; ++a) {
-    for (Eigen::Index b = 0; b < m; ++b) {
-      Eigen::Map<Eigen::MatrixXd>(blocks.col(a * m + b).data(), N0, N0) =
-          Gamma.block(a * N0, b * N0, N0, N0);
-    }
-  }
-  Eigen::MatrixXd t(m * m, m * m);
-  t.noalias() = blocks.transpose() * blocks;
+  const Eigen::MatrixXd t = BlockTraceTable(Gamma, m, N0);
   auto generator_trace = [&](Eigen::Index a, Eigen::Index b, Eigen::Index c, Eigen::Index e) {
     return t(e * m + a, c * m + b);
   };
@@ -616,15 +623,7 @@ void FeatureEnergyHessian(const Eigen::MatrixXd& Gamma, const Eigen::VectorXd& w
   Require(Gamma.rows() == m * N0 && Gamma.cols() == m * N0 && w.size() == m * N0, "feature Gamma",
           std::to_string(Gamma.rows()) + " x " + std::to_string(Gamma.cols()),
           std::to_string(m * N0) + " square");
-  Eigen::MatrixXd blocks(N0 * N0, m * m);  // column a m + b: vec(Γ_ab)
-  for (Eigen::Index a = 0; a < m; ++a) {
-    for (Eigen::Index b = 0; b < m; ++b) {
-      Eigen::Map<Eigen::MatrixXd>(blocks.col(a * m + b).data(), N0, N0) =
-          Gamma.block(a * N0, b * N0, N0, N0);
-    }
-  }
-  Eigen::MatrixXd t(m * m, m * m);
-  t.noalias() = blocks.transpose() * blocks;
+  const Eigen::MatrixXd t = BlockTraceTable(Gamma, m, N0);
   auto generator_trace = [&](Eigen::Index a, Eigen::Index b, Eigen::Index c, Eigen::Index e) {
     return t(e * m + a, c * m + b);
   };
