@@ -6,10 +6,17 @@
 
 #include "cli/commands.h"
 #include "data/provenance.h"
+#include "kernels/collective.h"
 #include "kernels/error.h"
+#include "parallel/communicator.h"
 
 int main(int argc, char** argv) {
   using namespace attnpaths::cli;
+  // Under mpirun (and a build with MPI) every process runs the command;
+  // solve, predict and sweep split their examples or points over them, and
+  // only rank 0 prints and writes (docs/cli.md "Running over MPI").
+  attnpaths::MpiSession mpi(&argc, &argv);
+  const attnpaths::Communicator& world = attnpaths::Communicator::World();
   CLI::App app{
       "attnpaths: statistical-mechanics theory of Bayesian attention networks at finite "
       "width (Tiberi et al., NeurIPS 2024)"};
@@ -52,17 +59,25 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    std::cerr << "error: " << e.what() << "\n";
+    if (world.root()) std::cerr << "error: " << e.what() << "\n";  // every rank parses alike
     return 2;
   }
   if (global.threads < 0) {
+    if (!world.root()) return 2;
     std::cerr << "error: --threads: found " << global.threads
               << ", expected 0 (every core) or a positive number of threads\n";
     return 2;
   }
+  if (!world.root()) {
+    global.quiet = true;       // progress from rank 0 only
+    std::cout.rdbuf(nullptr);  // reports too (an error still reaches stderr)
+  }
   try {
     return run ? run() : 2;
   } catch (const attnpaths::Error& e) {
+    // A CollectiveError is every rank's, with the same message (kernels/collective.h):
+    // rank 0 says it.
+    if (dynamic_cast<const attnpaths::CollectiveError*>(&e) && !world.root()) return 2;
     // A write into a result folder's hidden staging folder (data/result_folder.h) names the
     // file where it will land: "out/.staging-12-0/U_1.npy" reads "out/U_1.npy".
     static const std::regex staging("/\\.staging-[0-9]+-[0-9]+/");

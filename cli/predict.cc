@@ -4,6 +4,7 @@
 #include <cmath>
 #include <filesystem>
 #include <iostream>
+#include <optional>
 
 #include "cli/commands.h"
 #include "cli/run_provenance.h"
@@ -13,10 +14,13 @@
 #include "data/npy.h"
 #include "data/result_index.h"
 #include "data/sha256.h"
+#include "kernels/collective.h"
 #include "kernels/error.h"
+#include "parallel/communicator.h"
 #include "solver/predictor.h"
 #include "study/solution_files.h"
 #include "study/solution_reader.h"
+#include "study/study_examples.h"
 #include "study/study_predictor.h"
 
 namespace attnpaths::cli {
@@ -30,35 +34,54 @@ struct PredictCliOptions {
 int RunPredict(const PredictCliOptions& o, const GlobalOptions& g) {
   Require(o.test_y.empty() || !o.test_x.empty(), "--test-y", "labels without --test-x",
           "--test-x as well (the inputs the labels belong to)");
-  Study study = LoadStudy(o.config);
-  // A folder written by solve or gp, its summary.json, or a sweep point file, with
-  // every check of study/solution_reader.h.
-  const LoadedSolution solution = LoadSolution(study, o.solution, "--solution");
-  const bool folder_given = std::filesystem::is_directory(o.solution);
-  Require(folder_given || !o.output.empty(), "--output", "nothing",
-          "an output directory when --solution is a JSON file");
-  const double T = solution.temperature;
-  const Eigen::MatrixXd& U1 = solution.order_parameters.U[0];
+  const Communicator& world = Communicator::World();
+  Study study;
+  std::optional<LoadedSolution> solution;
   Inputs test_x;
   Eigen::MatrixXd test_y;
-  if (!o.test_x.empty()) {
-    test_x = NpyToInputs(ReadNpy(o.test_x), "--test-x " + o.test_x);
-    if (!o.test_y.empty()) test_y = NpyToMatrix(ReadNpy(o.test_y), "--test-y " + o.test_y);
-  }
-  Require(!o.test_x.empty() || study.test.x.P() >= 1, study.config_path + ": data.test_x",
-          "no test set", "test inputs to predict (give --test-x, or test_x in the config)");
-  const std::string out = o.output.empty() ? o.solution : o.output;
-  ResultFolder folder(
-      out, {"predict.json", "predict_mean.npy", "predict_variance.npy", "predict_covariance.npy"});
+  bool folder_given = false;
+  std::string out;
+  std::optional<ResultFolder> folder;  // rank 0's (docs/cli.md "Running over MPI")
+  RunCollectively(world, [&] {
+    study = LoadStudy(o.config, StudyLoading::kDeferGenerated);
+    ResolveStudyData(&study, std::nullopt);  // a generated set streamed in the feature form
+    // A folder written by solve or gp, its summary.json, or a sweep point file, with
+    // every check of study/solution_reader.h.
+    solution.emplace(LoadSolution(study, o.solution, "--solution"));
+    folder_given = std::filesystem::is_directory(o.solution);
+    Require(folder_given || !o.output.empty(), "--output", "nothing",
+            "an output directory when --solution is a JSON file");
+    if (!o.test_x.empty()) {
+      test_x = NpyToInputs(ReadNpy(o.test_x), "--test-x " + o.test_x);
+      if (!o.test_y.empty()) test_y = NpyToMatrix(ReadNpy(o.test_y), "--test-y " + o.test_y);
+    }
+    Require(!o.test_x.empty() || StudyExamples(study, Split::kTest) >= 1,
+            study.config_path + ": data.test_x", "no test set",
+            "test inputs to predict (give --test-x, or test_x in the config)");
+    out = o.output.empty() ? o.solution : o.output;
+    if (world.root()) {
+      folder.emplace(
+          out, std::vector<std::string>{"predict.json", "predict_mean.npy", "predict_variance.npy",
+                                        "predict_covariance.npy"});
+    }
+  });
+  const double T = solution->temperature;
+  const Eigen::MatrixXd& U1 = solution->order_parameters.U[0];
   const Eigen::Index D = study.train.y.cols();
   const StudyPredictor predictor(study, T, U1, g.threads);
-  const PredictorStatistics st = o.test_x.empty()
-                                     ? predictor.Test()
-                                     : predictor(test_x, o.test_y.empty() ? nullptr : &test_y,
-                                                 "--test-x " + o.test_x, "--test-y " + o.test_y);
+  PredictorStatistics st;
+  if (o.test_x.empty()) {
+    st = predictor.Test();  // split over the processes of an MPI run
+  } else {
+    RunCollectively(world, [&] {
+      st = predictor(test_x, o.test_y.empty() ? nullptr : &test_y, "--test-x " + o.test_x,
+                     "--test-y " + o.test_y);
+    });
+  }
+  if (!world.root()) return 0;
   const Eigen::Index P_test = st.mean.rows();
-  if (!solution.unchecked.empty()) WarnUnchecked(solution.unchecked);  // every other check passed
-  const std::vector<std::string> arrays = StagePredictorArrays(folder, "predict", st);
+  if (!solution->unchecked.empty()) WarnUnchecked(solution->unchecked);  // every other check passed
+  const std::vector<std::string> arrays = StagePredictorArrays(*folder, "predict", st);
   nlohmann::json j;
   j["solution"] = o.solution;
   j["temperature"] = T;
@@ -80,9 +103,9 @@ int RunPredict(const PredictCliOptions& o, const GlobalOptions& g) {
     if (!file.empty()) run.Set(flag, {{"path", file}, {"sha256", Sha256OfFile(file)}});
   }
   j["provenance"] = run.Json();
-  j["files"] = FilesJson(folder.Staged(arrays));
-  WriteFileAtomically(folder.Path("predict.json"), j.dump(2) + "\n");
-  folder.Commit({"predict.json"});
+  j["files"] = FilesJson(folder->Staged(arrays));
+  WriteFileAtomically(folder->Path("predict.json"), j.dump(2) + "\n");
+  folder->Commit({"predict.json"});
   if (g.json) {
     std::cout << j.dump(2) << std::endl;
   } else {

@@ -2,17 +2,21 @@
 // temperature, predict on its test set, write summary.json and NPY arrays.
 #include <chrono>
 #include <iostream>
+#include <optional>
 
 #include "cli/commands.h"
 #include "cli/report.h"
 #include "cli/run_provenance.h"
 #include "cli/settings_flags.h"
 #include "data/result_folder.h"
+#include "kernels/collective.h"
 #include "kernels/error.h"
+#include "parallel/communicator.h"
 #include "study/result_row.h"
 #include "study/run_record.h"
 #include "study/solution_files.h"
 #include "study/solve_study.h"
+#include "study/study_examples.h"
 
 namespace attnpaths::cli {
 
@@ -27,15 +31,27 @@ struct SolveCliOptions {
 int RunSolve(const SolveCliOptions& o, const GlobalOptions& g) {
   using Clock = std::chrono::steady_clock;
   const auto t0 = Clock::now();
-  Study study = LoadStudy(o.config);
-  Require(study.temperatures.size() == 1, study.config_path + ": temperatures",
-          study.temperatures.size(), "one temperature for solve (use sweep for several)");
-  const double T = study.temperatures[0];
-  const std::string out = o.output.empty() ? study.output_directory : o.output;
-  ResultFolder folder(out, SolutionFiles());  // locked; removed again if this run fails
+  // Under mpirun every process reads the study (a generated set too large for
+  // memory stays a generator) and sums its share of the Gram; rank 0 alone
+  // locks and writes the folder (docs/cli.md "Running over MPI").
+  const Communicator& world = Communicator::World();
+  Study study;
+  SolveOptions options;
+  double T = 0;
+  std::string out;
+  std::optional<ResultFolder> folder;  // locked; removed again if this run fails
+  RunCollectively(world, [&] {
+    study = LoadStudy(o.config, StudyLoading::kDeferGenerated);
+    options = o.settings.Read(study).solve;
+    ResolveStudyData(&study, options.storage);  // stream a generated set in the feature form
+    Require(study.temperatures.size() == 1, study.config_path + ": temperatures",
+            study.temperatures.size(), "one temperature for solve (use sweep for several)");
+    T = study.temperatures[0];
+    out = o.output.empty() ? study.output_directory : o.output;
+    if (world.root()) folder.emplace(out, SolutionFiles());
+  });
 
   ProgressLine("solve: computing path inputs", g.quiet);
-  SolveOptions options = o.settings.Read(study).solve;
   options.progress = [&](const SolveProgress& p) {
     if (p.iteration % 10 == 0) {
       char buf[160];
@@ -49,7 +65,8 @@ int RunSolve(const SolveCliOptions& o, const GlobalOptions& g) {
   Provenance run = CommandProvenance(g, study.config_path);
   RecordStudy(study, g, &run);
   run.Set("solver", SolverSettings(options));
-  const nlohmann::json written = WriteStudySolution(folder, study, s, run.Json());
+  if (!world.root()) return s.summary.converged() ? 0 : 1;
+  const nlohmann::json written = WriteStudySolution(*folder, study, s, run.Json());
   ProgressLine("", g.quiet);
   if (g.json) {
     std::cout << written.dump(2) << std::endl;

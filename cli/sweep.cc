@@ -19,6 +19,9 @@
 #include "cli/report.h"
 #include "cli/run_provenance.h"
 #include "data/config.h"
+#include "kernels/collective.h"
+#include "parallel/communicator.h"
+#include "study/study_examples.h"
 
 namespace attnpaths::cli {
 
@@ -32,9 +35,15 @@ struct SweepCliOptions {
 };
 
 int RunSweep(const SweepCliOptions& o, const GlobalOptions& g) {
-  CheckSweepValues(o.widths, "--widths", 1.0);
-  CheckSweepValues(o.temperatures, "--temperatures", 0.0);
-  const Study study = LoadStudy(o.config);
+  // Every process of an mpirun reads the study; the sweep splits its columns
+  // over them (study/sweep.h). A generated set too large for memory is streamed.
+  Study study;
+  RunCollectively(Communicator::World(), [&] {
+    CheckSweepValues(o.widths, "--widths", 1.0);
+    CheckSweepValues(o.temperatures, "--temperatures", 0.0);
+    study = LoadStudy(o.config, StudyLoading::kDeferGenerated);
+    ResolveStudyData(&study, std::nullopt);  // a generated set streamed in the feature form
+  });
   SweepOptions options;
   options.widths = o.widths;
   options.temperatures = o.temperatures;

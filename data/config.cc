@@ -339,7 +339,7 @@ void ReadArchitecture(const Section& a, Study& st, const std::string& base_dir,
 }
 
 void ReadData(const Section& d, Study& st, const std::string& base_dir, HmmTaskOptions* hmm,
-              bool* use_hmm) {
+              bool* use_hmm, StudyLoading loading) {
   d.CheckKeys({"generator", "hmm", "train_x", "train_y", "test_x", "test_y", "task"});
   st.task = ParseTask(d.String("task", "classification"), d.field("task"));
   const std::string generator = d.String("generator", "");
@@ -384,21 +384,47 @@ void ReadData(const Section& d, Study& st, const std::string& base_dir, HmmTaskO
     t.P = h.Integer("P_test", 1000);
     t.seed = static_cast<std::uint64_t>(h.Integer("test_seed", 59));
     Require(t.P >= 0, h.field("P_test"), t.P, "a count >= 0 (0: no test set)");
+    // The generator is recorded (it is the set's fingerprint); with
+    // StudyLoading::kDeferGenerated the examples are not generated here: the
+    // labels are known, and ResolveStudyData (study/study_examples.h)
+    // generates in memory the sets that are not streamed.
+    const auto deferred = [](const HmmTaskOptions& o, const char* field, Dataset* set) {
+      // Only the labels are held: P of them, within the generator's limit.
+      RequireGeneratedSize(std::string("hmm.") + field, field, {static_cast<double>(o.P)});
+      const Eigen::Index n_tok = o.chain_tokens + 1;
+      set->x = Inputs(0, n_tok, o.N_f + n_tok);
+      set->y.resize(o.P, 1);
+      for (Eigen::Index mu = 0; mu < o.P; ++mu) set->y(mu, 0) = HmmLabel(o, mu);
+    };
+    const bool defer = loading == StudyLoading::kDeferGenerated;
     try {
-      hmm->Validate();
-      require_size(*hmm, "P");
-      st.train = GenerateHmmTask(*hmm);
-      if (t.P > 0) {
-        require_size(t, "P_test");
-        st.test = GenerateHmmTask(t);
+      st.train_generator = *hmm;
+      if (t.P > 0) st.test_generator = t;
+      if (defer) {
+        hmm->ValidateParameters();
+        deferred(*hmm, "P", &st.train);
+        st.train_streamed = true;
+        if (t.P > 0) {
+          deferred(t, "P_test", &st.test);
+          st.test_streamed = true;
+        }
       } else {
+        hmm->Validate();
+        require_size(*hmm, "P");
+        st.train = GenerateHmmTask(*hmm);
+        if (t.P > 0) {
+          require_size(t, "P_test");
+          st.test = GenerateHmmTask(t);
+        }
+      }
+      if (t.P == 0) {
         st.test.x = Inputs(0, st.train.x.n_tok(), st.train.x.N0());
         st.test.y.resize(0, 1);
       }
     } catch (const Error& e) {
       throw Error(d.file() + ": data." + e.what());
     }
-    st.has_test_labels = st.test.x.P() > 0;
+    st.has_test_labels = t.P > 0;
     // The generator's first ceil(P/2) examples are class +1: P = 1 has one class.
     CheckLabelConvention(
         st.train.y, st.task,
@@ -497,7 +523,17 @@ NpyArray LoadArray(const std::string& spec, const std::string& base_dir, const s
   }
 }
 
-Study ParseStudy(std::string_view text, const std::string& base_dir, const std::string& name) {
+Eigen::Index StudyExamples(const Study& study, Split split) {
+  const Dataset& set = split == Split::kTrain ? study.train : study.test;
+  return Streamed(study, split) ? set.y.rows() : set.x.P();
+}
+
+bool Streamed(const Study& study, Split split) {
+  return split == Split::kTrain ? study.train_streamed : study.test_streamed;
+}
+
+Study ParseStudy(std::string_view text, const std::string& base_dir, const std::string& name,
+                 StudyLoading loading) {
   toml::table root;
   try {
     root = toml::parse(text, name);
@@ -532,7 +568,7 @@ Study ParseStudy(std::string_view text, const std::string& base_dir, const std::
   bool use_hmm = false;
   const Section data = top.Sub("data");
   if (!data.present()) throw Error(ErrorMessage(top.field("data"), "nothing", "a [data] table"));
-  ReadData(data, st, base_dir, &hmm, &use_hmm);
+  ReadData(data, st, base_dir, &hmm, &use_hmm, loading);
   const Section arch = top.Sub("architecture");
   if (!arch.present()) {
     throw Error(ErrorMessage(top.field("architecture"), "nothing", "an [architecture] table"));
@@ -587,11 +623,11 @@ Study ParseStudy(std::string_view text, const std::string& base_dir, const std::
   return st;
 }
 
-Study LoadStudy(const std::string& path) {
+Study LoadStudy(const std::string& path, StudyLoading loading) {
   const std::string text = ReadFile(path);
   Require(!text.empty(), path, "an empty file (or a pipe nobody writes)", "a TOML study");
   const std::string base = std::filesystem::path(path).parent_path().string();
-  return ParseStudy(text, base, path);
+  return ParseStudy(text, base, path, loading);
 }
 
 }  // namespace attnpaths

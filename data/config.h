@@ -11,6 +11,7 @@
 #pragma once
 
 #include <Eigen/Core>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -23,6 +24,14 @@
 #include "kernels/path_kernel.h"
 
 namespace attnpaths {
+
+// What LoadStudy does with a generated data set ([data] generator).
+enum class StudyLoading {
+  kInMemory,        // generate it in memory (within the limit of data/size_limit.h)
+  kDeferGenerated,  // only its labels: ResolveStudyData (study/study_examples.h)
+                    // generates it unless the storage of G streams it (solve,
+                    // predict and sweep; theory.md §10)
+};
 
 struct Study {
   std::string config_path;  // the file read ("" when parsed from memory)
@@ -45,7 +54,19 @@ struct Study {
   // Every array read from a file: (field, path as resolved), e.g.
   // ("data.train_x", "/runs/X.npy"), ("architecture.layers[0].heads[1].W", "W.npy").
   std::vector<std::pair<std::string, std::string>> files;
+  // The generator of a generated set (its fingerprint, data/study_fingerprint.h).
+  std::optional<HmmTaskOptions> train_generator, test_generator;
+  // True for a generated set that is streamed in blocks instead of held
+  // (StudyLoading::kDeferGenerated, theory.md §10): its x holds 0 examples
+  // (the shape n_tok × N0 kept), its y all P labels. study/study_examples.h
+  // opens either kind of set as an ExampleSource.
+  bool train_streamed = false, test_streamed = false;
 };
+
+// The number of examples of the training or test set, streamed or not.
+Eigen::Index StudyExamples(const Study& study, Split split);
+// True when that set is streamed (not in memory).
+bool Streamed(const Study& study, Split split);
 
 // The largest array ParseStudy lets a built-in generator build is
 // kMaxGeneratedValues (data/size_limit.h): P·n_tok·N0 values for each
@@ -54,10 +75,11 @@ struct Study {
 
 // Reads and validates a study; throws Error naming the file, the field, the
 // value found and what was expected.
-Study LoadStudy(const std::string& path);
+Study LoadStudy(const std::string& path, StudyLoading loading = StudyLoading::kInMemory);
 // The same from TOML text; `base_dir` resolves relative paths, `name` is used
 // in messages in place of a file name.
-Study ParseStudy(std::string_view toml_text, const std::string& base_dir, const std::string& name);
+Study ParseStudy(std::string_view toml_text, const std::string& base_dir, const std::string& name,
+                 StudyLoading loading = StudyLoading::kInMemory);
 
 // Loads an array from "file.npy" or "file.h5:/group/dataset" (relative to base_dir).
 struct NpyArray;

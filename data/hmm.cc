@@ -59,7 +59,7 @@ struct HmmExamples::Stream {
   // zeroed here first) and advances.
   double Generate(const HmmTaskOptions& o, Eigen::Map<Eigen::MatrixXd> x) {
     const Eigen::Index T = o.chain_tokens;
-    const int label = next < (o.P + 1) / 2 ? +1 : -1;
+    const double label = HmmLabel(o, next);
     const double stay = label > 0 ? o.stay_plus : o.stay_minus;
     x.setZero();
     x(o.N_f, 0) = 1.0;  // BOS: zero features, position 0
@@ -84,6 +84,10 @@ struct HmmExamples::Stream {
   Eigen::VectorXd g, orth;  // one token's noise and its orthogonal part
   Eigen::Index next = 0;    // the example the stream generates next
 };
+
+double HmmLabel(const HmmTaskOptions& options, Eigen::Index mu) {
+  return mu < (options.P + 1) / 2 ? +1.0 : -1.0;
+}
 
 HmmExamples::HmmExamples(const HmmTaskOptions& options) : options_(options) {
   // Blocks are generated on the fly: no limit on the whole set's size.

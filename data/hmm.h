@@ -77,6 +77,9 @@ class HmmExamples : public ExampleSource {
   std::unique_ptr<Stream> stream_;
 };
 
+// The label of example μ of a generated set: +1 for the first ⌈P/2⌉, −1 after.
+double HmmLabel(const HmmTaskOptions& options, Eigen::Index mu);
+
 // v₊ = √2·(1,…,1,0,…,0) and v₋ = √2·(0,…,0,1,…,1) in R^{N_f}.
 Eigen::VectorXd HmmStateVector(Eigen::Index N_f, int state);
 

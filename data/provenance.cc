@@ -8,6 +8,7 @@
 #include <system_error>
 
 #include "data/sha256.h"
+#include "parallel/communicator.h"
 
 // OpenBLAS's self-description, when the program links OpenBLAS (the solver
 // does); weak, so data/ itself does not depend on a BLAS.
@@ -34,6 +35,8 @@ std::string VersionText() {
   text += "compiler  " + b.compiler + ", " + b.build_type + " (" + b.flags + ")\n";
   text += "libraries " + b.libraries + "\n";
   text += "BLAS      " + BlasDescription() + "\n";
+  text += std::string("MPI       ") +
+          (MpiBuilt() ? "yes (mpirun -n R attnpaths solve|predict|sweep)" : "no") + "\n";
   return text;
 }
 

@@ -14,6 +14,24 @@ std::string InputsFingerprint(const Inputs& x) {
   return f.Hex();
 }
 
+// A generated set, held or streamed (data/config.h), is a function of its
+// generator's options: those are its fingerprint.
+std::string GeneratorFingerprint(const HmmTaskOptions& o) {
+  Fingerprint f;
+  const std::int64_t sizes[3] = {o.P, o.chain_tokens, o.N_f};
+  const double numbers[5] = {o.stay_plus, o.stay_minus, o.noise_sum, o.noise_difference,
+                             o.noise_orthogonal};
+  f.Add(std::string_view("hmm generator")).Add(sizes, sizeof sizes).Add(numbers, sizeof numbers);
+  f.Add(&o.seed, sizeof o.seed);
+  return f.Hex();
+}
+
+std::string SetFingerprint(const Study& study, Split split) {
+  const auto& generator = split == Split::kTrain ? study.train_generator : study.test_generator;
+  if (generator) return GeneratorFingerprint(*generator);
+  return InputsFingerprint(split == Split::kTrain ? study.train.x : study.test.x);
+}
+
 std::string MatrixFingerprint(const Eigen::MatrixXd& m) { return Fingerprint().Add(m).Hex(); }
 
 std::string StackFingerprint(const std::vector<Eigen::MatrixXd>& stack) {
@@ -37,9 +55,10 @@ std::vector<DataFingerprint> StudyDataFingerprints(const Study& study) {
   auto add = [&](const std::string& field, std::string fingerprint) {
     out.push_back({field, file_of(field), std::move(fingerprint)});
   };
-  add("data.train_x", InputsFingerprint(study.train.x));
+  add("data.train_x", SetFingerprint(study, Split::kTrain));
   add("data.train_y", MatrixFingerprint(study.train.y));
-  if (study.test.x.P() > 0) add("data.test_x", InputsFingerprint(study.test.x));
+  if (StudyExamples(study, Split::kTest) > 0)
+    add("data.test_x", SetFingerprint(study, Split::kTest));
   if (study.has_test_labels) add("data.test_y", MatrixFingerprint(study.test.y));
   const auto& layers = study.architecture.layers;
   for (size_t l = 0; l < layers.size(); ++l) {
@@ -60,7 +79,7 @@ std::vector<DataFingerprint> StudyDataFingerprints(const Study& study) {
 
 std::string TrainingDataFingerprint(const Study& study) {
   Fingerprint f;
-  f.Add(InputsFingerprint(study.train.x)).Add(MatrixFingerprint(study.train.y));
+  f.Add(SetFingerprint(study, Split::kTrain)).Add(MatrixFingerprint(study.train.y));
   return f.Hex();
 }
 

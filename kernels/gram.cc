@@ -137,6 +137,13 @@ void SumOverRanks(const Communicator& world, Gram* gram) {
   world.SumInPlace(gram->b.data(), static_cast<std::size_t>(gram->b.size()));
   world.SumInPlace(gram->YtY.data(), static_cast<std::size_t>(gram->YtY.size()));
   world.SumInPlace(&gram->yty, 1);
+  // An all-reduce need not give every rank the same rounding (the order of
+  // the partial sums may differ by rank): rank 0's sums for everyone, so the
+  // ranks solve bit-identical problems.
+  world.Broadcast(gram->A.data(), static_cast<std::size_t>(gram->A.size()));
+  world.Broadcast(gram->b.data(), static_cast<std::size_t>(gram->b.size()));
+  world.Broadcast(gram->YtY.data(), static_cast<std::size_t>(gram->YtY.size()));
+  world.Broadcast(&gram->yty, 1);
 }
 
 }  // namespace attnpaths

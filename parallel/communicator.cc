@@ -63,13 +63,18 @@ MpiSession::~MpiSession() {
 }
 
 const Communicator& Communicator::World() {
-  static const Communicator world;
+  static const Communicator world(false);
   return world;
+}
+
+const Communicator& Communicator::Self() {
+  static const Communicator self(true);
+  return self;
 }
 
 int Communicator::rank() const {
 #ifdef ATTNPATHS_HAVE_MPI
-  if (MpiRunning()) {
+  if (!self_ && MpiRunning()) {
     int r = 0;
     MPI_Comm_rank(MPI_COMM_WORLD, &r);
     return r;
@@ -80,7 +85,7 @@ int Communicator::rank() const {
 
 int Communicator::size() const {
 #ifdef ATTNPATHS_HAVE_MPI
-  if (MpiRunning()) {
+  if (!self_ && MpiRunning()) {
     int s = 1;
     MPI_Comm_size(MPI_COMM_WORLD, &s);
     return s;
@@ -152,6 +157,21 @@ void Communicator::Broadcast(std::string* text, int from) const {
   }
 #else
   (void)text;
+  (void)from;
+#endif
+}
+
+void Communicator::Broadcast(double* values, std::size_t count, int from) const {
+#ifdef ATTNPATHS_HAVE_MPI
+  if (size() > 1) {
+    for (std::size_t done = 0; done < count; done += kChunk) {
+      const int n = static_cast<int>(std::min(kChunk, count - done));
+      MPI_Bcast(values + done, n, MPI_DOUBLE, from, MPI_COMM_WORLD);
+    }
+  }
+#else
+  (void)values;
+  (void)count;
   (void)from;
 #endif
 }

@@ -52,6 +52,9 @@ class Communicator {
  public:
   // MPI_COMM_WORLD once an MpiSession is active; one process otherwise.
   static const Communicator& World();
+  // This process alone (rank 0 of 1, every collective the identity), for
+  // work a process does on its own inside a run, e.g. the points of a sweep.
+  static const Communicator& Self();
 
   int rank() const;
   int size() const;
@@ -74,10 +77,13 @@ class Communicator {
   int FirstFailure(bool ok) const;
   // Replaces *text on every rank by the text of rank `from`.
   void Broadcast(std::string* text, int from = 0) const;
+  // Replaces values[0 … count) on every rank by those of rank `from` (MPI_Bcast).
+  void Broadcast(double* values, std::size_t count, int from = 0) const;
   void Barrier() const;
 
  private:
-  Communicator() = default;
+  explicit Communicator(bool self) : self_(self) {}
+  bool self_ = false;
 };
 
 }  // namespace attnpaths

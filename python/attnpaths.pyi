@@ -2686,10 +2686,13 @@ def kernel_prop(tokens: int = ..., depth: int = ..., causal: bool = ..., method:
     error, mean_kernels and mean_correlations (L+1, m, m)), seconds.
     """
 
-def load_study(path: str) -> Study:
+def load_study(path: str, stream: bool = ...) -> Study:
     """
     Reads and validates a TOML study (docs/config.md); raises attnpaths.Error naming the
     file, the field, the value found and what was expected (as the command line reports).
+    stream=True keeps a generated data set whose storage of G resolves to features as its
+    generator: solve and predict then stream it in blocks (memory O(M^2) whatever P), as
+    `attnpaths solve` does; other functions need the set in memory and refuse it.
     """
 
 def log_progress(every: int = ..., logger: str = ..., level: int = ...) -> cpp_function:
@@ -2926,7 +2929,8 @@ def solve(study: Study, *, temperature: Optional[float] = ..., options: Optional
 @overload
 def solve(config: str, *, temperature: Optional[float] = ..., options: Optional[SolveOptions] = ..., threads: int = ..., output: object = ..., progress: object = ...) -> StudySolution:
     """
-    The same for the path of a TOML study file.
+    The same for the path of a TOML study file (a generated set whose storage of G
+    resolves to features is streamed in blocks, as by `attnpaths solve`).
     """
 
 def sweep(study: object, *, widths: Optional[List[float]] = ..., temperatures: Optional[List[float]] = ..., output: object = ..., threads: int = ..., progress: object = ...) -> tuple:

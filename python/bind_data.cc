@@ -4,6 +4,7 @@
 #include "python/bindings.h"
 #include "solver/solve.h"
 #include "study/settings.h"
+#include "study/study_examples.h"
 
 namespace attnpaths::python {
 
@@ -200,16 +201,27 @@ tables set, as the command line uses them (the Options' defaults where a key is 
 
   m.def(
       "load_study",
-      [](const std::string& path) {
+      [](const std::string& path, bool stream) {
         py::gil_scoped_release release;
-        return LoadStudy(path);
+        if (!stream) return LoadStudy(path);
+        Study study = LoadStudy(path, StudyLoading::kDeferGenerated);
+        ResolveStudyData(&study, std::nullopt);
+        return study;
       },
-      "path"_a,
+      "path"_a, "stream"_a = false,
       "Reads and validates a TOML study (docs/config.md); raises attnpaths.Error naming the\n"
-      "file, the field, the value found and what was expected (as the command line reports).");
-  m.def("parse_study", &ParseStudy, "text"_a, "base_dir"_a = ".", "name"_a = "<string>",
-        "The same from TOML text; base_dir resolves relative paths, name stands for the file in\n"
-        "messages.");
+      "file, the field, the value found and what was expected (as the command line reports).\n"
+      "stream=True keeps a generated data set whose storage of G resolves to features as its\n"
+      "generator: solve and predict then stream it in blocks (memory O(M^2) whatever P), as\n"
+      "`attnpaths solve` does; other functions need the set in memory and refuse it.");
+  m.def(
+      "parse_study",
+      [](std::string_view text, const std::string& base_dir, const std::string& name) {
+        return ParseStudy(text, base_dir, name);
+      },
+      "text"_a, "base_dir"_a = ".", "name"_a = "<string>",
+      "The same from TOML text; base_dir resolves relative paths, name stands for the file in\n"
+      "messages.");
 }
 
 }  // namespace attnpaths::python

@@ -20,6 +20,7 @@
 #include "study/solution_reader.h"
 #include "study/solve_study.h"
 #include "study/solved_for.h"
+#include "study/study_examples.h"
 #include "study/study_predictor.h"
 #include "study/sweep.h"
 
@@ -244,14 +245,18 @@ inputs (predict, predictor). output is the folder written ('' when none was aske
         Study study;
         {
           py::gil_scoped_release release;
-          study = LoadStudy(config);
+          // As `attnpaths solve`: a generated set the feature form streams is not held.
+          study = LoadStudy(config, StudyLoading::kDeferGenerated);
+          ResolveStudyData(&study, options ? std::optional<GramStorage>(options->storage)
+                                           : std::optional<GramStorage>());
         }
         return solve_study(std::move(study), temperature, options, threads, std::move(output),
                            std::move(progress));
       },
       "config"_a, py::kw_only(), "temperature"_a = py::none(), "options"_a = py::none(),
       "threads"_a = 0, "output"_a = py::none(), "progress"_a = py::none(),
-      "The same for the path of a TOML study file.");
+      "The same for the path of a TOML study file (a generated set whose storage of G\n"
+      "resolves to features is streamed in blocks, as by `attnpaths solve`).");
 
   m.def(
       "predict_fn",

@@ -2,11 +2,14 @@
 
 #include <chrono>
 
+#include "kernels/collective.h"
 #include "kernels/error.h"
+#include "parallel/communicator.h"
 #include "solver/action.h"
 #include "study/result_row.h"
 #include "study/solution_files.h"
 #include "study/solved_for.h"
+#include "study/test_predictions.h"
 
 namespace attnpaths {
 
@@ -18,16 +21,18 @@ StudySolution SolveStudy(const Study& study, double temperature, const SolveOpti
   s.temperature = temperature;
   s.options = options;
   s.kernels = BuildKernels(study, threads, options.storage, options.block_examples);
-  const Action action(study.architecture, *s.kernels.train, study.train.y, temperature);
-  s.solution = Solve(action, options, &s.summary);
-  if (s.summary.termination == SolveTermination::kFailure) {
-    throw Error(ErrorMessage(study.config_path, s.summary.message,
-                             "an action that can be evaluated at U_GP (raise the temperature)"));
-  }
-  const Eigen::MatrixXd* y_test = study.has_test_labels ? &study.test.y : nullptr;
-  s.test = Predict(*s.kernels.train, study.train.y, temperature, s.solution.order_parameters.U[0],
-                   s.kernels.test, y_test);
-  ApplyTask(study.task, &s.test);
+  // Every process of an MPI run solves the same summed problem; a failure is
+  // every process's (kernels/collective.h).
+  RunCollectively(Communicator::World(), [&] {
+    const Action action(study.architecture, *s.kernels.train, study.train.y, temperature);
+    s.solution = Solve(action, options, &s.summary);
+    if (s.summary.termination == SolveTermination::kFailure) {
+      throw Error(ErrorMessage(study.config_path, s.summary.message,
+                               "an action that can be evaluated at U_GP (raise the temperature)"));
+    }
+  });
+  s.test = PredictStudyTest(study, *s.kernels.train, s.kernels.test, temperature,
+                            s.solution.order_parameters.U[0], threads, options.block_examples);
   s.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
   return s;
 }

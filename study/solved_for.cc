@@ -46,7 +46,7 @@ nlohmann::json SolvedForJson(const Study& study) {
   j["variances"] = arch.variances;
   j["outputs"] = study.train.y.cols();
   j["task"] = TaskName(study.task);
-  j["training_examples"] = study.train.x.P();
+  j["training_examples"] = StudyExamples(study, Split::kTrain);
   j["training_data"] = TrainingDataFingerprint(study);
   return j;
 }

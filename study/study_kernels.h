@@ -23,7 +23,7 @@ namespace attnpaths {
 // Path inputs of a study's train and test sets, computed once.
 struct StudyKernels {
   std::unique_ptr<PathKernel> train;
-  PathInputs test;
+  PathInputs test;  // empty when TestSetInBlocks(study): predicted in blocks instead
 };
 // The storage of G is `storage` ([solver] storage / --storage) when given,
 // else the study's [solver] storage; not auto overrides [kernel] strategy.
@@ -34,10 +34,17 @@ struct StudyKernels {
 // b = ΞᵀY, YᵀY and no P × M path inputs (PathKernel(Gram), theory.md §10).
 StudyKernels BuildKernels(const Study& study, int threads,
                           std::optional<GramStorage> storage = std::nullopt, int stream_block = -1);
+// In an MPI run (mpirun -n R, parallel/communicator.h) with the storage
+// resolving to features, each process streams only its share of the
+// training examples and SumOverRanks gives every process the whole Gram; a
+// failing process stops them all (kernels/collective.h).
 // The training half alone.
 std::unique_ptr<PathKernel> BuildTrainKernel(const Study& study, int threads,
                                              std::optional<GramStorage> storage = std::nullopt,
                                              int stream_block = -1);
+// True when the test set is predicted in blocks (PredictStudyTest) rather
+// than from path inputs held whole: it is streamed, or split over processes.
+bool TestSetInBlocks(const Study& study);
 // The KernelOptions they use.
 KernelOptions StudyKernelOptions(const Study& study, std::optional<GramStorage> storage);
 // The path inputs of the study's training or test set, checked finite (an

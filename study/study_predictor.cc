@@ -8,6 +8,7 @@
 #include "kernels/path_inputs.h"
 #include "study/settings.h"
 #include "study/study_kernels.h"
+#include "study/test_predictions.h"
 
 namespace attnpaths {
 
@@ -24,7 +25,8 @@ StudyPredictor::StudyPredictor(Study study, double temperature, Eigen::MatrixXd 
               " of the config)");
   Require(U1_.allFinite(), U1_field, "a non-finite entry", "finite entries");
   if (train) {
-    Require(train->P() == study_.train.x.P() && train->Htot() == study_.architecture.Htot(),
+    Require(train->P() == StudyExamples(study_, Split::kTrain) &&
+                train->Htot() == study_.architecture.Htot(),
             "train", "a path kernel of another training set or architecture",
             "the path kernel of the study's training set");
     train_ = std::move(train);
@@ -57,8 +59,13 @@ PredictorStatistics StudyPredictor::operator()(const Inputs& x, const Eigen::Mat
 }
 
 PredictorStatistics StudyPredictor::Test() const {
-  Require(study_.test.x.P() >= 1, study_.config_path + ": data.test_x", "no test set",
-          "test inputs to predict (give them to the call, or test_x in the study)");
+  Require(StudyExamples(study_, Split::kTest) >= 1, study_.config_path + ": data.test_x",
+          "no test set", "test inputs to predict (give them to the call, or test_x in the study)");
+  if (TestSetInBlocks(study_)) {
+    // Streamed, or split over the processes of an MPI run (study/test_predictions.h).
+    return PredictStudyTest(study_, *train_, PathInputs{}, temperature_, U1_, threads_,
+                            ReadStudySettings(study_).solve.block_examples);
+  }
   return Run(study_.test.x, study_.has_test_labels ? &study_.test.y : nullptr, Split::kTest,
              study_.config_path + ": data.test_x");
 }

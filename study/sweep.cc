@@ -7,13 +7,16 @@
 #include <cstdio>
 #include <filesystem>
 #include <mutex>
+#include <optional>
 #include <system_error>
 
 #include "data/atomic_file.h"
 #include "data/result_folder.h"
 #include "data/study_fingerprint.h"
+#include "kernels/collective.h"
 #include "kernels/error.h"
 #include "kernels/paths.h"
+#include "parallel/communicator.h"
 #include "parallel/cpu_budget.h"
 #include "parallel/executor.h"
 #include "solver/predictor.h"
@@ -22,6 +25,7 @@
 #include "study/settings.h"
 #include "study/solved_for.h"
 #include "study/study_kernels.h"
+#include "study/test_predictions.h"
 
 namespace attnpaths {
 
@@ -191,42 +195,54 @@ SweepResult Sweep(const Study& study, const SweepOptions& options, SweepSummary*
   CheckSweepValues(widths, "widths", 1.0);
   CheckSweepValues(temps, "temperatures", 0.0);
   const std::string out = options.output.empty() ? study.output_directory : options.output;
+  // Under mpirun the chains (one per temperature) are split over the
+  // processes; rank 0 alone locks the folder, checks and writes the manifest
+  // and the tables, every rank writes the points it solves (the folder must
+  // be on a file system every process sees). Each phase below fails on every
+  // rank or on none (kernels/collective.h).
+  const Communicator& world = Communicator::World();
   // Locked for the whole sweep; points and the manifest are written live (resumable), the
   // tables sweep.csv / sweep.json are committed at the end (data/result_folder.h).
-  ResultFolder folder(out, {"sweep.json", "sweep.csv"});
-  const std::string points_dir = folder.LivePath("points");
-  const std::string manifest_path = folder.LivePath("sweep_manifest.json");
+  std::optional<ResultFolder> folder;
+  const std::string points_dir = (std::filesystem::path(out) / "points").string();
+  const std::string manifest_path = (std::filesystem::path(out) / "sweep_manifest.json").string();
 
   // A manifest ties the output directory to this sweep: the config text, the
   // grid, and fingerprints of every array the study read (theory.md is silent;
   // docs/cli.md, "sweep"), so that a point is never loaded for other data.
-  Require(std::filesystem::is_regular_file(study.config_path), "study",
-          "\"" + study.config_path + "\" (not a file: a study parsed from text)",
-          "a study loaded from its TOML file (the sweep's manifest fingerprints its text)");
-  std::uint64_t fp = Fnv1a(ReadFile(study.config_path));
-  for (double w : widths) fp = Fnv1a(ExactNumber(w), fp);
-  for (double t : temps) fp = Fnv1a(ExactNumber(t), fp);
-  // Points of several outputs solved before theory.md §9 (one U shared by the
-  // outputs) are not this theory's: their directories must not be resumed.
-  if (study.train.y.cols() > 1) fp = Fnv1a("outputs: theory.md section 9", fp);
   char fp_text[24];
-  std::snprintf(fp_text, sizeof fp_text, "%016llx", static_cast<unsigned long long>(fp));
-  const std::vector<DataFingerprint> data = StudyDataFingerprints(study);
+  std::vector<DataFingerprint> data;
   nlohmann::json data_json = nlohmann::json::object();
-  for (const DataFingerprint& d : data) {
-    data_json[d.field] = {{"file", d.file}, {"fingerprint", d.fingerprint}};
-  }
-  const bool resuming = std::filesystem::exists(manifest_path);
-  if (resuming) {
-    CheckManifest(manifest_path, fp_text, data, data_json);
-  } else if (std::filesystem::exists(points_dir)) {
-    for (const auto& e : std::filesystem::directory_iterator(points_dir)) {
-      Require(e.path().extension() != ".json", points_dir,
-              "point files without a sweep_manifest.json (" + e.path().filename().string() + ")",
-              "a folder attnpaths sweep wrote whole, or a fresh --output (delete the points to "
-              "recompute them)");
+  bool resuming = false;
+  RunCollectively(world, [&] {
+    if (world.root()) folder.emplace(out, std::vector<std::string>{"sweep.json", "sweep.csv"});
+    Require(std::filesystem::is_regular_file(study.config_path), "study",
+            "\"" + study.config_path + "\" (not a file: a study parsed from text)",
+            "a study loaded from its TOML file (the sweep's manifest fingerprints its text)");
+    std::uint64_t fp = Fnv1a(ReadFile(study.config_path));
+    for (double w : widths) fp = Fnv1a(ExactNumber(w), fp);
+    for (double t : temps) fp = Fnv1a(ExactNumber(t), fp);
+    // Points of several outputs solved before theory.md §9 (one U shared by the
+    // outputs) are not this theory's: their directories must not be resumed.
+    if (study.train.y.cols() > 1) fp = Fnv1a("outputs: theory.md section 9", fp);
+    std::snprintf(fp_text, sizeof fp_text, "%016llx", static_cast<unsigned long long>(fp));
+    data = StudyDataFingerprints(study);
+    for (const DataFingerprint& d : data) {
+      data_json[d.field] = {{"file", d.file}, {"fingerprint", d.fingerprint}};
     }
-  }
+    resuming = std::filesystem::exists(manifest_path);
+    if (!world.root()) return;
+    if (resuming) {
+      CheckManifest(manifest_path, fp_text, data, data_json);
+    } else if (std::filesystem::exists(points_dir)) {
+      for (const auto& e : std::filesystem::directory_iterator(points_dir)) {
+        Require(e.path().extension() != ".json", points_dir,
+                "point files without a sweep_manifest.json (" + e.path().filename().string() + ")",
+                "a folder attnpaths sweep wrote whole, or a fresh --output (delete the points to "
+                "recompute them)");
+      }
+    }
+  });
 
   // A fresh sweep that fails before its first point leaves nothing behind.
   struct FreshCleanup {
@@ -238,7 +254,8 @@ SweepResult Sweep(const Study& study, const SweepOptions& options, SweepSummary*
       std::error_code ec;
       std::filesystem::remove(points, ec);  // only when empty
     }
-  } cleanup{!resuming && !std::filesystem::exists(points_dir), manifest_path, points_dir};
+  } cleanup{world.root() && !resuming && !std::filesystem::exists(points_dir), manifest_path,
+            points_dir};
 
   std::mutex report_mutex;
   const auto report = [&](SweepProgress p) {
@@ -249,23 +266,32 @@ SweepResult Sweep(const Study& study, const SweepOptions& options, SweepSummary*
   };
   const std::size_t total = widths.size() * temps.size();
   report({.computing_path_inputs = true, .total = total});
-  const StudyKernels k = BuildKernels(study, options.threads);
-  std::error_code ec;
-  std::filesystem::create_directories(points_dir, ec);
-  if (ec || !std::filesystem::is_directory(points_dir)) {
-    throw Error(ErrorMessage("output directory", "\"" + points_dir + "\" (" + ec.message() + ")",
-                             "a directory that exists or can be created"));
-  }
-  if (!resuming) {
-    nlohmann::json m;
-    m["fingerprint"] = fp_text;
-    m["config"] = study.config_path;
-    m["widths"] = widths;
-    m["temperatures"] = temps;
-    m["data"] = data_json;
-    WriteFileAtomically(manifest_path, m.dump(2) + "\n");
-  }
-  const Eigen::MatrixXd* y_test = study.has_test_labels ? &study.test.y : nullptr;
+  // The training kernel (its Gram summed over the processes in the feature
+  // form); the test set's path inputs whole unless it is streamed: every
+  // process predicts the test set at its own points.
+  StudyKernels k;
+  k.train = BuildTrainKernel(study, options.threads);
+  RunCollectively(world, [&] {
+    if (!Streamed(study, Split::kTest))
+      k.test = StudyPathInputs(study, Split::kTest, options.threads);
+    if (!world.root()) return;
+    std::error_code ec;
+    std::filesystem::create_directories(points_dir, ec);
+    if (ec || !std::filesystem::is_directory(points_dir)) {
+      throw Error(ErrorMessage("output directory", "\"" + points_dir + "\" (" + ec.message() + ")",
+                               "a directory that exists or can be created"));
+    }
+    if (!resuming) {
+      nlohmann::json m;
+      m["fingerprint"] = fp_text;
+      m["config"] = study.config_path;
+      m["widths"] = widths;
+      m["temperatures"] = temps;
+      m["data"] = data_json;
+      WriteFileAtomically(manifest_path, m.dump(2) + "\n");
+    }
+  });
+  const SolveOptions block_settings = ReadStudySettings(study).solve;
   Provenance run = options.provenance;
   RecordStudy(study, options.threads, &run);
   run.Set("sweep_widths", widths);
@@ -313,9 +339,9 @@ SweepResult Sweep(const Study& study, const SweepOptions& options, SweepSummary*
           throw Error(ErrorMessage("sweep point N = " + ExactNumber(N) + ", T = " + ExactNumber(T),
                                    s.message, "an action that can be evaluated"));
         }
-        PredictorStatistics st =
-            Predict(*k.train, study.train.y, T, sol.order_parameters.U[0], k.test, y_test);
-        ApplyTask(study.task, &st);
+        const PredictorStatistics st =
+            PredictStudyTest(study, *k.train, k.test, T, sol.order_parameters.U[0],
+                             /*threads=*/1, block_settings.block_examples, Communicator::Self());
         const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
         row = RowJson(MakeRow(N, &sol, &s, sol.order_parameters, st, secs));
         row["temperature"] = T;
@@ -335,17 +361,54 @@ SweepResult Sweep(const Study& study, const SweepOptions& options, SweepSummary*
   };
 
   // One thread per temperature column (each continues in N from its own
-  // previous width), the columns handed out to the cores. Finished points are
+  // previous width), the columns handed out to the processes (column c to
+  // rank c mod R) and within a process to its cores. Finished points are
   // kept for a resume even when another column fails.
+  std::vector<std::size_t> mine;
+  for (std::size_t c = 0; c < temps.size(); ++c) {
+    if (static_cast<int>(c % static_cast<std::size_t>(world.size())) == world.rank()) {
+      mine.push_back(c);
+    }
+  }
   try {
-    ParallelForEach(ResolveThreads(options.threads, static_cast<std::int64_t>(temps.size())),
-                    static_cast<std::int64_t>(temps.size()),
-                    [&](std::int64_t c) { run_chain(static_cast<std::size_t>(c)); });
+    RunCollectively(world, [&] {
+      ParallelForEach(ResolveThreads(options.threads, static_cast<std::int64_t>(mine.size())),
+                      static_cast<std::int64_t>(mine.size()),
+                      [&](std::int64_t c) { run_chain(mine[static_cast<std::size_t>(c)]); });
+    });
   } catch (...) {
     if (solved.load() > 0) cleanup.active = false;
     throw;
   }
-  if (solved.load() > 0) cleanup.active = false;
+  // The other processes' columns, gathered on rank 0 (in rank order).
+  std::int64_t solved_total = static_cast<std::int64_t>(solved.load());
+  world.SumInPlace(&solved_total, 1);
+  const bool converged_everywhere = world.AllTrue(all_converged.load());
+  for (int r = 1; r < world.size(); ++r) {
+    std::string text;
+    if (world.rank() == r) {
+      nlohmann::json columns = nlohmann::json::object();
+      for (std::size_t c : mine) columns[std::to_string(c)] = results[c];
+      text = columns.dump();
+    }
+    world.Broadcast(&text, r);
+    if (!world.root()) continue;
+    const nlohmann::json columns = nlohmann::json::parse(text);
+    for (const auto& [c, rows] : columns.items()) {
+      results[static_cast<std::size_t>(std::stoul(c))] = rows.get<std::vector<nlohmann::json>>();
+    }
+  }
+  if (solved_total > 0) cleanup.active = false;
+  if (!world.root()) {
+    if (summary) {
+      summary->output = out;
+      summary->points = total;
+      summary->solved = static_cast<std::size_t>(solved_total);
+      summary->loaded = total - summary->solved;
+      summary->all_converged = converged_everywhere;
+    }
+    return {};  // rank 0 writes and returns the tables
+  }
 
   // The table, in the order widths × temperatures were given; timings are
   // left out so a resumed sweep writes exactly what an uninterrupted one does.
@@ -364,16 +427,16 @@ SweepResult Sweep(const Study& study, const SweepOptions& options, SweepSummary*
   }
   result.csv = SweepCsv(study, run, result.points);
   result.json = {{"provenance", provenance}, {"points", result.points}};
-  WriteFileAtomically(folder.Path("sweep.csv"), result.csv);
-  WriteFileAtomically(folder.Path("sweep.json"), result.json.dump(1) + "\n");
+  WriteFileAtomically(folder->Path("sweep.csv"), result.csv);
+  WriteFileAtomically(folder->Path("sweep.json"), result.json.dump(1) + "\n");
   cleanup.active = false;
-  folder.Commit({"sweep.csv", "sweep.json"});
+  folder->Commit({"sweep.csv", "sweep.json"});
   if (summary) {
     summary->output = out;
     summary->points = total;
-    summary->solved = solved.load();
-    summary->loaded = total - solved.load();
-    summary->all_converged = all_converged.load();
+    summary->solved = static_cast<std::size_t>(solved_total);
+    summary->loaded = total - summary->solved;
+    summary->all_converged = converged_everywhere;
     summary->total_seconds = std::chrono::duration<double>(Clock::now() - t_start).count();
   }
   return result;

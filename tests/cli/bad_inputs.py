@@ -403,6 +403,8 @@ bad(O, 'variance_1e308', 'architecture.variances[1]: found 1e+308',
 bad(O, 'variance_1e-300', 'architecture.variances[0]: found 1e-300',
     ['gp', '--config', 'variance_tiny.toml', '-o', 'out_o', '--quiet'], 'out_o')
 bad(O, 'hmm_P_huge', 'expected at most 2^28', ['check', 'hmm_huge.toml'])
+bad(O, 'hmm_P_huge_solve', 'hmm.P: found P = 1000000000000',  # streamed: only labels are held
+    ['solve', '--config', 'hmm_huge.toml', '-o', 'out_o', '--quiet'], 'out_o')
 bad(O, 'demo_train_huge', '--train: found P*n_tok*N0', ['demo', '--train', '1000000000000',
                                                          '--quiet'])
 bad(O, 'demo_test_huge', '--test: found P*n_tok*N0', ['demo', '--test', '99999999999', '--quiet'])

@@ -194,7 +194,7 @@ TEST(Provenance, MissingConfigNamesTheFile) {
 TEST(Provenance, VersionTextNamesEveryPart) {
   const std::string v = VersionText();
   EXPECT_EQ(v.rfind("attnpaths " + GetBuildInfo().version + "\n", 0), 0u) << v;
-  for (const char* part : {"\ncommit ", "\ncompiler ", "\nlibraries ", "\nBLAS "}) {
+  for (const char* part : {"\ncommit ", "\ncompiler ", "\nlibraries ", "\nBLAS ", "\nMPI "}) {
     EXPECT_NE(v.find(part), std::string::npos) << part << " in\n" << v;
   }
 }

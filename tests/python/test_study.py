@@ -279,6 +279,34 @@ class Compare(SameFolders):
             result.predictor.mean, np.load(os.path.join(cli_dir, 'sampled_test_mean.npy'))))
 
 
+class Streamed(SameFolders):
+    """A generated set in the feature form (P = 300 > M = Htot N0 = 4 · 29 = 116) is streamed from
+    Python as from the command line: solve(path), and load_study(path,
+    stream=True) then solve(study), write the files `attnpaths solve` writes."""
+
+    def test_streamed_solve_equals_the_command_line(self):
+        with open(CONFIG) as f:
+            text = f.read().replace('P = 40', 'P = 300').replace('P_test = 200', 'P_test = 50')
+        text += '[solver]\nstorage = "features"\nblock_examples = 32\n'
+        with tempfile.TemporaryDirectory() as d:
+            config = os.path.join(d, 'big.toml')
+            with open(config, 'w') as f:
+                f.write(text)
+            run_cli('solve', '--config', config, '--output', os.path.join(d, 'cli'))
+            sol = ap.solve(config, output=os.path.join(d, 'py'))
+            self.assertSameFolders(os.path.join(d, 'cli'), os.path.join(d, 'py'))
+            summary = load_json(os.path.join(d, 'py', 'summary.json'))
+            self.assertTrue(summary['streamed'])
+            study = ap.load_study(config, stream=True)
+            sol2 = ap.solve(study, output=os.path.join(d, 'py2'))
+            self.assertSameFolders(os.path.join(d, 'cli'), os.path.join(d, 'py2'))
+            self.assertTrue(np.array_equal(sol.test.mean, sol2.test.mean))
+            # Held in memory (the default), the same numbers to rounding.
+            held = ap.solve(ap.load_study(config))
+            self.assertLess(np.max(np.abs(held.test.mean - sol.test.mean))
+                            / np.max(np.abs(held.test.mean)), 1e-10)
+
+
 class Errors(unittest.TestCase):
     def test_errors_name_the_argument(self):
         with open(CONFIG) as f:
