@@ -1,0 +1,66 @@
+"""`attnpaths solve` end to end at large P (issue 13 §2): the paper's HMM task
+(4 paths, N0 = 231, M = 924; theory.md §8) with P generated training
+sequences streamed in the feature form (theory.md §10; nothing of size P × M
+or P × P is ever held) and 10⁴ test sequences predicted block by block,
+T = 0.01, N = 100. Wall time, the solver's own split, peak RSS (the child's
+ru_maxrss) and the test accuracy, one row per P, appended to a Markdown table.
+
+usage: /usr/bin/python3 bench/cli_large_p.py build/attnpaths P [threads] [results.md]
+"""
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+
+binary, P = sys.argv[1], int(sys.argv[2])
+threads = sys.argv[3] if len(sys.argv) > 3 else "0"
+results = sys.argv[4] if len(sys.argv) > 4 else None
+
+STUDY = f"""temperature = 0.01
+[data]
+generator = "hmm"
+[data.hmm]
+P = {P}
+P_test = 10000
+chain_tokens = 30
+N_f = 200
+[architecture]
+readout = "last"
+width = 100
+[[architecture.layers]]
+heads = [ {{ kind = "hmm_same_token", name = "good", beta = 10 }},
+          {{ kind = "hmm_blank", name = "blank1", beta = 10, perturbation = 1, seed = 147 }} ]
+[[architecture.layers]]
+heads = [ {{ kind = "hmm_uniform", name = "uniform", beta = 10 }},
+          {{ kind = "hmm_blank", name = "blank2", beta = 10, perturbation = 1, seed = 247 }} ]
+"""
+
+with tempfile.TemporaryDirectory() as d:
+    config = os.path.join(d, "run.toml")
+    with open(config, "w") as f:
+        f.write(STUDY)
+    load = os.getloadavg()
+    t0 = time.perf_counter()
+    r = subprocess.run([binary, "solve", "--config", config, "--output", os.path.join(d, "out"),
+                        "--threads", threads, "--json", "--quiet"], capture_output=True, text=True)
+    wall = time.perf_counter() - t0
+    if r.returncode != 0:
+        sys.exit(f"solve failed ({r.returncode}): {r.stderr}")
+    rss_gib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 2**20
+    s = json.loads(r.stdout)
+    row = (f"| {P:,} | {wall:.0f} s | {s.get('seconds', float('nan')):.0f} s | "
+           f"{s['iterations']} | {rss_gib:.2f} GiB | {s['test_accuracy']:.4f} | "
+           f"{s['generalization_error']:.4f} | {s['storage']}, streamed = "
+           f"{str(s['streamed']).lower()} | {time.strftime('%H:%M UTC', time.gmtime())}, load "
+           f"{load[0]:.1f} |")
+    print(row)
+    if results:
+        new = not os.path.exists(results)
+        with open(results, "a") as f:
+            if new:
+                f.write("| P | wall time | summary seconds | iterations | peak RSS | test accuracy "
+                        "| gen. error | storage | when, load |\n|---:|---:|---:|---:|---:|---:|---:|---|---|\n")
+            f.write(row + "\n")
