@@ -18,15 +18,14 @@ StudySolution SolveStudy(const Study& study, double temperature, const SolveOpti
   s.temperature = temperature;
   s.options = options;
   s.kernels = BuildKernels(study, threads, options.storage, options.block_examples);
-  const Action action(study.architecture, *s.kernels.train, study.train.y, temperature);
-  s.solution = Solve(action, options, &s.summary);
+  const PathProblem problem = StudyProblem(study, s.kernels, temperature);
+  s.solution = Solve(Action(problem), options, &s.summary);
   if (s.summary.termination == SolveTermination::kFailure) {
     throw Error(ErrorMessage(study.config_path, s.summary.message,
                              "an action that can be evaluated at U_GP (raise the temperature)"));
   }
   const Eigen::MatrixXd* y_test = study.has_test_labels ? &study.test.y : nullptr;
-  s.test = Predict(*s.kernels.train, study.train.y, temperature, s.solution.order_parameters.U[0],
-                   s.kernels.test, y_test);
+  s.test = Predict(problem, s.solution.order_parameters.U[0], s.kernels.test, y_test);
   ApplyTask(study.task, &s.test);
   s.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
   return s;

@@ -67,6 +67,15 @@ StudyKernels BuildKernels(const Study& study, int threads, std::optional<GramSto
   return k;
 }
 
+PathProblem StudyProblem(const Study& study, const StudyKernels& kernels, double temperature) {
+  PathProblem problem;
+  problem.architecture = study.architecture;
+  problem.train = kernels.train;
+  problem.Y = study.train.y;
+  problem.temperature = temperature;
+  return problem;
+}
+
 void ApplyTask(Task task, PredictorStatistics* stats) {
   if (task == Task::kRegression) stats->accuracy = std::numeric_limits<double>::quiet_NaN();
 }
