@@ -6,7 +6,6 @@
 #include "solver/action.h"
 #include "study/result_row.h"
 #include "study/solution_files.h"
-#include "study/solved_for.h"
 
 namespace attnpaths {
 
@@ -36,15 +35,13 @@ nlohmann::json WriteStudySolution(ResultFolder& folder, const Study& study, cons
   const ResultRow row = MakeRow(study.architecture.widths.front(), &s.solution, &s.summary,
                                 s.solution.order_parameters, s.test, s.seconds);
   nlohmann::json extra;
-  extra["temperature"] = s.temperature;
   extra["widths"] = study.architecture.widths;
   extra["kernel_strategy"] = KernelStrategyName(s.kernels.train->strategy());
   extra["storage"] = StorageName(s.kernels.train->strategy());
   extra["streamed"] = !s.kernels.train->has_inputs();
   extra["message"] = s.summary.message;
-  extra["provenance"] = provenance;
-  extra["solved_for"] = SolvedForJson(study);
-  const nlohmann::json written = StageSolution(folder, row, s.test, extra);
+  const nlohmann::json written =
+      StageStudySolution(folder, study, row, s.test, s.temperature, provenance, extra);
   folder.Commit({"summary.json"});
   return written;
 }
