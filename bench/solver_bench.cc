@@ -200,7 +200,7 @@ int main(int argc, char** argv) {
       Ha = ActionHessian(action, U);
       ta.push_back(Since(t0));
       t0 = Clock::now();
-      Hf = FiniteDifferenceActionHessian(action, U);
+      Hf = FiniteDifferenceHessian(action, U);
       tf.push_back(Since(t0));
     }
     eval_rows.push_back({N, MedianMin(te), MedianMin(ta), MedianMin(tf),

@@ -1,19 +1,14 @@
 // attnpaths gp --config run.toml — the GP-limit baseline only (all widths → ∞,
 // U = U_GP, theory.md §2, §4): predictions, accuracy, generalisation error.
-#include <chrono>
 #include <iostream>
 
 #include "cli/commands.h"
 #include "cli/report.h"
 #include "cli/run_provenance.h"
-#include "cli/solution_record.h"
-#include "cli/study_run.h"
 #include "kernels/error.h"
-#include "solver/predictor.h"
+#include "study/gp_study.h"
 #include "study/result_row.h"
 #include "study/solution_files.h"
-#include "study/solved_for.h"
-#include "study/study_kernels.h"
 
 namespace attnpaths::cli {
 
@@ -25,34 +20,22 @@ struct GpCliOptions {
 };
 
 int RunGp(const GpCliOptions& o, const GlobalOptions& g) {
-  const auto t0 = std::chrono::steady_clock::now();
   const Study study = LoadStudy(o.config);
   Require(study.temperatures.size() == 1, study.config_path + ": temperatures",
           study.temperatures.size(), "one temperature for gp");
-  const double T = study.temperatures[0];
   const std::string out = o.output.empty() ? study.output_directory : o.output;
   ResultFolder folder(out, SolutionFiles());  // locked; removed again if this run fails
   ProgressLine("gp: computing path inputs", g.quiet);
-  const StudyKernels k = BuildKernels(study, g.threads);
-  const OrderParameters gp = GpLimit(study.architecture, study.train.y.cols());
-  PredictorStatistics st = Predict(*k.train, study.train.y, T, gp.U[0], k.test,
-                                   study.has_test_labels ? &study.test.y : nullptr);
-  ApplyTask(study.task, &st);
-  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  const ResultRow row = MakeRow(std::nullopt, nullptr, nullptr, gp, st, secs);
-  nlohmann::json extra;
-  extra["temperature"] = T;
-  extra["kernel_strategy"] = KernelStrategyName(k.train->strategy());
+  const GpSolution gp = SolveGpLimit(study, study.temperatures[0], g.threads);
   Provenance run = CommandProvenance(g, study.config_path);
   RecordStudy(study, g, &run);
-  extra["provenance"] = run.Json();
-  extra["solved_for"] = SolvedForJson(study);
-  const nlohmann::json written = StageSolution(folder, row, st, extra);
-  folder.Commit({"summary.json"});
+  const nlohmann::json written = WriteGpSolution(folder, study, gp, run.Json());
   ProgressLine("", g.quiet);
   if (g.json) {
     std::cout << written.dump(2) << std::endl;
   } else {
+    const ResultRow row =
+        MakeRow(std::nullopt, nullptr, nullptr, gp.order_parameters, gp.test, gp.seconds);
     std::cout << TableHeader() << "\n" << TableLine(row) << "\nwrote " << out << "/summary.json\n";
   }
   return 0;

@@ -17,26 +17,6 @@ Provenance CommandProvenance(const GlobalOptions& g, const std::string& config_p
   return run;
 }
 
-void RecordSolution(const AnalysedSolution& s, const GlobalOptions& g, Provenance* run) {
-  RecordStudy(s.study, g, run);
-  if (s.source == "solved") {
-    run->Set("solution", "solved from the config");
-    run->Set("solver", SolverSettings(ReadStudySettings(s.study).solve));
-    return;
-  }
-  namespace fs = std::filesystem;
-  nlohmann::json files = nlohmann::json::object();
-  if (fs::is_directory(s.source)) {
-    for (const std::string name : {"summary.json", "U_1.npy"}) {
-      const std::string file = (fs::path(s.source) / name).string();
-      if (fs::exists(file)) files[name] = Sha256OfFile(file);
-    }
-  } else {
-    files[fs::path(s.source).filename().string()] = Sha256OfFile(s.source);
-  }
-  run->Set("solution", {{"path", s.source}, {"sha256", files}});
-}
-
 nlohmann::json InputFileRecord(const std::string& spec) {
   namespace fs = std::filesystem;
   std::string file = spec;

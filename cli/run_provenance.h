@@ -33,10 +33,10 @@ inline void RecordStudy(const Study& study, const GlobalOptions& g, Provenance* 
   RecordStudy(study, g.threads, run);
 }
 
-// The solution heads, prune and align analyse: the study (RecordStudy), and
-// the solver settings when it was solved here, or the files it was loaded
-// from with their SHA-256.
-void RecordSolution(const AnalysedSolution& s, const GlobalOptions& g, Provenance* run);
+// RecordSolution (study/analysed_solution.h) with the command's --threads.
+inline void RecordSolution(const AnalysedSolution& s, const GlobalOptions& g, Provenance* run) {
+  RecordSolution(s, g.threads, run);
+}
 
 // {"path": spec, "sha256": …} of an input file ("x.npy", or "data.h5:/train/x"
 // whose file part is hashed).

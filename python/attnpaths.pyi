@@ -318,6 +318,36 @@ class Error(ValueError):
     expected, exactly as the command line prints it after 'error: '. A subclass of ValueError.
     """
 
+class GpSolution:
+    """
+    What gp(study) returns: the GP limit of the study (every width infinite, U = U_GP,
+    theory.md sections 2, 4, 9) and its predictor on the study's test set.
+    """
+    @property
+    def order_parameters(self) -> OrderParameters:
+        """
+        U_GP and U_a.
+        """
+    @property
+    def test(self) -> PredictorStatistics:
+        """
+        PredictorStatistics on the study's test set (accuracy NaN without labels or for regression).
+        """
+    @property
+    def temperature(self) -> float:
+        """
+        The temperature.
+        """
+    @property
+    def seconds(self) -> float:
+        """
+        Path inputs and prediction.
+        """
+    def __repr__(self) -> str:
+        """
+        The temperature and the test accuracy.
+        """
+
 class HeadId:
     """
     One head: layer l (1-based, as in theory.md) and head index h within the layer (0-based). Functions taking heads also accept (layer, head) tuples.
@@ -2436,6 +2466,18 @@ def align_kernel(K: object, y: object, options: object = ...) -> KernelAlignment
     (default 30).
     """
 
+def alignment(study: object, *, solution: object = ..., width: Optional[float] = ..., components: int = ..., threads: int = ..., output: object = ...) -> object:
+    """
+    `attnpaths align` in one call: the kernel-task alignment (theory.md section
+    7) of a solution's training kernel and of the GP kernel, `components`
+    leading components, as the dict alignment.json holds (theory, gp:
+    eigenvalues, overlap, cumulative, trace, kernel_target_alignment). solution: None (solve the study at its one temperature, and width= when given, with
+    its [solver] table), a StudySolution, or the path of a folder written by solve/gp, its
+    summary.json or a sweep point file (checked as `attnpaths predict` does; a file without
+    those records warns). With output=DIR the command's files are written there and the
+    dict also lists them ('files').
+    """
+
 def attention_growth_study(data: str = ..., tokens: int = ..., features: int = ..., key_dim: int = ..., batch: int = ..., attention: str = ..., causal: bool = ..., sigmas: object = ..., fit_points: int = ..., fit_range: object = ..., repeats: int = ..., norms: str = ..., probes: int = ..., seed: int = ..., weight_std: float = ...) -> dict:
     """
     The growth study of `attnpaths hessian` (same seeds, same numbers): block norms over
@@ -2577,6 +2619,14 @@ def given_head(train: object, test: object = ..., name: str = ...) -> HeadSpec:
     training set and, optionally, the test set.
     """
 
+def gp(study: object, *, temperature: Optional[float] = ..., threads: int = ..., output: object = ...) -> GpSolution:
+    """
+    `attnpaths gp` in one call: the GP-limit baseline of a study (a Study or a TOML path) at
+    its one temperature (or temperature=). Returns a GpSolution; with output=DIR writes the
+    command's folder (summary.json, U_<l>.npy, U_a.npy, test_*.npy), which predict_fn,
+    heads, pruning and alignment read like a solve's.
+    """
+
 def gp_limit(arch: Architecture, outputs: int = ...) -> OrderParameters:
     """
     The GP-limit order parameters U_GP for D = outputs (all widths -> infinity; theory.md
@@ -2628,6 +2678,17 @@ def head_scores(arch: Architecture, U1: object) -> HeadRelevance:
 def head_scores(paths: Paths, U1: object, names: List[List[str]] = ...) -> HeadRelevance:
     """
     The same for the head counts of `paths`; names[l-1][h] optional (default h1, h2, ...).
+    """
+
+def heads(study: object, *, solution: object = ..., width: Optional[float] = ..., threads: int = ..., output: object = ...) -> object:
+    """
+    `attnpaths heads` in one call: head relevance scores of a solution's U_1
+    (theory.md section 6), their ranking and the path-pair view, as the dict
+    heads.json holds. solution: None (solve the study at its one temperature, and width= when given, with
+    its [solver] table), a StudySolution, or the path of a folder written by solve/gp, its
+    summary.json or a sweep point file (checked as `attnpaths predict` does; a file without
+    those records warns). With output=DIR the command's files are written there and the
+    dict also lists them ('files').
     """
 
 def hmm_architecture(variant: str = ..., task: Optional[HmmTaskOptions] = ..., **kwargs: Any) -> Architecture:
@@ -2808,6 +2869,21 @@ def prune_by_silencing(arch: Architecture, kernel: PathKernel, y: object, temper
     decreasing order of relevance; each removal silences the head (zero rows and columns of
     U_1 of its paths, nothing re-solved) and the predictor is recomputed. Returns
     (PruningResult, PruningSummary). Runs without the GIL.
+    """
+
+def pruning(study: object, *, solution: object = ..., width: Optional[float] = ..., mode: str = ..., options: Optional[PruningOptions] = ..., threads: int = ..., output: object = ..., progress: object = ...) -> object:
+    """
+    `attnpaths prune` in one call: heads removed in increasing, random and
+    decreasing order of relevance, by silencing (the paper's, theory.md section
+    6) and/or re-solving each reduced network on the full network's path inputs
+    (mode 'silence', 'resolve' or 'both'), with options (default: the study's
+    [pruning] table); progress is called with a PruningProgress. Returns the dict
+    pruning.json holds (modes -> curves -> steps with test accuracy and
+    generalisation error). solution: None (solve the study at its one temperature, and width= when given, with
+    its [solver] table), a StudySolution, or the path of a folder written by solve/gp, its
+    summary.json or a sweep point file (checked as `attnpaths predict` does; a file without
+    those records warns). With output=DIR the command's files are written there and the
+    dict also lists them ('files').
     """
 
 def qk_head(Q: object, K: object, beta: float = ..., name: str = ..., normalization: str = ..., causal: bool = ...) -> HeadSpec:

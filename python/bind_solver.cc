@@ -17,10 +17,10 @@ namespace {
 
 using namespace pybind11::literals;
 
-// The Python Action: owns a copy of the architecture (so later changes to the
-// caller's Architecture do not reach it) and keeps its PathKernel alive.
+// The Python Action: the Action copies the architecture and the labels (so
+// later changes to the caller's objects do not reach it); the holder keeps the
+// PathKernel it borrows alive.
 struct ActionHolder {
-  Architecture arch;
   py::object kernel;  // the attnpaths.PathKernel the action reads
   std::unique_ptr<Action> action;
 };
@@ -191,12 +191,11 @@ keeps a copy of arch and a reference to kernel.)doc")
              const PathKernel& k = kernel.cast<const PathKernel&>();
              const MatrixArg labels(y, "y", Shape::kColumn);
              auto h = std::make_unique<ActionHolder>();
-             h->arch = arch;
              h->kernel = kernel;
              const ReadoutMode mode =
                  ParseName(readout, "readout", {ReadoutMode::kEliminated, ReadoutMode::kFree},
                            ReadoutModeName);
-             h->action = std::make_unique<Action>(h->arch, k, labels.ref(), temperature, mode);
+             h->action = std::make_unique<Action>(arch, k, labels.ref(), temperature, mode);
              return h;
            }),
            "arch"_a, "kernel"_a, "y"_a, "temperature"_a, "readout"_a = "eliminated",
@@ -221,7 +220,7 @@ keeps a copy of arch and a reference to kernel.)doc")
           "returns (value, [dS/dU_1, ...]) (every entry treated as independent, symmetric; None\n"
           "when value.ok is False).")
       .def_property_readonly(
-          "architecture", [](const ActionHolder& a) { return a.arch; },
+          "architecture", [](const ActionHolder& a) { return a.action->architecture(); },
           "A copy of the architecture.")
       .def_property_readonly(
           "kernel", [](const ActionHolder& a) { return a.kernel; }, "The PathKernel.")

@@ -2,6 +2,7 @@
 // through the same library functions the command line calls (study/solve_study.h,
 // study/study_predictor.h, study/solution_reader.h, study/sweep.h), writing the
 // same files when given an output folder.
+#include <algorithm>
 #include <filesystem>
 #include <limits>
 
@@ -9,8 +10,14 @@
 #include "data/result_folder.h"
 #include "python/bindings.h"
 #include "sampler/sample.h"
+#include "study/align_study.h"
+#include "study/analysed_solution.h"
+#include "study/analysis_document.h"
 #include "study/compare_study.h"
 #include "study/comparison.h"
+#include "study/gp_study.h"
+#include "study/head_report.h"
+#include "study/prune_study.h"
 #include "study/result_row.h"
 #include "study/run_record.h"
 #include "study/sample_files.h"
@@ -60,6 +67,25 @@ double OneTemperature(const Study& study, const std::optional<double>& temperatu
           std::to_string(study.temperatures.size()) + " temperatures in " + study.config_path,
           "one temperature for " + call + " (pass temperature=, or use sweep for several)");
   return study.temperatures.front();
+}
+
+// The path a `solution` argument names (a str or os.PathLike); Error naming
+// "solution" for anything else.
+std::string SolutionPath(py::handle solution) {
+  if (!py::isinstance<py::str>(solution) && !py::hasattr(solution, "__fspath__")) {
+    throw Error(ErrorMessage("solution", Describe(solution),
+                             "None (solve), a StudySolution, or the path of a folder written by "
+                             "solve/gp, a summary.json or a sweep point file"));
+  }
+  return py::str(py::module_::import("os").attr("fspath")(solution));
+}
+
+// A UserWarning for a loaded file that lacks the records readers check.
+void WarnIfUnchecked(const std::string& unchecked) {
+  if (unchecked.empty()) return;
+  if (PyErr_WarnEx(PyExc_UserWarning, UncheckedWarning(unchecked).c_str(), 1) < 0) {
+    throw py::error_already_set();
+  }
 }
 
 // solve(study): the library's StudySolution, the study it was solved for, the
@@ -119,6 +145,54 @@ py::dict SweepArrays(const SweepResult& r) {
     d["U_a"] = n > 0 ? py::object(FromMatrixStack(U_a)) : py::object(py::array_t<double>(0));
   }
   return d;
+}
+
+// The solution heads/prune/align analyse: a StudySolution of solve(study), the
+// path of a folder or file solve/gp/sweep wrote (a file without the records
+// readers check warns), or None: solved here at the study's one temperature
+// (and `width`) with its [solver] table. Call with the GIL held.
+AnalysedSolution AnalysisSolution(const Study& study, py::object solution,
+                                  std::optional<double> width, int threads, const std::string& call,
+                                  CallGuard& guard) {
+  if (!solution.is_none() && width) {
+    throw Error(ErrorMessage("width", ExactNumber(*width),
+                             "None with a solution (the solution fixes the widths)"));
+  }
+  if (py::isinstance<PyStudySolution>(solution)) {
+    const PyStudySolution& sol = solution.cast<const PyStudySolution&>();
+    AnalysedSolution s;
+    s.study = sol.study;
+    s.temperature = sol.s.temperature;
+    const auto& w = s.study.architecture.widths;
+    if (std::all_of(w.begin(), w.end(), [&](double x) { return x == w.front(); })) {
+      s.N = w.front();
+    }
+    s.order_parameters = sol.s.solution.order_parameters;
+    s.converged = sol.s.summary.converged();
+    s.source = "solved";
+    return s;
+  }
+  if (solution.is_none()) {
+    SolveOptions options = ReadStudySettings(study).solve;
+    options.progress = nullptr;
+    return guard.Run([&] { return SolveForAnalysis(study, width, options, threads, call); });
+  }
+  AnalysedSolution s = LoadForAnalysis(study, SolutionPath(solution), "solution");
+  WarnIfUnchecked(s.unchecked);
+  return s;
+}
+
+// The document of an analysis as a dict; with `output`, written there first
+// (CommitAnalysis: the JSON then lists the CSV's fingerprint).
+py::object AnalysisResult(AnalysisDocument doc, std::unique_ptr<ResultFolder>& folder,
+                          const std::string& json_name, const std::string& csv_name, int indent) {
+  if (!folder) return JsonToPython(doc.json);
+  return JsonToPython(CommitAnalysis(*folder, std::move(doc), json_name, csv_name, indent));
+}
+
+std::unique_ptr<ResultFolder> OutputFolder(py::object output, std::vector<std::string> files) {
+  if (output.is_none()) return nullptr;
+  return std::make_unique<ResultFolder>(StringArg(output, "output"), std::move(files), "output");
 }
 
 }  // namespace
@@ -277,18 +351,8 @@ inputs (predict, predictor). output is the folder written ('' when none was aske
           return std::make_shared<StudyPredictor>(std::move(study), T,
                                                   s.solution.order_parameters.U[0], threads, train);
         }
-        if (!py::isinstance<py::str>(solution) && !py::hasattr(solution, "__fspath__")) {
-          throw Error(ErrorMessage("solution", Describe(solution),
-                                   "None (solve), a StudySolution, or the path of a folder "
-                                   "written by solve/gp, a summary.json or a sweep point file"));
-        }
-        const std::string path = py::str(py::module_::import("os").attr("fspath")(solution));
-        LoadedSolution loaded = LoadSolution(study, path, "solution");
-        if (!loaded.unchecked.empty()) {
-          if (PyErr_WarnEx(PyExc_UserWarning, UncheckedWarning(loaded.unchecked).c_str(), 1) < 0) {
-            throw py::error_already_set();
-          }
-        }
+        LoadedSolution loaded = LoadSolution(study, SolutionPath(solution), "solution");
+        WarnIfUnchecked(loaded.unchecked);
         py::gil_scoped_release release;
         return std::make_shared<StudyPredictor>(std::move(loaded.study), loaded.temperature,
                                                 loaded.order_parameters.U[0], threads);
@@ -517,6 +581,136 @@ rows of compare.csv.)doc")
       "(default: its [sampler] table). Returns (SampleResult, SampleSummary); with\n"
       "output=DIR writes the command's folder (draws.h5, sample_summary.json,\n"
       "sampled_test_*.npy, U_sampled*.npy).");
+
+  // ------------------------------------- gp, heads, pruning, alignment (of a study)
+  py::class_<GpSolution>(m, "GpSolution", R"doc(
+What gp(study) returns: the GP limit of the study (every width infinite, U = U_GP,
+theory.md sections 2, 4, 9) and its predictor on the study's test set.)doc")
+      .def_readonly("order_parameters", &GpSolution::order_parameters, "U_GP and U_a.")
+      .def_readonly("test", &GpSolution::test,
+                    "PredictorStatistics on the study's test set (accuracy NaN without labels or "
+                    "for regression).")
+      .def_readonly("temperature", &GpSolution::temperature, "The temperature.")
+      .def_readonly("seconds", &GpSolution::seconds, "Path inputs and prediction.")
+      .def(
+          "__repr__",
+          [](const GpSolution& g) {
+            return "GpSolution(T=" + py::repr(py::float_(g.temperature)).cast<std::string>() +
+                   ", accuracy=" + py::repr(py::float_(g.test.accuracy)).cast<std::string>() + ")";
+          },
+          "The temperature and the test accuracy.");
+  m.def(
+      "gp",
+      [](py::object study_arg, std::optional<double> temperature, int threads, py::object output) {
+        const Study study = StudyArg(study_arg, "study");
+        const double T = OneTemperature(study, temperature, "gp");
+        std::unique_ptr<ResultFolder> folder = OutputFolder(output, SolutionFiles());
+        CallGuard guard;
+        auto g = std::make_unique<GpSolution>(
+            guard.Run([&] { return SolveGpLimit(study, T, threads); }));
+        if (folder) {
+          Provenance run = PythonProvenance("gp", study);
+          RecordStudy(study, threads, &run);
+          WriteGpSolution(*folder, study, *g, run.Json());
+        }
+        return g;
+      },
+      "study"_a, py::kw_only(), "temperature"_a = py::none(), "threads"_a = 0,
+      "output"_a = py::none(),
+      "`attnpaths gp` in one call: the GP-limit baseline of a study (a Study or a TOML path) at\n"
+      "its one temperature (or temperature=). Returns a GpSolution; with output=DIR writes the\n"
+      "command's folder (summary.json, U_<l>.npy, U_a.npy, test_*.npy), which predict_fn,\n"
+      "heads, pruning and alignment read like a solve's.");
+
+  // Static: pybind11 keeps a pointer to each docstring.
+  static const std::string solution_doc =
+      "solution: None (solve the study at its one temperature, and width= when given, with\n"
+      "its [solver] table), a StudySolution, or the path of a folder written by solve/gp, its\n"
+      "summary.json or a sweep point file (checked as `attnpaths predict` does; a file without\n"
+      "those records warns). With output=DIR the command's files are written there and the\n"
+      "dict also lists them ('files').";
+  static const std::string heads_doc =
+      (std::string("`attnpaths heads` in one call: head relevance scores of a solution's U_1\n"
+                   "(theory.md section 6), their ranking and the path-pair view, as the dict\n"
+                   "heads.json holds. ") +
+       solution_doc);
+  m.def(
+      "heads",
+      [](py::object study_arg, py::object solution, std::optional<double> width, int threads,
+         py::object output) {
+        const Study study = StudyArg(study_arg, "study");
+        std::unique_ptr<ResultFolder> folder = OutputFolder(output, HeadsFiles());
+        CallGuard guard;
+        AnalysedSolution s = AnalysisSolution(study, solution, width, threads, "heads", guard);
+        const HeadReport r = ReportHeads(s.study.architecture, s.order_parameters.U[0]);
+        Provenance run = PythonProvenance("heads", s.study);
+        RecordSolution(s, threads, &run);
+        return AnalysisResult(HeadsDocument(s, r, run), folder, "heads.json", "heads.csv", 2);
+      },
+      "study"_a, py::kw_only(), "solution"_a = py::none(), "width"_a = py::none(), "threads"_a = 0,
+      "output"_a = py::none(), heads_doc.c_str());
+  static const std::string prune_doc =
+      (std::string("`attnpaths prune` in one call: heads removed in increasing, random and\n"
+                   "decreasing order of relevance, by silencing (the paper's, theory.md section\n"
+                   "6) and/or re-solving each reduced network on the full network's path inputs\n"
+                   "(mode 'silence', 'resolve' or 'both'), with options (default: the study's\n"
+                   "[pruning] table); progress is called with a PruningProgress. Returns the dict\n"
+                   "pruning.json holds (modes -> curves -> steps with test accuracy and\n"
+                   "generalisation error). ") +
+       solution_doc);
+  m.def(
+      "pruning",
+      [](py::object study_arg, py::object solution, std::optional<double> width,
+         const std::string& mode, const std::optional<PruningOptions>& options, int threads,
+         py::object output, py::object progress) {
+        const Study study = StudyArg(study_arg, "study");
+        const std::vector<PruningMode> modes = ParsePruningModes(mode, "mode");
+        PruningOptions o = options ? *options : ReadStudySettings(study).pruning;
+        py::object callback = progress.is_none() ? GetCallback(o.progress) : progress;
+        if (!callback.is_none() && !PyCallable_Check(callback.ptr())) {
+          throw Error(ErrorMessage("progress", Describe(callback), "a callable or None"));
+        }
+        Require(study.has_test_labels, study.config_path + ": data.test_y", "nothing",
+                "test labels (pruning reports test accuracy and generalisation error)");
+        std::unique_ptr<ResultFolder> folder = OutputFolder(output, PruningFiles());
+        CallGuard guard;
+        AnalysedSolution s = AnalysisSolution(study, solution, width, threads, "pruning", guard);
+        o.progress = guard.Wrap<PruningProgress>(callback);
+        PruneStudyResult r = guard.Run([&] { return PruneStudy(s, modes, o, threads); });
+        r.options.progress = nullptr;  // the guard's callback dies with the guard
+        Provenance run = PythonProvenance("pruning", s.study);
+        RecordSolution(s, threads, &run);
+        return AnalysisResult(PruningDocument(s, r, run), folder, "pruning.json", "pruning.csv", 1);
+      },
+      "study"_a, py::kw_only(), "solution"_a = py::none(), "width"_a = py::none(),
+      "mode"_a = "both", "options"_a = py::none(), "threads"_a = 0, "output"_a = py::none(),
+      "progress"_a = py::none(), prune_doc.c_str());
+  static const std::string align_doc =
+      (std::string("`attnpaths align` in one call: the kernel-task alignment (theory.md section\n"
+                   "7) of a solution's training kernel and of the GP kernel, `components`\n"
+                   "leading components, as the dict alignment.json holds (theory, gp:\n"
+                   "eigenvalues, overlap, cumulative, trace, kernel_target_alignment). ") +
+       solution_doc);
+  m.def(
+      "alignment",
+      [](py::object study_arg, py::object solution, std::optional<double> width, int components,
+         int threads, py::object output) {
+        const Study study = StudyArg(study_arg, "study");
+        AlignmentOptions options;
+        options.components = components;
+        std::string why;
+        if (!options.IsValid(&why)) throw Error(why);
+        std::unique_ptr<ResultFolder> folder = OutputFolder(output, AlignmentFiles());
+        CallGuard guard;
+        AnalysedSolution s = AnalysisSolution(study, solution, width, threads, "alignment", guard);
+        const AlignStudyResult r = guard.Run([&] { return AlignStudy(s, options, threads); });
+        Provenance run = PythonProvenance("alignment", s.study);
+        RecordSolution(s, threads, &run);
+        return AnalysisResult(AlignmentDocument(s, r, run), folder, "alignment.json",
+                              "alignment.csv", 1);
+      },
+      "study"_a, py::kw_only(), "solution"_a = py::none(), "width"_a = py::none(),
+      "components"_a = 30, "threads"_a = 0, "output"_a = py::none(), align_doc.c_str());
 }
 
 }  // namespace attnpaths::python

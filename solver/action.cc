@@ -6,23 +6,11 @@
 
 #include "kernels/error.h"
 #include "kernels/paths.h"
+#include "solver/action_hessian.h"
 #include "solver/order_parameters.h"
 #include "solver/training_gram.h"
 
 namespace attnpaths {
-
-void CheckLabels(const Eigen::Ref<const Eigen::MatrixXd>& Y, Eigen::Index P, const char* field) {
-  Require(Y.rows() == P, std::string(field) + " rows", Y.rows(),
-          std::to_string(P) + " (one label row per example of X)");
-  Require(Y.cols() >= 1, std::string(field) + " columns", Y.cols(), "at least 1 output");
-  for (Eigen::Index i = 0; i < Y.rows(); ++i) {
-    for (Eigen::Index j = 0; j < Y.cols(); ++j) {
-      Require(std::isfinite(Y(i, j)),
-              std::string(field) + "[" + std::to_string(i) + "," + std::to_string(j) + "]", Y(i, j),
-              "a finite number");
-    }
-  }
-}
 
 // The TrainingGram of the energy term with its scratch, reused while no other
 // evaluation holds it.
@@ -32,38 +20,60 @@ struct Action::Workspace {
   TrainingGram gram;
 };
 
-Action::Action(const Architecture& arch, const PathKernel& kernel,
-               const Eigen::Ref<const Eigen::MatrixXd>& Y, double temperature, ReadoutMode readout)
-    : arch_(arch), kernel_(kernel), Y_(Y), temperature_(temperature), readout_(readout) {
-  arch.ValidateHyperparameters();
-  Require(std::isfinite(temperature) && temperature >= 0, "temperature", temperature,
-          "a finite value >= 0");
-  Require(kernel.Htot() == arch.Htot(), "path kernel paths", kernel.Htot(),
-          std::to_string(arch.Htot()) + " (Htot of the architecture)");
-  Require(kernel.P() >= 1, "training set size P", kernel.P(), "at least 1 example");
-  CheckLabels(Y_, kernel.P(), "y");
-  Require(!(temperature == 0 && !kernel.has_inputs()), "temperature", 0,
-          "a value > 0 with a streamed (feature-space) kernel (theory.md §10: at T = 0 G = K_U "
-          "is singular when P D > Htot N0 D); use storage \"pairs\" or \"factored\"");
-  y_ = StackOutputs(Y_);
-  workspace_ = std::make_shared<Workspace>(kernel_, Y_);
+Action::Action(PathProblem problem, ReadoutMode readout)
+    : problem_(std::move(problem)), readout_(readout) {
+  problem_.Validate();
+  workspace_ = std::make_shared<Workspace>(*problem_.train, problem_.Y);
 }
 
+Action::Action(const Architecture& arch, const PathKernel& kernel,
+               const Eigen::Ref<const Eigen::MatrixXd>& Y, double temperature, ReadoutMode readout)
+    : Action(PathProblem::Borrowing(arch, kernel, Y, temperature), readout) {}
+
 std::vector<Eigen::MatrixXd> Action::InitialPoint() const {
-  OrderParameters gp = GpOrderParameters(arch_, outputs());
+  OrderParameters gp = GpOrderParameters(architecture(), outputs());
   if (readout_ == ReadoutMode::kFree) gp.U.push_back(gp.U_a);
   return gp.U;
 }
 
+std::vector<Eigen::MatrixXd> Action::Start(const std::vector<Eigen::MatrixXd>& initial) const {
+  std::vector<Eigen::MatrixXd> start = initial.empty() ? InitialPoint() : initial;
+  const Architecture& arch = architecture();
+  if (readout_ == ReadoutMode::kFree && start.size() == static_cast<size_t>(arch.L())) {
+    CheckShapes(arch, start, outputs());
+    start.push_back(EliminateUa(arch, start.back()));  // a free U_a starts at its root
+  }
+  return start;
+}
+
+Eigen::MatrixXd Action::ReadoutAt(const std::vector<Eigen::MatrixXd>& U) const {
+  CheckPoint(U);
+  const size_t last =
+      readout_ == ReadoutMode::kFree ? U.size() - 1 : static_cast<size_t>(architecture().L() - 1);
+  const Eigen::MatrixXd sym = 0.5 * (U[last] + U[last].transpose());
+  return readout_ == ReadoutMode::kFree ? sym : EliminateUa(architecture(), sym);
+}
+
+bool Action::Evaluate(const std::vector<Eigen::MatrixXd>& U, ObjectiveValue* value,
+                      std::vector<Eigen::MatrixXd>* grad) const {
+  *value = Evaluate(U, grad);
+  return value->ok;
+}
+
+bool Action::Hessian(const std::vector<Eigen::MatrixXd>& U, Eigen::MatrixXd* hessian) const {
+  return AnalyticActionHessian(*this, U, hessian);
+}
+
 void Action::CheckPoint(const std::vector<Eigen::MatrixXd>& U) const {
-  const size_t L = static_cast<size_t>(arch_.L());
+  const Architecture& arch = architecture();
+  const size_t L = static_cast<size_t>(arch.L());
   if (readout_ == ReadoutMode::kEliminated) {
-    CheckShapes(arch_, U, outputs());
+    CheckShapes(arch, U, outputs());
     return;
   }
   Require(U.size() == L + 1, "order parameters (number of matrices)", U.size(),
           std::to_string(L + 1) + " (U_1, ..., U_L and U_a: the readout is free)");
-  CheckShapes(arch_, std::vector<Eigen::MatrixXd>(U.begin(), U.end() - 1), outputs());
+  CheckShapes(arch, std::vector<Eigen::MatrixXd>(U.begin(), U.end() - 1), outputs());
   const Eigen::Index D = outputs();
   Require(U.back().rows() == D && U.back().cols() == D, "U_a shape",
           std::to_string(U.back().rows()) + " x " + std::to_string(U.back().cols()),
@@ -90,8 +100,9 @@ bool SmallSpd(const Eigen::MatrixXd& U, double* log_det, Eigen::MatrixXd* invers
 ActionValue Action::Evaluate(const std::vector<Eigen::MatrixXd>& U_in,
                              std::vector<Eigen::MatrixXd>* grad) const {
   CheckPoint(U_in);
-  const int L = arch_.L();
-  const auto H = arch_.heads_per_layer();
+  const Architecture& arch = architecture();
+  const int L = arch.L();
+  const auto H = arch.heads_per_layer();
   const bool free_readout = readout_ == ReadoutMode::kFree;
   ActionValue v;
 
@@ -109,21 +120,21 @@ ActionValue Action::Evaluate(const std::vector<Eigen::MatrixXd>& U_in,
     }
   }
   // U_a: the matrix root of theory.md §9 (§3's root at D = 1), or the free variable.
-  v.U_a = free_readout ? U.back() : EliminateUa(arch_, U[static_cast<size_t>(L - 1)]);
+  v.U_a = free_readout ? U.back() : EliminateUa(arch, U[static_cast<size_t>(L - 1)]);
   double log_det_a = 0;
   Eigen::MatrixXd inv_a;
   if (!SmallSpd(v.U_a, &log_det_a, &inv_a)) {
     v.failure = "U_a is not positive definite";
     return v;
   }
-  const double sa2 = arch_.variances[static_cast<size_t>(L + 1)];
-  const double na = arch_.widths[static_cast<size_t>(L)];
+  const double sa2 = arch.variances[static_cast<size_t>(L + 1)];
+  const double na = arch.widths[static_cast<size_t>(L)];
 
   // Entropy (theory.md §3, first two lines; §9 with U_{L+1} ≡ U_a).
   double entropy = na * (v.U_a.trace() / sa2 - log_det_a);
   for (int l = 1; l <= L; ++l) {
     const size_t i = static_cast<size_t>(l - 1);
-    const double n = arch_.widths[i], s2 = arch_.variances[static_cast<size_t>(l)];
+    const double n = arch.widths[i], s2 = arch.variances[static_cast<size_t>(l)];
     const double h = static_cast<double>(H[i]);
     const Eigen::MatrixXd tr = PartialTrace(U[i], H[i]);
     const Eigen::MatrixXd& next_inv = l < L ? inv[i + 1] : inv_a;
@@ -136,9 +147,9 @@ ActionValue Action::Evaluate(const std::vector<Eigen::MatrixXd>& U_in,
   // shared TrainingGram when free, else in this call's own.
   std::unique_lock<std::mutex> lock(workspace_->mutex, std::try_to_lock);
   std::unique_ptr<Workspace> own;
-  if (!lock.owns_lock()) own = std::make_unique<Workspace>(kernel_, Y_);
+  if (!lock.owns_lock()) own = std::make_unique<Workspace>(kernel(), problem_.Y);
   TrainingGram& gram = own ? own->gram : workspace_->gram;
-  if (!gram.Factorize(U[0], temperature_)) {
+  if (!gram.Factorize(U[0], problem_.temperature)) {
     v.failure = "G = K_U + T I is not positive definite (at T = 0 the kernel must be invertible)";
     return v;
   }
@@ -163,12 +174,12 @@ ActionValue Action::Evaluate(const std::vector<Eigen::MatrixXd>& U_in,
   grad->assign(U.size(), Eigen::MatrixXd());
   for (int l = 1; l <= L; ++l) {
     const size_t i = static_cast<size_t>(l - 1);
-    const double n = arch_.widths[i], s2 = arch_.variances[static_cast<size_t>(l)];
+    const double n = arch.widths[i], s2 = arch.variances[static_cast<size_t>(l)];
     const Eigen::MatrixXd& next_inv = l < L ? inv[i + 1] : inv_a;
     Eigen::MatrixXd gl = n * (BlockDiagonal(H[i], next_inv) / s2 - inv[i]);
     if (l >= 2) {
-      const double n_prev = arch_.widths[i - 1];
-      const double s2_prev = arch_.variances[static_cast<size_t>(l - 1)];
+      const double n_prev = arch.widths[i - 1];
+      const double s2_prev = arch.variances[static_cast<size_t>(l - 1)];
       const double h_prev = static_cast<double>(H[i - 1]);
       const Eigen::MatrixXd tr_prev = PartialTrace(U[i - 1], H[i - 1]);
       gl += n_prev * (h_prev * inv[i] - inv[i] * tr_prev * inv[i] / s2_prev);
@@ -178,7 +189,7 @@ ActionValue Action::Evaluate(const std::vector<Eigen::MatrixXd>& U_in,
   if (free_readout) {
     // ∂S/∂U_a = n_{L+1}(I/σ_a² − U_a⁻¹) + n_L (H_L U_a⁻¹ − U_a⁻¹ (tr_L U_L) U_a⁻¹ / σ_L²)
     const size_t iL = static_cast<size_t>(L - 1);
-    const double nL = arch_.widths[iL], sL2 = arch_.variances[static_cast<size_t>(L)];
+    const double nL = arch.widths[iL], sL2 = arch.variances[static_cast<size_t>(L)];
     const Eigen::MatrixXd trL = PartialTrace(U[iL], H[iL]);
     const Eigen::Index D = outputs();
     (*grad)[static_cast<size_t>(L)] =

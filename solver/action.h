@@ -1,7 +1,9 @@
 // Action — S(U) of theory.md §3 for D outputs (theory.md §9) with its
-// analytic gradient, U_a eliminated by the matrix root of §9 (or kept free).
+// analytic gradient and Hessian, U_a eliminated by the matrix root of §9 (or
+// kept free): the path theory's OrderParameterObjective (solver/objective.h).
 //
-//   attnpaths::Action action(arch, kernel, Y, /*temperature=*/0.01);   // Y: P × D
+//   attnpaths::Action action(problem);            // a PathProblem (solver/path_problem.h), owned
+//   attnpaths::Action borrowed(arch, kernel, Y, /*temperature=*/0.01);   // Y: P × D
 //   std::vector<Eigen::MatrixXd> grad;
 //   attnpaths::ActionValue v = action.Evaluate(U, &grad);   // v.S, v.entropy, v.energy, v.U_a
 //
@@ -10,8 +12,9 @@
 //
 // with U_ℓ (m_ℓ D) × (m_ℓ D) (rows (h_ℓ, …, h_L, d), d fastest), U_a D × D,
 // U_{L+1} ≡ U_a and G = K_{U_1} + T I the PD × PD matrix of solver/training_gram.h.
-// At D = 1 this is theory.md §3 exactly. Both the architecture and the kernel
-// must outlive the Action.
+// At D = 1 this is theory.md §3 exactly. An Action made from a PathProblem
+// shares its data; the (arch, kernel, …) constructor copies the architecture
+// and the labels and borrows the kernel, which must outlive the Action.
 #pragma once
 
 #include <Eigen/Core>
@@ -21,6 +24,8 @@
 
 #include "kernels/architecture.h"
 #include "kernels/path_kernel.h"
+#include "solver/objective.h"
+#include "solver/path_problem.h"
 
 namespace attnpaths {
 
@@ -30,19 +35,19 @@ enum class ReadoutMode {
   kFree,        // U_a is the last of L + 1 matrices, a free SPD variable (same minimiser)
 };
 
-struct ActionValue {
-  bool ok = false;      // false: some U_ℓ, U_a or G is not positive definite (S undefined)
-  std::string failure;  // what was not positive definite
-  double S = 0;         // entropy + energy
-  double entropy = 0;
-  double energy = 0;
+// ok is false when some U_ℓ, U_a or G is not positive definite (S undefined;
+// failure says which); S = entropy + energy.
+struct ActionValue : ObjectiveValue {
   Eigen::MatrixXd U_a;  // D × D: the eliminated root at this U_L, or the free U_a used
 };
 
-class Action {
+class Action : public OrderParameterObjective {
  public:
-  // Y is P × D (D ≥ 1 outputs). Throws Error for shape mismatches, non-finite
-  // labels, temperature < 0 and invalid widths or variances.
+  // The action of `problem` (PathProblem::Validate: throws Error for shape
+  // mismatches, non-finite labels, temperature < 0 and invalid widths or
+  // variances), sharing its kernel.
+  explicit Action(PathProblem problem, ReadoutMode readout = ReadoutMode::kEliminated);
+  // The same for a kernel the caller keeps alive; Y is P × D (D ≥ 1 outputs).
   Action(const Architecture& arch, const PathKernel& kernel,
          const Eigen::Ref<const Eigen::MatrixXd>& Y, double temperature,
          ReadoutMode readout = ReadoutMode::kEliminated);
@@ -56,33 +61,43 @@ class Action {
   // correct and allocate their own.
   ActionValue Evaluate(const std::vector<Eigen::MatrixXd>& U,
                        std::vector<Eigen::MatrixXd>* grad = nullptr) const;
+  // The same through the objective interface (what Solve calls).
+  bool Evaluate(const std::vector<Eigen::MatrixXd>& U, ObjectiveValue* value,
+                std::vector<Eigen::MatrixXd>* grad) const override;
 
   // U_GP of theory.md §3/§9 in the layout Evaluate takes (U_a = σ_a² I appended
   // with ReadoutMode::kFree): the solver's default start.
-  std::vector<Eigen::MatrixXd> InitialPoint() const;
+  std::vector<Eigen::MatrixXd> InitialPoint() const override;
+  // `initial` (or U_GP when empty); with a free readout and only U_1, …, U_L
+  // given, U_a is appended at its root (theory.md §9).
+  std::vector<Eigen::MatrixXd> Start(const std::vector<Eigen::MatrixXd>& initial) const override;
   // Throws Error naming the matrix when U does not fit (count, shapes, finite).
-  void CheckPoint(const std::vector<Eigen::MatrixXd>& U) const;
+  void CheckPoint(const std::vector<Eigen::MatrixXd>& U) const override;
+  // n_max (theory.md §8): Solve minimises S / n_max.
+  double Normalization() const override { return problem_.architecture.n_max(); }
+  // The analytic Hessian of solver/action_hessian.h.
+  bool HasHessian() const override { return true; }
+  bool Hessian(const std::vector<Eigen::MatrixXd>& U, Eigen::MatrixXd* hessian) const override;
+  // P·D: the side of G.
+  Eigen::Index DenseSize() const override { return problem_.P() * outputs(); }
+  // U_a at U as Evaluate computes it (the root of theory.md §9 at U_L, or the
+  // free last matrix), without evaluating S.
+  Eigen::MatrixXd ReadoutAt(const std::vector<Eigen::MatrixXd>& U) const;
 
-  const Architecture& architecture() const { return arch_; }
-  const PathKernel& kernel() const { return kernel_; }
-  const Eigen::MatrixXd& Y() const { return Y_; }
-  Eigen::Index outputs() const { return Y_.cols(); }
-  double temperature() const { return temperature_; }
+  const PathProblem& problem() const { return problem_; }
+  const Architecture& architecture() const { return problem_.architecture; }
+  const PathKernel& kernel() const { return *problem_.train; }
+  const Eigen::MatrixXd& Y() const { return problem_.Y; }
+  Eigen::Index outputs() const { return problem_.Y.cols(); }
+  double temperature() const { return problem_.temperature; }
   ReadoutMode readout() const { return readout_; }
 
  private:
   struct Workspace;
 
-  const Architecture& arch_;
-  const PathKernel& kernel_;
-  Eigen::MatrixXd Y_;
-  Eigen::VectorXd y_;  // vec(Y), (μ, d) order
-  double temperature_;
+  PathProblem problem_;
   ReadoutMode readout_;
   std::shared_ptr<Workspace> workspace_;  // scratch of the energy term, shared by copies
 };
-
-// Checks labels: P × D, finite, P matching the kernel. Throws Error naming `field`.
-void CheckLabels(const Eigen::Ref<const Eigen::MatrixXd>& Y, Eigen::Index P, const char* field);
 
 }  // namespace attnpaths

@@ -25,13 +25,14 @@ std::vector<Entry> Entries(const std::vector<Eigen::MatrixXd>& U) {
   return e;
 }
 
-// ∂(S/n_max)/∂u_k for every independent entry: off-diagonal entries take the
+// ∂(S/n)/∂u_k for every independent entry: off-diagonal entries take the
 // factor 2 (theory.md §3).
-bool EntryGradient(const Action& action, const std::vector<Eigen::MatrixXd>& U,
+bool EntryGradient(const OrderParameterObjective& objective, const std::vector<Eigen::MatrixXd>& U,
                    const std::vector<Entry>& entries, Eigen::VectorXd* out) {
   std::vector<Eigen::MatrixXd> g;
-  if (!action.Evaluate(U, &g).ok) return false;
-  const double scale = 1.0 / action.architecture().n_max();
+  ObjectiveValue value;
+  if (!objective.Evaluate(U, &value, &g)) return false;
+  const double scale = 1.0 / objective.Normalization();
   out->resize(static_cast<Eigen::Index>(entries.size()));
   for (size_t k = 0; k < entries.size(); ++k) {
     const Entry& e = entries[k];
@@ -42,9 +43,9 @@ bool EntryGradient(const Action& action, const std::vector<Eigen::MatrixXd>& U,
 
 }  // namespace
 
-bool IndependentGradient(const Action& action, const std::vector<Eigen::MatrixXd>& U,
-                         Eigen::VectorXd* gradient) {
-  return EntryGradient(action, U, Entries(U), gradient);
+bool IndependentGradient(const OrderParameterObjective& objective,
+                         const std::vector<Eigen::MatrixXd>& U, Eigen::VectorXd* gradient) {
+  return EntryGradient(objective, U, Entries(U), gradient);
 }
 
 std::vector<Eigen::MatrixXd> AddToIndependentEntries(
@@ -70,9 +71,9 @@ Eigen::MatrixXd ActionHessian(const Action& action, const std::vector<Eigen::Mat
   return hessian;
 }
 
-Eigen::MatrixXd FiniteDifferenceActionHessian(const Action& action,
-                                              const std::vector<Eigen::MatrixXd>& U,
-                                              double relative_step) {
+Eigen::MatrixXd FiniteDifferenceHessian(const OrderParameterObjective& objective,
+                                        const std::vector<Eigen::MatrixXd>& U,
+                                        double relative_step) {
   const std::vector<Entry> entries = Entries(U);
   const Eigen::Index n = static_cast<Eigen::Index>(entries.size());
   Eigen::MatrixXd Hm(n, n);
@@ -88,7 +89,8 @@ Eigen::MatrixXd FiniteDifferenceActionHessian(const Action& action,
       up[e.layer](e.j, e.i) += h;
       down[e.layer](e.j, e.i) -= h;
     }
-    if (!EntryGradient(action, up, entries, &gp) || !EntryGradient(action, down, entries, &gm)) {
+    if (!EntryGradient(objective, up, entries, &gp) ||
+        !EntryGradient(objective, down, entries, &gm)) {
       return {};
     }
     Hm.col(k) = (gp - gm) / (2 * h);
@@ -96,9 +98,17 @@ Eigen::MatrixXd FiniteDifferenceActionHessian(const Action& action,
   return 0.5 * (Hm + Hm.transpose());
 }
 
-double HessianMinEigenvalue(const Action& action, const std::vector<Eigen::MatrixXd>& U,
-                            Eigen::VectorXd* eigenvalues) {
-  const Eigen::MatrixXd Hm = ActionHessian(action, U);
+Eigen::MatrixXd ObjectiveHessian(const OrderParameterObjective& objective,
+                                 const std::vector<Eigen::MatrixXd>& U) {
+  if (!objective.HasHessian()) return FiniteDifferenceHessian(objective, U);
+  Eigen::MatrixXd hessian;
+  if (!objective.Hessian(U, &hessian)) return {};
+  return hessian;
+}
+
+double HessianMinEigenvalue(const OrderParameterObjective& objective,
+                            const std::vector<Eigen::MatrixXd>& U, Eigen::VectorXd* eigenvalues) {
+  const Eigen::MatrixXd Hm = ObjectiveHessian(objective, U);
   if (Hm.size() == 0) return std::numeric_limits<double>::quiet_NaN();
   Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> es(Hm, Eigen::EigenvaluesOnly);
   if (eigenvalues) *eigenvalues = es.eigenvalues();

@@ -2,7 +2,7 @@
 
 #include "kernels/error.h"
 #include "kernels/metrics.h"
-#include "solver/action.h"
+#include "solver/path_problem.h"
 #include "solver/training_gram.h"
 
 namespace attnpaths {
@@ -46,6 +46,12 @@ PredictorStatistics Predict(const PathKernel& train, const Eigen::Ref<const Eige
     st.generalization_error = GeneralizationError(st.mean, st.variance, *Y_test);
   }
   return st;
+}
+
+PredictorStatistics Predict(const PathProblem& problem, const Eigen::Ref<const Eigen::MatrixXd>& U1,
+                            const PathInputs& test, const Eigen::MatrixXd* Y_test) {
+  Require(problem.train != nullptr, "path kernel", "nothing", "the training set's path kernel");
+  return Predict(*problem.train, problem.Y, problem.temperature, U1, test, Y_test);
 }
 
 OrderParameters GpLimit(const Architecture& arch, Eigen::Index outputs) {

@@ -17,6 +17,7 @@
 #include "kernels/architecture.h"
 #include "kernels/path_kernel.h"
 #include "solver/order_parameters.h"
+#include "solver/path_problem.h"
 
 namespace attnpaths {
 
@@ -42,6 +43,10 @@ struct PredictorStatistics {
 // when shapes disagree or G = K_U + T I is not positive definite.
 PredictorStatistics Predict(const PathKernel& train, const Eigen::Ref<const Eigen::MatrixXd>& Y,
                             double temperature, const Eigen::Ref<const Eigen::MatrixXd>& U1,
+                            const PathInputs& test, const Eigen::MatrixXd* Y_test = nullptr);
+
+// The same for a PathProblem (its kernel, labels and temperature).
+PredictorStatistics Predict(const PathProblem& problem, const Eigen::Ref<const Eigen::MatrixXd>& U1,
                             const PathInputs& test, const Eigen::MatrixXd* Y_test = nullptr);
 
 // The all-widths-infinite order parameters U_GP for D outputs (theory.md §2, §3, §9).

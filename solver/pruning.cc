@@ -63,38 +63,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-bool IsPruned(const std::vector<HeadId>& pruned, int layer, Eigen::Index head) {
-  return std::find(pruned.begin(), pruned.end(), HeadId{layer, head}) != pruned.end();
-}
-
-// The packed indices (h_ℓ, …, h_L) of U_ℓ (heads_per_layer of the full
-// network, `from` = ℓ) whose heads all remain.
-std::vector<Eigen::Index> KeptRows(const std::vector<Eigen::Index>& heads_per_layer, int from,
-                                   const std::vector<HeadId>& pruned) {
-  const std::vector<Eigen::Index> tail(heads_per_layer.begin() + (from - 1), heads_per_layer.end());
-  const Paths sub(tail);
-  std::vector<Eigen::Index> kept;
-  for (Eigen::Index p = 0; p < sub.Htot(); ++p) {
-    const auto heads = sub.Heads(p);
-    bool keep = true;
-    for (size_t k = 0; k < heads.size() && keep; ++k) {
-      keep = !IsPruned(pruned, from + static_cast<int>(k), heads[k]);
-    }
-    if (keep) kept.push_back(p);
-  }
-  return kept;
-}
-
-void CheckHeads(const std::vector<Eigen::Index>& H, const std::vector<HeadId>& heads) {
-  for (const HeadId& id : heads) {
-    Require(id.layer >= 1 && static_cast<size_t>(id.layer) <= H.size(), "pruned head layer",
-            id.layer, "a layer in [1, " + std::to_string(H.size()) + "]");
-    Require(id.head >= 0 && id.head < H[static_cast<size_t>(id.layer - 1)],
-            "pruned head of layer " + std::to_string(id.layer), id.head,
-            "an index in [0, " + std::to_string(H[static_cast<size_t>(id.layer - 1)]) + ")");
-  }
-}
-
 // The index of `id` (full-network numbering) in the network with `removed` gone.
 HeadId CurrentIndex(const HeadId& id, const std::vector<HeadId>& removed) {
   HeadId current = id;
@@ -220,7 +188,7 @@ Eigen::MatrixXd SilenceHeads(const Paths& paths, const Eigen::Ref<const Eigen::M
           std::to_string(H) + " x " + std::to_string(H) +
               " (Htot x Htot), or (Htot D) x (Htot D) for D outputs");
   const Eigen::Index D = U1.rows() / H;
-  CheckHeads(paths.heads_per_layer(), pruned);
+  CheckHeadIds(paths.heads_per_layer(), pruned);
   Eigen::MatrixXd U = U1;
   for (Eigen::Index p = 0; p < H; ++p) {
     const auto heads = paths.Heads(p);
@@ -234,44 +202,6 @@ Eigen::MatrixXd SilenceHeads(const Paths& paths, const Eigen::Ref<const Eigen::M
     }
   }
   return U;
-}
-
-Architecture RemoveHeads(const Architecture& arch, const std::vector<HeadId>& pruned) {
-  CheckHeads(arch.heads_per_layer(), pruned);
-  Architecture reduced = arch;
-  for (size_t l = 0; l < arch.layers.size(); ++l) {
-    reduced.layers[l].clear();
-    for (size_t h = 0; h < arch.layers[l].size(); ++h) {
-      if (!IsPruned(pruned, static_cast<int>(l + 1), static_cast<Eigen::Index>(h))) {
-        reduced.layers[l].push_back(arch.layers[l][h]);
-      }
-    }
-    Require(!reduced.layers[l].empty(), "pruned heads of layer " + std::to_string(l + 1),
-            "every head", "at least one head left in every layer");
-  }
-  return reduced;
-}
-
-OrderParameters RestrictOrderParameters(const Architecture& arch, const OrderParameters& op,
-                                        const std::vector<HeadId>& pruned) {
-  const Eigen::Index D = op.outputs();
-  CheckShapes(arch, op.U, D);
-  const std::vector<Eigen::Index> H = arch.heads_per_layer();
-  CheckHeads(H, pruned);
-  OrderParameters out;
-  out.U_a = op.U_a;
-  for (int l = 1; l <= arch.L(); ++l) {
-    const std::vector<Eigen::Index> kept_paths = KeptRows(H, l, pruned);
-    Require(!kept_paths.empty(), "pruned heads", "every path of U_" + std::to_string(l),
-            "at least one remaining path");
-    std::vector<Eigen::Index> kept;  // rows (h_ℓ, …, h_L, d), d fastest (theory.md §9)
-    for (Eigen::Index k : kept_paths) {
-      for (Eigen::Index d = 0; d < D; ++d) kept.push_back(k * D + d);
-    }
-    const auto& U = op.U[static_cast<size_t>(l - 1)];
-    out.U.push_back(U(kept, kept));
-  }
-  return out;
 }
 
 PruningResult PruneBySilencing(const Architecture& arch, const PathKernel& train,
@@ -327,33 +257,33 @@ PruningResult PruneBySilencing(const Architecture& arch, const PathKernel& train
 
 namespace {
 
-// The training kernel and test path inputs of one reduced network.
+// The training problem and test path inputs of one reduced network.
 struct ReducedProblem {
-  PathKernel train;
+  PathProblem train;
   PathInputs test;
 };
-// Makes them for RemoveHeads(arch, removed), whose paths are `kept` (indices
-// of the full network's paths, increasing).
-using ReducedProblemMaker = std::function<ReducedProblem(const Architecture& reduced,
-                                                         const std::vector<Eigen::Index>& kept)>;
+// Makes them for the full network without the `removed` heads.
+using ReducedProblemMaker = std::function<ReducedProblem(const std::vector<HeadId>& removed)>;
 
-// The full network's kernel and test inputs restricted to the kept paths
-// (kernels/path_kernel.h SelectPaths): no attention is recomputed.
-ReducedProblemMaker Slicer(const PathKernel& train, const PathInputs& test,
+// The full network's problem and test inputs restricted to the kept paths
+// (PathProblem::WithoutHeads, kernels/path_inputs.h SelectPaths): no attention
+// is recomputed.
+ReducedProblemMaker Slicer(const PathProblem& full, const PathInputs& test,
                            const KernelOptions& kernel) {
-  return [&train, &test, kernel](const Architecture&, const std::vector<Eigen::Index>& kept) {
-    return ReducedProblem{train.SelectPaths(kept, kernel), SelectPaths(test, kept)};
+  return [&full, &test, kernel](const std::vector<HeadId>& removed) {
+    return ReducedProblem{
+        full.WithoutHeads(removed, kernel),
+        SelectPaths(test, KeptPaths(full.architecture.heads_per_layer(), 1, removed))};
   };
 }
 
-PruningResult Resolve(const Architecture& arch, const PathKernel& train,
-                      const Eigen::Ref<const Eigen::MatrixXd>& Y, const PathInputs& test,
-                      const Eigen::Ref<const Eigen::MatrixXd>& Y_test, double temperature,
+PruningResult Resolve(const PathProblem& full, const PathInputs& test,
+                      const Eigen::Ref<const Eigen::MatrixXd>& Y_test,
                       const OrderParameters& solution, const PruningOptions& options,
                       const ReducedProblemMaker& make_reduced, Clock::time_point t0,
                       PruningSummary* summary) {
-  const std::vector<Eigen::Index> H = arch.heads_per_layer();
-  const Eigen::MatrixXd y_train = Y, y_test = Y_test;
+  const Architecture& arch = full.architecture;
+  const Eigen::MatrixXd y_test = Y_test;
   PruningResult result;
   result.mode = PruningMode::kResolve;
   result.relevance = ScoreHeads(arch, solution.U[0]);
@@ -368,23 +298,22 @@ PruningResult Resolve(const Architecture& arch, const PathKernel& train,
   std::map<std::vector<std::pair<int, Eigen::Index>>, Solved> cache;
 
   // The full network at the given solution (step 0 of every curve).
-  Solved full;
+  Solved full_step;
   {
-    const Action action(arch, train, y_train, temperature);
+    const Action action(full);
     const ActionValue v = action.Evaluate(solution.U);
-    const PredictorStatistics st =
-        Predict(train, y_train, temperature, solution.U[0], test, &y_test);
-    full.step.paths_remaining = train.Htot();
-    full.step.accuracy = st.accuracy;
-    full.step.generalization_error = st.generalization_error;
-    if (v.ok) full.step.action = v.S;
-    full.op = solution;
+    const PredictorStatistics st = Predict(full, solution.U[0], test, &y_test);
+    full_step.step.paths_remaining = full.train->Htot();
+    full_step.step.accuracy = st.accuracy;
+    full_step.step.generalization_error = st.generalization_error;
+    if (v.ok) full_step.step.action = v.S;
+    full_step.op = solution;
   }
 
   for (size_t c = 0; c < result.curves.size(); ++c) {
     PruningCurve& curve = result.curves[c];
     const int n = static_cast<int>(curve.sequence.size());
-    PruningStep first = full.step;
+    PruningStep first = full_step.step;
     curve.steps.push_back(first);
     if (options.progress) {
       options.progress({PruningMode::kResolve, static_cast<int>(c),
@@ -403,21 +332,21 @@ PruningResult Resolve(const Architecture& arch, const PathKernel& train,
       auto it = cache.find(key);
       if (it == cache.end()) {
         Solved solved;
-        const ReducedProblem reduced = make_reduced(current, KeptRows(H, 1, removed));
-        const Action action(current, reduced.train, y_train, temperature);
+        const ReducedProblem reduced = make_reduced(removed);
+        const Action action(reduced.train);
         SolveOptions so = options.solve;
         so.initial_U = warm.U;
         so.progress = nullptr;
         SolveSummary ss;
         const Solution sol = Solve(action, so, &ss);
         ++s.solves;
-        solved.step.paths_remaining = reduced.train.Htot();
+        solved.step.paths_remaining = reduced.train.train->Htot();
         solved.step.converged = ss.converged();
         solved.step.termination = SolveTerminationName(ss.termination);
         solved.step.iterations = ss.iterations;
         if (ss.termination != SolveTermination::kFailure) {
-          const PredictorStatistics st = Predict(reduced.train, y_train, temperature,
-                                                 sol.order_parameters.U[0], reduced.test, &y_test);
+          const PredictorStatistics st =
+              Predict(reduced.train, sol.order_parameters.U[0], reduced.test, &y_test);
           solved.step.accuracy = st.accuracy;
           solved.step.generalization_error = st.generalization_error;
           solved.step.action = sol.action;
@@ -466,22 +395,32 @@ void CheckResolveArguments(const Architecture& arch, const Eigen::Ref<const Eige
 
 }  // namespace
 
+PruningResult PruneByResolving(const PathProblem& problem, const PathInputs& test,
+                               const Eigen::Ref<const Eigen::MatrixXd>& Y_test,
+                               const OrderParameters& solution, const PruningOptions& options,
+                               PruningSummary* summary) {
+  const auto t0 = Clock::now();
+  CheckResolveArguments(problem.architecture, problem.Y, solution, options);
+  Require(!options.recompute_path_inputs, "pruning.recompute_path_inputs", "true",
+          "false with precomputed path kernels (recomputing needs the raw inputs)");
+  Require(problem.train != nullptr, "training path kernels", "nothing",
+          "the full network's path kernel");
+  const Eigen::Index Htot = problem.architecture.Htot();
+  Require(problem.train->Htot() == Htot, "training path kernels (Htot)", problem.train->Htot(),
+          std::to_string(Htot) + " (the architecture's paths)");
+  Require(test.Htot == Htot, "test path inputs (Htot)", test.Htot,
+          std::to_string(Htot) + " (the architecture's paths)");
+  return Resolve(problem, test, Y_test, solution, options, Slicer(problem, test, options.kernel),
+                 t0, summary);
+}
+
 PruningResult PruneByResolving(const Architecture& arch, const PathKernel& train,
                                const Eigen::Ref<const Eigen::MatrixXd>& Y, const PathInputs& test,
                                const Eigen::Ref<const Eigen::MatrixXd>& Y_test, double temperature,
                                const OrderParameters& solution, const PruningOptions& options,
                                PruningSummary* summary) {
-  const auto t0 = Clock::now();
-  CheckResolveArguments(arch, Y, solution, options);
-  Require(!options.recompute_path_inputs, "pruning.recompute_path_inputs", "true",
-          "false with precomputed path kernels (recomputing needs the raw inputs)");
-  const Eigen::Index Htot = arch.Htot();
-  Require(train.Htot() == Htot, "training path kernels (Htot)", train.Htot(),
-          std::to_string(Htot) + " (the architecture's paths)");
-  Require(test.Htot == Htot, "test path inputs (Htot)", test.Htot,
-          std::to_string(Htot) + " (the architecture's paths)");
-  return Resolve(arch, train, Y, test, Y_test, temperature, solution, options,
-                 Slicer(train, test, options.kernel), t0, summary);
+  return PruneByResolving(PathProblem::Borrowing(arch, train, Y, temperature), test, Y_test,
+                          solution, options, summary);
 }
 
 PruningResult PruneByResolving(const Architecture& arch, const Inputs& x_train,
@@ -491,19 +430,27 @@ PruningResult PruneByResolving(const Architecture& arch, const Inputs& x_train,
                                PruningSummary* summary) {
   const auto t0 = Clock::now();
   CheckResolveArguments(arch, Y, solution, options);
-  const PathKernel train(ComputePathInputs(arch, x_train, Split::kTrain, options.threads),
-                         options.kernel);
+  PathProblem full;
+  full.architecture = arch;
+  full.train = std::make_shared<const PathKernel>(
+      ComputePathInputs(arch, x_train, Split::kTrain, options.threads), options.kernel);
+  full.Y = Y;
+  full.temperature = temperature;
   const PathInputs test = ComputePathInputs(arch, x_test, Split::kTest, options.threads);
-  ReducedProblemMaker make = Slicer(train, test, options.kernel);
+  ReducedProblemMaker make = Slicer(full, test, options.kernel);
   if (options.recompute_path_inputs) {  // the reference route: attention again per network
-    make = [&](const Architecture& reduced, const std::vector<Eigen::Index>&) {
-      return ReducedProblem{
-          PathKernel(ComputePathInputs(reduced, x_train, Split::kTrain, options.threads),
-                     options.kernel),
-          ComputePathInputs(reduced, x_test, Split::kTest, options.threads)};
+    make = [&](const std::vector<HeadId>& removed) {
+      ReducedProblem reduced{full, {}};
+      reduced.train.architecture = RemoveHeads(arch, removed);
+      reduced.train.train = std::make_shared<const PathKernel>(
+          ComputePathInputs(reduced.train.architecture, x_train, Split::kTrain, options.threads),
+          options.kernel);
+      reduced.test =
+          ComputePathInputs(reduced.train.architecture, x_test, Split::kTest, options.threads);
+      return reduced;
     };
   }
-  return Resolve(arch, train, Y, test, Y_test, temperature, solution, options, make, t0, summary);
+  return Resolve(full, test, Y_test, solution, options, make, t0, summary);
 }
 
 }  // namespace attnpaths

@@ -9,7 +9,7 @@
 //       &summary);
 //   // A different quantity: the theory re-solved for each reduced architecture.
 //   attnpaths::PruningResult resolved = attnpaths::PruneByResolving(
-//       arch, train_kernel, Y, test_inputs, Y_test, T, sol.order_parameters, options, &summary);
+//       problem, test_inputs, Y_test, sol.order_parameters, options, &summary);   // a PathProblem
 //   silenced.curves[0].steps[1].accuracy;          // after removing the least relevant head
 //
 // Orders. Heads are ranked once, by the scores of the full network's U_1
@@ -48,7 +48,9 @@
 #include "kernels/path_kernel.h"
 #include "kernels/paths.h"
 #include "solver/head_relevance.h"
+#include "solver/head_removal.h"
 #include "solver/order_parameters.h"
+#include "solver/path_problem.h"
 #include "solver/solve.h"
 
 namespace attnpaths {
@@ -164,16 +166,6 @@ std::vector<HeadId> RemovalSequence(const HeadRelevance& relevance, PruningOrder
 Eigen::MatrixXd SilenceHeads(const Paths& paths, const Eigen::Ref<const Eigen::MatrixXd>& U1,
                              const std::vector<HeadId>& pruned);
 
-// The architecture without the `pruned` heads (indices of `arch`); throws
-// Error when a layer would be left without heads.
-Architecture RemoveHeads(const Architecture& arch, const std::vector<HeadId>& pruned);
-
-// Every U_ℓ of `op` (solved for `arch`) restricted to the rows and columns
-// (h_ℓ, …, h_L, d) whose heads all remain (every output d); U_a is kept. The
-// result fits RemoveHeads(arch, pruned).
-OrderParameters RestrictOrderParameters(const Architecture& arch, const OrderParameters& op,
-                                        const std::vector<HeadId>& pruned);
-
 // The paper's pruning (silencing). `U1` is the full network's solution,
 // `train`/`test` its path kernels and test path inputs. Throws Error on shape
 // mismatches or invalid options.
@@ -184,12 +176,18 @@ PruningResult PruneBySilencing(const Architecture& arch, const PathKernel& train
                                const PruningOptions& options, PruningSummary* summary);
 
 // Pruning by re-solving the theory on each reduced architecture (a different
-// quantity from silencing). `train`/`test` are the full network's path kernels
-// and test path inputs (each reduced network's are selected from them);
+// quantity from silencing). `problem` is the full network's (its path kernel
+// computed once) and `test` its test path inputs: each reduced network's are
+// selected from them (PathProblem::WithoutHeads), never recomputed;
 // `solution` is the full network's solution (it sets the scores and the first
-// warm start); `arch.widths` are kept. A reduced network that does not
+// warm start); the architecture's widths are kept. A reduced network that does not
 // converge is reported (converged = false, counted in the summary), not
 // dropped. Throws Error on shape mismatches or invalid options.
+PruningResult PruneByResolving(const PathProblem& problem, const PathInputs& test,
+                               const Eigen::Ref<const Eigen::MatrixXd>& Y_test,
+                               const OrderParameters& solution, const PruningOptions& options,
+                               PruningSummary* summary);
+// The same for a kernel the caller keeps alive (PathProblem::Borrowing).
 PruningResult PruneByResolving(const Architecture& arch, const PathKernel& train,
                                const Eigen::Ref<const Eigen::MatrixXd>& Y, const PathInputs& test,
                                const Eigen::Ref<const Eigen::MatrixXd>& Y_test, double temperature,

@@ -150,11 +150,12 @@ class CholeskyParameterization {
   int n_ = 0;
 };
 
-// S/n_max as a Ceres first-order function of θ, caching the last gradient in U.
-class ActionFunction : public ceres::FirstOrderFunction {
+// S/n (n = Normalization(), n_max for the action) as a Ceres first-order
+// function of θ, caching the last gradient in U.
+class ObjectiveFunction : public ceres::FirstOrderFunction {
  public:
-  ActionFunction(const Action& action, const CholeskyParameterization& param)
-      : action_(action), param_(param), scale_(1.0 / action.architecture().n_max()) {}
+  ObjectiveFunction(const OrderParameterObjective& objective, const CholeskyParameterization& param)
+      : objective_(objective), param_(param), scale_(1.0 / objective.Normalization()) {}
 
   bool Evaluate(const double* theta, double* cost, double* gradient) const override {
     const auto t0 = Clock::now();
@@ -162,9 +163,10 @@ class ActionFunction : public ceres::FirstOrderFunction {
     const auto C = param_.Factors(theta);
     const auto U = CholeskyParameterization::Products(C);
     std::vector<Eigen::MatrixXd> G;
-    const ActionValue v = action_.Evaluate(U, gradient ? &G : nullptr);
+    ObjectiveValue v;
+    const bool ok = objective_.Evaluate(U, &v, gradient ? &G : nullptr);
     seconds_ += Seconds(t0, Clock::now());
-    if (!v.ok) return false;
+    if (!ok) return false;
     *cost = scale_ * v.S;
     if (gradient) {
       param_.Pullback(C, G, scale_, gradient);
@@ -191,7 +193,7 @@ class ActionFunction : public ceres::FirstOrderFunction {
   double seconds() const { return seconds_; }
 
  private:
-  const Action& action_;
+  const OrderParameterObjective& objective_;
   const CholeskyParameterization& param_;
   double scale_;
   mutable int evaluations_ = 0;
@@ -202,7 +204,7 @@ class ActionFunction : public ceres::FirstOrderFunction {
 
 class ConvergenceCallback : public ceres::IterationCallback {
  public:
-  ConvergenceCallback(const ActionFunction& fn, const double* theta, const SolveOptions& options,
+  ConvergenceCallback(const ObjectiveFunction& fn, const double* theta, const SolveOptions& options,
                       int iteration_offset, double stop_below)
       : fn_(fn), theta_(theta), options_(options), offset_(iteration_offset), stop_(stop_below) {}
 
@@ -221,7 +223,7 @@ class ConvergenceCallback : public ceres::IterationCallback {
   int iterations() const { return iterations_; }
 
  private:
-  const ActionFunction& fn_;
+  const ObjectiveFunction& fn_;
   const double* theta_;
   const SolveOptions& options_;
   int offset_;
@@ -231,7 +233,7 @@ class ConvergenceCallback : public ceres::IterationCallback {
   bool converged_ = false;
 };
 
-// ∂(S/n_max)/∂u_k in the independent entries from the matrix gradients
+// ∂(S/n)/∂u_k in the independent entries from the matrix gradients
 // (off-diagonal entries twice, theory.md §3), in the order of solver/hessian.h.
 Eigen::VectorXd PackGradient(const std::vector<Eigen::MatrixXd>& G, double scale) {
   Eigen::Index n = 0;
@@ -246,35 +248,46 @@ Eigen::VectorXd PackGradient(const std::vector<Eigen::MatrixXd>& G, double scale
   return out;
 }
 
-// The Newton state: the point, its value and matrix gradient, max |∂(S/n_max)/∂U|.
+// The Newton state: the point, its value and matrix gradient, max |∂(S/n)/∂U|.
 struct NewtonPoint {
   std::vector<Eigen::MatrixXd> U;
-  ActionValue v;
+  ObjectiveValue v;
   std::vector<Eigen::MatrixXd> G;
   double gradient_norm = 0;
 };
 
+// The Hessian of S/n for a Newton step or the stability check: the
+// objective's own with HessianMethod::kAnalytic when it has one, else central
+// differences (2 gradient evaluations per entry, counted). Empty when it
+// cannot be evaluated at U.
+Eigen::MatrixXd SolverHessian(const OrderParameterObjective& objective,
+                              const std::vector<Eigen::MatrixXd>& U, const SolveOptions& options,
+                              SolveSummary* sum) {
+  Eigen::MatrixXd Hm;
+  if (options.hessian == SolveOptions::HessianMethod::kAnalytic && objective.HasHessian()) {
+    if (!objective.Hessian(U, &Hm)) Hm.resize(0, 0);
+  } else {
+    Hm = FiniteDifferenceHessian(objective, U);
+    sum->evaluations += 2 * IndependentEntries(U);
+  }
+  ++sum->hessians;
+  return Hm;
+}
+
 // Up to `max_steps` damped Newton steps in the independent entries of U with
-// the Hessian of S/n_max (theory.md §3): δ = −H⁻¹ g (H made positive
+// the Hessian of S/n (theory.md §3): δ = −H⁻¹ g (H made positive
 // definite by |eigenvalues| when it is not), then t = 1, 1/2, … until the
 // point is evaluable and S decreases by the Armijo fraction or the gradient
 // norm decreases. Stops at gradient_tolerance or when no step is accepted.
 // Returns the steps taken.
-int NewtonSteps(const Action& action, const SolveOptions& options, int max_steps,
-                int iteration_offset, NewtonPoint* x, SolveSummary* sum) {
-  const double scale = 1.0 / action.architecture().n_max();
+int NewtonSteps(const OrderParameterObjective& objective, const SolveOptions& options,
+                int max_steps, int iteration_offset, NewtonPoint* x, SolveSummary* sum) {
+  const double scale = 1.0 / objective.Normalization();
   int steps = 0;
   for (; steps < max_steps && x->gradient_norm > options.gradient_tolerance; ++steps) {
     const Eigen::VectorXd g = PackGradient(x->G, scale);
     const auto t0 = Clock::now();
-    Eigen::MatrixXd Hm;
-    if (options.hessian == SolveOptions::HessianMethod::kAnalytic) {
-      Hm = ActionHessian(action, x->U);
-    } else {
-      Hm = FiniteDifferenceActionHessian(action, x->U);
-      sum->evaluations += 2 * static_cast<int>(g.size());
-    }
-    ++sum->hessians;
+    const Eigen::MatrixXd Hm = SolverHessian(objective, x->U, options, sum);
     sum->hessian_seconds += Seconds(t0, Clock::now());
     if (Hm.size() == 0) break;
     Eigen::VectorXd delta;
@@ -293,7 +306,8 @@ int NewtonSteps(const Action& action, const SolveOptions& options, int max_steps
     for (int halvings = 0; halvings < 30 && !accepted; ++halvings, t *= 0.5) {
       auto trial = AddToIndependentEntries(x->U, t * delta);
       std::vector<Eigen::MatrixXd> Gt;
-      const ActionValue vt = action.Evaluate(trial, &Gt);
+      ObjectiveValue vt;
+      objective.Evaluate(trial, &vt, &Gt);
       ++sum->evaluations;
       if (!vt.ok) continue;
       const double norm = scale * MaxAbsEntry(Gt);
@@ -316,7 +330,8 @@ int NewtonSteps(const Action& action, const SolveOptions& options, int max_steps
 
 }  // namespace
 
-Solution Solve(const Action& action, const SolveOptions& options, SolveSummary* summary) {
+ObjectiveSolution Solve(const OrderParameterObjective& objective, const SolveOptions& options,
+                        SolveSummary* summary) {
   const auto t_start = Clock::now();
   std::string error;
   if (!options.IsValid(&error)) throw Error(error);
@@ -328,40 +343,32 @@ Solution Solve(const Action& action, const SolveOptions& options, SolveSummary* 
   // a busy machine (P = 100, 4 paths, load 5 on 2 cores: a solve took 0.38 s
   // with 2 BLAS threads and 0.044 s with one; bench/results/solver_bench.md).
   std::optional<ScopedSerialBlas> serial_blas;
-  if (action.kernel().P() * action.outputs() <= kSerialBlasGramSize) serial_blas.emplace();
+  if (objective.DenseSize() <= kSerialBlasGramSize) serial_blas.emplace();
   sum.method = options.method == SolveMethod::kLbfgs ? "lbfgs" : "bfgs";
-  sum.storage = StorageName(action.kernel().strategy());
 
-  const Architecture& arch = action.architecture();
-  std::vector<Eigen::MatrixXd> start =
-      options.initial_U.empty() ? action.InitialPoint() : options.initial_U;
-  if (action.readout() == ReadoutMode::kFree && start.size() == static_cast<size_t>(arch.L())) {
-    CheckShapes(arch, start, action.outputs());
-    start.push_back(EliminateUa(arch, start.back()));  // a free U_a starts at its root
-  }
-  action.CheckPoint(start);
+  const double n = objective.Normalization();
+  const std::vector<Eigen::MatrixXd> start = objective.Start(options.initial_U);
+  objective.CheckPoint(start);
   std::vector<Eigen::Index> sizes;
   for (const auto& u : start) sizes.push_back(u.rows());
   const CholeskyParameterization param(sizes);
   std::vector<double> theta = param.FromU(start);
   sum.num_parameters = param.size();
 
-  Solution sol;
-  auto* fn = new ActionFunction(action, param);  // owned by the GradientProblem
+  ObjectiveSolution sol;
+  auto* fn = new ObjectiveFunction(objective, param);  // owned by the GradientProblem
   ceres::GradientProblem problem(fn);
   {
     double cost;
     if (!fn->Evaluate(theta.data(), &cost, nullptr)) {
-      const ActionValue v = action.Evaluate(start);
+      objective.Evaluate(start, &sol.value, nullptr);
       sum.termination = SolveTermination::kFailure;
-      sum.message = "the action cannot be evaluated at the start: " + v.failure;
-      sol.order_parameters.U.assign(start.begin(), start.begin() + arch.L());
-      sol.order_parameters.U_a =
-          v.U_a.size() > 0 ? v.U_a : GpOrderParameters(arch, action.outputs()).U_a;
+      sum.message = "the action cannot be evaluated at the start: " + sol.value.failure;
+      sol.U = start;
       sum.total_seconds = Seconds(t_start, Clock::now());
       return sol;
     }
-    sum.initial_action = cost * arch.n_max();
+    sum.initial_action = cost * n;
   }
 
   ceres::GradientProblemSolver::Options copts;
@@ -404,13 +411,13 @@ Solution Solve(const Action& action, const SolveOptions& options, SolveSummary* 
   NewtonPoint x;
   auto evaluate_theta = [&] {
     x.U = CholeskyParameterization::Products(param.Factors(theta.data()));
-    x.v = action.Evaluate(x.U, &x.G);
+    objective.Evaluate(x.U, &x.v, &x.G);
     ++sum.evaluations;
-    x.gradient_norm = MaxAbsEntry(x.G) / arch.n_max();
+    x.gradient_norm = MaxAbsEntry(x.G) / n;
   };
   auto newton_steps = [&] {
     if (newton && x.gradient_norm > options.gradient_tolerance) {
-      sum.newton_steps += NewtonSteps(action, options, options.max_newton_steps,
+      sum.newton_steps += NewtonSteps(objective, options, options.max_newton_steps,
                                       ceres_iterations + sum.newton_steps, &x, &sum);
     }
   };
@@ -429,8 +436,7 @@ Solution Solve(const Action& action, const SolveOptions& options, SolveSummary* 
     evaluate_theta();
     newton_steps();
   }
-  std::vector<Eigen::MatrixXd>& U = x.U;
-  const ActionValue& v = x.v;
+  const ObjectiveValue& v = x.v;
   sum.gradient_norm = x.gradient_norm;
   sum.final_action = v.S;
   sum.final_entropy = v.entropy;
@@ -449,21 +455,9 @@ Solution Solve(const Action& action, const SolveOptions& options, SolveSummary* 
   }
   sum.message = msg.str();
 
-  sol.order_parameters.U.assign(U.begin(), U.begin() + arch.L());  // U_a (free) is v.U_a
-  sol.order_parameters.U_a = v.U_a;
-  sol.action = v.S;
-  sol.converged = converged;
-
   if (options.compute_hessian && dimension <= options.hessian_max_dimension) {
     const auto t0 = Clock::now();
-    Eigen::MatrixXd Hm;
-    if (options.hessian == SolveOptions::HessianMethod::kAnalytic) {
-      Hm = ActionHessian(action, U);
-    } else {
-      Hm = FiniteDifferenceActionHessian(action, U);
-      sum.evaluations += 2 * dimension;
-    }
-    ++sum.hessians;
+    const Eigen::MatrixXd Hm = SolverHessian(objective, x.U, options, &sum);
     if (Hm.size() == 0) {
       sum.hessian_min_eigenvalue = std::numeric_limits<double>::quiet_NaN();
     } else {
@@ -473,8 +467,35 @@ Solution Solve(const Action& action, const SolveOptions& options, SolveSummary* 
     sum.hessian_dimension = dimension;
     sum.hessian_seconds += Seconds(t0, Clock::now());
   }
+  sol.U = std::move(x.U);
+  sol.value = std::move(x.v);
   sum.total_seconds = Seconds(t_start, Clock::now());
   return sol;
+}
+
+Solution Solve(const Action& action, const SolveOptions& options, SolveSummary* summary) {
+  SolveSummary local;
+  SolveSummary& sum = summary ? *summary : local;
+  ObjectiveSolution m = Solve(static_cast<const OrderParameterObjective&>(action), options, &sum);
+  sum.storage = StorageName(action.kernel().strategy());
+  const Architecture& arch = action.architecture();
+  Solution sol;
+  if (sum.termination == SolveTermination::kFailure) {
+    const ActionValue v = action.Evaluate(m.U);
+    sol.order_parameters.U_a =
+        v.U_a.size() > 0 ? v.U_a : GpOrderParameters(arch, action.outputs()).U_a;
+  } else {
+    sol.order_parameters.U_a = action.ReadoutAt(m.U);  // U_a (free) is the last matrix
+    sol.action = m.value.S;
+    sol.converged = sum.converged();
+  }
+  m.U.resize(static_cast<size_t>(arch.L()));
+  sol.order_parameters.U = std::move(m.U);
+  return sol;
+}
+
+Solution Solve(const PathProblem& problem, const SolveOptions& options, SolveSummary* summary) {
+  return Solve(Action(problem), options, summary);
 }
 
 std::string SolveSummary::BriefReport() const {

@@ -1,14 +1,20 @@
 // Solve — the saddle point of the action: minimise S over SPD order parameters
 // (theory.md §3), with Ceres' GradientProblemSolver.
 //
-//   attnpaths::Action action(arch, kernel, Y, temperature);
 //   attnpaths::SolveOptions options;                 // L-BFGS, then Newton, ‖∇(S/n_max)‖∞ ≤ 1e-9
 //   attnpaths::SolveSummary summary;
-//   attnpaths::Solution sol = attnpaths::Solve(action, options, &summary);
+//   attnpaths::Solution sol = attnpaths::Solve(problem, options, &summary);   // a PathProblem
+//   attnpaths::Solution free = attnpaths::Solve(
+//       attnpaths::Action(problem, attnpaths::ReadoutMode::kFree), options, &summary);
 //   std::cout << summary.BriefReport() << "\n";
 //   sol.order_parameters.U[0];                       // U_1, the kernel's U
 //
-// Each U_ℓ (and U_a when the action keeps it free) is parameterised by its
+//   // Any other theory: an OrderParameterObjective (solver/objective.h).
+//   attnpaths::ObjectiveSolution m = attnpaths::Solve(my_objective, options, &summary);
+//
+// The solver sees only the objective interface (value, gradient, optional
+// Hessian, normalisation, start); the Action is one implementation. Each
+// block (U_ℓ, and U_a when the action keeps it free) is parameterised by its
 // Cholesky factor with a log-diagonal, so every iterate is SPD. Several
 // outputs (labels P × D) are solved with the order parameters of theory.md §9. The objective is S /
 // n_max (theory.md §8: same minimiser, tolerance on its gradient). Numerical trouble is reported in
@@ -25,6 +31,7 @@
 #include "kernels/option_field.h"
 #include "kernels/path_kernel.h"
 #include "solver/action.h"
+#include "solver/objective.h"
 #include "solver/order_parameters.h"
 
 namespace attnpaths {
@@ -77,7 +84,8 @@ struct SolveOptions {
   int block_examples = 0;
   // How the Hessian (Newton steps and the stability check) is computed.
   enum class HessianMethod {
-    kAnalytic,           // solver/action_hessian.h (about the cost of a few evaluations)
+    kAnalytic,           // the objective's own (solver/action_hessian.h: about the cost of a few
+                         // evaluations); finite differences for an objective without one
     kFiniteDifferences,  // central differences of the gradient, 2 evaluations per entry
   };
   HessianMethod hessian = HessianMethod::kAnalytic;
@@ -85,7 +93,8 @@ struct SolveOptions {
   int lbfgs_rank = 20;
   // Start [U_1, …, U_L], each (m_ℓ D) × (m_ℓ D); empty means U_GP at every
   // layer (theory.md §8, §9). With a free readout (ReadoutMode::kFree) U_a may
-  // follow as an (L+1)-th matrix; without it U_a starts at its root.
+  // follow as an (L+1)-th matrix; without it U_a starts at its root. (Another
+  // objective: its blocks; empty means its InitialPoint().)
   std::vector<Eigen::MatrixXd> initial_U;
   // After convergence, the smallest eigenvalue of the Hessian of S/n_max in
   // the independent entries of every U_ℓ (`hessian`) at the returned point,
@@ -144,14 +153,31 @@ struct SolveSummary {
   std::string FullReport() const;
 };
 
+// The minimiser of any objective: its blocks and the value there (at the
+// start when summary->termination is kFailure).
+struct ObjectiveSolution {
+  std::vector<Eigen::MatrixXd> U;
+  ObjectiveValue value;
+};
+
+// Minimises objective.S / objective.Normalization() over SPD blocks from
+// objective.Start(options.initial_U). Throws Error when options are invalid
+// or the start does not fit (CheckPoint); numerical trouble is in the summary.
+ObjectiveSolution Solve(const OrderParameterObjective& objective, const SolveOptions& options,
+                        SolveSummary* summary);
+
 struct Solution {
   OrderParameters order_parameters;
   double action = 0;  // S
   bool converged = false;
 };
 
-// Throws Error when options are invalid or the initial U does not fit.
+// The path theory: the objective Solve above on the action, returned as order
+// parameters U_1, …, U_L and U_a (eliminated, or the free last block), with
+// the storage of G in the summary.
 Solution Solve(const Action& action, const SolveOptions& options, SolveSummary* summary);
+// The same for the action of `problem` (U_a eliminated), as design.md writes it.
+Solution Solve(const PathProblem& problem, const SolveOptions& options, SolveSummary* summary);
 
 // max |entry| over every layer's gradient matrix.
 double MaxAbsEntry(const std::vector<Eigen::MatrixXd>& grad);

@@ -8,7 +8,6 @@
 #include "study/run_record.h"
 #include "study/sample_files.h"
 #include "study/solution_files.h"
-#include "study/solved_for.h"
 
 namespace attnpaths {
 
@@ -51,16 +50,11 @@ nlohmann::json WriteComparison(ResultFolder& out, const Study& study, const Comp
   run.Set("sampler", SamplerSettings(r.sample_options));
   run.Set("seed", r.sample_options.seed);
   const nlohmann::json provenance = run.Json();
-  nlohmann::json extra;
-  extra["provenance"] = provenance;
-  extra["temperature"] = T;
-  extra["widths"] = study.architecture.widths;
-  extra["message"] = solve_summary.message;
-  extra["solved_for"] = SolvedForJson(study);
-  StageSolution(out,
-                MakeRow(study.architecture.widths.front(), &sol, &solve_summary,
-                        sol.order_parameters, r.theory.test, r.theory.seconds),
-                r.theory.test, extra);
+  StageStudySolution(out, study,
+                     MakeRow(study.architecture.widths.front(), &sol, &solve_summary,
+                             sol.order_parameters, r.theory.test, r.theory.seconds),
+                     r.theory.test, T, provenance,
+                     {{"widths", study.architecture.widths}, {"message", solve_summary.message}});
   nlohmann::json sampled = SampleJson(study, r.samples, summary, T);
   sampled["provenance"] = provenance;
   StageSampleOutputs(out, r.samples, summary, sampled, "sample_summary.json", run);

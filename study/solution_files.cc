@@ -3,6 +3,7 @@
 #include "data/atomic_file.h"
 #include "data/npy.h"
 #include "data/result_index.h"
+#include "study/solved_for.h"
 
 namespace attnpaths {
 
@@ -29,6 +30,15 @@ nlohmann::json StageSolution(ResultFolder& out, const ResultRow& row,
   j["files"] = FilesJson(out.Staged(names));
   WriteFileAtomically(out.Path("summary.json"), j.dump(2) + "\n");
   return j;
+}
+
+nlohmann::json StageStudySolution(ResultFolder& out, const Study& study, const ResultRow& row,
+                                  const PredictorStatistics& stats, double temperature,
+                                  const nlohmann::json& provenance, nlohmann::json extra) {
+  extra["temperature"] = temperature;
+  extra["provenance"] = provenance;
+  extra["solved_for"] = SolvedForJson(study);
+  return StageSolution(out, row, stats, extra);
 }
 
 void WriteReadoutNpy(const std::string& path, const Eigen::MatrixXd& U_a) {

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "data/config.h"
 #include "data/result_folder.h"
 #include "solver/predictor.h"
 #include "study/result_row.h"
@@ -28,6 +29,13 @@ std::vector<std::string> SolutionFiles();
 // Returns the JSON written (what --json prints).
 nlohmann::json StageSolution(ResultFolder& out, const ResultRow& row,
                              const PredictorStatistics& stats, const nlohmann::json& extra);
+
+// StageSolution with the records every solution of a study carries in
+// summary.json: its temperature, `provenance` and what it was solved for
+// (study/solved_for.h), besides the fields of `extra`.
+nlohmann::json StageStudySolution(ResultFolder& out, const Study& study, const ResultRow& row,
+                                  const PredictorStatistics& stats, double temperature,
+                                  const nlohmann::json& provenance, nlohmann::json extra = {});
 
 // Stages <prefix>_mean.npy (P* × D), <prefix>_variance.npy ((P*,) for one
 // output, else P* × D) and <prefix>_covariance.npy (P* × D × D, theory.md §9)

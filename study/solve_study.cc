@@ -21,11 +21,11 @@ StudySolution SolveStudy(const Study& study, double temperature, const SolveOpti
   s.temperature = temperature;
   s.options = options;
   s.kernels = BuildKernels(study, threads, options.storage, options.block_examples);
+  const PathProblem problem = StudyProblem(study, s.kernels, temperature);
   // Every process of an MPI run solves the same summed problem; a failure is
   // every process's (kernels/collective.h).
   RunCollectively(Communicator::World(), [&] {
-    const Action action(study.architecture, *s.kernels.train, study.train.y, temperature);
-    s.solution = Solve(action, options, &s.summary);
+    s.solution = Solve(Action(problem), options, &s.summary);
     if (s.summary.termination == SolveTermination::kFailure) {
       throw Error(ErrorMessage(study.config_path, s.summary.message,
                                "an action that can be evaluated at U_GP (raise the temperature)"));
@@ -42,15 +42,13 @@ nlohmann::json WriteStudySolution(ResultFolder& folder, const Study& study, cons
   const ResultRow row = MakeRow(study.architecture.widths.front(), &s.solution, &s.summary,
                                 s.solution.order_parameters, s.test, s.seconds);
   nlohmann::json extra;
-  extra["temperature"] = s.temperature;
   extra["widths"] = study.architecture.widths;
   extra["kernel_strategy"] = KernelStrategyName(s.kernels.train->strategy());
   extra["storage"] = StorageName(s.kernels.train->strategy());
   extra["streamed"] = !s.kernels.train->has_inputs();
   extra["message"] = s.summary.message;
-  extra["provenance"] = provenance;
-  extra["solved_for"] = SolvedForJson(study);
-  const nlohmann::json written = StageSolution(folder, row, s.test, extra);
+  const nlohmann::json written =
+      StageStudySolution(folder, study, row, s.test, s.temperature, provenance, extra);
   folder.Commit({"summary.json"});
   return written;
 }

@@ -101,6 +101,15 @@ bool TestSetInBlocks(const Study& study) {
   return Streamed(study, Split::kTest) || Communicator::World().size() > 1;
 }
 
+PathProblem StudyProblem(const Study& study, const StudyKernels& kernels, double temperature) {
+  PathProblem problem;
+  problem.architecture = study.architecture;
+  problem.train = kernels.train;
+  problem.Y = study.train.y;
+  problem.temperature = temperature;
+  return problem;
+}
+
 void ApplyTask(Task task, PredictorStatistics* stats) {
   if (task == Task::kRegression) stats->accuracy = std::numeric_limits<double>::quiet_NaN();
 }

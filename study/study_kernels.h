@@ -3,8 +3,9 @@
 //
 //   const Study study = LoadStudy("run.toml");
 //   const StudyKernels k = BuildKernels(study, /*threads=*/0);
-//   const Action action(study.architecture, *k.train, study.train.y, T);
-//   PredictorStatistics st = Predict(*k.train, study.train.y, T, U1, k.test, &study.test.y);
+//   const PathProblem problem = StudyProblem(study, k, T);    // shares k.train
+//   const Action action(problem);
+//   PredictorStatistics st = Predict(problem, U1, k.test, &study.test.y);
 //   ApplyTask(study.task, &st);   // regression: accuracy NaN
 //
 // BuildKernels refuses a kernel too large for the memory limit before
@@ -16,13 +17,14 @@
 
 #include "data/config.h"
 #include "kernels/path_kernel.h"
+#include "solver/path_problem.h"
 #include "solver/predictor.h"
 
 namespace attnpaths {
 
 // Path inputs of a study's train and test sets, computed once.
 struct StudyKernels {
-  std::unique_ptr<PathKernel> train;
+  std::shared_ptr<const PathKernel> train;  // shared with the problems and predictors made from it
   PathInputs test;  // empty when TestSetInBlocks(study): predicted in blocks instead
 };
 // The storage of G is `storage` ([solver] storage / --storage) when given,
@@ -53,6 +55,11 @@ PathInputs StudyPathInputs(const Study& study, Split split, int threads);
 
 // Regression targets have no accuracy (data/labels.h): sets it to NaN, which
 // outputs report as null.
+// The study's problem at `temperature` (solver/path_problem.h): its
+// architecture (at its widths), labels and the training kernel of `kernels`,
+// shared, not copied.
+PathProblem StudyProblem(const Study& study, const StudyKernels& kernels, double temperature);
+
 void ApplyTask(Task task, PredictorStatistics* stats);
 
 }  // namespace attnpaths

@@ -1,5 +1,5 @@
-"""One call on a study: solve(study), predict_fn(study, solution), sweep(study)
-and compare(study).
+"""One call on a study: solve(study), predict_fn(study, solution), sweep(study),
+compare(study), gp(study), heads(study), pruning(study) and alignment(study).
 
 They call the library functions the command line calls (study/), so their files
 and numbers must equal the attnpaths binary's (ATTNPATHS_BIN) for the same TOML
@@ -305,6 +305,102 @@ class Streamed(SameFolders):
             held = ap.solve(ap.load_study(config))
             self.assertLess(np.max(np.abs(held.test.mean - sol.test.mean))
                             / np.max(np.abs(held.test.mean)), 1e-10)
+
+
+class Analyses(SameFolders):
+    """gp, heads, pruning and alignment: the folders of attnpaths gp, heads, prune and align."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.TemporaryDirectory()
+        cls.solved = os.path.join(cls.tmp.name, 'solved')
+        run_cli('solve', '--config', CONFIG, '--output', cls.solved)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.tmp.cleanup()
+
+    def dirs(self, name):
+        return os.path.join(self.tmp.name, 'cli-' + name), os.path.join(self.tmp.name, 'py-' + name)
+
+    def test_gp_folder_equals_attnpaths_gp(self):
+        cli, py = self.dirs('gp')
+        run_cli('gp', '--config', CONFIG, '--output', cli)
+        g = ap.gp(CONFIG, output=py)
+        self.assertSameFolders(cli, py)
+        self.assertTrue(np.array_equal(g.test.mean, np.load(os.path.join(cli, 'test_mean.npy'))))
+        # Independent route: U_GP and the low-level predictor.
+        s = ap.load_study(CONFIG)
+        kernel = ap.PathKernel(ap.compute_path_inputs(s.architecture, s.train.x, 'train'),
+                               s.kernel)
+        test = ap.compute_path_inputs(s.architecture, s.test.x, 'test')
+        gp = ap.gp_order_parameters(s.architecture)
+        ref = ap.predict(kernel, s.train.y, s.temperature, gp.U[0], test, s.test.y)
+        self.assertTrue(np.array_equal(g.test.mean, ref.mean))
+        self.assertEqual(g.test.accuracy, ref.accuracy)
+        # heads reads a gp folder like a solve's (the GP limit has no N).
+        h = ap.heads(CONFIG, solution=py)
+        self.assertIsNone(h['N'])
+
+    def test_heads_folder_equals_attnpaths_heads(self):
+        cli, py = self.dirs('heads')
+        run_cli('heads', '--config', CONFIG, '--solution', self.solved, '--output', cli)
+        j = ap.heads(CONFIG, solution=self.solved, output=py)
+        self.assertSameFolders(cli, py)
+        self.assertEqual(strip(j), strip(load_json(os.path.join(cli, 'heads.json'))))
+        self.assertEqual(j['provenance']['command_line'], ['python', 'attnpaths.heads'])
+        # The scores are those of the low-level call on U_1.
+        s = ap.load_study(CONFIG)
+        r = ap.score_heads(s.architecture, np.load(os.path.join(self.solved, 'U_1.npy')))
+        self.assertEqual(j['scores'], [list(layer) for layer in r.score])
+        # Solved here (None) or from a StudySolution: the same scores, source "solved".
+        for solution in (None, ap.solve(CONFIG)):
+            other = ap.heads(CONFIG, solution=solution)
+            self.assertEqual(other['solution'], 'solved')
+            self.assertEqual(other['scores'], j['scores'])
+            self.assertNotIn('files', other)
+
+    def test_prune_folder_equals_attnpaths_prune(self):
+        cli, py = self.dirs('prune')
+        run_cli('prune', '--config', CONFIG, '--solution', self.solved, '--output', cli,
+                '--random-repeats', '2')
+        study = ap.load_study(CONFIG)
+        options = study.pruning_options()
+        options.random_repeats = 2
+        seen = []
+        j = ap.pruning(study, solution=self.solved, options=options, output=py,
+                     progress=seen.append)
+        # Each mode's brief report holds its run time: compared without it.
+        def untimed(doc):
+            doc = strip(doc)
+            for mode in doc['modes'].values():
+                del mode['summary']
+            return doc
+        self.assertEqual(sorted(os.listdir(cli)), sorted(os.listdir(py)))
+        self.assertEqual(csv_rows(os.path.join(cli, 'pruning.csv')),
+                         csv_rows(os.path.join(py, 'pruning.csv')))
+        self.assertEqual(untimed(load_json(os.path.join(cli, 'pruning.json'))),
+                         untimed(load_json(os.path.join(py, 'pruning.json'))))
+        self.assertEqual(untimed(j), untimed(load_json(os.path.join(cli, 'pruning.json'))))
+        self.assertEqual(sorted(j['modes']), ['resolve', 'silence'])
+        self.assertEqual({p.mode for p in seen}, {'silence', 'resolve'})
+        one = ap.pruning(study, solution=self.solved, options=options, mode='silence')
+        self.assertEqual(list(one['modes']), ['silence'])
+        self.assertEqual(one['modes']['silence']['curves'], j['modes']['silence']['curves'])
+        with self.assertRaisesRegex(ap.Error, r'^mode: found "all", expected "silence"'):
+            ap.pruning(study, solution=self.solved, mode='all')
+
+    def test_align_folder_equals_attnpaths_align(self):
+        cli, py = self.dirs('align')
+        run_cli('align', '--config', CONFIG, '--solution', self.solved, '--output', cli,
+                '--components', '5')
+        j = ap.alignment(CONFIG, solution=self.solved, components=5, output=py)
+        self.assertSameFolders(cli, py)
+        self.assertEqual(j['components'], 5)
+        with self.assertRaisesRegex(ap.Error, r'components'):
+            ap.alignment(CONFIG, solution=self.solved, components=0)
+        with self.assertRaisesRegex(ap.Error, r'^width: found 10, expected None with a solution'):
+            ap.alignment(CONFIG, solution=self.solved, width=10)
 
 
 class Errors(unittest.TestCase):
