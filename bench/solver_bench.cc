@@ -47,33 +47,13 @@
 namespace {
 
 using namespace attnpaths;
-using Clock = std::chrono::steady_clock;
-
-double Since(Clock::time_point t0) {
-  return std::chrono::duration<double>(Clock::now() - t0).count();
-}
-
-std::string Fmt(const char* format, double value) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, format, value);
-  return buf;
-}
-
-std::string Sec(double s) {
-  if (s < 1e-3) return Fmt("%.1f µs", s * 1e6);
-  if (s < 1.0) return Fmt("%.2f ms", s * 1e3);
-  return Fmt("%.2f s", s);
-}
-
-using attnpaths::bench::MedianMin;
-using attnpaths::bench::Stats;
-
-std::string LoadAverage() {
-  std::ifstream f("/proc/loadavg");
-  double a = 0, b = 0, c = 0;
-  f >> a >> b >> c;
-  return Fmt("%.2f", a) + " " + Fmt("%.2f", b) + " " + Fmt("%.2f", c);
-}
+using bench::Clock;
+using bench::Fmt;
+using bench::LoadAverage;
+using bench::MedianMin;
+using bench::Sec;
+using bench::Since;
+using bench::Stats;
 
 struct Config {
   std::string name;
@@ -120,14 +100,12 @@ int main(int argc, char** argv) {
       return a == "--help" || a == "-h" ? 0 : 2;
     }
   }
-  const std::time_t now = std::time(nullptr);
-  char date[64];
-  std::strftime(date, sizeof date, "%Y-%m-%d %H:%M UTC", std::gmtime(&now));
+  const std::string date = bench::UtcNow();
   const char* threads = std::getenv("OPENBLAS_NUM_THREADS");
   std::printf(
       "# solver_bench\n\n%s; load average %s (1, 5, 15 min) at the start; "
       "OPENBLAS_NUM_THREADS=%s; %d interleaved repetitions.\n\n",
-      date, LoadAverage().c_str(), threads ? threads : "(unset)", reps);
+      date.c_str(), LoadAverage().c_str(), threads ? threads : "(unset)", reps);
 
   HmmTaskOptions task;
   task.P = 100;

@@ -18,19 +18,17 @@ namespace {
 
 struct AlignCliOptions {
   SolutionSourceOptions source;
-  int components = 30;
+  AlignmentOptions alignment;  // --components
 };
 
 int RunAlign(const AlignCliOptions& o, const GlobalOptions& g) {
-  Require(o.components >= 1, "--components", o.components, "a value >= 1");
-  AlignmentOptions options;
-  options.components = o.components;
+  Require(o.alignment.components >= 1, "--components", o.alignment.components, "a value >= 1");
   AnalysedSolution s = ObtainSolution(o.source, "align", g);
   const std::string out = o.source.output.empty() ? s.study.output_directory : o.source.output;
   ResultFolder folder(out, AlignmentFiles());  // locked; removed if this run fails
   Kernels(s, "align", g);
   ProgressLine("align: eigen-decomposing the kernels", g.quiet);
-  const AlignStudyResult r = AlignStudy(s, options, g.threads);
+  const AlignStudyResult r = AlignStudy(s, o.alignment, g.threads);
   ProgressLine("", g.quiet);
   Provenance run = CommandProvenance(g, s.study.config_path);
   RecordSolution(s, g, &run);
@@ -71,7 +69,8 @@ void RegisterAlign(CLI::App& app, GlobalOptions& global, Command* run) {
       "align", "Kernel-task alignment of the solution's kernel and the GP kernel");
   auto o = std::make_shared<AlignCliOptions>();
   AddSolutionSourceFlags(cmd, &o->source);
-  cmd->add_option("--components,-k", o->components, "Leading components reported (default 30)");
+  cmd->add_option("--components,-k", o->alignment.components, "Leading components reported")
+      ->capture_default_str();
   AddAnalysisOutputFlags(cmd, &o->source, global);
   cmd->callback([o, &global, run] { *run = [o, &global] { return RunAlign(*o, global); }; });
 }

@@ -21,7 +21,7 @@ namespace {
 
 struct PruneCliOptions {
   SolutionSourceOptions source;
-  std::string mode = "both";
+  std::string mode = kDefaultPruningModes;
   SettingsFlags settings;  // --orders, --random-repeats, --seed ([pruning])
 };
 
@@ -118,7 +118,7 @@ void RegisterPrune(CLI::App& app, GlobalOptions& global, Command* run) {
       "prune", "Prune heads by relevance (silencing and re-solve) and report accuracy");
   auto o = std::make_shared<PruneCliOptions>();
   AddSolutionSourceFlags(cmd, &o->source);
-  cmd->add_option("--mode", o->mode, "silence, resolve or both (default both)");
+  cmd->add_option("--mode", o->mode, "silence, resolve or both")->capture_default_str();
   o->settings.Add(cmd, {"pruning"});
   AddAnalysisOutputFlags(cmd, &o->source, global);
   cmd->callback([o, &global, run] { *run = [o, &global] { return RunPrune(*o, global); }; });

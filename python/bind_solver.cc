@@ -25,7 +25,7 @@ struct ActionHolder {
   std::unique_ptr<Action> action;
 };
 
-const char* SolveMethodName(SolveMethod m) { return m == SolveMethod::kLbfgs ? "lbfgs" : "bfgs"; }
+const char* SolveMethodName(SolveMethod m) { return NameOf(m); }
 
 std::string Number(double v) { return py::repr(py::float_(v)).cast<std::string>(); }
 

@@ -683,8 +683,8 @@ theory.md sections 2, 4, 9) and its predictor on the study's test set.)doc")
         return AnalysisResult(PruningDocument(s, r, run), folder, "pruning.json", "pruning.csv", 1);
       },
       "study"_a, py::kw_only(), "solution"_a = py::none(), "width"_a = py::none(),
-      "mode"_a = "both", "options"_a = py::none(), "threads"_a = 0, "output"_a = py::none(),
-      "progress"_a = py::none(), prune_doc.c_str());
+      "mode"_a = kDefaultPruningModes, "options"_a = py::none(), "threads"_a = 0,
+      "output"_a = py::none(), "progress"_a = py::none(), prune_doc.c_str());
   static const std::string align_doc =
       (std::string("`attnpaths align` in one call: the kernel-task alignment (theory.md section\n"
                    "7) of a solution's training kernel and of the GP kernel, `components`\n"
@@ -710,7 +710,8 @@ theory.md sections 2, 4, 9) and its predictor on the study's test set.)doc")
                               "alignment.csv", 1);
       },
       "study"_a, py::kw_only(), "solution"_a = py::none(), "width"_a = py::none(),
-      "components"_a = 30, "threads"_a = 0, "output"_a = py::none(), align_doc.c_str());
+      "components"_a = AlignmentOptions().components, "threads"_a = 0, "output"_a = py::none(),
+      align_doc.c_str());
 }
 
 }  // namespace attnpaths::python

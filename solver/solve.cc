@@ -344,7 +344,7 @@ ObjectiveSolution Solve(const OrderParameterObjective& objective, const SolveOpt
   // with 2 BLAS threads and 0.044 s with one; bench/results/solver_bench.md).
   std::optional<ScopedSerialBlas> serial_blas;
   if (objective.DenseSize() <= kSerialBlasGramSize) serial_blas.emplace();
-  sum.method = options.method == SolveMethod::kLbfgs ? "lbfgs" : "bfgs";
+  sum.method = NameOf(options.method);
 
   const double n = objective.Normalization();
   const std::vector<Eigen::MatrixXd> start = objective.Start(options.initial_U);

@@ -145,7 +145,7 @@ struct SolveSummary {
   double total_seconds = 0;
   double evaluation_seconds = 0;  // inside action evaluations
   double hessian_seconds = 0;
-  std::string method = "lbfgs";
+  std::string method = NameOf(SolveOptions().method);  // the line-search direction used
   std::string storage;  // the storage of G the action used: pairs, factored or features
 
   bool converged() const { return termination == SolveTermination::kConverged; }

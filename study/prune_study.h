@@ -25,6 +25,9 @@
 
 namespace attnpaths {
 
+// The modes run when none is named (the command's --mode, Python's mode=).
+inline constexpr const char* kDefaultPruningModes = "both";
+
 // The modes of "silence", "resolve" or "both" (silence first); Error naming
 // `field` otherwise.
 std::vector<PruningMode> ParsePruningModes(const std::string& text, const std::string& field);
