@@ -68,6 +68,20 @@ int main(int argc, char** argv) {
               << ", expected 0 (every core) or a positive number of threads\n";
     return 2;
   }
+  // Only these commands split their work over processes; any other one run by
+  // several processes would have them all write the same folder.
+  if (world.size() > 1) {
+    const auto parsed = app.get_subcommands();
+    const std::string name = parsed.empty() ? "" : parsed.front()->get_name();
+    if (name != "solve" && name != "predict" && name != "sweep") {
+      if (world.root()) {
+        std::cerr << "error: attnpaths " << name << ": found " << world.size()
+                  << " processes (mpirun -n " << world.size()
+                  << "), expected one process: only solve, predict and sweep run over MPI\n";
+      }
+      return 2;
+    }
+  }
   if (!world.root()) {
     global.quiet = true;       // progress from rank 0 only
     std::cout.rdbuf(nullptr);  // reports too (an error still reaches stderr)

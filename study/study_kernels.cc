@@ -97,9 +97,7 @@ StudyKernels BuildKernels(const Study& study, int threads, std::optional<GramSto
   return k;
 }
 
-bool TestSetInBlocks(const Study& study) {
-  return Streamed(study, Split::kTest) || Communicator::World().size() > 1;
-}
+bool TestSetInBlocks(const Study& study) { return Streamed(study, Split::kTest); }
 
 PathProblem StudyProblem(const Study& study, const StudyKernels& kernels, double temperature) {
   PathProblem problem;

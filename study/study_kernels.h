@@ -45,7 +45,8 @@ std::unique_ptr<PathKernel> BuildTrainKernel(const Study& study, int threads,
                                              std::optional<GramStorage> storage = std::nullopt,
                                              int stream_block = -1);
 // True when the test set is predicted in blocks (PredictStudyTest) rather
-// than from path inputs held whole: it is streamed, or split over processes.
+// than from path inputs held whole: it is streamed. (Under MPI the test set
+// held whole is still split over the processes by PredictStudyTest.)
 bool TestSetInBlocks(const Study& study);
 // The KernelOptions they use.
 KernelOptions StudyKernelOptions(const Study& study, std::optional<GramStorage> storage);

@@ -6,6 +6,7 @@
 #include "kernels/error.h"
 #include "kernels/finite_path_inputs.h"
 #include "kernels/path_inputs.h"
+#include "parallel/communicator.h"
 #include "study/settings.h"
 #include "study/study_kernels.h"
 #include "study/test_predictions.h"
@@ -61,7 +62,7 @@ PredictorStatistics StudyPredictor::operator()(const Inputs& x, const Eigen::Mat
 PredictorStatistics StudyPredictor::Test() const {
   Require(StudyExamples(study_, Split::kTest) >= 1, study_.config_path + ": data.test_x",
           "no test set", "test inputs to predict (give them to the call, or test_x in the study)");
-  if (TestSetInBlocks(study_)) {
+  if (TestSetInBlocks(study_) || Communicator::World().size() > 1) {
     // Streamed, or split over the processes of an MPI run (study/test_predictions.h).
     return PredictStudyTest(study_, *train_, PathInputs{}, temperature_, U1_, threads_,
                             ReadStudySettings(study_).solve.block_examples);

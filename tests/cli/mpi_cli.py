@@ -175,3 +175,11 @@ storage = "features"
     assert len(errors) == 1 and "a_file" in errors[0], r.stderr
     assert open(blocker).read() == "x"
     print("a failing rank 0:", errors[0])
+
+    # Commands that do not split their work refuse several processes.
+    r = run(["gp", "--config", config, "--output", os.path.join(d, "gp2"), "--quiet"], ranks=2,
+            expect=2)
+    errors = [l for l in r.stderr.splitlines() if l.startswith("error:")]
+    assert len(errors) == 1 and "only solve, predict and sweep run over MPI" in errors[0], r.stderr
+    assert not os.path.exists(os.path.join(d, "gp2"))
+    print("gp under mpirun:", errors[0])
