@@ -399,14 +399,17 @@ SweepResult Sweep(const Study& study, const SweepOptions& options, SweepSummary*
     }
   }
   if (solved_total > 0) cleanup.active = false;
+  const auto fill_summary = [&] {
+    if (!summary) return;
+    summary->output = out;
+    summary->points = total;
+    summary->solved = static_cast<std::size_t>(solved_total);
+    summary->loaded = total - summary->solved;
+    summary->all_converged = converged_everywhere;
+    summary->total_seconds = std::chrono::duration<double>(Clock::now() - t_start).count();
+  };
   if (!world.root()) {
-    if (summary) {
-      summary->output = out;
-      summary->points = total;
-      summary->solved = static_cast<std::size_t>(solved_total);
-      summary->loaded = total - summary->solved;
-      summary->all_converged = converged_everywhere;
-    }
+    fill_summary();
     return {};  // rank 0 writes and returns the tables
   }
 
@@ -431,14 +434,7 @@ SweepResult Sweep(const Study& study, const SweepOptions& options, SweepSummary*
   WriteFileAtomically(folder->Path("sweep.json"), result.json.dump(1) + "\n");
   cleanup.active = false;
   folder->Commit({"sweep.csv", "sweep.json"});
-  if (summary) {
-    summary->output = out;
-    summary->points = total;
-    summary->solved = static_cast<std::size_t>(solved_total);
-    summary->loaded = total - summary->solved;
-    summary->all_converged = converged_everywhere;
-    summary->total_seconds = std::chrono::duration<double>(Clock::now() - t_start).count();
-  }
+  fill_summary();
   return result;
 }
 
