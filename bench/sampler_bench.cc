@@ -188,13 +188,15 @@ int main(int argc, char** argv) {
         arch.SetUniform(N);
         SampleOptions options;
         options.sampled_weights = ParseSampledWeights(parts[0], "--samplers");
-        if (parts.size() > 1) options.integrator = parts[1];
-        if (parts.size() > 2) options.metric = parts[2];
-        options.num_chains = config.chains;
-        options.num_warmup = config.warmup;
-        options.num_samples = config.samples;
-        options.threads = config.threads;
-        options.seed = 2024;
+        ChainOptions& chains = options.chains;
+        if (parts.size() > 1)
+          chains.nuts.integrator = ParseEnum<Integrator>(parts[1], "--samplers");
+        if (parts.size() > 2) chains.metric = ParseEnum<MetricKind>(parts[2], "--samplers");
+        chains.num_chains = config.chains;
+        chains.num_warmup = config.warmup;
+        chains.num_samples = config.samples;
+        chains.threads = config.threads;
+        chains.seed = 2024;
         std::string error;
         if (!options.IsValid(&error)) {
           std::fprintf(stderr, "error: --samplers %s: %s\n", spec.c_str(), error.c_str());

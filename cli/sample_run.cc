@@ -31,7 +31,7 @@ Study LoadSampleStudy(const std::string& config, const SampleCliOptions& o) {
 SampleOptions MakeSampleOptions(const SampleCliOptions& o, const Study& study,
                                 const GlobalOptions& g, const std::string& label) {
   SampleOptions options = o.settings.Read(study).sample;
-  options.threads = g.threads;
+  options.chains.threads = g.threads;
   std::string error;
   if (!options.IsValid(&error)) throw Error(error);
   if (g.quiet) return options;
@@ -42,9 +42,9 @@ SampleOptions MakeSampleOptions(const SampleCliOptions& o, const Study& study,
     std::chrono::steady_clock::time_point last;
   };
   auto state = std::make_shared<State>();
-  state->done.assign(static_cast<size_t>(options.num_chains), 0);
+  state->done.assign(static_cast<size_t>(options.chains.num_chains), 0);
   const bool quiet = g.quiet;
-  options.progress = [state, label, quiet](const SampleProgress& p) {
+  options.chains.progress = [state, label, quiet](const SampleProgress& p) {
     state->done[static_cast<size_t>(p.chain)] = p.iteration + 1;
     const auto now = std::chrono::steady_clock::now();
     const int per_chain = p.num_warmup + p.num_samples;

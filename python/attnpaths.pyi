@@ -1384,12 +1384,11 @@ class SampleOptions:
     """
     Settings of NUTS sampling (sampler/sample.h). SampleOptions(**fields).
 
-      num_chains 4, num_warmup 1000, num_samples 1000, seed 1, threads 0 (one per chain),
-      temperature_floor 1e-3 (the likelihood uses max(T, T_min)), max_tree_depth 10,
+      num_chains 4, num_warmup 1000, num_samples 1000, seed 1, threads 0 (<= 0: one per chain),
+      temperature_floor 0.001 (the likelihood uses max(T, T_min)), max_tree_depth 10,
       max_energy_error 1000, target_accept 0.8, initial_step_size 1, adapt_metric True,
-      metric 'auto' (dense up to 500 sampled coordinates, else 'diag'; or 'dense', 'diag'),
-      integrator 'auto' (leapfrog; or 'leapfrog', 'prior_split'),
-      init_buffer 75, term_buffer 50, base_window 25,
+      metric 'auto' (auto: dense up to 500 sampled coordinates, else 'diag'; or 'dense', 'diag'),
+      integrator 'leapfrog' (or 'prior_split'), init_buffer 75, term_buffer 50, base_window 25,
       sampled_weights 'collapsed' (NUTS on the value weights, the readout integrated out exactly),
       'all' (every weight) or 'readout' (a only, value weights fixed),
       fixed_weights NetworkWeights or None ('readout': None draws them from the prior),
@@ -1425,11 +1424,6 @@ class SampleOptions:
     """
     Threads running chains (<= 0: one per chain).
     """
-    temperature_floor: float
-
-    """
-    T_min: the likelihood uses max(T, T_min).
-    """
     max_tree_depth: int
 
     """
@@ -1455,16 +1449,6 @@ class SampleOptions:
     """
     Adapt the metric in windowed warm-up (else M = I).
     """
-    metric: str
-
-    """
-    'dense', 'diag', or 'auto' (dense up to 500 sampled coordinates).
-    """
-    integrator: str
-
-    """
-    'leapfrog', 'prior_split' (the N(0, I) prior integrated exactly) or 'auto'.
-    """
     init_buffer: int
 
     """
@@ -1479,6 +1463,21 @@ class SampleOptions:
 
     """
     Warm-up: first slow window.
+    """
+    temperature_floor: float
+
+    """
+    T_min: the likelihood uses max(T, T_min).
+    """
+    metric: str
+
+    """
+    'dense', 'diag', or 'auto' (dense for small sampled dimensions; see the class doc).
+    """
+    integrator: str
+
+    """
+    'leapfrog' or 'prior_split' (the N(0, I) prior integrated exactly).
     """
     sampled_weights: str
 

@@ -1,5 +1,9 @@
 // sampler/: NUTS sampling of the finite network's posterior (theory.md §5).
 #include <cmath>
+#include <cstdint>
+#include <string>
+#include <type_traits>
+#include <utility>
 
 #include "data/labels.h"
 #include "python/bindings.h"
@@ -67,47 +71,104 @@ V[l-1][h] (n_{l+1} x n_l) and the readout a (n_{L+1} x D). Attributes return cop
           },
           "The fields.");
 
-  py::class_<SampleOptions>(m, "SampleOptions", R"doc(
-Settings of NUTS sampling (sampler/sample.h). SampleOptions(**fields).
-
-  num_chains 4, num_warmup 1000, num_samples 1000, seed 1, threads 0 (one per chain),
-  temperature_floor 1e-3 (the likelihood uses max(T, T_min)), max_tree_depth 10,
-  max_energy_error 1000, target_accept 0.8, initial_step_size 1, adapt_metric True,
-  metric 'auto' (dense up to 500 sampled coordinates, else 'diag'; or 'dense', 'diag'),
-  integrator 'auto' (leapfrog; or 'leapfrog', 'prior_split'),
-  init_buffer 75, term_buffer 50, base_window 25,
-  sampled_weights 'collapsed' (NUTS on the value weights, the readout integrated out exactly),
-  'all' (every weight) or 'readout' (a only, value weights fixed),
-  fixed_weights NetworkWeights or None ('readout': None draws them from the prior),
-  report_order_parameter True, rhat_threshold 1.01, ess_threshold 100,
-  progress callable(SampleProgress) for every iteration of every chain, or None)doc")
-      .def(py::init([](py::kwargs kw) { return FromKeywords<SampleOptions>(kw, "SampleOptions"); }),
-           "SampleOptions(**fields): defaults, then the given fields.")
-      .def_readwrite("num_chains", &SampleOptions::num_chains, "Independent chains.")
-      .def_readwrite("num_warmup", &SampleOptions::num_warmup, "Warm-up iterations per chain.")
-      .def_readwrite("num_samples", &SampleOptions::num_samples, "Retained draws per chain.")
-      .def_readwrite("seed", &SampleOptions::seed,
-                     "Chain c draws from an engine seeded by (seed, c).")
-      .def_readwrite("threads", &SampleOptions::threads,
-                     "Threads running chains (<= 0: one per chain).")
+  // The Python names stay flat; the C++ fields are nested (chains.h), and the
+  // defaults below are read from a default SampleOptions, never written here.
+  static const std::string sample_options_doc = [] {
+    const SampleOptions d;
+    const ChainOptions& c = d.chains;
+    auto n = [](double v) { return ToText(v); };
+    return "Settings of NUTS sampling (sampler/sample.h). SampleOptions(**fields).\n\n  "
+           "num_chains " +
+           n(c.num_chains) + ", num_warmup " + n(c.num_warmup) + ", num_samples " +
+           n(c.num_samples) + ", seed " + n(static_cast<double>(c.seed)) + ", threads " +
+           n(c.threads) + " (<= 0: one per chain),\n  temperature_floor " + n(d.temperature_floor) +
+           " (the likelihood uses max(T, T_min)), max_tree_depth " + n(c.nuts.max_depth) +
+           ",\n  max_energy_error " + n(c.nuts.max_energy_error) + ", target_accept " +
+           n(c.adaptation.target_accept) + ", initial_step_size " + n(c.initial_step_size) +
+           ", adapt_metric " + (c.adapt_metric ? "True" : "False") + ",\n  metric '" +
+           MetricKindName(c.metric) + "' (auto: dense up to " +
+           n(static_cast<double>(kDenseMetricMaxDimension)) +
+           " sampled coordinates, else 'diag'; or 'dense', 'diag'),\n  integrator '" +
+           IntegratorName(c.nuts.integrator) + "' (or 'prior_split'), init_buffer " +
+           n(c.adaptation.init_buffer) + ", term_buffer " + n(c.adaptation.term_buffer) +
+           ", base_window " + n(c.adaptation.base_window) + ",\n  sampled_weights '" +
+           SampledWeightsName(d.sampled_weights) +
+           "' (NUTS on the value weights, the readout integrated out exactly),\n"
+           "  'all' (every weight) or 'readout' (a only, value weights fixed),\n"
+           "  fixed_weights NetworkWeights or None ('readout': None draws them from the prior),\n"
+           "  report_order_parameter " +
+           (d.report_order_parameter ? "True" : "False") + ", rhat_threshold " +
+           n(d.rhat_threshold) + ", ess_threshold " + n(d.ess_threshold) +
+           ",\n  progress callable(SampleProgress) for every iteration of every chain, or None";
+  }();
+  py::class_<SampleOptions> sample_options(m, "SampleOptions", sample_options_doc.c_str());
+  // A flat Python attribute bound to a nested C++ field.
+  auto nested = [&sample_options](const char* name, auto field, const char* doc) {
+    using T = std::remove_reference_t<decltype(field(std::declval<SampleOptions&>()))>;
+    sample_options.def_property(
+        name, [field](SampleOptions& o) -> T { return field(o); },
+        [field](SampleOptions& o, const T& v) { field(o) = v; }, doc);
+  };
+  sample_options.def(
+      py::init([](py::kwargs kw) { return FromKeywords<SampleOptions>(kw, "SampleOptions"); }),
+      "SampleOptions(**fields): defaults, then the given fields.");
+  nested(
+      "num_chains", [](SampleOptions& o) -> int& { return o.chains.num_chains; },
+      "Independent chains.");
+  nested(
+      "num_warmup", [](SampleOptions& o) -> int& { return o.chains.num_warmup; },
+      "Warm-up iterations per chain.");
+  nested(
+      "num_samples", [](SampleOptions& o) -> int& { return o.chains.num_samples; },
+      "Retained draws per chain.");
+  nested(
+      "seed", [](SampleOptions& o) -> std::uint64_t& { return o.chains.seed; },
+      "Chain c draws from an engine seeded by (seed, c).");
+  nested(
+      "threads", [](SampleOptions& o) -> int& { return o.chains.threads; },
+      "Threads running chains (<= 0: one per chain).");
+  nested(
+      "max_tree_depth", [](SampleOptions& o) -> int& { return o.chains.nuts.max_depth; },
+      "At most 2^depth - 1 leapfrog steps per transition.");
+  nested(
+      "max_energy_error",
+      [](SampleOptions& o) -> double& { return o.chains.nuts.max_energy_error; },
+      "An energy error above this is a divergence.");
+  nested(
+      "target_accept",
+      [](SampleOptions& o) -> double& { return o.chains.adaptation.target_accept; },
+      "Target mean acceptance statistic of dual averaging.");
+  nested(
+      "initial_step_size", [](SampleOptions& o) -> double& { return o.chains.initial_step_size; },
+      "Starting step size.");
+  nested(
+      "adapt_metric", [](SampleOptions& o) -> bool& { return o.chains.adapt_metric; },
+      "Adapt the metric in windowed warm-up (else M = I).");
+  nested(
+      "init_buffer", [](SampleOptions& o) -> int& { return o.chains.adaptation.init_buffer; },
+      "Warm-up: initial fast window.");
+  nested(
+      "term_buffer", [](SampleOptions& o) -> int& { return o.chains.adaptation.term_buffer; },
+      "Warm-up: final fast window.");
+  nested(
+      "base_window", [](SampleOptions& o) -> int& { return o.chains.adaptation.base_window; },
+      "Warm-up: first slow window.");
+  sample_options
       .def_readwrite("temperature_floor", &SampleOptions::temperature_floor,
                      "T_min: the likelihood uses max(T, T_min).")
-      .def_readwrite("max_tree_depth", &SampleOptions::max_tree_depth,
-                     "At most 2^depth - 1 leapfrog steps per transition.")
-      .def_readwrite("max_energy_error", &SampleOptions::max_energy_error,
-                     "An energy error above this is a divergence.")
-      .def_readwrite("target_accept", &SampleOptions::target_accept,
-                     "Target mean acceptance statistic of dual averaging.")
-      .def_readwrite("initial_step_size", &SampleOptions::initial_step_size, "Starting step size.")
-      .def_readwrite("adapt_metric", &SampleOptions::adapt_metric,
-                     "Adapt the metric in windowed warm-up (else M = I).")
-      .def_readwrite("metric", &SampleOptions::metric,
-                     "'dense', 'diag', or 'auto' (dense up to 500 sampled coordinates).")
-      .def_readwrite("integrator", &SampleOptions::integrator,
-                     "'leapfrog', 'prior_split' (the N(0, I) prior integrated exactly) or 'auto'.")
-      .def_readwrite("init_buffer", &SampleOptions::init_buffer, "Warm-up: initial fast window.")
-      .def_readwrite("term_buffer", &SampleOptions::term_buffer, "Warm-up: final fast window.")
-      .def_readwrite("base_window", &SampleOptions::base_window, "Warm-up: first slow window.")
+      .def_property(
+          "metric", [](const SampleOptions& o) { return MetricKindName(o.chains.metric); },
+          [](SampleOptions& o, const std::string& s) {
+            o.chains.metric = ParseEnum<MetricKind>(s, "SampleOptions.metric");
+          },
+          "'dense', 'diag', or 'auto' (dense for small sampled dimensions; see the class doc).")
+      .def_property(
+          "integrator",
+          [](const SampleOptions& o) { return IntegratorName(o.chains.nuts.integrator); },
+          [](SampleOptions& o, const std::string& s) {
+            o.chains.nuts.integrator = ParseEnum<Integrator>(s, "SampleOptions.integrator");
+          },
+          "'leapfrog' or 'prior_split' (the N(0, I) prior integrated exactly).")
       .def_property(
           "sampled_weights",
           [](const SampleOptions& o) { return SampledWeightsName(o.sampled_weights); },
@@ -136,9 +197,9 @@ Settings of NUTS sampling (sampler/sample.h). SampleOptions(**fields).
       .def_readwrite("ess_threshold", &SampleOptions::ess_threshold,
                      "Warn when a bulk or tail ESS is below this.")
       .def_property(
-          "progress", [](const SampleOptions& o) { return GetCallback(o.progress); },
+          "progress", [](const SampleOptions& o) { return GetCallback(o.chains.progress); },
           [](SampleOptions& o, py::object fn) {
-            SetCallback(&o.progress, std::move(fn), "SampleOptions.progress");
+            SetCallback(&o.chains.progress, std::move(fn), "SampleOptions.progress");
           },
           "callable(SampleProgress) for every iteration of every chain (serialised), or None.")
       .def(
@@ -288,12 +349,12 @@ views), per-quantity diagnostics and chain 0's final weights.)doc")
           CheckLabelConvention(yt, t, "y_test", false, &reference);
         }
         SampleOptions o = options.value_or(SampleOptions{});
-        py::object callback = progress.is_none() ? GetCallback(o.progress) : progress;
+        py::object callback = progress.is_none() ? GetCallback(o.chains.progress) : progress;
         if (!callback.is_none() && !PyCallable_Check(callback.ptr())) {
           throw Error(ErrorMessage("progress", Describe(callback), "a callable or None"));
         }
         CallGuard guard;
-        o.progress = guard.Wrap<ChainProgress>(callback);
+        o.chains.progress = guard.Wrap<ChainProgress>(callback);
         SampleSummary summary;
         SampleResult r = guard.Run([&] {
           return Sample(arch, train, labels.ref(), temperature, test, o, &summary, yt_ptr);

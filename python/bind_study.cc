@@ -520,10 +520,10 @@ rows of compare.csv.)doc")
         }
         CallGuard guard;
         so.progress = guard.Wrap<SolveProgress>(GetCallback(so.progress));
-        sa.progress = guard.Wrap<ChainProgress>(GetCallback(sa.progress));
+        sa.chains.progress = guard.Wrap<ChainProgress>(GetCallback(sa.chains.progress));
         CompareStudyResult r = guard.Run([&] { return CompareStudy(study, T, so, sa, threads); });
         r.theory.options.progress = nullptr;  // the guard's callbacks die with the guard
-        r.sample_options.progress = nullptr;
+        r.sample_options.chains.progress = nullptr;
         if (folder) {
           Provenance run = PythonProvenance("compare", study);
           RecordStudy(study, threads, &run);
@@ -554,7 +554,7 @@ rows of compare.csv.)doc")
          py::object progress) {
         const double T = OneTemperature(study, temperature, "sample");
         SampleOptions o = options ? *options : ReadStudySettings(study).sample;
-        py::object callback = progress.is_none() ? GetCallback(o.progress) : progress;
+        py::object callback = progress.is_none() ? GetCallback(o.chains.progress) : progress;
         if (!callback.is_none() && !PyCallable_Check(callback.ptr())) {
           throw Error(ErrorMessage("progress", Describe(callback), "a callable or None"));
         }
@@ -564,9 +564,9 @@ rows of compare.csv.)doc")
               std::make_unique<ResultFolder>(StringArg(output, "output"), SampleFiles(), "output");
         }
         CallGuard guard;
-        o.progress = guard.Wrap<ChainProgress>(callback);
+        o.chains.progress = guard.Wrap<ChainProgress>(callback);
         StudySample s = guard.Run([&] { return SampleStudy(study, T, o, threads); });
-        s.options.progress = nullptr;  // the guard's callback dies with the guard
+        s.options.chains.progress = nullptr;  // the guard's callback dies with the guard
         if (folder) {
           Provenance run = PythonProvenance("sample", study);
           RecordStudy(study, threads, &run);

@@ -5,27 +5,24 @@
 #include <limits>
 #include <string>
 
+#include "kernels/error.h"
+
 namespace attnpaths {
 
 bool AdaptationOptions::IsValid(std::string* error) const {
-  auto fail = [&](const std::string& message) {
-    if (error) *error = message;
+  auto fail = [&](const char* field, double found, const char* expected) {
+    if (error) *error = ErrorMessage(field, ToText(found), expected);
     return false;
   };
   if (!(target_accept > 0 && target_accept < 1)) {
-    return fail("target_accept: found " + std::to_string(target_accept) + ", expected 0 < δ < 1");
+    return fail("target_accept", target_accept, "a value in (0, 1)");
   }
-  if (!(gamma > 0)) return fail("gamma: found " + std::to_string(gamma) + ", expected > 0");
-  if (!(kappa > 0 && kappa <= 1)) {
-    return fail("kappa: found " + std::to_string(kappa) + ", expected 0 < κ <= 1");
-  }
-  if (!(t0 >= 0)) return fail("t0: found " + std::to_string(t0) + ", expected >= 0");
-  if (init_buffer < 0)
-    return fail("init_buffer: found " + std::to_string(init_buffer) + ", expected >= 0");
-  if (term_buffer < 0)
-    return fail("term_buffer: found " + std::to_string(term_buffer) + ", expected >= 0");
-  if (base_window < 1)
-    return fail("base_window: found " + std::to_string(base_window) + ", expected >= 1");
+  if (!(gamma > 0)) return fail("gamma", gamma, "a value > 0");
+  if (!(kappa > 0 && kappa <= 1)) return fail("kappa", kappa, "a value in (0, 1]");
+  if (!(t0 >= 0)) return fail("t0", t0, "a value >= 0");
+  if (init_buffer < 0) return fail("init_buffer", init_buffer, "a count >= 0");
+  if (term_buffer < 0) return fail("term_buffer", term_buffer, "a count >= 0");
+  if (base_window < 1) return fail("base_window", base_window, "at least 1");
   return true;
 }
 

@@ -150,6 +150,7 @@ bool ChainOptions::IsValid(std::string* error) const {
   if (num_chains < 1) return fail("num_chains", num_chains, "at least 1");
   if (num_warmup < 0) return fail("num_warmup", num_warmup, "a count >= 0");
   if (num_samples < 1) return fail("num_samples", num_samples, "at least 1");
+  if (threads > 1024) return fail("threads", threads, "at most 1024");
   if (!(initial_step_size > 0 && std::isfinite(initial_step_size))) {
     return fail("initial_step_size", initial_step_size, "a finite value > 0");
   }

@@ -44,17 +44,17 @@ struct ChainProgress {
 };
 
 struct ChainOptions {
-  int num_chains = 4;                         // independent chains (R-hat needs at least 2)
-  int num_warmup = 1000;                      // adaptation iterations, discarded
-  int num_samples = 1000;                     // retained draws per chain
-  std::uint64_t seed = 1;                     // engines are seeded from (seed, chain)
-  int threads = 0;                            // <= 0: one per chain, at most the core count
-  double initial_step_size = 1;               // refined by FindStepSize before warm-up
-  bool adapt_metric = true;                   // windowed metric adaptation (else M = I)
-  MetricKind metric = MetricKind::kDiagonal;  // diagonal or dense M⁻¹ (metric.h)
-  int max_init_attempts = 100;                // initial points tried until U and ∇U are finite
-  AdaptationOptions adaptation;               // dual averaging and window schedule
-  NutsOptions nuts;                           // tree depth and divergence threshold
+  int num_chains = 4;                     // independent chains (R-hat needs at least 2)
+  int num_warmup = 1000;                  // adaptation iterations, discarded
+  int num_samples = 1000;                 // retained draws per chain
+  std::uint64_t seed = 1;                 // engines are seeded from (seed, chain)
+  int threads = 0;                        // <= 0: one per chain, at most the core count
+  double initial_step_size = 1;           // refined by FindStepSize before warm-up
+  bool adapt_metric = true;               // windowed metric adaptation (else M = I)
+  MetricKind metric = MetricKind::kAuto;  // diagonal, dense or auto M⁻¹ (metric.h)
+  int max_init_attempts = 100;            // initial points tried until U and ∇U are finite
+  AdaptationOptions adaptation;           // dual averaging and window schedule
+  NutsOptions nuts;                       // tree depth and divergence threshold
   std::function<void(const ChainProgress&)> progress;  // optional
 
   // Checks the ranges of every field; writes the first violation into *error.

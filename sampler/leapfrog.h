@@ -29,10 +29,12 @@
 #pragma once
 
 #include <Eigen/Core>
+#include <array>
 #include <cmath>
 #include <limits>
 #include <string>
 
+#include "kernels/enum_names.h"
 #include "sampler/metric.h"
 #include "sampler/potential.h"
 
@@ -43,9 +45,13 @@ enum class Integrator {
   kPriorSplit,  // needs Potential::standard_normal_prior()
 };
 
-const char* IntegratorName(Integrator integrator);  // "leapfrog", "prior_split"
-// Parses the names above; throws Error naming `field`.
-Integrator ParseIntegrator(const std::string& text, const std::string& field);
+template <>
+struct EnumNames<Integrator> {
+  static constexpr std::array<EnumName<Integrator>, 2> values{
+      {{Integrator::kLeapfrog, "leapfrog"}, {Integrator::kPriorSplit, "prior_split"}}};
+};
+
+inline const char* IntegratorName(Integrator integrator) { return NameOf(integrator); }
 
 // A position with its potential and gradient: what a draw carries between
 // transitions (momenta are redrawn every transition).

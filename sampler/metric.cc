@@ -9,18 +9,14 @@
 
 namespace attnpaths {
 
-const char* MetricKindName(MetricKind kind) {
-  switch (kind) {
-    case MetricKind::kDiagonal:
-      return "diag";
-    case MetricKind::kDense:
-      return "dense";
-  }
-  return "?";
+MetricKind ResolveMetricKind(MetricKind kind, Eigen::Index dimension) {
+  if (kind != MetricKind::kAuto) return kind;
+  return dimension <= kDenseMetricMaxDimension ? MetricKind::kDense : MetricKind::kDiagonal;
 }
 
 std::unique_ptr<Metric> MakeMetric(MetricKind kind, Eigen::Index dimension) {
-  if (kind == MetricKind::kDense) return std::make_unique<DenseMetric>(dimension);
+  if (ResolveMetricKind(kind, dimension) == MetricKind::kDense)
+    return std::make_unique<DenseMetric>(dimension);
   return std::make_unique<DiagonalMetric>(dimension);
 }
 

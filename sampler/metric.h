@@ -16,13 +16,15 @@
 // coordinates where the posterior is close to isotropic. A diagonal metric
 // costs O(d) per use; a dense one O(d²) per use and O(d³) per window, and
 // needs warm-up windows long compared with d to estimate d² entries (choose it
-// for small dimensions, see SampleOptions::metric).
+// for small dimensions; MetricKind::kAuto does).
 #pragma once
 
 #include <Eigen/Core>
+#include <array>
 #include <memory>
 #include <string>
 
+#include "kernels/enum_names.h"
 #include "sampler/random.h"
 #include "sampler/welford.h"
 
@@ -31,9 +33,25 @@ namespace attnpaths {
 enum class MetricKind {
   kDiagonal,  // M⁻¹ = diag(posterior variances)            (Stan's diag_e)
   kDense,     // M⁻¹ = posterior covariance                 (Stan's dense_e)
+  kAuto,      // dense up to kDenseMetricMaxDimension coordinates, else diagonal
 };
 
-const char* MetricKindName(MetricKind kind);  // "diag", "dense"
+template <>
+struct EnumNames<MetricKind> {
+  static constexpr std::array<EnumName<MetricKind>, 3> values{{{MetricKind::kAuto, "auto"},
+                                                               {MetricKind::kDiagonal, "diag"},
+                                                               {MetricKind::kDense, "dense"}}};
+};
+
+inline const char* MetricKindName(MetricKind kind) { return NameOf(kind); }
+
+// The largest sampled dimension for which kAuto adapts a dense metric: its
+// window estimate has d² entries, which warm-ups of a few hundred draws cannot
+// estimate (or afford) much beyond this.
+inline constexpr Eigen::Index kDenseMetricMaxDimension = 500;
+
+// kAuto resolved for a d-dimensional target; the other kinds unchanged.
+MetricKind ResolveMetricKind(MetricKind kind, Eigen::Index dimension);
 
 class Metric {
  public:
@@ -70,7 +88,7 @@ class Metric {
   virtual void EndWindow() = 0;
 };
 
-// M = I at the start, of the given kind.
+// M = I at the start, of the given kind (kAuto resolved for `dimension`).
 std::unique_ptr<Metric> MakeMetric(MetricKind kind, Eigen::Index dimension);
 
 class DiagonalMetric : public Metric {

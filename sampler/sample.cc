@@ -21,37 +21,6 @@ std::string Format(const char* format, double value) {
   return buffer;
 }
 
-MetricKind ResolveMetric(const std::string& metric, Eigen::Index dimension) {
-  if (metric == "dense") return MetricKind::kDense;
-  if (metric == "diag") return MetricKind::kDiagonal;
-  return dimension <= kDenseMetricMaxDimension ? MetricKind::kDense : MetricKind::kDiagonal;
-}
-
-Integrator ResolveIntegrator(const std::string& integrator) {
-  return integrator == "auto" ? Integrator::kLeapfrog : ParseIntegrator(integrator, "integrator");
-}
-
-ChainOptions MakeChainOptions(const SampleOptions& o, Eigen::Index dimension = 0) {
-  ChainOptions c;
-  c.metric = ResolveMetric(o.metric, dimension);
-  c.nuts.integrator = ResolveIntegrator(o.integrator);
-  c.num_chains = o.num_chains;
-  c.num_warmup = o.num_warmup;
-  c.num_samples = o.num_samples;
-  c.seed = o.seed;
-  c.threads = o.threads;
-  c.initial_step_size = o.initial_step_size;
-  c.adapt_metric = o.adapt_metric;
-  c.adaptation.target_accept = o.target_accept;
-  c.adaptation.init_buffer = o.init_buffer;
-  c.adaptation.term_buffer = o.term_buffer;
-  c.adaptation.base_window = o.base_window;
-  c.nuts.max_depth = o.max_tree_depth;
-  c.nuts.max_energy_error = o.max_energy_error;
-  c.progress = o.progress;
-  return c;
-}
-
 // Fills the summary's diagnostics figures and warnings.
 void Assess(const SampleOptions& options, const SampleResult& r,
             const std::vector<ChainResult>& chains, SampleSummary* s) {
@@ -60,7 +29,7 @@ void Assess(const SampleOptions& options, const SampleResult& r,
     s->mean_accept_stat.push_back(c.accept_stat.mean());
     s->divergences.push_back(c.divergent.sum());
     s->max_depth_hits.push_back(
-        static_cast<int>((c.depth.array() >= options.max_tree_depth).count()));
+        static_cast<int>((c.depth.array() >= options.chains.nuts.max_depth).count()));
     s->mean_tree_depth.push_back(c.depth.cast<double>().mean());
     s->ebfmi.push_back(Ebfmi(c.energy));
     s->mean_leapfrog_steps.push_back(c.leapfrog_steps.cast<double>().mean());
@@ -122,9 +91,9 @@ void Assess(const SampleOptions& options, const SampleResult& r,
                           "(raise target_accept)");
   }
   if (s->total_max_depth_hits > 0) {
-    s->warnings.push_back(std::to_string(s->total_max_depth_hits) +
-                          " transitions hit the maximum tree depth " +
-                          std::to_string(options.max_tree_depth) + " (efficiency, not bias)");
+    s->warnings.push_back(
+        std::to_string(s->total_max_depth_hits) + " transitions hit the maximum tree depth " +
+        std::to_string(options.chains.nuts.max_depth) + " (efficiency, not bias)");
   }
   for (size_t c = 0; c < s->ebfmi.size(); ++c) {
     if (s->ebfmi[c] < 0.3) {
@@ -156,17 +125,7 @@ bool SampleOptions::IsValid(std::string* error) const {
   }
   if (!(rhat_threshold >= 1)) return fail("rhat_threshold", ToText(rhat_threshold), "a value >= 1");
   if (!(ess_threshold >= 0)) return fail("ess_threshold", ToText(ess_threshold), "a value >= 0");
-  if (!(target_accept > 0 && target_accept < 1)) {
-    return fail("target_accept", ToText(target_accept), "a value in (0, 1)");
-  }
-  if (threads > 1024) return fail("threads", ToText(threads), "at most 1024");
-  if (metric != "auto" && metric != "diag" && metric != "dense") {
-    return fail("metric", "\"" + metric + "\"", "one of auto, diag, dense");
-  }
-  if (integrator != "auto" && integrator != "leapfrog" && integrator != "prior_split") {
-    return fail("integrator", "\"" + integrator + "\"", "one of auto, leapfrog, prior_split");
-  }
-  return MakeChainOptions(*this).IsValid(error);
+  return chains.IsValid(error);
 }
 
 SampleResult Sample(const Architecture& arch, const PathInputs& train,
@@ -197,7 +156,7 @@ SampleResult Sample(const Architecture& arch, const PathInputs& train,
   // The fixed value weights of a readout-only run: given, or one prior draw.
   std::optional<NetworkWeights> fixed = options.fixed_weights;
   if (options.sampled_weights == SampledWeights::kReadout && !fixed) {
-    RandomEngine engine = ChainEngine(options.seed, -1);
+    RandomEngine engine = ChainEngine(options.chains.seed, -1);
     Eigen::VectorXd q(layout.dimension());
     for (Eigen::Index i = 0; i < q.size(); ++i) q[i] = StandardNormal(engine);
     fixed = layout.ToWeights(q);
@@ -261,15 +220,15 @@ SampleResult Sample(const Architecture& arch, const PathInputs& train,
   SampleSummary local;
   SampleSummary& s = summary ? *summary : local;
   s = SampleSummary();
-  s.num_chains = options.num_chains;
-  s.num_warmup = options.num_warmup;
-  s.num_samples = options.num_samples;
+  s.num_chains = options.chains.num_chains;
+  s.num_warmup = options.chains.num_warmup;
+  s.num_samples = options.chains.num_samples;
   s.dimension = potential.dimension();
   s.sampled_weights = SampledWeightsName(options.sampled_weights);
-  const ChainOptions chain_options = MakeChainOptions(options, potential.dimension());
-  s.metric = MetricKindName(chain_options.metric);
+  const ChainOptions& chain_options = options.chains;
+  s.metric = MetricKindName(ResolveMetricKind(chain_options.metric, potential.dimension()));
   s.integrator = IntegratorName(chain_options.nuts.integrator);
-  s.seed = options.seed;
+  s.seed = options.chains.seed;
   s.temperature = temperature;
   s.temperature_used = T;
 
@@ -280,12 +239,12 @@ SampleResult Sample(const Architecture& arch, const PathInputs& train,
       s.message = "chain " + std::to_string(c) +
                   " found no starting point with a finite "
                   "posterior and gradient in " +
-                  std::to_string(ChainOptions{}.max_init_attempts) + " prior draws";
+                  std::to_string(options.chains.max_init_attempts) + " prior draws";
       s.total_seconds = std::chrono::duration<double>(Clock::now() - start).count();
       return r;
     }
   }
-  const int C = options.num_chains, S = options.num_samples;
+  const int C = options.chains.num_chains, S = options.chains.num_samples;
   r.accept_stat.resize(C, S);
   r.energy.resize(C, S);
   r.tree_depth.resize(C, S);
@@ -302,7 +261,7 @@ SampleResult Sample(const Architecture& arch, const PathInputs& train,
   }
   if (collapsed) {
     // Chain 0's final V with one exact draw of the readout given it.
-    RandomEngine engine = ChainEngine(options.seed, 0, 2);
+    RandomEngine engine = ChainEngine(options.chains.seed, 0, 2);
     r.last_weights = layout.ToWeights(marginal->FullCoordinates(
         chains[0].last.q, marginal->Readout(chains[0].last.q).Draw(engine)));
   } else {

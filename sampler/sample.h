@@ -6,7 +6,7 @@
 //   attnpaths::PathInputs train = ComputePathInputs(arch, x_train, Split::kTrain);
 //   attnpaths::PathInputs test = ComputePathInputs(arch, x_test, Split::kTest);
 //   attnpaths::SampleOptions options;               // 4 chains × (1000 warm-up + 1000 draws)
-//   options.seed = 7;
+//   options.chains.seed = 7;
 //   attnpaths::SampleSummary summary;
 //   attnpaths::SampleResult r = attnpaths::Sample(arch, train, Y, /*temperature=*/0.01, test,
 //                                                 options, &summary, &Y_test);
@@ -42,45 +42,17 @@ namespace attnpaths {
 
 using SampleProgress = ChainProgress;
 
-// The largest sampled dimension for which metric = "auto" adapts a dense
-// metric: its window estimate has d² entries, which warm-ups of a few
-// hundred draws cannot estimate (or afford) much beyond this.
-inline constexpr Eigen::Index kDenseMetricMaxDimension = 500;
-
 struct SampleOptions {
-  // Independent chains; split R-hat works from 1, between-chain checks need 2+.
-  int num_chains = 4;
-  // Warm-up (adaptation) iterations per chain, discarded.
-  int num_warmup = 1000;
-  // Retained draws per chain.
-  int num_samples = 1000;
-  // Chain c draws from an engine seeded by (seed, c): runs are reproducible.
-  std::uint64_t seed = 1;
-  // Threads running chains; <= 0: one per chain, at most the core count.
-  int threads = 0;
+  // The chains: their number, warm-up and draws, seed, threads, metric
+  // (kAuto: dense up to kDenseMetricMaxDimension sampled coordinates), step
+  // size and its adaptation (chains.adaptation: target_accept, warm-up
+  // windows), NUTS (chains.nuts: max_depth, max_energy_error, integrator)
+  // and the progress callback (called for every iteration of every chain,
+  // serialised; libraries print nothing). The defaults are those of
+  // chains.h, adaptation.h and nuts.h.
+  ChainOptions chains;
   // T_min: the likelihood uses max(T, T_min) (theory.md §5; 1e-3 in §8).
   double temperature_floor = 1e-3;
-  // NUTS: at most 2^max_tree_depth − 1 leapfrog steps per transition.
-  int max_tree_depth = 10;
-  // NUTS: an energy error above this is a divergence.
-  double max_energy_error = 1000;
-  // Dual averaging aims the mean acceptance statistic at this.
-  double target_accept = 0.8;
-  // Starting step size (refined by a doubling search before warm-up).
-  double initial_step_size = 1;
-  // Adapt the metric in windowed warm-up (else the identity, which is the
-  // prior's scale in the sampler's coordinates).
-  bool adapt_metric = true;
-  // The metric (metric.h): "diag", "dense", or "auto": dense when the sampled
-  // dimension is at most kDenseMetricMaxDimension, else diagonal.
-  std::string metric = "auto";
-  // The integrator (leapfrog.h): "leapfrog", "prior_split", or "auto"
-  // (leapfrog).
-  std::string integrator = "auto";
-  // Warm-up windows (Stan's defaults; scaled to 15/75/10% below 150 iterations).
-  int init_buffer = 75;
-  int term_buffer = 50;
-  int base_window = 25;
   // kCollapsed (default): NUTS on the value weights with the readout
   // integrated out exactly, a | V drawn from its Gaussian, and
   // Rao–Blackwellised estimates (collapsed_potential.h). kAll: NUTS on every
@@ -96,8 +68,6 @@ struct SampleOptions {
   double rhat_threshold = 1.01;
   // Warn when a quantity's bulk or tail ESS is below this.
   double ess_threshold = 100;
-  // Called for every iteration of every chain (serialised); libraries print nothing.
-  std::function<void(const SampleProgress&)> progress;
 
   // Writes the first invalid field, its value and the expectation into *error.
   bool IsValid(std::string* error) const;

@@ -48,7 +48,7 @@ nlohmann::json WriteComparison(ResultFolder& out, const Study& study, const Comp
   const SampleSummary& summary = r.sample_summary;
   run.Set("solver", SolverSettings(r.theory.options));
   run.Set("sampler", SamplerSettings(r.sample_options));
-  run.Set("seed", r.sample_options.seed);
+  run.Set("seed", r.sample_options.chains.seed);
   const nlohmann::json provenance = run.Json();
   StageStudySolution(out, study,
                      MakeRow(study.architecture.widths.front(), &sol, &solve_summary,

@@ -27,7 +27,7 @@ nlohmann::json SolverSettings(const SolveOptions& options) {
 nlohmann::json SamplerSettings(const SampleOptions& options) {
   SampleOptions o = options;
   nlohmann::json j = OptionsJson(SampleOptionFields(&o));
-  j["threads"] = o.threads;
+  j["threads"] = o.chains.threads;
   j["fixed_weights"] = o.fixed_weights ? "given" : "drawn from the prior with the seed";
   return j;
 }

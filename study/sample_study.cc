@@ -22,7 +22,7 @@ StudySample SampleStudy(const Study& study, double temperature, const SampleOpti
 nlohmann::json WriteStudySample(ResultFolder& out, const Study& study, const StudySample& s,
                                 Provenance run) {
   run.Set("sampler", SamplerSettings(s.options));
-  run.Set("seed", s.options.seed);
+  run.Set("seed", s.options.chains.seed);
   nlohmann::json j = SampleJson(study, s.result, s.summary, s.temperature);
   j["provenance"] = run.Json();
   StageSampleOutputs(out, s.result, s.summary, j, "sample_summary.json", run);

@@ -9,7 +9,7 @@
 //   ResultFolder out("runs/s", SampleFiles());        // locked before the work, in practice
 //   WriteStudySample(out, study, s, run);             // run: the caller's Provenance
 //
-// Progress goes through options.progress; nothing is printed. A run that does
+// Progress goes through options.chains.progress; nothing is printed. A run that does
 // not complete is returned (summary.completed() false).
 #pragma once
 

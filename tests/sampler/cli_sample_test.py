@@ -63,7 +63,7 @@ with tempfile.TemporaryDirectory() as tmp:
         assert [d.label for d in f["step_size"].dims] == ["chain"]
         assert list(f["quantity"].asstr()[()]) == [q["name"] for q in s["quantities"]]
         assert f.attrs["seed"] == 5 and f.attrs["metric"] == "diag", dict(f.attrs)
-        assert json.loads(f.attrs["sampler"])["integrator"] == "auto"
+        assert json.loads(f.attrs["sampler"])["integrator"] == "leapfrog"
         flat = f["draws"][()]
     examples = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "examples")
     sys.path.insert(0, examples)

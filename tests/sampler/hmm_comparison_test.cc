@@ -43,11 +43,11 @@ TEST(TheoryVsSampling, HmmFourPathsAtWidth100) {
 
   // Sampling the finite network at the same N, P and T.
   SampleOptions options;
-  options.num_chains = 2;
-  options.num_warmup = 150;
-  options.num_samples = 150;
-  options.threads = 2;
-  options.seed = 11;
+  options.chains.num_chains = 2;
+  options.chains.num_warmup = 150;
+  options.chains.num_samples = 150;
+  options.chains.threads = 2;
+  options.chains.seed = 11;
   SampleSummary summary;
   const SampleResult r =
       Sample(arch, kernel.inputs(), train.y, T, test_inputs, options, &summary, &test.y);

@@ -200,9 +200,9 @@ TEST(PriorSplit, IsTheKickRotateKickOfItsDefinitionAndReversible) {
 }
 
 TEST(PriorSplit, NamesParse) {
-  EXPECT_EQ(ParseIntegrator("prior_split", "x"), Integrator::kPriorSplit);
-  EXPECT_EQ(ParseIntegrator("leapfrog", "x"), Integrator::kLeapfrog);
-  EXPECT_THROW(ParseIntegrator("euler", "integrator"), std::exception);
+  EXPECT_EQ(ParseEnum<Integrator>("prior_split", "x"), Integrator::kPriorSplit);
+  EXPECT_EQ(ParseEnum<Integrator>("leapfrog", "x"), Integrator::kLeapfrog);
+  EXPECT_THROW(ParseEnum<Integrator>("euler", "integrator"), std::exception);
 }
 
 }  // namespace

@@ -114,6 +114,7 @@ TEST(Nuts, CorrelatedGaussianIn100Dimensions) {
   }
   ASSERT_LE((product - Eigen::MatrixXd::Identity(n, n)).cwiseAbs().maxCoeff(), 1e-10);
   ChainOptions options;
+  options.metric = MetricKind::kDiagonal;  // the metric these targets were written for
   options.num_chains = 4;
   options.num_warmup = 600;
   options.num_samples = 600;
@@ -157,6 +158,7 @@ TEST(Nuts, CorrelatedGaussianIn100Dimensions) {
 TEST(Nuts, BananaRecoversItsMoments) {
   const Banana target;
   ChainOptions options;
+  options.metric = MetricKind::kDiagonal;  // the metric these targets were written for
   options.num_chains = 4;
   options.num_warmup = 1000;
   options.num_samples = 2000;
@@ -305,6 +307,7 @@ TEST(Nuts, PriorSplitIntegratorSamplesPriorTimesLikelihood) {
   const Eigen::VectorXd mu = Q * shrink.cwiseProduct(Q.transpose() * b);
   const PriorTimesGaussian target(Q, c, b);
   ChainOptions options;
+  options.metric = MetricKind::kDiagonal;  // the metric these targets were written for
   options.num_chains = 4;
   options.num_warmup = 300;
   options.num_samples = 500;
@@ -349,6 +352,7 @@ TEST(Nuts, PriorSplitIntegratorSamplesPriorTimesLikelihood) {
 TEST(RunChains, PriorSplitNeedsAStandardNormalPrior) {
   const Banana target;
   ChainOptions options;
+  options.metric = MetricKind::kDiagonal;  // the metric these targets were written for
   options.num_warmup = 10;
   options.num_samples = 5;
   options.nuts.integrator = Integrator::kPriorSplit;
@@ -358,6 +362,7 @@ TEST(RunChains, PriorSplitNeedsAStandardNormalPrior) {
 TEST(RunChains, ReproducibleFromTheSeedWhateverTheThreads) {
   const Banana target;
   ChainOptions options;
+  options.metric = MetricKind::kDiagonal;  // the metric these targets were written for
   options.num_chains = 3;
   options.num_warmup = 50;
   options.num_samples = 30;
@@ -379,6 +384,7 @@ TEST(RunChains, ReproducibleFromTheSeedWhateverTheThreads) {
 TEST(RunChains, ReportsProgressAndValidatesOptions) {
   const Banana target;
   ChainOptions options;
+  options.metric = MetricKind::kDiagonal;  // the metric these targets were written for
   options.num_chains = 2;
   options.num_warmup = 10;
   options.num_samples = 5;

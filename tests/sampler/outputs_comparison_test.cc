@@ -70,11 +70,11 @@ Gap Compare(Eigen::Index N, int samples) {
   const PredictorStatistics theory = Predict(kernel, Y, T, U, test_inputs, &Yt);
 
   SampleOptions options;
-  options.num_chains = 2;
-  options.num_warmup = samples;
-  options.num_samples = samples;
-  options.threads = 2;
-  options.seed = 17;
+  options.chains.num_chains = 2;
+  options.chains.num_warmup = samples;
+  options.chains.num_samples = samples;
+  options.chains.threads = 2;
+  options.chains.seed = 17;
   SampleSummary summary;
   const SampleResult r = Sample(arch, kernel.inputs(), Y, T, test_inputs, options, &summary, &Yt);
   EXPECT_TRUE(summary.completed()) << summary.FullReport();

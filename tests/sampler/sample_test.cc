@@ -98,11 +98,11 @@ void CheckReadoutOnlyPosterior(Eigen::Index D) {
   SampleOptions options;
   options.sampled_weights = SampledWeights::kReadout;
   options.fixed_weights = w;
-  options.num_chains = 4;
-  options.num_warmup = 300;
-  options.num_samples = 1000;
-  options.seed = 77;
-  options.threads = 2;
+  options.chains.num_chains = 4;
+  options.chains.num_warmup = 300;
+  options.chains.num_samples = 1000;
+  options.chains.seed = 77;
+  options.chains.threads = 2;
   SampleSummary summary;
   const SampleResult r = Sample(p.arch, p.train, p.Y, T, p.test, options, &summary, &p.Y_test);
   ASSERT_TRUE(summary.completed()) << summary.FullReport();
@@ -168,11 +168,11 @@ void CheckPriorAtHugeTemperature(SampledWeights weights, Eigen::Index dimension)
   const Problem p = MakeProblem({4, 3, 5}, 5, 3, 8);
   SampleOptions options;
   options.sampled_weights = weights;
-  options.num_chains = 2;
-  options.num_warmup = 200;
-  options.num_samples = 1000;
-  options.threads = 2;
-  options.seed = 3;
+  options.chains.num_chains = 2;
+  options.chains.num_warmup = 200;
+  options.chains.num_samples = 1000;
+  options.chains.threads = 2;
+  options.chains.seed = 3;
   SampleSummary summary;
   const SampleResult r = Sample(p.arch, p.train, p.Y, 1e8, p.test, options, &summary);
   ASSERT_TRUE(summary.completed());
@@ -224,11 +224,11 @@ TEST(Sample, CollapsedAndFullSamplersAgreeOnAOnePathNetwork) {
   p.test = ComputePathInputs(p.arch, p.x_test, Split::kTest);
   const double T = 0.5;
   SampleOptions options;
-  options.num_chains = 4;
-  options.num_warmup = 500;
-  options.num_samples = 2000;
-  options.threads = 2;
-  options.seed = 19;
+  options.chains.num_chains = 4;
+  options.chains.num_warmup = 500;
+  options.chains.num_samples = 2000;
+  options.chains.threads = 2;
+  options.chains.seed = 19;
   SampleSummary full_summary, collapsed_summary;
   options.sampled_weights = SampledWeights::kAll;
   const SampleResult full = Sample(p.arch, p.train, p.Y, T, p.test, options, &full_summary);
@@ -272,16 +272,16 @@ TEST(Sample, ReproducibleQuantitiesAndReports) {
   const Problem p = MakeProblem({3, 3, 3}, 6, 2, 9);
   SampleOptions options;
   options.sampled_weights = SampledWeights::kAll;
-  options.num_chains = 2;
-  options.num_warmup = 40;
-  options.num_samples = 20;
-  options.seed = 12;
-  options.threads = 1;
+  options.chains.num_chains = 2;
+  options.chains.num_warmup = 40;
+  options.chains.num_samples = 20;
+  options.chains.seed = 12;
+  options.chains.threads = 1;
   int calls = 0;
-  options.progress = [&](const SampleProgress&) { ++calls; };
+  options.chains.progress = [&](const SampleProgress&) { ++calls; };
   SampleSummary s1, s2;
   const SampleResult a = Sample(p.arch, p.train, p.Y, 0.0, p.test, options, &s1);
-  options.threads = 2;
+  options.chains.threads = 2;
   const SampleResult b = Sample(p.arch, p.train, p.Y, 0.0, p.test, options, &s2);
   EXPECT_EQ(calls, 2 * 2 * 60);
   ASSERT_EQ(a.draws.size(), 2u);
@@ -303,7 +303,7 @@ TEST(Sample, ReproducibleQuantitiesAndReports) {
   // The collapsed sampler (the default) also reports Var[f | V] per test point.
   options.sampled_weights = SampledWeights::kCollapsed;
   const SampleResult c1 = Sample(p.arch, p.train, p.Y, 0.0, p.test, options, &s1);
-  options.threads = 1;
+  options.chains.threads = 1;
   const SampleResult c2 = Sample(p.arch, p.train, p.Y, 0.0, p.test, options, &s2);
   for (size_t c = 0; c < 2; ++c) EXPECT_EQ(c1.draws[c], c2.draws[c]);
   EXPECT_EQ(c1.last_weights.a, c2.last_weights.a);
@@ -320,7 +320,7 @@ TEST(Sample, InvalidInputNamesTheField) {
   const Problem p = MakeProblem({3, 3, 3}, 6, 2, 10);
   SampleOptions options;
   std::string error;
-  options.num_chains = 0;
+  options.chains.num_chains = 0;
   EXPECT_FALSE(options.IsValid(&error));
   EXPECT_NE(error.find("num_chains"), std::string::npos) << error;
   options = SampleOptions();
@@ -328,11 +328,11 @@ TEST(Sample, InvalidInputNamesTheField) {
   EXPECT_FALSE(options.IsValid(&error));
   EXPECT_NE(error.find("temperature_floor"), std::string::npos) << error;
   options = SampleOptions();
-  options.target_accept = 1.0;
+  options.chains.adaptation.target_accept = 1.0;
   EXPECT_FALSE(options.IsValid(&error));
   EXPECT_NE(error.find("target_accept"), std::string::npos) << error;
   options = SampleOptions();
-  options.max_tree_depth = 0;
+  options.chains.nuts.max_depth = 0;
   EXPECT_FALSE(options.IsValid(&error));
   EXPECT_NE(error.find("max_tree_depth"), std::string::npos) << error;
   options = SampleOptions();
@@ -350,7 +350,7 @@ TEST(Sample, InvalidInputNamesTheField) {
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("architecture.widths[0]"), std::string::npos);
   }
-  options.num_samples = 0;
+  options.chains.num_samples = 0;
   EXPECT_THROW(Sample(p.arch, p.train, p.Y, 0.1, p.test, options, &summary), Error);
 }
 

@@ -47,9 +47,9 @@ TEST(StudySettings, NoTablesGiveTheOptionsOwnDefaults) {
   EXPECT_EQ(s.solve.gradient_tolerance, solve.gradient_tolerance);
   EXPECT_EQ(s.solve.max_iterations, solve.max_iterations);
   EXPECT_EQ(s.solve.compute_hessian, solve.compute_hessian);
-  EXPECT_EQ(s.sample.num_chains, sample.num_chains);
-  EXPECT_EQ(s.sample.num_warmup, sample.num_warmup);
-  EXPECT_EQ(s.sample.seed, sample.seed);
+  EXPECT_EQ(s.sample.chains.num_chains, sample.chains.num_chains);
+  EXPECT_EQ(s.sample.chains.num_warmup, sample.chains.num_warmup);
+  EXPECT_EQ(s.sample.chains.seed, sample.chains.seed);
   EXPECT_EQ(s.sample.sampled_weights, sample.sampled_weights);
   EXPECT_EQ(s.pruning.orders, pruning.orders);
   EXPECT_EQ(s.pruning.random_repeats, pruning.random_repeats);
@@ -83,13 +83,13 @@ strategy = "factored"
   EXPECT_EQ(s.solve.max_iterations, 77);
   EXPECT_FALSE(s.solve.compute_hessian);
   EXPECT_EQ(s.solve.lbfgs_rank, 5);
-  EXPECT_EQ(s.sample.num_chains, 2);
-  EXPECT_EQ(s.sample.num_warmup, 30);
-  EXPECT_EQ(s.sample.num_samples, 40);
-  EXPECT_EQ(s.sample.seed, 9u);
+  EXPECT_EQ(s.sample.chains.num_chains, 2);
+  EXPECT_EQ(s.sample.chains.num_warmup, 30);
+  EXPECT_EQ(s.sample.chains.num_samples, 40);
+  EXPECT_EQ(s.sample.chains.seed, 9u);
   EXPECT_EQ(s.sample.sampled_weights, SampledWeights::kAll);
-  EXPECT_EQ(s.sample.target_accept, 0.9);
-  EXPECT_FALSE(s.sample.adapt_metric);
+  EXPECT_EQ(s.sample.chains.adaptation.target_accept, 0.9);
+  EXPECT_FALSE(s.sample.chains.adapt_metric);
   EXPECT_EQ(s.pruning.orders,
             (std::vector<PruningOrder>{PruningOrder::kRandom, PruningOrder::kIncreasing}));
   EXPECT_EQ(s.pruning.random_repeats, 3);
