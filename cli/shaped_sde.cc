@@ -353,11 +353,12 @@ void RegisterShapedSde(CLI::App& app, GlobalOptions& global, Command* run) {
   g->needs(t);
   t->needs(g);
   cmd->add_option("--stability-paths", o->stability_paths,
-                  "SDE paths per point of the stability map (default 1000)");
+                  "SDE paths per point of the stability map")
+      ->capture_default_str();
   cmd->add_option("--one-layer", o->one_layer,
                   "Also measure the one-layer moments n E[dV], n Cov(dV) at this width");
-  cmd->add_option("--one-layer-samples", o->one_layer_samples,
-                  "Samples of the one-layer moments (default 40000)");
+  cmd->add_option("--one-layer-samples", o->one_layer_samples, "Samples of the one-layer moments")
+      ->capture_default_str();
   cmd->add_flag("--json", global.json, "Print summary.json on stdout");
   cmd->add_flag("--quiet", global.quiet, "No progress on stderr");
   cmd->add_option("--threads", global.threads, "Threads over paths (0: all cores)");

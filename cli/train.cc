@@ -225,38 +225,54 @@ void RegisterTrain(CLI::App& app, GlobalOptions& global, Command* run) {
   auto add = [&](const std::string& name, auto& target, const std::string& help) {
     o->given[name] = cmd->add_option("--" + name, target, help);
   };
+  // The flags are set only when given; their help shows the defaults of the
+  // study file's reader (TrainConfig) and of TrainOptions, never a copy.
+  const TrainConfig c;
+  const TrainOptions& t = c.options;
+  auto dflt = [](const auto& value) { return " (default " + ToText(value) + ")"; };
+  std::string heads;
+  for (Eigen::Index h : c.heads) heads += (heads.empty() ? "" : " ") + std::to_string(h);
   add("train-x", o->train_x, "Training inputs, P x n_tok x N0 (NPY)");
   add("train-y", o->train_y, "Training labels, P (+-1)");
   add("test-x", o->test_x, "Test inputs (optional)");
   add("test-y", o->test_y, "Test labels (optional)");
   add("task", o->task, "classification (labels +-1; default) or regression (no accuracy)");
-  o->given["output"] =
-      cmd->add_option("--output,-o", o->output,
-                      "Output directory (default: [output] directory or attnpaths-train)")
-          ->check(NonEmptyPath());
-  add("heads", o->heads, "Heads per layer H_1 ... H_L (default 4 4)");
-  add("width", o->width, "Every width n_1 ... n_{L+1} (default 32)");
-  add("key-dim", o->key_dim, "d of Q, K (default 8)");
-  add("readout", o->readout, "Token readout: mean, first or last (default mean)");
-  add("epochs", o->epochs, "Passes over the training set (default 200)");
-  add("batch-size", o->batch_size, "Examples per Adam step (default 32)");
-  add("learning-rate", o->learning_rate, "Peak Adam learning rate (default 3e-3)");
-  add("schedule", o->schedule, "constant or cosine (default cosine)");
-  add("final-lr-ratio", o->final_ratio, "Cosine schedule's final rate / peak (default 0.01)");
-  add("weight-decay", o->weight_decay, "L2 coefficient on every weight (default 0)");
-  add("value-init-std", o->value_init_std, "Initial std of V_0, V, a (default 1)");
-  add("attention-init-std", o->attention_init_std, "Initial std of Q, K (default 0.1)");
-  add("seed", o->seed, "Seed of initialisation and shuffling (default 1)");
-  add("eval-every", o->eval_every, "Epochs between test evaluations (default 1; 0: at the end)");
+  o->given["output"] = cmd->add_option("--output,-o", o->output,
+                                       "Output directory (default: [output] directory or " +
+                                           c.output_directory + ")")
+                           ->check(NonEmptyPath());
+  add("heads", o->heads, "Heads per layer H_1 ... H_L (default " + heads + ")");
+  add("width", o->width, "Every width n_1 ... n_{L+1}" + dflt(kDefaultWidth));
+  add("key-dim", o->key_dim, "d of Q, K" + dflt(c.key_dim));
+  add("readout", o->readout, "Token readout: mean, first or last (default " + c.readout + ")");
+  add("epochs", o->epochs, "Passes over the training set" + dflt(t.epochs));
+  add("batch-size", o->batch_size, "Examples per Adam step" + dflt(t.batch_size));
+  add("learning-rate", o->learning_rate, "Peak Adam learning rate" + dflt(t.learning_rate));
+  add("schedule", o->schedule,
+      std::string("constant or cosine (default ") + LearningRateScheduleName(t.schedule) + ")");
+  add("final-lr-ratio", o->final_ratio,
+      "Cosine schedule's final rate / peak" + dflt(t.final_learning_rate_ratio));
+  add("weight-decay", o->weight_decay, "L2 coefficient on every weight" + dflt(t.weight_decay));
+  add("value-init-std", o->value_init_std, "Initial std of V_0, V, a" + dflt(t.value_init_std));
+  add("attention-init-std", o->attention_init_std,
+      "Initial std of Q, K" + dflt(t.attention_init_std));
+  add("seed", o->seed, "Seed of initialisation and shuffling" + dflt(t.seed));
+  add("eval-every", o->eval_every,
+      "Epochs between test evaluations (default " + ToText(t.eval_every) + "; 0: at the end)");
   add("optimizer", o->optimizer,
-      "adam (mini-batch) or gd (full batch, constant rate; default adam)");
-  add("loss", o->loss, "squared or logistic (labels +-1; default squared)");
+      std::string("adam (mini-batch) or gd (full batch, constant rate; default ") +
+          OptimizerName(t.optimizer) + ")");
+  add("loss", o->loss,
+      std::string("squared or logistic (labels +-1; default ") + LossKindName(t.loss) + ")");
   add("trained", o->trained,
-      "all or attention (Q, K only; values and readout frozen; default all)");
-  add("head-scaling", o->head_scaling, "sqrt: 1/sqrt(H n) (theory.md) or mean: 1/(H sqrt(n))");
+      std::string("all or attention (Q, K only; values and readout frozen; default ") +
+          TrainedWeightsName(t.trained) + ")");
+  add("head-scaling", o->head_scaling,
+      "sqrt: 1/sqrt(H n) (theory.md) or mean: 1/(H sqrt(n)) (default " + c.head_scaling + ")");
   cmd->add_flag("--json", global.json, "Print summary.json on stdout");
   cmd->add_flag("--quiet", global.quiet, "No progress on stderr");
-  cmd->add_option("--threads", global.threads, "Threads per mini-batch (default 0: every core)");
+  cmd->add_option("--threads", global.threads, "Threads per mini-batch (0: every core)")
+      ->capture_default_str();
   cmd->callback([o, &global, run] { *run = [o, &global] { return RunTrain(*o, global); }; });
 }
 

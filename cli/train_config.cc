@@ -99,7 +99,7 @@ NetworkShape MakeNetworkShape(const TrainConfig& c, Eigen::Index N0, Eigen::Inde
   if (!c.widths.empty()) {
     s.widths = c.widths;
   } else {
-    s.widths.assign(c.heads.size() + 1, c.width.value_or(32));
+    s.widths.assign(c.heads.size() + 1, c.width.value_or(kDefaultWidth));
   }
   s.key_dim = c.key_dim;
   s.readout = ParseReadout(c.readout, "network.readout");

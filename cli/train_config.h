@@ -23,14 +23,17 @@
 
 namespace attnpaths::cli {
 
+// Every width n_ℓ when the file gives neither width nor widths.
+inline constexpr Eigen::Index kDefaultWidth = 32;
+
 struct TrainConfig {
   // Array specs ("X.npy" or "file.h5:/dataset"); ReadTrainConfig resolves
   // relative paths in the file against the file's folder.
   std::string train_x, train_y, test_x, test_y;
   std::vector<Eigen::Index> heads{4, 4};  // H_1, …, H_L
-  std::optional<Eigen::Index> width;      // every n_ℓ (default 32)
+  std::optional<Eigen::Index> width;      // every n_ℓ (default kDefaultWidth)
   std::vector<Eigen::Index> widths;       // n_1, …, n_{L+1} explicitly
-  Eigen::Index key_dim = 8;
+  Eigen::Index key_dim = NetworkShape{}.key_dim;
   std::string readout = "mean";
   std::string head_scaling = "sqrt";
   TrainOptions options;

@@ -356,38 +356,36 @@ void RegisterTrainSweep(CLI::App& app, GlobalOptions& global, Command* run) {
                   "TOML file ([mixture], [network], [training], [hessian], [margin], [output]; "
                   "docs/cli.md)");
   auto add = [&](const std::string& name, auto& target, const std::string& help) {
-    o->given[name] = cmd->add_option("--" + name, target, help);
+    // The bound field holds its default here: CLI11 shows it in --help.
+    o->given[name] = cmd->add_option("--" + name, target, help)->capture_default_str();
   };
   SweepConfig& f = o->flags;
-  add("heads", f.study.heads, "Head counts (default 1 2 4 8 16)");
-  add("modes", f.modes, "equal_total and/or growing (default both)");
-  add("examples", f.study.data.examples, "Training sequences P (default 256)");
-  add("test-examples", f.study.test_examples, "Test sequences (default 1000)");
-  add("tokens", f.study.data.tokens, "Tokens per sequence, the query token included (default 8)");
-  add("features", f.study.data.features, "N0 (default 16)");
-  add("signal", f.study.data.signal, "Length of the means (default 3)");
-  add("noise", f.study.data.noise, "Noise std per coordinate (default 1)");
-  add("relevant-fraction", f.study.data.relevant_fraction,
-      "Probability that a token is relevant (default 0.25)");
-  add("total-key-dim", f.study.total_key_dim, "equal_total: d x H (default 16)");
-  add("total-width", f.study.total_width, "equal_total: n_2 x H (default 16)");
-  add("key-dim", f.study.key_dim, "growing: d per head (default 4)");
-  add("width", f.study.width, "growing: n_2 (default 4)");
-  add("steps", f.study.training.epochs, "GD steps (default 200)");
-  add("learning-rate", f.study.training.learning_rate, "GD step size (default 0.5)");
-  add("loss", f.loss, "logistic or squared (default logistic)");
-  add("optimizer", f.optimizer, "gd or adam (default gd)");
-  add("repeats", f.study.repeats, "Repeats (data and initialisation; default 5)");
-  add("hessian-every", f.study.hessian_every,
-      "Steps between Hessian eigenvalues (default 0: none)");
-  add("hessian-examples", f.study.hessian_examples,
-      "Training examples in the Hessian (default 0: all)");
+  add("heads", f.study.heads, "Head counts");
+  add("modes", f.modes, "equal_total and/or growing");
+  add("examples", f.study.data.examples, "Training sequences P");
+  add("test-examples", f.study.test_examples, "Test sequences");
+  add("tokens", f.study.data.tokens, "Tokens per sequence, the query token included");
+  add("features", f.study.data.features, "N0");
+  add("signal", f.study.data.signal, "Length of the means");
+  add("noise", f.study.data.noise, "Noise std per coordinate");
+  add("relevant-fraction", f.study.data.relevant_fraction, "Probability that a token is relevant");
+  add("total-key-dim", f.study.total_key_dim, "equal_total: d x H");
+  add("total-width", f.study.total_width, "equal_total: n_2 x H");
+  add("key-dim", f.study.key_dim, "growing: d per head");
+  add("width", f.study.width, "growing: n_2");
+  add("steps", f.study.training.epochs, "GD steps");
+  add("learning-rate", f.study.training.learning_rate, "GD step size");
+  add("loss", f.loss, "logistic or squared");
+  add("optimizer", f.optimizer, "gd or adam");
+  add("repeats", f.study.repeats, "Repeats (data and initialisation)");
+  add("hessian-every", f.study.hessian_every, "Steps between Hessian eigenvalues (0: none)");
+  add("hessian-examples", f.study.hessian_examples, "Training examples in the Hessian (0: all)");
   add("margin-tolerance", f.study.margin.tolerance,
-      "NTK margin: largest KKT violation of the dual (default 1e-9)");
+      "NTK margin: largest KKT violation of the dual");
   add("margin-sweeps", f.study.margin.max_sweeps,
-      "NTK margin: coordinate-ascent sweeps before giving up (default 20000)");
+      "NTK margin: coordinate-ascent sweeps before giving up");
   cmd->add_flag("--no-margin", o->no_margin, "Do not compute the NTK margin at initialisation");
-  add("seed", f.study.training.seed, "Seed of data and initialisation (default 1)");
+  add("seed", f.study.training.seed, "Seed of data and initialisation");
   o->given["output"] =
       cmd->add_option("--output,-o", f.output, "Output directory (default attnpaths-train-sweep)");
   cmd->add_flag("--json", global.json, "Print summary.json on stdout");
