@@ -29,12 +29,17 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
+#include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "data/hmm.h"
 #include "kernels/path_inputs.h"
 #include "sampler/collapsed_potential.h"
+#include "sampler/metric.h"
+#include "sampler/nuts.h"
 #include "sampler/potential.h"
 #include "sampler/random.h"
 #include "sampler/sample.h"
@@ -43,7 +48,6 @@
 namespace {
 
 using namespace attnpaths;
-using Clock = std::chrono::steady_clock;
 
 double Median(std::vector<double> v) {
   if (v.empty()) return 0;
@@ -57,16 +61,25 @@ double Min(const std::vector<double>& v) {
 }
 
 // Mean seconds per call of f, repeated until `budget` seconds (at least 2 calls).
+double ThreadCpuSeconds() {
+  timespec t{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+  return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
+}
+
+// Mean CPU seconds of the calling thread per call of f, repeated until
+// `budget` CPU seconds (at least 2 calls): less sensitive than wall time to
+// the other jobs of a shared machine.
 template <typename F>
 double TimePerCall(F f, double budget) {
   f();  // warm caches and allocations
   int calls = 0;
-  const auto start = Clock::now();
+  const double start = ThreadCpuSeconds();
   double elapsed = 0;
   while (calls < 2 || elapsed < budget) {
     f();
     ++calls;
-    elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+    elapsed = ThreadCpuSeconds() - start;
   }
   return elapsed / calls;
 }
@@ -81,6 +94,64 @@ std::vector<std::string> SplitList(const std::string& list, char separator) {
     pos = next + 1;
   }
   return out;
+}
+
+// Multiply–adds of the collapsed gradient's matrix products: the features
+// Z[0] = X Ṽ_0ᵀ (F0 = Htot P N0 n_1) and Z[ℓ] = Σ_h Z[ℓ-1]_h Ṽ_{ℓ,h}ᵀ
+// (F_ℓ = m_{ℓ+1} P H_ℓ n_ℓ n_{ℓ+1}), then back-propagation: ∂Ṽ_0 costs F0,
+// every upper layer ∂Ṽ_{ℓ,h} and ∂Z[ℓ-1], 2 F_ℓ. The P × P (or n × n)
+// factorisation and solves are left out (a few percent at N ≥ 100).
+double CollapsedGradientMacs(const WeightLayout& layout, Eigen::Index P) {
+  const auto p = static_cast<double>(P);
+  const double F0 = static_cast<double>(layout.Htot() * layout.N0() * layout.n(1)) * p;
+  double F = 0;
+  for (int l = 1; l <= layout.L(); ++l) {
+    F += static_cast<double>(layout.m(l + 1) * layout.H(l) * layout.n(l) * layout.n(l + 1)) * p;
+  }
+  return 2 * F0 + 3 * F;
+}
+
+// U(q) = ½ |q|²: NUTS steps on it cost the tree's own work, not a gradient.
+class StandardNormalPotential : public Potential {
+ public:
+  explicit StandardNormalPotential(Eigen::Index d) : d_(d) {}
+  Eigen::Index dimension() const override { return d_; }
+  double Evaluate(const Eigen::Ref<const Eigen::VectorXd>& q,
+                  Eigen::VectorXd* gradient) const override {
+    if (gradient != nullptr) *gradient = q;
+    return 0.5 * q.squaredNorm();
+  }
+
+ private:
+  Eigen::Index d_;
+};
+
+// CPU seconds per leapfrog step of NUTS transitions (depth ≤ 6, diagonal
+// metric) on a d-dimensional standard normal, minus its trivial gradient:
+// the per-step work of the tree (momentum updates, copies, no-U-turn dot
+// products) that every sampler pays on top of its gradient.
+double NutsTreeSecondsPerStep(Eigen::Index d) {
+  const StandardNormalPotential potential(d);
+  const std::unique_ptr<Metric> metric = MakeMetric(MetricKind::kDiagonal, d);
+  RandomEngine engine = ChainEngine(7, 0);
+  const std::function<double()> uniform = [&engine] { return Uniform01(engine); };
+  NutsOptions options;
+  options.max_depth = 6;
+  NutsSampler nuts(potential, *metric, options, uniform);
+  Eigen::VectorXd q(d), p, g;
+  for (Eigen::Index i = 0; i < d; ++i) q[i] = StandardNormal(engine);
+  Position x = EvaluatePosition(potential, q);
+  const int transitions = d > 1000000 ? 2 : 20;
+  long steps = 0;
+  const double start = ThreadCpuSeconds();
+  for (int i = 0; i < transitions; ++i) {
+    metric->SampleMomentum(engine, &p);
+    steps += nuts.Transition(0.05, x, p, &x).leapfrog_steps;
+  }
+  const double per_step = (ThreadCpuSeconds() - start) / static_cast<double>(steps);
+  const double gradient_start = ThreadCpuSeconds();
+  for (int i = 0; i < 10; ++i) potential.Evaluate(q, &g);
+  return per_step - (ThreadCpuSeconds() - gradient_start) / 10;
 }
 
 struct Config {
@@ -146,9 +217,15 @@ int main(int argc, char** argv) {
               config.temperature);
 
   if (config.gradient) {
-    std::printf("One potential + gradient evaluation (ms, wall clock)\n");
-    std::printf("%7s %10s %12s %12s %10s %12s %12s %10s\n", "N", "dim (all)", "effective",
-                "token-wise", "max |dg|", "dim (coll.)", "collapsed", "coll./eff.");
+    std::printf(
+        "One potential + gradient evaluation (ms, CPU time of the thread); coll. GF/s: the "
+        "collapsed "
+        "gradient's matrix products (2 F0 + 3 F multiply-adds, CollapsedGradientMacs) per second; "
+        "NUTS tree ms: one NUTS "
+        "step's own work (everything but the gradient) at the collapsed dimension\n");
+    std::printf("%7s %10s %12s %12s %10s %12s %12s %10s %10s %12s\n", "N", "dim (all)", "effective",
+                "token-wise", "max |dg|", "dim (coll.)", "collapsed", "coll./eff.", "coll. GF/s",
+                "NUTS tree ms");
     for (double N : config.widths) {
       arch.SetUniform(N);
       const NetworkPotential effective(arch, train_inputs, train.y, config.temperature);
@@ -166,9 +243,11 @@ int main(int argc, char** argv) {
       }
       const Eigen::VectorXd v = q.head(collapsed.dimension());
       const double t_col = TimePerCall([&] { collapsed.Evaluate(v, &g3); }, 2.0);
-      std::printf("%7g %10td %12.4f %12.4f %10.1e %12td %12.4f %9.0fx\n", N, effective.dimension(),
-                  1e3 * t_eff, 1e3 * t_tok, diff, collapsed.dimension(), 1e3 * t_col,
-                  t_col / t_eff);
+      const double flops = 2 * CollapsedGradientMacs(collapsed.layout(), train_inputs.P());
+      const double t_tree = NutsTreeSecondsPerStep(collapsed.dimension());
+      std::printf("%7g %10td %12.4f %12.4f %10.1e %12td %12.4f %9.1fx %10.1f %12.4f\n", N,
+                  effective.dimension(), 1e3 * t_eff, 1e3 * t_tok, diff, collapsed.dimension(),
+                  1e3 * t_col, t_col / t_eff, 1e-9 * flops / t_col, 1e3 * t_tree);
       std::fflush(stdout);
     }
     std::printf("\n");

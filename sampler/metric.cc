@@ -2,6 +2,7 @@
 
 #include <Eigen/Cholesky>
 #include <Eigen/Eigenvalues>
+#include <algorithm>
 #include <cmath>
 #include <utility>
 
@@ -18,6 +19,18 @@ std::unique_ptr<Metric> MakeMetric(MetricKind kind, Eigen::Index dimension) {
   if (ResolveMetricKind(kind, dimension) == MetricKind::kDense)
     return std::make_unique<DenseMetric>(dimension);
   return std::make_unique<DiagonalMetric>(dimension);
+}
+
+std::array<double, 2> Metric::VelocityDots(const Eigen::Ref<const Eigen::VectorXd>& p_a,
+                                           const Eigen::Ref<const Eigen::VectorXd>& p_b,
+                                           const Eigen::Ref<const Eigen::VectorXd>& rho,
+                                           const Eigen::VectorXd* extra) const {
+  std::array<double, 2> dots{VelocityDot(p_a, rho), VelocityDot(p_b, rho)};
+  if (extra != nullptr) {
+    dots[0] += VelocityDot(p_a, *extra);
+    dots[1] += VelocityDot(p_b, *extra);
+  }
+  return dots;
 }
 
 // ---- DiagonalMetric
@@ -41,6 +54,32 @@ Eigen::VectorXd DiagonalMetric::Velocity(const Eigen::Ref<const Eigen::VectorXd>
 double DiagonalMetric::VelocityDot(const Eigen::Ref<const Eigen::VectorXd>& p,
                                    const Eigen::Ref<const Eigen::VectorXd>& rho) const {
   return (p.array() * inverse_.array() * rho.array()).sum();
+}
+
+std::array<double, 2> DiagonalMetric::VelocityDots(const Eigen::Ref<const Eigen::VectorXd>& p_a,
+                                                   const Eigen::Ref<const Eigen::VectorXd>& p_b,
+                                                   const Eigen::Ref<const Eigen::VectorXd>& rho,
+                                                   const Eigen::VectorXd* extra) const {
+  // Blocks of kBlock coordinates: s = M⁻¹ (ρ + extra) stays in L1 while both
+  // dot products read it, so every vector streams from memory once (four or
+  // five vectors instead of twelve for four separate VelocityDot calls).
+  constexpr Eigen::Index kBlock = 256;
+  const Eigen::Index d = dimension();
+  Eigen::Array<double, kBlock, 1> s;
+  double a = 0, b = 0;
+  for (Eigen::Index i = 0; i < d; i += kBlock) {
+    const Eigen::Index m = std::min(kBlock, d - i);
+    auto s_block = s.head(m);
+    if (extra != nullptr) {
+      s_block = inverse_.segment(i, m).array() *
+                (rho.segment(i, m).array() + extra->segment(i, m).array());
+    } else {
+      s_block = inverse_.segment(i, m).array() * rho.segment(i, m).array();
+    }
+    a += (p_a.segment(i, m).array() * s_block).sum();
+    b += (p_b.segment(i, m).array() * s_block).sum();
+  }
+  return {a, b};
 }
 
 void DiagonalMetric::Drift(double t, const Eigen::Ref<const Eigen::VectorXd>& p,

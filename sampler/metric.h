@@ -66,6 +66,15 @@ class Metric {
   // (M⁻¹ p) · ρ (the no-U-turn criterion's test).
   virtual double VelocityDot(const Eigen::Ref<const Eigen::VectorXd>& p,
                              const Eigen::Ref<const Eigen::VectorXd>& rho) const = 0;
+  // Both tests of the no-U-turn criterion (nuts.h) in one call:
+  // {(M⁻¹ p_a)·s, (M⁻¹ p_b)·s} with s = ρ, or ρ + extra when extra is not null.
+  // The default calls VelocityDot; DiagonalMetric reads each vector once (on
+  // the sampler's tens of thousands of coordinates the criterion's dot
+  // products cost more than a gradient of the full potential).
+  virtual std::array<double, 2> VelocityDots(const Eigen::Ref<const Eigen::VectorXd>& p_a,
+                                             const Eigen::Ref<const Eigen::VectorXd>& p_b,
+                                             const Eigen::Ref<const Eigen::VectorXd>& rho,
+                                             const Eigen::VectorXd* extra) const;
   // q += t M⁻¹ p: the position update of the leapfrog integrator.
   virtual void Drift(double t, const Eigen::Ref<const Eigen::VectorXd>& p,
                      Eigen::VectorXd* q) const = 0;
@@ -105,6 +114,10 @@ class DiagonalMetric : public Metric {
   Eigen::VectorXd Velocity(const Eigen::Ref<const Eigen::VectorXd>& p) const override;
   double VelocityDot(const Eigen::Ref<const Eigen::VectorXd>& p,
                      const Eigen::Ref<const Eigen::VectorXd>& rho) const override;
+  std::array<double, 2> VelocityDots(const Eigen::Ref<const Eigen::VectorXd>& p_a,
+                                     const Eigen::Ref<const Eigen::VectorXd>& p_b,
+                                     const Eigen::Ref<const Eigen::VectorXd>& rho,
+                                     const Eigen::VectorXd* extra) const override;
   void Drift(double t, const Eigen::Ref<const Eigen::VectorXd>& p,
              Eigen::VectorXd* q) const override;
   // p_i = z_i / √M⁻¹_ii with z_i standard normal.

@@ -1,6 +1,7 @@
 #include "sampler/nuts.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <limits>
 #include <utility>
@@ -19,13 +20,14 @@ double LogAddExp(double a, double b) {
 
 bool NoUTurn(const Metric& metric, const Eigen::VectorXd& p_a, const Eigen::VectorXd& p_b,
              const Eigen::VectorXd& rho) {
-  return metric.VelocityDot(p_a, rho) > 0 && metric.VelocityDot(p_b, rho) > 0;
+  const std::array<double, 2> dots = metric.VelocityDots(p_a, p_b, rho, nullptr);
+  return dots[0] > 0 && dots[1] > 0;
 }
 
 bool NoUTurn(const Metric& metric, const Eigen::VectorXd& p_a, const Eigen::VectorXd& p_b,
              const Eigen::VectorXd& rho, const Eigen::VectorXd& extra) {
-  return metric.VelocityDot(p_a, rho) + metric.VelocityDot(p_a, extra) > 0 &&
-         metric.VelocityDot(p_b, rho) + metric.VelocityDot(p_b, extra) > 0;
+  const std::array<double, 2> dots = metric.VelocityDots(p_a, p_b, rho, &extra);
+  return dots[0] > 0 && dots[1] > 0;
 }
 
 TreeBuilder::TreeBuilder(const Potential& potential, const Metric& metric, double step_size,
@@ -79,6 +81,13 @@ bool TreeBuilder::Recurse(int depth, int direction, PhasePoint* edge, Eigen::Vec
   Level& level = levels_[static_cast<size_t>(depth)];
   // First half: its inner momentum is this subtree's.
   if (!Recurse(depth - 1, direction, edge, &level.rho_first, p_inner)) return false;
+  if (depth == 1) {
+    // Two single points p₁, p₂: both joining spans and the subtree are the
+    // span (p₁, p₂) with ρ = p₁ + p₂, so the three tests below are one.
+    if (!Recurse(0, direction, edge, &level.rho_second, &level.p_second_inner)) return false;
+    *rho = level.rho_first + level.rho_second;
+    return NoUTurn(metric_, *p_inner, edge->p, *rho);
+  }
   level.p_first_outer = edge->p;
   if (!Recurse(depth - 1, direction, edge, &level.rho_second, &level.p_second_inner)) return false;
   // The spans joining the halves (each half plus the other's nearest point),

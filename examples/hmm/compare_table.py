@@ -61,7 +61,8 @@ def main():
         print(f"\nN = {N}: U_1 (theory) vs U^sampled")
         print("\n| entry | theory | sampled | s.e. | z |\n|---|---|---|---|---|")
         for r in rows:
-            print(f"| {r['quantity']} | {fmt(r['theory'])} | {fmt(r['sampled'])} | {fmt(r['se'], 2)} "
+            name = r["quantity"].replace("|", "\\|")  # "π | π'" inside a markdown cell
+            print(f"| {name} | {fmt(r['theory'])} | {fmt(r['sampled'])} | {fmt(r['se'], 2)} "
                   f"| {fmt(r['z'], 2)} |")
         z = np.array([r["z"] for r in rows if r["z"] is not None])
         if len(z):

@@ -10,6 +10,7 @@
 
 #include <Eigen/Cholesky>
 #include <Eigen/Eigenvalues>
+#include <array>
 #include <cmath>
 
 #include "sampler/leapfrog.h"
@@ -76,6 +77,43 @@ TEST(Metric, DenseKineticVelocityAndFlowMatchExplicitAlgebra) {
     metric.HarmonicFlow(-t, &q1, &p1);
     EXPECT_LE((q1 - q).norm() + (p1 - p).norm(), 1e-11);
   }
+}
+
+TEST(Metric, VelocityDotsAreTheExplicitDotProducts) {
+  // (M⁻¹ p_a)·(ρ + extra) and (M⁻¹ p_b)·(ρ + extra) by explicit products, for
+  // dimensions below, at and across DiagonalMetric's block of 256, and the
+  // default implementation (DenseMetric) on a full M⁻¹.
+  Rng rng(17);
+  for (Eigen::Index d : {1, 255, 256, 700, 1031}) {
+    const Eigen::VectorXd inv = (test_util::RandomNormal(d, 1, rng).array().abs() + 0.1).matrix();
+    DiagonalMetric metric(d);
+    metric.set_inverse(inv);
+    const Eigen::VectorXd p_a = test_util::RandomNormal(d, 1, rng),
+                          p_b = test_util::RandomNormal(d, 1, rng),
+                          rho = test_util::RandomNormal(d, 1, rng),
+                          extra = test_util::RandomNormal(d, 1, rng);
+    const Eigen::MatrixXd M_inv = inv.asDiagonal();
+    const Eigen::VectorXd s = rho + extra;
+    const std::array<double, 2> with = metric.VelocityDots(p_a, p_b, rho, &extra);
+    const std::array<double, 2> without = metric.VelocityDots(p_a, p_b, rho, nullptr);
+    const double scale = std::sqrt(static_cast<double>(d)) * 10;
+    EXPECT_NEAR(with[0], (M_inv * p_a).dot(s), 1e-13 * scale) << d;
+    EXPECT_NEAR(with[1], (M_inv * p_b).dot(s), 1e-13 * scale) << d;
+    EXPECT_NEAR(without[0], (M_inv * p_a).dot(rho), 1e-13 * scale) << d;
+    EXPECT_NEAR(without[1], (M_inv * p_b).dot(rho), 1e-13 * scale) << d;
+  }
+  const Eigen::Index d = 6;
+  const Eigen::MatrixXd B = test_util::RandomNormal(d * d, 1, rng).reshaped(d, d);
+  const Eigen::MatrixXd S = B * B.transpose() + Eigen::MatrixXd::Identity(d, d);
+  DenseMetric dense(d);
+  dense.set_inverse(S);
+  const Eigen::VectorXd p_a = test_util::RandomNormal(d, 1, rng),
+                        p_b = test_util::RandomNormal(d, 1, rng),
+                        rho = test_util::RandomNormal(d, 1, rng),
+                        extra = test_util::RandomNormal(d, 1, rng);
+  const std::array<double, 2> dots = dense.VelocityDots(p_a, p_b, rho, &extra);
+  EXPECT_NEAR(dots[0], (S * p_a).dot(rho + extra), 1e-12);
+  EXPECT_NEAR(dots[1], (S * p_b).dot(rho + extra), 1e-12);
 }
 
 TEST(Metric, DiagonalFlowIsTheDenseFlowOfADiagonalMatrix) {

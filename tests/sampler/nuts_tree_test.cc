@@ -145,6 +145,46 @@ TEST(TreeBuilder, ExactArithmeticOfADepthThreeSubtree) {
   EXPECT_LE((tree.proposal.q - Trajectory(k, m, q0, p0, eps, 1)[0].q).cwiseAbs().maxCoeff(), 1e-14);
 }
 
+TEST(TreeBuilder, ValidityMatchesEveryCriterionOnManyCoordinates) {
+  // 700 coordinates (several of DiagonalMetric::VelocityDots' blocks and a
+  // tail), stiffnesses over two decades, steps from short to turning within
+  // a few points: the builder's answer (its fused dot products, the single
+  // test of two-point subtrees) against the test's own criteria at every
+  // depth, with both answers occurring.
+  const Eigen::Index d = 700;
+  Eigen::VectorXd k(d), m(d), q0(d), p0(d);
+  RandomEngine engine = ChainEngine(11, 0);
+  for (Eigen::Index i = 0; i < d; ++i) {
+    k[i] = std::pow(10.0, 2.0 * Uniform01(engine) - 1.0);
+    m[i] = 0.5 + Uniform01(engine);
+    q0[i] = StandardNormal(engine);
+    p0[i] = StandardNormal(engine);
+  }
+  const Quadratic potential(k);
+  DiagonalMetric metric(d);
+  metric.set_inverse(m);
+  int valid_count = 0, invalid_count = 0;
+  for (double eps : {0.02, 0.1, 0.3, 0.6}) {
+    for (int depth = 1; depth <= 5; ++depth) {
+      for (int direction : {1, -1}) {
+        PhasePoint z{EvaluatePosition(potential, q0), p0};
+        const double H0 = z.Hamiltonian(metric);
+        const std::function<double()> uniform = [] { return 0.5; };
+        TreeBuilder builder(potential, metric, eps, H0, 1e300, uniform);
+        Subtree tree;
+        const bool valid = builder.Build(depth, direction, &z, &tree);
+        const size_t n = size_t{1} << depth;
+        const std::vector<Point> pts =
+            Trajectory(k, m, q0, p0, direction * eps, static_cast<int>(n));
+        EXPECT_EQ(valid, TreeValid(m, pts, 0, n)) << eps << " " << depth << " " << direction;
+        (valid ? valid_count : invalid_count)++;
+      }
+    }
+  }
+  EXPECT_GT(valid_count, 5);
+  EXPECT_GT(invalid_count, 5);
+}
+
 TEST(TreeBuilder, ProposalIsDrawnWithMultinomialWeights) {
   // Large steps so the weights exp(H0 − H) of the four points differ.
   const Eigen::Vector2d k(1.0, 9.0), m(1.0, 1.0), q0(0.8, 0.3), p0(0.2, 0.9);
