@@ -42,6 +42,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/bench_util.h"
 #include "data/hmm.h"
 #include "kernels/path_inputs.h"
 #include "kernels/path_kernel.h"
@@ -424,65 +425,22 @@ ScalingResult RunScalingChild(const ScalingCase& c, KernelStrategy strategy, boo
   return r;
 }
 
-// Runs RunScalingChild in a fork()ed child; the result comes back through a pipe.
+// Runs RunScalingChild in a fork()ed child (bench_util.h RunIsolated); the
+// child's own error travels in the result, a crash's in `failed`.
 ScalingResult RunScalingIsolated(const ScalingCase& c, KernelStrategy strategy, bool quick) {
-  ScalingResult r;
-  int fd[2];
-  if (pipe(fd) != 0) {
-    std::snprintf(r.error, sizeof r.error, "pipe failed: %s", std::strerror(errno));
-    return r;
-  }
-  std::fflush(stdout);
-  std::fflush(stderr);
-  const pid_t pid = fork();
-  if (pid < 0) {
-    std::snprintf(r.error, sizeof r.error, "fork failed: %s", std::strerror(errno));
-    return r;
-  }
-  if (pid == 0) {
-    close(fd[0]);
-    // Should memory run out, let the kernel's OOM killer pick this child first,
-    // and start the peak-RSS count afresh (Linux >= 4.0: "5" resets VmHWM).
-    { std::ofstream("/proc/self/oom_score_adj") << 1000; }
-    { std::ofstream("/proc/self/clear_refs") << 5; }
-    ScalingResult out;
-    try {
-      out = RunScalingChild(c, strategy, quick);
-    } catch (const std::exception& e) {
-      std::snprintf(out.error, sizeof out.error, "%s", e.what());
-    }
-    const char* p = reinterpret_cast<const char*>(&out);
-    size_t left = sizeof out;
-    while (left > 0) {
-      const ssize_t w = write(fd[1], p, left);
-      if (w <= 0) break;
-      p += w;
-      left -= static_cast<size_t>(w);
-    }
-    close(fd[1]);
-    _exit(0);
-  }
-  close(fd[1]);
-  char* p = reinterpret_cast<char*>(&r);
-  size_t got = 0;
-  while (got < sizeof r) {
-    const ssize_t n = read(fd[0], p + got, sizeof r - got);
-    if (n <= 0) break;
-    got += static_cast<size_t>(n);
-  }
-  close(fd[0]);
-  int status = 0;
-  waitpid(pid, &status, 0);
-  if (got != sizeof r) {
-    r = ScalingResult();
-    if (WIFSIGNALED(status)) {
-      std::snprintf(r.error, sizeof r.error, "child killed by signal %d%s", WTERMSIG(status),
-                    WTERMSIG(status) == SIGKILL ? " (out of memory?)" : "");
-    } else {
-      std::snprintf(r.error, sizeof r.error, "child exited with status %d",
-                    WIFEXITED(status) ? WEXITSTATUS(status) : -1);
-    }
-  }
+  std::string failed;
+  ScalingResult r = bench::RunIsolated<ScalingResult>(
+      [&] {
+        ScalingResult out;
+        try {
+          out = RunScalingChild(c, strategy, quick);
+        } catch (const std::exception& e) {
+          std::snprintf(out.error, sizeof out.error, "%s", e.what());
+        }
+        return out;
+      },
+      &failed);
+  if (!failed.empty()) std::snprintf(r.error, sizeof r.error, "%s", failed.c_str());
   return r;
 }
 
