@@ -424,15 +424,23 @@ ObjectiveSolution Solve(const OrderParameterObjective& objective, const SolveOpt
 
   // The line search down to the hand-over gradient, then Newton steps with
   // the Hessian (issue 14); they also polish a line search that stalled above
-  // tolerance. When Newton stops early after an early hand-over, the line
-  // search continues from its point down to the tolerance, then Newton again.
-  line_search(stop_below);
+  // tolerance. From a warm start (newton_from_initial) Newton steps come
+  // first. When Newton stops early, the line search continues from its point
+  // (down to the hand-over gradient after a warm start, then to the
+  // tolerance), each time followed by Newton again.
+  const bool warm = newton && options.newton_from_initial && !options.initial_U.empty();
+  if (!warm) line_search(stop_below);
   evaluate_theta();
   newton_steps();
-  if (x.gradient_norm > options.gradient_tolerance && stop_below > options.gradient_tolerance &&
-      x.v.ok) {
+  std::vector<double> fallback;
+  if (warm && stop_below > options.gradient_tolerance) fallback.push_back(stop_below);
+  if (warm || stop_below > options.gradient_tolerance) {
+    fallback.push_back(options.gradient_tolerance);
+  }
+  for (double stop : fallback) {
+    if (x.gradient_norm <= options.gradient_tolerance || !x.v.ok) break;
     theta = param.FromU(x.U);
-    line_search(options.gradient_tolerance);
+    line_search(stop);
     evaluate_theta();
     newton_steps();
   }

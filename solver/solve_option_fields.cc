@@ -31,6 +31,10 @@ std::vector<OptionField> SolveOptionFields(SolveOptions* o) {
                        "(0: only the polish; inf: Newton from the start)",
                        &o->newton_threshold),
           [](double x) { return x >= 0; }, "a value >= 0 (inf allowed)"),
+      BoolOption("newton_from_initial", "",
+                 "with a start given (a sweep's neighbouring point), Newton steps first, the "
+                 "line search only if they stall",
+                 &o->newton_from_initial),
       EnumOption("hessian_method", "",
                  "Hessian of Newton steps and the stability check: analytic "
                  "(solver/action_hessian.h) or finite_differences",
