@@ -225,7 +225,9 @@ void Solves(const std::vector<double>& widths, int reps) {
   std::printf("## 2. Solves on the Markov task (P = 100, 4 paths, T = 0.01, default options)\n\n");
   std::printf(
       "*solve* includes the stability check (the Hessian's smallest eigenvalue) and excludes "
-      "the predictor; minimum (median) over %d repetitions of its CPU time (one thread: "
+      "the predictor; storage pairs (kAuto's choice); hessian_reuse 0 is the flow before "
+      "(a Hessian per Newton step), 0.25 the default now; minimum (median) over %d repetitions of "
+      "its CPU time (one thread: "
       "unlike the wall time it leaves out the time other processes held the core) and of its "
       "wall time. *eval* and *Hessian* are the wall time spent in them (SolveSummary, the "
       "run of least CPU time). |ΔU| = max |U_1 − U_1^ref| "
@@ -234,7 +236,8 @@ void Solves(const std::vector<double>& widths, int reps) {
       "issue 14) by the minimum CPU time.\n\n",
       reps);
   std::printf(
-      "| N | storage | solve CPU | solve wall | evaluations | Hessians | Newton steps | eval | "
+      "| N | hessian_reuse | solve CPU | solve wall | evaluations | Hessians | Newton steps | eval "
+      "| "
       "Hessian | max \\|∂(S/n)/∂U\\| | \\|ΔU\\| | vs reference |\n");
   std::printf("|---:|:---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
   Task t = MarkovTask(100);
@@ -243,34 +246,40 @@ void Solves(const std::vector<double>& widths, int reps) {
   for (double N : widths) {
     t.arch.SetUniform(N);
     const Action action(t.arch, kernel, t.train.y, 0.01);
-    std::vector<double> times, cpu;
-    SolveSummary best;
-    Solution sol;
-    for (int r = 0; r < reps; ++r) {
-      SolveSummary s;
-      const bench::Stopwatch w;
-      sol = Solve(action, SolveOptions{}, &s);
-      times.push_back(w.wall());
-      cpu.push_back(w.cpu());
-      if (r == 0 || cpu.back() <= *std::min_element(cpu.begin(), cpu.end())) best = s;
+    for (const double reuse : {0.0, 0.25}) {
+      SolveOptions options;
+      options.hessian_reuse = reuse;
+      std::vector<double> times, cpu;
+      SolveSummary best;
+      Solution sol;
+      for (int r = 0; r < reps; ++r) {
+        SolveSummary s;
+        const bench::Stopwatch w;
+        sol = Solve(action, options, &s);
+        times.push_back(w.wall());
+        cpu.push_back(w.cpu());
+        if (r == 0 || cpu.back() <= *std::min_element(cpu.begin(), cpu.end())) best = s;
+      }
+      SolveOptions tight;
+      tight.gradient_tolerance = 1e-13;
+      tight.newton_threshold = std::numeric_limits<double>::infinity();
+      tight.max_newton_steps = 50;
+      tight.compute_hessian = false;
+      tight.initial_U = sol.order_parameters.U;
+      const Solution ref = Solve(action, tight, nullptr);
+      const double du =
+          (sol.order_parameters.U[0] - ref.order_parameters.U[0]).cwiseAbs().maxCoeff();
+      const Stats st = MedianMin(times), sc = MedianMin(cpu);
+      const double reference = N <= 10 ? 4.2 : (N >= 100 ? 0.40 : std::nan(""));
+      std::printf(
+          "| %g | %s | **%s** (%s) | %s (%s) | %d | %d | %d | %s | %s | %.1e | %.1e | %s |\n", N,
+          reuse == 0 ? "0 (before)" : "0.25 (now)", Sec(sc.min).c_str(), Sec(sc.median).c_str(),
+          Sec(st.min).c_str(), Sec(st.median).c_str(), best.evaluations, best.hessians,
+          best.newton_steps, Sec(best.evaluation_seconds).c_str(),
+          Sec(best.hessian_seconds).c_str(), best.gradient_norm, du,
+          std::isnan(reference) ? "" : bench::Fmt("%.0f×", reference / sc.min).c_str());
+      std::fflush(stdout);
     }
-    SolveOptions tight;
-    tight.gradient_tolerance = 1e-13;
-    tight.newton_threshold = std::numeric_limits<double>::infinity();
-    tight.max_newton_steps = 50;
-    tight.compute_hessian = false;
-    tight.initial_U = sol.order_parameters.U;
-    const Solution ref = Solve(action, tight, nullptr);
-    const double du = (sol.order_parameters.U[0] - ref.order_parameters.U[0]).cwiseAbs().maxCoeff();
-    const Stats st = MedianMin(times), sc = MedianMin(cpu);
-    const double reference = N <= 10 ? 4.2 : (N >= 100 ? 0.40 : std::nan(""));
-    std::printf("| %g | %s | **%s** (%s) | %s (%s) | %d | %d | %d | %s | %s | %.1e | %.1e | %s |\n",
-                N, best.storage.c_str(), Sec(sc.min).c_str(), Sec(sc.median).c_str(),
-                Sec(st.min).c_str(), Sec(st.median).c_str(), best.evaluations, best.hessians,
-                best.newton_steps, Sec(best.evaluation_seconds).c_str(),
-                Sec(best.hessian_seconds).c_str(), best.gradient_norm, du,
-                std::isnan(reference) ? "" : bench::Fmt("%.0f×", reference / sc.min).c_str());
-    std::fflush(stdout);
   }
   std::printf("\n");
 }
@@ -284,7 +293,9 @@ void Sweeps(const std::vector<double>& widths, const std::vector<double>& temps,
       "N as `attnpaths sweep` runs it (study/sweep.cc). *cold*: every point from U_GP; *warm, "
       "line search first*: from the next larger width's solution, L-BFGS to newton_threshold "
       "then Newton (the sweep before issue 14 §5); *warm, Newton first*: the same start, "
-      "Newton at once (newton_from_initial, now the default). Solves only (stability check "
+      "Newton at once (newton_from_initial, now the default); *a Hessian per step*: "
+      "hessian_reuse = 0 (before), else 0.25 (now: a Hessian is kept while each step cuts "
+      "the gradient 4-fold). Solves only (stability check "
       "included; path inputs and predictor excluded), total CPU and wall time over the grid, "
       "minimum (median) over %d interleaved repetitions; per point: mean evaluations and Hessians "
       "(max in "
@@ -298,15 +309,19 @@ void Sweeps(const std::vector<double>& widths, const std::vector<double>& temps,
   struct Mode {
     const char* name;
     bool warm, newton_first;
+    double reuse;
   };
-  const Mode modes[] = {{"cold", false, false},
-                        {"warm, line search first", true, false},
-                        {"warm, Newton first", true, true}};
-  std::vector<std::vector<double>> times(3), walls(3);
-  std::vector<std::vector<SolveSummary>> summaries(3);
-  std::vector<std::vector<Eigen::MatrixXd>> solutions(3);
+  const Mode modes[] = {{"cold, a Hessian per Newton step (before)", false, false, 0.0},
+                        {"warm, line search first, a Hessian per step (before)", true, false, 0.0},
+                        {"cold (now)", false, false, 0.25},
+                        {"warm, Newton first, a Hessian per step", true, true, 0.0},
+                        {"warm, Newton first (now)", true, true, 0.25}};
+  const size_t kModes = sizeof(modes) / sizeof(modes[0]);
+  std::vector<std::vector<double>> times(kModes), walls(kModes);
+  std::vector<std::vector<SolveSummary>> summaries(kModes);
+  std::vector<std::vector<Eigen::MatrixXd>> solutions(kModes);
   for (int r = 0; r < reps; ++r) {
-    for (size_t m = 0; m < 3; ++m) {
+    for (size_t m = 0; m < kModes; ++m) {
       summaries[m].clear();
       solutions[m].clear();
       double total = 0, wall_total = 0;
@@ -317,6 +332,7 @@ void Sweeps(const std::vector<double>& widths, const std::vector<double>& temps,
           const Action action(t.arch, kernel, t.train.y, T);
           SolveOptions o;
           o.newton_from_initial = modes[m].newton_first;
+          o.hessian_reuse = modes[m].reuse;
           if (modes[m].warm) o.initial_U = start;
           SolveSummary s;
           const bench::Stopwatch w;
@@ -338,7 +354,7 @@ void Sweeps(const std::vector<double>& widths, const std::vector<double>& temps,
       "/ point | max \\|ΔU\\| vs cold | max \\|∂(S/n)/∂U\\| | not converged | vs cold |\n");
   std::printf("|:---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
   const double cold_min = MedianMin(times[0]).min;
-  for (size_t m = 0; m < 3; ++m) {
+  for (size_t m = 0; m < kModes; ++m) {
     const Stats st = MedianMin(times[m]);
     double evals = 0, hess = 0, newton = 0, du = 0, grad = 0;
     int max_evals = 0, max_hess = 0, failed = 0;

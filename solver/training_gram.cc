@@ -376,7 +376,7 @@ bool TrainingGram::EnergyGradient(const Eigen::Ref<const Eigen::VectorXd>& alpha
     // P(P+1)/2 rows accumulates each sum in a few long sequential chains,
     // whose rounding stalled a 1e-12 solve at P = 2000
     // (GramStorage.SolveGivesTheSameSaddlePointAtLargeP).
-    constexpr Eigen::Index kChunk = 4096;
+    constexpr Eigen::Index kChunk = 256;
     const Eigen::Index rows = packed->rows();
     pair_sums_.setZero(packed->cols());
     for (Eigen::Index r0 = 0; r0 < rows; r0 += kChunk) {
