@@ -221,8 +221,10 @@ void Evaluations(const std::vector<Eigen::Index>& sizes, double peak) {
 
 // ------------------------------------------------------------ 2. solves
 
-void Solves(const std::vector<double>& widths, int reps) {
-  std::printf("## 2. Solves on the Markov task (P = 100, 4 paths, T = 0.01, default options)\n\n");
+void Solves(const std::vector<double>& widths, int reps, double tolerance) {
+  std::printf(
+      "## 2. Solves on the Markov task (P = 100, 4 paths, T = 0.01, gradient_tolerance %.0e)\n\n",
+      tolerance);
   std::printf(
       "*solve* includes the stability check (the Hessian's smallest eigenvalue) and excludes "
       "the predictor; storage pairs (kAuto's choice); hessian_reuse 0 is the flow before "
@@ -286,7 +288,8 @@ void Solves(const std::vector<double>& widths, int reps) {
 
 // ------------------------------------------------------------ 3. warm starts
 
-void Sweeps(const std::vector<double>& widths, const std::vector<double>& temps, int reps) {
+void Sweeps(const std::vector<double>& widths, const std::vector<double>& temps, int reps,
+            double tolerance) {
   std::printf("## 3. The 7-width × 10-temperature grid: cold and warm starts\n\n");
   std::printf(
       "P = 100, 4 paths; widths %zu, temperatures %zu; every temperature a chain in decreasing "
@@ -300,8 +303,8 @@ void Sweeps(const std::vector<double>& widths, const std::vector<double>& temps,
       "minimum (median) over %d interleaved repetitions; per point: mean evaluations and Hessians "
       "(max in "
       "brackets). max |ΔU| is the largest max |U_1 − U_1^cold| over the grid; *not "
-      "converged* counts points above the 1e-9 tolerance.\n\n",
-      widths.size(), temps.size(), reps);
+      "converged* counts points above the tolerance, %.0e.\n\n",
+      widths.size(), temps.size(), reps, tolerance);
   Task t = MarkovTask(100);
   const PathKernel kernel(ComputePathInputs(t.arch, t.train.x, Split::kTrain));
   std::vector<double> chain = widths;
@@ -333,6 +336,7 @@ void Sweeps(const std::vector<double>& widths, const std::vector<double>& temps,
           SolveOptions o;
           o.newton_from_initial = modes[m].newton_first;
           o.hessian_reuse = modes[m].reuse;
+          o.gradient_tolerance = tolerance;
           if (modes[m].warm) o.initial_U = start;
           SolveSummary s;
           const bench::Stopwatch w;
@@ -437,6 +441,7 @@ std::vector<double> ParseList(const char* text) {
 
 int main(int argc, char** argv) {
   int reps = 5;
+  double tolerance = 1e-12;  // issue 14: converged to max |∂(S/n_max)/∂U| ≤ 1e-12
   std::string cli, only;
   std::vector<double> sizes = {100, 200, 400, 1000};
   std::vector<double> widths = {10, 20, 50, 100, 200, 500, 1000};
@@ -446,6 +451,8 @@ int main(int argc, char** argv) {
       reps = std::max(1, std::atoi(argv[++i]));
     } else if (a == "--cli" && i + 1 < argc) {
       cli = argv[++i];
+    } else if (a == "--tolerance" && i + 1 < argc) {
+      tolerance = std::atof(argv[++i]);
     } else if (a == "--only" && i + 1 < argc) {
       only = argv[++i];
     } else if (a == "--sizes" && i + 1 < argc) {
@@ -455,7 +462,7 @@ int main(int argc, char** argv) {
     } else {
       std::fprintf(stderr,
                    "usage: lean_bench [--reps R] [--cli path/to/attnpaths] [--only 1|2|3|4] "
-                   "[--sizes 100,400] [--widths 10,100]\n");
+                   "[--sizes 100,400] [--widths 10,100] [--tolerance 1e-12]\n");
       return a == "--help" || a == "-h" ? 0 : 2;
     }
   }
@@ -472,10 +479,11 @@ int main(int argc, char** argv) {
     for (double s : sizes) P.push_back(static_cast<Eigen::Index>(s));
     Evaluations(P, peak);
   }
-  if (only.empty() || only == "2") Solves(widths, reps);
+  if (only.empty() || only == "2") Solves(widths, reps, tolerance);
   if (only.empty() || only == "3") {
     Sweeps({10, 30, 50, 100, 300, 500, 1000},
-           {0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 1.5}, std::max(1, reps / 2));
+           {0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 1.5}, std::max(1, reps / 2),
+           tolerance);
   }
   if (!cli.empty() && (only.empty() || only == "4")) EndToEnd(cli, reps);
   std::printf("load average at the end: %s\n", LoadAverage().c_str());

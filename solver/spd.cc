@@ -26,8 +26,7 @@ int BlasInt(Eigen::Index n) {
 
 bool CholeskyInPlace(Eigen::MatrixXd* G, SpdBackend backend) {
   if (backend == SpdBackend::kAuto) {
-    backend =
-        G->rows() <= kSmallSpd || BlasThreadCount() == 1 ? SpdBackend::kEigen : SpdBackend::kLapack;
+    backend = G->rows() <= kSmallSpd ? SpdBackend::kEigen : SpdBackend::kLapack;
   }
   if (backend == SpdBackend::kEigen) {
     const Eigen::LLT<Eigen::Ref<Eigen::MatrixXd>> llt(*G);

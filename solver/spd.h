@@ -27,9 +27,9 @@ enum class SpdBackend { kAuto, kEigen, kLapack };
 
 // Cholesky factor L of the lower triangle of G, in place (lower triangle);
 // false when G is not numerically positive definite. kAuto takes Eigen up to
-// kSmallSpd rows and, above, whenever OpenBLAS runs on one thread (Eigen's
-// blocked LLT beat dpotrf single-threaded at 400 and 1000 rows here); LAPACK
-// (OpenBLAS's threads) otherwise.
+// kSmallSpd rows and LAPACK above (re-measured single-threaded in
+// bench/results/solver_bench.md "Lean evaluations": within noise of each
+// other at 100 rows, dpotrf ahead at 200 … 1000 rows with SkylakeX kernels).
 bool CholeskyInPlace(Eigen::MatrixXd* G, SpdBackend backend = SpdBackend::kAuto);
 // B ← (L Lᵀ)⁻¹ B for the lower factor L of CholeskyInPlace.
 void CholeskySolveInPlace(const Eigen::MatrixXd& L, Eigen::MatrixXd* B);
