@@ -251,6 +251,7 @@ void Solves(const std::vector<double>& widths, int reps, double tolerance) {
     for (const double reuse : {0.0, 0.25}) {
       SolveOptions options;
       options.hessian_reuse = reuse;
+      options.gradient_tolerance = tolerance;
       std::vector<double> times, cpu;
       SolveSummary best;
       Solution sol;

@@ -6,7 +6,6 @@
 #include <limits>
 
 #include "kernels/error.h"
-#include "parallel/blas_threads.h"
 
 extern "C" {
 // LAPACK (Fortran ABI; the trailing size_t is the hidden length of `uplo`).
@@ -61,10 +60,7 @@ void CholeskySolveInPlace(const Eigen::MatrixXd& L, Eigen::VectorXd* b) {
 }
 
 bool InverseFromCholeskyInPlace(Eigen::MatrixXd* L, SpdBackend backend) {
-  if (backend == SpdBackend::kAuto) {
-    backend =
-        L->rows() > kSmallSpd || BlasThreadCount() <= 1 ? SpdBackend::kLapack : SpdBackend::kEigen;
-  }
+  if (backend == SpdBackend::kAuto) backend = SpdBackend::kLapack;
   if (backend == SpdBackend::kEigen) {
     Eigen::MatrixXd L_inverse = Eigen::MatrixXd::Identity(L->rows(), L->cols());
     L->triangularView<Eigen::Lower>().solveInPlace(L_inverse);

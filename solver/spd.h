@@ -27,18 +27,18 @@ enum class SpdBackend { kAuto, kEigen, kLapack };
 
 // Cholesky factor L of the lower triangle of G, in place (lower triangle);
 // false when G is not numerically positive definite. kAuto takes Eigen up to
-// kSmallSpd rows and LAPACK above (re-measured single-threaded in
-// bench/results/solver_bench.md "Lean evaluations": within noise of each
-// other at 100 rows, dpotrf ahead at 200 … 1000 rows with SkylakeX kernels).
+// kSmallSpd rows, LAPACK above. (Single-threaded, dpotrf was ahead of Eigen's
+// LLT even at 100 rows, 21 against 28 µs, bench/results/solver_bench.md "Lean
+// evaluations"; the choice stays by size alone so that a result never depends
+// on OpenBLAS's thread count.)
 bool CholeskyInPlace(Eigen::MatrixXd* G, SpdBackend backend = SpdBackend::kAuto);
 // B ← (L Lᵀ)⁻¹ B for the lower factor L of CholeskyInPlace.
 void CholeskySolveInPlace(const Eigen::MatrixXd& L, Eigen::MatrixXd* B);
 void CholeskySolveInPlace(const Eigen::MatrixXd& L, Eigen::VectorXd* b);
 // L ← (L Lᵀ)⁻¹ in the lower triangle (the strict upper one is not defined).
-// kAuto takes LAPACK's dpotri above kSmallSpd rows and, below, whenever
-// OpenBLAS runs on the calling thread alone (BlasThreadCount() ≤ 1, as inside
-// Solve): single-threaded it beats Eigen's triangular solve and full GEMM by
-// about 1.6× at 100 rows (bench/results/solver_bench.md, "Lean evaluations").
+// kAuto is LAPACK's dpotri at every size: single-threaded (as inside Solve up
+// to P D = 1024) it beats Eigen's triangular solve and full GEMM 1.7× at 100
+// rows and 4× at 1000 (bench/results/solver_bench.md, "Lean evaluations").
 bool InverseFromCholeskyInPlace(Eigen::MatrixXd* L, SpdBackend backend = SpdBackend::kAuto);
 
 class SpdFactor {
