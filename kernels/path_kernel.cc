@@ -338,6 +338,27 @@ PathKernel PathKernel::SelectPaths(const std::vector<Eigen::Index>& kept,
   return out;
 }
 
+const Eigen::MatrixXd* PathKernel::PackedPairs() const {
+  if (strategy_ != KernelStrategy::kPrecomputed) return nullptr;
+  const Eigen::Index n = P(), rows = n * (n + 1) / 2;
+  const Eigen::Index cols = static_cast<Eigen::Index>(pairs_.size());
+  if (8.0 * static_cast<double>(rows) * static_cast<double>(cols) > kPackedPairsMaxBytes) {
+    return nullptr;
+  }
+  std::call_once(packed_->once, [&] {
+    Eigen::MatrixXd& packed = packed_->packed;
+    packed.resize(rows, cols);
+    for (Eigen::Index k = 0; k < cols; ++k) {
+      const Eigen::MatrixXd& c = pairs_[static_cast<size_t>(k)];
+      double* out = packed.col(k).data();
+      for (Eigen::Index j = 0; j < n; ++j) {
+        for (Eigen::Index i = j; i < n; ++i) *out++ = c(i, j) + c(j, i);
+      }
+    }
+  });
+  return &packed_->packed;
+}
+
 Eigen::Index PathKernel::PairIndex(Eigen::Index p, Eigen::Index q) const {
   if (p > q) std::swap(p, q);
   // Row-major packing of the upper triangle.

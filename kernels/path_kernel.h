@@ -24,6 +24,7 @@
 #include <Eigen/Core>
 #include <array>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -128,12 +129,25 @@ class PathKernel {
   // The stored C_pq (P × P, no copy) for p <= q; kPrecomputed only (throws
   // Error otherwise). For solver/training_gram.h, which contracts pairs per output block.
   const Eigen::MatrixXd& StoredPair(Eigen::Index p, Eigen::Index q) const;
+  // kPrecomputed: the stored pairs as one (P(P+1)/2) × (Htot(Htot+1)/2)
+  // matrix, column PairIndex(p, q) holding the lower triangle of C_pq + C_pqᵀ
+  // (so 2 C_pp for p = q) column by column, entry (i, j), i ≥ j, at
+  // j P − j(j−1)/2 + (i − j). With it K_U (lower triangle) is one GEMV with
+  // u_pq = (U_pq + U_qp)/2 (U_pp/2 on the diagonal) and every
+  // Σ_μν R_μν C_pq(μ,ν) one GEMV with the lower triangle of a symmetric R, its
+  // diagonal halved (solver/training_gram.h): half the memory traffic of the
+  // pairs. Built on first use (thread-safe, shared by copies of this kernel);
+  // nullptr for the other strategies and when it would exceed
+  // kPackedPairsMaxBytes (it adds half the pairs' memory).
+  const Eigen::MatrixXd* PackedPairs() const;
+  static constexpr double kPackedPairsMaxBytes = 256.0 * (1 << 20);
+  // Column of PackedPairs (and index of the stored pair) of p, q.
+  Eigen::Index PairIndex(Eigen::Index p, Eigen::Index q) const;
 
  private:
   struct WithoutPairs {};
   // Stores the inputs and the strategy; pairs_ is left for the caller to fill.
   PathKernel(PathInputs train, KernelStrategy strategy, WithoutPairs);
-  Eigen::Index PairIndex(Eigen::Index p, Eigen::Index q) const;
 
   void RequireInputs(const char* what) const;
 
@@ -143,6 +157,11 @@ class PathKernel {
   KernelStrategy strategy_;
   std::vector<Eigen::MatrixXd> pairs_;  // kPrecomputed: C_pq for p <= q
   std::shared_ptr<const Gram> gram_;    // kFeatures
+  struct PackedCache {
+    std::once_flag once;
+    Eigen::MatrixXd packed;
+  };
+  std::shared_ptr<PackedCache> packed_ = std::make_shared<PackedCache>();  // PackedPairs()
 };
 
 // K_U(a^μ, b^ν) between two sets of path inputs (|a| × |b|).

@@ -1934,6 +1934,8 @@ class SolveOptions:
       max_iterations         iteration limit (5000)
       max_restarts           line-search restarts after a stall (3)
       max_newton_steps       Newton steps with the analytic Hessian (10)
+      newton_from_initial    with initial_U given, Newton steps first (True)
+      hessian_reuse          keep a Newton Hessian while each step cuts the gradient by this (0.25)
       lbfgs_rank             L-BFGS memory (20)
       initial_U              start [U_1, ..., U_L]; empty: U_GP (theory.md 8)
       compute_hessian        report the smallest Hessian eigenvalue (True)
@@ -1968,6 +1970,16 @@ class SolveOptions:
 
     """
     Newton polish steps after the line search.
+    """
+    newton_from_initial: bool
+
+    """
+    With initial_U given (a neighbouring point), Newton steps first.
+    """
+    hessian_reuse: float
+
+    """
+    A Newton step keeps its Hessian while each step cuts the gradient by at least this factor (0: a new Hessian every step).
     """
     lbfgs_rank: int
 

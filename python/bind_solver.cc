@@ -269,6 +269,8 @@ the given fields; unknown names raise attnpaths.Error suggesting the nearest fie
   max_iterations         iteration limit (5000)
   max_restarts           line-search restarts after a stall (3)
   max_newton_steps       Newton steps with the analytic Hessian (10)
+  newton_from_initial    with initial_U given, Newton steps first (True)
+  hessian_reuse          keep a Newton Hessian while each step cuts the gradient by this (0.25)
   lbfgs_rank             L-BFGS memory (20)
   initial_U              start [U_1, ..., U_L]; empty: U_GP (theory.md 8)
   compute_hessian        report the smallest Hessian eigenvalue (True)
@@ -290,6 +292,11 @@ the given fields; unknown names raise attnpaths.Error suggesting the nearest fie
                      "Line-search restarts after it stalls at rounding level.")
       .def_readwrite("max_newton_steps", &SolveOptions::max_newton_steps,
                      "Newton polish steps after the line search.")
+      .def_readwrite("newton_from_initial", &SolveOptions::newton_from_initial,
+                     "With initial_U given (a neighbouring point), Newton steps first.")
+      .def_readwrite("hessian_reuse", &SolveOptions::hessian_reuse,
+                     "A Newton step keeps its Hessian while each step cuts the gradient by at "
+                     "least this factor (0: a new Hessian every step).")
       .def_readwrite("lbfgs_rank", &SolveOptions::lbfgs_rank, "L-BFGS memory.")
       .def_property(
           "initial_U", [](const SolveOptions& o) { return MatrixList(o.initial_U); },

@@ -56,6 +56,9 @@ bool SolveOptions::IsValid(std::string* error) const {
   if (!(newton_threshold >= 0)) {
     return fail(ErrorMessage("solver.newton_threshold", ToText(newton_threshold), "a value >= 0"));
   }
+  if (!(hessian_reuse >= 0 && hessian_reuse < 1)) {
+    return fail(ErrorMessage("solver.hessian_reuse", ToText(hessian_reuse), "a value in [0, 1)"));
+  }
   if (hessian_max_dimension < 0) {
     return fail(ErrorMessage("solver.hessian_max_dimension", ToText(hessian_max_dimension),
                              "a value >= 0"));
@@ -274,36 +277,51 @@ Eigen::MatrixXd SolverHessian(const OrderParameterObjective& objective,
   return Hm;
 }
 
-// Up to `max_steps` damped Newton steps in the independent entries of U with
-// the Hessian of S/n (theory.md §3): δ = −H⁻¹ g (H made positive
-// definite by |eigenvalues| when it is not), then t = 1, 1/2, … until the
-// point is evaluable and S decreases by the Armijo fraction or the gradient
-// norm decreases. Stops at gradient_tolerance or when no step is accepted.
-// Returns the steps taken.
+// Damped Newton steps in the independent entries of U with the Hessian of
+// S/n (theory.md §3): δ = −H⁻¹ g (H made positive definite by |eigenvalues|
+// when it is not), then t = 1, 1/2, … until the point is evaluable and S
+// decreases by the Armijo fraction or the gradient norm decreases. A Hessian
+// is kept for the next step while the step cut the gradient norm by at least
+// options.hessian_reuse (a chord step costs one evaluation); a kept Hessian
+// whose full step is not accepted is replaced at once. At most `max_steps`
+// Hessians (and 5 max_steps steps); stops at gradient_tolerance or when a
+// fresh Hessian's step is not accepted. Returns the steps taken.
 int NewtonSteps(const OrderParameterObjective& objective, const SolveOptions& options,
                 int max_steps, int iteration_offset, NewtonPoint* x, SolveSummary* sum) {
   const double scale = 1.0 / objective.Normalization();
-  int steps = 0;
-  for (; steps < max_steps && x->gradient_norm > options.gradient_tolerance; ++steps) {
+  int steps = 0, hessians = 0;
+  bool have = false;  // a Hessian (factorised) from an earlier step is at hand
+  Eigen::LLT<Eigen::MatrixXd> llt;
+  Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> es;
+  bool definite = false;
+  while (x->gradient_norm > options.gradient_tolerance && steps < 5 * max_steps) {
     const Eigen::VectorXd g = PackGradient(x->G, scale);
-    const auto t0 = Clock::now();
-    const Eigen::MatrixXd Hm = SolverHessian(objective, x->U, options, sum);
-    sum->hessian_seconds += Seconds(t0, Clock::now());
-    if (Hm.size() == 0) break;
+    const bool fresh = !have;
+    if (fresh) {
+      if (hessians >= max_steps) break;
+      const auto t0 = Clock::now();
+      const Eigen::MatrixXd Hm = SolverHessian(objective, x->U, options, sum);
+      sum->hessian_seconds += Seconds(t0, Clock::now());
+      ++hessians;
+      if (Hm.size() == 0) break;
+      llt.compute(Hm);
+      definite = llt.info() == Eigen::Success;
+      if (!definite) es.compute(Hm);
+      have = true;
+    }
     Eigen::VectorXd delta;
-    Eigen::LLT<Eigen::MatrixXd> llt(Hm);
-    if (llt.info() == Eigen::Success) {
+    if (definite) {
       delta = -llt.solve(g);
     } else {
-      Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> es(Hm);
       const Eigen::VectorXd lambda = es.eigenvalues().cwiseAbs().cwiseMax(
           1e-8 * std::max(es.eigenvalues().cwiseAbs().maxCoeff(), 1e-300));
       delta = -es.eigenvectors() * (es.eigenvectors().transpose() * g).cwiseQuotient(lambda);
     }
     const double slope = g.dot(delta);  // < 0: a descent direction
+    const double before = x->gradient_norm;
     bool accepted = false;
     double t = 1.0;
-    for (int halvings = 0; halvings < 30 && !accepted; ++halvings, t *= 0.5) {
+    for (int halvings = 0; halvings < (fresh ? 30 : 1) && !accepted; ++halvings, t *= 0.5) {
       auto trial = AddToIndependentEntries(x->U, t * delta);
       std::vector<Eigen::MatrixXd> Gt;
       ObjectiveValue vt;
@@ -320,9 +338,15 @@ int NewtonSteps(const OrderParameterObjective& objective, const SolveOptions& op
         accepted = true;
       }
     }
-    if (!accepted) break;
+    if (!accepted) {
+      if (fresh) break;
+      have = false;  // the kept Hessian is too far off: a fresh one at this point
+      continue;
+    }
+    ++steps;
+    if (!(x->gradient_norm <= options.hessian_reuse * before)) have = false;
     if (options.progress) {
-      options.progress({iteration_offset + steps + 1, scale * x->v.S, x->gradient_norm});
+      options.progress({iteration_offset + steps, scale * x->v.S, x->gradient_norm});
     }
   }
   return steps;
@@ -424,15 +448,23 @@ ObjectiveSolution Solve(const OrderParameterObjective& objective, const SolveOpt
 
   // The line search down to the hand-over gradient, then Newton steps with
   // the Hessian (issue 14); they also polish a line search that stalled above
-  // tolerance. When Newton stops early after an early hand-over, the line
-  // search continues from its point down to the tolerance, then Newton again.
-  line_search(stop_below);
+  // tolerance. From a warm start (newton_from_initial) Newton steps come
+  // first. When Newton stops early, the line search continues from its point
+  // (down to the hand-over gradient after a warm start, then to the
+  // tolerance), each time followed by Newton again.
+  const bool warm = newton && options.newton_from_initial && !options.initial_U.empty();
+  if (!warm) line_search(stop_below);
   evaluate_theta();
   newton_steps();
-  if (x.gradient_norm > options.gradient_tolerance && stop_below > options.gradient_tolerance &&
-      x.v.ok) {
+  std::vector<double> fallback;
+  if (warm && stop_below > options.gradient_tolerance) fallback.push_back(stop_below);
+  if (warm || stop_below > options.gradient_tolerance) {
+    fallback.push_back(options.gradient_tolerance);
+  }
+  for (double stop : fallback) {
+    if (x.gradient_norm <= options.gradient_tolerance || !x.v.ok) break;
     theta = param.FromU(x.U);
-    line_search(options.gradient_tolerance);
+    line_search(stop);
     evaluate_theta();
     newton_steps();
   }

@@ -73,6 +73,18 @@ struct SolveOptions {
   // typically end near 1e-13, replacing the line search's slow last digits
   // (bench/results/solver_bench.md).
   double newton_threshold = 1e-3;
+  // With initial_U given (a warm start: the neighbouring point of a sweep),
+  // Newton steps start there at once instead of after the line search; when
+  // they stop above the tolerance the line search takes over from their point
+  // (down to newton_threshold, then Newton again). A neighbour's solution is
+  // usually inside Newton's basin, so this cuts a sweep's evaluations
+  // (bench/results/solver_bench.md, "Warm starts").
+  bool newton_from_initial = true;
+  // A Newton step keeps its Hessian for the next step (a chord step: one
+  // evaluation instead of a Hessian of several) while the step cut the
+  // gradient norm by at least this factor; 0: a new Hessian every step.
+  // max_newton_steps counts Hessians.
+  double hessian_reuse = 0.25;
   // Storage of G = K_U + T I (solver/training_gram.h), used where the study's
   // kernel is built (cli/study_run.h BuildKernels; Solve itself takes the
   // Action's kernel as it is): auto picks the cheapest by the measured cost

@@ -31,6 +31,16 @@ std::vector<OptionField> SolveOptionFields(SolveOptions* o) {
                        "(0: only the polish; inf: Newton from the start)",
                        &o->newton_threshold),
           [](double x) { return x >= 0; }, "a value >= 0 (inf allowed)"),
+      BoolOption("newton_from_initial", "",
+                 "with a start given (a sweep's neighbouring point), Newton steps first, the "
+                 "line search only if they stall",
+                 &o->newton_from_initial),
+      InRange(
+          DoubleOption("hessian_reuse", "",
+                       "a Newton step keeps its Hessian while each step cuts the gradient by "
+                       "at least this factor (0: a new Hessian every step)",
+                       &o->hessian_reuse),
+          [](double x) { return x >= 0 && x < 1; }, "a value in [0, 1)"),
       EnumOption("hessian_method", "",
                  "Hessian of Newton steps and the stability check: analytic "
                  "(solver/action_hessian.h) or finite_differences",

@@ -23,8 +23,11 @@ int BlasInt(Eigen::Index n) {
   return static_cast<int>(n);
 }
 
-bool CholeskyInPlace(Eigen::MatrixXd* G) {
-  if (G->rows() <= kSmallSpd) {
+bool CholeskyInPlace(Eigen::MatrixXd* G, SpdBackend backend) {
+  if (backend == SpdBackend::kAuto) {
+    backend = G->rows() <= kSmallSpd ? SpdBackend::kEigen : SpdBackend::kLapack;
+  }
+  if (backend == SpdBackend::kEigen) {
     const Eigen::LLT<Eigen::Ref<Eigen::MatrixXd>> llt(*G);
     return llt.info() == Eigen::Success;
   }
@@ -45,8 +48,20 @@ void CholeskySolveInPlace(const Eigen::MatrixXd& L, Eigen::MatrixXd* B) {
   dpotrs_("L", &n, &nrhs, L.data(), &n, B->data(), &n, &info, 1);
 }
 
-bool InverseFromCholeskyInPlace(Eigen::MatrixXd* L) {
-  if (L->rows() <= kSmallSpd) {
+void CholeskySolveInPlace(const Eigen::MatrixXd& L, Eigen::VectorXd* b) {
+  if (L.rows() <= kSmallSpd) {
+    L.triangularView<Eigen::Lower>().solveInPlace(*b);
+    L.triangularView<Eigen::Lower>().transpose().solveInPlace(*b);
+    return;
+  }
+  const int n = BlasInt(L.rows()), nrhs = 1;
+  int info = 0;
+  dpotrs_("L", &n, &nrhs, L.data(), &n, b->data(), &n, &info, 1);
+}
+
+bool InverseFromCholeskyInPlace(Eigen::MatrixXd* L, SpdBackend backend) {
+  if (backend == SpdBackend::kAuto) backend = SpdBackend::kLapack;
+  if (backend == SpdBackend::kEigen) {
     Eigen::MatrixXd L_inverse = Eigen::MatrixXd::Identity(L->rows(), L->cols());
     L->triangularView<Eigen::Lower>().solveInPlace(L_inverse);
     L->noalias() = L_inverse.transpose() * L_inverse;

@@ -21,13 +21,25 @@ constexpr Eigen::Index kSmallSpd = 256;
 
 // n as the 32-bit int of BLAS/LAPACK; throws Error beyond 2^31 - 1.
 int BlasInt(Eigen::Index n);
+// Which library runs a step: kAuto is Eigen up to kSmallSpd rows while OpenBLAS
+// may use several threads, else LAPACK (see InverseFromCholeskyInPlace).
+enum class SpdBackend { kAuto, kEigen, kLapack };
+
 // Cholesky factor L of the lower triangle of G, in place (lower triangle);
-// false when G is not numerically positive definite.
-bool CholeskyInPlace(Eigen::MatrixXd* G);
+// false when G is not numerically positive definite. kAuto takes Eigen up to
+// kSmallSpd rows, LAPACK above. (Single-threaded, dpotrf was ahead of Eigen's
+// LLT even at 100 rows, 21 against 28 µs, bench/results/solver_bench.md "Lean
+// evaluations"; the choice stays by size alone so that a result never depends
+// on OpenBLAS's thread count.)
+bool CholeskyInPlace(Eigen::MatrixXd* G, SpdBackend backend = SpdBackend::kAuto);
 // B ← (L Lᵀ)⁻¹ B for the lower factor L of CholeskyInPlace.
 void CholeskySolveInPlace(const Eigen::MatrixXd& L, Eigen::MatrixXd* B);
+void CholeskySolveInPlace(const Eigen::MatrixXd& L, Eigen::VectorXd* b);
 // L ← (L Lᵀ)⁻¹ in the lower triangle (the strict upper one is not defined).
-bool InverseFromCholeskyInPlace(Eigen::MatrixXd* L);
+// kAuto is LAPACK's dpotri at every size: single-threaded (as inside Solve up
+// to P D = 1024) it beats Eigen's triangular solve and full GEMM 1.7× at 100
+// rows and 4× at 1000 (bench/results/solver_bench.md, "Lean evaluations").
+bool InverseFromCholeskyInPlace(Eigen::MatrixXd* L, SpdBackend backend = SpdBackend::kAuto);
 
 class SpdFactor {
  public:

@@ -211,7 +211,26 @@ void TrainingGram::Assemble(const Eigen::Ref<const Eigen::MatrixXd>& U1) {
   const Eigen::Index P = in.P(), H = in.Htot, D = D_, n = P * D;
   if (kernel_.strategy() == KernelStrategy::kPrecomputed) {
     if (D == 1) {
-      kernel_.Total(U1, &G_);
+      const Eigen::MatrixXd* packed = kernel_.PackedPairs();
+      if (packed == nullptr) {
+        kernel_.Total(U1, &G_);
+        return;
+      }
+      // K_U(i, j) = Σ_{π≤π'} u_ππ' (C_ππ' + C_ππ'ᵀ)(i, j), u_ππ' = (U_ππ' + U_π'π)/2,
+      // u_ππ = U_ππ/2 (theory.md §2): one GEMV, then the lower triangle of G.
+      pair_weights_.resize(packed->cols());
+      for (Eigen::Index p = 0; p < H; ++p) {
+        for (Eigen::Index q = p; q < H; ++q) {
+          pair_weights_(kernel_.PairIndex(p, q)) = 0.5 * (p == q ? U1(p, p) : U1(p, q) + U1(q, p));
+        }
+      }
+      packed_.resize(packed->rows());
+      packed_.noalias() = *packed * pair_weights_;
+      G_.resize(n, n);
+      const double* k = packed_.data();
+      for (Eigen::Index j = 0; j < n; ++j, k += n - j + 1) {
+        G_.col(j).tail(n - j) = Eigen::Map<const Eigen::VectorXd>(k, n - j);
+      }
       return;
     }
     // S = Σ_{π<π'} C_ππ' ⊗ A^{ππ'} + Σ_π C_ππ ⊗ A^{ππ}/2, then G = S + Sᵀ.
@@ -302,7 +321,10 @@ bool TrainingGram::Factorize(const Eigen::Ref<const Eigen::MatrixXd>& U1, double
   log_det_ = 2.0 * G_.diagonal().array().log().sum();
   if (!std::isfinite(log_det_)) return false;
   factorized_ = true;
-  if (labels_) alpha_ = Solve(y_);
+  if (labels_) {
+    alpha_ = y_;  // no allocation when the size is unchanged
+    CholeskySolveInPlace(G_, &alpha_);
+  }
   return true;
 }
 
@@ -335,6 +357,41 @@ bool TrainingGram::EnergyGradient(const Eigen::Ref<const Eigen::VectorXd>& alpha
   Require(alpha.size() == size(), "alpha size", alpha.size(), std::to_string(size()) + " (P D)");
   const PathInputs& in = kernel_.inputs();
   const Eigen::Index P = in.P(), H = in.Htot, N0 = in.N0, D = D_;
+  const Eigen::MatrixXd* packed = kernel_.strategy() == KernelStrategy::kPrecomputed && D == 1
+                                      ? kernel_.PackedPairs()
+                                      : nullptr;
+  if (packed != nullptr) {
+    // The lower triangle of R = G⁻¹ − α αᵀ, packed, diagonal halved: then
+    // Σ_μν R_μν C_ππ'(μ,ν) = Σ_{i≥j} r_ij (C_ππ' + C_ππ'ᵀ)(i, j), one GEMV over the pairs.
+    work_ = G_;
+    if (!InverseFromCholeskyInPlace(&work_)) return false;
+    packed_.resize(packed->rows());
+    double* r = packed_.data();
+    for (Eigen::Index j = 0; j < P; ++j) {
+      const double aj = alpha(j);
+      *r++ = 0.5 * (work_(j, j) - aj * aj);
+      for (Eigen::Index i = j + 1; i < P; ++i) *r++ = work_(i, j) - alpha(i) * aj;
+    }
+    // In chunks of rows, the chunk sums added at the end: a GEMV over all
+    // P(P+1)/2 rows accumulates each sum in a few long sequential chains,
+    // whose rounding stalled a 1e-12 solve at P = 2000
+    // (GramStorage.SolveGivesTheSameSaddlePointAtLargeP).
+    constexpr Eigen::Index kChunk = 256;
+    const Eigen::Index rows = packed->rows();
+    pair_sums_.setZero(packed->cols());
+    for (Eigen::Index r0 = 0; r0 < rows; r0 += kChunk) {
+      const Eigen::Index b = std::min(kChunk, rows - r0);
+      pair_chunk_.noalias() = packed->middleRows(r0, b).transpose() * packed_.segment(r0, b);
+      pair_sums_ += pair_chunk_;
+    }
+    grad->resize(H, H);
+    for (Eigen::Index p = 0; p < H; ++p) {
+      for (Eigen::Index q = p; q < H; ++q) {
+        (*grad)(p, q) = (*grad)(q, p) = pair_sums_(kernel_.PairIndex(p, q));
+      }
+    }
+    return true;
+  }
   if (kernel_.strategy() == KernelStrategy::kPrecomputed || D > 1) {
     // R = G⁻¹ − α αᵀ (PD × PD, both triangles).
     work_ = G_;
@@ -463,6 +520,10 @@ double TrainingGram::EnergyHessianFlops(HessianForm form) const {
   const double H = double(kernel_.Htot()), D = double(D_), P = double(kernel_.P());
   const double N0 = double(kernel_.inputs().N0), m = H * D;
   if (form == HessianForm::kExamples) {
+    if (D_ == 1) {  // EnergyHessianSymmetric: one GEMM per independent entry
+      const double e = H * (H + 1) / 2;
+      return 2 * e * P * P * P + 2 * e * e * P * P;
+    }
     return 2 * H * H * D * D * P * P * P + 2 * m * m * m * m * P * P;
   }
   return (P * D) * (P * D) * m * N0 + (m * N0) * (m * N0) * P * D + 2 * m * m * m * m * N0 * N0;
@@ -484,6 +545,7 @@ bool TrainingGram::EnergyHessian(const Eigen::Ref<const Eigen::VectorXd>& alpha,
   Eigen::MatrixXd R = G_;
   if (!InverseFromCholeskyInPlace(&R)) return false;
   R.triangularView<Eigen::StrictlyUpper>() = R.transpose();
+  if (D == 1) return EnergyHessianSymmetric(R, alpha, hessian);
 
   // The pairs C_pq (p ≤ q), stored or formed once.
   std::vector<Eigen::MatrixXd> formed;
@@ -566,6 +628,46 @@ bool TrainingGram::EnergyHessian(const Eigen::Ref<const Eigen::VectorXd>& alpha,
   const Eigen::MatrixXd RV = R * V;
   hessian->noalias() = 2.0 * V.transpose() * RV;
   SubtractTraces(m, generator_trace, hessian);
+  return true;
+}
+
+// One output: the generator of entry k = (i, j), i ≤ j, gives the symmetric
+// S_k = K_{E_k} = C_ij + C_ijᵀ (C_ii on the diagonal), so with Y_k = G⁻¹ S_k
+//   H_kl = −tr(Y_k Y_l) + 2 (S_k α)ᵀ G⁻¹ (S_l α),
+// tr(Y_k Y_l) = vec(Y_k)ᵀ vec(Y_lᵀ): one GEMM per entry (Htot(Htot+1)/2 of
+// them, 2 P³ flops each) and one for every trace, against the Htot² GEMMs
+// of the ordered pairs in the general form below (issue 14 §2).
+bool TrainingGram::EnergyHessianSymmetric(const Eigen::MatrixXd& R,
+                                          const Eigen::Ref<const Eigen::VectorXd>& alpha,
+                                          Eigen::MatrixXd* hessian) const {
+  const Eigen::Index H = kernel_.Htot(), P = kernel_.P();
+  const auto entry = UpperEntries(H);
+  const Eigen::Index entries = static_cast<Eigen::Index>(entry.size());
+  const bool stored = kernel_.strategy() == KernelStrategy::kPrecomputed;
+  Eigen::MatrixXd A(P * P, entries), B(P * P, entries), V(P, entries), S(P, P), C;
+  const int Pb = BlasInt(P), PPb = BlasInt(P * P), Eb = BlasInt(entries);
+  const double one = 1.0, zero = 0.0;
+  for (Eigen::Index k = 0; k < entries; ++k) {
+    const auto [i, j] = entry[static_cast<size_t>(k)];
+    if (!stored) C = kernel_.Pair(i, j);
+    const Eigen::MatrixXd& Cij = stored ? kernel_.StoredPair(i, j) : C;
+    if (i == j) {
+      S = Cij;
+    } else {
+      S = Cij + Cij.transpose();
+    }
+    V.col(k).noalias() = S * alpha;
+    dgemm_("N", "N", &Pb, &Pb, &Pb, &one, R.data(), &Pb, S.data(), &Pb, &zero, A.col(k).data(), &Pb,
+           1, 1);  // Y_k = G⁻¹ S_k
+    Eigen::Map<Eigen::MatrixXd>(B.col(k).data(), P, P) =
+        Eigen::Map<const Eigen::MatrixXd>(A.col(k).data(), P, P).transpose();
+  }
+  const Eigen::MatrixXd RV = R * V;
+  hessian->noalias() = 2.0 * V.transpose() * RV;
+  const double minus_one = -1.0;
+  dgemm_("T", "N", &Eb, &Eb, &PPb, &minus_one, A.data(), &PPb, B.data(), &PPb, &one,
+         hessian->data(), &Eb, 1, 1);  // − tr(Y_k Y_l)
+  *hessian = (0.5 * (*hessian + hessian->transpose())).eval();
   return true;
 }
 

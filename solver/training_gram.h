@@ -26,7 +26,12 @@
 // theory.md §3.
 //
 // Storage follows the PathKernel's strategy:
-//  * kPrecomputed reads the stored pairs C_ππ' (π ≤ π'):
+//  * kPrecomputed reads the stored pairs C_ππ' (π ≤ π'). At D = 1 through
+//    their packed symmetrised form (PathKernel::PackedPairs) when it is small
+//    enough: K_U's lower triangle is one GEMV, and the energy gradient
+//    Σ_μν R_μν C_ππ'(μ,ν) another with the lower triangle of R = G⁻¹ − ααᵀ
+//    (G⁻¹ from dpotri, nothing else P × P formed; issue 14 §2). Otherwise
+//    (and for D > 1):
 //    G = S + Sᵀ with S = Σ_{π<π'} C_ππ' ⊗ A^{ππ'} + Σ_π C_ππ ⊗ A^{ππ}/2 and
 //    A^{ππ'}_{dd'} = U_1[(π,d),(π',d')]; the gradient block (π,π') is
 //    Σ_μν R[(μ,d),(ν,d')] C_ππ'(μ,ν), one pass over the pairs.
@@ -127,7 +132,9 @@ class TrainingGram {
   //   −tr(G⁻¹ S_k G⁻¹ S_l) + 2 (S_k α)ᵀ G⁻¹ (S_l α),  S_k = K_{E_k},
   // with E_k the symmetric unit matrix of entry k. kExamples: X = G⁻¹ J_d C_ππ'
   // for every output d and ordered pair (2 Htot² D² P³ flops), then every
-  // trace by one GEMM of their P × P blocks (2 (Htot D)⁴ P² flops).
+  // trace by one GEMM of their P × P blocks (2 (Htot D)⁴ P² flops); at D = 1
+  // Y_k = G⁻¹ S_k for the Htot(Htot+1)/2 entries instead (S_k symmetric,
+  // 2 Htot(Htot+1)/2 P³ flops) and tr(Y_k Y_l) by one GEMM.
   // kFeatures: M = L⁻¹ Ξ̃ (PD × Htot D N0) and Γ = Mᵀ M, then one GEMM of its
   // N0 × N0 blocks (2 (Htot D)⁴ N0² flops). kAuto takes the one with fewer
   // flops (EnergyHessianFlops). false when a LAPACK step fails.
@@ -150,6 +157,9 @@ class TrainingGram {
  private:
   bool EnergyHessianFeatures(const Eigen::Ref<const Eigen::VectorXd>& alpha,
                              Eigen::MatrixXd* hessian) const;
+  bool EnergyHessianSymmetric(const Eigen::MatrixXd& R,
+                              const Eigen::Ref<const Eigen::VectorXd>& alpha,
+                              Eigen::MatrixXd* hessian) const;
   // K_{U_1} into G_ (lower triangle at least); false when not finite.
   void Assemble(const Eigen::Ref<const Eigen::MatrixXd>& U1);
 
@@ -163,6 +173,9 @@ class TrainingGram {
   Eigen::MatrixXd G_;                      // G, then its lower Cholesky factor L
   Eigen::MatrixXd work_;  // factored: Φ̃ = Ξ̃ (C ⊗ I), then Z = L⁻¹ Ξ̃; precomputed: R
   Eigen::MatrixXd L_inverse_;  // factored: L⁻¹ (lower)
+  // Pairs at D = 1 through PathKernel::PackedPairs: the packed lower triangle
+  // of K_U, then of R = G⁻¹ − α αᵀ (diagonal halved), and the pair sums.
+  Eigen::VectorXd packed_, pair_sums_, pair_chunk_, pair_weights_;
   double log_det_ = 0;
   bool factorized_ = false;
 };

@@ -107,6 +107,11 @@ class Matrices(unittest.TestCase):
         self.assertEqual(repr(op), 'OrderParameters(U: [2x2, 1x1], U_a=0.7)')
         opts = ap.SolveOptions(initial_U=U)
         np.testing.assert_array_equal(opts.initial_U[0], U[0])
+        self.assertTrue(opts.newton_from_initial)
+        self.assertEqual(opts.hessian_reuse, 0.25)
+        opts = ap.SolveOptions(newton_from_initial=False, hessian_reuse=0.0)
+        self.assertEqual((opts.newton_from_initial, opts.hessian_reuse), (False, 0.0))
+        self.assertFalse(ap.SolveOptions(hessian_reuse=1.0).is_valid())
 
     def test_path_inputs_views(self):
         rng = np.random.default_rng(4)

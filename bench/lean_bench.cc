@@ -1,0 +1,492 @@
+// lean_bench — issue 14 §2 and §5 and its "Must show" table on the paper's
+// Markov task (theory.md §8), printed as Markdown:
+//   1. one action+gradient evaluation (pairs storage, D = 1) against its FLOP
+//      floor at P = 100 … 1000, the lean path (packed pairs, LAPACK inverse)
+//      beside the path before it (K_U and Σ R∘C over the P × P pairs, G⁻¹ by
+//      Eigen), with the Cholesky and inverse steps alone by Eigen and LAPACK;
+//   2. solves at P = 100 for N = 10 … 1000 (default SolveOptions, stability
+//      check included, predictor excluded): time, evaluations, Hessians,
+//      gradient, |ΔU| against a reference solved to 1e-13, and the speed-up
+//      over the reference implementation's Adam (theory.md §8: 4.2 s at
+//      N = 10, 0.40 s at N ≥ 100, issue 14);
+//   3. the 7-width × 10-temperature grid (widths of theory.md §8, the
+//      temperatures theory.md §8 scans on the image task), each temperature a
+//      chain in decreasing N as study/sweep.cc runs it: cold (every point from
+//      U_GP), warm with the line search first (the sweep before issue 14 §5)
+//      and warm with Newton first (SolveOptions::newton_from_initial);
+//   4. `attnpaths solve --config` end to end on the 100-train / 1000-test
+//      Markov study (examples/hmm/four_paths.toml's study), when --cli is given.
+// Repetitions are interleaved; times are minima (medians in brackets).
+//
+//   OPENBLAS_NUM_THREADS=1 ./lean_bench --reps 5 --cli ../attnpaths
+#include <Eigen/Cholesky>
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "bench/bench_util.h"
+#include "data/hmm.h"
+#include "kernels/path_inputs.h"
+#include "kernels/path_kernel.h"
+#include "solver/action.h"
+#include "solver/order_parameters.h"
+#include "solver/solve.h"
+#include "solver/spd.h"
+#include "solver/training_gram.h"
+
+extern "C" {
+void dgemm_(const char* transa, const char* transb, const int* m, const int* n, const int* k,
+            const double* alpha, const double* a, const int* lda, const double* b, const int* ldb,
+            const double* beta, double* c, const int* ldc, size_t, size_t);
+void dpotrf_(const char* uplo, const int* n, double* a, const int* lda, int* info, size_t);
+}
+
+namespace {
+
+using namespace attnpaths;
+using bench::Clock;
+using bench::LoadAverage;
+using bench::MedianMin;
+using bench::Sec;
+using bench::Since;
+using bench::Stats;
+
+template <class F>
+double TimeOnce(F&& f) {
+  const auto t0 = Clock::now();
+  f();
+  return Since(t0);
+}
+
+// Minimum time of f over repetitions lasting at least `budget` seconds.
+template <class F>
+double MinTime(F&& f, double budget = 0.2, int min_reps = 5) {
+  double best = std::numeric_limits<double>::infinity(), total = 0;
+  for (int r = 0; r < min_reps || total < budget; ++r) {
+    const double t = TimeOnce(f);
+    best = std::min(best, t);
+    total += t;
+  }
+  return best;
+}
+
+// One core's DGEMM rate (flop/s): the fastest of many 500 × 500 × 500 products
+// (short, so that some run undisturbed on a loaded machine).
+double GemmPeak() {
+  const int n = 500;
+  const Eigen::MatrixXd A = Eigen::MatrixXd::Random(n, n), B = Eigen::MatrixXd::Random(n, n);
+  Eigen::MatrixXd C(n, n);
+  const double one = 1, zero = 0;
+  const double t = MinTime(
+      [&] {
+        dgemm_("N", "N", &n, &n, &n, &one, A.data(), &n, B.data(), &n, &zero, C.data(), &n, 1, 1);
+      },
+      2.0, 20);
+  return 2.0 * n * n * static_cast<double>(n) / t;
+}
+
+// The evaluation before issue 14 §2 at D = 1 (pairs storage): K_U by
+// PathKernel::Total, the Cholesky factor and G⁻¹ by Eigen (a triangular
+// solve on I and a full GEMM) up to kSmallSpd rows and LAPACK above, α,
+// R = G⁻¹ − ααᵀ both triangles, PathKernel::Contract.
+struct BeforeEvaluation {
+  const PathKernel& kernel;
+  Eigen::VectorXd y;
+  Eigen::MatrixXd G, R;
+  Eigen::MatrixXd Run(const Eigen::MatrixXd& U1, double T, double* energy) {
+    const SpdBackend backend = G.rows() <= kSmallSpd ? SpdBackend::kEigen : SpdBackend::kLapack;
+    kernel.Total(U1, &G);
+    G.diagonal().array() += T;
+    CholeskyInPlace(&G, backend);
+    Eigen::VectorXd alpha = y;
+    G.triangularView<Eigen::Lower>().solveInPlace(alpha);
+    G.triangularView<Eigen::Lower>().transpose().solveInPlace(alpha);
+    *energy = 2.0 * G.diagonal().array().log().sum() + y.dot(alpha);
+    R = G;
+    InverseFromCholeskyInPlace(&R, backend);
+    R.triangularView<Eigen::StrictlyUpper>() = R.transpose();
+    R.noalias() -= alpha * alpha.transpose();
+    return kernel.Contract(R);
+  }
+};
+
+struct Task {
+  Dataset train;
+  Architecture arch;
+};
+
+Task MarkovTask(Eigen::Index P) {
+  HmmTaskOptions task;
+  task.P = P;
+  task.seed = 27;
+  return {GenerateHmmTask(task), HmmArchitecture(HmmVariant::kFourPaths, task)};
+}
+
+// ------------------------------------------------------------ 1. evaluations
+
+void Evaluations(const std::vector<Eigen::Index>& sizes, double peak) {
+  std::printf("## 1. One evaluation against its FLOP floor (pairs storage, D = 1, N = 100)\n\n");
+  std::printf(
+      "*flops*: K_U (Htot(Htot+1)/2 · P² multiply–adds over the packed pairs), Cholesky P³/3, "
+      "G⁻¹ from it 2P³/3, α 2P², the gradient's contraction (Htot(Htot+1)/2 · P² multiply–adds): "
+      "≈ P³ + 20 P² flops at Htot = 4. *floor* = flops / the DGEMM peak measured in this run "
+      "(%.1f GFLOP/s, one core, the fastest 500³ product). *before* is the evaluation as it was "
+      "(K_U and "
+      "Σ R∘C over the P × P pairs; Cholesky and G⁻¹ by Eigen up to 256 rows — G⁻¹ by a "
+      "triangular solve on I and a full GEMM — and LAPACK above); *now* Action::Evaluate. Steps "
+      "alone: Cholesky by Eigen (LLT) and LAPACK (dpotrf), the "
+      "inverse from the factor by Eigen and LAPACK (dpotri). Minima over interleaved "
+      "repetitions; |Δg| is max |∂E/∂U_1 now − before| / max |before|.\n\n",
+      peak * 1e-9);
+  std::printf(
+      "| P | flops | floor | before | now | now / floor | before / now | LLT Eigen | dpotrf | "
+      "inverse Eigen | dpotri | \\|Δg\\| |\n");
+  std::printf("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+  for (Eigen::Index P : sizes) {
+    Task t = MarkovTask(P);
+    t.arch.SetUniform(100);
+    const PathKernel kernel(ComputePathInputs(t.arch, t.train.x, Split::kTrain),
+                            {KernelStrategy::kPrecomputed});
+    const Action action(t.arch, kernel, t.train.y, 0.01);
+    SolveOptions quick;
+    quick.compute_hessian = false;
+    const Solution sol = Solve(action, quick, nullptr);
+    const std::vector<Eigen::MatrixXd> U = sol.order_parameters.U;
+    BeforeEvaluation before{kernel, t.train.y.col(0), {}, {}};
+    std::vector<Eigen::MatrixXd> grad;
+    action.Evaluate(U, &grad);  // builds the packed pairs once
+    double energy_before = 0;
+    TrainingGram gram(kernel, t.train.y);
+    gram.Factorize(U[0], 0.01);
+    Eigen::MatrixXd g_now;
+    gram.EnergyGradient(&g_now);
+    const Eigen::MatrixXd g_before = before.Run(U[0], 0.01, &energy_before);
+    const double dg = (g_now - g_before).cwiseAbs().maxCoeff() / g_before.cwiseAbs().maxCoeff();
+
+    Eigen::MatrixXd A = kernel.Total(U[0]);
+    A.diagonal().array() += 0.01;
+    Eigen::MatrixXd W, L = A;
+    CholeskyInPlace(&L);
+    const int n = static_cast<int>(P);
+    int info = 0;
+    double t_before = 1e9, t_now = 1e9, t_llt = 1e9, t_potrf = 1e9, t_inv_e = 1e9, t_inv_l = 1e9;
+    const double budget = P <= 200 ? 0.05 : 0.3;
+    for (int round = 0; round < 5; ++round) {  // interleaved
+      t_before =
+          std::min(t_before, MinTime([&] { before.Run(U[0], 0.01, &energy_before); }, budget));
+      t_now = std::min(t_now, MinTime([&] { action.Evaluate(U, &grad); }, budget));
+      t_llt = std::min(t_llt, MinTime(
+                                  [&] {
+                                    W = A;
+                                    Eigen::LLT<Eigen::Ref<Eigen::MatrixXd>> llt(W);
+                                  },
+                                  budget));
+      t_potrf = std::min(t_potrf, MinTime(
+                                      [&] {
+                                        W = A;
+                                        dpotrf_("L", &n, W.data(), &n, &info, 1);
+                                      },
+                                      budget));
+      t_inv_e = std::min(t_inv_e, MinTime(
+                                      [&] {
+                                        W = L;
+                                        InverseFromCholeskyInPlace(&W, SpdBackend::kEigen);
+                                      },
+                                      budget));
+      t_inv_l = std::min(t_inv_l, MinTime(
+                                      [&] {
+                                        W = L;
+                                        InverseFromCholeskyInPlace(&W, SpdBackend::kLapack);
+                                      },
+                                      budget));
+    }
+    const double e = 10.0, p = static_cast<double>(P);
+    const double flops = 2 * e * p * (p + 1) / 2 + p * p * p / 3 + 2 * p * p * p / 3 + 4 * p * p +
+                         2 * e * p * (p + 1) / 2;
+    const double floor = flops / peak;
+    std::printf("| %ld | %.2f M | %s | %s | %s | **%.1f** | %.2f | %s | %s | %s | %s | %.0e |\n",
+                static_cast<long>(P), flops * 1e-6, Sec(floor).c_str(), Sec(t_before).c_str(),
+                Sec(t_now).c_str(), t_now / floor, t_before / t_now, Sec(t_llt).c_str(),
+                Sec(t_potrf).c_str(), Sec(t_inv_e).c_str(), Sec(t_inv_l).c_str(), dg);
+    std::fflush(stdout);
+  }
+  std::printf("\n");
+}
+
+// ------------------------------------------------------------ 2. solves
+
+void Solves(const std::vector<double>& widths, int reps, double tolerance) {
+  std::printf(
+      "## 2. Solves on the Markov task (P = 100, 4 paths, T = 0.01, gradient_tolerance %.0e)\n\n",
+      tolerance);
+  std::printf(
+      "*solve* includes the stability check (the Hessian's smallest eigenvalue) and excludes "
+      "the predictor; storage pairs (kAuto's choice); hessian_reuse 0 is the flow before "
+      "(a Hessian per Newton step), 0.25 the default now; minimum (median) over %d repetitions of "
+      "its CPU time (one thread: "
+      "unlike the wall time it leaves out the time other processes held the core) and of its "
+      "wall time. *eval* and *Hessian* are the wall time spent in them (SolveSummary, the "
+      "run of least CPU time). |ΔU| = max |U_1 − U_1^ref| "
+      "against Newton from the solution to max |∂(S/n)/∂U| ≤ 1e-13. *vs reference* divides "
+      "the reference implementation's Adam solve (4.2 s at N = 10, 0.40 s at N ≥ 100; "
+      "issue 14) by the minimum CPU time.\n\n",
+      reps);
+  std::printf(
+      "| N | hessian_reuse | solve CPU | solve wall | evaluations | Hessians | Newton steps | eval "
+      "| "
+      "Hessian | max \\|∂(S/n)/∂U\\| | \\|ΔU\\| | vs reference |\n");
+  std::printf("|---:|:---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+  Task t = MarkovTask(100);
+  const PathInputs inputs = ComputePathInputs(t.arch, t.train.x, Split::kTrain);
+  const PathKernel kernel(inputs);
+  for (double N : widths) {
+    t.arch.SetUniform(N);
+    const Action action(t.arch, kernel, t.train.y, 0.01);
+    for (const double reuse : {0.0, 0.25}) {
+      SolveOptions options;
+      options.hessian_reuse = reuse;
+      options.gradient_tolerance = tolerance;
+      std::vector<double> times, cpu;
+      SolveSummary best;
+      Solution sol;
+      for (int r = 0; r < reps; ++r) {
+        SolveSummary s;
+        const bench::Stopwatch w;
+        sol = Solve(action, options, &s);
+        times.push_back(w.wall());
+        cpu.push_back(w.cpu());
+        if (r == 0 || cpu.back() <= *std::min_element(cpu.begin(), cpu.end())) best = s;
+      }
+      SolveOptions tight;
+      tight.gradient_tolerance = 1e-13;
+      tight.newton_threshold = std::numeric_limits<double>::infinity();
+      tight.max_newton_steps = 50;
+      tight.compute_hessian = false;
+      tight.initial_U = sol.order_parameters.U;
+      const Solution ref = Solve(action, tight, nullptr);
+      const double du =
+          (sol.order_parameters.U[0] - ref.order_parameters.U[0]).cwiseAbs().maxCoeff();
+      const Stats st = MedianMin(times), sc = MedianMin(cpu);
+      const double reference = N <= 10 ? 4.2 : (N >= 100 ? 0.40 : std::nan(""));
+      std::printf(
+          "| %g | %s | **%s** (%s) | %s (%s) | %d | %d | %d | %s | %s | %.1e | %.1e | %s |\n", N,
+          reuse == 0 ? "0 (before)" : "0.25 (now)", Sec(sc.min).c_str(), Sec(sc.median).c_str(),
+          Sec(st.min).c_str(), Sec(st.median).c_str(), best.evaluations, best.hessians,
+          best.newton_steps, Sec(best.evaluation_seconds).c_str(),
+          Sec(best.hessian_seconds).c_str(), best.gradient_norm, du,
+          std::isnan(reference) ? "" : bench::Fmt("%.0f×", reference / sc.min).c_str());
+      std::fflush(stdout);
+    }
+  }
+  std::printf("\n");
+}
+
+// ------------------------------------------------------------ 3. warm starts
+
+void Sweeps(const std::vector<double>& widths, const std::vector<double>& temps, int reps,
+            double tolerance) {
+  std::printf("## 3. The 7-width × 10-temperature grid: cold and warm starts\n\n");
+  std::printf(
+      "P = 100, 4 paths; widths %zu, temperatures %zu; every temperature a chain in decreasing "
+      "N as `attnpaths sweep` runs it (study/sweep.cc). *cold*: every point from U_GP; *warm, "
+      "line search first*: from the next larger width's solution, L-BFGS to newton_threshold "
+      "then Newton (the sweep before issue 14 §5); *warm, Newton first*: the same start, "
+      "Newton at once (newton_from_initial, now the default); *a Hessian per step*: "
+      "hessian_reuse = 0 (before), else 0.25 (now: a Hessian is kept while each step cuts "
+      "the gradient 4-fold). Solves only (stability check "
+      "included; path inputs and predictor excluded), total CPU and wall time over the grid, "
+      "minimum (median) over %d interleaved repetitions; per point: mean evaluations and Hessians "
+      "(max in "
+      "brackets). max |ΔU| is the largest max |U_1 − U_1^cold| over the grid; *not "
+      "converged* counts points above the tolerance, %.0e.\n\n",
+      widths.size(), temps.size(), reps, tolerance);
+  Task t = MarkovTask(100);
+  const PathKernel kernel(ComputePathInputs(t.arch, t.train.x, Split::kTrain));
+  std::vector<double> chain = widths;
+  std::sort(chain.begin(), chain.end(), std::greater<>());
+  struct Mode {
+    const char* name;
+    bool warm, newton_first;
+    double reuse;
+  };
+  const Mode modes[] = {{"cold, a Hessian per Newton step (before)", false, false, 0.0},
+                        {"warm, line search first, a Hessian per step (before)", true, false, 0.0},
+                        {"cold (now)", false, false, 0.25},
+                        {"warm, Newton first, a Hessian per step", true, true, 0.0},
+                        {"warm, Newton first (now)", true, true, 0.25}};
+  const size_t kModes = sizeof(modes) / sizeof(modes[0]);
+  std::vector<std::vector<double>> times(kModes), walls(kModes);
+  std::vector<std::vector<SolveSummary>> summaries(kModes);
+  std::vector<std::vector<Eigen::MatrixXd>> solutions(kModes);
+  for (int r = 0; r < reps; ++r) {
+    for (size_t m = 0; m < kModes; ++m) {
+      summaries[m].clear();
+      solutions[m].clear();
+      double total = 0, wall_total = 0;
+      for (double T : temps) {
+        std::vector<Eigen::MatrixXd> start;
+        for (double N : chain) {
+          t.arch.SetUniform(N);
+          const Action action(t.arch, kernel, t.train.y, T);
+          SolveOptions o;
+          o.newton_from_initial = modes[m].newton_first;
+          o.hessian_reuse = modes[m].reuse;
+          o.gradient_tolerance = tolerance;
+          if (modes[m].warm) o.initial_U = start;
+          SolveSummary s;
+          const bench::Stopwatch w;
+          const Solution sol = Solve(action, o, &s);
+          total += w.cpu();
+          wall_total += w.wall();
+          start = sol.order_parameters.U;
+          summaries[m].push_back(s);
+          solutions[m].push_back(sol.order_parameters.U[0]);
+        }
+      }
+      times[m].push_back(total);
+      walls[m].push_back(wall_total);
+    }
+  }
+  std::printf(
+      "| start | grid total CPU | wall | per point CPU | evaluations / point | Hessians / point | "
+      "Newton steps "
+      "/ point | max \\|ΔU\\| vs cold | max \\|∂(S/n)/∂U\\| | not converged | vs cold |\n");
+  std::printf("|:---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+  const double cold_min = MedianMin(times[0]).min;
+  for (size_t m = 0; m < kModes; ++m) {
+    const Stats st = MedianMin(times[m]);
+    double evals = 0, hess = 0, newton = 0, du = 0, grad = 0;
+    int max_evals = 0, max_hess = 0, failed = 0;
+    for (size_t k = 0; k < summaries[m].size(); ++k) {
+      const SolveSummary& s = summaries[m][k];
+      evals += s.evaluations;
+      hess += s.hessians;
+      newton += s.newton_steps;
+      max_evals = std::max(max_evals, s.evaluations);
+      max_hess = std::max(max_hess, s.hessians);
+      grad = std::max(grad, s.gradient_norm);
+      failed += s.converged() ? 0 : 1;
+      du = std::max(du, (solutions[m][k] - solutions[0][k]).cwiseAbs().maxCoeff());
+    }
+    const double n = static_cast<double>(summaries[m].size());
+    const Stats sw = MedianMin(walls[m]);
+    std::printf(
+        "| %s | **%s** (%s) | %s (%s) | %s | %.1f (%d) | %.1f (%d) | %.1f | %.1e | %.1e | %d | "
+        "%.2f× |\n",
+        modes[m].name, Sec(st.min).c_str(), Sec(st.median).c_str(), Sec(sw.min).c_str(),
+        Sec(sw.median).c_str(), Sec(st.min / n).c_str(), evals / n, max_evals, hess / n, max_hess,
+        newton / n, du, grad, failed, cold_min / st.min);
+    std::fflush(stdout);
+  }
+  std::printf("\n");
+}
+
+// ------------------------------------------------------------ 4. end to end
+
+void EndToEnd(const std::string& cli, int reps) {
+  namespace fs = std::filesystem;
+  std::printf("## 4. `attnpaths solve --config` end to end (100 train, 1000 test sequences)\n\n");
+  const fs::path dir = fs::temp_directory_path() / ("lean_bench_" + std::to_string(getpid()));
+  fs::create_directories(dir);
+  // examples/hmm/four_paths.toml's study at its one width N = 100.
+  std::ofstream(dir / "study.toml")
+      << "name = \"hmm-four-paths\"\ntemperature = 0.01\n[data]\ngenerator = \"hmm\"\n"
+         "[data.hmm]\nP = 100\nP_test = 1000\nchain_tokens = 30\nN_f = 200\n"
+         "noise = [1.0, 1.0, 1.0]\n[architecture]\nreadout = \"last\"\nwidth = 100\n"
+         "variance = 1.0\n[[architecture.layers]]\nheads = [ { kind = \"hmm_same_token\", name = "
+         "\"good\", beta = 10 },\n  { kind = \"hmm_blank\", name = \"blank1\", beta = 10, "
+         "perturbation = 1, seed = 147 } ]\n[[architecture.layers]]\nheads = [ { kind = "
+         "\"hmm_uniform\", name = \"uniform\", beta = 10 },\n  { kind = \"hmm_blank\", name = "
+         "\"blank2\", beta = 10, perturbation = 1, seed = 247 } ]\n[output]\ndirectory = "
+         "\"out\"\n";
+  std::vector<double> wall, cpu;
+  int status = 0;
+  for (int r = 0; r < reps; ++r) {
+    fs::remove_all(dir / "out");
+    const bench::CommandTiming c =
+        bench::RunCommand({cli, "solve", "--config", "study.toml", "--quiet"}, dir.string());
+    wall.push_back(c.wall);
+    cpu.push_back(c.cpu);
+    status = std::max(status, c.status);
+  }
+  const Stats w = MedianMin(wall), c = MedianMin(cpu);
+  std::printf(
+      "`%s solve --config study.toml --quiet` (examples/hmm/four_paths.toml at N = 100, data "
+      "generated), default threads, %d runs: wall **%s** (median %s), CPU %s (median %s), exit "
+      "status %d.\n\n",
+      cli.c_str(), reps, Sec(w.min).c_str(), Sec(w.median).c_str(), Sec(c.min).c_str(),
+      Sec(c.median).c_str(), status);
+  fs::remove_all(dir);
+}
+
+std::vector<double> ParseList(const char* text) {
+  std::vector<double> v;
+  std::string s(text);
+  size_t pos = 0;
+  while (pos < s.size()) {
+    const size_t next = s.find(',', pos);
+    v.push_back(std::atof(s.substr(pos, next - pos).c_str()));
+    if (next == std::string::npos) break;
+    pos = next + 1;
+  }
+  return v;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int reps = 5;
+  double tolerance = 1e-12;  // issue 14: converged to max |∂(S/n_max)/∂U| ≤ 1e-12
+  std::string cli, only;
+  std::vector<double> sizes = {100, 200, 400, 1000};
+  std::vector<double> widths = {10, 20, 50, 100, 200, 500, 1000};
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "--reps" && i + 1 < argc) {
+      reps = std::max(1, std::atoi(argv[++i]));
+    } else if (a == "--cli" && i + 1 < argc) {
+      cli = argv[++i];
+    } else if (a == "--tolerance" && i + 1 < argc) {
+      tolerance = std::atof(argv[++i]);
+    } else if (a == "--only" && i + 1 < argc) {
+      only = argv[++i];
+    } else if (a == "--sizes" && i + 1 < argc) {
+      sizes = ParseList(argv[++i]);
+    } else if (a == "--widths" && i + 1 < argc) {
+      widths = ParseList(argv[++i]);
+    } else {
+      std::fprintf(stderr,
+                   "usage: lean_bench [--reps R] [--cli path/to/attnpaths] [--only 1|2|3|4] "
+                   "[--sizes 100,400] [--widths 10,100] [--tolerance 1e-12]\n");
+      return a == "--help" || a == "-h" ? 0 : 2;
+    }
+  }
+  const char* threads = std::getenv("OPENBLAS_NUM_THREADS");
+  const char* core = std::getenv("OPENBLAS_CORETYPE");
+  std::printf(
+      "# lean_bench\n\n%s; load average %s (1, 5, 15 min) at the start; OPENBLAS_NUM_THREADS=%s, "
+      "OPENBLAS_CORETYPE=%s; %d repetitions.\n\n",
+      bench::UtcNow().c_str(), LoadAverage().c_str(), threads ? threads : "(unset)",
+      core ? core : "(unset)", reps);
+  const double peak = GemmPeak();
+  if (only.empty() || only == "1") {
+    std::vector<Eigen::Index> P;
+    for (double s : sizes) P.push_back(static_cast<Eigen::Index>(s));
+    Evaluations(P, peak);
+  }
+  if (only.empty() || only == "2") Solves(widths, reps, tolerance);
+  if (only.empty() || only == "3") {
+    Sweeps({10, 30, 50, 100, 300, 500, 1000},
+           {0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 1.5}, std::max(1, reps / 2),
+           tolerance);
+  }
+  if (!cli.empty() && (only.empty() || only == "4")) EndToEnd(cli, reps);
+  std::printf("load average at the end: %s\n", LoadAverage().c_str());
+  return 0;
+}

@@ -1,0 +1,211 @@
+// The lean evaluation paths of issue 14 §2 against independent computations:
+// the packed symmetrised pairs (kernels/path_kernel.h PackedPairs) against the
+// stored pairs; K_U and the energy gradient of the pairs storage at one output
+// (one GEMV each over the packed pairs, G⁻¹ from LAPACK) against K_U formed
+// from the path inputs Ξ and Σ_μν R_μν ξ_π(μ)·ξ_π'(ν) with R from Eigen's LDLT;
+// the energy Hessian at one output (one GEMM per independent entry) against the
+// feature form of the same Hessian; LAPACK's and Eigen's inverse from a
+// Cholesky factor against each other; and warm starts (Newton from the
+// neighbouring width's solution) against the cold solve.
+#include <gtest/gtest.h>
+
+#include <Eigen/Cholesky>
+#include <Eigen/Core>
+#include <cmath>
+#include <cstdio>
+#include <vector>
+
+#include "kernels/path_inputs.h"
+#include "kernels/path_kernel.h"
+#include "solver/action.h"
+#include "solver/solve.h"
+#include "solver/spd.h"
+#include "solver/training_gram.h"
+#include "tests/support/finite_difference.h"
+#include "tests/support/random_inputs.h"
+#include "tests/support/random_problem.h"
+
+namespace attnpaths {
+namespace {
+
+using test_util::RelativeError;
+using test_util::Rng;
+
+struct Problem {
+  test_util::RandomProblem pr;
+  PathInputs train;
+};
+
+Problem MakeProblem(const std::vector<Eigen::Index>& heads, Eigen::Index P, std::uint32_t seed) {
+  Rng rng(seed);
+  test_util::ProblemShape shape;
+  shape.P = P;
+  Problem p{test_util::MakeRandomProblem(heads, rng, shape), {}};
+  p.train = ComputePathInputs(p.pr.arch, p.pr.X, Split::kTrain);
+  return p;
+}
+
+TEST(LeanEvaluation, PackedPairsHoldTheSymmetrisedLowerTriangles) {
+  const Problem p = MakeProblem({2, 2}, 9, 11);
+  const PathKernel kernel(p.train, {KernelStrategy::kPrecomputed});
+  const Eigen::MatrixXd* packed = kernel.PackedPairs();
+  ASSERT_NE(packed, nullptr);
+  const Eigen::Index P = kernel.P(), H = kernel.Htot();
+  ASSERT_EQ(packed->rows(), P * (P + 1) / 2);
+  ASSERT_EQ(packed->cols(), H * (H + 1) / 2);
+  for (Eigen::Index a = 0; a < H; ++a) {
+    for (Eigen::Index b = a; b < H; ++b) {
+      // C_ab from the path inputs, not from the stored pairs.
+      const Eigen::MatrixXd C = p.train.path(a) * p.train.path(b).transpose();
+      const Eigen::MatrixXd S = C + C.transpose();
+      Eigen::Index r = 0;
+      for (Eigen::Index j = 0; j < P; ++j) {
+        for (Eigen::Index i = j; i < P; ++i, ++r) {
+          EXPECT_NEAR((*packed)(r, kernel.PairIndex(a, b)), S(i, j),
+                      1e-14 * S.cwiseAbs().maxCoeff());
+        }
+      }
+    }
+  }
+  const PathKernel factored(p.train, {KernelStrategy::kFactored});
+  EXPECT_EQ(factored.PackedPairs(), nullptr);
+  // Copies share the packed pairs.
+  const PathKernel copy = kernel;
+  EXPECT_EQ(copy.PackedPairs(), packed);
+}
+
+class LeanGramTest : public ::testing::TestWithParam<Eigen::Index> {};
+
+TEST_P(LeanGramTest, KernelAndEnergyGradientMatchThePathInputs) {
+  const Eigen::Index P = GetParam();
+  const Problem p = MakeProblem({2, 2}, P, 20 + static_cast<std::uint32_t>(P));
+  const PathKernel kernel(p.train, {KernelStrategy::kPrecomputed});
+  ASSERT_NE(kernel.PackedPairs(), nullptr);
+  const Eigen::Index H = kernel.Htot(), N0 = p.train.N0;
+  Rng rng(5);
+  const Eigen::MatrixXd U1 = test_util::RandomSpd(H, rng);
+  const double T = 0.3;
+
+  // K_U = Σ_ππ' U_ππ' Ξ_π Ξ_π'ᵀ from the path inputs (theory.md §2).
+  Eigen::MatrixXd K = Eigen::MatrixXd::Zero(P, P);
+  for (Eigen::Index a = 0; a < H; ++a) {
+    for (Eigen::Index b = 0; b < H; ++b) {
+      K += U1(a, b) * p.train.path(a) * p.train.path(b).transpose();
+    }
+  }
+  TrainingGram gram(kernel, p.pr.Y);
+  EXPECT_LE(RelativeError(gram.TrainingKernel(U1), K), 1e-12);
+
+  // ∂(ln det G + yᵀG⁻¹y)/∂U_ππ' = Σ_μν (G⁻¹ − ααᵀ)_μν ξ_π(μ)·ξ_π'(ν).
+  const Eigen::MatrixXd G = K + T * Eigen::MatrixXd::Identity(P, P);
+  const Eigen::LDLT<Eigen::MatrixXd> ldlt(G);
+  const Eigen::VectorXd y = p.pr.Y.col(0);
+  const Eigen::VectorXd alpha = ldlt.solve(y);
+  const Eigen::MatrixXd R = ldlt.solve(Eigen::MatrixXd::Identity(P, P)) - alpha * alpha.transpose();
+  Eigen::MatrixXd expected(H, H);
+  for (Eigen::Index a = 0; a < H; ++a) {
+    for (Eigen::Index b = 0; b < H; ++b) {
+      expected(a, b) = (p.train.path(a).transpose() * R * p.train.path(b)).trace();
+    }
+  }
+  ASSERT_EQ(N0, p.train.path(0).cols());
+  ASSERT_TRUE(gram.Factorize(U1, T));
+  EXPECT_NEAR(gram.LogDet(), ldlt.vectorD().array().log().sum(), 1e-12 * P);
+  EXPECT_NEAR(gram.Quadratic(), y.dot(alpha), 1e-12 * std::abs(y.dot(alpha)));
+  Eigen::MatrixXd grad;
+  ASSERT_TRUE(gram.EnergyGradient(&grad));
+  EXPECT_LE(RelativeError(grad, expected), 1e-12);
+  EXPECT_EQ((grad - grad.transpose()).cwiseAbs().maxCoeff(), 0.0);
+  // A second factorisation at another point reuses the scratch and is as exact.
+  const Eigen::MatrixXd U2 = test_util::RandomSpd(H, rng);
+  ASSERT_TRUE(gram.Factorize(U2, T));
+  TrainingGram fresh(kernel, p.pr.Y);
+  ASSERT_TRUE(fresh.Factorize(U2, T));
+  Eigen::MatrixXd g2, g2_fresh;
+  ASSERT_TRUE(gram.EnergyGradient(&g2));
+  ASSERT_TRUE(fresh.EnergyGradient(&g2_fresh));
+  EXPECT_EQ((g2 - g2_fresh).cwiseAbs().maxCoeff(), 0.0);
+  std::printf("P = %ld: K %.1e, gradient %.1e relative to the path inputs\n", static_cast<long>(P),
+              RelativeError(gram.TrainingKernel(U1), K), RelativeError(grad, expected));
+}
+
+TEST_P(LeanGramTest, EnergyHessianOfTheEntriesMatchesTheFeatureForm) {
+  const Eigen::Index P = GetParam();
+  const Problem p = MakeProblem({2, 2}, P, 40 + static_cast<std::uint32_t>(P));
+  Rng rng(9);
+  const Eigen::MatrixXd U1 = test_util::RandomSpd(4, rng);
+  for (KernelStrategy s : {KernelStrategy::kPrecomputed, KernelStrategy::kFactored}) {
+    SCOPED_TRACE(KernelStrategyName(s));
+    const PathKernel kernel(p.train, {s});
+    TrainingGram gram(kernel, p.pr.Y);
+    ASSERT_TRUE(gram.Factorize(U1, 0.2));
+    Eigen::MatrixXd examples, features;
+    ASSERT_TRUE(gram.EnergyHessian(&examples, TrainingGram::HessianForm::kExamples));
+    ASSERT_TRUE(gram.EnergyHessian(&features, TrainingGram::HessianForm::kFeatures));
+    EXPECT_LE(RelativeError(examples, features), 1e-12);
+    EXPECT_EQ((examples - examples.transpose()).cwiseAbs().maxCoeff(), 0.0);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(BothSidesOfSmallSpd, LeanGramTest,
+                         ::testing::Values(Eigen::Index{13}, Eigen::Index{kSmallSpd + 7}));
+
+TEST(LeanEvaluation, LapackAndEigenFactorsAndInversesAgree) {
+  for (Eigen::Index n : {Eigen::Index{1}, Eigen::Index{57}, Eigen::Index{300}}) {
+    Rng rng(static_cast<std::uint32_t>(n));
+    const Eigen::MatrixXd G = test_util::RandomSpd(n, rng);
+    Eigen::MatrixXd L = G, L_lapack = G;
+    ASSERT_TRUE(CholeskyInPlace(&L, SpdBackend::kEigen));
+    ASSERT_TRUE(CholeskyInPlace(&L_lapack, SpdBackend::kLapack));
+    const Eigen::MatrixXd f_eigen = L.triangularView<Eigen::Lower>(),
+                          f_lapack = L_lapack.triangularView<Eigen::Lower>();
+    EXPECT_LE(RelativeError(f_eigen, f_lapack), 1e-12);
+    EXPECT_LE(RelativeError(f_eigen * f_eigen.transpose(), G), 1e-12);
+    Eigen::MatrixXd a = L, b = L;
+    ASSERT_TRUE(InverseFromCholeskyInPlace(&a, SpdBackend::kLapack));
+    ASSERT_TRUE(InverseFromCholeskyInPlace(&b, SpdBackend::kEigen));
+    const Eigen::MatrixXd la = a.triangularView<Eigen::Lower>(),
+                          lb = b.triangularView<Eigen::Lower>();
+    EXPECT_LE(RelativeError(la, lb), 1e-12);
+    // Both are G⁻¹: G · G⁻¹ = I.
+    const Eigen::MatrixXd inverse = la.selfadjointView<Eigen::Lower>();
+    EXPECT_LE((G * inverse - Eigen::MatrixXd::Identity(n, n)).cwiseAbs().maxCoeff(), 1e-10);
+  }
+}
+
+TEST(WarmStart, NewtonFromTheNeighbouringWidthReachesTheColdSolution) {
+  const Problem p = MakeProblem({2, 2}, 16, 77);
+  const PathKernel kernel(p.train);
+  Architecture arch = p.pr.arch;
+  arch.SetUniform(40);
+  SolveOptions cold;
+  cold.gradient_tolerance = 1e-11;
+  SolveSummary s_prev;
+  const Solution prev = Solve(Action(arch, kernel, p.pr.Y, 0.1), cold, &s_prev);
+  ASSERT_TRUE(prev.converged) << s_prev.message;
+  arch.SetUniform(25);
+  const Action action(arch, kernel, p.pr.Y, 0.1);
+  SolveSummary s_cold, s_warm, s_hybrid;
+  const Solution a = Solve(action, cold, &s_cold);
+  SolveOptions warm = cold;
+  warm.initial_U = prev.order_parameters.U;
+  const Solution b = Solve(action, warm, &s_warm);
+  SolveOptions hybrid = warm;
+  hybrid.newton_from_initial = false;
+  const Solution c = Solve(action, hybrid, &s_hybrid);
+  ASSERT_TRUE(a.converged && b.converged && c.converged) << s_warm.message;
+  for (int l = 0; l < 2; ++l) {
+    EXPECT_LE(RelativeError(b.order_parameters.U[l], a.order_parameters.U[l]), 1e-9);
+    EXPECT_LE(RelativeError(c.order_parameters.U[l], a.order_parameters.U[l]), 1e-9);
+  }
+  // Newton from the neighbour needs no line search: every evaluation is a Newton step's.
+  EXPECT_EQ(s_warm.iterations, s_warm.newton_steps);
+  EXPECT_GT(s_warm.newton_steps, 0);
+  std::printf(
+      "evaluations (Hessians): cold %d (%d), warm Newton %d (%d), warm line search %d (%d)\n",
+      s_cold.evaluations, s_cold.hessians, s_warm.evaluations, s_warm.hessians,
+      s_hybrid.evaluations, s_hybrid.hessians);
+}
+
+}  // namespace
+}  // namespace attnpaths
