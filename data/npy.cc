@@ -639,34 +639,53 @@ void CheckArray(const NpyArray& a, const std::string& field, size_t ndim,
   }
 }
 
+// An .npy file opened for reading, closed with this object. What cannot be
+// read is refused with one message before any byte is read: a missing or
+// unreadable path, a directory, and special files (a pipe or device has no
+// size to check the header against, and /dev/zero never ends; docs/errors.md).
+class RegularFile {
+ public:
+  explicit RegularFile(const std::string& path) {
+    // O_NONBLOCK: opening a FIFO nobody writes must not hang.
+    fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd_ < 0) {
+      const int error = errno;
+      Fail(path, "no readable file (" + ErrnoText(error) + ")", "an existing .npy file");
+    }
+    struct stat st;
+    if (::fstat(fd_, &st) != 0) {
+      const int error = errno;
+      ::close(fd_);
+      Fail(path, "no readable file (" + ErrnoText(error) + ")", "an existing .npy file");
+    }
+    if (!S_ISREG(st.st_mode)) {
+      ::close(fd_);
+      if (S_ISDIR(st.st_mode)) Fail(path, "a directory", "a .npy file");
+      Fail(path, FileKind(st.st_mode), "a regular .npy file (save the array to a file first)");
+    }
+    ::fcntl(fd_, F_SETFL, ::fcntl(fd_, F_GETFL) & ~O_NONBLOCK);
+    size_ = static_cast<uint64_t>(st.st_size);
+  }
+  ~RegularFile() { ::close(fd_); }
+  RegularFile(const RegularFile&) = delete;
+  RegularFile& operator=(const RegularFile&) = delete;
+
+  int fd() const { return fd_; }
+  uint64_t size() const { return size_; }
+
+ private:
+  int fd_ = -1;
+  uint64_t size_ = 0;
+};
+
 // An NPY file mapped into memory (private pages: the file is never written),
 // read in slices of its first axis.
 class NpyReader : public ArrayReader {
  public:
   explicit NpyReader(const std::string& path) : path_(path) {
-    // O_NONBLOCK: opening a FIFO nobody writes must not hang.
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-    if (fd < 0) {
-      const int error = errno;
-      Fail(path, "no readable file (" + ErrnoText(error) + ")", "an existing .npy file");
-    }
-    struct Closer {
-      int fd;
-      ~Closer() { ::close(fd); }
-    } closer{fd};
-    struct stat st;
-    if (::fstat(fd, &st) != 0) {
-      const int error = errno;
-      Fail(path, "no readable file (" + ErrnoText(error) + ")", "an existing .npy file");
-    }
-    if (S_ISDIR(st.st_mode)) Fail(path, "a directory", "a .npy file");
-    // A pipe or device has no size to check the header against (and /dev/zero
-    // never ends): refused before any byte is read (docs/errors.md).
-    if (!S_ISREG(st.st_mode)) {
-      Fail(path, FileKind(st.st_mode), "a regular .npy file (save the array to a file first)");
-    }
-    ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);
-    const uint64_t total = static_cast<uint64_t>(st.st_size);
+    const RegularFile file(path);
+    const int fd = file.fd();
+    const uint64_t total = file.size();
     std::string head(static_cast<size_t>(std::min<uint64_t>(total, 12)), '\0');
     ReadAt(fd, 0, head.size(), head.data());
     const Preamble p = ParsePreamble(head, total, path);
@@ -806,29 +825,9 @@ std::unique_ptr<ArrayReader> OpenNpyReader(const std::string& path) {
 }
 
 NpyArray ReadNpy(const std::string& path) {
-  // O_NONBLOCK: a FIFO without a writer must not block the open.
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-  if (fd < 0) {
-    const int error = errno;
-    Fail(path, "no readable file (" + ErrnoText(error) + ")", "an existing .npy file");
-  }
-  struct Closer {
-    int fd;
-    ~Closer() { ::close(fd); }
-  } closer{fd};
-  struct stat st;
-  if (::fstat(fd, &st) != 0) {
-    const int error = errno;
-    Fail(path, "no readable file (" + ErrnoText(error) + ")", "an existing .npy file");
-  }
-  if (S_ISDIR(st.st_mode)) Fail(path, "a directory", "a .npy file");
-  // A pipe or device has no size to check the header against (and /dev/zero
-  // never ends): refused before any byte is read.
-  if (!S_ISREG(st.st_mode)) {
-    Fail(path, FileKind(st.st_mode), "a regular .npy file (save the array to a file first)");
-  }
-  ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);
-  const uint64_t total = static_cast<uint64_t>(st.st_size);
+  const RegularFile file(path);
+  const int fd = file.fd();
+  const uint64_t total = file.size();
 
   // Reads exactly `size` bytes at `offset` (the file may shrink under us).
   auto read_at = [&](uint64_t offset, uint64_t size, char* dst) {
