@@ -148,15 +148,7 @@ CollapsedPotential::CollapsedPotential(const Architecture& arch, PathInputs trai
       train_(std::move(train)),
       Y_(std::move(Y)),
       temperature_(temperature) {
-  Require(train_.Htot == layout_.Htot(), "path inputs Htot", train_.Htot,
-          std::to_string(layout_.Htot()) + " (the architecture's paths)");
-  Require(train_.xi.cols() == train_.Htot * train_.N0, "path inputs columns", train_.xi.cols(),
-          std::to_string(train_.Htot * train_.N0) + " (Htot * N0)");
-  Require(Y_.rows() == train_.P(), "Y rows", Y_.rows(),
-          std::to_string(train_.P()) + " (one label row per training example)");
-  Require(Y_.allFinite(), "Y", "a non-finite label", "finite labels");
-  Require(std::isfinite(temperature) && temperature > 0, "temperature", temperature,
-          "a finite value > 0 (apply the floor T_min before)");
+  RequirePosteriorData(layout_, train_, Y_, temperature);
   X_ = StackPathInputs(train_);
   example_form_ = UseExamples(form, train_.P(), layout_.n(layout_.L() + 1));
   kappa_ = OutputScale(layout_);

@@ -23,15 +23,7 @@ NetworkPotential::NetworkPotential(const Architecture& arch, PathInputs train, E
       Y_(std::move(Y)),
       temperature_(temperature),
       sampled_(sampled) {
-  Require(train_.Htot == layout_.Htot(), "path inputs Htot", train_.Htot,
-          std::to_string(layout_.Htot()) + " (the architecture's paths)");
-  Require(train_.xi.cols() == train_.Htot * train_.N0, "path inputs columns", train_.xi.cols(),
-          std::to_string(train_.Htot * train_.N0) + " (Htot * N0)");
-  Require(Y_.rows() == train_.P(), "Y rows", Y_.rows(),
-          std::to_string(train_.P()) + " (one label row per training example)");
-  Require(Y_.allFinite(), "Y", "a non-finite label", "finite labels");
-  Require(std::isfinite(temperature) && temperature > 0, "temperature", temperature,
-          "a finite value > 0 (apply the floor T_min before)");
+  RequirePosteriorData(layout_, train_, Y_, temperature);
   Require(sampled_ != SampledWeights::kCollapsed, "sampled weights", "collapsed",
           "all or readout (the collapsed posterior is CollapsedPotential)");
   if (sampled_ == SampledWeights::kReadout) {

@@ -100,4 +100,17 @@ Eigen::VectorXd WeightLayout::FromWeights(const NetworkWeights& weights) const {
   return q;
 }
 
+void RequirePosteriorData(const WeightLayout& layout, const PathInputs& train,
+                          const Eigen::MatrixXd& Y, double temperature) {
+  Require(train.Htot == layout.Htot(), "path inputs Htot", train.Htot,
+          std::to_string(layout.Htot()) + " (the architecture's paths)");
+  Require(train.xi.cols() == train.Htot * train.N0, "path inputs columns", train.xi.cols(),
+          std::to_string(train.Htot * train.N0) + " (Htot * N0)");
+  Require(Y.rows() == train.P(), "Y rows", Y.rows(),
+          std::to_string(train.P()) + " (one label row per training example)");
+  Require(Y.allFinite(), "Y", "a non-finite label", "finite labels");
+  Require(std::isfinite(temperature) && temperature > 0, "temperature", temperature,
+          "a finite value > 0 (apply the floor T_min before)");
+}
+
 }  // namespace attnpaths

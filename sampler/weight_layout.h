@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "kernels/architecture.h"
+#include "kernels/path_inputs.h"
 
 namespace attnpaths {
 
@@ -75,5 +76,11 @@ class WeightLayout {
   std::vector<Eigen::Index> layer_offset_;  // first coordinate of V_{ℓ,0}, ℓ = 1..L
   Eigen::Index N0_ = 0, D_ = 1, a_offset_ = 0, dimension_ = 0;
 };
+
+// The training data a posterior over this layout's weights needs: path inputs
+// of Htot paths × N0 features, one finite label row per example, and a finite
+// T > 0. Throws Error naming the field otherwise.
+void RequirePosteriorData(const WeightLayout& layout, const PathInputs& train,
+                          const Eigen::MatrixXd& Y, double temperature);
 
 }  // namespace attnpaths
