@@ -21,13 +21,7 @@ namespace attnpaths::cli {
 
 namespace {
 
-struct CompareOptions {
-  std::string config;
-  std::string output;
-  SampleCliOptions sampler;
-};
-
-int RunCompare(const CompareOptions& o, const GlobalOptions& g) {
+int RunCompare(const SampleCommandOptions& o, const GlobalOptions& g) {
   const Study study = LoadSampleStudy(o.config, o.sampler);
   Require(study.temperatures.size() == 1, study.config_path + ": temperatures",
           study.temperatures.size(), "one temperature for compare");
@@ -69,17 +63,8 @@ int RunCompare(const CompareOptions& o, const GlobalOptions& g) {
 void RegisterCompare(CLI::App& app, GlobalOptions& global, Command* run) {
   auto* cmd = app.add_subcommand(
       "compare", "Solve the theory and sample the network at the same settings; compare them");
-  auto o = std::make_shared<CompareOptions>();
-  cmd->add_option("--config,-c", o->config, "The TOML study file")
-      ->check(NonEmptyPath())
-      ->required();
-  cmd->add_option("--output,-o", o->output, "Output directory (default: [output] directory)")
-      ->check(NonEmptyPath());
-  AddSampleFlags(cmd, &o->sampler);
-  cmd->add_flag("--json", global.json, "Print the JSON comparison on stdout");
-  cmd->add_flag("--quiet", global.quiet, "No progress on stderr");
-  cmd->add_option("--threads", global.threads,
-                  "Threads for path inputs and chains (0: one per chain, at most all cores)");
+  auto o = std::make_shared<SampleCommandOptions>();
+  AddSampleCommandFlags(cmd, o.get(), global, "Print the JSON comparison on stdout");
   cmd->callback([o, &global, run] { *run = [o, &global] { return RunCompare(*o, global); }; });
 }
 

@@ -16,12 +16,6 @@ namespace attnpaths::cli {
 
 namespace {
 
-struct SampleCommandOptions {
-  std::string config;
-  std::string output;  // overrides [output] directory
-  SampleCliOptions sampler;
-};
-
 int RunSample(const SampleCommandOptions& o, const GlobalOptions& g) {
   const Study study = LoadSampleStudy(o.config, o.sampler);
   Require(study.temperatures.size() == 1, study.config_path + ": temperatures",
@@ -79,16 +73,7 @@ void RegisterSample(CLI::App& app, GlobalOptions& global, Command* run) {
   auto* cmd = app.add_subcommand("sample",
                                  "Sample the finite network's posterior (NUTS) for one TOML study");
   auto o = std::make_shared<SampleCommandOptions>();
-  cmd->add_option("--config,-c", o->config, "The TOML study file")
-      ->check(NonEmptyPath())
-      ->required();
-  cmd->add_option("--output,-o", o->output, "Output directory (default: [output] directory)")
-      ->check(NonEmptyPath());
-  AddSampleFlags(cmd, &o->sampler);
-  cmd->add_flag("--json", global.json, "Print the JSON summary on stdout");
-  cmd->add_flag("--quiet", global.quiet, "No progress on stderr");
-  cmd->add_option("--threads", global.threads,
-                  "Threads for path inputs and chains (0: one per chain, at most all cores)");
+  AddSampleCommandFlags(cmd, o.get(), global, "Print the JSON summary on stdout");
   cmd->callback([o, &global, run] { *run = [o, &global] { return RunSample(*o, global); }; });
 }
 

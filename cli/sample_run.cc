@@ -17,6 +17,20 @@ void AddSampleFlags(CLI::App* cmd, SampleCliOptions* o) {
       "Every width n_l, readout included (default: the study's widths)");
 }
 
+void AddSampleCommandFlags(CLI::App* cmd, SampleCommandOptions* o, GlobalOptions& global,
+                           const std::string& json_help) {
+  cmd->add_option("--config,-c", o->config, "The TOML study file")
+      ->check(NonEmptyPath())
+      ->required();
+  cmd->add_option("--output,-o", o->output, "Output directory (default: [output] directory)")
+      ->check(NonEmptyPath());
+  AddSampleFlags(cmd, &o->sampler);
+  cmd->add_flag("--json", global.json, json_help);
+  cmd->add_flag("--quiet", global.quiet, "No progress on stderr");
+  cmd->add_option("--threads", global.threads,
+                  "Threads for path inputs and chains (0: one per chain, at most all cores)");
+}
+
 Study LoadSampleStudy(const std::string& config, const SampleCliOptions& o) {
   Study study = LoadStudy(config);
   if (o.width) {

@@ -25,6 +25,18 @@ struct SampleCliOptions {
 
 void AddSampleFlags(CLI::App* cmd, SampleCliOptions* o);
 
+// A command that samples one study (sample, compare): its file, its output
+// folder and the sampler's flags.
+struct SampleCommandOptions {
+  std::string config;
+  std::string output;  // overrides [output] directory
+  SampleCliOptions sampler;
+};
+
+// --config, --output, the sampler's flags, --json (`json_help`), --quiet and --threads.
+void AddSampleCommandFlags(CLI::App* cmd, SampleCommandOptions* o, GlobalOptions& global,
+                           const std::string& json_help);
+
 // Loads the study and applies --width (every n_l, readout included).
 Study LoadSampleStudy(const std::string& config, const SampleCliOptions& o);
 
