@@ -17,28 +17,13 @@ import sys
 import tempfile
 import time
 
+from hmm_study import hmm_study
+
 binary, P = sys.argv[1], int(sys.argv[2])
 threads = sys.argv[3] if len(sys.argv) > 3 else "0"
 results = sys.argv[4] if len(sys.argv) > 4 else None
 
-STUDY = f"""temperature = 0.01
-[data]
-generator = "hmm"
-[data.hmm]
-P = {P}
-P_test = 10000
-chain_tokens = 30
-N_f = 200
-[architecture]
-readout = "last"
-width = 100
-[[architecture.layers]]
-heads = [ {{ kind = "hmm_same_token", name = "good", beta = 10 }},
-          {{ kind = "hmm_blank", name = "blank1", beta = 10, perturbation = 1, seed = 147 }} ]
-[[architecture.layers]]
-heads = [ {{ kind = "hmm_uniform", name = "uniform", beta = 10 }},
-          {{ kind = "hmm_blank", name = "blank2", beta = 10, perturbation = 1, seed = 247 }} ]
-"""
+STUDY = hmm_study(P, P_test=10000)
 
 with tempfile.TemporaryDirectory() as d:
     config = os.path.join(d, "run.toml")

@@ -20,6 +20,8 @@ import sys
 import tempfile
 import time
 
+from hmm_study import hmm_study
+
 import numpy as np
 
 binary = sys.argv[1]
@@ -29,26 +31,7 @@ results = sys.argv[4] if len(sys.argv) > 4 else None
 ENV = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
            OMPI_MCA_rmaps_base_oversubscribe="1", OPENBLAS_NUM_THREADS="1")
 
-STUDY = f"""temperature = 0.01
-[data]
-generator = "hmm"
-[data.hmm]
-P = {P}
-P_test = 1000
-chain_tokens = 30
-N_f = 200
-[architecture]
-readout = "last"
-width = 100
-[[architecture.layers]]
-heads = [ {{ kind = "hmm_same_token", name = "good", beta = 10 }},
-          {{ kind = "hmm_blank", name = "blank1", beta = 10, perturbation = 1, seed = 147 }} ]
-[[architecture.layers]]
-heads = [ {{ kind = "hmm_uniform", name = "uniform", beta = 10 }},
-          {{ kind = "hmm_blank", name = "blank2", beta = 10, perturbation = 1, seed = 247 }} ]
-[solver]
-storage = "features"
-"""
+STUDY = hmm_study(P, P_test=1000, extra='[solver]\nstorage = "features"\n')
 
 CONFIGS = [("1 process, --threads 1", 1, 1), ("2 processes, --threads 1", 2, 1),
            ("1 process, --threads 2", 1, 2)]
