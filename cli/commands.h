@@ -3,6 +3,7 @@
 
 #include <CLI/CLI.hpp>
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,38 @@ inline CLI::Validator NonEmptyPath() {
       },
       "PATH");
 }
+
+// The flags every command that runs takes: --json (what it prints), --quiet,
+// and --threads bound to GlobalOptions::threads (0, its default: every core),
+// `threads_use` saying what the threads run.
+inline void AddRunFlags(CLI::App* cmd, GlobalOptions& global, const std::string& json_help,
+                        const std::string& threads_use) {
+  cmd->add_flag("--json", global.json, json_help);
+  cmd->add_flag("--quiet", global.quiet, "No progress on stderr");
+  cmd->add_option("--threads", global.threads, threads_use + " (0: every core)");
+}
+
+// Flags bound to the fields of a command's config, which hold their defaults
+// (CLI11 shows them in --help), remembered by name: a TOML value is replaced
+// only where its flag was given.
+class GivenFlags {
+ public:
+  template <class T>
+  CLI::Option* Add(CLI::App* cmd, const std::string& name, T& field, const std::string& help) {
+    return Remember(name, cmd->add_option("--" + name, field, help)->capture_default_str());
+  }
+  CLI::Option* Remember(const std::string& name, CLI::Option* option) {
+    options_[name] = option;
+    return option;
+  }
+  bool Given(const std::string& name) const {
+    const auto it = options_.find(name);
+    return it != options_.end() && it->second->count() > 0;
+  }
+
+ private:
+  std::map<std::string, CLI::Option*> options_;
+};
 
 // Each returns the process exit status (0 success, 1 numerical failure reported).
 using Command = std::function<int()>;

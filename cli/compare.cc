@@ -22,11 +22,10 @@ namespace attnpaths::cli {
 namespace {
 
 int RunCompare(const SampleCommandOptions& o, const GlobalOptions& g) {
-  const Study study = LoadSampleStudy(o.config, o.sampler);
-  Require(study.temperatures.size() == 1, study.config_path + ": temperatures",
-          study.temperatures.size(), "one temperature for compare");
-  const double T = study.temperatures[0];
-  const std::string out = o.output.empty() ? study.output_directory : o.output;
+  const SampleRunStudy loaded = LoadSampleStudy(o, "compare");
+  const Study& study = loaded.study;
+  const double T = loaded.temperature;
+  const std::string& out = loaded.output;
   ResultFolder folder(out, ComparisonFiles());  // locked; removed again if this run fails
   const SampleOptions sample_options = MakeSampleOptions(o.sampler, study, g, "compare: sampling");
 

@@ -109,9 +109,7 @@ void RegisterDemo(CLI::App& app, GlobalOptions& global, Command* run) {
   cmd->add_option("--temperature", o->temperature, "Temperature T")->capture_default_str();
   cmd->add_option("--train", o->P, "Training examples P")->capture_default_str();
   cmd->add_option("--test", o->P_test, "Test examples")->capture_default_str();
-  cmd->add_flag("--json", global.json, "Print a JSON array, one object per row");
-  cmd->add_flag("--quiet", global.quiet, "No progress on stderr");
-  cmd->add_option("--threads", global.threads, "Threads for path inputs (0: all cores)");
+  AddRunFlags(cmd, global, "Print a JSON array, one object per row", "Threads for path inputs");
   cmd->callback([o, &global, run] { *run = [o, &global] { return RunDemo(*o, global); }; });
 }
 

@@ -279,11 +279,8 @@ Eigen::VectorXd BlockApply(const std::function<Eigen::VectorXd(const Eigen::Vect
 struct CliOptions {
   std::string config, norms;
   HessianConfig flags;
-  std::map<std::string, CLI::Option*> given;
-  bool Given(const std::string& name) const {
-    const auto it = given.find(name);
-    return it != given.end() && it->second->count() > 0;
-  }
+  GivenFlags given;
+  bool Given(const std::string& name) const { return given.Given(name); }
 };
 
 int RunHessian(const CliOptions& o, const GlobalOptions& g) {
@@ -639,9 +636,8 @@ void RegisterHessian(CLI::App& app, GlobalOptions& global, Command* run) {
       "exponents in the input scale, spectra");
   auto o = std::make_shared<CliOptions>();
   cmd->add_option("--config,-c", o->config, "TOML file ([hessian], [output]; docs/config.md)");
-  auto add = [&](const std::string& name, auto& target, const std::string& help) {
-    // The bound field holds its default here: CLI11 shows it in --help.
-    o->given[name] = cmd->add_option("--" + name, target, help)->capture_default_str();
+  auto add = [&](const std::string& name, auto& field, const std::string& help) {
+    o->given.Add(cmd, name, field, help);
   };
   HessianConfig& f = o->flags;
   add("model", f.model, "single_layer or trained_network");
@@ -654,7 +650,8 @@ void RegisterHessian(CLI::App& app, GlobalOptions& global, Command* run) {
   add("key-dim", f.key_dim, "k, key/query width");
   add("batch", f.task.sequences, "B, sequences per Hessian");
   add("attention", f.attention, "softmax or linear");
-  o->given["causal"] = cmd->add_flag("--causal", f.causal, "Causal mask (query i reads keys <= i)");
+  o->given.Remember("causal",
+                    cmd->add_flag("--causal", f.causal, "Causal mask (query i reads keys <= i)"));
   add("sigma-from", f.sigma_from, "Smallest input scale");
   add("sigma-to", f.sigma_to, "Largest input scale");
   add("sigma-points", f.sigma_points, "Log-spaced scales");
@@ -667,11 +664,10 @@ void RegisterHessian(CLI::App& app, GlobalOptions& global, Command* run) {
   add("loss", f.loss, "Trained network: squared or logistic");
   add("weight-decay", f.weight_decay, "Trained network: wd of (wd/2)|theta|^2");
   add("seed", f.seed, "Seed of data, weights and probes");
-  o->given["output"] =
-      cmd->add_option("--output,-o", f.output, "Output directory (default attnpaths-hessian)");
-  cmd->add_flag("--json", global.json, "Print summary.json on stdout");
-  cmd->add_flag("--quiet", global.quiet, "No progress on stderr");
-  cmd->add_option("--threads", global.threads, "Threads for the trained network's gradients");
+  o->given.Remember("output", cmd->add_option("--output,-o", f.output,
+                                              "Output directory (default attnpaths-hessian)"));
+  AddRunFlags(cmd, global, "Print summary.json on stdout",
+              "Threads for the trained network's gradients");
   cmd->callback([o, &global, run] { *run = [o, &global] { return RunHessian(*o, global); }; });
 }
 

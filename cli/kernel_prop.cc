@@ -369,9 +369,7 @@ void RegisterKernelProp(CLI::App& app, GlobalOptions& global, Command* run) {
   cmd->add_option("--output,-o", o->output, "Output directory (default: [output] directory)");
   cmd->add_option("--examples", o->examples, "--study: training examples to diagnose")
       ->capture_default_str();
-  cmd->add_flag("--json", global.json, "Print summary.json on stdout");
-  cmd->add_flag("--quiet", global.quiet, "No progress on stderr");
-  cmd->add_option("--threads", global.threads, "Threads for the finite-width networks (0: all)");
+  AddRunFlags(cmd, global, "Print summary.json on stdout", "Threads for the finite-width networks");
   cmd->callback([o, &global, run] {
     *run = [o, &global] {
       Require(!o->config.empty() || !o->study.empty(), "kernel-prop",

@@ -17,11 +17,10 @@ namespace attnpaths::cli {
 namespace {
 
 int RunSample(const SampleCommandOptions& o, const GlobalOptions& g) {
-  const Study study = LoadSampleStudy(o.config, o.sampler);
-  Require(study.temperatures.size() == 1, study.config_path + ": temperatures",
-          study.temperatures.size(), "one temperature for sample");
-  const double T = study.temperatures[0];
-  const std::string out = o.output.empty() ? study.output_directory : o.output;
+  const SampleRunStudy loaded = LoadSampleStudy(o, "sample");
+  const Study& study = loaded.study;
+  const double T = loaded.temperature;
+  const std::string& out = loaded.output;
   ResultFolder folder(out, SampleFiles());  // locked; removed again if this run fails
   const SampleOptions options = MakeSampleOptions(o.sampler, study, g, "sample");
 

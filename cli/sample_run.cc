@@ -31,15 +31,21 @@ void AddSampleCommandFlags(CLI::App* cmd, SampleCommandOptions* o, GlobalOptions
                   "Threads for path inputs and chains (0: one per chain, at most all cores)");
 }
 
-Study LoadSampleStudy(const std::string& config, const SampleCliOptions& o) {
-  Study study = LoadStudy(config);
-  if (o.width) {
-    const double w = *o.width;
+SampleRunStudy LoadSampleStudy(const SampleCommandOptions& o, const std::string& command) {
+  SampleRunStudy r;
+  Study& study = r.study;
+  study = LoadStudy(o.config);
+  if (o.sampler.width) {
+    const double w = *o.sampler.width;
     Require(std::isfinite(w) && w >= 1 && w == std::floor(w), "--width", w,
             "an integer >= 1 (the sampled network has whole neurons)");
     study.architecture.widths.assign(study.architecture.widths.size(), w);
   }
-  return study;
+  Require(study.temperatures.size() == 1, study.config_path + ": temperatures",
+          study.temperatures.size(), "one temperature for " + command);
+  r.temperature = study.temperatures[0];
+  r.output = o.output.empty() ? study.output_directory : o.output;
+  return r;
 }
 
 SampleOptions MakeSampleOptions(const SampleCliOptions& o, const Study& study,

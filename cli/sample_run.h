@@ -37,8 +37,15 @@ struct SampleCommandOptions {
 void AddSampleCommandFlags(CLI::App* cmd, SampleCommandOptions* o, GlobalOptions& global,
                            const std::string& json_help);
 
-// Loads the study and applies --width (every n_l, readout included).
-Study LoadSampleStudy(const std::string& config, const SampleCliOptions& o);
+// The study a sampling command runs: --width applied (every n_l, readout
+// included), its one temperature (Error naming `command` otherwise) and the
+// output folder (--output, else the study's [output] directory).
+struct SampleRunStudy {
+  Study study;
+  double temperature = 0;
+  std::string output;
+};
+SampleRunStudy LoadSampleStudy(const SampleCommandOptions& o, const std::string& command);
 
 // SampleOptions of the study's [sampler] table and the flags, with the global
 // thread count and a progress line on stderr labelled `label`.

@@ -359,9 +359,7 @@ void RegisterShapedSde(CLI::App& app, GlobalOptions& global, Command* run) {
                   "Also measure the one-layer moments n E[dV], n Cov(dV) at this width");
   cmd->add_option("--one-layer-samples", o->one_layer_samples, "Samples of the one-layer moments")
       ->capture_default_str();
-  cmd->add_flag("--json", global.json, "Print summary.json on stdout");
-  cmd->add_flag("--quiet", global.quiet, "No progress on stderr");
-  cmd->add_option("--threads", global.threads, "Threads over paths (0: all cores)");
+  AddRunFlags(cmd, global, "Print summary.json on stdout", "Threads over paths");
   cmd->callback([o, &global, run] { *run = [o, &global] { return RunShapedSde(*o, global); }; });
 }
 

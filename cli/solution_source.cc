@@ -33,9 +33,7 @@ void AddSolutionSourceFlags(CLI::App* cmd, SolutionSourceOptions* o) {
 void AddAnalysisOutputFlags(CLI::App* cmd, SolutionSourceOptions* o, GlobalOptions& global) {
   cmd->add_option("--output,-o", o->output, "Output directory (default: [output] directory)")
       ->check(NonEmptyPath());
-  cmd->add_flag("--json", global.json, "Print the JSON result on stdout");
-  cmd->add_flag("--quiet", global.quiet, "No progress on stderr");
-  cmd->add_option("--threads", global.threads, "Threads for path inputs (0: all cores)");
+  AddRunFlags(cmd, global, "Print the JSON result on stdout", "Threads for path inputs");
 }
 
 AnalysedSolution ObtainSolution(const SolutionSourceOptions& o, const std::string& command,

@@ -94,9 +94,7 @@ void RegisterSolve(CLI::App& app, GlobalOptions& global, Command* run) {
   cmd->add_option("--output,-o", o->output, "Output directory (default: [output] directory)")
       ->check(NonEmptyPath());
   o->settings.Add(cmd, {"solver"});
-  cmd->add_flag("--json", global.json, "Print the JSON summary on stdout");
-  cmd->add_flag("--quiet", global.quiet, "No progress on stderr");
-  cmd->add_option("--threads", global.threads, "Threads for path inputs (0: all cores)");
+  AddRunFlags(cmd, global, "Print the JSON summary on stdout", "Threads for path inputs");
   cmd->callback([o, &global, run] { *run = [o, &global] { return RunSolve(*o, global); }; });
 }
 

@@ -94,9 +94,7 @@ void RegisterSweep(CLI::App& app, GlobalOptions& global, Command* run) {
       ->check(NonEmptyPath());
   cmd->add_option("--widths", o->widths, "Widths N (default: [sweep] widths)");
   cmd->add_option("--temperatures", o->temperatures, "Temperatures (default: the study's)");
-  cmd->add_flag("--json", global.json, "Print the table as JSON on stdout");
-  cmd->add_flag("--quiet", global.quiet, "No progress on stderr");
-  cmd->add_option("--threads", global.threads, "Parallel chains (0: all cores)");
+  AddRunFlags(cmd, global, "Print the table as JSON on stdout", "Parallel chains");
   cmd->callback([o, &global, run] { *run = [o, &global] { return RunSweep(*o, global); }; });
 }
 

@@ -37,11 +37,8 @@ struct TrainCliOptions {
   double learning_rate = 0, weight_decay = 0, value_init_std = 0, attention_init_std = 0,
          final_ratio = 0;
   std::uint64_t seed = 0;
-  std::map<std::string, CLI::Option*> given;
-  bool Given(const std::string& name) const {
-    const auto it = given.find(name);
-    return it != given.end() && it->second->count() > 0;
-  }
+  GivenFlags given;
+  bool Given(const std::string& name) const { return given.Given(name); }
 };
 
 nlohmann::json NumberOrNull(double v) {
@@ -223,7 +220,7 @@ void RegisterTrain(CLI::App& app, GlobalOptions& global, Command* run) {
   cmd->add_option("--config,-c", o->config, "TOML file ([data], [network], [training], [output])")
       ->check(NonEmptyPath());
   auto add = [&](const std::string& name, auto& target, const std::string& help) {
-    o->given[name] = cmd->add_option("--" + name, target, help);
+    o->given.Remember(name, cmd->add_option("--" + name, target, help));
   };
   // The flags are set only when given; their help shows the defaults of the
   // study file's reader (TrainConfig) and of TrainOptions, never a copy.
@@ -237,10 +234,10 @@ void RegisterTrain(CLI::App& app, GlobalOptions& global, Command* run) {
   add("test-x", o->test_x, "Test inputs (optional)");
   add("test-y", o->test_y, "Test labels (optional)");
   add("task", o->task, "classification (labels +-1; default) or regression (no accuracy)");
-  o->given["output"] = cmd->add_option("--output,-o", o->output,
-                                       "Output directory (default: [output] directory or " +
-                                           c.output_directory + ")")
-                           ->check(NonEmptyPath());
+  o->given.Remember("output", cmd->add_option("--output,-o", o->output,
+                                              "Output directory (default: [output] directory or " +
+                                                  c.output_directory + ")")
+                                  ->check(NonEmptyPath()));
   add("heads", o->heads, "Heads per layer H_1 ... H_L (default " + heads + ")");
   add("width", o->width, "Every width n_1 ... n_{L+1}" + dflt(kDefaultWidth));
   add("key-dim", o->key_dim, "d of Q, K" + dflt(c.key_dim));
@@ -269,10 +266,7 @@ void RegisterTrain(CLI::App& app, GlobalOptions& global, Command* run) {
           TrainedWeightsName(t.trained) + ")");
   add("head-scaling", o->head_scaling,
       "sqrt: 1/sqrt(H n) (theory.md) or mean: 1/(H sqrt(n)) (default " + c.head_scaling + ")");
-  cmd->add_flag("--json", global.json, "Print summary.json on stdout");
-  cmd->add_flag("--quiet", global.quiet, "No progress on stderr");
-  cmd->add_option("--threads", global.threads, "Threads per mini-batch (0: every core)")
-      ->capture_default_str();
+  AddRunFlags(cmd, global, "Print summary.json on stdout", "Threads per mini-batch");
   cmd->callback([o, &global, run] { *run = [o, &global] { return RunTrain(*o, global); }; });
 }
 

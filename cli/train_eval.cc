@@ -165,9 +165,7 @@ void RegisterTrainEval(CLI::App& app, GlobalOptions& global, Command* run) {
                   "evaluated after every removal");
   cmd->add_option("--output,-o", o->output, "Write the results as JSON to this file")
       ->check(NonEmptyPath());
-  cmd->add_flag("--json", global.json, "Print the JSON result on stdout");
-  cmd->add_flag("--quiet", global.quiet, "No progress on stderr");
-  cmd->add_option("--threads", global.threads, "Threads (default 0: every core)");
+  AddRunFlags(cmd, global, "Print the JSON result on stdout", "Threads");
   cmd->callback([o, &global, run] { *run = [o, &global] { return RunTrainEval(*o, global); }; });
 }
 

@@ -23,6 +23,7 @@
 #include "data/npy.h"
 #include "data/result_folder.h"
 #include "kernels/error.h"
+#include "parallel/cpu_budget.h"
 
 namespace attnpaths::cli {
 
@@ -111,12 +112,9 @@ void ReadSweepConfig(const std::string& path, SweepConfig* c) {
 struct CliOptions {
   std::string config;
   SweepConfig flags;
-  std::map<std::string, CLI::Option*> given;
+  GivenFlags given;
   bool no_margin = false;
-  bool Given(const std::string& name) const {
-    const auto it = given.find(name);
-    return it != given.end() && it->second->count() > 0;
-  }
+  bool Given(const std::string& name) const { return given.Given(name); }
 };
 
 int RunTrainSweep(const CliOptions& o, const GlobalOptions& g) {
@@ -160,7 +158,7 @@ int RunTrainSweep(const CliOptions& o, const GlobalOptions& g) {
   s.training.loss = ParseLossKind(c.loss, "training.loss");
   s.training.optimizer = ParseOptimizer(c.optimizer, "training.optimizer");
   s.training.trained = ParseTrainedWeights(c.trained, "training.trained");
-  s.training.threads = g.threads > 0 ? g.threads : 1;
+  s.training.threads = g.threads;
   std::string error;
   if (!s.IsValid(&error)) throw Error(error);
   CheckOutputDirectory(c.output, "output directory");
@@ -196,17 +194,18 @@ int RunTrainSweep(const CliOptions& o, const GlobalOptions& g) {
                       {"input_width", s.input_width},
                       {"readout", "first"},
                       {"head_scaling", "mean"}});
-  run.Set("training", {{"steps", s.training.epochs},
-                       {"learning_rate", s.training.learning_rate},
-                       {"loss", c.loss},
-                       {"optimizer", c.optimizer},
-                       {"trained", c.trained},
-                       {"repeats", s.repeats},
-                       {"weight_decay", s.training.weight_decay},
-                       {"value_init_std", s.training.value_init_std},
-                       {"attention_init_std", s.training.attention_init_std},
-                       {"eval_every", s.training.eval_every},
-                       {"threads", s.training.threads}});
+  run.Set("training",
+          {{"steps", s.training.epochs},
+           {"learning_rate", s.training.learning_rate},
+           {"loss", c.loss},
+           {"optimizer", c.optimizer},
+           {"trained", c.trained},
+           {"repeats", s.repeats},
+           {"weight_decay", s.training.weight_decay},
+           {"value_init_std", s.training.value_init_std},
+           {"attention_init_std", s.training.attention_init_std},
+           {"eval_every", s.training.eval_every},
+           {"threads", s.training.threads > 0 ? s.training.threads : AvailableCores()}});
   run.Set("hessian", {{"every", s.hessian_every},
                       {"examples", s.hessian_examples},
                       {"lanczos_iterations", s.lanczos_iterations}});
@@ -355,9 +354,8 @@ void RegisterTrainSweep(CLI::App& app, GlobalOptions& global, Command* run) {
   cmd->add_option("--config,-c", o->config,
                   "TOML file ([mixture], [network], [training], [hessian], [margin], [output]; "
                   "docs/cli.md)");
-  auto add = [&](const std::string& name, auto& target, const std::string& help) {
-    // The bound field holds its default here: CLI11 shows it in --help.
-    o->given[name] = cmd->add_option("--" + name, target, help)->capture_default_str();
+  auto add = [&](const std::string& name, auto& field, const std::string& help) {
+    o->given.Add(cmd, name, field, help);
   };
   SweepConfig& f = o->flags;
   add("heads", f.study.heads, "Head counts");
@@ -386,11 +384,9 @@ void RegisterTrainSweep(CLI::App& app, GlobalOptions& global, Command* run) {
       "NTK margin: coordinate-ascent sweeps before giving up");
   cmd->add_flag("--no-margin", o->no_margin, "Do not compute the NTK margin at initialisation");
   add("seed", f.study.training.seed, "Seed of data and initialisation");
-  o->given["output"] =
-      cmd->add_option("--output,-o", f.output, "Output directory (default attnpaths-train-sweep)");
-  cmd->add_flag("--json", global.json, "Print summary.json on stdout");
-  cmd->add_flag("--quiet", global.quiet, "No progress on stderr");
-  cmd->add_option("--threads", global.threads, "Threads per gradient (default 1)");
+  o->given.Remember("output", cmd->add_option("--output,-o", f.output,
+                                              "Output directory (default attnpaths-train-sweep)"));
+  AddRunFlags(cmd, global, "Print summary.json on stdout", "Threads per gradient");
   cmd->callback([o, &global, run] { *run = [o, &global] { return RunTrainSweep(*o, global); }; });
 }
 

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <limits>
 #include <map>
+#include <memory>
 #include <sstream>
 
 #include "kernels/error.h"
@@ -130,22 +131,11 @@ bool GrowthStudyOptions::IsValid(std::string* error) const {
   return true;
 }
 
-double PredictedGrowthExponent(const std::string& name, HessianPart part, AttentionKind attention) {
-  // Small-σ power counting with X = σ X_0, O(1) weights and targets: Λ ∝ σ²,
-  // Z, X, Q̃, K̃ ∝ σ; softmax A → uniform, so A, E/σ, Bx/σ, Φ/σ, Ψ/σ = O(1)
-  // and R → −Y = O(1); linear A = Λ ∝ σ², F ∝ σ³ (docs/attention-hessian.md).
-  const double nan = std::numeric_limits<double>::quiet_NaN();
-  double outer = 0, functional = nan;
-  if (attention == AttentionKind::kSoftmax) {
-    if (name == "VV") outer = 2;
-    if (name == "QQ" || name == "KK" || name == "QK") outer = 6;
-    if (name == "VQ" || name == "VK") outer = 4;
-    if (name == "QQ" || name == "KK") functional = 5;
-    if (name == "QK" || name == "VQ" || name == "VK") functional = 3;
-  } else {
-    outer = 6;
-    if (name == "QK" || name == "VQ" || name == "VK") functional = 3;
-  }
+namespace {
+
+// The full block's exponent is the smaller of its parts' (a part identically
+// zero — NaN — does not count).
+double PartExponent(double outer, double functional, HessianPart part) {
   switch (part) {
     case HessianPart::kOuter:
       return outer;
@@ -154,27 +144,31 @@ double PredictedGrowthExponent(const std::string& name, HessianPart part, Attent
     case HessianPart::kFull:
       return std::isnan(functional) ? outer : std::min(outer, functional);
   }
-  return nan;
+  return std::numeric_limits<double>::quiet_NaN();
+}
+
+}  // namespace
+
+double PredictedGrowthExponent(const std::string& name, HessianPart part, AttentionKind attention) {
+  // Small-σ power counting with X = σ X_0, O(1) weights and targets: Λ ∝ σ²,
+  // Z, X, Q̃, K̃ ∝ σ; softmax A → uniform, so A, E/σ, Bx/σ, Φ/σ, Ψ/σ = O(1)
+  // and R → −Y = O(1) — the network's layer ℓ = 1 below; linear A = Λ ∝ σ²,
+  // F ∝ σ³ (docs/attention-hessian.md).
+  if (attention == AttentionKind::kSoftmax) return NetworkPredictedGrowthExponent(name, part, 1);
+  const double functional =
+      name == "QK" || name == "VQ" || name == "VK" ? 3 : std::numeric_limits<double>::quiet_NaN();
+  return PartExponent(6, functional, part);
 }
 
 double NetworkPredictedGrowthExponent(const std::string& kind, HessianPart part, int layer) {
-  const double nan = std::numeric_limits<double>::quiet_NaN();
   const double l = std::max(layer, 1);
-  double outer = 0, functional = nan;
+  double outer = 0, functional = std::numeric_limits<double>::quiet_NaN();
   if (kind == "VV") outer = 2;
   if (kind == "QQ" || kind == "KK" || kind == "QK") outer = 4 * l + 2;
   if (kind == "VQ" || kind == "VK") outer = 2 * l + 2;
   if (kind == "QQ" || kind == "KK") functional = 2 * l + 3;
   if (kind == "QK" || kind == "VQ" || kind == "VK") functional = 2 * l + 1;
-  switch (part) {
-    case HessianPart::kOuter:
-      return outer;
-    case HessianPart::kFunctional:
-      return functional;
-    case HessianPart::kFull:
-      return std::isnan(functional) ? outer : std::min(outer, functional);
-  }
-  return nan;
+  return PartExponent(outer, functional, part);
 }
 
 std::vector<BlockNorm> BlockNorms(const AttentionHessian& hessian, NormMethod method,
@@ -312,58 +306,37 @@ std::vector<SlopeFit> FitGrowthSlopes(const std::vector<double>& sigmas,
   return slopes;
 }
 
-GrowthStudy RunGrowthStudy(const std::function<GrowthSample(int repeat)>& sample,
-                           const GrowthStudyOptions& options) {
+void SweepGrowth(const GrowthStudyOptions& options, std::vector<BlockSeries> series,
+                 const std::function<GrowthPoint(int repeat)>& repeat, GrowthStudy* study) {
   const auto start = std::chrono::steady_clock::now();
   std::string error;
   if (!options.IsValid(&error)) throw Error(error);
-  GrowthStudy study;
-  study.sigmas = options.sigmas;
-  study.norms = options.norms;
+  study->sigmas = options.sigmas;
+  study->norms = options.norms;
   const auto S = static_cast<int>(options.sigmas.size());
   const std::vector<int> fit = FitIndices(options);
-  study.fit_lo = options.sigmas[static_cast<size_t>(fit.front())];
-  study.fit_hi = options.sigmas[static_cast<size_t>(fit.back())];
-  study.fit_count = static_cast<int>(fit.size());
-
-  // One series per block and part, in the order of BlockNorms.
-  std::vector<BlockSeries> series;
-  for (const BlockName& b : SpecBlocks()) {
-    for (HessianPart part : kParts) {
-      BlockSeries bs;
-      bs.block = bs.kind = b.name();
-      bs.part = part;
-      bs.norms = Eigen::MatrixXd::Zero(options.repeats, S);
-      bs.errors = Eigen::MatrixXd::Zero(options.repeats, S);
-      series.push_back(std::move(bs));
-    }
+  study->fit_lo = options.sigmas[static_cast<size_t>(fit.front())];
+  study->fit_hi = options.sigmas[static_cast<size_t>(fit.back())];
+  study->fit_count = static_cast<int>(fit.size());
+  for (BlockSeries& bs : series) {
+    bs.norms = Eigen::MatrixXd::Zero(options.repeats, S);
+    bs.errors = Eigen::MatrixXd::Zero(options.repeats, S);
   }
   for (int r = 0; r < options.repeats; ++r) {
-    const GrowthSample base = sample(r);
-    base.data.Validate();
-    if (r == 0) {
-      study.attention = base.data.attention;
-      study.causal = base.data.causal;
-    }
-    Require(base.data.attention == study.attention && base.data.causal == study.causal,
-            "repeat " + std::to_string(r) + " attention", AttentionKindName(base.data.attention),
-            std::string("the attention kind and mask of repeat 0"));
+    const GrowthPoint at = repeat(r);
     for (int i = 0; i < S; ++i) {
       const double sigma = options.sigmas[static_cast<size_t>(i)];
-      AttentionLayerData data = base.data;
-      for (auto& X : data.X) X *= sigma;  // X = σ X_0, Y and the weights fixed
-      const AttentionHessian hessian(data, base.weights);
       HutchinsonOptions h = options.hutchinson;
       h.seed = options.hutchinson.seed + 1000003ULL * static_cast<std::uint64_t>(r) +
                static_cast<std::uint64_t>(i);
-      const std::vector<BlockNorm> norms = BlockNorms(hessian, options.norms, h);
+      const std::vector<BlockNorm> norms = at(sigma, h);
       for (size_t k = 0; k < norms.size(); ++k) {
         BlockNorm bn = norms[k];
         series[k].norms(r, i) = bn.norm;
         series[k].errors(r, i) = bn.standard_error;
         bn.sigma = sigma;
         bn.repeat = r;
-        study.norms_table.push_back(std::move(bn));
+        study->norms_table.push_back(std::move(bn));
       }
     }
     if (options.progress) {
@@ -374,8 +347,44 @@ GrowthStudy RunGrowthStudy(const std::function<GrowthSample(int repeat)>& sample
       options.progress(g);
     }
   }
-  study.slopes = FitGrowthSlopes(options.sigmas, fit, series, options.norms, study.attention);
-  study.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  study->slopes = FitGrowthSlopes(options.sigmas, fit, series, options.norms, study->attention);
+  study->seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+GrowthStudy RunGrowthStudy(const std::function<GrowthSample(int repeat)>& sample,
+                           const GrowthStudyOptions& options) {
+  GrowthStudy study;
+  // One series per block and part, in the order of BlockNorms.
+  std::vector<BlockSeries> series;
+  for (const BlockName& b : SpecBlocks()) {
+    for (HessianPart part : kParts) {
+      BlockSeries bs;
+      bs.block = bs.kind = b.name();
+      bs.part = part;
+      series.push_back(std::move(bs));
+    }
+  }
+  SweepGrowth(
+      options, std::move(series),
+      [&](int r) -> GrowthPoint {
+        auto base = std::make_shared<const GrowthSample>(sample(r));
+        base->data.Validate();
+        if (r == 0) {
+          study.attention = base->data.attention;
+          study.causal = base->data.causal;
+        }
+        Require(base->data.attention == study.attention && base->data.causal == study.causal,
+                "repeat " + std::to_string(r) + " attention",
+                AttentionKindName(base->data.attention),
+                std::string("the attention kind and mask of repeat 0"));
+        return [base, &options](double sigma, const HutchinsonOptions& h) {
+          AttentionLayerData data = base->data;
+          for (auto& X : data.X) X *= sigma;  // X = σ X_0, Y and the weights fixed
+          const AttentionHessian hessian(data, base->weights);
+          return BlockNorms(hessian, options.norms, h);
+        };
+      },
+      &study);
   return study;
 }
 

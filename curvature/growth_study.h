@@ -147,6 +147,20 @@ std::vector<SlopeFit> FitGrowthSlopes(const std::vector<double>& sigmas,
 // The grid indices the options fit over (the lowest fit_points, or [fit_lo, fit_hi]).
 std::vector<int> FitIndices(const GrowthStudyOptions& options);
 
+// The block norms of one repeat at σ, in the order of the series, with the
+// Hutchinson options (and seed) of that point.
+using GrowthPoint =
+    std::function<std::vector<BlockNorm>(double sigma, const HutchinsonOptions& hutchinson)>;
+
+// The σ sweep every growth study shares (spec §C.3 steps 1-5): validates the
+// options, sizes `series` (one per block and part, norms left empty) to
+// repeats × σ, calls `repeat(r)` once per repeat and its GrowthPoint at every
+// σ (Hutchinson seed = seed + 1000003 r + i), fills study->norms_table, reports
+// progress, fits the slopes with study->attention and times the study. The
+// fields of *study that name the model are the caller's.
+void SweepGrowth(const GrowthStudyOptions& options, std::vector<BlockSeries> series,
+                 const std::function<GrowthPoint(int repeat)>& repeat, GrowthStudy* study);
+
 // Throws Error for invalid options or samples (every repeat must have the
 // attention kind and mask of repeat 0).
 GrowthStudy RunGrowthStudy(const std::function<GrowthSample(int repeat)>& sample,

@@ -146,7 +146,7 @@ HeadCountStudy RunHeadCountStudy(const HeadCountStudyOptions& o) {
           t.monitor = [&](const EpochRecord& rec, const Network& net) {
             if (rec.epoch % o.hessian_every != 0) return;
             const NetworkHessian hessian(net, x_hessian, y_hessian, t.loss, t.weight_decay,
-                                         t.threads > 0 ? t.threads : 1);
+                                         t.threads);
             const SymmetricOperator op{hessian.num_parameters(), [&](const Eigen::VectorXd& v) {
                                          return hessian.Apply(v, HessianPart::kFull);
                                        }};

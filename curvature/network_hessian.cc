@@ -3,9 +3,9 @@
 #include <boost/random/mersenne_twister.hpp>
 #include <boost/random/normal_distribution.hpp>
 #include <boost/random/uniform_int_distribution.hpp>
-#include <chrono>
 #include <cmath>
 #include <map>
+#include <memory>
 
 #include "kernels/error.h"
 #include "network/pass.h"
@@ -213,19 +213,9 @@ GrowthStudy RunNetworkGrowthStudy(const Network& net,
                                   const std::function<NetworkGrowthSample(int repeat)>& sample,
                                   LossKind loss, double weight_decay,
                                   const GrowthStudyOptions& options, int threads) {
-  const auto start = std::chrono::steady_clock::now();
-  std::string error;
-  if (!options.IsValid(&error)) throw Error(error);
   GrowthStudy study;
   study.model = "trained_network";
-  study.sigmas = options.sigmas;
-  study.norms = options.norms;
   study.attention = AttentionKind::kSoftmax;
-  const auto S = static_cast<int>(options.sigmas.size());
-  const std::vector<int> fit = FitIndices(options);
-  study.fit_lo = options.sigmas[static_cast<size_t>(fit.front())];
-  study.fit_hi = options.sigmas[static_cast<size_t>(fit.back())];
-  study.fit_count = static_cast<int>(fit.size());
   const std::vector<NetworkBlock> blocks = NetworkBlocks(net);
   std::vector<BlockSeries> series;
   for (const NetworkBlock& b : blocks) {
@@ -235,41 +225,21 @@ GrowthStudy RunNetworkGrowthStudy(const Network& net,
       bs.kind = b.kind;
       bs.layer = b.layer;
       bs.part = part;
-      bs.norms = Eigen::MatrixXd::Zero(options.repeats, S);
-      bs.errors = Eigen::MatrixXd::Zero(options.repeats, S);
       series.push_back(std::move(bs));
     }
   }
-  for (int r = 0; r < options.repeats; ++r) {
-    const NetworkGrowthSample base = sample(r);
-    for (int i = 0; i < S; ++i) {
-      const double sigma = options.sigmas[static_cast<size_t>(i)];
-      Inputs x = base.x;
-      for (double& v : x.values()) v *= sigma;  // attention and values read σ x_0
-      const NetworkHessian hessian(net, x, base.y, loss, weight_decay, threads);
-      HutchinsonOptions h = options.hutchinson;
-      h.seed = options.hutchinson.seed + 1000003ULL * static_cast<std::uint64_t>(r) +
-               static_cast<std::uint64_t>(i);
-      const std::vector<BlockNorm> norms = NetworkBlockNorms(hessian, blocks, options.norms, h);
-      for (size_t k = 0; k < norms.size(); ++k) {
-        BlockNorm bn = norms[k];
-        series[k].norms(r, i) = bn.norm;
-        series[k].errors(r, i) = bn.standard_error;
-        bn.sigma = sigma;
-        bn.repeat = r;
-        study.norms_table.push_back(std::move(bn));
-      }
-    }
-    if (options.progress) {
-      GrowthProgress g;
-      g.repeat = r;
-      g.repeats = options.repeats;
-      g.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-      options.progress(g);
-    }
-  }
-  study.slopes = FitGrowthSlopes(options.sigmas, fit, series, options.norms, study.attention);
-  study.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  SweepGrowth(
+      options, std::move(series),
+      [&](int r) -> GrowthPoint {
+        auto base = std::make_shared<const NetworkGrowthSample>(sample(r));
+        return [&, base](double sigma, const HutchinsonOptions& h) {
+          Inputs x = base->x;
+          for (double& v : x.values()) v *= sigma;  // attention and values read σ x_0
+          const NetworkHessian hessian(net, x, base->y, loss, weight_decay, threads);
+          return NetworkBlockNorms(hessian, blocks, options.norms, h);
+        };
+      },
+      &study);
   return study;
 }
 

@@ -283,19 +283,9 @@ ShapedPaths SimulateShapedNetworks(const ShapedNetworkOptions& o) {
             break;
           }
         }
-        out.exploded[static_cast<size_t>(p)] = exploded;
-        out.negative_eigenvalue_events[static_cast<size_t>(p)] = net.events;
-        out.final_V.row(p) = Eigen::Map<const Eigen::RowVectorXd>(net.V.data(), m * m);
+        FinishPath(&out, p, exploded, net.events, net.V);
       },
-      [&](Eigen::Index done) {
-        if (!o.progress) return;
-        ShapedPathsProgress r;
-        r.source = source;
-        r.paths_done = done;
-        r.paths_total = o.samples;
-        r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-        o.progress(r);
-      });
+      PathsProgressReporter(o.progress, source, o.samples, t0));
   out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return out;
 }

@@ -74,6 +74,27 @@ void RecordGrid(ShapedPaths* p, Eigen::Index path, size_t k,
   }
 }
 
+void FinishPath(ShapedPaths* p, Eigen::Index path, bool exploded, std::int32_t events,
+                const Eigen::Ref<const Eigen::MatrixXd>& V) {
+  p->exploded[static_cast<size_t>(path)] = exploded;
+  p->negative_eigenvalue_events[static_cast<size_t>(path)] = events;
+  for (Eigen::Index k = 0; k < p->m * p->m; ++k) p->final_V(path, k) = V(k % p->m, k / p->m);
+}
+
+std::function<void(Eigen::Index done)> PathsProgressReporter(
+    const ShapedProgress& progress, const std::string& source, Eigen::Index total,
+    std::chrono::steady_clock::time_point t0) {
+  return [progress, source, total, t0](Eigen::Index done) {
+    if (!progress) return;
+    ShapedPathsProgress r;
+    r.source = source;
+    r.paths_done = done;
+    r.paths_total = total;
+    r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    progress(r);
+  };
+}
+
 double ShapedPaths::exploded_fraction() const {
   if (paths == 0) return 0;
   double n = 0;

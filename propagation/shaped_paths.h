@@ -9,6 +9,7 @@
 #pragma once
 
 #include <Eigen/Core>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <limits>
@@ -83,6 +84,14 @@ void InitShapedPaths(ShapedPaths* p, const std::string& source, Eigen::Index m, 
 // Records V at grid position k of `path`.
 void RecordGrid(ShapedPaths* p, Eigen::Index path, size_t k,
                 const Eigen::Ref<const Eigen::MatrixXd>& V);
+// Records the end of `path`: whether it exploded, its clipping events and V_{t_f}.
+void FinishPath(ShapedPaths* p, Eigen::Index path, bool exploded, std::int32_t events,
+                const Eigen::Ref<const Eigen::MatrixXd>& V);
+// The progress callback of a parallel loop over paths: reports `done` of
+// `total` for `source`, with the seconds since t0 (nothing without progress).
+std::function<void(Eigen::Index done)> PathsProgressReporter(
+    const ShapedProgress& progress, const std::string& source, Eigen::Index total,
+    std::chrono::steady_clock::time_point t0);
 // True when V must be capped: a non-finite entry or max |V_ab| > cap.
 inline bool Exceeds(const Eigen::Ref<const Eigen::MatrixXd>& V, double cap) {
   return !V.allFinite() || V.cwiseAbs().maxCoeff() > cap;

@@ -183,19 +183,9 @@ ShapedPaths IntegrateShapedSde(const ShapedSdeOptions& o) {
             break;
           }
         }
-        out.exploded[static_cast<size_t>(p)] = exploded;
-        out.negative_eigenvalue_events[static_cast<size_t>(p)] = events;
-        out.final_V.row(p) = Eigen::Map<const Eigen::RowVectorXd>(V.data(), m * m);
+        FinishPath(&out, p, exploded, events, V);
       },
-      [&](Eigen::Index done) {
-        if (!o.progress) return;
-        ShapedPathsProgress r;
-        r.source = o.source;
-        r.paths_done = done;
-        r.paths_total = o.paths;
-        r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-        o.progress(r);
-      });
+      PathsProgressReporter(o.progress, o.source, o.paths, t0));
   out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return out;
 }

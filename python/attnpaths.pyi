@@ -799,6 +799,25 @@ class NetworkWeights:
         n_{L+1} x D readout.
         """
 
+class ObjectiveSolution:
+    """
+    The minimiser of an objective of one's own: its blocks and S.
+    """
+    @property
+    def U(self) -> list:
+        """
+        [U_1, ..., U_k].
+        """
+    @property
+    def S(self) -> float:
+        """
+        S at U.
+        """
+    def __repr__(self) -> str:
+        """
+        S and the number of blocks.
+        """
+
 class OrderParameters:
     """
     The order parameters U_1, ..., U_L and U_a (theory.md sections 3, 9). U[l-1] = U_l is
@@ -3018,6 +3037,19 @@ def solve(config: str, *, temperature: Optional[float] = ..., options: Optional[
     """
     The same for the path of a TOML study file (a generated set whose storage of G
     resolves to features is streamed in blocks, as by `attnpaths solve`).
+    """
+
+def solve_objective(evaluate: object, initial_point: List[NDArray[numpy.float64]], hessian: object = ..., normalization: float = ..., options: Optional[SolveOptions] = ..., progress: object = ...) -> tuple:
+    """
+    Minimises an objective of one's own over lists of symmetric positive definite blocks
+    with the solver of the path theory (solver/objective.h): evaluate(U) returns
+    (S, [dS/dU_b]) for U = [U_1, ..., U_k] (every entry independent), or None where S is
+    undefined; hessian(U), optional, returns the Hessian of S / normalization in the
+    independent entries (i <= j, column by column, block after block) — without it Newton
+    steps and the stability check use central differences of the gradient. The solve starts
+    at initial_point (or options.initial_U) and tests max |d(S/normalization)/dU| against
+    options.gradient_tolerance. Returns (ObjectiveSolution, SolveSummary); an exception
+    raised by evaluate, hessian or progress stops the solve and is re-raised.
     """
 
 def sweep(study: object, *, widths: Optional[List[float]] = ..., temperatures: Optional[List[float]] = ..., output: object = ..., threads: int = ..., progress: object = ...) -> tuple:

@@ -27,6 +27,103 @@ struct ActionHolder {
 
 const char* SolveMethodName(SolveMethod m) { return NameOf(m); }
 
+// An objective written in Python (solver/objective.h), for a theory of one's
+// own on the same solver: `evaluate(U)` returns (S, [dS/dU_b]) — or None where
+// S is undefined — and the optional `hessian(U)` the Hessian of
+// S / normalization in the independent entries (solver/hessian.h's order).
+// Runs in the solve's worker thread: each call takes the GIL; an exception
+// raised in Python stops the solve (reported by status, re-raised afterwards).
+class PythonObjective : public OrderParameterObjective {
+ public:
+  PythonObjective(py::object evaluate, std::vector<Eigen::MatrixXd> initial, py::object hessian,
+                  double normalization, CallGuard* guard)
+      : evaluate_(std::move(evaluate)),
+        hessian_(std::move(hessian)),
+        initial_(std::move(initial)),
+        normalization_(normalization),
+        guard_(guard) {}
+
+  std::vector<Eigen::MatrixXd> InitialPoint() const override { return initial_; }
+
+  void CheckPoint(const std::vector<Eigen::MatrixXd>& U) const override {
+    Require(U.size() == initial_.size(), "initial_U blocks", U.size(),
+            std::to_string(initial_.size()) + " (as initial_point)");
+    for (size_t b = 0; b < U.size(); ++b) {
+      const std::string name = "U[" + std::to_string(b) + "]";
+      Require(U[b].rows() == initial_[b].rows() && U[b].cols() == initial_[b].cols(), name,
+              std::to_string(U[b].rows()) + " x " + std::to_string(U[b].cols()),
+              "the shape of initial_point[" + std::to_string(b) + "]");
+      Require(U[b].allFinite(), name, "a non-finite entry", "finite entries");
+    }
+  }
+
+  bool Evaluate(const std::vector<Eigen::MatrixXd>& U, ObjectiveValue* value,
+                std::vector<Eigen::MatrixXd>* gradient) const override {
+    value->ok = false;
+    if (guard_->stopped()) return Fail(value, "stopped by a Python exception");
+    py::gil_scoped_acquire gil;
+    try {
+      const py::object r = evaluate_(MatrixList(U));
+      if (r.is_none()) return Fail(value, "evaluate returned None (S undefined here)");
+      if (!py::isinstance<py::tuple>(r) && !py::isinstance<py::list>(r)) {
+        throw py::cast_error("not a pair");
+      }
+      const auto t = py::reinterpret_borrow<py::sequence>(r);
+      if (t.size() != 2) throw py::cast_error("not a pair");
+      const double S = t[0].cast<double>();
+      auto g = t[1].cast<std::vector<Eigen::MatrixXd>>();
+      bool shapes = g.size() == U.size();
+      for (size_t b = 0; shapes && b < g.size(); ++b) {
+        shapes = g[b].rows() == U[b].rows() && g[b].cols() == U[b].cols();
+      }
+      if (!shapes) throw py::cast_error("gradient shapes");
+      if (!std::isfinite(S)) return Fail(value, "evaluate returned a non-finite S");
+      value->ok = true;
+      value->S = value->energy = S;
+      if (gradient) *gradient = std::move(g);
+      return true;
+    } catch (py::error_already_set&) {
+      guard_->StopWith(std::current_exception());
+    } catch (py::cast_error&) {
+      guard_->StopWith(std::make_exception_ptr(Error(
+          ErrorMessage("evaluate(U)", "a value of another form",
+                       "a pair (S, [dS/dU_b, one array per block, shaped like U_b]) or None"))));
+    }
+    return Fail(value, "stopped by a Python exception");
+  }
+
+  double Normalization() const override { return normalization_; }
+  bool HasHessian() const override { return !hessian_.is_none(); }
+  bool Hessian(const std::vector<Eigen::MatrixXd>& U, Eigen::MatrixXd* hessian) const override {
+    if (hessian_.is_none() || guard_->stopped()) return false;
+    py::gil_scoped_acquire gil;
+    try {
+      const py::object r = hessian_(MatrixList(U));
+      if (r.is_none()) return false;
+      *hessian = r.cast<Eigen::MatrixXd>();
+      return true;
+    } catch (py::error_already_set&) {
+      guard_->StopWith(std::current_exception());
+    } catch (py::cast_error&) {
+      guard_->StopWith(std::make_exception_ptr(
+          Error(ErrorMessage("hessian(U)", "a value of another form", "a square array or None"))));
+    }
+    return false;
+  }
+
+ private:
+  static bool Fail(ObjectiveValue* value, const std::string& why) {
+    value->ok = false;
+    value->failure = why;
+    return false;
+  }
+
+  py::object evaluate_, hessian_;
+  std::vector<Eigen::MatrixXd> initial_;
+  double normalization_;
+  CallGuard* guard_;
+};
+
 std::string Number(double v) { return py::repr(py::float_(v)).cast<std::string>(); }
 
 // U_a for Python: a float for one output, a D × D array for several (theory.md §9).
@@ -401,6 +498,54 @@ steps, the smallest Hessian eigenvalue and times. Read brief_report() first.)doc
       "the summary, not raised. progress (or options.progress) is called with a\n"
       "SolveProgress after every iteration. Runs without the GIL; Ctrl-C or an exception\n"
       "raised by the callback stops the solve and is re-raised.");
+  py::class_<ObjectiveSolution>(m, "ObjectiveSolution",
+                                "The minimiser of an objective of one's own: its blocks and S.")
+      .def_property_readonly(
+          "U", [](const ObjectiveSolution& s) { return MatrixList(s.U); }, "[U_1, ..., U_k].")
+      .def_property_readonly(
+          "S", [](const ObjectiveSolution& s) { return s.value.S; }, "S at U.")
+      .def(
+          "__repr__",
+          [](const ObjectiveSolution& s) {
+            return "ObjectiveSolution(S=" + Number(s.value.S) +
+                   ", blocks=" + std::to_string(s.U.size()) + ")";
+          },
+          "S and the number of blocks.");
+  m.def(
+      "solve_objective",
+      [](py::object evaluate, const std::vector<Eigen::MatrixXd>& initial_point, py::object hessian,
+         double normalization, const std::optional<SolveOptions>& options, py::object progress) {
+        Require(PyCallable_Check(evaluate.ptr()) != 0, "evaluate", Describe(evaluate),
+                "a callable evaluate(U) -> (S, [dS/dU_b])");
+        Require(hessian.is_none() || PyCallable_Check(hessian.ptr()) != 0, "hessian",
+                Describe(hessian), "a callable hessian(U) -> array, or None");
+        Require(!initial_point.empty(), "initial_point", "an empty list",
+                "at least one symmetric positive definite block");
+        Require(std::isfinite(normalization) && normalization > 0, "normalization", normalization,
+                "a finite value > 0");
+        SolveOptions o = options.value_or(SolveOptions{});
+        py::object callback = progress.is_none() ? GetCallback(o.progress) : progress;
+        if (!callback.is_none() && !PyCallable_Check(callback.ptr())) {
+          throw Error(ErrorMessage("progress", Describe(callback), "a callable or None"));
+        }
+        CallGuard guard;
+        o.progress = guard.Wrap<SolveProgress>(callback);
+        const PythonObjective objective(evaluate, initial_point, hessian, normalization, &guard);
+        SolveSummary summary;
+        ObjectiveSolution sol = guard.Run([&] { return Solve(objective, o, &summary); });
+        return py::make_tuple(std::move(sol), std::move(summary));
+      },
+      "evaluate"_a, "initial_point"_a, "hessian"_a = py::none(), "normalization"_a = 1.0,
+      "options"_a = py::none(), "progress"_a = py::none(),
+      "Minimises an objective of one's own over lists of symmetric positive definite blocks\n"
+      "with the solver of the path theory (solver/objective.h): evaluate(U) returns\n"
+      "(S, [dS/dU_b]) for U = [U_1, ..., U_k] (every entry independent), or None where S is\n"
+      "undefined; hessian(U), optional, returns the Hessian of S / normalization in the\n"
+      "independent entries (i <= j, column by column, block after block) — without it Newton\n"
+      "steps and the stability check use central differences of the gradient. The solve starts\n"
+      "at initial_point (or options.initial_U) and tests max |d(S/normalization)/dU| against\n"
+      "options.gradient_tolerance. Returns (ObjectiveSolution, SolveSummary); an exception\n"
+      "raised by evaluate, hessian or progress stops the solve and is re-raised.");
   m.def(
       "log_progress",
       [](int every, const std::string& logger, int level) {

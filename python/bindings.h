@@ -260,6 +260,11 @@ class CallGuard {
     return result.get();
   }
 
+  // For calls into Python that report by status instead of throwing (an
+  // objective's evaluation): record the exception to re-raise after the call.
+  void StopWith(std::exception_ptr e) { Stop(std::move(e)); }
+  bool stopped() const { return stopped_.load(); }
+
  private:
   struct Stopped : std::exception {
     const char* what() const noexcept override { return "stopped by a Python exception"; }

@@ -9,7 +9,9 @@ root=$(cd "$here/../.." && pwd)
 bin=${ATTNPATHS:-$root/build/attnpaths}
 cd "$here"
 for eta in ${STEP_SIZES:-2.0}; do
+  # One thread per gradient: the committed results, bit for bit, on any machine.
   # shellcheck disable=SC2086
-  "$bin" train-sweep --config sweep.toml --learning-rate "$eta" --output "out/eta_$eta" ${SWEEP_ARGS:-}
+  "$bin" train-sweep --config sweep.toml --learning-rate "$eta" --output "out/eta_$eta" \
+    --threads 1 ${SWEEP_ARGS:-}
 done
 /usr/bin/python3 figures.py out
