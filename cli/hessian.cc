@@ -620,8 +620,7 @@ int RunHessian(const CliOptions& o, const GlobalOptions& g) {
     WriteFileAtomically(path("spectrum.csv"), run.CsvComment() + spectrum_csv);
     WriteFileAtomically(path("density.csv"), run.CsvComment() + density_csv);
   }
-  WriteFileAtomically(path("summary.json"), summary.dump(2) + "\n");
-  folder.Commit({"summary.json"});
+  folder.CommitWithIndex("summary.json", summary.dump(2) + "\n");
 
   PrintWritten(g.json, summary, study.BriefReport(), c.output, files);
   return 0;

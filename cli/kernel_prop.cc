@@ -247,8 +247,7 @@ int RunRecursion(const KernelPropCliOptions& cli, const GlobalOptions& g) {
   files.push_back("summary.json");
   j["files"] = files;
   j["provenance"] = run.Json();
-  WriteFileAtomically(path("summary.json"), j.dump(2) + "\n");
-  folder.Commit({"summary.json"});
+  folder.CommitWithIndex("summary.json", j.dump(2) + "\n");
 
   for (const std::string& w : s.warnings) {
     if (!g.quiet) std::cerr << "warning: " << w << "\n";
@@ -332,8 +331,7 @@ int RunStudy(const KernelPropCliOptions& cli, const GlobalOptions& g) {
   j["seconds"] = Seconds(t0);
   j["files"] = {"study_diagnostics.csv", "summary.json"};
   j["provenance"] = run.Json();
-  WriteFileAtomically(path("summary.json"), j.dump(2) + "\n");
-  folder.Commit({"summary.json"});
+  folder.CommitWithIndex("summary.json", j.dump(2) + "\n");
   if (g.json) {
     std::cout << j.dump(2) << std::endl;
   } else {

@@ -308,8 +308,7 @@ int RunShapedSde(const ShapedSdeCliOptions& cli, const GlobalOptions& g) {
   files.push_back("summary.json");
   j["files"] = files;
   j["provenance"] = run.Json();
-  WriteFileAtomically(path("summary.json"), j.dump(2) + "\n");
-  folder.Commit({"summary.json"});
+  folder.CommitWithIndex("summary.json", j.dump(2) + "\n");
 
   if (g.json) {
     std::cout << j.dump(2) << std::endl;

@@ -336,8 +336,7 @@ int RunTrainSweep(const CliOptions& o, const GlobalOptions& g) {
   WriteFileAtomically(path("groups.csv"), groups_csv);
   WriteNpy(path("mixture_x.npy"), {mix.x.P(), mix.x.n_tok(), mix.x.N0()}, mix.x.values().data());
   WriteNpy(path("mixture_y.npy"), {mix.x.P()}, mix.y.data());
-  WriteFileAtomically(path("summary.json"), summary.dump(2) + "\n");
-  folder.Commit({"summary.json"});
+  folder.CommitWithIndex("summary.json", summary.dump(2) + "\n");
   PrintWritten(g.json, summary, study.BriefReport(), c.output, files);
   return 0;
 }

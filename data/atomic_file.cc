@@ -169,16 +169,24 @@ std::string FileKind(unsigned mode) {
   return "a special file";
 }
 
-std::string ReadFile(const std::string& path) {
+int OpenForReading(const std::string& path, struct stat* st) {
   // O_NONBLOCK: opening a FIFO without a writer must not wait for one.
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-  if (fd < 0) {
-    const int error = errno;
-    throw Error(ErrorMessage(path, "no readable file (" + ErrnoText(error) + ")",
-                             "an existing readable file"));
+  int error = errno;
+  if (fd >= 0 && ::fstat(fd, st) != 0) {
+    error = errno;
+    ::close(fd);
+  } else if (fd >= 0) {
+    return fd;
   }
+  throw Error(ErrorMessage(path, "no readable file (" + ErrnoText(error) + ")",
+                           "an existing readable file"));
+}
+
+std::string ReadFile(const std::string& path) {
   struct stat st;
-  if (::fstat(fd, &st) != 0 || S_ISDIR(st.st_mode)) {
+  const int fd = OpenForReading(path, &st);
+  if (S_ISDIR(st.st_mode)) {
     ::close(fd);
     throw Error(ErrorMessage(path, "a directory", "a readable file"));
   }

@@ -18,6 +18,8 @@
 #include <string>
 #include <string_view>
 
+struct stat;
+
 namespace attnpaths {
 
 // Writes `contents` to `path` atomically: a temporary file in the same
@@ -31,6 +33,11 @@ void WriteFileAtomically(const std::string& path, std::string_view contents);
 // as empty, /dev/zero is refused at the limit.
 std::string ReadFile(const std::string& path);
 inline constexpr size_t kMaxStreamBytes = size_t{64} << 20;  // 64 MiB
+
+// Opens `path` read-only without waiting for a FIFO's writer and fstat()s it
+// into *st; throws Error naming the path ("no readable file (reason)") when it
+// cannot. The caller closes the descriptor.
+int OpenForReading(const std::string& path, struct stat* st);
 
 // "a directory", "a FIFO (named pipe)", "a character device", ... for a file
 // mode from stat(); "a regular file" for one.

@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <system_error>
 
+#include "data/atomic_file.h"
 #include "data/sha256.h"
 #include "kernels/error.h"
 
@@ -73,14 +74,9 @@ bool MatchesPattern(const std::string& name, const std::string& pattern) {
 
 ResultFile FingerprintFile(const std::string& dir, const std::string& name) {
   const std::string path = Join(dir, name);
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-  if (fd < 0) {
-    const int error = errno;
-    throw Error(ErrorMessage(path, "no readable file (" + ErrnoText(error) + ")",
-                             "an existing readable file"));
-  }
   struct stat st;
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+  const int fd = OpenForReading(path, &st);
+  if (!S_ISREG(st.st_mode)) {
     ::close(fd);
     throw Error(ErrorMessage(path, "not a regular file", "a file written by attnpaths"));
   }
@@ -258,6 +254,11 @@ std::vector<ResultFile> ResultFolder::Staged(const std::vector<std::string>& nam
     files.push_back(std::move(f));
   }
   return files;
+}
+
+void ResultFolder::CommitWithIndex(const std::string& name, std::string_view text) {
+  WriteFileAtomically(Path(name), text);
+  Commit({name});
 }
 
 void ResultFolder::Commit(const std::vector<std::string>& last) {

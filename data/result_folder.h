@@ -35,6 +35,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace attnpaths {
@@ -79,6 +80,9 @@ class ResultFolder {
   // releases the lock. Throws Error naming the file on failure (staged files
   // not yet renamed are then removed by the destructor).
   void Commit(const std::vector<std::string>& last = {});
+  // Stages the index file `name` with `text` (written atomically) and commits
+  // with it last: the end of every command that writes one summary.json.
+  void CommitWithIndex(const std::string& name, std::string_view text);
 
  private:
   void RemoveStaleStaging() noexcept;
