@@ -15,12 +15,16 @@
 //   R_ii² ~ χ²_{n−i}  (i = 0 … k−1, 0-based),    R_ij ~ N(0, 1)  (i < j).
 //
 // The coordinates θ list the upper triangle column by column (j = 0 … k−1,
-// i = 0 … j); an off-diagonal θ is R_ij itself, a diagonal one is
-// θ = ln R_ii, so the coordinates are unconstrained. The density of R_ii = r
-// is ∝ r^{ν−1} e^{−r²/2} (ν = n − i) and dr = r dθ, so
+// i = 0 … j); an off-diagonal θ is R_ij itself, a diagonal one is the
+// standardised logarithm θ_ii = (ln R_ii − s_i) / w_i with s_i = ½ ln ν_i,
+// w_i = 1/√(2ν_i), ν_i = n − i, so every coordinate is unconstrained and of
+// prior scale about 1 (ln χ_ν has mean ≈ ½ ln ν and variance ≈ 1/(2ν)): the
+// sampler's initial unit metric fits all of them, whatever n. The density
+// of R_ii = r is ∝ r^{ν−1} e^{−r²/2} and dr = r w dθ, so with
+// ρ_i = s_i + w_i θ_ii = ln R_ii
 //
-//   U(θ) = Σ_{i<j} R_ij² / 2 + Σ_i ( e^{2θ_ii} / 2 − ν_i θ_ii ),
-//   ∂U/∂θ_ij = R_ij,   ∂U/∂θ_ii = e^{2θ_ii} − ν_i.
+//   U(θ) = Σ_{i<j} R_ij² / 2 + Σ_i ( e^{2ρ_i} / 2 − ν_i ρ_i ),
+//   ∂U/∂θ_ij = R_ij,   ∂U/∂θ_ii = w_i (e^{2ρ_i} − ν_i).
 #pragma once
 
 #include <Eigen/Core>
@@ -39,6 +43,8 @@ class BartlettFactor {
   Eigen::Index dimension() const { return k_ * (k_ + 1) / 2; }
   // Index of R_ij (i <= j) in θ.
   static Eigen::Index Index(Eigen::Index i, Eigen::Index j) { return j * (j + 1) / 2 + i; }
+  // ln R_jj from its coordinate θ_jj.
+  double LogDiagonal(Eigen::Index j, double theta_jj) const;
 
   // R (k × k; its strict lower triangle is left untouched) from θ.
   void Unpack(const Eigen::Ref<const Eigen::VectorXd>& theta, Eigen::Ref<Eigen::MatrixXd> R) const;
@@ -54,6 +60,9 @@ class BartlettFactor {
   Eigen::VectorXd Draw(RandomEngine& engine) const;
 
  private:
+  double Shift(Eigen::Index j) const;  // s_j
+  double Scale(Eigen::Index j) const;  // w_j
+
   Eigen::Index k_, n_;
 };
 

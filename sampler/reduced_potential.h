@@ -42,7 +42,7 @@
 //   G = Φ_R Φ_Rᵀ + T I_P,
 //
 // with U_ℓ = ½ |θ_ℓ|² for a Gaussian layer and the Bartlett potential
-// (bartlett.h, log-parametrised diagonal and its Jacobian) for a triangular
+// (bartlett.h: standardised log-parametrised diagonal and its Jacobian) for a triangular
 // one. Its dimension is Σ_ℓ c_ℓ(c_ℓ + 1)/2 over triangular layers plus
 // n_{ℓ+1} × (H_ℓ c_{ℓ−1}) over wide ones: independent of the widths once every
 // layer is triangular (n_{ℓ+1} >= H_ℓ c_{ℓ−1}, e.g. n >= Htot N0 at equal widths).

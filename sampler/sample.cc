@@ -154,9 +154,23 @@ SampleResult Sample(const Architecture& arch, const PathInputs& train,
             std::to_string(P_test) + " x " + std::to_string(D));
   }
 
-  const bool reduced = options.sampled_weights == SampledWeights::kReduced;
+  // The reduced sampler when some layer reduces; with no triangular layer
+  // its coordinates are the collapsed sampler's value weights and the two
+  // potentials are the same function, so the collapsed sampler runs (and
+  // Rao–Blackwellises U^sampled too).
+  std::optional<ReducedPotential> factors;
+  if (options.sampled_weights == SampledWeights::kReduced) {
+    factors.emplace(arch, train, Y, T);
+    bool triangular = false;
+    for (const ReducedLayer& layer : factors->layers()) triangular |= layer.triangular;
+    if (!triangular) factors.reset();
+  }
+  const bool reduced = factors.has_value();
+  const SampledWeights resolved = options.sampled_weights == SampledWeights::kReduced && !reduced
+                                      ? SampledWeights::kCollapsed
+                                      : options.sampled_weights;
   // Both integrate the readout out and report Rao–Blackwellised predictors.
-  const bool collapsed = options.sampled_weights == SampledWeights::kCollapsed || reduced;
+  const bool collapsed = resolved == SampledWeights::kCollapsed || reduced;
   // The fixed value weights of a readout-only run: given, or one prior draw.
   std::optional<NetworkWeights> fixed = options.fixed_weights;
   if (options.sampled_weights == SampledWeights::kReadout && !fixed) {
@@ -167,17 +181,15 @@ SampleResult Sample(const Architecture& arch, const PathInputs& train,
   }
   std::optional<NetworkPotential> network;
   std::optional<CollapsedPotential> marginal;
-  std::optional<ReducedPotential> factors;
   Eigen::MatrixXd X_test;  // reduced: the stacked test path inputs
   Initializer initializer;
   if (reduced) {
-    factors.emplace(arch, train, Y, T);
     X_test = StackPathInputs(test);
     initializer = [&](RandomEngine& engine) { return factors->DrawPrior(engine); };
   } else if (collapsed) {
     marginal.emplace(arch, train, Y, T);
   } else {
-    network.emplace(arch, train, Y, T, options.sampled_weights, fixed ? &*fixed : nullptr);
+    network.emplace(arch, train, Y, T, resolved, fixed ? &*fixed : nullptr);
   }
   const Potential& potential = reduced     ? static_cast<const Potential&>(*factors)
                                : collapsed ? static_cast<const Potential&>(*marginal)
@@ -238,7 +250,7 @@ SampleResult Sample(const Architecture& arch, const PathInputs& train,
   s.num_warmup = options.chains.num_warmup;
   s.num_samples = options.chains.num_samples;
   s.dimension = potential.dimension();
-  s.sampled_weights = SampledWeightsName(options.sampled_weights);
+  s.sampled_weights = SampledWeightsName(resolved);
   const ChainOptions& chain_options = options.chains;
   s.metric = MetricKindName(ResolveMetricKind(chain_options.metric, potential.dimension()));
   s.integrator = IntegratorName(chain_options.nuts.integrator);

@@ -279,6 +279,26 @@ void CheckReducedAgainstCollapsed(std::vector<std::vector<HeadSpec>> layers,
             4 * reduced.order_parameter.U_se(0, 0));
 }
 
+TEST(Sample, ReducedIsTheCollapsedSamplerWhenNoLayerReduces) {
+  // N0 = 5, H = (2, 1), widths (3, 3, 2): n_1 < N0, n_2 < 2·3, n_3 < 3, so
+  // every layer is wide, the reduced coordinates are the value weights and
+  // the default (reduced) runs the collapsed sampler: the same draws.
+  const Problem p = MakeProblem({3, 3, 2}, 6, 2, 8);
+  SampleOptions options;
+  EXPECT_EQ(options.sampled_weights, SampledWeights::kReduced);
+  options.chains.num_chains = 2;
+  options.chains.num_warmup = 30;
+  options.chains.num_samples = 20;
+  options.chains.seed = 4;
+  SampleSummary s_reduced, s_collapsed;
+  const SampleResult reduced = Sample(p.arch, p.train, p.Y, 0.1, p.test, options, &s_reduced);
+  options.sampled_weights = SampledWeights::kCollapsed;
+  const SampleResult collapsed = Sample(p.arch, p.train, p.Y, 0.1, p.test, options, &s_collapsed);
+  EXPECT_EQ(s_reduced.sampled_weights, "collapsed");
+  EXPECT_EQ(s_reduced.dimension, 3 * 5 + 2 * 3 * 3 + 2 * 3);
+  for (size_t c = 0; c < 2; ++c) EXPECT_EQ(reduced.draws[c], collapsed.draws[c]);
+}
+
 TEST(Sample, ReducedAndCollapsedSamplersAgreeOnAOnePathNetwork) {
   // N0 = 2, widths (3, 3, 3): three 2 × 2 Bartlett factors (9 coordinates, vs
   // 6 + 9 + 9 value weights).
