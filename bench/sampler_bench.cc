@@ -6,7 +6,8 @@
 //  1. one potential + gradient evaluation in effective-weight form
 //     (sampler/potential.h) vs the token-by-token network
 //     (sampler/tokenwise.h), and the collapsed potential
-//     (sampler/collapsed_potential.h), per width N;
+//     (sampler/collapsed_potential.h) and the reduced potential
+//     (sampler/reduced_potential.h), per width N;
 //  2. NUTS effective samples per CPU second for the entries of U^sampled and
 //     the test predictor means, per width N and sampler configuration
 //     (weights:integrator:metric, e.g. collapsed:prior_split:diag or
@@ -42,6 +43,7 @@
 #include "sampler/nuts.h"
 #include "sampler/potential.h"
 #include "sampler/random.h"
+#include "sampler/reduced_potential.h"
 #include "sampler/sample.h"
 #include "sampler/tokenwise.h"
 
@@ -223,9 +225,9 @@ int main(int argc, char** argv) {
         "gradient's matrix products (2 F0 + 3 F multiply-adds, CollapsedGradientMacs) per second; "
         "NUTS tree ms: one NUTS "
         "step's own work (everything but the gradient) at the collapsed dimension\n");
-    std::printf("%7s %10s %12s %12s %10s %12s %12s %10s %10s %12s\n", "N", "dim (all)", "effective",
-                "token-wise", "max |dg|", "dim (coll.)", "collapsed", "coll./eff.", "coll. GF/s",
-                "NUTS tree ms");
+    std::printf("%7s %10s %12s %12s %10s %12s %12s %10s %10s %12s %12s %12s\n", "N", "dim (all)",
+                "effective", "token-wise", "max |dg|", "dim (coll.)", "collapsed", "coll./eff.",
+                "coll. GF/s", "NUTS tree ms", "dim (red.)", "reduced");
     for (double N : config.widths) {
       arch.SetUniform(N);
       const NetworkPotential effective(arch, train_inputs, train.y, config.temperature);
@@ -245,9 +247,14 @@ int main(int argc, char** argv) {
       const double t_col = TimePerCall([&] { collapsed.Evaluate(v, &g3); }, 2.0);
       const double flops = 2 * CollapsedGradientMacs(collapsed.layout(), train_inputs.P());
       const double t_tree = NutsTreeSecondsPerStep(collapsed.dimension());
-      std::printf("%7g %10td %12.4f %12.4f %10.1e %12td %12.4f %9.1fx %10.1f %12.4f\n", N,
-                  effective.dimension(), 1e3 * t_eff, 1e3 * t_tok, diff, collapsed.dimension(),
-                  1e3 * t_col, t_col / t_eff, 1e-9 * flops / t_col, 1e3 * t_tree);
+      const ReducedPotential reduced(arch, train_inputs, train.y, config.temperature);
+      const Eigen::VectorXd theta = reduced.DrawPrior(engine);
+      Eigen::VectorXd g4;
+      const double t_red = TimePerCall([&] { reduced.Evaluate(theta, &g4); }, 2.0);
+      std::printf("%7g %10td %12.4f %12.4f %10.1e %12td %12.4f %9.1fx %10.1f %12.4f %12td %12.4f\n",
+                  N, effective.dimension(), 1e3 * t_eff, 1e3 * t_tok, diff, collapsed.dimension(),
+                  1e3 * t_col, t_col / t_eff, 1e-9 * flops / t_col, 1e3 * t_tree,
+                  reduced.dimension(), 1e3 * t_red);
       std::fflush(stdout);
     }
     std::printf("\n");

@@ -1408,7 +1408,7 @@ class SampleOptions:
       max_energy_error 1000, target_accept 0.8, initial_step_size 1, adapt_metric True,
       metric 'auto' (auto: dense up to 500 sampled coordinates, else 'diag'; or 'dense', 'diag'),
       integrator 'leapfrog' (or 'prior_split'), init_buffer 75, term_buffer 50, base_window 25,
-      sampled_weights 'collapsed' (NUTS on the value weights, the readout integrated out exactly),
+      sampled_weights 'reduced' (NUTS on the value weights, the readout integrated out exactly),
       'all' (every weight) or 'readout' (a only, value weights fixed),
       fixed_weights NetworkWeights or None ('readout': None draws them from the prior),
       report_order_parameter True, rhat_threshold 1.01, ess_threshold 100,
@@ -1501,7 +1501,7 @@ class SampleOptions:
     sampled_weights: str
 
     """
-    'collapsed', 'all' or 'readout'.
+    'reduced' (default), 'collapsed', 'all' or 'readout' (sampler/sample.h).
     """
     fixed_weights: object
 
@@ -1615,7 +1615,7 @@ class SampleResult:
     @property
     def predictor_variance_column(self) -> int:
         """
-        First f_var column (collapsed: Var[f | V] per test point), or -1.
+        First f_var column (collapsed, reduced: Var[f | V] per test point), or -1.
         """
     @property
     def order_parameter_column(self) -> int:
@@ -1677,7 +1677,7 @@ class SampleSummary:
     @property
     def sampled_weights(self) -> str:
         """
-        'collapsed', 'all' or 'readout'.
+        'reduced' (default), 'collapsed', 'all' or 'readout' (sampler/sample.h).
         """
     @property
     def metric(self) -> str:

@@ -175,7 +175,7 @@ V[l-1][h] (n_{l+1} x n_l) and the readout a (n_{L+1} x D). Attributes return cop
           [](SampleOptions& o, const std::string& s) {
             o.sampled_weights = ParseSampledWeights(s, "SampleOptions.sampled_weights");
           },
-          "'collapsed', 'all' or 'readout'.")
+          "'reduced' (default), 'collapsed', 'all' or 'readout' (sampler/sample.h).")
       .def_property(
           "fixed_weights",
           [](const SampleOptions& o) -> py::object {
@@ -227,7 +227,7 @@ warnings and times. Read brief_report() first.)doc")
       .def_readonly("num_samples", &SampleSummary::num_samples, "Draws per chain.")
       .def_readonly("dimension", &SampleSummary::dimension, "Sampled coordinates.")
       .def_readonly("sampled_weights", &SampleSummary::sampled_weights,
-                    "'collapsed', 'all' or 'readout'.")
+                    "'reduced' (default), 'collapsed', 'all' or 'readout' (sampler/sample.h).")
       .def_readonly("metric", &SampleSummary::metric, "'diag' or 'dense', as resolved.")
       .def_readonly("integrator", &SampleSummary::integrator, "'leapfrog' or 'prior_split'.")
       .def_readonly("seed", &SampleSummary::seed, "The sampler seed.")
@@ -323,7 +323,7 @@ views), per-quantity diagnostics and chain 0's final weights.)doc")
       .def_readonly("quantity_names", &SampleResult::quantity_names, "Names of the draw columns.")
       .def_readonly("predictor_column", &SampleResult::predictor_column, "First f column.")
       .def_readonly("predictor_variance_column", &SampleResult::predictor_variance_column,
-                    "First f_var column (collapsed: Var[f | V] per test point), or -1.")
+                    "First f_var column (collapsed, reduced: Var[f | V] per test point), or -1.")
       .def_readonly("order_parameter_column", &SampleResult::order_parameter_column,
                     "First U column.")
       .def_property_readonly(

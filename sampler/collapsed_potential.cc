@@ -13,18 +13,6 @@ namespace {
 
 constexpr double kInfinity = std::numeric_limits<double>::infinity();
 
-bool UseExamples(CollapsedForm form, Eigen::Index P, Eigen::Index n) {
-  switch (form) {
-    case CollapsedForm::kExamples:
-      return true;
-    case CollapsedForm::kFeatures:
-      return false;
-    case CollapsedForm::kAuto:
-      break;
-  }
-  return P <= n;
-}
-
 // M M ᵀ + T I (lower triangle filled, which is all LLT reads).
 Eigen::MatrixXd GramPlusT(const Eigen::Ref<const Eigen::MatrixXd>& M, double T) {
   Eigen::MatrixXd G = Eigen::MatrixXd::Zero(M.rows(), M.rows());
@@ -53,9 +41,21 @@ Eigen::MatrixXd BlockFrobenius(const Eigen::Ref<const Eigen::MatrixXd>& B, Eigen
 
 }  // namespace
 
+bool UseExampleForm(CollapsedForm form, Eigen::Index P, Eigen::Index n) {
+  switch (form) {
+    case CollapsedForm::kExamples:
+      return true;
+    case CollapsedForm::kFeatures:
+      return false;
+    case CollapsedForm::kAuto:
+      break;
+  }
+  return P <= n;
+}
+
 ReadoutPosterior::ReadoutPosterior(Eigen::MatrixXd Phi, const Eigen::Ref<const Eigen::MatrixXd>& Y,
                                    double temperature, CollapsedForm form)
-    : example_form_(UseExamples(form, Phi.rows(), Phi.cols())),
+    : example_form_(UseExampleForm(form, Phi.rows(), Phi.cols())),
       T_(temperature),
       Phi_(std::move(Phi)) {
   Require(Y.rows() == Phi_.rows(), "Y rows", Y.rows(),
@@ -150,36 +150,44 @@ CollapsedPotential::CollapsedPotential(const Architecture& arch, PathInputs trai
       temperature_(temperature) {
   RequirePosteriorData(layout_, train_, Y_, temperature);
   X_ = StackPathInputs(train_);
-  example_form_ = UseExamples(form, train_.P(), layout_.n(layout_.L() + 1));
+  example_form_ = UseExampleForm(form, train_.P(), layout_.n(layout_.L() + 1));
   kappa_ = OutputScale(layout_);
+}
+
+double CollapsedMarginal(const Eigen::Ref<const Eigen::MatrixXd>& Phi, const Eigen::MatrixXd& Y,
+                         double T, bool example_form, Eigen::MatrixXd* g_Phi) {
+  if (!Phi.allFinite()) return kInfinity;
+  const auto D = static_cast<double>(Y.cols());
+  const auto P = static_cast<double>(Phi.rows()), n = static_cast<double>(Phi.cols());
+  double value = 0;
+  if (example_form) {
+    const Eigen::LLT<Eigen::MatrixXd> llt(GramPlusT(Phi, T));
+    if (llt.info() != Eigen::Success) return kInfinity;
+    const Eigen::MatrixXd alpha = llt.solve(Y);  // G⁻¹ Y
+    value += 0.5 * (Y.array() * alpha.array()).sum() + 0.5 * D * (LogDet(llt) - P * std::log(T));
+    if (g_Phi != nullptr) *g_Phi = D * llt.solve(Phi) - alpha * (alpha.transpose() * Phi);
+  } else {
+    const Eigen::LLT<Eigen::MatrixXd> llt(GramPlusT(Phi.transpose(), T));
+    if (llt.info() != Eigen::Success) return kInfinity;
+    const Eigen::MatrixXd m = llt.solve(Phi.transpose() * Y);  // A⁻¹ Φᵀ Y
+    const Eigen::MatrixXd alpha = (Y - Phi * m) / T;           // G⁻¹ Y
+    value += 0.5 * (Y.array() * alpha.array()).sum() + 0.5 * D * (LogDet(llt) - n * std::log(T));
+    if (g_Phi != nullptr) {
+      *g_Phi = D * llt.solve(Phi.transpose()).transpose() - alpha * (alpha.transpose() * Phi);
+    }
+  }
+  return value;
 }
 
 double CollapsedPotential::Evaluate(const Eigen::Ref<const Eigen::VectorXd>& v,
                                     Eigen::VectorXd* gradient) const {
   const std::vector<Eigen::MatrixXd> Z = BottomUpFeatures(layout_, v, X_);
   const Eigen::MatrixXd Phi = kappa_ * Z.back();  // P × n
-  if (!Phi.allFinite()) return kInfinity;
-  const double T = temperature_;
-  const auto D = static_cast<double>(Y_.cols());
-  const auto P = static_cast<double>(Phi.rows()), n = static_cast<double>(Phi.cols());
-  double value = 0.5 * v.squaredNorm();
   Eigen::MatrixXd g_Phi;
-  if (example_form_) {
-    const Eigen::LLT<Eigen::MatrixXd> llt(GramPlusT(Phi, T));
-    if (llt.info() != Eigen::Success) return kInfinity;
-    const Eigen::MatrixXd alpha = llt.solve(Y_);  // G⁻¹ Y
-    value += 0.5 * (Y_.array() * alpha.array()).sum() + 0.5 * D * (LogDet(llt) - P * std::log(T));
-    if (gradient != nullptr) g_Phi = D * llt.solve(Phi) - alpha * (alpha.transpose() * Phi);
-  } else {
-    const Eigen::LLT<Eigen::MatrixXd> llt(GramPlusT(Phi.transpose(), T));
-    if (llt.info() != Eigen::Success) return kInfinity;
-    const Eigen::MatrixXd m = llt.solve(Phi.transpose() * Y_);  // A⁻¹ Φᵀ Y
-    const Eigen::MatrixXd alpha = (Y_ - Phi * m) / T;           // G⁻¹ Y
-    value += 0.5 * (Y_.array() * alpha.array()).sum() + 0.5 * D * (LogDet(llt) - n * std::log(T));
-    if (gradient != nullptr) {
-      g_Phi = D * llt.solve(Phi.transpose()).transpose() - alpha * (alpha.transpose() * Phi);
-    }
-  }
+  const double marginal = CollapsedMarginal(Phi, Y_, temperature_, example_form_,
+                                            gradient != nullptr ? &g_Phi : nullptr);
+  if (!std::isfinite(marginal)) return kInfinity;
+  const double value = 0.5 * v.squaredNorm() + marginal;
   if (gradient == nullptr) return value;
   *gradient = v;
   BottomUpGradient(layout_, v, X_, Z, kappa_ * g_Phi, gradient);

@@ -53,6 +53,9 @@ enum class CollapsedForm {
   kFeatures,  // A = ΦᵀΦ + T I_n
 };
 
+// Whether `form` with P examples and n features uses the example form.
+bool UseExampleForm(CollapsedForm form, Eigen::Index P, Eigen::Index n);
+
 // The Gaussian of the readout given the value weights: ã_d | V ~ N(m_d, Σ),
 // the same Σ for every output.
 class ReadoutPosterior {
@@ -97,6 +100,14 @@ struct ConditionalStatistics {
   Eigen::MatrixXd a;       // one draw of ã | V (n × D)
   Eigen::MatrixXd f_draw;  // P* × D: f(x*) at (V, that draw)
 };
+
+// The readout-integrated part of U above: ½ Σ_d y_dᵀ G⁻¹ y_d + (D/2) ln det(G/T)
+// with G = ΦΦᵀ + T I_P (example form) or through A = ΦᵀΦ + T I_n (feature
+// form); writes ∂/∂Φ = D G⁻¹Φ − α αᵀ Φ into *g_Phi unless null. Returns +∞
+// for non-finite features or a factorisation that fails. Shared by
+// CollapsedPotential and ReducedPotential (reduced_potential.h).
+double CollapsedMarginal(const Eigen::Ref<const Eigen::MatrixXd>& Phi, const Eigen::MatrixXd& Y,
+                         double T, bool example_form, Eigen::MatrixXd* g_Phi);
 
 class CollapsedPotential : public Potential {
  public:

@@ -24,8 +24,10 @@ NetworkPotential::NetworkPotential(const Architecture& arch, PathInputs train, E
       temperature_(temperature),
       sampled_(sampled) {
   RequirePosteriorData(layout_, train_, Y_, temperature);
-  Require(sampled_ != SampledWeights::kCollapsed, "sampled weights", "collapsed",
-          "all or readout (the collapsed posterior is CollapsedPotential)");
+  Require(sampled_ == SampledWeights::kAll || sampled_ == SampledWeights::kReadout,
+          "sampled weights", SampledWeightsName(sampled_),
+          "all or readout (the collapsed and reduced posteriors are CollapsedPotential and "
+          "ReducedPotential)");
   if (sampled_ == SampledWeights::kReadout) {
     Require(fixed != nullptr, "fixed value weights", "none",
             "the value weights to hold fixed when only the readout is sampled");

@@ -55,18 +55,21 @@ enum class SampledWeights {
   kAll,        // V_0, every V_{ℓ,h} and a (theory.md §5)
   kReadout,    // a only; the value weights stay at given values (a Gaussian posterior)
   kCollapsed,  // the value weights, with a integrated out exactly (collapsed_potential.h)
+  kReduced,    // the triangular factors of the value weights: a and the unobserved
+               // rotations integrated out exactly (reduced_potential.h)
 };
 
 template <>
 struct EnumNames<SampledWeights> {
-  static constexpr std::array<EnumName<SampledWeights>, 3> values{
+  static constexpr std::array<EnumName<SampledWeights>, 4> values{
       {{SampledWeights::kCollapsed, "collapsed"},
+       {SampledWeights::kReduced, "reduced"},
        {SampledWeights::kAll, "all"},
        {SampledWeights::kReadout, "readout"}}};
 };
 
 const char* SampledWeightsName(SampledWeights s);
-// Parses "all", "readout", "collapsed"; throws Error naming `field`.
+// Parses "all", "readout", "collapsed", "reduced"; throws Error naming `field`.
 SampledWeights ParseSampledWeights(const std::string& text, const std::string& field);
 
 class NetworkPotential : public Potential {

@@ -9,6 +9,8 @@
 #include "kernels/error.h"
 #include "sampler/collapsed_potential.h"
 #include "sampler/random.h"
+#include "sampler/reduced_potential.h"
+#include "sampler/weight_tree.h"
 
 namespace attnpaths {
 namespace {
@@ -152,7 +154,23 @@ SampleResult Sample(const Architecture& arch, const PathInputs& train,
             std::to_string(P_test) + " x " + std::to_string(D));
   }
 
-  const bool collapsed = options.sampled_weights == SampledWeights::kCollapsed;
+  // The reduced sampler when some layer reduces; with no triangular layer
+  // its coordinates are the collapsed sampler's value weights and the two
+  // potentials are the same function, so the collapsed sampler runs (and
+  // Rao–Blackwellises U^sampled too).
+  std::optional<ReducedPotential> factors;
+  if (options.sampled_weights == SampledWeights::kReduced) {
+    factors.emplace(arch, train, Y, T);
+    bool triangular = false;
+    for (const ReducedLayer& layer : factors->layers()) triangular |= layer.triangular;
+    if (!triangular) factors.reset();
+  }
+  const bool reduced = factors.has_value();
+  const SampledWeights resolved = options.sampled_weights == SampledWeights::kReduced && !reduced
+                                      ? SampledWeights::kCollapsed
+                                      : options.sampled_weights;
+  // Both integrate the readout out and report Rao–Blackwellised predictors.
+  const bool collapsed = resolved == SampledWeights::kCollapsed || reduced;
   // The fixed value weights of a readout-only run: given, or one prior draw.
   std::optional<NetworkWeights> fixed = options.fixed_weights;
   if (options.sampled_weights == SampledWeights::kReadout && !fixed) {
@@ -163,12 +181,19 @@ SampleResult Sample(const Architecture& arch, const PathInputs& train,
   }
   std::optional<NetworkPotential> network;
   std::optional<CollapsedPotential> marginal;
-  if (collapsed) {
+  Eigen::MatrixXd X_test;  // reduced: the stacked test path inputs
+  Initializer initializer;
+  if (reduced) {
+    X_test = StackPathInputs(test);
+    initializer = [&](RandomEngine& engine) { return factors->DrawPrior(engine); };
+  } else if (collapsed) {
     marginal.emplace(arch, train, Y, T);
   } else {
-    network.emplace(arch, train, Y, T, options.sampled_weights, fixed ? &*fixed : nullptr);
+    network.emplace(arch, train, Y, T, resolved, fixed ? &*fixed : nullptr);
   }
-  const Potential& potential = collapsed ? static_cast<const Potential&>(*marginal) : *network;
+  const Potential& potential = reduced     ? static_cast<const Potential&>(*factors)
+                               : collapsed ? static_cast<const Potential&>(*marginal)
+                                           : *network;
 
   SampleResult r;
   r.quantity_names.push_back("lp");
@@ -199,7 +224,8 @@ SampleResult Sample(const Architecture& arch, const PathInputs& train,
     if (collapsed) {
       // Conditional expectations over the readout given V (Rao–Blackwellised).
       const ConditionalStatistics c =
-          marginal->Conditionals(x.q, test, engine, options.report_order_parameter);
+          reduced ? factors->Conditionals(x.q, X_test, engine, options.report_order_parameter)
+                  : marginal->Conditionals(x.q, test, engine, options.report_order_parameter);
       for (Eigen::Index mu = 0; mu < P_test; ++mu) out->segment(1 + mu * D, D) = c.f_mean.row(mu);
       out->segment(r.predictor_variance_column, P_test) = c.f_variance.transpose();
       if (options.report_order_parameter) {
@@ -224,7 +250,7 @@ SampleResult Sample(const Architecture& arch, const PathInputs& train,
   s.num_warmup = options.chains.num_warmup;
   s.num_samples = options.chains.num_samples;
   s.dimension = potential.dimension();
-  s.sampled_weights = SampledWeightsName(options.sampled_weights);
+  s.sampled_weights = SampledWeightsName(resolved);
   const ChainOptions& chain_options = options.chains;
   s.metric = MetricKindName(ResolveMetricKind(chain_options.metric, potential.dimension()));
   s.integrator = IntegratorName(chain_options.nuts.integrator);
@@ -232,7 +258,8 @@ SampleResult Sample(const Architecture& arch, const PathInputs& train,
   s.temperature = temperature;
   s.temperature_used = T;
 
-  std::vector<ChainResult> chains = RunChains(potential, chain_options, num_quantities, reporter);
+  std::vector<ChainResult> chains =
+      RunChains(potential, chain_options, num_quantities, reporter, initializer);
   for (size_t c = 0; c < chains.size(); ++c) {
     if (!chains[c].initialized) {
       s.termination = SampleTermination::kFailure;
@@ -259,7 +286,11 @@ SampleResult Sample(const Architecture& arch, const PathInputs& train,
     r.leapfrog_steps.row(c) = chain.leapfrog_steps.transpose();
     r.divergent.row(c) = chain.divergent.transpose();
   }
-  if (collapsed) {
+  if (reduced) {
+    // Chain 0's final θ lifted to an exact draw of every weight (Haar frames).
+    RandomEngine engine = ChainEngine(options.chains.seed, 0, 2);
+    r.last_weights = layout.ToWeights(factors->Lift(chains[0].last.q, engine));
+  } else if (collapsed) {
     // Chain 0's final V with one exact draw of the readout given it.
     RandomEngine engine = ChainEngine(options.chains.seed, 0, 2);
     r.last_weights = layout.ToWeights(marginal->FullCoordinates(

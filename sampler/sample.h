@@ -53,12 +53,18 @@ struct SampleOptions {
   ChainOptions chains;
   // T_min: the likelihood uses max(T, T_min) (theory.md §5; 1e-3 in §8).
   double temperature_floor = 1e-3;
-  // kCollapsed (default): NUTS on the value weights with the readout
+  // kReduced (default): NUTS on the triangular factors of the value weights'
+  // QR chain, the readout and every rotation the likelihood cannot see
+  // integrated out exactly, each draw lifted to the network's weights
+  // (reduced_potential.h); its dimension stops growing with the width once
+  // n_{ℓ+1} >= H_ℓ c_{ℓ−1}. When no layer reduces (every width below those
+  // ranks, e.g. n < N0) it is the collapsed sampler, and the summary says
+  // "collapsed". kCollapsed: NUTS on the value weights with the readout
   // integrated out exactly, a | V drawn from its Gaussian, and
   // Rao–Blackwellised estimates (collapsed_potential.h). kAll: NUTS on every
   // weight (theory.md §5). kReadout: a only, the value weights fixed (a
   // Gaussian posterior).
-  SampledWeights sampled_weights = SampledWeights::kCollapsed;
+  SampledWeights sampled_weights = SampledWeights::kReduced;
   // kReadout: the fixed value weights (their a is ignored); empty draws them
   // once from the prior with the seed.
   std::optional<NetworkWeights> fixed_weights;
@@ -88,10 +94,10 @@ struct SampleSummary {
   SampleTermination termination = SampleTermination::kFailure;
   std::string message = "Sample was not called";
   int num_chains = 0, num_warmup = 0, num_samples = 0;
-  Eigen::Index dimension = 0;  // sampled coordinates
-  std::string sampled_weights;
-  std::string metric;      // "diag" or "dense", as resolved from the options
-  std::string integrator;  // "leapfrog" or "prior_split"
+  Eigen::Index dimension = 0;   // sampled coordinates
+  std::string sampled_weights;  // as resolved: "reduced" runs "collapsed" when nothing reduces
+  std::string metric;           // "diag" or "dense", as resolved from the options
+  std::string integrator;       // "leapfrog" or "prior_split"
   std::uint64_t seed = 0;
   double temperature = 0;       // as requested
   double temperature_used = 0;  // max(T, T_min)

@@ -21,9 +21,11 @@ std::vector<OptionField> SampleOptionFields(SampleOptions* o) {
               at_least(1), "at least 1"),
       UInt64Option("seed", "seed", "sampler seed (chain c draws from (seed, c))", &o->chains.seed),
       EnumOption("weights", "weights",
-                 "sampled weights: collapsed (NUTS on the value weights, the readout "
-                 "integrated out exactly and drawn given them), all (NUTS on every weight), "
-                 "or readout (value weights fixed at a prior draw)",
+                 "sampled weights: reduced (NUTS on the triangular factors of the value "
+                 "weights, the readout and the unobserved rotations integrated out exactly; "
+                 "collapsed when no layer reduces), collapsed (NUTS on the value weights, the "
+                 "readout integrated out exactly and drawn given them), all (NUTS on every "
+                 "weight), or readout (value weights fixed at a prior draw)",
                  &o->sampled_weights),
       InRange(
           DoubleOption("temperature_floor", "temperature-floor",

@@ -204,6 +204,123 @@ TEST(Sample, CollapsedAtHugeTemperatureSamplesThePrior) {
   CheckPriorAtHugeTemperature(SampledWeights::kCollapsed, 4 * 5 + 2 * 3 * 4 + 5 * 3);
 }
 
+TEST(Sample, ReducedAtHugeTemperatureSamplesThePrior) {
+  // N0 = 5, H = (2, 1), widths (4, 3, 5): V_0 and layer 1 are wide (sampled as
+  // they are, 20 + 24 coordinates), layer 2 is a 3 × 3 Bartlett factor (6).
+  CheckPriorAtHugeTemperature(SampledWeights::kReduced, 20 + 24 + 6);
+}
+
+// The reduced sampler (sampler/reduced_potential.h) against the collapsed one
+// (itself checked against the full sampler above) on the same posterior: test
+// predictor mean and variance and every U^sampled entry within 4 combined
+// standard errors.
+void CheckReducedAgainstCollapsed(std::vector<std::vector<HeadSpec>> layers,
+                                  std::vector<double> widths, Eigen::Index expected_dimension,
+                                  std::uint32_t seed) {
+  Rng rng(seed);
+  Problem p;
+  const Eigen::Index N0 = 2, n_tok = 3;
+  p.arch.layers = std::move(layers);
+  p.arch.readout = Readout::kLast;
+  p.arch.widths = std::move(widths);
+  p.arch.variances = {1.0, 1.2, 0.9, 1.1};
+  p.x = test_util::RandomInputs(8, n_tok, N0, rng);
+  p.x_test = test_util::RandomInputs(4, n_tok, N0, rng);
+  p.Y = test_util::RandomLabels(8, 1, rng, true);
+  p.train = ComputePathInputs(p.arch, p.x, Split::kTrain);
+  p.test = ComputePathInputs(p.arch, p.x_test, Split::kTest);
+  const double T = 0.5;
+  SampleOptions options;
+  options.chains.num_chains = 4;
+  options.chains.num_warmup = 500;
+  options.chains.num_samples = 2000;
+  options.chains.threads = 2;
+  options.chains.seed = seed;
+  SampleSummary reduced_summary, collapsed_summary;
+  options.sampled_weights = SampledWeights::kReduced;
+  const SampleResult reduced = Sample(p.arch, p.train, p.Y, T, p.test, options, &reduced_summary);
+  options.sampled_weights = SampledWeights::kCollapsed;
+  const SampleResult collapsed =
+      Sample(p.arch, p.train, p.Y, T, p.test, options, &collapsed_summary);
+  EXPECT_EQ(reduced_summary.dimension, expected_dimension);
+  EXPECT_EQ(reduced_summary.sampled_weights, "reduced");
+  for (const SampleSummary* s : {&reduced_summary, &collapsed_summary}) {
+    ASSERT_TRUE(s->completed()) << s->FullReport();
+    EXPECT_LT(s->max_rhat, 1.02) << s->FullReport();
+  }
+  std::printf("%s\n%s\n", reduced_summary.FullReport().c_str(),
+              collapsed_summary.FullReport().c_str());
+  auto agree = [](double a, double a_se, double b, double b_se, const std::string& what) {
+    EXPECT_NEAR(a, b, 4 * std::hypot(a_se, b_se)) << what;
+  };
+  for (Eigen::Index mu = 0; mu < 4; ++mu) {
+    agree(reduced.predictor.mean(mu, 0), reduced.predictor.mean_se(mu, 0),
+          collapsed.predictor.mean(mu, 0), collapsed.predictor.mean_se(mu, 0),
+          "mean " + std::to_string(mu));
+    agree(reduced.predictor.variance(mu, 0), reduced.predictor.variance_se(mu, 0),
+          collapsed.predictor.variance(mu, 0), collapsed.predictor.variance_se(mu, 0),
+          "variance " + std::to_string(mu));
+  }
+  const Eigen::Index K = reduced.order_parameter.U.rows();
+  ASSERT_EQ(K, collapsed.order_parameter.U.rows());
+  for (Eigen::Index a = 0; a < K; ++a) {
+    for (Eigen::Index b = a; b < K; ++b) {
+      agree(reduced.order_parameter.U(a, b), reduced.order_parameter.U_se(a, b),
+            collapsed.order_parameter.U(a, b), collapsed.order_parameter.U_se(a, b),
+            "U " + std::to_string(a) + "," + std::to_string(b));
+      std::printf("U[%ld,%ld] reduced %.4f ± %.4f collapsed %.4f ± %.4f\n", static_cast<long>(a),
+                  static_cast<long>(b), reduced.order_parameter.U(a, b),
+                  reduced.order_parameter.U_se(a, b), collapsed.order_parameter.U(a, b),
+                  collapsed.order_parameter.U_se(a, b));
+    }
+  }
+  // The posterior is not the prior (σ_1² σ_2² σ_a² = 1.188 on the diagonal).
+  EXPECT_GT(std::abs(reduced.order_parameter.U(0, 0) - 1.2 * 0.9 * 1.1),
+            4 * reduced.order_parameter.U_se(0, 0));
+}
+
+TEST(Sample, ReducedIsTheCollapsedSamplerWhenNoLayerReduces) {
+  // N0 = 5, H = (2, 1), widths (3, 3, 2): n_1 < N0, n_2 < 2·3, n_3 < 3, so
+  // every layer is wide, the reduced coordinates are the value weights and
+  // the default (reduced) runs the collapsed sampler: the same draws.
+  const Problem p = MakeProblem({3, 3, 2}, 6, 2, 8);
+  SampleOptions options;
+  EXPECT_EQ(options.sampled_weights, SampledWeights::kReduced);
+  options.chains.num_chains = 2;
+  options.chains.num_warmup = 30;
+  options.chains.num_samples = 20;
+  options.chains.seed = 4;
+  SampleSummary s_reduced, s_collapsed;
+  const SampleResult reduced = Sample(p.arch, p.train, p.Y, 0.1, p.test, options, &s_reduced);
+  options.sampled_weights = SampledWeights::kCollapsed;
+  const SampleResult collapsed = Sample(p.arch, p.train, p.Y, 0.1, p.test, options, &s_collapsed);
+  EXPECT_EQ(s_reduced.sampled_weights, "collapsed");
+  EXPECT_EQ(s_reduced.dimension, 3 * 5 + 2 * 3 * 3 + 2 * 3);
+  for (size_t c = 0; c < 2; ++c) EXPECT_EQ(reduced.draws[c], collapsed.draws[c]);
+}
+
+TEST(Sample, ReducedAndCollapsedSamplersAgreeOnAOnePathNetwork) {
+  // N0 = 2, widths (3, 3, 3): three 2 × 2 Bartlett factors (9 coordinates, vs
+  // 6 + 9 + 9 value weights).
+  Rng rng(67);
+  CheckReducedAgainstCollapsed(
+      {{test_util::RandomWHead(2, rng, Normalization::kSoftmax, false, 2.0)},
+       {test_util::SimpleHead(HeadKind::kUniform)}},
+      {3, 3, 3}, 9, 71);
+}
+
+TEST(Sample, ReducedAndCollapsedSamplersAgreeOnTwoLayersOfTwoHeads) {
+  // N0 = 2, H = (2, 2), widths (3, 5, 9): factors of sizes 2, 4, 8 (3 + 10 + 36
+  // coordinates, vs 126 value weights).
+  Rng rng(73);
+  CheckReducedAgainstCollapsed(
+      {{test_util::RandomWHead(2, rng, Normalization::kSoftmax, false, 2.0),
+        test_util::SimpleHead(HeadKind::kUniform)},
+       {test_util::RandomWHead(2, rng, Normalization::kSoftmax, false, 1.0),
+        test_util::RandomQKHead(2, 3, rng)}},
+      {3, 5, 9}, 49, 79);
+}
+
 TEST(Sample, CollapsedAndFullSamplersAgreeOnAOnePathNetwork) {
   // A deep linear network (one head per layer) has no closed-form posterior
   // at finite width; the two samplers of the same posterior must agree within

@@ -1,0 +1,140 @@
+// ReducedPotential — the posterior of the value weights with the readout AND
+// every rotation the likelihood cannot see integrated out exactly: NUTS moves
+// the triangular factors of a chain of QR decompositions, whose number does
+// not grow with the width once the width exceeds their ranks.
+//
+//   attnpaths::ReducedPotential potential(arch, train_xi, Y, /*temperature=*/0.01);
+//   Eigen::VectorXd theta = potential.DrawPrior(engine);   // potential.dimension() coordinates
+//   double U = potential.Evaluate(theta, &grad);            // −ln p(θ | data) + const
+//   Eigen::VectorXd w = potential.Lift(theta, engine);     // an exact draw of (V, ã) | θ
+//   attnpaths::ConditionalStatistics c = potential.Conditionals(theta, X_test, engine);
+//
+// Derivation (theory.md §1, §5 and §9 in the coordinates Ṽ = V / σ of
+// weight_layout.h). The last layer's features are φ(x)ᵀ = κ Σ_π M_π ξ_π(x)
+// with M_π = Ṽ_{L,h_L} ⋯ Ṽ_{1,h_1} Ṽ_0, and with the readout integrated out
+// (collapsed_potential.h) the likelihood depends on the value weights only
+// through the kernel ΦΦᵀ. Reduce layer by layer, bottom-up:
+//
+//  * Layer 0. When n_1 >= N0, Ṽ_0 = Q_0 R_0 (QR, R_ii > 0): by Bartlett's
+//    decomposition (bartlett.h) Q_0 is Haar on the Stiefel manifold
+//    V_{N0}(R^{n_1}) and independent of R_0, whose law is known. c_0 = N0.
+//    Otherwise (n_1 < N0, "wide") nothing is reduced: Q_0 = I, B_0 = Ṽ_0, c_0 = n_1.
+//  * Layer ℓ >= 1. Given Q_{ℓ−1} (n_ℓ × c_{ℓ−1}, orthonormal columns),
+//    G_h = Ṽ_{ℓ,h} Q_{ℓ−1} (n_{ℓ+1} × c_{ℓ−1}) has independent N(0, 1) entries and
+//    is independent of Ṽ_{ℓ,h} (I − Q_{ℓ−1} Q_{ℓ−1}ᵀ), which never reaches the
+//    likelihood because Ṽ_{ℓ,h} only ever multiplies Q_{ℓ−1} (below). Stack
+//    G = [G_1 … G_{H_ℓ}] (n_{ℓ+1} × H_ℓ c_{ℓ−1}); when n_{ℓ+1} >= H_ℓ c_{ℓ−1},
+//    G = Q_ℓ B_ℓ with B_ℓ the Bartlett factor (c_ℓ = H_ℓ c_{ℓ−1}); otherwise
+//    Q_ℓ = I and B_ℓ = G is sampled as it is (c_ℓ = n_{ℓ+1}).
+//
+// With B_{ℓ,h} the h-th column block of B_ℓ, Ṽ_{ℓ,h} Q_{ℓ−1} = Q_ℓ B_{ℓ,h}, so
+// Ṽ_{ℓ,h} Ṽ_{ℓ−1,h'} ⋯ Ṽ_0 = Q_ℓ B_{ℓ,h} B_{ℓ−1,h'} ⋯ B_0 and
+//
+//   M_π = Q_L B_{L,h_L} ⋯ B_{1,h_1} B_0,    ΦΦᵀ = Φ_R Φ_Rᵀ,
+//   Φ_R = κ Σ_π Ξ_π (B_{L,h_L} ⋯ B_0)ᵀ   (P × c_L, the reduced features).
+//
+// The reduced network is the network of theory.md §1 with widths c_0 … c_L
+// and value weights B (so weight_tree.h computes Φ_R and back-propagates
+// through it). The potential of the sampled coordinates θ (the B's of the
+// Gaussian layers, the Bartlett coordinates of the triangular ones) is
+//
+//   U(θ) = Σ_ℓ U_ℓ(θ_ℓ) + ½ Σ_d y_dᵀ G⁻¹ y_d + (D/2) ln det(G / T),
+//   G = Φ_R Φ_Rᵀ + T I_P,
+//
+// with U_ℓ = ½ |θ_ℓ|² for a Gaussian layer and the Bartlett potential
+// (bartlett.h: standardised log-parametrised diagonal and its Jacobian) for a triangular
+// one. Its dimension is Σ_ℓ c_ℓ(c_ℓ + 1)/2 over triangular layers plus
+// n_{ℓ+1} × (H_ℓ c_{ℓ−1}) over wide ones: independent of the widths once every
+// layer is triangular (n_{ℓ+1} >= H_ℓ c_{ℓ−1}, e.g. n >= Htot N0 at equal widths).
+// At smaller widths it equals the collapsed sampler's dimension for the wide
+// layers (nothing to reduce) and the gain comes only from the triangular ones.
+//
+// Lifting. Every θ lifts to an exact posterior draw of (Ṽ, ã): with the
+// canonical frames Q_ℓ = [I; 0], Ṽ_0 = [B_0; 0], the first c_{ℓ−1} columns of
+// Ṽ_{ℓ,h} are [B_{ℓ,h}; 0] and its other columns are fresh N(0, 1) draws; the
+// readout is ã = [ã_R; z] with ã_R | θ the readout posterior of the reduced
+// features (collapsed_potential.h) and z ~ N(0, I). Rotating every layer by
+// independent Haar matrices O_ℓ (Ṽ_0 → O_1 Ṽ_0, Ṽ_{ℓ,h} → O_{ℓ+1} Ṽ_{ℓ,h} O_ℓᵀ,
+// ã → O_{L+1} ã) gives the Haar Q's of the construction above, so the lifted
+// weights are a draw of the full posterior (theory.md §1). The posterior is
+// invariant under these rotations and so are f(x) and U^sampled (theory.md §5),
+// so the statistics need the canonical frame only.
+#pragma once
+
+#include <Eigen/Core>
+#include <vector>
+
+#include "kernels/architecture.h"
+#include "kernels/path_inputs.h"
+#include "sampler/bartlett.h"
+#include "sampler/collapsed_potential.h"
+#include "sampler/potential.h"
+#include "sampler/random.h"
+#include "sampler/weight_layout.h"
+
+namespace attnpaths {
+
+// One layer of the reduction: B_ℓ is rows × cols.
+struct ReducedLayer {
+  Eigen::Index rows = 0;    // c_ℓ
+  Eigen::Index cols = 0;    // H_ℓ c_{ℓ−1} (N0 for ℓ = 0)
+  Eigen::Index width = 0;   // n_{ℓ+1}, the network's width
+  bool triangular = false;  // B_ℓ = R_ℓ (Bartlett); else B_ℓ = G (independent N(0, 1))
+  Eigen::Index offset = 0;  // first coordinate of θ_ℓ
+  Eigen::Index dimension = 0;
+};
+
+class ReducedPotential : public Potential {
+ public:
+  // As CollapsedPotential: `train` the path inputs of the training set, Y
+  // (P × D) labels, T > 0. Throws Error naming the field otherwise.
+  ReducedPotential(const Architecture& arch, PathInputs train, Eigen::MatrixXd Y,
+                   double temperature, CollapsedForm form = CollapsedForm::kAuto);
+
+  Eigen::Index dimension() const override { return dimension_; }
+  double Evaluate(const Eigen::Ref<const Eigen::VectorXd>& theta,
+                  Eigen::VectorXd* gradient) const override;
+
+  const WeightLayout& layout() const { return layout_; }           // the network's
+  const WeightLayout& reduced_layout() const { return reduced_; }  // widths c_0 … c_L
+  const std::vector<ReducedLayer>& layers() const { return layers_; }
+  double temperature() const { return temperature_; }
+  bool example_form() const { return example_form_; }
+
+  // The reduced value weights B (reduced_layout coordinates, readout slot zero).
+  Eigen::VectorXd ReducedWeights(const Eigen::Ref<const Eigen::VectorXd>& theta) const;
+  // Φ_R (P' × c_L) for the stacked path inputs X (StackPathInputs, (Htot P') × N0).
+  Eigen::MatrixXd Features(const Eigen::Ref<const Eigen::VectorXd>& theta,
+                           const Eigen::MatrixXd& X) const;
+  // One exact draw of θ from the prior (the chains' initializer).
+  Eigen::VectorXd DrawPrior(RandomEngine& engine) const;
+  // The network's weights (WeightLayout coordinates, readout included) lifted
+  // from θ: canonical frames, or Haar-rotated (`rotate`: an exact posterior
+  // draw; costs Σ_ℓ n_ℓ³ for the rotations).
+  Eigen::VectorXd Lift(const Eigen::Ref<const Eigen::VectorXd>& theta, RandomEngine& engine,
+                       bool rotate = true) const;
+  // The conditional statistics of collapsed_potential.h for the stacked test
+  // inputs X_test: f_mean, f_variance (E and Var of f(x*) over ã given θ, from
+  // the reduced features) and a draw of ã in the canonical frame. U is
+  // e_{π,d} · e_{π',d'} s² / n_1 at one lifted draw (ã and the unobserved
+  // columns), not its conditional mean: the columns of Ṽ_{ℓ,h} outside the
+  // frame enter e_π only as W_hᵀ E, drawn as rows of N(0, EᵀE) without forming
+  // W_h (Σ_ℓ m_ℓ n_ℓ n_{ℓ+1} D operations at most).
+  ConditionalStatistics Conditionals(const Eigen::Ref<const Eigen::VectorXd>& theta,
+                                     const Eigen::MatrixXd& X_test, RandomEngine& engine,
+                                     bool order_parameter = true) const;
+
+ private:
+  std::vector<ReducedLayer> layers_;  // before reduced_: its initialiser fills it
+  WeightLayout layout_;
+  WeightLayout reduced_;
+  PathInputs train_;
+  Eigen::MatrixXd X_;  // StackPathInputs(train_)
+  Eigen::MatrixXd Y_;
+  double temperature_;
+  bool example_form_;
+  double kappa_;
+  Eigen::Index dimension_ = 0;
+};
+
+}  // namespace attnpaths
