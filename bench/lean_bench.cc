@@ -4,8 +4,9 @@
 //      floor at P = 100 … 1000, the lean path (packed pairs, LAPACK inverse)
 //      beside the path before it (K_U and Σ R∘C over the P × P pairs, G⁻¹ by
 //      Eigen), with the Cholesky and inverse steps alone by Eigen and LAPACK;
-//   2. solves at P = 100 for N = 10 … 1000 (default SolveOptions, stability
-//      check included, predictor excluded): time, evaluations, Hessians,
+//   2. solves at P = 100 for N = 10 … 1000 (default SolveOptions, and Newton
+//      from U_GP: newton_threshold = ∞; stability check included, predictor
+//      excluded): time, evaluations, Hessians,
 //      gradient, |ΔU| against a reference solved to 1e-13, and the speed-up
 //      over the reference implementation's Adam (theory.md §8: 4.2 s at
 //      N = 10, 0.40 s at N ≥ 100, issue 14);
@@ -15,10 +16,14 @@
 //      U_GP), warm with the line search first (the sweep before issue 14 §5)
 //      and warm with Newton first (SolveOptions::newton_from_initial);
 //   4. `attnpaths solve --config` end to end on the 100-train / 1000-test
-//      Markov study (examples/hmm/four_paths.toml's study), when --cli is given.
+//      Markov study (examples/hmm/four_paths.toml's study), when --cli is given,
+//      interleaved with a --baseline-cli binary when one is given, and the
+//      process start alone (`attnpaths --version`);
+//   5. the path inputs of the 1000 test sequences with the same-token head
+//      scored through its rank-31 factors and through W (issue 14 §3).
 // Repetitions are interleaved; times are minima (medians in brackets).
 //
-//   OPENBLAS_NUM_THREADS=1 ./lean_bench --reps 5 --cli ../attnpaths
+//   OPENBLAS_NUM_THREADS=1 ./lean_bench --reps 5 --cli $PWD/../attnpaths
 #include <Eigen/Cholesky>
 #include <algorithm>
 #include <cmath>
@@ -221,14 +226,18 @@ void Evaluations(const std::vector<Eigen::Index>& sizes, double peak) {
 
 // ------------------------------------------------------------ 2. solves
 
+constexpr double kNewtonFromStart = std::numeric_limits<double>::infinity();
+
 void Solves(const std::vector<double>& widths, int reps, double tolerance) {
   std::printf(
       "## 2. Solves on the Markov task (P = 100, 4 paths, T = 0.01, gradient_tolerance %.0e)\n\n",
       tolerance);
   std::printf(
       "*solve* includes the stability check (the Hessian's smallest eigenvalue) and excludes "
-      "the predictor; storage pairs (kAuto's choice); hessian_reuse 0 is the flow before "
-      "(a Hessian per Newton step), 0.25 the default now; minimum (median) over %d repetitions of "
+      "the predictor; storage pairs (kAuto's choice); *flow*: the line search to newton_threshold "
+      "1e-3, then Newton (the default before), or "
+      "Newton steps from U_GP with the analytic Hessian (newton_threshold = inf); hessian_reuse "
+      "0.25 in both; minimum (median) over %d repetitions of "
       "its CPU time (one thread: "
       "unlike the wall time it leaves out the time other processes held the core) and of its "
       "wall time. *eval* and *Hessian* are the wall time spent in them (SolveSummary, the "
@@ -238,7 +247,7 @@ void Solves(const std::vector<double>& widths, int reps, double tolerance) {
       "issue 14) by the minimum CPU time.\n\n",
       reps);
   std::printf(
-      "| N | hessian_reuse | solve CPU | solve wall | evaluations | Hessians | Newton steps | eval "
+      "| N | flow | solve CPU | solve wall | evaluations | Hessians | Newton steps | eval "
       "| "
       "Hessian | max \\|∂(S/n)/∂U\\| | \\|ΔU\\| | vs reference |\n");
   std::printf("|---:|:---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
@@ -248,9 +257,14 @@ void Solves(const std::vector<double>& widths, int reps, double tolerance) {
   for (double N : widths) {
     t.arch.SetUniform(N);
     const Action action(t.arch, kernel, t.train.y, 0.01);
-    for (const double reuse : {0.0, 0.25}) {
+    struct Mode {
+      const char* name;
+      double threshold;
+    };
+    for (const Mode& mode : {Mode{"line search to 1e-3, then Newton (default)", 1e-3},
+                             Mode{"Newton from U_GP", kNewtonFromStart}}) {
       SolveOptions options;
-      options.hessian_reuse = reuse;
+      options.newton_threshold = mode.threshold;
       options.gradient_tolerance = tolerance;
       std::vector<double> times, cpu;
       SolveSummary best;
@@ -276,10 +290,10 @@ void Solves(const std::vector<double>& widths, int reps, double tolerance) {
       const double reference = N <= 10 ? 4.2 : (N >= 100 ? 0.40 : std::nan(""));
       std::printf(
           "| %g | %s | **%s** (%s) | %s (%s) | %d | %d | %d | %s | %s | %.1e | %.1e | %s |\n", N,
-          reuse == 0 ? "0 (before)" : "0.25 (now)", Sec(sc.min).c_str(), Sec(sc.median).c_str(),
-          Sec(st.min).c_str(), Sec(st.median).c_str(), best.evaluations, best.hessians,
-          best.newton_steps, Sec(best.evaluation_seconds).c_str(),
-          Sec(best.hessian_seconds).c_str(), best.gradient_norm, du,
+          mode.name, Sec(sc.min).c_str(), Sec(sc.median).c_str(), Sec(st.min).c_str(),
+          Sec(st.median).c_str(), best.evaluations, best.hessians, best.newton_steps,
+          Sec(best.evaluation_seconds).c_str(), Sec(best.hessian_seconds).c_str(),
+          best.gradient_norm, du,
           std::isnan(reference) ? "" : bench::Fmt("%.0f×", reference / sc.min).c_str());
       std::fflush(stdout);
     }
@@ -389,7 +403,7 @@ void Sweeps(const std::vector<double>& widths, const std::vector<double>& temps,
 
 // ------------------------------------------------------------ 4. end to end
 
-void EndToEnd(const std::string& cli, int reps) {
+void EndToEnd(const std::string& cli, const std::string& baseline, int reps) {
   namespace fs = std::filesystem;
   std::printf("## 4. `attnpaths solve --config` end to end (100 train, 1000 test sequences)\n\n");
   const fs::path dir = fs::temp_directory_path() / ("lean_bench_" + std::to_string(getpid()));
@@ -405,24 +419,114 @@ void EndToEnd(const std::string& cli, int reps) {
          "\"hmm_uniform\", name = \"uniform\", beta = 10 },\n  { kind = \"hmm_blank\", name = "
          "\"blank2\", beta = 10, perturbation = 1, seed = 247 } ]\n[output]\ndirectory = "
          "\"out\"\n";
-  std::vector<double> wall, cpu;
-  int status = 0;
+  // The binaries' runs interleaved (the load changes from minute to minute);
+  // `--version` is the process start alone (loading ~70 shared libraries).
+  std::vector<std::string> binaries = {cli};
+  if (!baseline.empty()) binaries.insert(binaries.begin(), baseline);
+  struct Runs {
+    std::vector<double> wall, cpu, start_wall, start_cpu;
+    int status = 0;
+  };
+  std::vector<Runs> runs(binaries.size());
   for (int r = 0; r < reps; ++r) {
-    fs::remove_all(dir / "out");
-    const bench::CommandTiming c =
-        bench::RunCommand({cli, "solve", "--config", "study.toml", "--quiet"}, dir.string());
-    wall.push_back(c.wall);
-    cpu.push_back(c.cpu);
-    status = std::max(status, c.status);
+    for (size_t b = 0; b < binaries.size(); ++b) {
+      fs::remove_all(dir / "out");
+      const bench::CommandTiming c = bench::RunCommand(
+          {binaries[b], "solve", "--config", "study.toml", "--quiet"}, dir.string());
+      runs[b].wall.push_back(c.wall);
+      runs[b].cpu.push_back(c.cpu);
+      runs[b].status = std::max(runs[b].status, c.status);
+      const bench::CommandTiming v = bench::RunCommand({binaries[b], "--version"}, dir.string());
+      runs[b].start_wall.push_back(v.wall);
+      runs[b].start_cpu.push_back(v.cpu);
+    }
   }
-  const Stats w = MedianMin(wall), c = MedianMin(cpu);
   std::printf(
-      "`%s solve --config study.toml --quiet` (examples/hmm/four_paths.toml at N = 100, data "
-      "generated), default threads, %d runs: wall **%s** (median %s), CPU %s (median %s), exit "
-      "status %d.\n\n",
-      cli.c_str(), reps, Sec(w.min).c_str(), Sec(w.median).c_str(), Sec(c.min).c_str(),
-      Sec(c.median).c_str(), status);
+      "`attnpaths solve --config study.toml --quiet` (examples/hmm/four_paths.toml at N = 100, "
+      "data generated), default threads, %d interleaved runs of each binary: minimum (median) "
+      "wall and CPU (user + system) time of the process; *start* is `attnpaths --version`.\n\n"
+      "| binary | wall | CPU | start wall | start CPU | exit |\n|:---|---:|---:|---:|---:|---:|\n",
+      reps);
+  for (size_t b = 0; b < binaries.size(); ++b) {
+    const Stats w = MedianMin(runs[b].wall), c = MedianMin(runs[b].cpu),
+                sw = MedianMin(runs[b].start_wall), sc = MedianMin(runs[b].start_cpu);
+    std::printf("| %s | **%s** (%s) | **%s** (%s) | %s (%s) | %s (%s) | %d |\n",
+                binaries[b] == cli ? "this build" : "baseline", Sec(w.min).c_str(),
+                Sec(w.median).c_str(), Sec(c.min).c_str(), Sec(c.median).c_str(),
+                Sec(sw.min).c_str(), Sec(sw.median).c_str(), Sec(sc.min).c_str(),
+                Sec(sc.median).c_str(), runs[b].status);
+  }
+  std::printf("\n");
   fs::remove_all(dir);
+}
+
+// ------------------------------------------------------------ 5. path inputs
+
+// The 1000 test sequences' path inputs with the same-token head of layer 1
+// scored through its rank-31 factors (what the library does), against the W
+// route that scored it before: the same head with W perturbed by a full-rank
+// 1e-13 relative noise (so LowRankFactors refuses it; the FLOPs are those of
+// the W route). One thread, CPU time, minimum over interleaved repetitions.
+void PathInputRoutes(int reps) {
+  // The floor's rate: Eigen's GEMM (what PathInputCalculator runs), 500³.
+  const Eigen::MatrixXd A = Eigen::MatrixXd::Random(500, 500),
+                        B = Eigen::MatrixXd::Random(500, 500);
+  Eigen::MatrixXd C(500, 500);
+  const double peak = 2.0 * 500 * 500 * 500 / MinTime([&] { C.noalias() = A * B; }, 1.0, 10);
+  std::printf(
+      "## 5. Path inputs of the 1000 test sequences: factored same-token head vs W route\n\n");
+  HmmTaskOptions task;
+  task.P = 1000;
+  task.seed = 59;
+  const Dataset test = GenerateHmmTask(task);
+  const Architecture factored = HmmArchitecture(HmmVariant::kFourPaths, task);
+  Architecture w_route = factored;
+  HeadSpec& good = w_route.layers[0][0];
+  Eigen::MatrixXd noise = Eigen::MatrixXd::Random(good.W.rows(), good.W.cols());
+  good.W += (1e-13 * good.W.norm() / noise.norm()) * noise;
+  const PathInputCalculator calc_f(factored, test.x.N0(), test.x.n_tok());
+  const PathInputCalculator calc_w(w_route, test.x.N0(), test.x.n_tok());
+  PathInputOptions one;
+  one.threads = 1;
+  Eigen::MatrixXd xi_f(test.x.P(), calc_f.M()), xi_w(test.x.P(), calc_w.M());
+  std::vector<double> tf, tw, cf, cw;
+  for (int r = 0; r < std::max(3, reps); ++r) {
+    bench::Stopwatch a;
+    calc_w.Compute(test.x, Split::kTest, 0, xi_w, one);
+    tw.push_back(a.cpu());
+    bench::Stopwatch b;
+    calc_f.Compute(test.x, Split::kTest, 0, xi_f, one);
+    tf.push_back(b.cpu());
+    bench::Stopwatch c;
+    const PathInputCalculator again(factored, test.x.N0(), test.x.n_tok());
+    cf.push_back(c.cpu());
+    bench::Stopwatch d;
+    const PathInputCalculator again_w(w_route, test.x.N0(), test.x.n_tok());
+    cw.push_back(d.cpu());
+  }
+  const double diff = (xi_f - xi_w).cwiseAbs().maxCoeff() / xi_w.cwiseAbs().maxCoeff();
+  const double P = static_cast<double>(test.x.P());
+  std::printf(
+      "*FLOP/ex* are the GEMM operations per example (PathInputCalculator::FlopsPerExample), "
+      "*floor* their time at this run's 500³ GEMM rate (%.1f GFLOP/s, Eigen); *setup* the "
+      "calculator's construction (the factors' range finder included). |ΔΞ| = max |Ξ_factored − "
+      "Ξ_W| / max |Ξ_W|.\n\n",
+      peak * 1e-9);
+  std::printf(
+      "| route of the same-token head | FLOP/ex | CPU (1 thread) | GFLOP/s | floor | setup |\n"
+      "|:---|---:|---:|---:|---:|---:|\n");
+  const Stats sw = MedianMin(tw), sf = MedianMin(tf), scw = MedianMin(cw), scf = MedianMin(cf);
+  for (int k = 0; k < 2; ++k) {
+    const PathInputCalculator& c = k == 0 ? calc_w : calc_f;
+    const Stats& st = k == 0 ? sw : sf;
+    const Stats& setup = k == 0 ? scw : scf;
+    const double flops = c.FlopsPerExample() * P;
+    std::printf("| %s | %.2f M | **%s** | %.1f | %s | %s |\n",
+                k == 0 ? "W route (before)" : "rank-31 factors (now)", c.FlopsPerExample() * 1e-6,
+                Sec(st.min).c_str(), flops / st.min * 1e-9, Sec(flops / peak).c_str(),
+                Sec(setup.min).c_str());
+  }
+  std::printf("\nSpeed-up %.2f×; |ΔΞ| = %.1e.\n\n", sw.min / sf.min, diff);
 }
 
 std::vector<double> ParseList(const char* text) {
@@ -443,7 +547,7 @@ std::vector<double> ParseList(const char* text) {
 int main(int argc, char** argv) {
   int reps = 5;
   double tolerance = 1e-12;  // issue 14: converged to max |∂(S/n_max)/∂U| ≤ 1e-12
-  std::string cli, only;
+  std::string cli, baseline, only;
   std::vector<double> sizes = {100, 200, 400, 1000};
   std::vector<double> widths = {10, 20, 50, 100, 200, 500, 1000};
   for (int i = 1; i < argc; ++i) {
@@ -452,6 +556,8 @@ int main(int argc, char** argv) {
       reps = std::max(1, std::atoi(argv[++i]));
     } else if (a == "--cli" && i + 1 < argc) {
       cli = argv[++i];
+    } else if (a == "--baseline-cli" && i + 1 < argc) {
+      baseline = argv[++i];
     } else if (a == "--tolerance" && i + 1 < argc) {
       tolerance = std::atof(argv[++i]);
     } else if (a == "--only" && i + 1 < argc) {
@@ -462,7 +568,8 @@ int main(int argc, char** argv) {
       widths = ParseList(argv[++i]);
     } else {
       std::fprintf(stderr,
-                   "usage: lean_bench [--reps R] [--cli path/to/attnpaths] [--only 1|2|3|4] "
+                   "usage: lean_bench [--reps R] [--cli path/to/attnpaths] [--baseline-cli "
+                   "path] [--only 1|2|3|4|5] "
                    "[--sizes 100,400] [--widths 10,100] [--tolerance 1e-12]\n");
       return a == "--help" || a == "-h" ? 0 : 2;
     }
@@ -486,7 +593,8 @@ int main(int argc, char** argv) {
            {0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 1.5}, std::max(1, reps / 2),
            tolerance);
   }
-  if (!cli.empty() && (only.empty() || only == "4")) EndToEnd(cli, reps);
+  if (!cli.empty() && (only.empty() || only == "4")) EndToEnd(cli, baseline, reps);
+  if (only.empty() || only == "5") PathInputRoutes(reps);
   std::printf("load average at the end: %s\n", LoadAverage().c_str());
   return 0;
 }

@@ -1,8 +1,10 @@
 #include "kernels/path_inputs.h"
 
+#include <Eigen/QR>
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <cstdint>
 #include <exception>
 #include <utility>
 #include <vector>
@@ -59,6 +61,52 @@ enum class Route {
 using StridedMap = Eigen::Map<Eigen::MatrixXd, 0, Eigen::OuterStride<>>;
 using ConstStridedMap = Eigen::Map<const Eigen::MatrixXd, 0, Eigen::OuterStride<>>;
 
+// A factorisation W = Kᵀ Q (K, Q of r rows) of a W-form head's matrix of
+// numerical rank r ≤ max_rank, so that its scores x_sᵀ W x_t = (K x_s)·(Q x_t)
+// cost r·N0 per token instead of N0² per query (issue 14 §3: the Markov
+// task's same-token head has rank 31 of N0 = 231, the uniform head rank 1).
+// A randomized range finder with a fixed seed: Y = W Ω for max_rank + 8
+// random columns Ω (entries uniform in [−1, 1) from splitmix64), B (N0 × r) an orthonormal basis of
+// Y's column space from a column-pivoted QR, K = Bᵀ and Q = Bᵀ W. Accepted only when ‖W − B Bᵀ W‖_F
+// ≤ 1e-13 ‖W‖_F, so the scores equal the W route's to rounding; false (use W as it is) otherwise.
+bool LowRankFactors(const Eigen::MatrixXd& W, Eigen::Index max_rank, Eigen::MatrixXd* K,
+                    Eigen::MatrixXd* Q) {
+  const Eigen::Index N0 = W.rows();
+  if (max_rank < 1 || N0 < 2) return false;
+  const double norm = W.norm();
+  if (!std::isfinite(norm)) return false;
+  const Eigen::Index samples = std::min(N0, max_rank + 8);
+  std::uint64_t state = 20261129;
+  const auto uniform = [&state] {  // splitmix64, then 53 bits to [−1, 1)
+    std::uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    z ^= z >> 31;
+    return static_cast<double>(z >> 11) * 0x1.0p-52 - 1.0;
+  };
+  const Eigen::MatrixXd omega =
+      Eigen::MatrixXd::NullaryExpr(N0, samples, [&] { return uniform(); });
+  const Eigen::MatrixXd Y = W * omega;
+  Eigen::ColPivHouseholderQR<Eigen::MatrixXd> qr(Y);
+  qr.setThreshold(1e-13);
+  const Eigen::Index r = std::max<Eigen::Index>(qr.rank(), 1);
+  if (r > max_rank) return false;
+  const Eigen::MatrixXd B = qr.householderQ() * Eigen::MatrixXd::Identity(N0, r);
+  *Q = B.transpose() * W;
+  if ((W - B * *Q).norm() > 1e-13 * norm) return false;
+  *K = B.transpose();
+  return true;
+}
+
+// The largest d for which scores through K x and Q x (d × N0 each) cost less
+// than through W: d·N0·(n + q) + n·d·q < N0²·q + n·N0·q (multiply–adds per
+// example, n keys and q queries).
+Eigen::Index CheaperRank(Eigen::Index N0, Eigen::Index n, Eigen::Index q) {
+  const double w_cost = static_cast<double>(N0 * N0 * q + n * N0 * q);
+  const double per_d = static_cast<double>(N0 * (n + q) + n * q);
+  return static_cast<Eigen::Index>(std::ceil(w_cost / per_d)) - 1;
+}
+
 // Number of worker threads for `P` examples (at least 8 examples per thread).
 int WorkerCount(int threads, Eigen::Index P) {
   return ResolveThreads(threads, std::max<Eigen::Index>(1, P / 8));
@@ -73,7 +121,8 @@ struct PathInputCalculator::Layer {
   // kW: (n_w · N0) × N0, block k = β W of the k-th such head.
   Eigen::Index n_w = 0;
   Eigen::MatrixXd W_stack;
-  // kQK: K and Q of every such head stacked ((Σ d) × N0), Q scaled by β/√d.
+  // kQK: K and Q of every such head stacked ((Σ d) × N0), Q scaled by β/√d
+  // (QK-form) or by β (a low-rank W-form head, W = Kᵀ Q: LowRankFactors).
   Eigen::MatrixXd K_stack, Q_stack;
   std::vector<Eigen::Index> qk_offset, qk_d;
   // kConstant: Ω(:, queries), n_tok × q_count.
@@ -147,16 +196,27 @@ PathInputCalculator::PathInputCalculator(const Architecture& arch, Eigen::Index 
     const auto& heads = arch.layers[static_cast<size_t>(l - 1)];
     const Eigen::Index q = layer.q_count;
     std::vector<Eigen::MatrixXd> w_blocks;
-    std::vector<const HeadSpec*> qk_heads;
+    std::vector<std::pair<Eigen::MatrixXd, Eigen::MatrixXd>> qk_heads;  // K, scaled Q
     for (const HeadSpec& h : heads) {
       layer.normalization.push_back(h.normalization);
       layer.causal.push_back(h.causal);
       switch (h.kind) {
-        case HeadKind::kWForm:
-          layer.route.push_back(Route::kW);
-          layer.slot.push_back(static_cast<Eigen::Index>(w_blocks.size()));
-          w_blocks.push_back(h.beta * h.W);
+        case HeadKind::kWForm: {
+          // Softmax heads only: a hardmax head's exact ties (integer tokens)
+          // must stay exact, which the W route's GEMM keeps and K x · Q x may not.
+          Eigen::MatrixXd K, Q;
+          if (h.normalization == Normalization::kSoftmax &&
+              LowRankFactors(h.W, CheaperRank(N0, n, q), &K, &Q)) {
+            layer.route.push_back(Route::kQK);
+            layer.slot.push_back(static_cast<Eigen::Index>(qk_heads.size()));
+            qk_heads.emplace_back(std::move(K), h.beta * Q);
+          } else {
+            layer.route.push_back(Route::kW);
+            layer.slot.push_back(static_cast<Eigen::Index>(w_blocks.size()));
+            w_blocks.push_back(h.beta * h.W);
+          }
           break;
+        }
         case HeadKind::kQKForm: {
           const Eigen::Index d = h.Q.rows();
           // Per example: through K x and Q x, or through W = Kᵀ Q β/√d.
@@ -166,7 +226,7 @@ PathInputCalculator::PathInputCalculator(const Architecture& arch, Eigen::Index 
           if (qk_cost < w_cost) {
             layer.route.push_back(Route::kQK);
             layer.slot.push_back(static_cast<Eigen::Index>(qk_heads.size()));
-            qk_heads.push_back(&h);
+            qk_heads.emplace_back(h.K, scale * h.Q);
           } else {
             layer.route.push_back(Route::kW);
             layer.slot.push_back(static_cast<Eigen::Index>(w_blocks.size()));
@@ -199,18 +259,16 @@ PathInputCalculator::PathInputCalculator(const Architecture& arch, Eigen::Index 
       layer.W_stack.middleRows(k * N0, N0) = w_blocks[static_cast<size_t>(k)];
     }
     Eigen::Index d_total = 0;
-    for (const HeadSpec* h : qk_heads) {
+    for (const auto& [K, Q] : qk_heads) {
       layer.qk_offset.push_back(d_total);
-      layer.qk_d.push_back(h->Q.rows());
-      d_total += h->Q.rows();
+      layer.qk_d.push_back(Q.rows());
+      d_total += Q.rows();
     }
     layer.K_stack.resize(d_total, N0);
     layer.Q_stack.resize(d_total, N0);
     for (size_t k = 0; k < qk_heads.size(); ++k) {
-      const HeadSpec& h = *qk_heads[k];
-      const double scale = h.beta / std::sqrt(static_cast<double>(h.Q.rows()));
-      layer.K_stack.middleRows(layer.qk_offset[k], layer.qk_d[k]) = h.K;
-      layer.Q_stack.middleRows(layer.qk_offset[k], layer.qk_d[k]) = scale * h.Q;
+      layer.K_stack.middleRows(layer.qk_offset[k], layer.qk_d[k]) = qk_heads[k].first;
+      layer.Q_stack.middleRows(layer.qk_offset[k], layer.qk_d[k]) = qk_heads[k].second;
     }
     // GEMM flops per example: scores, then the path products of this layer.
     const double N0d = static_cast<double>(N0), nd = static_cast<double>(n),

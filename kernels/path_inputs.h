@@ -22,7 +22,11 @@
 // per chunk of examples, [β W_1; β W_2; …] · [x^1_Q, x^2_Q, …], then one small
 // GEMM x^μᵀ · (…) per example for all those heads; QK-form heads score through
 // K x and Q x (d × N0 each) when that is cheaper than W = Kᵀ Q / √d, which it
-// is for d ≪ N0. Softmax/hardmax, path products and ξ = x w per example follow.
+// is for d ≪ N0, and so do softmax W-form heads of low numerical rank r
+// through factors W = Kᵀ Q of r rows (found once, by a randomized range finder
+// checked to ‖W − Kᵀ Q‖_F ≤ 1e-13 ‖W‖_F; the Markov task's same-token head has
+// r = 31 of N0 = 231). Softmax/hardmax, path products and ξ = x w per example
+// follow.
 #pragma once
 
 #include <Eigen/Core>

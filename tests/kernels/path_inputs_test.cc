@@ -175,6 +175,66 @@ TEST(PathInputsTest, QueryRangesFollowTheReadoutAndTheCausalMasks) {
                    2.0 * (kN0 * kN0 * n + n * kN0 * n) + 2.0 * kN0 * n);
 }
 
+// W-form softmax heads of low rank r are scored through r × N0 factors
+// W = Kᵀ Q (LowRankFactors in kernels/path_inputs.cc) when
+// r·N0·(n + q) + n·r·q < N0²·q + n·N0·q: the same ξ as the token-by-token
+// loops, with fewer operations. A rank-2 matrix plus a 1e-6 perturbation
+// (full rank), a hardmax head of rank 1 and a head of a rank whose factors
+// would cost more keep the W route.
+TEST(PathInputsTest, LowRankWHeadsAreScoredThroughTheirFactors) {
+  Rng rng(35);
+  constexpr Eigen::Index N0 = 24, n = 5, P = 9;
+  const Inputs X = RandomInputs(P, n, N0, rng);
+  const auto low_rank = [&](Eigen::Index r, Normalization nrm, double noise, const char* name) {
+    HeadSpec h = RandomWHead(N0, rng, nrm, false, 1.3, name);
+    h.W = test_util::RandomNormal(N0, r, rng, 1.0) * test_util::RandomNormal(r, N0, rng, 0.3) +
+          test_util::RandomNormal(N0, N0, rng, noise);
+    return h;
+  };
+  // Per example, n = 5 keys: the W route costs N0²·q + n·N0·q multiply–adds,
+  // the factors r·N0·(n + q) + n·r·q; ξ = x w costs N0·n per path.
+  const auto w_cost = [&](Eigen::Index q) { return 2.0 * (N0 * N0 * q + n * N0 * q); };
+  const auto f_cost = [&](Eigen::Index r, Eigen::Index q) {
+    return 2.0 * (r * N0 * (n + q) + n * r * q);
+  };
+  struct LowRankCase {
+    const char* name;
+    HeadSpec head;
+    bool factored;
+    Eigen::Index rank;
+  };
+  const std::vector<LowRankCase> cases = {
+      {"rank 1", low_rank(1, kSoft, 0, "r1"), true, 1},
+      {"rank 3", low_rank(3, kSoft, 0, "r3"), true, 3},
+      {"zero", low_rank(1, kSoft, 0, "zero"), true, 1},
+      {"rank 2 + 1e-6 noise", low_rank(2, kSoft, 1e-6, "noisy"), false, 0},
+      {"rank 1 hardmax", low_rank(1, kHard, 0, "hard"), false, 0},
+      {"rank 14", low_rank(14, kSoft, 0, "r14"), true, 14}};
+  for (const LowRankCase& c : cases) {
+    for (Readout readout : {Readout::kMean, Readout::kLast}) {
+      SCOPED_TRACE(std::string(c.name) + ", readout " + ReadoutName(readout));
+      HeadSpec head = c.head;
+      if (std::string(c.name) == "zero") head.W.setZero();  // uniform attention
+      Architecture arch;
+      arch.layers = {{head, RandomWHead(N0, rng, kSoft, false, 0.8)}};
+      arch.readout = readout;
+      arch.SetUniform(10);
+      const PathInputCalculator calc(arch, N0, n);
+      const Eigen::MatrixXd ref = BruteXi(arch, X, Split::kTrain);
+      Eigen::MatrixXd xi(P, calc.M());
+      calc.Compute(X, Split::kTrain, 0, xi);
+      EXPECT_LE(RelativeError(xi, ref), 1e-13);
+      const Eigen::Index q = readout == Readout::kMean ? n : 1;
+      // Factors pay for rank ≤ 13 at q = n (13·265 < 3480 multiply–adds) and
+      // rank ≤ 4 at q = 1 (4·149 < 696): rank 14 never, rank 3 at both.
+      const bool factored = c.factored && f_cost(c.rank, q) < w_cost(q);
+      EXPECT_EQ(factored, c.rank >= 1 && c.rank <= (q == n ? 13 : 4));
+      const double head_cost = factored ? f_cost(c.rank, q) : w_cost(q);
+      EXPECT_DOUBLE_EQ(calc.FlopsPerExample(), head_cost + w_cost(q) + 2.0 * N0 * n * 2);
+    }
+  }
+}
+
 // Integer tokens make every score exact, so ties are exact ties in any
 // summation order and must go to the lowest key, as in the loops.
 TEST(PathInputsTest, HardmaxTiesGoToTheLowestKeyInTheBatchedScores) {
