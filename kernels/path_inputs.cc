@@ -98,13 +98,16 @@ bool LowRankFactors(const Eigen::MatrixXd& W, Eigen::Index max_rank, Eigen::Matr
   return true;
 }
 
-// The largest d for which scores through K x and Q x (d × N0 each) cost less
-// than through W: d·N0·(n + q) + n·d·q < N0²·q + n·N0·q (multiply–adds per
-// example, n keys and q queries).
-Eigen::Index CheaperRank(Eigen::Index N0, Eigen::Index n, Eigen::Index q) {
+// The largest rank d for which scores through factors K x and Q x (d × N0
+// each) cost at most half as much as through W: 2·(d·N0·(n + q) + n·d·q) ≤
+// N0²·q + n·N0·q (multiply–adds per example, n keys and q queries). Half,
+// not less: the factors' thinner GEMMs run slower per operation, and the
+// range finder that looks for them costs O(N0² d) once per calculator, which
+// a tighter bound keeps small (about 1 ms for the Markov task's four heads).
+Eigen::Index HalfCostRank(Eigen::Index N0, Eigen::Index n, Eigen::Index q) {
   const double w_cost = static_cast<double>(N0 * N0 * q + n * N0 * q);
   const double per_d = static_cast<double>(N0 * (n + q) + n * q);
-  return static_cast<Eigen::Index>(std::ceil(w_cost / per_d)) - 1;
+  return static_cast<Eigen::Index>(std::floor(w_cost / (2.0 * per_d)));
 }
 
 // Number of worker threads for `P` examples (at least 8 examples per thread).
@@ -206,7 +209,7 @@ PathInputCalculator::PathInputCalculator(const Architecture& arch, Eigen::Index 
           // must stay exact, which the W route's GEMM keeps and K x · Q x may not.
           Eigen::MatrixXd K, Q;
           if (h.normalization == Normalization::kSoftmax &&
-              LowRankFactors(h.W, CheaperRank(N0, n, q), &K, &Q)) {
+              LowRankFactors(h.W, HalfCostRank(N0, n, q), &K, &Q)) {
             layer.route.push_back(Route::kQK);
             layer.slot.push_back(static_cast<Eigen::Index>(qk_heads.size()));
             qk_heads.emplace_back(std::move(K), h.beta * Q);
