@@ -49,10 +49,7 @@ std::vector<PruningOrder> ToOrders(const std::vector<std::string>& names,
 // Runs a pruning call without the GIL with the progress callback wrapped.
 template <typename F>
 py::tuple RunPruning(PruningOptions o, py::object progress, F&& call) {
-  py::object callback = progress.is_none() ? GetCallback(o.progress) : progress;
-  if (!callback.is_none() && !PyCallable_Check(callback.ptr())) {
-    throw Error(ErrorMessage("progress", Describe(callback), "a callable or None"));
-  }
+  const py::object callback = ProgressCallback(progress, o.progress);
   CallGuard guard;
   o.progress = guard.Wrap<PruningProgress>(callback);
   o.solve.progress = nullptr;  // the reduced solves report through `progress` only

@@ -349,10 +349,7 @@ views), per-quantity diagnostics and chain 0's final weights.)doc")
           CheckLabelConvention(yt, t, "y_test", false, &reference);
         }
         SampleOptions o = options.value_or(SampleOptions{});
-        py::object callback = progress.is_none() ? GetCallback(o.chains.progress) : progress;
-        if (!callback.is_none() && !PyCallable_Check(callback.ptr())) {
-          throw Error(ErrorMessage("progress", Describe(callback), "a callable or None"));
-        }
+        const py::object callback = ProgressCallback(progress, o.chains.progress);
         CallGuard guard;
         o.chains.progress = guard.Wrap<ChainProgress>(callback);
         SampleSummary summary;

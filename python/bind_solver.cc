@@ -482,10 +482,7 @@ steps, the smallest Hessian eigenvalue and times. Read brief_report() first.)doc
       "solve",
       [](ActionHolder& a, const std::optional<SolveOptions>& options, py::object progress) {
         SolveOptions o = options.value_or(SolveOptions{});
-        py::object callback = progress.is_none() ? GetCallback(o.progress) : progress;
-        if (!callback.is_none() && !PyCallable_Check(callback.ptr())) {
-          throw Error(ErrorMessage("progress", Describe(callback), "a callable or None"));
-        }
+        const py::object callback = ProgressCallback(progress, o.progress);
         CallGuard guard;
         o.progress = guard.Wrap<SolveProgress>(callback);
         SolveSummary summary;
@@ -524,10 +521,7 @@ steps, the smallest Hessian eigenvalue and times. Read brief_report() first.)doc
         Require(std::isfinite(normalization) && normalization > 0, "normalization", normalization,
                 "a finite value > 0");
         SolveOptions o = options.value_or(SolveOptions{});
-        py::object callback = progress.is_none() ? GetCallback(o.progress) : progress;
-        if (!callback.is_none() && !PyCallable_Check(callback.ptr())) {
-          throw Error(ErrorMessage("progress", Describe(callback), "a callable or None"));
-        }
+        const py::object callback = ProgressCallback(progress, o.progress);
         CallGuard guard;
         o.progress = guard.Wrap<SolveProgress>(callback);
         const PythonObjective objective(evaluate, initial_point, hessian, normalization, &guard);

@@ -277,10 +277,7 @@ inputs (predict, predictor). output is the folder written ('' when none was aske
     r->study = std::move(study);
     const double T = OneTemperature(r->study, temperature, "solve");
     SolveOptions o = options ? *options : ReadStudySettings(r->study).solve;
-    py::object callback = progress.is_none() ? GetCallback(o.progress) : progress;
-    if (!callback.is_none() && !PyCallable_Check(callback.ptr())) {
-      throw Error(ErrorMessage("progress", Describe(callback), "a callable or None"));
-    }
+    const py::object callback = ProgressCallback(progress, o.progress);
     std::unique_ptr<ResultFolder> folder;
     if (!output.is_none()) {
       r->output = StringArg(output, "output");
@@ -554,10 +551,7 @@ rows of compare.csv.)doc")
          py::object progress) {
         const double T = OneTemperature(study, temperature, "sample");
         SampleOptions o = options ? *options : ReadStudySettings(study).sample;
-        py::object callback = progress.is_none() ? GetCallback(o.chains.progress) : progress;
-        if (!callback.is_none() && !PyCallable_Check(callback.ptr())) {
-          throw Error(ErrorMessage("progress", Describe(callback), "a callable or None"));
-        }
+        const py::object callback = ProgressCallback(progress, o.chains.progress);
         std::unique_ptr<ResultFolder> folder;
         if (!output.is_none()) {
           folder =
@@ -666,10 +660,7 @@ theory.md sections 2, 4, 9) and its predictor on the study's test set.)doc")
         const Study study = StudyArg(study_arg, "study");
         const std::vector<PruningMode> modes = ParsePruningModes(mode, "mode");
         PruningOptions o = options ? *options : ReadStudySettings(study).pruning;
-        py::object callback = progress.is_none() ? GetCallback(o.progress) : progress;
-        if (!callback.is_none() && !PyCallable_Check(callback.ptr())) {
-          throw Error(ErrorMessage("progress", Describe(callback), "a callable or None"));
-        }
+        const py::object callback = ProgressCallback(progress, o.progress);
         Require(study.has_test_labels, study.config_path + ": data.test_y", "nothing",
                 "test labels (pruning reports test accuracy and generalisation error)");
         std::unique_ptr<ResultFolder> folder = OutputFolder(output, PruningFiles());

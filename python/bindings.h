@@ -190,6 +190,16 @@ py::object GetCallback(const std::function<void(const P&)>& f) {
   if (const auto* c = f.template target<PyCallable>()) return c->fn();
   return py::none();
 }
+// The progress callable of a long call: the `progress` argument, else the
+// one held by the options' field; Error unless it is callable or None.
+template <typename P>
+py::object ProgressCallback(py::object progress, const std::function<void(const P&)>& field) {
+  py::object callback = progress.is_none() ? GetCallback(field) : std::move(progress);
+  if (!callback.is_none() && !PyCallable_Check(callback.ptr())) {
+    throw Error(ErrorMessage("progress", Describe(callback), "a callable or None"));
+  }
+  return callback;
+}
 // Stores a callable (or clears the field for None); throws Error naming
 // `field` for anything that is not callable.
 template <typename P>
