@@ -4,11 +4,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <mutex>
 #include <system_error>
+#include <vector>
 
 #include "kernels/error.h"
 
@@ -42,7 +45,43 @@ std::string TemporaryName(const std::string& directory, const std::string& name)
   return temp;
 }
 
+// The directories of the live ScopedDeferredSync objects (a few at most).
+std::mutex deferred_mutex;
+std::vector<std::string>& DeferredDirectories() {
+  static std::vector<std::string> directories;
+  return directories;
+}
+
+// Asks the kernel to start writing the file's data back without waiting for
+// it, so that a later fsync finds it on its way and the journal commit that
+// one fsync forces covers every file so started.
+void StartWriteBack(int fd) {
+#if defined(__linux__)
+  ::sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+#else
+  (void)fd;
+#endif
+}
+
 }  // namespace
+
+ScopedDeferredSync::ScopedDeferredSync(std::string directory) : directory_(std::move(directory)) {
+  const std::lock_guard<std::mutex> lock(deferred_mutex);
+  DeferredDirectories().push_back(directory_);
+}
+
+ScopedDeferredSync::~ScopedDeferredSync() {
+  const std::lock_guard<std::mutex> lock(deferred_mutex);
+  auto& directories = DeferredDirectories();
+  const auto it = std::find(directories.begin(), directories.end(), directory_);
+  if (it != directories.end()) directories.erase(it);
+}
+
+bool SyncIsDeferredIn(const std::string& directory) {
+  const std::lock_guard<std::mutex> lock(deferred_mutex);
+  const auto& directories = DeferredDirectories();
+  return std::find(directories.begin(), directories.end(), directory) != directories.end();
+}
 
 AtomicFileWriter::AtomicFileWriter(const std::string& path) : path_(path) {
   std::string name;
@@ -124,7 +163,10 @@ void AtomicFileWriter::Write(const void* bytes, size_t size) {
 void AtomicFileWriter::Commit() {
   Require(fd_ >= 0 && !committed_, path_, "a second Commit() or one after a failure",
           "one Commit()");
-  if (::fsync(fd_) != 0) {
+  const bool deferred = SyncIsDeferredIn(directory_);
+  if (deferred) {
+    StartWriteBack(fd_);
+  } else if (::fsync(fd_) != 0) {
     const int error = errno;
     Discard();
     throw Error(ErrorMessage(path_, "fsync failed (" + ErrnoText(error) + ")", "the file on disk"));
@@ -145,6 +187,7 @@ void AtomicFileWriter::Commit() {
   }
   committed_ = true;
   temp_path_.clear();
+  if (deferred) return;  // the registrant syncs the file and the directory that shows it
   // Make the rename itself durable; a failure here leaves a complete file, so it is not an error.
   const int dir = ::open(directory_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dir >= 0) {

@@ -43,6 +43,27 @@ int OpenForReading(const std::string& path, struct stat* st);
 // mode from stat(); "a regular file" for one.
 std::string FileKind(unsigned mode);
 
+// Directories whose files a caller makes durable itself. ResultFolder
+// registers its staging folder: files written there are invisible until the
+// folder's Commit(), which fsyncs each of them once before any is renamed into
+// place. AtomicFileWriter::Commit() into such a directory therefore starts the
+// file's write-back (sync_file_range on Linux) and renames it without waiting
+// for the disk or syncing the directory: the staged files share the file
+// system's journal commits instead of paying two each (a 7-file solve folder:
+// 21 fsyncs, ~65 ms of wall time, before; 8 after).
+class ScopedDeferredSync {
+ public:
+  explicit ScopedDeferredSync(std::string directory);
+  ~ScopedDeferredSync();
+  ScopedDeferredSync(const ScopedDeferredSync&) = delete;
+  ScopedDeferredSync& operator=(const ScopedDeferredSync&) = delete;
+
+ private:
+  std::string directory_;
+};
+// Whether some ScopedDeferredSync holds `directory` (compared as written).
+bool SyncIsDeferredIn(const std::string& directory);
+
 // The streaming form of WriteFileAtomically. The temporary file is created in
 // the constructor (which throws Error naming `path` if the directory is
 // missing or not writable); Commit() fsyncs, closes and renames it over
@@ -59,7 +80,8 @@ class AtomicFileWriter {
   void Write(std::string_view bytes);
   void Write(const void* bytes, size_t size);
 
-  // fsync + close + rename over the target + fsync of the directory.
+  // fsync + close + rename over the target + fsync of the directory; in a
+  // directory under ScopedDeferredSync: start write-back + close + rename.
   void Commit();
 
   // Where the bytes go until Commit(); other writers (HDF5) may write to this

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstdio>
@@ -221,6 +222,7 @@ std::string ResultFolder::Path(const std::string& name) {
                                "a writable output directory"));
     }
     staging_ = staging;
+    deferred_ = std::make_unique<ScopedDeferredSync>(staging_);
   }
   const std::string path = Join(staging_, name);
   staged_.emplace_back(name, path);
@@ -229,6 +231,23 @@ std::string ResultFolder::Path(const std::string& name) {
 
 std::string ResultFolder::LivePath(const std::string& name) const { return Join(dir_, name); }
 
+void ResultFolder::Sync(const std::string& name, const std::string& path) const {
+  const int fd = path.empty() ? -1 : ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    const int error = path.empty() ? ENOENT : errno;
+    throw Error(ErrorMessage(Join(dir_, name), "no staged file (" + ErrnoText(error) + ")",
+                             "the file written before it is listed"));
+  }
+  const int synced = ::fsync(fd);
+  const int error = errno;
+  ::close(fd);
+  if (synced != 0) {
+    throw Error(ErrorMessage(Join(dir_, name), "fsync failed (" + ErrnoText(error) + ")",
+                             "the file on disk"));
+  }
+  synced_.push_back(name);
+}
+
 std::vector<ResultFile> ResultFolder::Staged(const std::vector<std::string>& names) const {
   std::vector<ResultFile> files;
   for (const std::string& name : names) {
@@ -236,20 +255,10 @@ std::vector<ResultFile> ResultFolder::Staged(const std::vector<std::string>& nam
     for (const auto& [n, p] : staged_) {
       if (n == name) path = p;
     }
-    const int fd = path.empty() ? -1 : ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-      const int error = path.empty() ? ENOENT : errno;
-      throw Error(ErrorMessage(Join(dir_, name), "no staged file (" + ErrnoText(error) + ")",
-                               "the file written before it is listed"));
-    }
-    // AtomicFileWriter fsyncs what it writes; a file written otherwise may not be.
-    const int synced = ::fsync(fd);
-    const int error = errno;
-    ::close(fd);
-    if (synced != 0) {
-      throw Error(ErrorMessage(Join(dir_, name), "fsync failed (" + ErrnoText(error) + ")",
-                               "the file on disk"));
-    }
+    // Staged files are not fsynced by their writers (ScopedDeferredSync): the
+    // first of these fsyncs waits for one journal commit that carries every
+    // file written so far, the others find their data already on disk.
+    Sync(name, path);
     ResultFile f = FingerprintFile(staging_, name);
     files.push_back(std::move(f));
   }
@@ -290,6 +299,11 @@ void ResultFolder::Commit(const std::vector<std::string>& last) {
             "the file written before Commit()");
     names.push_back(name);
   }
+  // Every file on disk before any becomes visible (the index files were
+  // written after Staged(): their fsyncs share one journal commit).
+  for (const auto& [name, path] : order) {
+    if (std::find(synced_.begin(), synced_.end(), name) == synced_.end()) Sync(name, path);
+  }
   for (const auto& [name, path] : order) {
     if (std::rename(path.c_str(), Join(dir_, name).c_str()) != 0) {
       const int error = errno;
@@ -316,6 +330,7 @@ void ResultFolder::Commit(const std::vector<std::string>& last) {
   }
   ::rmdir(staging_.c_str());
   staging_.clear();
+  deferred_.reset();
   FsyncDirectory(dir_);
   committed_ = true;
   Unlock();
@@ -363,6 +378,7 @@ void ResultFolder::Discard() noexcept {
     ::rmdir(staging_.c_str());
     staging_.clear();
   }
+  deferred_.reset();
   Unlock();
   for (auto it = created_.rbegin(); it != created_.rend(); ++it) ::rmdir(it->c_str());
   created_.clear();

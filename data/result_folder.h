@@ -18,6 +18,8 @@
 //     hidden folder inside the result folder; the caller writes the file
 //     there (each write itself atomic, data/atomic_file.h). Nothing visible
 //     changes.
+//     Files written there with AtomicFileWriter are not fsynced one by one
+//     (ScopedDeferredSync): this folder syncs each once, below.
 //  3. Commit. Staged(names) fsyncs and fingerprints staged files
 //     (data/fingerprint.h) so that the caller can list them in its index file
 //     (summary.json, heads.json, …), itself staged. Commit(last) renames every
@@ -34,11 +36,14 @@
 // in by hand — is refused, never read.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace attnpaths {
+
+class ScopedDeferredSync;  // data/atomic_file.h
 
 // One committed file: its name in the folder, size and content fingerprint.
 struct ResultFile {
@@ -75,7 +80,8 @@ class ResultFolder {
   // written); throws Error naming a file that is missing.
   std::vector<ResultFile> Staged(const std::vector<std::string>& names) const;
 
-  // Renames every staged file into place, the names in `last` after all the
+  // fsyncs every staged file not yet synced by Staged() (the index files),
+  // then renames every staged file into place, the names in `last` after all the
   // others and in that order, removes owned files the new set lacks and
   // releases the lock. Throws Error naming the file on failure (staged files
   // not yet renamed are then removed by the destructor).
@@ -88,11 +94,15 @@ class ResultFolder {
   void RemoveStaleStaging() noexcept;
   void Unlock() noexcept;
   void Discard() noexcept;
+  // fsyncs the staged file `path` (listed as `name`); throws Error naming it.
+  void Sync(const std::string& name, const std::string& path) const;
 
   std::string dir_;
   std::string field_;
   std::vector<std::string> owned_;
   std::string staging_;                                      // hidden folder of staged files
+  std::unique_ptr<ScopedDeferredSync> deferred_;             // its files' fsyncs are ours
+  mutable std::vector<std::string> synced_;                  // staged names already fsynced
   std::vector<std::pair<std::string, std::string>> staged_;  // (name, staging path)
   std::vector<std::string> created_;                         // directories made, deepest last
   std::string lock_path_;

@@ -4,6 +4,7 @@
 // (fork), as two attnpaths runs would be.
 #include "data/result_folder.h"
 
+#include <dlfcn.h>
 #include <gtest/gtest.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -22,6 +23,18 @@
 #include "data/fingerprint.h"
 #include "data/sha256.h"
 #include "kernels/error.h"
+
+// Every fsync of this process is counted: the test binary's own fsync takes
+// precedence over libc's for the statically linked library code.
+namespace {
+int fsync_calls = 0;
+}  // namespace
+extern "C" int fsync(int fd) {
+  using Fsync = int (*)(int);
+  static const Fsync real = reinterpret_cast<Fsync>(::dlsym(RTLD_NEXT, "fsync"));
+  ++fsync_calls;
+  return real(fd);
+}
 
 namespace attnpaths {
 namespace {
@@ -92,6 +105,35 @@ TEST(ResultFolder, CommitWritesTheWholeSetAndNothingElse) {
   EXPECT_EQ(files[0].fingerprint, FingerprintFile(t / "out/run", "a.txt").fingerprint);
   EXPECT_EQ(files[0].fingerprint, Sha256OfFile(t / "out/run/a.txt"));  // as sha256sum
   EXPECT_NO_THROW(VerifyResultFiles(t / "out/run", files, "index.txt"));
+}
+
+TEST(ResultFolder, EveryFileIsSyncedOnceAndTheFolderOnce) {
+  TempDir t;
+  // Outside a result folder an atomic write syncs its file and its directory.
+  fsync_calls = 0;
+  WriteFileAtomically(t / "alone.txt", "x");
+  EXPECT_EQ(fsync_calls, 2);
+  EXPECT_FALSE(SyncIsDeferredIn(t / ""));
+  // In one, the staged files (a.txt, b.txt, c.txt, index.txt) are synced once
+  // each by the folder, before the renames, and the folder once after them.
+  fsync_calls = 0;
+  WriteResult(t / "out", "one", {"c.txt"});
+  EXPECT_EQ(fsync_calls, 4 + 1);
+  EXPECT_EQ(Contents(t / "out").at("c.txt"), "one c.txt");
+  // The staging folder is deferred exactly while the folder holds it.
+  std::string staging;
+  {
+    ResultFolder out(t / "out2", {"*.txt"});
+    const std::string path = out.Path("a.txt");
+    staging = path.substr(0, path.rfind('/'));
+    EXPECT_TRUE(SyncIsDeferredIn(staging));
+    fsync_calls = 0;
+    WriteFileAtomically(path, "a");
+    EXPECT_EQ(fsync_calls, 0) << "a staged write waits for the folder's sync";
+    // No Commit(): the destructor discards the staged file and the deferral.
+  }
+  EXPECT_FALSE(SyncIsDeferredIn(staging));
+  EXPECT_TRUE(Contents(t / "out2").empty());
 }
 
 TEST(ResultFolder, OwnedFilesOfAnEarlierResultAreRemovedOthersKept) {
