@@ -1,6 +1,9 @@
 #include "kernels/inputs.h"
 
+#include <sys/mman.h>
+
 #include <algorithm>
+#include <cstdint>
 #include <cmath>
 #include <cstring>
 #include <string>
@@ -8,6 +11,28 @@
 #include "kernels/error.h"
 
 namespace attnpaths {
+
+namespace {
+
+// Large input arrays are written once, front to back, right after they are
+// allocated: asking for transparent huge pages (where the kernel grants them
+// on request, /sys/kernel/mm/transparent_hugepage/enabled = madvise) turns
+// 512 page faults into one for every 2 MiB of the aligned interior (the 57 MB
+// test set of the paper's Markov study: ~14 000 faults fewer).
+void AdviseHugePages(void* data, size_t bytes) {
+#if defined(MADV_HUGEPAGE)
+  constexpr uintptr_t kHuge = uintptr_t{2} << 20;
+  if (bytes < 4 * kHuge) return;
+  const uintptr_t first = (reinterpret_cast<uintptr_t>(data) + kHuge - 1) & ~(kHuge - 1);
+  const uintptr_t last = (reinterpret_cast<uintptr_t>(data) + bytes) & ~(kHuge - 1);
+  if (last > first) ::madvise(reinterpret_cast<void*>(first), last - first, MADV_HUGEPAGE);
+#else
+  (void)data;
+  (void)bytes;
+#endif
+}
+
+}  // namespace
 
 InputValues::InputValues(size_t n, double fill) : InputValues(Uninitialized(n)) {
   std::fill(data_, data_ + size_, fill);
@@ -17,6 +42,7 @@ InputValues InputValues::Uninitialized(size_t n) {
   InputValues v;
   if (n > 0) v.owned_.reset(new double[n]);  // default-initialised: no pass over the memory
   v.data_ = v.owned_.get();
+  AdviseHugePages(v.data_, n * sizeof(double));
   v.size_ = n;
   return v;
 }
