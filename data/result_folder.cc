@@ -10,8 +10,11 @@
 #include <atomic>
 #include <cerrno>
 #include <cstdio>
+#include <exception>
 #include <filesystem>
+#include <functional>
 #include <system_error>
+#include <thread>
 
 #include "data/atomic_file.h"
 #include "data/sha256.h"
@@ -245,23 +248,54 @@ void ResultFolder::Sync(const std::string& name, const std::string& path) const 
     throw Error(ErrorMessage(Join(dir_, name), "fsync failed (" + ErrnoText(error) + ")",
                              "the file on disk"));
   }
-  synced_.push_back(name);
+}
+
+void ResultFolder::ForEachConcurrently(size_t count, const std::function<void(size_t)>& task) const {
+  // fsync waits for the device, not the CPU: one thread per file (in rounds
+  // of at most 16) lets the block layer merge the device-cache flushes that
+  // each fsync ends with (~4 ms each on this machine's virtual disk), where
+  // one after the other they add up. The first error, in file order, is thrown.
+  constexpr size_t kRound = 16;
+  std::vector<std::exception_ptr> errors(count);
+  for (size_t first = 0; first < count; first += kRound) {
+    const size_t last = std::min(count, first + kRound);
+    std::vector<std::thread> threads;
+    for (size_t k = first + 1; k < last; ++k) {
+      threads.emplace_back([&, k] {
+        try {
+          task(k);
+        } catch (...) {
+          errors[k] = std::current_exception();
+        }
+      });
+    }
+    try {
+      task(first);
+    } catch (...) {
+      errors[first] = std::current_exception();
+    }
+    for (auto& t : threads) t.join();
+  }
+  for (const auto& e : errors) {
+    if (e) std::rethrow_exception(e);
+  }
 }
 
 std::vector<ResultFile> ResultFolder::Staged(const std::vector<std::string>& names) const {
-  std::vector<ResultFile> files;
-  for (const std::string& name : names) {
-    std::string path;
+  std::vector<std::string> paths(names.size());
+  for (size_t k = 0; k < names.size(); ++k) {
     for (const auto& [n, p] : staged_) {
-      if (n == name) path = p;
+      if (n == names[k]) paths[k] = p;
     }
-    // Staged files are not fsynced by their writers (ScopedDeferredSync): the
-    // first of these fsyncs waits for one journal commit that carries every
-    // file written so far, the others find their data already on disk.
-    Sync(name, path);
-    ResultFile f = FingerprintFile(staging_, name);
-    files.push_back(std::move(f));
   }
+  // Staged files are not fsynced by their writers (ScopedDeferredSync): each
+  // is synced here, all at once, and fingerprinted.
+  std::vector<ResultFile> files(names.size());
+  ForEachConcurrently(names.size(), [&](size_t k) {
+    Sync(names[k], paths[k]);
+    files[k] = FingerprintFile(staging_, names[k]);
+  });
+  synced_.insert(synced_.end(), names.begin(), names.end());
   return files;
 }
 
@@ -299,11 +333,14 @@ void ResultFolder::Commit(const std::vector<std::string>& last) {
             "the file written before Commit()");
     names.push_back(name);
   }
-  // Every file on disk before any becomes visible (the index files were
-  // written after Staged(): their fsyncs share one journal commit).
-  for (const auto& [name, path] : order) {
-    if (std::find(synced_.begin(), synced_.end(), name) == synced_.end()) Sync(name, path);
+  // Every file on disk before any becomes visible (the index files, written
+  // after Staged(), and any file it was not asked about).
+  std::vector<std::pair<std::string, std::string>> unsynced;
+  for (const auto& f : order) {
+    if (std::find(synced_.begin(), synced_.end(), f.first) == synced_.end()) unsynced.push_back(f);
   }
+  ForEachConcurrently(unsynced.size(),
+                      [&](size_t k) { Sync(unsynced[k].first, unsynced[k].second); });
   for (const auto& [name, path] : order) {
     if (std::rename(path.c_str(), Join(dir_, name).c_str()) != 0) {
       const int error = errno;

@@ -36,6 +36,7 @@
 // in by hand — is refused, never read.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -96,6 +97,8 @@ class ResultFolder {
   void Discard() noexcept;
   // fsyncs the staged file `path` (listed as `name`); throws Error naming it.
   void Sync(const std::string& name, const std::string& path) const;
+  // task(0) … task(count − 1), on threads of their own; rethrows the first error.
+  void ForEachConcurrently(size_t count, const std::function<void(size_t)>& task) const;
 
   std::string dir_;
   std::string field_;

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <csignal>
 #include <filesystem>
 #include <fstream>
@@ -27,7 +28,7 @@
 // Every fsync of this process is counted: the test binary's own fsync takes
 // precedence over libc's for the statically linked library code.
 namespace {
-int fsync_calls = 0;
+std::atomic<int> fsync_calls{0};  // the folder fsyncs from several threads
 }  // namespace
 extern "C" int fsync(int fd) {
   using Fsync = int (*)(int);
