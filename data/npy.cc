@@ -83,6 +83,26 @@ std::string Escape(std::string_view bytes, size_t max = 24) {
   throw Error(ErrorMessage(name, found, expected));
 }
 
+// Exactly `size` bytes at `offset` of the open file `fd` (`name` in errors; the
+// file may shrink under us).
+void ReadExactly(int fd, uint64_t offset, uint64_t size, char* dst, const std::string& name) {
+  while (size > 0) {
+    const ssize_t n =
+        ::pread(fd, dst, std::min<uint64_t>(size, 1 << 30), static_cast<off_t>(offset));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      const int error = errno;
+      Fail(name, "a read error (" + ErrnoText(error) + ")", "a readable file");
+    }
+    if (n == 0)
+      Fail(name, "the end of the file at byte " + std::to_string(offset),
+           "more bytes (the file changed while read?)");
+    dst += n;
+    offset += static_cast<uint64_t>(n);
+    size -= static_cast<uint64_t>(n);
+  }
+}
+
 uint64_t LoadLittleEndian(std::string_view bytes, size_t offset, size_t width) {
   uint64_t v = 0;
   for (size_t i = 0; i < width; ++i) {
@@ -764,23 +784,8 @@ class NpyReader : public ArrayReader {
     }
   }
 
-  // Exactly `size` bytes at `offset` (the file may shrink under us).
   void ReadAt(int fd, uint64_t offset, uint64_t size, char* dst) const {
-    while (size > 0) {
-      const ssize_t n =
-          ::pread(fd, dst, std::min<uint64_t>(size, 1 << 30), static_cast<off_t>(offset));
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) {
-        const int error = errno;
-        Fail(path_, "a read error (" + ErrnoText(error) + ")", "a readable file");
-      }
-      if (n == 0)
-        Fail(path_, "the end of the file at byte " + std::to_string(offset),
-             "more bytes (the file changed while read?)");
-      dst += n;
-      offset += static_cast<uint64_t>(n);
-      size -= static_cast<uint64_t>(n);
-    }
+    ReadExactly(fd, offset, size, dst, path_);
   }
 
   std::string path_, dtype_;
@@ -829,23 +834,8 @@ NpyArray ReadNpy(const std::string& path) {
   const int fd = file.fd();
   const uint64_t total = file.size();
 
-  // Reads exactly `size` bytes at `offset` (the file may shrink under us).
   auto read_at = [&](uint64_t offset, uint64_t size, char* dst) {
-    while (size > 0) {
-      const ssize_t n =
-          ::pread(fd, dst, std::min<uint64_t>(size, 1 << 30), static_cast<off_t>(offset));
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) {
-        const int error = errno;
-        Fail(path, "a read error (" + ErrnoText(error) + ")", "a readable file");
-      }
-      if (n == 0)
-        Fail(path, "the end of the file at byte " + std::to_string(offset),
-             "more bytes (the file changed while read?)");
-      dst += n;
-      offset += static_cast<uint64_t>(n);
-      size -= static_cast<uint64_t>(n);
-    }
+    ReadExactly(fd, offset, size, dst, path);
   };
 
   std::string head(static_cast<size_t>(std::min<uint64_t>(total, 12)), '\0');
