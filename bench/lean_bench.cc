@@ -96,6 +96,14 @@ double GemmPeak() {
   return 2.0 * n * n * static_cast<double>(n) / t;
 }
 
+// G⁻¹ from its factor as Eigen computed it before (the kEigen route until the
+// recursive one): L⁻¹ by a triangular solve on I, then a full GEMM.
+void OldEigenInverse(Eigen::MatrixXd* L) {
+  Eigen::MatrixXd L_inverse = Eigen::MatrixXd::Identity(L->rows(), L->cols());
+  L->triangularView<Eigen::Lower>().solveInPlace(L_inverse);
+  L->noalias() = L_inverse.transpose() * L_inverse;
+}
+
 // The evaluation before issue 14 §2 at D = 1 (pairs storage): K_U by
 // PathKernel::Total, the Cholesky factor and G⁻¹ by Eigen (a triangular
 // solve on I and a full GEMM) up to kSmallSpd rows and LAPACK above, α,
@@ -114,7 +122,11 @@ struct BeforeEvaluation {
     G.triangularView<Eigen::Lower>().transpose().solveInPlace(alpha);
     *energy = 2.0 * G.diagonal().array().log().sum() + y.dot(alpha);
     R = G;
-    InverseFromCholeskyInPlace(&R, backend);
+    if (backend == SpdBackend::kEigen) {
+      OldEigenInverse(&R);
+    } else {
+      InverseFromCholeskyInPlace(&R, backend);
+    }
     R.triangularView<Eigen::StrictlyUpper>() = R.transpose();
     R.noalias() -= alpha * alpha.transpose();
     return kernel.Contract(R);
@@ -146,7 +158,8 @@ void Evaluations(const std::vector<Eigen::Index>& sizes, double peak) {
       "Σ R∘C over the P × P pairs; Cholesky and G⁻¹ by Eigen up to 256 rows — G⁻¹ by a "
       "triangular solve on I and a full GEMM — and LAPACK above); *now* Action::Evaluate. Steps "
       "alone: Cholesky by Eigen (LLT) and LAPACK (dpotrf), the "
-      "inverse from the factor by Eigen and LAPACK (dpotri). Minima over interleaved "
+      "inverse from the factor by Eigen (the recursive trtri + lauum of solver/spd.cc, kEigen) "
+      "and LAPACK (dpotri). Minima over interleaved "
       "repetitions; |Δg| is max |∂E/∂U_1 now − before| / max |before|.\n\n",
       peak * 1e-9);
   std::printf(
@@ -228,7 +241,7 @@ void Evaluations(const std::vector<Eigen::Index>& sizes, double peak) {
 
 constexpr double kNewtonFromStart = std::numeric_limits<double>::infinity();
 
-void Solves(const std::vector<double>& widths, int reps, double tolerance) {
+void Solves(const std::vector<double>& widths, int reps, double tolerance, double peak) {
   std::printf(
       "## 2. Solves on the Markov task (P = 100, 4 paths, T = 0.01, gradient_tolerance %.0e)\n\n",
       tolerance);
@@ -244,16 +257,25 @@ void Solves(const std::vector<double>& widths, int reps, double tolerance) {
       "run of least CPU time). |ΔU| = max |U_1 − U_1^ref| "
       "against Newton from the solution to max |∂(S/n)/∂U| ≤ 1e-13. *vs reference* divides "
       "the reference implementation's Adam solve (4.2 s at N = 10, 0.40 s at N ≥ 100; "
-      "issue 14) by the minimum CPU time.\n\n",
-      reps);
+      "issue 14) by the minimum CPU time. *floor*: the solve's FLOPs (evaluations × one "
+      "evaluation's, section 1's count, + Hessians × (TrainingGram::EnergyHessianFlops + P³ "
+      "for G's factor and inverse)) at the DGEMM peak of this run (%.1f GFLOP/s); *ratio* = "
+      "minimum CPU / floor.\n\n",
+      reps, peak * 1e-9);
   std::printf(
       "| N | flow | solve CPU | solve wall | evaluations | Hessians | Newton steps | eval "
       "| "
-      "Hessian | max \\|∂(S/n)/∂U\\| | \\|ΔU\\| | vs reference |\n");
-  std::printf("|---:|:---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+      "Hessian | max \\|∂(S/n)/∂U\\| | \\|ΔU\\| | vs reference | floor | ratio |\n");
+  std::printf("|---:|:---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
   Task t = MarkovTask(100);
   const PathInputs inputs = ComputePathInputs(t.arch, t.train.x, Split::kTrain);
   const PathKernel kernel(inputs);
+  const double p = static_cast<double>(inputs.P()), e = 10.0;
+  const double eval_flops = 2 * e * p * (p + 1) / 2 + p * p * p / 3 + 2 * p * p * p / 3 +
+                            4 * p * p + 2 * e * p * (p + 1) / 2;
+  TrainingGram flop_gram(kernel, t.train.y);
+  const double hessian_flops =
+      flop_gram.EnergyHessianFlops(TrainingGram::HessianForm::kExamples) + p * p * p;
   for (double N : widths) {
     t.arch.SetUniform(N);
     const Action action(t.arch, kernel, t.train.y, 0.01);
@@ -288,13 +310,16 @@ void Solves(const std::vector<double>& widths, int reps, double tolerance) {
           (sol.order_parameters.U[0] - ref.order_parameters.U[0]).cwiseAbs().maxCoeff();
       const Stats st = MedianMin(times), sc = MedianMin(cpu);
       const double reference = N <= 10 ? 4.2 : (N >= 100 ? 0.40 : std::nan(""));
+      const double floor = (best.evaluations * eval_flops + best.hessians * hessian_flops) / peak;
       std::printf(
-          "| %g | %s | **%s** (%s) | %s (%s) | %d | %d | %d | %s | %s | %.1e | %.1e | %s |\n", N,
-          mode.name, Sec(sc.min).c_str(), Sec(sc.median).c_str(), Sec(st.min).c_str(),
+          "| %g | %s | **%s** (%s) | %s (%s) | %d | %d | %d | %s | %s | %.1e | %.1e | %s | %s | "
+          "%.1f |\n",
+          N, mode.name, Sec(sc.min).c_str(), Sec(sc.median).c_str(), Sec(st.min).c_str(),
           Sec(st.median).c_str(), best.evaluations, best.hessians, best.newton_steps,
           Sec(best.evaluation_seconds).c_str(), Sec(best.hessian_seconds).c_str(),
           best.gradient_norm, du,
-          std::isnan(reference) ? "" : bench::Fmt("%.0f×", reference / sc.min).c_str());
+          std::isnan(reference) ? "" : bench::Fmt("%.0f×", reference / sc.min).c_str(),
+          Sec(floor).c_str(), sc.min / floor);
       std::fflush(stdout);
     }
   }
@@ -587,7 +612,7 @@ int main(int argc, char** argv) {
     for (double s : sizes) P.push_back(static_cast<Eigen::Index>(s));
     Evaluations(P, peak);
   }
-  if (only.empty() || only == "2") Solves(widths, reps, tolerance);
+  if (only.empty() || only == "2") Solves(widths, reps, tolerance, peak);
   if (only.empty() || only == "3") {
     Sweeps({10, 30, 50, 100, 300, 500, 1000},
            {0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 1.5}, std::max(1, reps / 2),

@@ -1,9 +1,12 @@
 #include "solver/spd.h"
 
 #include <Eigen/Cholesky>
+#include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstddef>
 #include <limits>
+#include <string>
 
 #include "kernels/error.h"
 
@@ -13,6 +16,11 @@ void dpotrf_(const char* uplo, const int* n, double* a, const int* lda, int* inf
 void dpotrs_(const char* uplo, const int* n, const int* nrhs, const double* a, const int* lda,
              double* b, const int* ldb, int* info, size_t);
 void dpotri_(const char* uplo, const int* n, double* a, const int* lda, int* info, size_t);
+void dgemm_(const char* transa, const char* transb, const int* m, const int* n, const int* k,
+            const double* alpha, const double* a, const int* lda, const double* b, const int* ldb,
+            const double* beta, double* c, const int* ldc, size_t, size_t);
+// OpenBLAS only (weak: null with another BLAS): the kernel set it chose.
+char* openblas_get_corename(void) __attribute__((weak));
 }
 
 namespace attnpaths {
@@ -21,6 +29,51 @@ int BlasInt(Eigen::Index n) {
   Require(n <= std::numeric_limits<int>::max(), "matrix dimension", n,
           "at most 2^31 - 1 (32-bit BLAS)");
   return static_cast<int>(n);
+}
+
+bool EigenGemmIsFaster() {
+#ifdef EIGEN_VECTORIZE_AVX512
+  static const bool faster = [] {
+    if (openblas_get_corename == nullptr) return false;  // another BLAS: trust it
+    std::string core = openblas_get_corename();
+    std::transform(core.begin(), core.end(), core.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    for (const char* wide : {"skylakex", "cooperlake", "sapphirerapids"}) {
+      if (core == wide) return false;
+    }
+    return true;
+  }();
+  return faster;
+#else
+  return false;
+#endif
+}
+
+void Gemm(char transa, char transb, int m, int n, int k, double alpha, const double* a, int lda,
+          const double* b, int ldb, double beta, double* c, int ldc) {
+  if (!EigenGemmIsFaster()) {
+    dgemm_(&transa, &transb, &m, &n, &k, &alpha, a, &lda, b, &ldb, &beta, c, &ldc, 1, 1);
+    return;
+  }
+  using ConstMap = Eigen::Map<const Eigen::MatrixXd, 0, Eigen::OuterStride<>>;
+  const bool ta = transa != 'N' && transa != 'n', tb = transb != 'N' && transb != 'n';
+  const ConstMap A(a, ta ? k : m, ta ? m : k, Eigen::OuterStride<>(lda));
+  const ConstMap B(b, tb ? n : k, tb ? k : n, Eigen::OuterStride<>(ldb));
+  Eigen::Map<Eigen::MatrixXd, 0, Eigen::OuterStride<>> C(c, m, n, Eigen::OuterStride<>(ldc));
+  if (beta == 0) {
+    C.setZero();
+  } else if (beta != 1) {
+    C *= beta;
+  }
+  if (ta && tb) {
+    C.noalias() += alpha * A.transpose() * B.transpose();
+  } else if (ta) {
+    C.noalias() += alpha * A.transpose() * B;
+  } else if (tb) {
+    C.noalias() += alpha * A * B.transpose();
+  } else {
+    C.noalias() += alpha * A * B;
+  }
 }
 
 bool CholeskyInPlace(Eigen::MatrixXd* G, SpdBackend backend) {
@@ -59,12 +112,87 @@ void CholeskySolveInPlace(const Eigen::MatrixXd& L, Eigen::VectorXd* b) {
   dpotrs_("L", &n, &nrhs, L.data(), &n, b->data(), &n, &info, 1);
 }
 
+namespace {
+
+// Below this size the recursions below work entry by entry.
+constexpr Eigen::Index kRecursionBase = 24;
+using Square = Eigen::Ref<Eigen::MatrixXd>;
+
+// The lower triangle of L ← L⁻¹ (LAPACK's trtri, recursively): for
+// L = [A 0; B C], L⁻¹ = [A⁻¹ 0; −C⁻¹ B A⁻¹ C⁻¹], the off-diagonal block by two
+// triangular products (Eigen's blocked kernels) through `scratch` (at least
+// ⌈n/2⌉² doubles). False on a zero pivot.
+bool TriangularInverseInPlace(Square L, double* scratch) {
+  const Eigen::Index n = L.rows();
+  if (n <= kRecursionBase) {
+    // Column by column: X_jj = 1/L_jj, X_ij = −(Σ_{j≤k<i} L_ik X_kj)/L_ii.
+    for (Eigen::Index j = 0; j < n; ++j) {
+      if (!(L(j, j) != 0)) return false;
+      L(j, j) = 1.0 / L(j, j);
+      for (Eigen::Index i = j + 1; i < n; ++i) {
+        double s = 0;
+        for (Eigen::Index k = j; k < i; ++k) s += L(i, k) * L(k, j);
+        L(i, j) = -s / L(i, i);
+      }
+    }
+    return true;
+  }
+  const Eigen::Index n1 = n / 2, n2 = n - n1;
+  auto A = L.topLeftCorner(n1, n1);
+  auto B = L.bottomLeftCorner(n2, n1);
+  auto C = L.bottomRightCorner(n2, n2);
+  if (!TriangularInverseInPlace(A, scratch) || !TriangularInverseInPlace(C, scratch)) {
+    return false;
+  }
+  Eigen::Map<Eigen::MatrixXd> CB(scratch, n2, n1);
+  CB.noalias() = C.triangularView<Eigen::Lower>() * B;
+  B.noalias() = -CB * A.triangularView<Eigen::Lower>();
+  return true;
+}
+
+// The lower triangle of X ← that of Xᵀ X for lower triangular X (LAPACK's
+// lauum): for X = [A 0; B C], XᵀX = [AᵀA + BᵀB, ·; CᵀB, CᵀC].
+void LowerGramInPlace(Square X, double* scratch) {
+  const Eigen::Index n = X.rows();
+  if (n <= kRecursionBase) {
+    // (XᵀX)_ij = Σ_{k≥i} X_ki X_kj (i ≥ j): column j left to right, each
+    // entry from entries of X not yet overwritten.
+    for (Eigen::Index j = 0; j < n; ++j) {
+      for (Eigen::Index i = j; i < n; ++i) {
+        double s = 0;
+        for (Eigen::Index k = i; k < n; ++k) s += X(k, i) * X(k, j);
+        X(i, j) = s;
+      }
+    }
+    return;
+  }
+  const Eigen::Index n1 = n / 2, n2 = n - n1;
+  auto A = X.topLeftCorner(n1, n1);
+  auto B = X.bottomLeftCorner(n2, n1);
+  auto C = X.bottomRightCorner(n2, n2);
+  LowerGramInPlace(A, scratch);
+  A.selfadjointView<Eigen::Lower>().rankUpdate(B.transpose());
+  Eigen::Map<Eigen::MatrixXd> CtB(scratch, n2, n1);
+  CtB.noalias() = C.triangularView<Eigen::Lower>().transpose() * B;
+  B = CtB;
+  LowerGramInPlace(C, scratch);
+}
+
+}  // namespace
+
 bool InverseFromCholeskyInPlace(Eigen::MatrixXd* L, SpdBackend backend) {
-  if (backend == SpdBackend::kAuto) backend = SpdBackend::kLapack;
+  if (backend == SpdBackend::kAuto) {
+    backend = L->rows() <= kEigenInverseSize ? SpdBackend::kEigen : SpdBackend::kLapack;
+  }
   if (backend == SpdBackend::kEigen) {
-    Eigen::MatrixXd L_inverse = Eigen::MatrixXd::Identity(L->rows(), L->cols());
-    L->triangularView<Eigen::Lower>().solveInPlace(L_inverse);
-    L->noalias() = L_inverse.transpose() * L_inverse;
+    // G⁻¹ = L⁻ᵀ L⁻¹: L⁻¹, then the lower triangle of its Gram, both in place
+    // (the off-diagonal products in a scratch kept per thread: nothing is
+    // allocated once it is large enough).
+    thread_local Eigen::VectorXd scratch;
+    const Eigen::Index half = (L->rows() + 1) / 2;
+    if (scratch.size() < half * half) scratch.resize(half * half);
+    if (!TriangularInverseInPlace(*L, scratch.data())) return false;
+    LowerGramInPlace(*L, scratch.data());
     return true;
   }
   const int n = BlasInt(L->rows());

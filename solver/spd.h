@@ -21,6 +21,21 @@ constexpr Eigen::Index kSmallSpd = 256;
 
 // n as the 32-bit int of BLAS/LAPACK; throws Error beyond 2^31 - 1.
 int BlasInt(Eigen::Index n);
+// Whether a dense product of a few hundred rows is faster in Eigen than in the
+// linked BLAS: true when Eigen is built with AVX-512 (ATTNPATHS_NATIVE on such a
+// CPU) and OpenBLAS does not run AVX-512 kernels (SkylakeX, Cooperlake,
+// SapphireRapids) — e.g. OpenBLAS 0.3.21 takes this project's CPU for a
+// generic x86-64 ("Prescott", 13 GFLOP/s) unless OPENBLAS_CORETYPE says
+// otherwise, where Eigen runs 100³ products at 55–70 GFLOP/s; with SkylakeX
+// kernels OpenBLAS is ahead (bench/results/solver_bench.md, "AVX-512 and the
+// Hessian"). Decided once per process.
+bool EigenGemmIsFaster();
+// C ← alpha op(A) op(B) + beta C, BLAS dgemm's conventions (column-major,
+// op = 'N' or 'T', leading dimensions), through Eigen when EigenGemmIsFaster(),
+// else through BLAS. C must not overlap A or B.
+void Gemm(char transa, char transb, int m, int n, int k, double alpha, const double* a, int lda,
+          const double* b, int ldb, double beta, double* c, int ldc);
+
 // Which library runs a step: kAuto is Eigen up to kSmallSpd rows while OpenBLAS
 // may use several threads, else LAPACK (see InverseFromCholeskyInPlace).
 enum class SpdBackend { kAuto, kEigen, kLapack };
@@ -35,10 +50,17 @@ bool CholeskyInPlace(Eigen::MatrixXd* G, SpdBackend backend = SpdBackend::kAuto)
 // B ← (L Lᵀ)⁻¹ B for the lower factor L of CholeskyInPlace.
 void CholeskySolveInPlace(const Eigen::MatrixXd& L, Eigen::MatrixXd* B);
 void CholeskySolveInPlace(const Eigen::MatrixXd& L, Eigen::VectorXd* b);
-// L ← (L Lᵀ)⁻¹ in the lower triangle (the strict upper one is not defined).
-// kAuto is LAPACK's dpotri at every size: single-threaded (as inside Solve up
-// to P D = 1024) it beats Eigen's triangular solve and full GEMM 1.7× at 100
-// rows and 4× at 1000 (bench/results/solver_bench.md, "Lean evaluations").
+// Up to this size InverseFromCholeskyInPlace runs in Eigen (kAuto): Solve runs
+// OpenBLAS single-threaded up to P D = 1024 anyway.
+constexpr Eigen::Index kEigenInverseSize = 1024;
+// L ← (L Lᵀ)⁻¹ in the lower triangle (the strict upper one is not defined);
+// false on a zero pivot (LAPACK) or a zero diagonal entry (Eigen). kEigen:
+// L⁻¹ and then the lower triangle of L⁻ᵀ L⁻¹, both by recursive halving
+// (LAPACK's trtri and lauum, on Eigen's blocked triangular products); kLapack:
+// dpotri. kAuto is Eigen up to kEigenInverseSize rows: single-threaded
+// OpenBLAS 0.3.21 inverts 100-row triangles entry by entry (dtrti2), and the
+// recursion is 1.6–1.9× faster at 100 rows and 2× at 200–400
+// (bench/results/solver_bench.md, "AVX-512 and the Hessian").
 bool InverseFromCholeskyInPlace(Eigen::MatrixXd* L, SpdBackend backend = SpdBackend::kAuto);
 
 class SpdFactor {

@@ -19,9 +19,6 @@ void dsyrk_(const char* uplo, const char* trans, const int* n, const int* k, con
 void dtrmm_(const char* side, const char* uplo, const char* transa, const char* diag, const int* m,
             const int* n, const double* alpha, const double* a, const int* lda, double* b,
             const int* ldb, size_t, size_t, size_t, size_t);
-void dgemm_(const char* transa, const char* transb, const int* m, const int* n, const int* k,
-            const double* alpha, const double* a, const int* lda, const double* b, const int* ldb,
-            const double* beta, double* c, const int* ldc, size_t, size_t);
 // LAPACK: inverse of a triangular matrix.
 void dtrtri_(const char* uplo, const char* diag, const int* n, double* a, const int* lda, int* info,
              size_t, size_t);
@@ -573,7 +570,7 @@ bool TrainingGram::EnergyHessian(const Eigen::Ref<const Eigen::VectorXd>& alpha,
   // with X^{d,pq} = R J_d C_pq (PD × P), c = (r,f), e = (s,f'). Column
   // ((d H + p) H + q) D + x of A holds the P × P block of X^{d,pq} in the rows
   // of output x, the same column of B its transpose: t = Aᵀ B.
-  // The GEMMs go to BLAS (several times Eigen's speed at these sizes, bench/core_bench).
+  // The GEMMs go to BLAS or Eigen, whichever is faster here (Gemm, solver/spd.h).
   const Eigen::Index blocks = D * H * H * D;
   Eigen::MatrixXd A(P * P, blocks), B(P * P, blocks), X(n, P);
   using ConstBlockMap =
@@ -587,8 +584,7 @@ bool TrainingGram::EnergyHessian(const Eigen::Ref<const Eigen::VectorXd>& alpha,
     for (Eigen::Index p = 0; p < H; ++p) {
       for (Eigen::Index q = 0; q < H; ++q) {
         const Eigen::MatrixXd& Cpq = C(p, q);  // C_qp = C_pqᵀ
-        dgemm_("N", p <= q ? "N" : "T", &nb, &Pb, &Pb, &one, Rd, &ldr, Cpq.data(), &Pb, &zero,
-               X.data(), &nb, 1, 1);
+        Gemm('N', p <= q ? 'N' : 'T', nb, Pb, Pb, one, Rd, ldr, Cpq.data(), Pb, zero, X.data(), nb);
         for (Eigen::Index x = 0; x < D; ++x) {
           const Eigen::Index col = ((d * H + p) * H + q) * D + x;
           const ConstBlockMap V(X.data() + x, P, P,
@@ -600,8 +596,7 @@ bool TrainingGram::EnergyHessian(const Eigen::Ref<const Eigen::VectorXd>& alpha,
     }
   }
   Eigen::MatrixXd t(blocks, blocks);
-  dgemm_("T", "N", &bb, &bb, &PPb, &one, A.data(), &PPb, B.data(), &PPb, &zero, t.data(), &bb, 1,
-         1);
+  Gemm('T', 'N', bb, bb, PPb, one, A.data(), PPb, B.data(), PPb, zero, t.data(), bb);
   auto generator_trace = [&](Eigen::Index a, Eigen::Index b, Eigen::Index c, Eigen::Index e) {
     const Eigen::Index p = a / D, d = a % D, q = b / D, d2 = b % D;
     const Eigen::Index r = c / D, f = c % D, s = e / D, f2 = e % D;
@@ -657,16 +652,16 @@ bool TrainingGram::EnergyHessianSymmetric(const Eigen::MatrixXd& R,
       S = Cij + Cij.transpose();
     }
     V.col(k).noalias() = S * alpha;
-    dgemm_("N", "N", &Pb, &Pb, &Pb, &one, R.data(), &Pb, S.data(), &Pb, &zero, A.col(k).data(), &Pb,
-           1, 1);  // Y_k = G⁻¹ S_k
+    // Y_k = G⁻¹ S_k (BLAS or Eigen, whichever is faster here: Gemm, solver/spd.h)
+    Gemm('N', 'N', Pb, Pb, Pb, one, R.data(), Pb, S.data(), Pb, zero, A.col(k).data(), Pb);
     Eigen::Map<Eigen::MatrixXd>(B.col(k).data(), P, P) =
         Eigen::Map<const Eigen::MatrixXd>(A.col(k).data(), P, P).transpose();
   }
   const Eigen::MatrixXd RV = R * V;
   hessian->noalias() = 2.0 * V.transpose() * RV;
   const double minus_one = -1.0;
-  dgemm_("T", "N", &Eb, &Eb, &PPb, &minus_one, A.data(), &PPb, B.data(), &PPb, &one,
-         hessian->data(), &Eb, 1, 1);  // − tr(Y_k Y_l)
+  Gemm('T', 'N', Eb, Eb, PPb, minus_one, A.data(), PPb, B.data(), PPb, one, hessian->data(),
+       Eb);  // − tr(Y_k Y_l)
   *hessian = (0.5 * (*hessian + hessian->transpose())).eval();
   return true;
 }

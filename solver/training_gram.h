@@ -30,7 +30,8 @@
 //    their packed symmetrised form (PathKernel::PackedPairs) when it is small
 //    enough: K_U's lower triangle is one GEMV, and the energy gradient
 //    Σ_μν R_μν C_ππ'(μ,ν) another with the lower triangle of R = G⁻¹ − ααᵀ
-//    (G⁻¹ from dpotri, nothing else P × P formed; issue 14 §2). Otherwise
+//    (G⁻¹ from the Cholesky factor, InverseFromCholeskyInPlace in solver/spd.h;
+//    nothing else P × P formed; issue 14 §2). Otherwise
 //    (and for D > 1):
 //    G = S + Sᵀ with S = Σ_{π<π'} C_ππ' ⊗ A^{ππ'} + Σ_π C_ππ ⊗ A^{ππ}/2 and
 //    A^{ππ'}_{dd'} = U_1[(π,d),(π',d')]; the gradient block (π,π') is

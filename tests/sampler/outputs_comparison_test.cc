@@ -114,7 +114,12 @@ TEST(TheoryVsSamplingOutputs, OnePathTwoLayersThreeOutputs) {
   EXPECT_LE(moderate.u_mean_abs_z, 3.0);
   EXPECT_LE(moderate.f_mean_abs_z, 3.0);
   EXPECT_GT(small.u_rel, 2 * small.u_rel_noise);
-  EXPECT_LT(moderate.u_rel, small.u_rel);
+  // The gap does not grow with N beyond Monte-Carlo error: both gaps are
+  // estimates with errors of about u_rel_noise, so a bare moderate < small
+  // compared two noisy numbers — it flipped (0.040 against 0.032) when an
+  // AVX-512 build changed the rounding, and with it the trajectories, of the
+  // same seeded chains (0.016 against 0.054 with AVX2).
+  EXPECT_LT(moderate.u_rel, small.u_rel + 2 * std::hypot(small.u_rel_noise, moderate.u_rel_noise));
   // The old shared-U formula cannot reproduce the output correlations.
   EXPECT_GT(small.off_diagonal_z, 20.0);
   EXPECT_GT(moderate.off_diagonal_z, 20.0);

@@ -55,8 +55,9 @@ TEST_P(SpdTest, MatchesEigenLdlt) {
 }
 
 INSTANTIATE_TEST_SUITE_P(BothSidesOfSmallSpd, SpdTest,
-                         ::testing::Values(Eigen::Index{1}, Eigen::Index{40}, kSmallSpd,
-                                           kSmallSpd + 1, Eigen::Index{400}));
+                         ::testing::Values(Eigen::Index{1}, Eigen::Index{25}, Eigen::Index{40},
+                                           kSmallSpd, kSmallSpd + 1, Eigen::Index{400},
+                                           kEigenInverseSize, kEigenInverseSize + 1));
 
 }  // namespace
 }  // namespace attnpaths
