@@ -50,14 +50,19 @@ Eigen::Index TotalDimension(const std::vector<ReducedLayer>& layers) {
 // The plan of the smallest dimension: layers below s bottom-up, layers s … L
 // reduced to the span of the training data (reduced_potential.h), for the s
 // whose span layers all satisfy r_ℓ <= n_{ℓ+1} and r_ℓ <= kSpanRatio H_ℓ w.
-std::vector<ReducedLayer> PlanLayers(const WeightLayout& layout, Eigen::Index P, bool span) {
+// With `scalar` (D = 1) the top layer and the readout are always reduced to
+// the scalar s = |ã|² (reduced_potential.h), and the span layers are s … L−1.
+std::vector<ReducedLayer> PlanLayers(const WeightLayout& layout, Eigen::Index P, bool span,
+                                     bool scalar) {
   const std::vector<ReducedLayer> bottom = BottomUpLayers(layout);
+  const int L = layout.L();
+  scalar = scalar && layout.outputs() == 1 && L >= 1;
   std::vector<ReducedLayer> best = bottom;
-  for (int s = 1; span && s <= layout.L(); ++s) {
+  for (int s = scalar && !span ? L : 1; (span || scalar) && s <= L; ++s) {
     std::vector<ReducedLayer> plan(bottom.begin(), bottom.begin() + s);
     Eigen::Index w = plan.back().rows;
     bool ok = true;
-    for (int l = s; l <= layout.L() && ok; ++l) {
+    for (int l = s; l <= (scalar ? L - 1 : L) && ok; ++l) {
       ReducedLayer layer;
       layer.span = layer.triangular = true;
       layer.rows = layout.m(l + 1) * P;
@@ -69,7 +74,20 @@ std::vector<ReducedLayer> PlanLayers(const WeightLayout& layout, Eigen::Index P,
       plan.push_back(layer);
       w = layer.rows;
     }
-    if (ok && TotalDimension(plan) < TotalDimension(best)) best = plan;
+    if (!ok) continue;
+    if (scalar) {
+      ReducedLayer top;
+      top.scalar = top.triangular = true;
+      top.cols = top.rows = layout.H(L) * w;  // Φ_R = κ √s Y_L has H_L w columns
+      top.width = layout.n(L + 1);
+      top.dimension = 1;
+      plan.push_back(top);
+    }
+    // Every plan of a scalar run ends in the scalar: the first replaces the
+    // bottom-up plan, the others compete on their dimension.
+    if ((scalar && !best.back().scalar) || TotalDimension(plan) < TotalDimension(best)) {
+      best = plan;
+    }
   }
   Eigen::Index offset = 0;
   for (ReducedLayer& layer : best) {
@@ -148,7 +166,7 @@ Eigen::MatrixXd GaussianTimes(const Eigen::MatrixXd& E, Eigen::Index rows, Rando
 
 ReducedPotential::ReducedPotential(const Architecture& arch, PathInputs train, Eigen::MatrixXd Y,
                                    double temperature, CollapsedForm form, bool span)
-    : layers_(PlanLayers(WeightLayout(arch, train.N0, Y.cols()), train.P(), span)),
+    : layers_(PlanLayers(WeightLayout(arch, train.N0, Y.cols()), train.P(), span, span)),
       layout_(arch, train.N0, Y.cols()),
       reduced_(ReducedArchitecture(arch, layers_), train.N0, Y.cols()),
       train_(std::move(train)),
@@ -158,13 +176,19 @@ ReducedPotential::ReducedPotential(const Architecture& arch, PathInputs train, E
   X_ = StackPathInputs(train_);
   kappa_ = OutputScale(layout_);
   const auto Set = [&] {
+    top_scalar_ = layers_.back().scalar;
+    last_span_ = top_scalar_ ? layout_.L() - 1 : layout_.L();
     first_span_ = layout_.L() + 1;
-    for (int l = layout_.L(); l >= 1 && layers_[static_cast<size_t>(l)].span; --l) first_span_ = l;
+    for (int l = layout_.L();
+         l >= 1 && (layers_[static_cast<size_t>(l)].span || layers_[static_cast<size_t>(l)].scalar);
+         --l) {
+      first_span_ = l;
+    }
     example_form_ = UseExampleForm(form, train_.P(), layers_.back().rows);
     dimension_ = layers_.back().offset + layers_.back().dimension;
   };
   Set();
-  if (first_span_ <= layout_.L()) {
+  if (first_span_ <= last_span_) {
     // The data must span r_ℓ dimensions at every span layer (no repeated
     // examples, path inputs of full rank): check the pivots of Y_ℓ Y_ℓᵀ at
     // one prior draw; else reduce bottom-up only.
@@ -177,7 +201,7 @@ ReducedPotential::ReducedPotential(const Architecture& arch, PathInputs train, E
       ok = ok && d.minCoeff() > kSpanPivot * d.maxCoeff();
     }
     if (!ok) {
-      layers_ = PlanLayers(layout_, train_.P(), false);
+      layers_ = PlanLayers(layout_, train_.P(), false, span);
       reduced_ = WeightLayout(ReducedArchitecture(arch, layers_), train_.N0, Y_.cols());
       Set();
     }
@@ -243,7 +267,7 @@ bool ReducedPotential::SpanForward(const Eigen::Ref<const Eigen::VectorXd>& thet
   pass->clear();
   const Eigen::Index P = train_.P();
   const Eigen::MatrixXd* input = &below;
-  for (int l = first_span_; l <= layout_.L(); ++l) {
+  for (int l = first_span_; l <= last_span_; ++l) {
     const ReducedLayer& layer = layers_[static_cast<size_t>(l)];
     SpanPass& s = pass->emplace_back();
     s.Y = StackHeads(*input, layout_.H(l), layout_.m(l + 1) * P);  // Y_ℓ (r × H w)
@@ -266,25 +290,55 @@ Eigen::MatrixXd ReducedPotential::SpanBasis(const SpanPass& s) const {
   return s.L.triangularView<Eigen::Lower>().solve(s.Y);  // Q_ℓᵀ = L_ℓ⁻¹ Y_ℓ
 }
 
+double ReducedPotential::RootS(const Eigen::Ref<const Eigen::VectorXd>& theta) const {
+  const ReducedLayer& top = layers_.back();
+  return std::exp(BartlettFactor(1, top.width).LogDiagonal(0, theta[top.offset]));
+}
+
+Eigen::MatrixXd ReducedPotential::TopInput(const std::vector<Eigen::MatrixXd>& Z,
+                                           const std::vector<SpanPass>& pass) const {
+  const Eigen::MatrixXd& below = pass.empty() ? Z.back() : pass.back().F;
+  if (!top_scalar_) return below;
+  return StackHeads(below, layout_.H(layout_.L()), train_.P());  // Y_L
+}
+
+Eigen::MatrixXd ReducedPotential::TopFeatures(const Eigen::Ref<const Eigen::VectorXd>& theta,
+                                              const Eigen::MatrixXd& top_input) const {
+  return (top_scalar_ ? kappa_ * RootS(theta) : kappa_) * top_input;  // Φ_R
+}
+
 double ReducedPotential::Evaluate(const Eigen::Ref<const Eigen::VectorXd>& theta,
                                   Eigen::VectorXd* gradient) const {
   const Eigen::VectorXd v = ReducedWeights(theta);
   const std::vector<Eigen::MatrixXd> Z = LowerFeatures(v, X_);
   std::vector<SpanPass> pass;
   if (!SpanForward(theta, Z.back(), &pass)) return kInfinity;
-  const Eigen::MatrixXd Phi = kappa_ * (pass.empty() ? Z.back() : pass.back().F);  // Φ_R
+  const Eigen::MatrixXd top_input = TopInput(Z, pass);
+  const Eigen::MatrixXd Phi = TopFeatures(theta, top_input);  // Φ_R
   Eigen::MatrixXd g_Phi;
   const double marginal = CollapsedMarginal(Phi, Y_, temperature_, example_form_,
                                             gradient != nullptr ? &g_Phi : nullptr);
   if (!std::isfinite(marginal)) return kInfinity;
   double value = marginal;
   Eigen::VectorXd g_v;
-  std::vector<Eigen::MatrixXd> g_R(pass.size());
+  std::vector<Eigen::MatrixXd> g_R(pass.size() + (top_scalar_ ? 1 : 0));
   if (gradient != nullptr) {
     gradient->setZero(dimension_);
     g_v = Eigen::VectorXd::Zero(reduced_.dimension());
     Eigen::MatrixXd g = kappa_ * g_Phi;  // ∂U/∂F_ℓ, top-down
-    for (int l = layout_.L(); l >= first_span_; --l) {
+    if (top_scalar_) {
+      // Φ_R = κ √s Y_L: ∂√s = κ ⟨∂Φ, Y_L⟩, ∂Y_L = κ √s ∂Φ, unstacked by head.
+      g_R.back() = Eigen::MatrixXd::Constant(1, 1, (g.array() * top_input.array()).sum());
+      const Eigen::Index H = layout_.H(layout_.L()), rows = top_input.rows();
+      const Eigen::Index w = top_input.cols() / H;
+      Eigen::MatrixXd g_below(H * rows, w);
+      const double root_s = RootS(theta);
+      for (Eigen::Index h = 0; h < H; ++h) {
+        g_below.middleRows(h * rows, rows) = root_s * g.middleCols(h * w, w);
+      }
+      g.swap(g_below);
+    }
+    for (int l = last_span_; l >= first_span_; --l) {
       const SpanPass& s = pass[static_cast<size_t>(l - first_span_)];
       // F = L Rᵀ: ∂R = gᵀ L (upper triangle), ∂L = g R (lower triangle).
       g_R[static_cast<size_t>(l - first_span_)].noalias() = g.transpose() * s.L;
@@ -320,14 +374,14 @@ double ReducedPotential::Evaluate(const Eigen::Ref<const Eigen::VectorXd>& theta
       }
       continue;
     }
-    const BartlettFactor law(layer.rows, layer.width);
+    const BartlettFactor law(layer.scalar ? 1 : layer.rows, layer.width);
     if (gradient == nullptr) {
       value += law.Potential(segment);
       continue;
     }
     Eigen::VectorXd g = Eigen::VectorXd::Zero(layer.dimension);
     value += law.Potential(segment, &g);
-    if (layer.span) {
+    if (layer.span || layer.scalar) {
       law.PullBack(segment, g_R[i - static_cast<size_t>(first_span_)], g);
     } else {
       law.PullBack(segment, LayerBlock(reduced_, layer, static_cast<int>(i), g_v), g);
@@ -344,7 +398,7 @@ Eigen::MatrixXd ReducedPotential::TrainingFeatures(
   std::vector<SpanPass> pass;
   Require(SpanForward(theta, Z.back(), &pass), "reduced coordinates", "a singular Y_ℓ Y_ℓᵀ",
           "training data that span every data-span layer");
-  return kappa_ * (pass.empty() ? Z.back() : pass.back().F);
+  return TopFeatures(theta, TopInput(Z, pass));
 }
 
 Eigen::MatrixXd ReducedPotential::Features(const Eigen::Ref<const Eigen::VectorXd>& theta,
@@ -362,7 +416,7 @@ Eigen::VectorXd ReducedPotential::DrawPrior(RandomEngine& engine) const {
   for (const ReducedLayer& layer : layers_) {
     if (layer.triangular) {
       theta.segment(layer.offset, layer.dimension) =
-          BartlettFactor(layer.rows, layer.width).Draw(engine);
+          BartlettFactor(layer.scalar ? 1 : layer.rows, layer.width).Draw(engine);
     } else {
       for (Eigen::Index i = 0; i < layer.dimension; ++i) {
         theta[layer.offset + i] = StandardNormal(engine);
@@ -395,7 +449,7 @@ Eigen::VectorXd ReducedPotential::Lift(const Eigen::Ref<const Eigen::VectorXd>& 
   std::vector<SpanPass> pass;
   Require(SpanForward(theta, LowerFeatures(B, X_).back(), &pass), "reduced coordinates",
           "a singular Y_ℓ Y_ℓᵀ", "training data that span every data-span layer");
-  for (int l = first_span_; l <= L; ++l) {
+  for (int l = first_span_; l <= last_span_; ++l) {
     const SpanPass& s = pass[static_cast<size_t>(l - first_span_)];
     const Eigen::Index H = layout_.H(l), n_in = layout_.n(l), r = s.R.rows();
     const Eigen::Index w_in = s.Y.cols() / H;
@@ -410,14 +464,31 @@ Eigen::VectorXd ReducedPotential::Lift(const Eigen::Ref<const Eigen::VectorXd>& 
     V.topRows(r).noalias() += s.R * Qt;
     for (Eigen::Index h = 0; h < H; ++h) layout_.V(w, l, h) = V.middleCols(h * n_in, n_in);
   }
-  // ã = [ã_R; z]: Φ = [Φ_R, 0] in this frame.
   const ReadoutPosterior readout(
-      kappa_ * (pass.empty() ? LowerFeatures(B, X_).back() : pass.back().F), Y_, temperature_,
+      TopFeatures(theta, TopInput(LowerFeatures(B, X_), pass)), Y_, temperature_,
       example_form_ ? CollapsedForm::kExamples : CollapsedForm::kFeatures);
   auto a = layout_.a(w);
-  a.topRows(layers_.back().rows) = readout.Draw(engine);
-  for (Eigen::Index j = 0; j < a.cols(); ++j) {
-    for (Eigen::Index i = layers_.back().rows; i < a.rows(); ++i) a(i, j) = StandardNormal(engine);
+  if (top_scalar_) {
+    // ã = √s e_1; the first row of [Ṽ_{L,1} … Ṽ_{L,H}] is ũᵀ (ũ_R of the
+    // readout posterior in the frame below, N(0, 1) outside it), the other
+    // rows are fresh: [Ṽ_{L,h}]ᵀ ã = √s ũ_h.
+    const Eigen::Index H = layout_.H(L), w_in = layers_.back().cols / H;
+    const Eigen::VectorXd u_R = readout.Draw(engine);
+    for (Eigen::Index h = 0; h < H; ++h) {
+      auto V = layout_.V(w, L, h);
+      V = GaussianMatrix(V.rows(), V.cols(), engine);
+      V.row(0).head(w_in) = u_R.segment(h * w_in, w_in).transpose();
+    }
+    a.setZero();
+    a(0, 0) = RootS(theta);
+  } else {
+    // ã = [ã_R; z]: Φ = [Φ_R, 0] in this frame.
+    a.topRows(layers_.back().rows) = readout.Draw(engine);
+    for (Eigen::Index j = 0; j < a.cols(); ++j) {
+      for (Eigen::Index i = layers_.back().rows; i < a.rows(); ++i) {
+        a(i, j) = StandardNormal(engine);
+      }
+    }
   }
   if (!rotate) return w;
   std::vector<Eigen::MatrixXd> O;  // O[ℓ-1] acts on R^{n_ℓ}, ℓ = 1 … L+1
@@ -442,21 +513,27 @@ ConditionalStatistics ReducedPotential::Conditionals(const Eigen::Ref<const Eige
   const std::vector<Eigen::MatrixXd> Z = LowerFeatures(B, X_);
   Require(SpanForward(theta, Z.back(), &pass), "reduced coordinates", "a singular Y_ℓ Y_ℓᵀ",
           "training data that span every data-span layer");
+  const double root_s = top_scalar_ ? RootS(theta) : 1.0;
   const ReadoutPosterior readout(
-      kappa_ * (pass.empty() ? Z.back() : pass.back().F), Y_, temperature_,
+      TopFeatures(theta, TopInput(Z, pass)), Y_, temperature_,
       example_form_ ? CollapsedForm::kExamples : CollapsedForm::kFeatures);
   ConditionalStatistics c;
   const Eigen::Index D = layout_.outputs(), L = layout_.L();
   const Eigen::Index n_top = layout_.n(static_cast<int>(L) + 1), c_top = layers_.back().rows;
   const Eigen::MatrixXd a_R = readout.Draw(engine);
   c.a.resize(n_top, D);
-  c.a.topRows(c_top) = a_R;
-  for (Eigen::Index j = 0; j < D; ++j) {
-    for (Eigen::Index i = c_top; i < n_top; ++i) c.a(i, j) = StandardNormal(engine);
+  if (top_scalar_) {
+    c.a.setZero();
+    c.a(0, 0) = root_s;  // the canonical frame of Lift
+  } else {
+    c.a.topRows(c_top) = a_R;
+    for (Eigen::Index j = 0; j < D; ++j) {
+      for (Eigen::Index i = c_top; i < n_top; ++i) c.a(i, j) = StandardNormal(engine);
+    }
   }
   std::vector<Eigen::MatrixXd> bases;  // Q_ℓᵀ of every span layer
   for (const SpanPass& s : pass) bases.push_back(SpanBasis(s));
-  if (X_test.rows() > 0 && pass.empty()) {
+  if (X_test.rows() > 0 && pass.empty() && !top_scalar_) {
     const Eigen::MatrixXd Phi_star = kappa_ * LowerFeatures(B, X_test).back();
     c.f_mean = Phi_star * readout.mean();
     c.f_variance = readout.Variance(Phi_star);
@@ -466,7 +543,7 @@ ConditionalStatistics ReducedPotential::Conditionals(const Eigen::Ref<const Eige
     // inputs"): in the frame (Tf, w columns) and outside it (Tc).
     Eigen::MatrixXd Tf = LowerFeatures(B, X_test).back(), Tc(Tf.rows(), 0);
     const Eigen::Index P_test = X_test.rows() / layout_.Htot();
-    for (int l = first_span_; l <= static_cast<int>(L); ++l) {
+    for (int l = first_span_; l <= last_span_; ++l) {
       const SpanPass& s = pass[static_cast<size_t>(l - first_span_)];
       const Eigen::MatrixXd& Qt = bases[static_cast<size_t>(l - first_span_)];
       const Eigen::Index H = layout_.H(l), rows = layout_.m(l + 1) * P_test, r = s.R.rows();
@@ -506,6 +583,17 @@ ConditionalStatistics ReducedPotential::Conditionals(const Eigen::Ref<const Eige
         }
       }
     }
+    if (top_scalar_) {
+      // Φ*_R = κ √s Y*_f; ũ outside the frame is N(0, 1): variance κ² s |Y*_c|².
+      const Eigen::Index H = layout_.H(static_cast<int>(L));
+      const Eigen::MatrixXd Phi_star = kappa_ * root_s * StackHeads(Tf, H, P_test);
+      const Eigen::MatrixXd Yc = StackHeads(Tc, H, P_test);
+      c.f_mean = Phi_star * readout.mean();
+      c.f_variance = readout.Variance(Phi_star) +
+                     (kappa_ * kappa_ * root_s * root_s) * Yc.rowwise().squaredNorm();
+      c.f_draw = Phi_star * a_R;
+      if (Yc.cols() > 0) c.f_draw += kappa_ * root_s * (Yc * GaussianMatrix(Yc.cols(), D, engine));
+    }
   } else {
     c.f_mean.resize(0, D);
     c.f_variance.resize(0);
@@ -517,7 +605,16 @@ ConditionalStatistics ReducedPotential::Conditionals(const Eigen::Ref<const Eige
   // fresh; bottom-up layer: Ṽ_{ℓ,h}ᵀ E = [B_{ℓ,h}ᵀ E_{top c_ℓ rows}; W_hᵀ E],
   // W_h the columns outside the frame.
   Eigen::MatrixXd E = c.a;
-  for (int l = static_cast<int>(L); l >= 1; --l) {
+  int top = static_cast<int>(L);
+  if (top_scalar_) {
+    // e_h = Ṽ_{L,h}ᵀ ã = √s ũ_h: ũ_R in the frame, N(0, 1) outside it.
+    const Eigen::Index H = layout_.H(top), n_in = layout_.n(top), w_in = c_top / H;
+    E = root_s * GaussianMatrix(n_in, H, engine);
+    for (Eigen::Index h = 0; h < H; ++h)
+      E.col(h).head(w_in) = root_s * a_R.col(0).segment(h * w_in, w_in);
+    --top;
+  }
+  for (int l = top; l >= 1; --l) {
     const Eigen::Index c_below = layers_[static_cast<size_t>(l - 1)].rows;
     const Eigen::Index c_here = layers_[static_cast<size_t>(l)].rows;
     const Eigen::Index block = E.cols(), H = layout_.H(l), n_in = layout_.n(l);

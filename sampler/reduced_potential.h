@@ -132,6 +132,8 @@ struct ReducedLayer {
   bool triangular = false;  // B_ℓ = R_ℓ (Bartlett, rows × rows); else B_ℓ = G (N(0, 1))
   bool span = false;        // reduced to the span of the training data (rows = r_ℓ,
                             // cols = H_ℓ w); triangular too
+  bool scalar = false;      // the top layer with the readout: s = |ã|² (D = 1; one
+                            // coordinate, rows = cols = H_L w the width of Φ_R)
   Eigen::Index offset = 0;  // first coordinate of θ_ℓ
   Eigen::Index dimension = 0;
 };
@@ -200,6 +202,14 @@ class ReducedPotential : public Potential {
                    std::vector<SpanPass>* pass) const;
   // Q_ℓᵀ = L_ℓ⁻¹ Y_ℓ (r_ℓ × H_ℓ w, orthonormal rows).
   Eigen::MatrixXd SpanBasis(const SpanPass& s) const;
+  // √s of the scalar top layer.
+  double RootS(const Eigen::Ref<const Eigen::VectorXd>& theta) const;
+  // The top representation of the training rows: Y_L (scalar top) or the
+  // last layer's output rows; TopFeatures scales it to Φ_R.
+  Eigen::MatrixXd TopInput(const std::vector<Eigen::MatrixXd>& Z,
+                           const std::vector<SpanPass>& pass) const;
+  Eigen::MatrixXd TopFeatures(const Eigen::Ref<const Eigen::VectorXd>& theta,
+                              const Eigen::MatrixXd& top_input) const;
 
   std::vector<ReducedLayer> layers_;  // before reduced_: its initialiser fills it
   WeightLayout layout_;
@@ -210,7 +220,9 @@ class ReducedPotential : public Potential {
   double temperature_;
   bool example_form_;
   double kappa_;
-  int first_span_ = 0;
+  int first_span_ = 0;  // the lowest span (or scalar) layer; L + 1 when none
+  int last_span_ = 0;   // the highest span layer (L − 1 under a scalar top)
+  bool top_scalar_ = false;
   Eigen::Index dimension_ = 0;
 };
 

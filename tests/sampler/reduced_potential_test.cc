@@ -309,6 +309,7 @@ TEST_P(Span, GradientLiftingAndPlan) {
   EXPECT_LE(test_util::RelativeError(g_f, g_e), 1e-9);
   EXPECT_THROW(reduced.Features(theta, StackPathInputs(p.test)), Error);
 
+  if (c.D == 1) return;  // scalar top: Φ_R are the features of ũ, not of ã (below)
   const Eigen::MatrixXd Phi_R = reduced.TrainingFeatures(theta);
   Eigen::MatrixXd unused;
   const double prior_reduced =
@@ -327,10 +328,13 @@ TEST_P(Span, GradientLiftingAndPlan) {
 INSTANTIATE_TEST_SUITE_P(
     Architectures, Span,
     ::testing::Values(
-        // c_0 = 6 (21), r_1 = 2·3 = 6 (21), r_2 = 3 (6) instead of c_1 = 12.
-        SpanCase{"two_layers_span_from_1", {2, 2}, {6, 12, 5}, 6, 3, 1, 1, 21 + 21 + 6},
-        // Only the top layer: layer 1 wide (5 × 12 = 60 coordinates), r_2 = 3.
-        SpanCase{"top_layer_only", {2, 2}, {6, 5, 4}, 6, 3, 2, 2, 21 + 60 + 6},
+        // D = 1: c_0 = 6 (21), r_1 = 2·3 = 6 (21), the top layer and the
+        // readout the scalar s (1) instead of c_1 = 12 and a 5 × 24 layer.
+        SpanCase{"two_layers_span_from_1", {2, 2}, {6, 12, 5}, 6, 3, 1, 1, 21 + 21 + 1},
+        // D = 1, only the top layer: layer 1 wide (5 × 12 = 60), the scalar s.
+        SpanCase{"top_layer_only", {2, 2}, {6, 5, 4}, 6, 3, 1, 2, 21 + 60 + 1},
+        // D = 2: c_0 = 6 (21), r_1 = 6 (21), r_2 = 3 (6).
+        SpanCase{"two_layers_two_outputs", {2, 2}, {6, 12, 5}, 6, 3, 2, 1, 21 + 21 + 6},
         // D = 2, three layers, one head in the middle.
         // (r_2 = 4 of H_2 w = 4 columns at s = 1 is too close: s = 2.)
         SpanCase{
@@ -343,18 +347,21 @@ TEST(Span, RepeatedExamplesFallBackToBottomUp) {
   p.X.example(2) = p.X.example(0);
   p.train = ComputePathInputs(p.arch, p.X, Split::kTrain);
   const ReducedPotential reduced(p.arch, p.train, p.Y, 0.3);
-  EXPECT_EQ(reduced.first_span_layer(), 3);
-  EXPECT_EQ(reduced.dimension(), 21 + 78 + 5 * 24);
+  EXPECT_EQ(reduced.first_span_layer(), 2);  // the scalar top only (D = 1)
+  EXPECT_EQ(reduced.dimension(), 21 + 78 + 1);
 }
 
-void CheckConditionalsAgainstLifts(std::vector<double> widths) {
+void CheckConditionalsAgainstLifts(std::vector<double> widths, Eigen::Index D) {
   // One θ; M lifts of it (canonical frames, fresh weights outside the span)
-  // give the collapsed conditionals of the full network; M calls of the
-  // reduced Conditionals draw the same unseen weights in reduced form. Their
-  // averages of E[f | ·], E[f² | ·] = mean² + variance and U^sampled must
-  // agree within 4.5 combined standard errors, at a temperature where the
-  // data matter.
-  const Problem p = MakeProblem({"", {2, 2}, std::move(widths), 6, 3, 2}, 37);
+  // give full networks (V, ã) drawn from the posterior given θ; M calls of
+  // the reduced Conditionals draw the same unseen weights in reduced form.
+  // Their averages of E[f | ·], E[f² | ·] = mean² + variance and U^sampled
+  // must agree within 4.5 combined standard errors, at a temperature where
+  // the data matter. The lifted side: when θ is a function of V (span
+  // layers, D = 2) the collapsed conditionals of the lifted V (tower
+  // property); under a scalar top θ holds s = |ã|², not a function of V, so
+  // the lifted network's own f(x*) and U^sampled at its ã (f² its square).
+  const Problem p = MakeProblem({"", {2, 2}, std::move(widths), 6, 3, D}, 37);
   const double T = 0.05;
   const ReducedPotential reduced(p.arch, p.train, p.Y, T);
   ASSERT_EQ(reduced.first_span_layer(), 1);
@@ -362,7 +369,7 @@ void CheckConditionalsAgainstLifts(std::vector<double> widths) {
   RandomEngine engine = ChainEngine(41, 0);
   const Eigen::VectorXd theta = reduced.DrawPrior(engine);
   const Eigen::MatrixXd X_test = StackPathInputs(p.test);
-  const Eigen::Index M = 8000, P_test = p.test.P(), D = 2;
+  const Eigen::Index M = 8000, P_test = p.test.P();
   auto accumulate = [&](const ConditionalStatistics& c, std::vector<Eigen::VectorXd>* sums) {
     Eigen::VectorXd x(P_test * D * 2 + c.U.size());
     for (Eigen::Index mu = 0; mu < P_test; ++mu) {
@@ -380,7 +387,19 @@ void CheckConditionalsAgainstLifts(std::vector<double> widths) {
   for (Eigen::Index m = 0; m < M; ++m) {
     accumulate(reduced.Conditionals(theta, X_test, engine), &r_sums);
     const Eigen::VectorXd w = reduced.Lift(theta, engine, false);
-    accumulate(collapsed.Conditionals(w.head(collapsed.dimension()), p.test, engine), &c_sums);
+    const Eigen::VectorXd v = w.head(collapsed.dimension());
+    if (D > 1) {
+      accumulate(collapsed.Conditionals(v, p.test, engine), &c_sums);
+      continue;
+    }
+    const WeightLayout& layout = reduced.layout();
+    ConditionalStatistics own;
+    own.f_mean = collapsed.Features(v, p.test) * layout.a(w);
+    own.f_variance = Eigen::VectorXd::Zero(P_test);
+    const Eigen::MatrixXd E0 = TopDownProducts(layout, w, layout.a(w))[0];
+    const double s = OrderParameterScale(layout);
+    own.U = (s * s / static_cast<double>(layout.n(1))) * (E0.transpose() * E0);
+    accumulate(own, &c_sums);
   }
   const double Md = static_cast<double>(M);
   const Eigen::VectorXd r_mean = r_sums[0] / Md, c_mean = c_sums[0] / Md;
@@ -398,11 +417,17 @@ void CheckConditionalsAgainstLifts(std::vector<double> widths) {
 // n_3 = 12 of which r_2 = 3 in the frame: most of the test variance comes
 // from the readout outside it. Layer 1 (r_1 = 6): with n_2 = 12 the test
 // rows outside the frame are drawn as W* W_bᵀ (6 < k = 12 columns), with
-// n_2 = 20 through a 12 × 12 Bartlett factor.
+// n_2 = 20 through a 12 × 12 Bartlett factor. D = 2: span layers 1 and 2;
+// D = 1: span layer 1 and the scalar top (the readout outside the frame of
+// Y_L is then ũ's prior part).
 TEST(Span, ConditionalsAreTheLiftedNetworksOnAverage) {
-  CheckConditionalsAgainstLifts({6, 12, 12});
+  CheckConditionalsAgainstLifts({6, 12, 12}, 2);
 }
-TEST(Span, ConditionalsWithABartlettComplement) { CheckConditionalsAgainstLifts({6, 20, 12}); }
+TEST(Span, ConditionalsWithABartlettComplement) { CheckConditionalsAgainstLifts({6, 20, 12}, 2); }
+TEST(Span, ScalarTopConditionalsAreTheLiftedNetworksOnAverage) {
+  CheckConditionalsAgainstLifts({6, 12, 12}, 1);
+  CheckConditionalsAgainstLifts({6, 20, 3}, 1);
+}
 
 TEST(Span, LiftedPriorHasThePriorsSecondMoments) {
   const Problem p = MakeProblem({"", {2, 2}, {6, 12, 5}, 6, 3, 1}, 43);
