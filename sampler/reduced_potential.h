@@ -1,7 +1,9 @@
 // ReducedPotential — the posterior of the value weights with the readout AND
 // every rotation the likelihood cannot see integrated out exactly: NUTS moves
-// the triangular factors of a chain of QR decompositions, whose number does
-// not grow with the width once the width exceeds their ranks.
+// the triangular factors of a chain of QR decompositions, bottom-up or on the
+// span of the training data (top-down), and with one output the scalar
+// |ã|² in place of the last layer and the readout; their number does not
+// grow with the width once the width exceeds their ranks.
 //
 //   attnpaths::ReducedPotential potential(arch, train_xi, Y, /*temperature=*/0.01);
 //   Eigen::VectorXd theta = potential.DrawPrior(engine);   // potential.dimension() coordinates
@@ -109,6 +111,24 @@
 // fresh at every call, so the estimator stays unbiased (law of total
 // variance). U^sampled goes down the same frames: B_ℓᵀ E =
 // Q_ℓ R_ℓᵀ E_{top r_ℓ rows} + (I − Q_ℓ Q_ℓᵀ) Wᵀ E.
+//
+// The scalar top (one output, D = 1). The last layer and the readout enter
+// the likelihood through f(x^μ) = κ Y_L(μ) u with u = B_Lᵀ ã ∈ R^{H_L w}.
+// Given ã, u ~ N(0, |ã|² I), and with ã = √s â: ũ = B_Lᵀ â ~ N(0, I) is
+// independent of s = |ã|² ~ χ²_{n_{L+1}}, of â (Haar) and of the rest of B_L.
+// So the top layer and the readout reduce, at every width, to the scalar s
+// (one coordinate: a 1 × 1 Bartlett factor, R_00 = √s) and ũ, which is the
+// "readout" of the features Φ_R = κ √s Y_L (P × H_L w) and is integrated out
+// as in collapsed_potential.h: U = U_lower + U_s(s) + ½ yᵀ G⁻¹ y + ½ ln det(G/T),
+// G = κ² s Y_L Y_Lᵀ + T I. No Cholesky factor of Y_L is needed at the top;
+// the layers below (span or bottom-up) are as above, with span layers
+// s … L−1 (r_{L−1} = H_L P on the Markov task). Lifting: ã = √s e_1, the
+// first row of B_L is ũᵀ (ũ_R of the readout posterior in the frame below,
+// N(0, 1) outside it), the other rows fresh. Test inputs: E[f | ·] = Φ*_R m
+// and Var[f | ·] = Φ*_Rᵀ Σ Φ*_R + κ² s |Y*_c|² with Φ*_R = κ √s Y*_f (Y*_f,
+// Y*_c the test rows in and outside the frame below). Note that θ then holds
+// s = |ã|², which is not a function of V: the conditionals of this sampler
+// are expectations given (V's reduced coordinates, s), not given V.
 #pragma once
 
 #include <Eigen/Core>
