@@ -47,9 +47,10 @@ with tempfile.TemporaryDirectory() as tmp:
     assert s["termination"] == "completed" and s["chains"] == 2 and s["samples"] == 150, s
     assert s["paths"] == ["good>uniform", "good>blank2", "blank1>uniform", "blank1>blank2"]
     assert s["U_labels"] == s["paths"] and s["outputs"] == 1, s["U_labels"]
-    # lp, the conditional means f[μ] and variances f_var[μ] of the collapsed
-    # sampler (the default), the 10 packed entries of U.
-    assert s["sampled_weights"] == "collapsed", s["sampled_weights"]
+    # lp, the conditional means f[μ] and variances f_var[μ] of the reduced
+    # sampler (the default; at width 20 = P the top layer reduces to the span
+    # of the 20 training examples), the 10 packed entries of U.
+    assert s["sampled_weights"] == "reduced", s["sampled_weights"]
     assert len(s["quantities"]) == 1 + 30 + 30 + 10
     assert np.allclose(np.array(s["U_sampled"]), U)
     assert s["seed"] == 5 and s["metric"] == "diag" and s["integrator"] == "leapfrog", s["metric"]

@@ -206,8 +206,9 @@ TEST(Sample, CollapsedAtHugeTemperatureSamplesThePrior) {
 
 TEST(Sample, ReducedAtHugeTemperatureSamplesThePrior) {
   // N0 = 5, H = (2, 1), widths (4, 3, 5): V_0 and layer 1 are wide (sampled as
-  // they are, 20 + 24 coordinates), layer 2 is a 3 × 3 Bartlett factor (6).
-  CheckPriorAtHugeTemperature(SampledWeights::kReduced, 20 + 24 + 6);
+  // they are, 20 + 24 coordinates), layer 2 with the readout is the scalar
+  // s = |ã|² (D = 1, reduced_potential.h).
+  CheckPriorAtHugeTemperature(SampledWeights::kReduced, 20 + 24 + 1);
 }
 
 // The reduced sampler (sampler/reduced_potential.h) against the collapsed one
@@ -216,17 +217,18 @@ TEST(Sample, ReducedAtHugeTemperatureSamplesThePrior) {
 // standard errors.
 void CheckReducedAgainstCollapsed(std::vector<std::vector<HeadSpec>> layers,
                                   std::vector<double> widths, Eigen::Index expected_dimension,
-                                  std::uint32_t seed) {
+                                  std::uint32_t seed, Eigen::Index N0 = 2, Eigen::Index P = 8,
+                                  bool check_not_prior = true) {
   Rng rng(seed);
   Problem p;
-  const Eigen::Index N0 = 2, n_tok = 3;
+  const Eigen::Index n_tok = 3;
   p.arch.layers = std::move(layers);
   p.arch.readout = Readout::kLast;
   p.arch.widths = std::move(widths);
   p.arch.variances = {1.0, 1.2, 0.9, 1.1};
-  p.x = test_util::RandomInputs(8, n_tok, N0, rng);
+  p.x = test_util::RandomInputs(P, n_tok, N0, rng);
   p.x_test = test_util::RandomInputs(4, n_tok, N0, rng);
-  p.Y = test_util::RandomLabels(8, 1, rng, true);
+  p.Y = test_util::RandomLabels(P, 1, rng, true);
   p.train = ComputePathInputs(p.arch, p.x, Split::kTrain);
   p.test = ComputePathInputs(p.arch, p.x_test, Split::kTest);
   const double T = 0.5;
@@ -275,15 +277,20 @@ void CheckReducedAgainstCollapsed(std::vector<std::vector<HeadSpec>> layers,
     }
   }
   // The posterior is not the prior (σ_1² σ_2² σ_a² = 1.188 on the diagonal).
-  EXPECT_GT(std::abs(reduced.order_parameter.U(0, 0) - 1.2 * 0.9 * 1.1),
-            4 * reduced.order_parameter.U_se(0, 0));
+  if (check_not_prior) {
+    EXPECT_GT(std::abs(reduced.order_parameter.U(0, 0) - 1.2 * 0.9 * 1.1),
+              4 * reduced.order_parameter.U_se(0, 0));
+  }
 }
 
 TEST(Sample, ReducedIsTheCollapsedSamplerWhenNoLayerReduces) {
-  // N0 = 5, H = (2, 1), widths (3, 3, 2): n_1 < N0, n_2 < 2·3, n_3 < 3, so
-  // every layer is wide, the reduced coordinates are the value weights and
-  // the default (reduced) runs the collapsed sampler: the same draws.
-  const Problem p = MakeProblem({3, 3, 2}, 6, 2, 8);
+  // N0 = 5, H = (2, 1), widths (3, 3, 2), D = 2 outputs (no scalar top):
+  // n_1 < N0, n_2 < 2·3, n_3 < 3 and n_3 < P, so every layer is wide, the
+  // reduced coordinates are the value weights and the default (reduced) runs
+  // the collapsed sampler: the same draws.
+  Problem p = MakeProblem({3, 3, 2}, 6, 2, 8);
+  Rng label_rng(9);
+  p.Y = test_util::RandomLabels(6, 2, label_rng, true);
   SampleOptions options;
   EXPECT_EQ(options.sampled_weights, SampledWeights::kReduced);
   options.chains.num_chains = 2;
@@ -295,30 +302,45 @@ TEST(Sample, ReducedIsTheCollapsedSamplerWhenNoLayerReduces) {
   options.sampled_weights = SampledWeights::kCollapsed;
   const SampleResult collapsed = Sample(p.arch, p.train, p.Y, 0.1, p.test, options, &s_collapsed);
   EXPECT_EQ(s_reduced.sampled_weights, "collapsed");
-  EXPECT_EQ(s_reduced.dimension, 3 * 5 + 2 * 3 * 3 + 2 * 3);
+  EXPECT_EQ(s_reduced.dimension, 3 * 5 + 2 * 3 * 3 + 2 * 3);  // 39
   for (size_t c = 0; c < 2; ++c) EXPECT_EQ(reduced.draws[c], collapsed.draws[c]);
 }
 
 TEST(Sample, ReducedAndCollapsedSamplersAgreeOnAOnePathNetwork) {
-  // N0 = 2, widths (3, 3, 3): three 2 × 2 Bartlett factors (9 coordinates, vs
-  // 6 + 9 + 9 value weights).
+  // N0 = 2, widths (3, 3, 3): two 2 × 2 Bartlett factors and the scalar top
+  // (3 + 3 + 1 coordinates, vs 6 + 9 + 9 value weights).
   Rng rng(67);
   CheckReducedAgainstCollapsed(
       {{test_util::RandomWHead(2, rng, Normalization::kSoftmax, false, 2.0)},
        {test_util::SimpleHead(HeadKind::kUniform)}},
-      {3, 3, 3}, 9, 71);
+      {3, 3, 3}, 7, 71);
 }
 
 TEST(Sample, ReducedAndCollapsedSamplersAgreeOnTwoLayersOfTwoHeads) {
-  // N0 = 2, H = (2, 2), widths (3, 5, 9): factors of sizes 2, 4, 8 (3 + 10 + 36
-  // coordinates, vs 126 value weights).
+  // N0 = 2, H = (2, 2), widths (3, 5, 9): factors of sizes 2 and 4 and the
+  // scalar top (3 + 10 + 1 coordinates, vs 126 value weights).
   Rng rng(73);
   CheckReducedAgainstCollapsed(
       {{test_util::RandomWHead(2, rng, Normalization::kSoftmax, false, 2.0),
         test_util::SimpleHead(HeadKind::kUniform)},
        {test_util::RandomWHead(2, rng, Normalization::kSoftmax, false, 1.0),
         test_util::RandomQKHead(2, 3, rng)}},
-      {3, 5, 9}, 49, 79);
+      {3, 5, 9}, 14, 79);
+}
+
+TEST(Sample, ReducedToTheDataSpanAgreesWithCollapsed) {
+  // N0 = 4, P = 3, H = (2, 2), widths (4, 8, 6): V_0 a 4 × 4 Bartlett factor
+  // (10), layer 1 reduced to the span of the training data (r_1 = 6: 21),
+  // layer 2 and the readout the scalar s (1): 32 coordinates vs 176 value
+  // weights; the test predictions draw the weights outside the span
+  // (reduced_potential.h).
+  Rng rng(83);
+  CheckReducedAgainstCollapsed(
+      {{test_util::RandomWHead(4, rng, Normalization::kSoftmax, false, 2.0),
+        test_util::SimpleHead(HeadKind::kUniform)},
+       {test_util::RandomWHead(4, rng, Normalization::kSoftmax, false, 1.0),
+        test_util::RandomQKHead(4, 3, rng)}},
+      {4, 8, 6}, 32, 89, 4, 3, false);
 }
 
 TEST(Sample, CollapsedAndFullSamplersAgreeOnAOnePathNetwork) {
