@@ -2,6 +2,7 @@
 
 #include <Eigen/Cholesky>
 #include <Eigen/QR>
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <string>
@@ -265,6 +266,8 @@ bool ReducedPotential::SpanForward(const Eigen::Ref<const Eigen::VectorXd>& thet
                                    const Eigen::MatrixXd& below,
                                    std::vector<SpanPass>* pass) const {
   pass->clear();
+  // `input` points into the previous pass: no reallocation while the loop runs.
+  pass->reserve(static_cast<size_t>(std::max(0, last_span_ - first_span_ + 1)));
   const Eigen::Index P = train_.P();
   const Eigen::MatrixXd* input = &below;
   for (int l = first_span_; l <= last_span_; ++l) {
