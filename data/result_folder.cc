@@ -250,7 +250,8 @@ void ResultFolder::Sync(const std::string& name, const std::string& path) const 
   }
 }
 
-void ResultFolder::ForEachConcurrently(size_t count, const std::function<void(size_t)>& task) const {
+void ResultFolder::ForEachConcurrently(size_t count,
+                                       const std::function<void(size_t)>& task) const {
   // fsync waits for the device, not the CPU: one thread per file (in rounds
   // of at most 16) lets the block layer merge the device-cache flushes that
   // each fsync ends with (~4 ms each on this machine's virtual disk), where
