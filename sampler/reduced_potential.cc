@@ -229,37 +229,13 @@ Eigen::VectorXd ReducedPotential::ReducedWeights(
 
 std::vector<Eigen::MatrixXd> ReducedPotential::LowerFeatures(const Eigen::VectorXd& v,
                                                              const Eigen::MatrixXd& X) const {
-  // weight_tree.h's bottom-up recursion for the layers below the first span layer.
-  const Eigen::Index P = X.rows() / layout_.Htot();
-  std::vector<Eigen::MatrixXd> Z(static_cast<size_t>(first_span_));
-  Z[0].noalias() = X * reduced_.V0(v).transpose();
-  for (int l = 1; l < first_span_; ++l) {
-    const Eigen::MatrixXd& below = Z[static_cast<size_t>(l - 1)];
-    Eigen::MatrixXd& here = Z[static_cast<size_t>(l)];
-    const Eigen::Index rows = layout_.m(l + 1) * P;
-    here.setZero(rows, reduced_.n(l + 1));
-    for (Eigen::Index h = 0; h < layout_.H(l); ++h) {
-      here.noalias() += below.middleRows(h * rows, rows) * reduced_.V(v, l, h).transpose();
-    }
-  }
-  return Z;
+  return BottomUpFeatures(reduced_, v, X, first_span_ - 1);  // the layers below the span
 }
 
 void ReducedPotential::LowerGradient(const Eigen::VectorXd& v,
                                      const std::vector<Eigen::MatrixXd>& Z, Eigen::MatrixXd g_here,
                                      Eigen::VectorXd* g_v) const {
-  const Eigen::Index P = X_.rows() / layout_.Htot();
-  for (int l = first_span_ - 1; l >= 1; --l) {
-    const Eigen::MatrixXd& below = Z[static_cast<size_t>(l - 1)];
-    const Eigen::Index rows = layout_.m(l + 1) * P;
-    Eigen::MatrixXd g_below(below.rows(), below.cols());
-    for (Eigen::Index h = 0; h < layout_.H(l); ++h) {
-      reduced_.V(*g_v, l, h).noalias() += g_here.transpose() * below.middleRows(h * rows, rows);
-      g_below.middleRows(h * rows, rows).noalias() = g_here * reduced_.V(v, l, h);
-    }
-    g_here.swap(g_below);
-  }
-  reduced_.V0(*g_v).noalias() += g_here.transpose() * X_;
+  BottomUpGradient(reduced_, v, X_, Z, std::move(g_here), g_v, first_span_ - 1);
 }
 
 bool ReducedPotential::SpanForward(const Eigen::Ref<const Eigen::VectorXd>& theta,

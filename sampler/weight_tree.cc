@@ -83,8 +83,8 @@ Eigen::MatrixXd StackPathInputs(const PathInputs& xi) {
 
 std::vector<Eigen::MatrixXd> BottomUpFeatures(const WeightLayout& layout,
                                               const Eigen::Ref<const Eigen::VectorXd>& values,
-                                              const Eigen::MatrixXd& X) {
-  const int L = layout.L();
+                                              const Eigen::MatrixXd& X, int top) {
+  const int L = top < 0 ? layout.L() : top;
   const Eigen::Index P = X.rows() / layout.Htot();
   std::vector<Eigen::MatrixXd> Z(static_cast<size_t>(L + 1));
   Z[0].noalias() = X * layout.V0(values).transpose();
@@ -102,8 +102,8 @@ std::vector<Eigen::MatrixXd> BottomUpFeatures(const WeightLayout& layout,
 
 void BottomUpGradient(const WeightLayout& layout, const Eigen::Ref<const Eigen::VectorXd>& values,
                       const Eigen::MatrixXd& X, const std::vector<Eigen::MatrixXd>& Z,
-                      Eigen::MatrixXd g_top, Eigen::VectorXd* gradient) {
-  const int L = layout.L();
+                      Eigen::MatrixXd g_top, Eigen::VectorXd* gradient, int top) {
+  const int L = top < 0 ? layout.L() : top;
   const Eigen::Index P = X.rows() / layout.Htot();
   Eigen::MatrixXd g_here = std::move(g_top);
   for (int l = L; l >= 1; --l) {

@@ -55,16 +55,17 @@ Eigen::MatrixXd StackedEffectiveWeights(const WeightLayout& layout,
 // The path inputs with paths stacked along rows: (Htot P) × N0, block π = Ξ_π.
 Eigen::MatrixXd StackPathInputs(const PathInputs& xi);
 
-// Z[ℓ] ((m_{ℓ+1} P) × n_{ℓ+1}) for ℓ = 0..L from the stacked inputs X (Htot P × N0).
+// Z[ℓ] ((m_{ℓ+1} P) × n_{ℓ+1}) for ℓ = 0..top from the stacked inputs X
+// (Htot P × N0); top < 0 means L.
 std::vector<Eigen::MatrixXd> BottomUpFeatures(const WeightLayout& layout,
                                               const Eigen::Ref<const Eigen::VectorXd>& values,
-                                              const Eigen::MatrixXd& X);
+                                              const Eigen::MatrixXd& X, int top = -1);
 
-// Back-propagates ∂/∂Z[L] (P × n_{L+1}) through BottomUpFeatures: adds the
-// gradient of every value-weight block to *gradient (sized like values; the
-// readout block is left alone).
+// Back-propagates ∂/∂Z[top] through BottomUpFeatures(…, top) (top < 0: L,
+// g_top P × n_{L+1}): adds the gradient of every value-weight block up to
+// layer top to *gradient (sized like values; the readout block is left alone).
 void BottomUpGradient(const WeightLayout& layout, const Eigen::Ref<const Eigen::VectorXd>& values,
                       const Eigen::MatrixXd& X, const std::vector<Eigen::MatrixXd>& Z,
-                      Eigen::MatrixXd g_top, Eigen::VectorXd* gradient);
+                      Eigen::MatrixXd g_top, Eigen::VectorXd* gradient, int top = -1);
 
 }  // namespace attnpaths
