@@ -218,7 +218,7 @@ TEST(Sample, ReducedAtHugeTemperatureSamplesThePrior) {
 void CheckReducedAgainstCollapsed(std::vector<std::vector<HeadSpec>> layers,
                                   std::vector<double> widths, Eigen::Index expected_dimension,
                                   std::uint32_t seed, Eigen::Index N0 = 2, Eigen::Index P = 8,
-                                  bool check_not_prior = true) {
+                                  bool check_not_prior = true, Eigen::Index D = 1) {
   Rng rng(seed);
   Problem p;
   const Eigen::Index n_tok = 3;
@@ -228,7 +228,7 @@ void CheckReducedAgainstCollapsed(std::vector<std::vector<HeadSpec>> layers,
   p.arch.variances = {1.0, 1.2, 0.9, 1.1};
   p.x = test_util::RandomInputs(P, n_tok, N0, rng);
   p.x_test = test_util::RandomInputs(4, n_tok, N0, rng);
-  p.Y = test_util::RandomLabels(P, 1, rng, true);
+  p.Y = test_util::RandomLabels(P, D, rng, true);
   p.train = ComputePathInputs(p.arch, p.x, Split::kTrain);
   p.test = ComputePathInputs(p.arch, p.x_test, Split::kTest);
   const double T = 0.5;
@@ -255,18 +255,22 @@ void CheckReducedAgainstCollapsed(std::vector<std::vector<HeadSpec>> layers,
   auto agree = [](double a, double a_se, double b, double b_se, const std::string& what) {
     EXPECT_NEAR(a, b, 4 * std::hypot(a_se, b_se)) << what;
   };
+  ASSERT_EQ(reduced.predictor.mean.cols(), D);
   for (Eigen::Index mu = 0; mu < 4; ++mu) {
-    agree(reduced.predictor.mean(mu, 0), reduced.predictor.mean_se(mu, 0),
-          collapsed.predictor.mean(mu, 0), collapsed.predictor.mean_se(mu, 0),
-          "mean " + std::to_string(mu));
-    agree(reduced.predictor.variance(mu, 0), reduced.predictor.variance_se(mu, 0),
-          collapsed.predictor.variance(mu, 0), collapsed.predictor.variance_se(mu, 0),
-          "variance " + std::to_string(mu));
+    for (Eigen::Index o = 0; o < D; ++o) {
+      const std::string at = std::to_string(mu) + ", output " + std::to_string(o);
+      agree(reduced.predictor.mean(mu, o), reduced.predictor.mean_se(mu, o),
+            collapsed.predictor.mean(mu, o), collapsed.predictor.mean_se(mu, o), "mean " + at);
+      agree(reduced.predictor.variance(mu, o), reduced.predictor.variance_se(mu, o),
+            collapsed.predictor.variance(mu, o), collapsed.predictor.variance_se(mu, o),
+            "variance " + at);
+    }
   }
   const Eigen::Index K = reduced.order_parameter.U.rows();
   ASSERT_EQ(K, collapsed.order_parameter.U.rows());
+  ASSERT_EQ(reduced.order_parameter.U.cols(), collapsed.order_parameter.U.cols());
   for (Eigen::Index a = 0; a < K; ++a) {
-    for (Eigen::Index b = a; b < K; ++b) {
+    for (Eigen::Index b = a; b < reduced.order_parameter.U.cols(); ++b) {
       agree(reduced.order_parameter.U(a, b), reduced.order_parameter.U_se(a, b),
             collapsed.order_parameter.U(a, b), collapsed.order_parameter.U_se(a, b),
             "U " + std::to_string(a) + "," + std::to_string(b));
@@ -341,6 +345,23 @@ TEST(Sample, ReducedToTheDataSpanAgreesWithCollapsed) {
        {test_util::RandomWHead(4, rng, Normalization::kSoftmax, false, 1.0),
         test_util::RandomQKHead(4, 3, rng)}},
       {4, 8, 6}, 32, 89, 4, 3, false);
+}
+
+TEST(Sample, ReducedToTheDataSpanAgreesWithCollapsedWithTwoOutputs) {
+  // The same network as above with D = 2 outputs (theory.md §9), where the
+  // top layer is no longer the scalar s: V_0 a 4 × 4 Bartlett factor (10),
+  // layer 1 on the span of its r_1 = m_2 P = 2 · 3 = 6 training rows (21;
+  // 6 ≤ n_2 = 8 and ≤ ¾ · H_1 c_0 = 6), layer 2 on the span of its r_2 = P = 3
+  // rows (6; 3 ≤ n_3 = 6 and ≤ ¾ · H_2 r_1 = 9): 37 coordinates vs 176 value
+  // weights and 12 readout weights. Both outputs' predictor means and
+  // variances and every U^sampled entry must agree with the collapsed sampler.
+  Rng rng(83);
+  CheckReducedAgainstCollapsed(
+      {{test_util::RandomWHead(4, rng, Normalization::kSoftmax, false, 2.0),
+        test_util::SimpleHead(HeadKind::kUniform)},
+       {test_util::RandomWHead(4, rng, Normalization::kSoftmax, false, 1.0),
+        test_util::RandomQKHead(4, 3, rng)}},
+      {4, 8, 6}, 10 + 21 + 6, 97, 4, 3, false, 2);
 }
 
 TEST(Sample, CollapsedAndFullSamplersAgreeOnAOnePathNetwork) {
