@@ -24,7 +24,7 @@ packages=(build-essential cmake ninja-build pkg-config libeigen3-dev libceres-de
   libboost-math-dev libboost-random-dev libgtest-dev libgmock-dev libbenchmark-dev
   libopenblas-dev liblapacke-dev libcli11-dev libtomlplusplus-dev nlohmann-json3-dev
   libhdf5-dev pybind11-dev python3-dev python3-numpy python3-matplotlib python3-sklearn
-  python3-h5py python3-yaml python3-pip python3-venv python3-setuptools python3-wheel
+  python3-h5py python3-xarray python3-scipy python3-yaml python3-pip python3-venv python3-setuptools python3-wheel
   python3-pybind11 clang libclang-rt-14-dev libopenmpi-dev openmpi-bin)
 missing=()
 for p in "${packages[@]}"; do

@@ -14,7 +14,7 @@
 # Each N writes OUTPUT_DIR/compare/N<N>/ (compare.json, compare.csv, the
 # theory's and the sampler's files, report.txt); a width whose compare.json
 # exists is not run again. The theory sweep for the curve is run if missing.
-# Writes OUTPUT_DIR/compare/table.md and the figures of examples/plot.py
+# Writes OUTPUT_DIR/compare/table.md, sampled_points.csv (compare_points.py) and the figures of examples/plot.py
 # (accuracy_vs_N with the sampled points) in OUTPUT_DIR/compare/figures.
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -36,7 +36,7 @@ if [ ! -f "$OUT/four_paths/sweep.json" ]; then
   "$BIN" sweep --config "$HERE/four_paths.toml" --output "$OUT/four_paths" --threads "$THREADS" \
     --quiet >/dev/null
 fi
-summaries=()
+reported=0
 for N in $WIDTHS; do
   dir="$OUT/compare/N$N"
   if [ ! -f "$dir/compare.json" ]; then
@@ -48,12 +48,15 @@ for N in $WIDTHS; do
     echo "wall seconds: $(( $(date +%s) - start ))" >>"$dir.report.txt"
     mv "$dir.report.txt" "$dir/report.txt" 2>/dev/null || true
   fi
-  [ -f "$dir/sample_summary.json" ] && summaries+=("$dir/sample_summary.json")
+  [ -f "$dir/report.txt" ] && reported=$((reported + 1))
 done
 "$PY" "$HERE/compare_table.py" "$OUT/compare" $WIDTHS >"$OUT/compare/table.md"
 cat "$OUT/compare/table.md"
-if [ ${#summaries[@]} -gt 0 ]; then
+if [ "$reported" -gt 0 ]; then
+  # The sampled points from each width's report.txt (what a results folder keeps).
+  # shellcheck disable=SC2086
+  "$PY" "$HERE/compare_points.py" "$OUT/compare" $WIDTHS >"$OUT/compare/sampled_points.csv"
   "$PY" "$ROOT/examples/plot.py" --output "$OUT/compare/figures" --name "4 paths" \
-    --sweep "$OUT/four_paths/sweep.json" --sampled "${summaries[@]}"
+    --sweep "$OUT/four_paths/sweep.json" --sampled "$OUT/compare/sampled_points.csv"
 fi
 echo "done: $OUT/compare/table.md, figures in $OUT/compare/figures" >&2

@@ -129,6 +129,26 @@ with tempfile.TemporaryDirectory() as tmp:
     with open(os.path.join(c, "compare.csv")) as f:
         assert f.readline().startswith("# provenance: {")
         assert f.readline().strip() == "quantity,theory,sampled,se,z"
+    # examples/hmm/compare_points.py reads the sampled accuracy and generalisation
+    # error back from the printed report (what examples/hmm/results keeps) for
+    # the figure: the same numbers as compare.json's rows, to the printed digits.
+    reports = os.path.join(tmp, "reports")
+    os.makedirs(os.path.join(reports, "N7"))
+    with open(os.path.join(reports, "N7", "report.txt"), "w") as f:
+        f.write(p.stdout)
+    points = os.path.join(os.path.dirname(plot), "hmm", "compare_points.py")
+    q = subprocess.run(["/usr/bin/python3", points, reports, "7", "9"], capture_output=True, text=True)
+    assert q.returncode == 0, q.stderr
+    lines = [l for l in q.stdout.splitlines() if not l.startswith("#")]
+    assert len(lines) == 2, q.stdout  # header and N = 7 (N = 9 was not run)
+    point = dict(zip(lines[0].split(","), map(float, lines[1].split(","))))
+    rows = {r["quantity"]: r for r in j["rows"]}
+    assert point["N"] == 7
+    for key in ("test_accuracy", "generalization_error"):
+        # study/comparison.cc prints the sampled value to 6 and the s.e. to 3 significant digits.
+        for value, expected, digits in ((point[key], rows[key]["sampled"], 6),
+                                        (point[key + "_se"], rows[key]["se"], 3)):
+            assert abs(value - expected) <= 0.5 * 10 ** (1 - digits) * abs(expected), (key, value, expected)
 
     for flag, value, message in [("--chains", "0", "--chains: found 0"),
                                  ("--target-accept", "1.5", "--target-accept: found 1.5"),
