@@ -433,6 +433,14 @@ TEST(RunChains, PriorSplitNeedsAStandardNormalPrior) {
   options.num_samples = 5;
   options.nuts.integrator = Integrator::kPriorSplit;
   EXPECT_THROW(RunChains(target, options, 2), std::exception);
+  // The low-rank metric has no exact harmonic flow: refused with prior_split
+  // even on a standard normal prior.
+  const PriorTimesGaussian prior(Eigen::MatrixXd::Identity(3, 1), Eigen::VectorXd::Ones(1),
+                                 Eigen::VectorXd::Zero(3));
+  options.metric = MetricKind::kLowRank;
+  EXPECT_THROW(RunChains(prior, options, 3), std::exception);
+  options.metric = MetricKind::kDiagonal;
+  EXPECT_NO_THROW(RunChains(prior, options, 3));
 }
 
 TEST(RunChains, ReproducibleFromTheSeedWhateverTheThreads) {
