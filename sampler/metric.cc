@@ -532,6 +532,17 @@ void LowRankMetric::EndWindow() {
     X = sigma.cwiseInverse().asDiagonal() * X;
     Y = sigma.asDiagonal() * Y;
     LowRankCorrection(X, Y, &U, &lambda);
+    // U is orthonormal up to rounding (its basis comes from Gram matrices);
+    // should rounding have spoilt it, the window keeps the diagonal alone
+    // rather than stop the chain (Set would throw).
+    if (U.cols() > 0) {
+      const Eigen::VectorXd g =
+          Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd>(U.transpose() * U).eigenvalues();
+      if (!U.allFinite() || !lambda.allFinite() || !(g.minCoeff() > 0.5 && g.maxCoeff() < 2)) {
+        U.resize(d, 0);
+        lambda.resize(0);
+      }
+    }
   }
   Set(std::move(sigma), std::move(U), std::move(lambda));
 }
