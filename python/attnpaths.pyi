@@ -1406,7 +1406,7 @@ class SampleOptions:
       num_chains 4, num_warmup 1000, num_samples 1000, seed 1, threads 0 (<= 0: one per chain),
       temperature_floor 0.001 (the likelihood uses max(T, T_min)), max_tree_depth 10,
       max_energy_error 1000, target_accept 0.8, initial_step_size 1, adapt_metric True,
-      metric 'auto' (auto: dense up to 500 sampled coordinates, else 'diag'; or 'dense', 'diag'),
+      metric 'auto' (auto: dense up to 500 sampled coordinates, else 'diag'; or 'dense', 'diag', 'lowrank'),
       integrator 'leapfrog' (or 'prior_split'), init_buffer 75, term_buffer 50, base_window 25,
       sampled_weights 'reduced' (NUTS on the value weights, the readout integrated out exactly),
       'all' (every weight) or 'readout' (a only, value weights fixed),
@@ -1491,7 +1491,7 @@ class SampleOptions:
     metric: str
 
     """
-    'dense', 'diag', or 'auto' (dense for small sampled dimensions; see the class doc).
+    'dense', 'diag', 'lowrank', or 'auto' (dense for small sampled dimensions; see the class doc).
     """
     integrator: str
 

@@ -88,7 +88,7 @@ V[l-1][h] (n_{l+1} x n_l) and the readout a (n_{L+1} x D). Attributes return cop
            ", adapt_metric " + (c.adapt_metric ? "True" : "False") + ",\n  metric '" +
            MetricKindName(c.metric) + "' (auto: dense up to " +
            n(static_cast<double>(kDenseMetricMaxDimension)) +
-           " sampled coordinates, else 'diag'; or 'dense', 'diag'),\n  integrator '" +
+           " sampled coordinates, else 'diag'; or 'dense', 'diag', 'lowrank'),\n  integrator '" +
            IntegratorName(c.nuts.integrator) + "' (or 'prior_split'), init_buffer " +
            n(c.adaptation.init_buffer) + ", term_buffer " + n(c.adaptation.term_buffer) +
            ", base_window " + n(c.adaptation.base_window) + ",\n  sampled_weights '" +
@@ -161,7 +161,9 @@ V[l-1][h] (n_{l+1} x n_l) and the readout a (n_{L+1} x D). Attributes return cop
           [](SampleOptions& o, const std::string& s) {
             o.chains.metric = ParseEnum<MetricKind>(s, "SampleOptions.metric");
           },
-          "'dense', 'diag', or 'auto' (dense for small sampled dimensions; see the class doc).")
+          "'dense', 'diag', 'lowrank', or 'auto' (dense for small sampled dimensions; see the "
+          "class "
+          "doc).")
       .def_property(
           "integrator",
           [](const SampleOptions& o) { return IntegratorName(o.chains.nuts.integrator); },

@@ -10,7 +10,7 @@
 //   for (int i = 0; i < num_warmup; ++i) {
 //     /* one NUTS transition with step_size */
 //     step_size = step.Update(transition.accept_stat);
-//     if (schedule.InWindow(i)) metric->AddWindowDraw(x.q);
+//     if (schedule.InWindow(i)) metric->AddWindowDraw(x.q, x.gradient);
 //     if (schedule.EndsWindow(i)) { metric->EndWindow(); … }
 //   }
 //   step_size = step.Final();

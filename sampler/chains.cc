@@ -90,7 +90,7 @@ ChainResult RunChain(const Potential& potential, const ChainOptions& options, in
     result.gradient_evaluations += t.leapfrog_steps;
     divergences += t.divergent;
     step_size = adaptation.Update(t.accept_stat);
-    if (schedule.InWindow(i)) metric.AddWindowDraw(x.q);
+    if (schedule.InWindow(i)) metric.AddWindowDraw(x.q, x.gradient);
     if (schedule.EndsWindow(i)) {
       metric.EndWindow();
       step_size = FindStepSize(potential, metric, x, step_size, engine, integrator);
@@ -173,6 +173,11 @@ std::vector<ChainResult> RunChains(const Potential& potential, const ChainOption
           "integrator", "prior_split",
           "leapfrog for a potential without a standard normal prior (prior_split integrates "
           "½|q|² exactly)");
+  Require(options.nuts.integrator != Integrator::kPriorSplit ||
+              ResolveMetricKind(options.metric, potential.dimension()) != MetricKind::kLowRank,
+          "metric", "lowrank",
+          "diag or dense with the prior_split integrator (the low-rank metric has no exact "
+          "harmonic flow)");
   const int chains = options.num_chains;
   std::vector<ChainResult> results(static_cast<size_t>(chains));
   std::mutex progress_mutex;

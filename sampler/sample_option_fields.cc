@@ -51,8 +51,9 @@ std::vector<OptionField> SampleOptionFields(SampleOptions* o) {
                        &o->chains.initial_step_size),
           [](double x) { return std::isfinite(x) && x > 0; }, "a finite value > 0"),
       EnumOption("metric", "metric",
-                 "NUTS metric adapted in warm-up: dense (a full covariance), diag, or auto "
-                 "(dense up to " +
+                 "NUTS metric adapted in warm-up: dense (a full covariance), diag, lowrank (a "
+                 "diagonal plus the stiffest and widest directions, from draws and gradients; "
+                 "leapfrog only), or auto (dense up to " +
                      std::to_string(kDenseMetricMaxDimension) + " sampled coordinates, else diag)",
                  &o->chains.metric),
       EnumOption("integrator", "integrator",

@@ -7,6 +7,8 @@
 #include <Eigen/LU>
 #include <Eigen/QR>
 #include <algorithm>
+#include <boost/random/mersenne_twister.hpp>
+#include <boost/random/normal_distribution.hpp>
 #include <cmath>
 #include <cstdio>
 #include <vector>
@@ -276,6 +278,72 @@ TEST(Nuts, DenseMetricLearnsACorrelatedGaussian) {
   EXPECT_LT(depth[0] + 0.5, depth[1]) << depth[0] << " vs " << depth[1];
 }
 
+TEST(Nuts, LowRankMetricLearnsStiffAndWideDirections) {
+  // Σ = D₀ (I + Σ_j (c_j − 1) v_j v_jᵀ) D₀ in 100 dimensions: scales D₀ over
+  // two decades and three dense directions v_j 25× wider and 10× and 40×
+  // stiffer (in variance) than the diagonal sees, which no diagonal metric
+  // undoes. NUTS with the low-rank metric must recover the means, the
+  // near-diagonal covariances and the variances along v_j within 4 MCSE
+  // (from the measured ESS), with shorter trajectories than with the
+  // diagonal metric on the same target.
+  const int n = 100;
+  boost::random::mt19937 rng(31);
+  boost::random::normal_distribution<double> normal;
+  Eigen::MatrixXd A(n, 3);
+  for (int i = 0; i < n; ++i) {
+    for (int j = 0; j < 3; ++j) A(i, j) = normal(rng);
+  }
+  const Eigen::MatrixXd V =
+      Eigen::HouseholderQR<Eigen::MatrixXd>(A).householderQ() * Eigen::MatrixXd::Identity(n, 3);
+  const Eigen::Vector3d factor(25, 0.1, 0.025);
+  Eigen::VectorXd scale(n), mu(n);
+  for (int i = 0; i < n; ++i) {
+    scale[i] = std::pow(10.0, -1.0 + 2.0 * i / (n - 1));
+    mu[i] = std::cos(i) * scale[i];
+  }
+  Eigen::MatrixXd inner = Eigen::MatrixXd::Identity(n, n);
+  for (int j = 0; j < 3; ++j) inner += (factor[j] - 1) * V.col(j) * V.col(j).transpose();
+  const Eigen::MatrixXd sigma = scale.asDiagonal() * inner * scale.asDiagonal();
+  const DenseGaussian target(mu, sigma);
+  ChainOptions options;
+  options.num_chains = 4;
+  options.num_warmup = 500;
+  options.num_samples = 500;
+  options.seed = 91;
+  options.threads = 2;
+  double depth[2];
+  for (MetricKind kind : {MetricKind::kLowRank, MetricKind::kDiagonal}) {
+    options.metric = kind;
+    const std::vector<ChainResult> chains = RunChains(target, options, n);
+    std::vector<Eigen::MatrixXd> draws, projected;
+    double mean_depth = 0;
+    int divergences = 0;
+    for (const auto& c : chains) {
+      draws.push_back(c.draws);
+      // wᵀ q with w = D₀⁻¹ v_j: variance c_j.
+      projected.push_back(c.draws * scale.cwiseInverse().asDiagonal() * V);
+      mean_depth += c.depth.cast<double>().mean() / 4;
+      divergences += c.divergent.sum();
+    }
+    depth[kind == MetricKind::kLowRank ? 0 : 1] = mean_depth;
+    if (kind != MetricKind::kLowRank) continue;  // the diagonal metric: only its depth
+    EXPECT_EQ(divergences, 0);
+    ExpectGaussianMoments(draws, mu, sigma);
+    const Eigen::VectorXd projected_mu = V.transpose() * scale.cwiseInverse().asDiagonal() * mu;
+    for (int j = 0; j < 3; ++j) {
+      const Moment m = Mean(projected, j);
+      EXPECT_NEAR(m.value, projected_mu[j], 4 * m.se) << "direction " << j;
+      const Moment c = Covariance(projected, j, j);
+      EXPECT_NEAR(c.value, factor[j], 4 * c.se) << "direction " << j;
+      const QuantityDiagnostics d = Diagnose(Column(projected, j));
+      EXPECT_LT(d.rhat, 1.02) << j;
+      EXPECT_GT(d.ess_bulk, 300) << j;
+    }
+  }
+  std::printf("mean tree depth: low-rank %.2f, diagonal %.2f\n", depth[0], depth[1]);
+  EXPECT_LT(depth[0] + 1, depth[1]) << depth[0] << " vs " << depth[1];
+}
+
 // U(q) = ½|q|² + ½ (q − b)ᵀ A (q − b) with A = Q diag(c) Qᵀ (Q orthonormal,
 // n × k): a standard normal prior times a Gaussian likelihood that pins k
 // directions. Posterior N(b_Q, I − Q diag(c/(1+c)) Qᵀ) with
@@ -365,6 +433,14 @@ TEST(RunChains, PriorSplitNeedsAStandardNormalPrior) {
   options.num_samples = 5;
   options.nuts.integrator = Integrator::kPriorSplit;
   EXPECT_THROW(RunChains(target, options, 2), std::exception);
+  // The low-rank metric has no exact harmonic flow: refused with prior_split
+  // even on a standard normal prior.
+  const PriorTimesGaussian prior(Eigen::MatrixXd::Identity(3, 1), Eigen::VectorXd::Ones(1),
+                                 Eigen::VectorXd::Zero(3));
+  options.metric = MetricKind::kLowRank;
+  EXPECT_THROW(RunChains(prior, options, 3), std::exception);
+  options.metric = MetricKind::kDiagonal;
+  EXPECT_NO_THROW(RunChains(prior, options, 3));
 }
 
 TEST(RunChains, ReproducibleFromTheSeedWhateverTheThreads) {
