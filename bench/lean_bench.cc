@@ -1,20 +1,20 @@
 // lean_bench — issue 14 §2 and §5 and its "Must show" table on the paper's
 // Markov task (theory.md §8), printed as Markdown:
 //   1. one action+gradient evaluation (pairs storage, D = 1) against its FLOP
-//      floor at P = 100 … 1000, the lean path (packed pairs, LAPACK inverse)
-//      beside the path before it (K_U and Σ R∘C over the P × P pairs, G⁻¹ by
-//      Eigen), with the Cholesky and inverse steps alone by Eigen and LAPACK;
-//   2. solves at P = 100 for N = 10 … 1000 (default SolveOptions, and Newton
-//      from U_GP: newton_threshold = ∞; stability check included, predictor
-//      excluded): time, evaluations, Hessians,
-//      gradient, |ΔU| against a reference solved to 1e-13, and the speed-up
-//      over the reference implementation's Adam (theory.md §8: 4.2 s at
-//      N = 10, 0.40 s at N ≥ 100, issue 14);
+//      floor at P = 100 … 1000: the evaluation before issue 14 §2, a1ef836's
+//      (SetLeanGramSteps(false)) and now, with the Cholesky, fused and
+//      inverse steps alone by Eigen and LAPACK;
+//   2. solves at P = 100 for N = 10 … 1000 (default flow, stability check
+//      included, predictor excluded), a1ef836's configuration, the L-BFGS
+//      scaling alone and now, interleaved: time, evaluations, Hessians,
+//      gradient, |ΔU| against a reference solved to 1e-13, the ratio to the
+//      FLOP floor and the speed-up over the reference implementation's Adam
+//      (theory.md §8: 4.2 s at N = 10, 0.40 s at N ≥ 100, issue 14);
 //   3. the 7-width × 10-temperature grid (widths of theory.md §8, the
 //      temperatures theory.md §8 scans on the image task), each temperature a
 //      chain in decreasing N as study/sweep.cc runs it: cold (every point from
-//      U_GP), warm with the line search first (the sweep before issue 14 §5)
-//      and warm with Newton first (SolveOptions::newton_from_initial);
+//      U_GP) and warm (Newton from the neighbouring width's solution), each
+//      with a1ef836's configuration and now;
 //   4. `attnpaths solve --config` end to end on the 100-train / 1000-test
 //      Markov study (examples/hmm/four_paths.toml's study), when --cli is given,
 //      interleaved with a --baseline-cli binary when one is given, and the
