@@ -271,10 +271,12 @@ struct Flow {
   const char* name;
   bool lbfgs_scaling, lean;
 };
-// a1ef836 (before this section's changes), the L-BFGS scaling alone, and both (now).
+// a1ef836 (before this section's changes), the lean Gram steps (the defaults
+// now), SolveOptions::lbfgs_scaling alone, and both.
 const Flow kFlows[] = {{"before (a1ef836)", false, false},
-                       {"L-BFGS scaling", true, false},
-                       {"now: scaling + fused factorisation", true, true}};
+                       {"fused factorisation (now, the defaults)", false, true},
+                       {"L-BFGS scaling alone", true, false},
+                       {"scaling + fused", true, true}};
 
 void Solves(const std::vector<double>& widths, int reps, double tolerance, double peak) {
   std::printf(
@@ -285,8 +287,9 @@ void Solves(const std::vector<double>& widths, int reps, double tolerance, doubl
       "the predictor; storage pairs (kAuto's choice); default flow (line search to "
       "newton_threshold 1e-3, then Newton with hessian_reuse 0.25). *before (a1ef836)*: "
       "lbfgs_scaling off and SetLeanGramSteps(false) (Eigen LLT, G⁻¹ from L, every Hessian "
-      "factorises G again in a TrainingGram of its own); *L-BFGS scaling*: lbfgs_scaling on; "
-      "*now*: both on (the defaults). The configurations run interleaved, %d repetitions each; "
+      "factorises G again in a TrainingGram of its own); *fused factorisation*: "
+      "SetLeanGramSteps(true) (the defaults now); *L-BFGS scaling*: lbfgs_scaling on; "
+      "*scaling + fused*: both. The configurations run interleaved, %d repetitions each; "
       "minimum (median) of the solve's CPU time (one thread). |ΔU| = max |U_1 − U_1^ref| "
       "against Newton from the solution to max |∂(S/n)/∂U| ≤ 1e-13. *floor*: the solve's FLOPs "
       "(evaluations × one evaluation's, section 1's count, + Hessians × "
@@ -364,8 +367,8 @@ void Sweeps(const std::vector<double>& widths, const std::vector<double>& temps,
       "P = 100, 4 paths; widths %zu, temperatures %zu; every temperature a chain in decreasing "
       "N as `attnpaths sweep` runs it (study/sweep.cc). *cold*: every point from U_GP; *warm*: "
       "from the next larger width's solution (Newton first, newton_from_initial); default "
-      "options otherwise. *before (a1ef836)*: lbfgs_scaling off and SetLeanGramSteps(false); "
-      "*now*: both on (the defaults). Solves only (stability check "
+      "options otherwise. *before (a1ef836)*: SetLeanGramSteps(false); *now*: on (the "
+      "defaults); *scaling + fused*: also lbfgs_scaling. Solves only (stability check "
       "included; path inputs and predictor excluded), total CPU and wall time over the grid, "
       "minimum (median) over %d interleaved repetitions; per point: mean evaluations and Hessians "
       "(max in "
@@ -378,12 +381,14 @@ void Sweeps(const std::vector<double>& widths, const std::vector<double>& temps,
   std::sort(chain.begin(), chain.end(), std::greater<>());
   struct Mode {
     const char* name;
-    bool warm, lean;
+    bool warm, lean, scaling;
   };
-  const Mode modes[] = {{"cold, before (a1ef836)", false, false},
-                        {"warm, before (a1ef836)", true, false},
-                        {"cold, now", false, true},
-                        {"warm, now", true, true}};
+  const Mode modes[] = {{"cold, before (a1ef836)", false, false, false},
+                        {"warm, before (a1ef836)", true, false, false},
+                        {"cold, now (fused factorisation)", false, true, false},
+                        {"warm, now (fused factorisation)", true, true, false},
+                        {"cold, scaling + fused", false, true, true},
+                        {"warm, scaling + fused", true, true, true}};
   const size_t kModes = sizeof(modes) / sizeof(modes[0]);
   std::vector<std::vector<double>> times(kModes), walls(kModes);
   std::vector<std::vector<SolveSummary>> summaries(kModes);
@@ -399,7 +404,7 @@ void Sweeps(const std::vector<double>& widths, const std::vector<double>& temps,
           t.arch.SetUniform(N);
           const Action action(t.arch, kernel, t.train.y, T);
           SolveOptions o;
-          o.lbfgs_scaling = modes[m].lean;
+          o.lbfgs_scaling = modes[m].scaling;
           SetLeanGramSteps(modes[m].lean);
           o.gradient_tolerance = tolerance;
           if (modes[m].warm) o.initial_U = start;
