@@ -1,20 +1,20 @@
 // lean_bench — issue 14 §2 and §5 and its "Must show" table on the paper's
 // Markov task (theory.md §8), printed as Markdown:
 //   1. one action+gradient evaluation (pairs storage, D = 1) against its FLOP
-//      floor at P = 100 … 1000, the lean path (packed pairs, LAPACK inverse)
-//      beside the path before it (K_U and Σ R∘C over the P × P pairs, G⁻¹ by
-//      Eigen), with the Cholesky and inverse steps alone by Eigen and LAPACK;
-//   2. solves at P = 100 for N = 10 … 1000 (default SolveOptions, and Newton
-//      from U_GP: newton_threshold = ∞; stability check included, predictor
-//      excluded): time, evaluations, Hessians,
-//      gradient, |ΔU| against a reference solved to 1e-13, and the speed-up
-//      over the reference implementation's Adam (theory.md §8: 4.2 s at
-//      N = 10, 0.40 s at N ≥ 100, issue 14);
+//      floor at P = 100 … 1000: the evaluation before issue 14 §2, a1ef836's
+//      (SetLeanGramSteps(false)) and now, with the Cholesky, fused and
+//      inverse steps alone by Eigen and LAPACK;
+//   2. solves at P = 100 for N = 10 … 1000 (default flow, stability check
+//      included, predictor excluded), a1ef836's configuration, the L-BFGS
+//      scaling alone and now, interleaved: time, evaluations, Hessians,
+//      gradient, |ΔU| against a reference solved to 1e-13, the ratio to the
+//      FLOP floor and the speed-up over the reference implementation's Adam
+//      (theory.md §8: 4.2 s at N = 10, 0.40 s at N ≥ 100, issue 14);
 //   3. the 7-width × 10-temperature grid (widths of theory.md §8, the
 //      temperatures theory.md §8 scans on the image task), each temperature a
 //      chain in decreasing N as study/sweep.cc runs it: cold (every point from
-//      U_GP), warm with the line search first (the sweep before issue 14 §5)
-//      and warm with Newton first (SolveOptions::newton_from_initial);
+//      U_GP) and warm (Newton from the neighbouring width's solution), each
+//      with a1ef836's configuration and now;
 //   4. `attnpaths solve --config` end to end on the 100-train / 1000-test
 //      Markov study (examples/hmm/four_paths.toml's study), when --cli is given,
 //      interleaved with a --baseline-cli binary when one is given, and the
@@ -163,9 +163,14 @@ void Evaluations(const std::vector<Eigen::Index>& sizes, double peak) {
       "repetitions; |Δg| is max |∂E/∂U_1 now − before| / max |before|.\n\n",
       peak * 1e-9);
   std::printf(
-      "| P | flops | floor | before | now | now / floor | before / now | LLT Eigen | dpotrf | "
-      "inverse Eigen | dpotri | \\|Δg\\| |\n");
-  std::printf("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+      "*a1ef836* is Action::Evaluate with SetLeanGramSteps(false) (Eigen's LLT, then G⁻¹ from "
+      "L), *now* with it on (L and L⁻¹ by one recursion, CholeskyAndTriangularInverse, then "
+      "G⁻¹ = L⁻ᵀL⁻¹), both evaluating two points in turn (at the point just evaluated "
+      "Factorize has nothing to do); *fused* is that step alone (G's factor and G⁻¹).\n\n");
+  std::printf(
+      "| P | flops | floor | before | a1ef836 | now | now / floor | a1ef836 / now | before / now "
+      "| LLT Eigen | dpotrf | fused | inverse Eigen | dpotri | \\|Δg\\| |\n");
+  std::printf("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
   for (Eigen::Index P : sizes) {
     Task t = MarkovTask(P);
     t.arch.SetUniform(100);
@@ -193,12 +198,30 @@ void Evaluations(const std::vector<Eigen::Index>& sizes, double peak) {
     CholeskyInPlace(&L);
     const int n = static_cast<int>(P);
     int info = 0;
+    std::vector<Eigen::MatrixXd> U2 = U;
+    U2[0] *= 1 + 1e-6;
+    Eigen::MatrixXd V;
+    double t_off = 1e9, t_fused = 1e9;
     double t_before = 1e9, t_now = 1e9, t_llt = 1e9, t_potrf = 1e9, t_inv_e = 1e9, t_inv_l = 1e9;
     const double budget = P <= 200 ? 0.05 : 0.3;
     for (int round = 0; round < 5; ++round) {  // interleaved
       t_before =
           std::min(t_before, MinTime([&] { before.Run(U[0], 0.01, &energy_before); }, budget));
-      t_now = std::min(t_now, MinTime([&] { action.Evaluate(U, &grad); }, budget));
+      // Two points in turn: at the point just evaluated Factorize has nothing to do.
+      int turn = 0;
+      SetLeanGramSteps(false);
+      t_off =
+          std::min(t_off, MinTime([&] { action.Evaluate(turn++ % 2 ? U : U2, &grad); }, budget));
+      SetLeanGramSteps(true);
+      t_now =
+          std::min(t_now, MinTime([&] { action.Evaluate(turn++ % 2 ? U : U2, &grad); }, budget));
+      t_fused = std::min(t_fused, MinTime(
+                                      [&] {
+                                        W = A;
+                                        CholeskyAndTriangularInverse(&W, &V);
+                                        InverseFromTriangularInverseInPlace(&V);
+                                      },
+                                      budget));
       t_llt = std::min(t_llt, MinTime(
                                   [&] {
                                     W = A;
@@ -228,10 +251,13 @@ void Evaluations(const std::vector<Eigen::Index>& sizes, double peak) {
     const double flops = 2 * e * p * (p + 1) / 2 + p * p * p / 3 + 2 * p * p * p / 3 + 4 * p * p +
                          2 * e * p * (p + 1) / 2;
     const double floor = flops / peak;
-    std::printf("| %ld | %.2f M | %s | %s | %s | **%.1f** | %.2f | %s | %s | %s | %s | %.0e |\n",
-                static_cast<long>(P), flops * 1e-6, Sec(floor).c_str(), Sec(t_before).c_str(),
-                Sec(t_now).c_str(), t_now / floor, t_before / t_now, Sec(t_llt).c_str(),
-                Sec(t_potrf).c_str(), Sec(t_inv_e).c_str(), Sec(t_inv_l).c_str(), dg);
+    std::printf(
+        "| %ld | %.2f M | %s | %s | %s | %s | **%.1f** | %.2f | %.2f | %s | %s | %s | %s | %s | "
+        "%.0e |\n",
+        static_cast<long>(P), flops * 1e-6, Sec(floor).c_str(), Sec(t_before).c_str(),
+        Sec(t_off).c_str(), Sec(t_now).c_str(), t_now / floor, t_off / t_now, t_before / t_now,
+        Sec(t_llt).c_str(), Sec(t_potrf).c_str(), Sec(t_fused).c_str(), Sec(t_inv_e).c_str(),
+        Sec(t_inv_l).c_str(), dg);
     std::fflush(stdout);
   }
   std::printf("\n");
@@ -239,7 +265,18 @@ void Evaluations(const std::vector<Eigen::Index>& sizes, double peak) {
 
 // ------------------------------------------------------------ 2. solves
 
-constexpr double kNewtonFromStart = std::numeric_limits<double>::infinity();
+// A solver configuration of sections 2 and 3: SolveOptions and the lean Gram
+// steps (solver/training_gram.h SetLeanGramSteps) switched together.
+struct Flow {
+  const char* name;
+  bool lbfgs_scaling, lean;
+};
+// a1ef836 (before this section's changes), the lean Gram steps (the defaults
+// now), SolveOptions::lbfgs_scaling alone, and both.
+const Flow kFlows[] = {{"before (a1ef836)", false, false},
+                       {"fused factorisation (now, the defaults)", false, true},
+                       {"L-BFGS scaling alone", true, false},
+                       {"scaling + fused", true, true}};
 
 void Solves(const std::vector<double>& widths, int reps, double tolerance, double peak) {
   std::printf(
@@ -247,26 +284,24 @@ void Solves(const std::vector<double>& widths, int reps, double tolerance, doubl
       tolerance);
   std::printf(
       "*solve* includes the stability check (the Hessian's smallest eigenvalue) and excludes "
-      "the predictor; storage pairs (kAuto's choice); *flow*: the line search to newton_threshold "
-      "1e-3, then Newton (the default before), or "
-      "Newton steps from U_GP with the analytic Hessian (newton_threshold = inf); hessian_reuse "
-      "0.25 in both; minimum (median) over %d repetitions of "
-      "its CPU time (one thread: "
-      "unlike the wall time it leaves out the time other processes held the core) and of its "
-      "wall time. *eval* and *Hessian* are the wall time spent in them (SolveSummary, the "
-      "run of least CPU time). |ΔU| = max |U_1 − U_1^ref| "
-      "against Newton from the solution to max |∂(S/n)/∂U| ≤ 1e-13. *vs reference* divides "
-      "the reference implementation's Adam solve (4.2 s at N = 10, 0.40 s at N ≥ 100; "
-      "issue 14) by the minimum CPU time. *floor*: the solve's FLOPs (evaluations × one "
-      "evaluation's, section 1's count, + Hessians × (TrainingGram::EnergyHessianFlops + P³ "
-      "for G's factor and inverse)) at the DGEMM peak of this run (%.1f GFLOP/s); *ratio* = "
-      "minimum CPU / floor.\n\n",
+      "the predictor; storage pairs (kAuto's choice); default flow (line search to "
+      "newton_threshold 1e-3, then Newton with hessian_reuse 0.25). *before (a1ef836)*: "
+      "lbfgs_scaling off and SetLeanGramSteps(false) (Eigen LLT, G⁻¹ from L, every Hessian "
+      "factorises G again in a TrainingGram of its own); *fused factorisation*: "
+      "SetLeanGramSteps(true) (the defaults now); *L-BFGS scaling*: lbfgs_scaling on; "
+      "*scaling + fused*: both. The configurations run interleaved, %d repetitions each; "
+      "minimum (median) of the solve's CPU time (one thread). |ΔU| = max |U_1 − U_1^ref| "
+      "against Newton from the solution to max |∂(S/n)/∂U| ≤ 1e-13. *floor*: the solve's FLOPs "
+      "(evaluations × one evaluation's, section 1's count, + Hessians × "
+      "(TrainingGram::EnergyHessianFlops + P³ for G's factor and inverse)) at the DGEMM peak "
+      "of this run (%.1f GFLOP/s); *ratio* = minimum CPU / floor; *vs reference*: the "
+      "reference implementation's Adam (4.2 s at N = 10, 0.40 s at N ≥ 100; issue 14) over "
+      "the minimum CPU.\n\n",
       reps, peak * 1e-9);
   std::printf(
-      "| N | flow | solve CPU | solve wall | evaluations | Hessians | Newton steps | eval "
-      "| "
-      "Hessian | max \\|∂(S/n)/∂U\\| | \\|ΔU\\| | vs reference | floor | ratio |\n");
-  std::printf("|---:|:---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+      "| N | flow | solve CPU | evaluations | Hessians | Newton steps | max \\|∂(S/n)/∂U\\| | "
+      "Hessian min eig | \\|ΔU\\| | floor | ratio | vs before | vs reference |\n");
+  std::printf("|---:|:---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
   Task t = MarkovTask(100);
   const PathInputs inputs = ComputePathInputs(t.arch, t.train.x, Split::kTrain);
   const PathKernel kernel(inputs);
@@ -276,50 +311,47 @@ void Solves(const std::vector<double>& widths, int reps, double tolerance, doubl
   TrainingGram flop_gram(kernel, t.train.y);
   const double hessian_flops =
       flop_gram.EnergyHessianFlops(TrainingGram::HessianForm::kExamples) + p * p * p;
+  const size_t kN = sizeof(kFlows) / sizeof(kFlows[0]);
   for (double N : widths) {
     t.arch.SetUniform(N);
     const Action action(t.arch, kernel, t.train.y, 0.01);
-    struct Mode {
-      const char* name;
-      double threshold;
-    };
-    for (const Mode& mode : {Mode{"line search to 1e-3, then Newton (default)", 1e-3},
-                             Mode{"Newton from U_GP", kNewtonFromStart}}) {
-      SolveOptions options;
-      options.newton_threshold = mode.threshold;
-      options.gradient_tolerance = tolerance;
-      std::vector<double> times, cpu;
-      SolveSummary best;
-      Solution sol;
-      for (int r = 0; r < reps; ++r) {
-        SolveSummary s;
+    std::vector<std::vector<double>> cpu(kN);
+    std::vector<SolveSummary> summary(kN);
+    std::vector<Solution> sol(kN);
+    for (int r = 0; r < reps; ++r) {
+      for (size_t f = 0; f < kN; ++f) {
+        SolveOptions options;
+        options.gradient_tolerance = tolerance;
+        options.lbfgs_scaling = kFlows[f].lbfgs_scaling;
+        SetLeanGramSteps(kFlows[f].lean);
         const bench::Stopwatch w;
-        sol = Solve(action, options, &s);
-        times.push_back(w.wall());
-        cpu.push_back(w.cpu());
-        if (r == 0 || cpu.back() <= *std::min_element(cpu.begin(), cpu.end())) best = s;
+        sol[f] = Solve(action, options, &summary[f]);
+        cpu[f].push_back(w.cpu());
       }
-      SolveOptions tight;
-      tight.gradient_tolerance = 1e-13;
-      tight.newton_threshold = std::numeric_limits<double>::infinity();
-      tight.max_newton_steps = 50;
-      tight.compute_hessian = false;
-      tight.initial_U = sol.order_parameters.U;
-      const Solution ref = Solve(action, tight, nullptr);
+    }
+    SetLeanGramSteps(true);
+    SolveOptions tight;
+    tight.gradient_tolerance = 1e-13;
+    tight.newton_threshold = std::numeric_limits<double>::infinity();
+    tight.max_newton_steps = 50;
+    tight.compute_hessian = false;
+    tight.initial_U = sol[0].order_parameters.U;
+    const Solution ref = Solve(action, tight, nullptr);
+    const double before = MedianMin(cpu[0]).min;
+    for (size_t f = 0; f < kN; ++f) {
+      const SolveSummary& b = summary[f];
       const double du =
-          (sol.order_parameters.U[0] - ref.order_parameters.U[0]).cwiseAbs().maxCoeff();
-      const Stats st = MedianMin(times), sc = MedianMin(cpu);
+          (sol[f].order_parameters.U[0] - ref.order_parameters.U[0]).cwiseAbs().maxCoeff();
+      const Stats sc = MedianMin(cpu[f]);
       const double reference = N <= 10 ? 4.2 : (N >= 100 ? 0.40 : std::nan(""));
-      const double floor = (best.evaluations * eval_flops + best.hessians * hessian_flops) / peak;
+      const double floor = (b.evaluations * eval_flops + b.hessians * hessian_flops) / peak;
       std::printf(
-          "| %g | %s | **%s** (%s) | %s (%s) | %d | %d | %d | %s | %s | %.1e | %.1e | %s | %s | "
-          "%.1f |\n",
-          N, mode.name, Sec(sc.min).c_str(), Sec(sc.median).c_str(), Sec(st.min).c_str(),
-          Sec(st.median).c_str(), best.evaluations, best.hessians, best.newton_steps,
-          Sec(best.evaluation_seconds).c_str(), Sec(best.hessian_seconds).c_str(),
-          best.gradient_norm, du,
-          std::isnan(reference) ? "" : bench::Fmt("%.0f×", reference / sc.min).c_str(),
-          Sec(floor).c_str(), sc.min / floor);
+          "| %g | %s | **%s** (%s) | %d | %d | %d | %.1e | %.6g | %.1e | %s | %.1f | %.2f× | %s "
+          "|\n",
+          N, kFlows[f].name, Sec(sc.min).c_str(), Sec(sc.median).c_str(), b.evaluations, b.hessians,
+          b.newton_steps, b.gradient_norm, b.hessian_min_eigenvalue, du, Sec(floor).c_str(),
+          sc.min / floor, before / sc.min,
+          std::isnan(reference) ? "" : bench::Fmt("%.0f×", reference / sc.min).c_str());
       std::fflush(stdout);
     }
   }
@@ -333,12 +365,10 @@ void Sweeps(const std::vector<double>& widths, const std::vector<double>& temps,
   std::printf("## 3. The 7-width × 10-temperature grid: cold and warm starts\n\n");
   std::printf(
       "P = 100, 4 paths; widths %zu, temperatures %zu; every temperature a chain in decreasing "
-      "N as `attnpaths sweep` runs it (study/sweep.cc). *cold*: every point from U_GP; *warm, "
-      "line search first*: from the next larger width's solution, L-BFGS to newton_threshold "
-      "then Newton (the sweep before issue 14 §5); *warm, Newton first*: the same start, "
-      "Newton at once (newton_from_initial, now the default); *a Hessian per step*: "
-      "hessian_reuse = 0 (before), else 0.25 (now: a Hessian is kept while each step cuts "
-      "the gradient 4-fold). Solves only (stability check "
+      "N as `attnpaths sweep` runs it (study/sweep.cc). *cold*: every point from U_GP; *warm*: "
+      "from the next larger width's solution (Newton first, newton_from_initial); default "
+      "options otherwise. *before (a1ef836)*: SetLeanGramSteps(false); *now*: on (the "
+      "defaults); *scaling + fused*: also lbfgs_scaling. Solves only (stability check "
       "included; path inputs and predictor excluded), total CPU and wall time over the grid, "
       "minimum (median) over %d interleaved repetitions; per point: mean evaluations and Hessians "
       "(max in "
@@ -351,14 +381,14 @@ void Sweeps(const std::vector<double>& widths, const std::vector<double>& temps,
   std::sort(chain.begin(), chain.end(), std::greater<>());
   struct Mode {
     const char* name;
-    bool warm, newton_first;
-    double reuse;
+    bool warm, lean, scaling;
   };
-  const Mode modes[] = {{"cold, a Hessian per Newton step (before)", false, false, 0.0},
-                        {"warm, line search first, a Hessian per step (before)", true, false, 0.0},
-                        {"cold (now)", false, false, 0.25},
-                        {"warm, Newton first, a Hessian per step", true, true, 0.0},
-                        {"warm, Newton first (now)", true, true, 0.25}};
+  const Mode modes[] = {{"cold, before (a1ef836)", false, false, false},
+                        {"warm, before (a1ef836)", true, false, false},
+                        {"cold, now (fused factorisation)", false, true, false},
+                        {"warm, now (fused factorisation)", true, true, false},
+                        {"cold, scaling + fused", false, true, true},
+                        {"warm, scaling + fused", true, true, true}};
   const size_t kModes = sizeof(modes) / sizeof(modes[0]);
   std::vector<std::vector<double>> times(kModes), walls(kModes);
   std::vector<std::vector<SolveSummary>> summaries(kModes);
@@ -374,8 +404,8 @@ void Sweeps(const std::vector<double>& widths, const std::vector<double>& temps,
           t.arch.SetUniform(N);
           const Action action(t.arch, kernel, t.train.y, T);
           SolveOptions o;
-          o.newton_from_initial = modes[m].newton_first;
-          o.hessian_reuse = modes[m].reuse;
+          o.lbfgs_scaling = modes[m].scaling;
+          SetLeanGramSteps(modes[m].lean);
           o.gradient_tolerance = tolerance;
           if (modes[m].warm) o.initial_U = start;
           SolveSummary s;
@@ -392,6 +422,7 @@ void Sweeps(const std::vector<double>& widths, const std::vector<double>& temps,
       walls[m].push_back(wall_total);
     }
   }
+  SetLeanGramSteps(true);
   std::printf(
       "| start | grid total CPU | wall | per point CPU | evaluations / point | Hessians / point | "
       "Newton steps "

@@ -369,6 +369,7 @@ the given fields; unknown names raise attnpaths.Error suggesting the nearest fie
   newton_from_initial    with initial_U given, Newton steps first (True)
   hessian_reuse          keep a Newton Hessian while each step cuts the gradient by this (0.25)
   lbfgs_rank             L-BFGS memory (20)
+  lbfgs_scaling          scale the initial inverse Hessian by s^T y / y^T y (False)
   initial_U              start [U_1, ..., U_L]; empty: U_GP (theory.md 8)
   compute_hessian        report the smallest Hessian eigenvalue (True)
   hessian_max_dimension  skip Hessian and Newton steps above this many entries (600)
@@ -395,6 +396,9 @@ the given fields; unknown names raise attnpaths.Error suggesting the nearest fie
                      "A Newton step keeps its Hessian while each step cuts the gradient by at "
                      "least this factor (0: a new Hessian every step).")
       .def_readwrite("lbfgs_rank", &SolveOptions::lbfgs_rank, "L-BFGS memory.")
+      .def_readwrite("lbfgs_scaling", &SolveOptions::lbfgs_scaling,
+                     "Scale the line search's initial inverse Hessian by s^T y / y^T y of the "
+                     "last step (Ceres' approximate eigenvalue scaling).")
       .def_property(
           "initial_U", [](const SolveOptions& o) { return MatrixList(o.initial_U); },
           [](SolveOptions& o, py::object U) {

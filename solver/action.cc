@@ -64,6 +64,18 @@ bool Action::Hessian(const std::vector<Eigen::MatrixXd>& U, Eigen::MatrixXd* hes
   return AnalyticActionHessian(*this, U, hessian);
 }
 
+bool Action::EnergyHessian(const Eigen::MatrixXd& U1, Eigen::MatrixXd* hessian,
+                           TrainingGram::HessianForm form) const {
+  std::unique_lock<std::mutex> lock(workspace_->mutex, std::try_to_lock);
+  std::unique_ptr<Workspace> own;
+  if (!lock.owns_lock() || !LeanGramSteps()) {
+    own = std::make_unique<Workspace>(kernel(), problem_.Y);
+  }
+  TrainingGram& gram = own ? own->gram : workspace_->gram;
+  if (!gram.Factorize(U1, problem_.temperature)) return false;
+  return gram.EnergyHessian(hessian, form);
+}
+
 void Action::CheckPoint(const std::vector<Eigen::MatrixXd>& U) const {
   const Architecture& arch = architecture();
   const size_t L = static_cast<size_t>(arch.L());

@@ -26,6 +26,7 @@
 #include "kernels/path_kernel.h"
 #include "solver/objective.h"
 #include "solver/path_problem.h"
+#include "solver/training_gram.h"
 
 namespace attnpaths {
 
@@ -78,6 +79,13 @@ class Action : public OrderParameterObjective {
   // The analytic Hessian of solver/action_hessian.h.
   bool HasHessian() const override { return true; }
   bool Hessian(const std::vector<Eigen::MatrixXd>& U, Eigen::MatrixXd* hessian) const override;
+  // The energy block of the Hessian, ∂²(ln det G + vec(Y)ᵀG⁻¹vec(Y))/∂u_k∂u_l in
+  // the independent entries of U_1 (TrainingGram::EnergyHessian), in the
+  // evaluation's workspace: its scratch is kept, and at the point evaluated
+  // last its factor and G⁻¹ are reused (a concurrent call gets its own).
+  // false when G is not positive definite or a LAPACK step fails.
+  bool EnergyHessian(const Eigen::MatrixXd& U1, Eigen::MatrixXd* hessian,
+                     TrainingGram::HessianForm form = TrainingGram::HessianForm::kAuto) const;
   // P·D: the side of G.
   Eigen::Index DenseSize() const override { return problem_.P() * outputs(); }
   // U_a at U as Evaluate computes it (the root of theory.md §9 at U_L, or the

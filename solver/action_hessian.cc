@@ -141,10 +141,8 @@ bool AnalyticActionHessian(const Action& action, const std::vector<Eigen::Matrix
   }
 
   // Energy (U_1, U_1).
-  TrainingGram gram(action.kernel(), action.Y());
-  if (!gram.Factorize(U[0], action.temperature())) return false;
   Eigen::MatrixXd energy;
-  if (!gram.EnergyHessian(&energy, energy_form)) return false;
+  if (!action.EnergyHessian(U[0], &energy, energy_form)) return false;
   Hf.block(0, 0, offset[1], offset[1]) += energy;
 
   const double scale = 1.0 / arch.n_max();

@@ -399,6 +399,7 @@ ObjectiveSolution Solve(const OrderParameterObjective& objective, const SolveOpt
   copts.line_search_direction_type =
       options.method == SolveMethod::kLbfgs ? ceres::LBFGS : ceres::BFGS;
   copts.max_lbfgs_rank = options.lbfgs_rank;
+  copts.use_approximate_eigenvalue_bfgs_scaling = options.lbfgs_scaling;
   copts.max_num_iterations = options.max_iterations;
   // Convergence is decided by the callback on the gradient in U (theory.md §8);
   // Ceres' own tests are set so they only fire when no progress is possible.

@@ -103,6 +103,14 @@ struct SolveOptions {
   HessianMethod hessian = HessianMethod::kAnalytic;
   // L-BFGS memory.
   int lbfgs_rank = 20;
+  // Ceres' use_approximate_eigenvalue_bfgs_scaling: the line search's initial
+  // inverse Hessian is I scaled by sᵀy / yᵀy of the last step instead of I.
+  // On the Markov task 2–5 fewer evaluations to newton_threshold (1.04–1.11×
+  // per solve; bench/results/solver_bench.md, "Fewer evaluations, a fused
+  // factorisation"), but another path to the saddle point: at the default
+  // tolerance 1e-9 the demo's and examples' U move within it (by up to 6e-9),
+  // so it stays off by default.
+  bool lbfgs_scaling = false;
   // Start [U_1, …, U_L], each (m_ℓ D) × (m_ℓ D); empty means U_GP at every
   // layer (theory.md §8, §9). With a free readout (ReadoutMode::kFree) U_a may
   // follow as an (L+1)-th matrix; without it U_a starts at its root. (Another

@@ -56,6 +56,10 @@ std::vector<OptionField> SolveOptionFields(SolveOptions* o) {
               at_least(0), "an integer >= 0"),
       InRange(IntOption("lbfgs_rank", "", "L-BFGS memory", &o->lbfgs_rank), at_least(1),
               "an integer >= 1"),
+      BoolOption("lbfgs_scaling", "",
+                 "scale the line search's initial inverse Hessian by s^T y / y^T y of the last "
+                 "step (Ceres' approximate eigenvalue scaling)",
+                 &o->lbfgs_scaling),
       BoolOption("hessian", "", "report the smallest Hessian eigenvalue at the solution",
                  &o->compute_hessian),
       InRange(IntOption("hessian_max_dimension", "",

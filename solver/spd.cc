@@ -178,6 +178,57 @@ void LowerGramInPlace(Square X, double* scratch) {
   LowerGramInPlace(C, scratch);
 }
 
+// The lower triangles of A ← L (A = L Lᵀ) and W ← L⁻¹, by halving: for
+// A = [A11 ·; A21 A22], L11 and W11 = L11⁻¹ first, then L21 = A21 W11ᵀ,
+// A22 − L21 L21ᵀ = L22 L22ᵀ, and W21 = −W22 L21 W11. Only triangular
+// products (Eigen's blocked kernels), no triangular solve: Eigen's LLT spends
+// most of its time in the solve of its panels. `scratch` holds at least
+// ⌈n/2⌉² doubles. False when A is not numerically positive definite.
+bool CholeskyAndInverse(Square A, Square W, double* scratch) {
+  const Eigen::Index n = A.rows();
+  if (n <= kRecursionBase) {
+    // Column by column: L_jj = √(A_jj − Σ_k L_jk²), L_ij = (A_ij − Σ_k L_ik L_jk) / L_jj.
+    for (Eigen::Index j = 0; j < n; ++j) {
+      double d = A(j, j);
+      for (Eigen::Index k = 0; k < j; ++k) d -= A(j, k) * A(j, k);
+      if (!(d > 0) || !std::isfinite(d)) return false;
+      const double l = std::sqrt(d);
+      A(j, j) = l;
+      for (Eigen::Index i = j + 1; i < n; ++i) {
+        double s = A(i, j);
+        for (Eigen::Index k = 0; k < j; ++k) s -= A(i, k) * A(j, k);
+        A(i, j) = s / l;
+      }
+    }
+    // W = L⁻¹ as TriangularInverseInPlace's base case, from A into W.
+    for (Eigen::Index j = 0; j < n; ++j) {
+      W(j, j) = 1.0 / A(j, j);
+      for (Eigen::Index i = j + 1; i < n; ++i) {
+        double s = 0;
+        for (Eigen::Index k = j; k < i; ++k) s += A(i, k) * W(k, j);
+        W(i, j) = -s / A(i, i);
+      }
+    }
+    return true;
+  }
+  const Eigen::Index n1 = n / 2, n2 = n - n1;
+  auto A11 = A.topLeftCorner(n1, n1);
+  auto A21 = A.bottomLeftCorner(n2, n1);
+  auto A22 = A.bottomRightCorner(n2, n2);
+  auto W11 = W.topLeftCorner(n1, n1);
+  auto W21 = W.bottomLeftCorner(n2, n1);
+  auto W22 = W.bottomRightCorner(n2, n2);
+  if (!CholeskyAndInverse(A11, W11, scratch)) return false;
+  Eigen::Map<Eigen::MatrixXd> T(scratch, n2, n1);
+  T.noalias() = A21 * W11.triangularView<Eigen::Lower>().transpose();  // L21
+  A21 = T;
+  A22.selfadjointView<Eigen::Lower>().rankUpdate(A21, -1.0);
+  if (!CholeskyAndInverse(A22, W22, scratch)) return false;
+  T.noalias() = A21 * W11.triangularView<Eigen::Lower>();
+  W21.noalias() = -(W22.triangularView<Eigen::Lower>() * T);
+  return true;
+}
+
 }  // namespace
 
 bool InverseFromCholeskyInPlace(Eigen::MatrixXd* L, SpdBackend backend) {
@@ -199,6 +250,22 @@ bool InverseFromCholeskyInPlace(Eigen::MatrixXd* L, SpdBackend backend) {
   int info = 0;
   dpotri_("L", &n, L->data(), &n, &info, 1);
   return info == 0;
+}
+
+bool CholeskyAndTriangularInverse(Eigen::MatrixXd* A, Eigen::MatrixXd* W) {
+  const Eigen::Index n = A->rows();
+  thread_local Eigen::VectorXd scratch;
+  const Eigen::Index half = (n + 1) / 2;
+  if (scratch.size() < half * half) scratch.resize(half * half);
+  W->resize(n, n);
+  return CholeskyAndInverse(*A, *W, scratch.data());
+}
+
+void InverseFromTriangularInverseInPlace(Eigen::MatrixXd* W) {
+  thread_local Eigen::VectorXd scratch;
+  const Eigen::Index half = (W->rows() + 1) / 2;
+  if (scratch.size() < half * half) scratch.resize(half * half);
+  LowerGramInPlace(*W, scratch.data());
 }
 
 bool SpdFactor::Factorize(Eigen::MatrixXd A) {

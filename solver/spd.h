@@ -63,6 +63,22 @@ constexpr Eigen::Index kEigenInverseSize = 1024;
 // (bench/results/solver_bench.md, "AVX-512 and the Hessian").
 bool InverseFromCholeskyInPlace(Eigen::MatrixXd* L, SpdBackend backend = SpdBackend::kAuto);
 
+// The Cholesky factor and its inverse at once: the lower triangle of A ← L
+// (A = L Lᵀ) and that of *W ← L⁻¹ (strict upper triangles not defined), by
+// one recursion by halving that computes both through triangular products
+// alone (L21 = A21 L11⁻ᵀ as A21 times the inverse just computed, no triangular
+// solve: Eigen's LLT spends most of its time in the solves of its panels).
+// Eigen on the calling thread, so the result never depends on BLAS threads;
+// nothing allocated per call once the per-thread scratch is large enough.
+// False when A is not numerically positive definite (neither output usable).
+// Meant for the small Grams of a solve (up to kSmallSpd rows: 1.2× faster
+// than LLT + InverseFromCholeskyInPlace at 100 rows, bench/results/solver_bench.md,
+// "Fewer evaluations, a fused factorisation").
+bool CholeskyAndTriangularInverse(Eigen::MatrixXd* A, Eigen::MatrixXd* W);
+// W ← the lower triangle of Wᵀ W for a lower triangular W = L⁻¹: A⁻¹ = L⁻ᵀ L⁻¹
+// (the second half of InverseFromCholeskyInPlace's kEigen route).
+void InverseFromTriangularInverseInPlace(Eigen::MatrixXd* W);
+
 class SpdFactor {
  public:
   // Factorises A (only its lower triangle is read). Returns false, and keeps

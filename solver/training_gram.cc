@@ -2,6 +2,7 @@
 
 #include <Eigen/Cholesky>
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstddef>
 #include <string>
@@ -110,6 +111,21 @@ bool TriangularInverse(const Eigen::MatrixXd& L, Eigen::MatrixXd* L_inverse) {
   return info == 0;
 }
 
+// s ← c + cᵀ for square n × n column-major matrices, in tiles that stay in L1
+// (Eigen's transposed assignment walks one side with stride n).
+constexpr Eigen::Index kTransposeTile = 16;
+void AddTransposeTiled(const double* c, double* s, Eigen::Index n) {
+  for (Eigen::Index j0 = 0; j0 < n; j0 += kTransposeTile) {
+    const Eigen::Index j1 = std::min(n, j0 + kTransposeTile);
+    for (Eigen::Index i0 = 0; i0 < n; i0 += kTransposeTile) {
+      const Eigen::Index i1 = std::min(n, i0 + kTransposeTile);
+      for (Eigen::Index j = j0; j < j1; ++j) {
+        for (Eigen::Index i = i0; i < i1; ++i) s[i + j * n] = c[i + j * n] + c[j + i * n];
+      }
+    }
+  }
+}
+
 // S ← S + Sᵀ for a square S, in place.
 void AddTranspose(Eigen::MatrixXd* S) {
   const Eigen::Index n = S->rows();
@@ -123,6 +139,13 @@ void AddTranspose(Eigen::MatrixXd* S) {
 }
 
 }  // namespace
+
+namespace {
+std::atomic<bool> lean_gram_steps{true};
+}  // namespace
+
+void SetLeanGramSteps(bool on) { lean_gram_steps = on; }
+bool LeanGramSteps() { return lean_gram_steps; }
 
 TrainingGram::TrainingGram(const PathKernel& kernel, Eigen::Index outputs)
     : kernel_(kernel), D_(outputs) {
@@ -299,8 +322,14 @@ bool TrainingGram::Factorize(const Eigen::Ref<const Eigen::MatrixXd>& U1, double
           std::to_string(m) + " x " + std::to_string(m) + " (Htot D x Htot D)");
   Require(std::isfinite(temperature) && temperature >= 0, "temperature", temperature,
           "a finite value >= 0");
+  const bool lean = LeanGramSteps();
+  if (lean && factorized_ && !use_features_ && temperature == temperature_ && U1 == U1_) {
+    return true;
+  }
   factorized_ = false;
+  inverse_state_ = InverseState::kNone;
   U1_ = U1;
+  temperature_ = temperature;
   // The feature-space form needs T > 0; at T = 0 a kernel that keeps its path
   // inputs is factorised as kFactored, a streamed one throws the reason.
   use_features_ = features_ && (temperature > 0 || !kernel_.has_inputs());
@@ -314,7 +343,16 @@ bool TrainingGram::Factorize(const Eigen::Ref<const Eigen::MatrixXd>& U1, double
   for (Eigen::Index j = 0; j < n; ++j) {
     if (!G_.col(j).tail(n - j).allFinite()) return false;
   }
-  if (!CholeskyInPlace(&G_)) return false;  // G = L Lᵀ
+  // G = L Lᵀ; where the gradient needs G⁻¹ and G is small, L⁻¹ comes with L
+  // (one recursion, solver/spd.h), and LowerInverse() finishes G⁻¹ from it.
+  const bool fused =
+      lean && n <= kSmallSpd && (kernel_.strategy() == KernelStrategy::kPrecomputed || D_ > 1);
+  if (fused) {
+    if (!CholeskyAndTriangularInverse(&G_, &inverse_)) return false;
+    inverse_state_ = InverseState::kTriangular;
+  } else if (!CholeskyInPlace(&G_)) {
+    return false;
+  }
   log_det_ = 2.0 * G_.diagonal().array().log().sum();
   if (!std::isfinite(log_det_)) return false;
   factorized_ = true;
@@ -323,6 +361,22 @@ bool TrainingGram::Factorize(const Eigen::Ref<const Eigen::MatrixXd>& U1, double
     CholeskySolveInPlace(G_, &alpha_);
   }
   return true;
+}
+
+const Eigen::MatrixXd* TrainingGram::LowerInverse() {
+  switch (inverse_state_) {
+    case InverseState::kTriangular:
+      InverseFromTriangularInverseInPlace(&inverse_);
+      inverse_state_ = InverseState::kFull;
+      return &inverse_;
+    case InverseState::kFull:
+      return &inverse_;
+    case InverseState::kNone:
+      break;
+  }
+  work_ = G_;
+  if (!InverseFromCholeskyInPlace(&work_)) return nullptr;
+  return &work_;
 }
 
 double TrainingGram::LogDet() const {
@@ -360,14 +414,15 @@ bool TrainingGram::EnergyGradient(const Eigen::Ref<const Eigen::VectorXd>& alpha
   if (packed != nullptr) {
     // The lower triangle of R = G⁻¹ − α αᵀ, packed, diagonal halved: then
     // Σ_μν R_μν C_ππ'(μ,ν) = Σ_{i≥j} r_ij (C_ππ' + C_ππ'ᵀ)(i, j), one GEMV over the pairs.
-    work_ = G_;
-    if (!InverseFromCholeskyInPlace(&work_)) return false;
+    const Eigen::MatrixXd* inverse = LowerInverse();
+    if (inverse == nullptr) return false;
+    const Eigen::MatrixXd& Gi = *inverse;
     packed_.resize(packed->rows());
     double* r = packed_.data();
     for (Eigen::Index j = 0; j < P; ++j) {
       const double aj = alpha(j);
-      *r++ = 0.5 * (work_(j, j) - aj * aj);
-      for (Eigen::Index i = j + 1; i < P; ++i) *r++ = work_(i, j) - alpha(i) * aj;
+      *r++ = 0.5 * (Gi(j, j) - aj * aj);
+      for (Eigen::Index i = j + 1; i < P; ++i) *r++ = Gi(i, j) - alpha(i) * aj;
     }
     // In chunks of rows, the chunk sums added at the end: a GEMV over all
     // P(P+1)/2 rows accumulates each sum in a few long sequential chains,
@@ -391,8 +446,9 @@ bool TrainingGram::EnergyGradient(const Eigen::Ref<const Eigen::VectorXd>& alpha
   }
   if (kernel_.strategy() == KernelStrategy::kPrecomputed || D > 1) {
     // R = G⁻¹ − α αᵀ (PD × PD, both triangles).
-    work_ = G_;
-    if (!InverseFromCholeskyInPlace(&work_)) return false;
+    const Eigen::MatrixXd* inverse = LowerInverse();
+    if (inverse == nullptr) return false;
+    if (inverse != &work_) work_ = *inverse;
     work_.triangularView<Eigen::StrictlyUpper>() = work_.transpose();
     work_.noalias() -= alpha * alpha.transpose();
   }
@@ -539,8 +595,9 @@ bool TrainingGram::EnergyHessian(const Eigen::Ref<const Eigen::VectorXd>& alpha,
   if (form == HessianForm::kFeatures) return EnergyHessianFeatures(alpha, hessian);
   const Eigen::Index H = kernel_.Htot(), D = D_, P = kernel_.P(), n = P * D, m = H * D;
   // R = G⁻¹ (both triangles).
-  Eigen::MatrixXd R = G_;
-  if (!InverseFromCholeskyInPlace(&R)) return false;
+  const Eigen::MatrixXd* inverse = LowerInverse();
+  if (inverse == nullptr) return false;
+  Eigen::MatrixXd R = *inverse;
   R.triangularView<Eigen::StrictlyUpper>() = R.transpose();
   if (D == 1) return EnergyHessianSymmetric(R, alpha, hessian);
 
@@ -629,39 +686,65 @@ bool TrainingGram::EnergyHessian(const Eigen::Ref<const Eigen::VectorXd>& alpha,
 // One output: the generator of entry k = (i, j), i ≤ j, gives the symmetric
 // S_k = K_{E_k} = C_ij + C_ijᵀ (C_ii on the diagonal), so with Y_k = G⁻¹ S_k
 //   H_kl = −tr(Y_k Y_l) + 2 (S_k α)ᵀ G⁻¹ (S_l α),
-// tr(Y_k Y_l) = vec(Y_k)ᵀ vec(Y_lᵀ): one GEMM per entry (Htot(Htot+1)/2 of
-// them, 2 P³ flops each) and one for every trace, against the Htot² GEMMs
-// of the ordered pairs in the general form below (issue 14 §2).
+// tr(Y_k Y_l) = ⟨Y_kᵀ, Y_l⟩ through the packed symmetric and antisymmetric
+// parts of the Y_k: one GEMM per entry (Htot(Htot+1)/2 of them, 2 P³ flops
+// each) and two for every trace, against the Htot² GEMMs of the ordered pairs
+// in the general form below (issue 14 §2).
 bool TrainingGram::EnergyHessianSymmetric(const Eigen::MatrixXd& R,
                                           const Eigen::Ref<const Eigen::VectorXd>& alpha,
-                                          Eigen::MatrixXd* hessian) const {
+                                          Eigen::MatrixXd* hessian) {
   const Eigen::Index H = kernel_.Htot(), P = kernel_.P();
   const auto entry = UpperEntries(H);
   const Eigen::Index entries = static_cast<Eigen::Index>(entry.size());
   const bool stored = kernel_.strategy() == KernelStrategy::kPrecomputed;
-  Eigen::MatrixXd A(P * P, entries), B(P * P, entries), V(P, entries), S(P, P), C;
-  const int Pb = BlasInt(P), PPb = BlasInt(P * P), Eb = BlasInt(entries);
-  const double one = 1.0, zero = 0.0;
+  // tr(Y_k Y_l) = ⟨Y_kᵀ, Y_l⟩ = ⟨sym Y_k, sym Y_l⟩ − ⟨asym Y_k, asym Y_l⟩ (the cross
+  // terms vanish): the symmetric and antisymmetric parts of each Y_k, packed
+  // (lower triangle, off-diagonal entries × √2 so that dot products are the
+  // full sums), replace Y_k and its transpose; Y_k itself is one P × P buffer.
+  // Kept between calls: nothing is allocated once they have their size.
+  const Eigen::Index lower = P * (P + 1) / 2, strict = P * (P - 1) / 2;
+  Eigen::MatrixXd &Y = hessian_y_, &sym = hessian_sym_, &asym = hessian_asym_;
+  Eigen::MatrixXd &V = hessian_v_, &S = hessian_s_;
+  Y.resize(P, P);
+  sym.resize(lower, entries);
+  asym.resize(strict, entries);
+  V.resize(P, entries);
+  S.resize(P, P);
+  Eigen::MatrixXd C;
+  const int Pb = BlasInt(P), Eb = BlasInt(entries);
+  const double one = 1.0, zero = 0.0, root_half = std::sqrt(0.5);
   for (Eigen::Index k = 0; k < entries; ++k) {
     const auto [i, j] = entry[static_cast<size_t>(k)];
     if (!stored) C = kernel_.Pair(i, j);
     const Eigen::MatrixXd& Cij = stored ? kernel_.StoredPair(i, j) : C;
-    if (i == j) {
-      S = Cij;
-    } else {
-      S = Cij + Cij.transpose();
+    const double* s = Cij.data();  // S_k = C_ii (symmetric) on the diagonal
+    if (i != j) {
+      AddTransposeTiled(Cij.data(), S.data(), P);  // S_k = C_ij + C_ijᵀ
+      s = S.data();
     }
-    V.col(k).noalias() = S * alpha;
+    V.col(k).noalias() = Eigen::Map<const Eigen::MatrixXd>(s, P, P) * alpha;
     // Y_k = G⁻¹ S_k (BLAS or Eigen, whichever is faster here: Gemm, solver/spd.h)
-    Gemm('N', 'N', Pb, Pb, Pb, one, R.data(), Pb, S.data(), Pb, zero, A.col(k).data(), Pb);
-    Eigen::Map<Eigen::MatrixXd>(B.col(k).data(), P, P) =
-        Eigen::Map<const Eigen::MatrixXd>(A.col(k).data(), P, P).transpose();
+    Gemm('N', 'N', Pb, Pb, Pb, one, R.data(), Pb, s, Pb, zero, Y.data(), Pb);
+    double* ps = sym.col(k).data();
+    double* pa = asym.col(k).data();
+    for (Eigen::Index c = 0; c < P; ++c) {
+      *ps++ = Y(c, c);
+      for (Eigen::Index r = c + 1; r < P; ++r) {
+        const double x = Y(r, c), y = Y(c, r);
+        *ps++ = root_half * (x + y);
+        *pa++ = root_half * (x - y);
+      }
+    }
   }
   const Eigen::MatrixXd RV = R * V;
   hessian->noalias() = 2.0 * V.transpose() * RV;
   const double minus_one = -1.0;
-  Gemm('T', 'N', Eb, Eb, PPb, minus_one, A.data(), PPb, B.data(), PPb, one, hessian->data(),
-       Eb);  // − tr(Y_k Y_l)
+  const int Lb = BlasInt(lower), Sb = BlasInt(strict);
+  // − tr(Y_k Y_l) = −⟨sym, sym⟩ + ⟨asym, asym⟩
+  Gemm('T', 'N', Eb, Eb, Lb, minus_one, sym.data(), Lb, sym.data(), Lb, one, hessian->data(), Eb);
+  if (strict > 0) {
+    Gemm('T', 'N', Eb, Eb, Sb, one, asym.data(), Sb, asym.data(), Sb, one, hessian->data(), Eb);
+  }
   *hessian = (0.5 * (*hessian + hessian->transpose())).eval();
   return true;
 }
@@ -797,6 +880,7 @@ Eigen::MatrixXd TrainingGram::TrainingKernel(const Eigen::Ref<const Eigen::Matri
           std::to_string(U1.rows()) + " x " + std::to_string(U1.cols()),
           std::to_string(m) + " x " + std::to_string(m) + " (Htot D x Htot D)");
   factorized_ = false;
+  inverse_state_ = InverseState::kNone;
   Assemble(U1);
   G_.triangularView<Eigen::StrictlyUpper>() = G_.transpose();
   return G_;

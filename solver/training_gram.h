@@ -97,7 +97,9 @@ class TrainingGram {
   const PathKernel& kernel() const { return kernel_; }
 
   // Forms and factorises G = K_{U_1} + T I for a symmetric (Htot D) × (Htot D)
-  // U_1 (positive semi-definite is enough). Status, never a throw for the
+  // U_1 (positive semi-definite is enough); nothing to do when the last
+  // factorisation succeeded for the same U_1 and T (the Hessian at the point
+  // just evaluated reuses the evaluation's factor and G⁻¹). Status, never a throw for the
   // numbers: false when G has a non-finite entry or is not positive definite
   // (then LogDet/Solve/EnergyGradient/Predict must not be called). Throws
   // Error for a U_1 of the wrong shape or T < 0.
@@ -160,9 +162,13 @@ class TrainingGram {
                              Eigen::MatrixXd* hessian) const;
   bool EnergyHessianSymmetric(const Eigen::MatrixXd& R,
                               const Eigen::Ref<const Eigen::VectorXd>& alpha,
-                              Eigen::MatrixXd* hessian) const;
+                              Eigen::MatrixXd* hessian);
   // K_{U_1} into G_ (lower triangle at least); false when not finite.
   void Assemble(const Eigen::Ref<const Eigen::MatrixXd>& U1);
+  // The lower triangle of G⁻¹ at the last factorisation: inverse_ when
+  // Factorize kept L⁻¹ (made G⁻¹ on the first call), else computed from L into
+  // work_. Null when a LAPACK step fails.
+  const Eigen::MatrixXd* LowerInverse();
 
   const PathKernel& kernel_;
   Eigen::Index D_;
@@ -174,12 +180,31 @@ class TrainingGram {
   Eigen::MatrixXd G_;                      // G, then its lower Cholesky factor L
   Eigen::MatrixXd work_;  // factored: Φ̃ = Ξ̃ (C ⊗ I), then Z = L⁻¹ Ξ̃; precomputed: R
   Eigen::MatrixXd L_inverse_;  // factored: L⁻¹ (lower)
+  // Up to kSmallSpd rows (solver/spd.h) with the pairs stored or D > 1: L⁻¹
+  // from Factorize's fused factorisation (CholeskyAndTriangularInverse), then
+  // the lower triangle of G⁻¹ once LowerInverse() was called.
+  Eigen::MatrixXd inverse_;
+  // EnergyHessianSymmetric's scratch: one Y_k = G⁻¹ S_k, the packed symmetric
+  // and antisymmetric parts of every Y_k, S_k α, one S_k.
+  Eigen::MatrixXd hessian_y_, hessian_sym_, hessian_asym_, hessian_v_, hessian_s_;
+  enum class InverseState { kNone, kTriangular, kFull };
+  InverseState inverse_state_ = InverseState::kNone;
   // Pairs at D = 1 through PathKernel::PackedPairs: the packed lower triangle
   // of K_U, then of R = G⁻¹ − α αᵀ (diagonal halved), and the pair sums.
   Eigen::VectorXd packed_, pair_sums_, pair_chunk_, pair_weights_;
   double log_det_ = 0;
+  double temperature_ = 0;  // the T of the last factorisation
   bool factorized_ = false;
 };
+
+// Process-wide switch of the lean steps of Factorize (default on): L⁻¹ with
+// the factor (CholeskyAndTriangularInverse) where G⁻¹ is needed and G is
+// small, no refactorisation at the same U_1 and T, and Action::EnergyHessian
+// in the evaluation's workspace. Off: Eigen's LLT, G⁻¹ from L, every call
+// factorises (the steps before). The results agree to rounding; only
+// bench/lean_bench switches it, to time both routes in one run.
+void SetLeanGramSteps(bool on);
+bool LeanGramSteps();
 
 // K_{U_1} (PD × PD, (μ, d) order, no T) of `kernel` for D = U_1.rows() / Htot
 // outputs: the training kernel that theory.md §7 eigen-decomposes.

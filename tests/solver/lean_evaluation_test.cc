@@ -5,8 +5,9 @@
 // from the path inputs Ξ and Σ_μν R_μν ξ_π(μ)·ξ_π'(ν) with R from Eigen's LDLT;
 // the energy Hessian at one output (one GEMM per independent entry) against the
 // feature form of the same Hessian; LAPACK's and Eigen's inverse from a
-// Cholesky factor against each other; and warm starts (Newton from the
-// neighbouring width's solution) against the cold solve.
+// Cholesky factor against each other; the lean Gram steps against the steps
+// before them; and warm starts (Newton from the neighbouring width's solution)
+// against the cold solve.
 #include <gtest/gtest.h>
 
 #include <Eigen/Cholesky>
@@ -147,6 +148,65 @@ TEST_P(LeanGramTest, EnergyHessianOfTheEntriesMatchesTheFeatureForm) {
   }
 }
 
+// The lean steps of Factorize (SetLeanGramSteps: L⁻¹ with the factor, no
+// refactorisation at the same U_1 and T) against the steps before (LLT, G⁻¹
+// from L, a fresh factorisation every call): the same ln det, quadratic,
+// gradient and energy Hessian, also after returning to a point factorised
+// before and after a change of T alone; and the energy Hessian through the
+// action's workspace (Action::EnergyHessian) against a TrainingGram of its own.
+TEST_P(LeanGramTest, LeanStepsMatchTheStepsBefore) {
+  const Eigen::Index P = GetParam();
+  const Problem p = MakeProblem({2, 2}, P, 60 + static_cast<std::uint32_t>(P));
+  const PathKernel kernel(p.train, {KernelStrategy::kPrecomputed});
+  Rng rng(13);
+  const Eigen::MatrixXd U1 = test_util::RandomSpd(4, rng), U2 = test_util::RandomSpd(4, rng);
+  struct Values {
+    double log_det, quadratic;
+    Eigen::MatrixXd gradient, hessian;
+  };
+  auto values = [&](TrainingGram& gram, const Eigen::MatrixXd& U, double T) {
+    Values v;
+    EXPECT_TRUE(gram.Factorize(U, T));
+    v.log_det = gram.LogDet();
+    v.quadratic = gram.Quadratic();
+    EXPECT_TRUE(gram.EnergyGradient(&v.gradient));
+    EXPECT_TRUE(gram.EnergyHessian(&v.hessian));
+    return v;
+  };
+  SetLeanGramSteps(false);
+  TrainingGram before(kernel, p.pr.Y);
+  const Values b1 = values(before, U1, 0.2), b2 = values(before, U2, 0.2),
+               b3 = values(before, U2, 0.05);
+  SetLeanGramSteps(true);
+  TrainingGram lean(kernel, p.pr.Y);
+  // U1, U2, U2 again (nothing to factorise), U1 again, U2 at another T.
+  const Values l1 = values(lean, U1, 0.2), l2 = values(lean, U2, 0.2),
+               l2_again = values(lean, U2, 0.2), l1_again = values(lean, U1, 0.2),
+               l3 = values(lean, U2, 0.05);
+  const std::pair<const Values*, const Values*> pairs[] = {
+      {&b1, &l1}, {&b2, &l2}, {&b2, &l2_again}, {&b1, &l1_again}, {&b3, &l3}};
+  for (const auto& [x, y] : pairs) {
+    EXPECT_NEAR(y->log_det, x->log_det, 1e-13 * std::abs(x->log_det));
+    EXPECT_NEAR(y->quadratic, x->quadratic, 1e-12 * std::abs(x->quadratic));
+    EXPECT_LE(RelativeError(y->gradient, x->gradient), 1e-12);
+    EXPECT_LE(RelativeError(y->hessian, x->hessian), 1e-12);
+  }
+  EXPECT_EQ((l2_again.gradient - l2.gradient).cwiseAbs().maxCoeff(), 0.0);
+  EXPECT_EQ((l2_again.hessian - l2.hessian).cwiseAbs().maxCoeff(), 0.0);
+
+  Architecture arch = p.pr.arch;
+  arch.SetUniform(30);
+  const Action action(arch, kernel, p.pr.Y, 0.2);
+  Eigen::MatrixXd through_action;
+  ASSERT_TRUE(action.EnergyHessian(U1, &through_action));
+  EXPECT_LE(RelativeError(through_action, b1.hessian), 1e-12);
+  std::vector<Eigen::MatrixXd> U = action.InitialPoint(), grad;
+  U[0] = U2;
+  ASSERT_TRUE(action.Evaluate(U, &grad).ok);  // the workspace now holds U2's factor
+  ASSERT_TRUE(action.EnergyHessian(U2, &through_action));
+  EXPECT_LE(RelativeError(through_action, b2.hessian), 1e-12);
+}
+
 INSTANTIATE_TEST_SUITE_P(BothSidesOfSmallSpd, LeanGramTest,
                          ::testing::Values(Eigen::Index{13}, Eigen::Index{kSmallSpd + 7}));
 
@@ -171,6 +231,34 @@ TEST(LeanEvaluation, LapackAndEigenFactorsAndInversesAgree) {
     const Eigen::MatrixXd inverse = la.selfadjointView<Eigen::Lower>();
     EXPECT_LE((G * inverse - Eigen::MatrixXd::Identity(n, n)).cwiseAbs().maxCoeff(), 1e-10);
   }
+}
+
+// The line search's scaled initial inverse Hessian (SolveOptions::lbfgs_scaling)
+// and the lean Gram steps reach the saddle point of the flow before them.
+TEST(LeanEvaluation, ScalingAndLeanStepsReachTheSameSaddlePoint) {
+  const Problem p = MakeProblem({2, 2}, 24, 91);
+  const PathKernel kernel(p.train);
+  Architecture arch = p.pr.arch;
+  arch.SetUniform(20);
+  const Action action(arch, kernel, p.pr.Y, 0.05);
+  SolveOptions before;
+  before.gradient_tolerance = 1e-12;
+  before.lbfgs_scaling = false;
+  SetLeanGramSteps(false);
+  SolveSummary s_before, s_now;
+  const Solution a = Solve(action, before, &s_before);
+  SetLeanGramSteps(true);
+  SolveOptions now = before;
+  now.lbfgs_scaling = true;
+  const Solution b = Solve(action, now, &s_now);
+  ASSERT_TRUE(a.converged && b.converged) << s_before.message << "; " << s_now.message;
+  for (int l = 0; l < 2; ++l) {
+    EXPECT_LE(RelativeError(b.order_parameters.U[l], a.order_parameters.U[l]), 1e-10);
+  }
+  EXPECT_NEAR(s_now.hessian_min_eigenvalue, s_before.hessian_min_eigenvalue,
+              1e-8 * std::abs(s_before.hessian_min_eigenvalue));
+  std::printf("evaluations %d -> %d, Hessians %d -> %d\n", s_before.evaluations, s_now.evaluations,
+              s_before.hessians, s_now.hessians);
 }
 
 TEST(WarmStart, NewtonFromTheNeighbouringWidthReachesTheColdSolution) {

@@ -54,6 +54,46 @@ TEST_P(SpdTest, MatchesEigenLdlt) {
   EXPECT_FALSE(CholeskyInPlace(&indefinite));
 }
 
+// The fused factorisation (L and L⁻¹ by one recursion, then G⁻¹ = L⁻ᵀL⁻¹)
+// against Eigen's LLT and LDLT: L Lᵀ = G, L⁻¹ L = I, G⁻¹ against the LDLT
+// solve; below, at and above the recursion's base (24 rows) and up to kSmallSpd.
+TEST_P(SpdTest, FusedFactorAndInverseMatchEigen) {
+  const Eigen::Index n = GetParam();
+  if (n > kSmallSpd) GTEST_SKIP() << "the fused route is for Grams up to kSmallSpd rows";
+  const Eigen::MatrixXd G = RandomSpd(n, 11 + static_cast<unsigned>(n));
+  Eigen::MatrixXd A = G, W;
+  ASSERT_TRUE(CholeskyAndTriangularInverse(&A, &W));
+  const Eigen::MatrixXd L = A.triangularView<Eigen::Lower>();
+  const Eigen::MatrixXd Li = W.triangularView<Eigen::Lower>();
+  const Eigen::MatrixXd L_eigen = Eigen::LLT<Eigen::MatrixXd>(G).matrixL();
+  EXPECT_LT((L - L_eigen).norm(), 1e-12 * L_eigen.norm());
+  EXPECT_LT((L * L.transpose() - G).norm(), 1e-13 * G.norm());
+  EXPECT_LT((Li * L - Eigen::MatrixXd::Identity(n, n)).norm(), 1e-12 * std::sqrt(double(n)));
+  // The strict upper triangle of G is neither read nor written.
+  Eigen::MatrixXd marked = G;
+  marked.triangularView<Eigen::StrictlyUpper>().setConstant(7.0);
+  Eigen::MatrixXd W2;
+  ASSERT_TRUE(CholeskyAndTriangularInverse(&marked, &W2));
+  EXPECT_EQ((marked.triangularView<Eigen::Lower>().toDenseMatrix() - L).cwiseAbs().maxCoeff(), 0.0);
+  if (n > 1) {
+    EXPECT_EQ(marked(0, n - 1), 7.0);
+  }
+
+  InverseFromTriangularInverseInPlace(&W);
+  const Eigen::MatrixXd inverse =
+      Eigen::LDLT<Eigen::MatrixXd>(G).solve(Eigen::MatrixXd::Identity(n, n));
+  const Eigen::MatrixXd lower = W.triangularView<Eigen::Lower>();
+  const Eigen::MatrixXd expected_lower = inverse.triangularView<Eigen::Lower>();
+  EXPECT_LT((lower - expected_lower).norm(), 1e-12 * inverse.norm());
+
+  Eigen::MatrixXd indefinite = G;
+  indefinite(n - 1, n - 1) = -1;
+  EXPECT_FALSE(CholeskyAndTriangularInverse(&indefinite, &W));
+  Eigen::MatrixXd nan = G;
+  nan(n / 2, n / 2) = std::nan("");
+  EXPECT_FALSE(CholeskyAndTriangularInverse(&nan, &W));
+}
+
 INSTANTIATE_TEST_SUITE_P(BothSidesOfSmallSpd, SpdTest,
                          ::testing::Values(Eigen::Index{1}, Eigen::Index{25}, Eigen::Index{40},
                                            kSmallSpd, kSmallSpd + 1, Eigen::Index{400},
