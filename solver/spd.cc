@@ -118,25 +118,31 @@ namespace {
 constexpr Eigen::Index kRecursionBase = 24;
 using Square = Eigen::Ref<Eigen::MatrixXd>;
 
+// The base case of the recursions below: the lower triangle of X ← L⁻¹
+// column by column, X_jj = 1/L_jj, X_ij = −(Σ_{j≤k<i} L_ik X_kj)/L_ii. X may
+// be L itself: column j reads only L's columns ≥ j (not yet overwritten) and
+// X's entries of column j above row i (already computed). False on a zero pivot.
+bool InvertLowerByColumns(Square L, Square X) {
+  const Eigen::Index n = L.rows();
+  for (Eigen::Index j = 0; j < n; ++j) {
+    if (!(L(j, j) != 0)) return false;
+    X(j, j) = 1.0 / L(j, j);
+    for (Eigen::Index i = j + 1; i < n; ++i) {
+      double s = 0;
+      for (Eigen::Index k = j; k < i; ++k) s += L(i, k) * X(k, j);
+      X(i, j) = -s / L(i, i);
+    }
+  }
+  return true;
+}
+
 // The lower triangle of L ← L⁻¹ (LAPACK's trtri, recursively): for
 // L = [A 0; B C], L⁻¹ = [A⁻¹ 0; −C⁻¹ B A⁻¹ C⁻¹], the off-diagonal block by two
 // triangular products (Eigen's blocked kernels) through `scratch` (at least
 // ⌈n/2⌉² doubles). False on a zero pivot.
 bool TriangularInverseInPlace(Square L, double* scratch) {
   const Eigen::Index n = L.rows();
-  if (n <= kRecursionBase) {
-    // Column by column: X_jj = 1/L_jj, X_ij = −(Σ_{j≤k<i} L_ik X_kj)/L_ii.
-    for (Eigen::Index j = 0; j < n; ++j) {
-      if (!(L(j, j) != 0)) return false;
-      L(j, j) = 1.0 / L(j, j);
-      for (Eigen::Index i = j + 1; i < n; ++i) {
-        double s = 0;
-        for (Eigen::Index k = j; k < i; ++k) s += L(i, k) * L(k, j);
-        L(i, j) = -s / L(i, i);
-      }
-    }
-    return true;
-  }
+  if (n <= kRecursionBase) return InvertLowerByColumns(L, L);
   const Eigen::Index n1 = n / 2, n2 = n - n1;
   auto A = L.topLeftCorner(n1, n1);
   auto B = L.bottomLeftCorner(n2, n1);
@@ -200,16 +206,7 @@ bool CholeskyAndInverse(Square A, Square W, double* scratch) {
         A(i, j) = s / l;
       }
     }
-    // W = L⁻¹ as TriangularInverseInPlace's base case, from A into W.
-    for (Eigen::Index j = 0; j < n; ++j) {
-      W(j, j) = 1.0 / A(j, j);
-      for (Eigen::Index i = j + 1; i < n; ++i) {
-        double s = 0;
-        for (Eigen::Index k = j; k < i; ++k) s += A(i, k) * W(k, j);
-        W(i, j) = -s / A(i, i);
-      }
-    }
-    return true;
+    return InvertLowerByColumns(A, W);  // W = L⁻¹ (L_jj > 0 here)
   }
   const Eigen::Index n1 = n / 2, n2 = n - n1;
   auto A11 = A.topLeftCorner(n1, n1);
