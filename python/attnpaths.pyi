@@ -2005,6 +2005,11 @@ class SolveOptions:
     """
     L-BFGS memory.
     """
+    lbfgs_scaling: bool
+
+    """
+    Scale the line search's initial inverse Hessian by s^T y / y^T y of the last step (Ceres' approximate eigenvalue scaling).
+    """
     initial_U: list
 
     """
