@@ -332,19 +332,22 @@ TEST(Sample, ReducedAndCollapsedSamplersAgreeOnTwoLayersOfTwoHeads) {
       {3, 5, 9}, 14, 79);
 }
 
+// The two layers of two heads (N0 = 4) of the data-span tests below.
+std::vector<std::vector<HeadSpec>> SpanTestLayers() {
+  Rng rng(83);
+  return {{test_util::RandomWHead(4, rng, Normalization::kSoftmax, false, 2.0),
+           test_util::SimpleHead(HeadKind::kUniform)},
+          {test_util::RandomWHead(4, rng, Normalization::kSoftmax, false, 1.0),
+           test_util::RandomQKHead(4, 3, rng)}};
+}
+
 TEST(Sample, ReducedToTheDataSpanAgreesWithCollapsed) {
   // N0 = 4, P = 3, H = (2, 2), widths (4, 8, 6): V_0 a 4 × 4 Bartlett factor
   // (10), layer 1 reduced to the span of the training data (r_1 = 6: 21),
   // layer 2 and the readout the scalar s (1): 32 coordinates vs 176 value
   // weights; the test predictions draw the weights outside the span
   // (reduced_potential.h).
-  Rng rng(83);
-  CheckReducedAgainstCollapsed(
-      {{test_util::RandomWHead(4, rng, Normalization::kSoftmax, false, 2.0),
-        test_util::SimpleHead(HeadKind::kUniform)},
-       {test_util::RandomWHead(4, rng, Normalization::kSoftmax, false, 1.0),
-        test_util::RandomQKHead(4, 3, rng)}},
-      {4, 8, 6}, 32, 89, 4, 3, false);
+  CheckReducedAgainstCollapsed(SpanTestLayers(), {4, 8, 6}, 32, 89, 4, 3, false);
 }
 
 TEST(Sample, ReducedToTheDataSpanAgreesWithCollapsedWithTwoOutputs) {
@@ -355,13 +358,7 @@ TEST(Sample, ReducedToTheDataSpanAgreesWithCollapsedWithTwoOutputs) {
   // rows (6; 3 ≤ n_3 = 6 and ≤ ¾ · H_2 r_1 = 9): 37 coordinates vs 176 value
   // weights and 12 readout weights. Both outputs' predictor means and
   // variances and every U^sampled entry must agree with the collapsed sampler.
-  Rng rng(83);
-  CheckReducedAgainstCollapsed(
-      {{test_util::RandomWHead(4, rng, Normalization::kSoftmax, false, 2.0),
-        test_util::SimpleHead(HeadKind::kUniform)},
-       {test_util::RandomWHead(4, rng, Normalization::kSoftmax, false, 1.0),
-        test_util::RandomQKHead(4, 3, rng)}},
-      {4, 8, 6}, 10 + 21 + 6, 97, 4, 3, false, 2);
+  CheckReducedAgainstCollapsed(SpanTestLayers(), {4, 8, 6}, 10 + 21 + 6, 97, 4, 3, false, 2);
 }
 
 TEST(Sample, CollapsedAndFullSamplersAgreeOnAOnePathNetwork) {
