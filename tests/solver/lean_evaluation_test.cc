@@ -14,6 +14,7 @@
 #include <Eigen/Core>
 #include <cmath>
 #include <cstdio>
+#include <thread>
 #include <vector>
 
 #include "kernels/path_inputs.h"
@@ -205,6 +206,57 @@ TEST_P(LeanGramTest, LeanStepsMatchTheStepsBefore) {
   ASSERT_TRUE(action.Evaluate(U, &grad).ok);  // the workspace now holds U2's factor
   ASSERT_TRUE(action.EnergyHessian(U2, &through_action));
   EXPECT_LE(RelativeError(through_action, b2.hessian), 1e-12);
+}
+
+// One Action shared by two threads (a sweep's points or a caller's own threads):
+// Evaluate and EnergyHessian take the shared workspace with a try-lock and
+// fall back to a private one when it is busy, so every concurrent call must
+// return what the same call returns alone. The reference is a second Action,
+// called from one thread only. Run under ThreadSanitizer too (build-tsan).
+TEST(LeanEvaluation, OneActionCalledFromTwoThreadsGivesTheSerialValues) {
+  const Problem p = MakeProblem({2, 2}, 120, 17);  // calls long enough to overlap
+  const PathKernel kernel(p.train, {KernelStrategy::kPrecomputed});
+  Architecture arch = p.pr.arch;
+  arch.SetUniform(25);
+  const Action shared(arch, kernel, p.pr.Y, 0.1), alone(arch, kernel, p.pr.Y, 0.1);
+  Rng rng(29);
+  std::vector<std::vector<Eigen::MatrixXd>> points(2, alone.InitialPoint());
+  points[0][0] = test_util::RandomSpd(4, rng);
+  points[1][0] = test_util::RandomSpd(4, rng);
+  struct Reference {
+    double S;
+    std::vector<Eigen::MatrixXd> grad;
+    Eigen::MatrixXd hessian;
+  };
+  std::vector<Reference> ref(2);
+  for (int k = 0; k < 2; ++k) {
+    const auto v = alone.Evaluate(points[k], &ref[k].grad);
+    ASSERT_TRUE(v.ok);
+    ref[k].S = v.S;
+    ASSERT_TRUE(alone.EnergyHessian(points[k][0], &ref[k].hessian));
+  }
+  constexpr int kCalls = 60;
+  std::vector<int> mismatches(2, 0);
+  auto work = [&](int t) {
+    for (int i = 0; i < kCalls; ++i) {
+      const int k = (i + t) % 2;  // the two threads ask for different points
+      std::vector<Eigen::MatrixXd> grad;
+      const auto v = shared.Evaluate(points[k], &grad);
+      Eigen::MatrixXd hessian;
+      const bool h_ok = shared.EnergyHessian(points[(k + 1) % 2][0], &hessian);
+      bool same = v.ok && h_ok && std::abs(v.S - ref[k].S) <= 1e-12 * std::abs(ref[k].S) &&
+                  RelativeError(hessian, ref[(k + 1) % 2].hessian) <= 1e-12;
+      for (size_t l = 0; same && l < grad.size(); ++l) {
+        same = RelativeError(grad[l], ref[k].grad[l]) <= 1e-12;
+      }
+      if (!same) ++mismatches[static_cast<size_t>(t)];
+    }
+  };
+  std::thread other(work, 1);
+  work(0);
+  other.join();
+  EXPECT_EQ(mismatches[0], 0);
+  EXPECT_EQ(mismatches[1], 0);
 }
 
 INSTANTIATE_TEST_SUITE_P(BothSidesOfSmallSpd, LeanGramTest,
