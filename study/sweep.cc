@@ -19,6 +19,7 @@
 #include "parallel/communicator.h"
 #include "parallel/cpu_budget.h"
 #include "parallel/executor.h"
+#include "solver/action_hessian.h"
 #include "solver/predictor.h"
 #include "study/result_row.h"
 #include "study/run_record.h"
@@ -315,6 +316,11 @@ SweepResult Sweep(const Study& study, const SweepOptions& options, SweepSummary*
     const double T = temps[ti];
     Architecture arch = study.architecture;
     std::vector<Eigen::MatrixXd> start;  // empty: U_GP
+    // The previous point's stability-check Hessian and architecture when it
+    // was solved in this run: the first Newton model of the next point
+    // (NeighbourActionHessian; a point loaded from its file has none).
+    Eigen::MatrixXd start_hessian;
+    Architecture start_arch;
     for (std::size_t wi = 0; wi < chain.size(); ++wi) {
       const double N = chain[wi];
       const std::string file = (std::filesystem::path(points_dir) / PointName(N, T)).string();
@@ -333,8 +339,15 @@ SweepResult Sweep(const Study& study, const SweepOptions& options, SweepSummary*
         const Action action(arch, *k.train, study.train.y, T);
         SolveOptions point_options = solve_options;
         point_options.initial_U = start;
+        if (start_hessian.size() > 0 &&
+            !NeighbourActionHessian(action, start_arch, start, start_hessian,
+                                    &point_options.initial_hessian)) {
+          point_options.initial_hessian.resize(0, 0);  // computed by Solve
+        }
         SolveSummary s;
-        const Solution sol = Solve(action, point_options, &s);
+        Solution sol = Solve(action, point_options, &s);
+        start_hessian = std::move(sol.hessian);
+        start_arch = arch;
         if (s.termination == SolveTermination::kFailure) {
           throw Error(ErrorMessage("sweep point N = " + ExactNumber(N) + ", T = " + ExactNumber(T),
                                    s.message, "an action that can be evaluated"));
@@ -353,6 +366,7 @@ SweepResult Sweep(const Study& study, const SweepOptions& options, SweepSummary*
         ++solved;
       }
       if (!row.value("converged", false)) all_converged = false;
+      if (load) start_hessian.resize(0, 0);
       start = OrderParametersFromJson(row, file).U;
       results[ti][wi] = std::move(row);
       const std::size_t d = ++done;
