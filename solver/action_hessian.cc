@@ -63,13 +63,13 @@ bool SmallInverse(const Eigen::MatrixXd& U, Eigen::MatrixXd* inverse) {
 
 namespace {
 
-// The Hessian of S / n_max at U_in, with the energy block (of the full
-// S, before the Schur complement) when `with_energy`, else without it.
-bool ActionHessian(const Action& action, const std::vector<Eigen::MatrixXd>& U_in,
-                   Eigen::MatrixXd* hessian, TrainingGram::HessianForm energy_form,
-                   bool with_energy) {
-  action.CheckPoint(U_in);
-  const Architecture& arch = action.architecture();
+// The Hessian of S / n_max at U_in (checked against the action's shapes by
+// the caller) for the widths and variances of `arch` and the readout of
+// `action`, with the energy block (of the full S, before the Schur
+// complement) of `action` when `with_energy`, else without it.
+bool ActionHessian(const Action& action, const Architecture& arch,
+                   const std::vector<Eigen::MatrixXd>& U_in, Eigen::MatrixXd* hessian,
+                   TrainingGram::HessianForm energy_form, bool with_energy) {
   const int L = arch.L();
   const auto heads = arch.heads_per_layer();
   const bool free_readout = action.readout() == ReadoutMode::kFree;
@@ -174,7 +174,9 @@ bool ActionHessian(const Action& action, const std::vector<Eigen::MatrixXd>& U_i
 
 bool AnalyticActionHessian(const Action& action, const std::vector<Eigen::MatrixXd>& U,
                            Eigen::MatrixXd* hessian, TrainingGram::HessianForm energy_form) {
-  return ActionHessian(action, U, hessian, energy_form, /*with_energy=*/true);
+  action.CheckPoint(U);
+  return ActionHessian(action, action.architecture(), U, hessian, energy_form,
+                       /*with_energy=*/true);
 }
 
 bool NeighbourActionHessian(const Action& action, const Architecture& neighbour,
@@ -184,10 +186,7 @@ bool NeighbourActionHessian(const Action& action, const Architecture& neighbour,
   Require(neighbour.L() == arch.L() && neighbour.heads_per_layer() == arch.heads_per_layer(),
           "neighbour architecture", "other layers or heads",
           "the action's layers and heads (only widths and variances may differ)");
-  // The neighbour's action: the same kernel, labels, temperature and readout,
-  // hence the same energy; its own widths and variances.
-  const Action other(neighbour, action.kernel(), action.Y(), action.temperature(),
-                     action.readout());
+  neighbour.ValidateHyperparameters();
   const std::vector<Eigen::MatrixXd> point = action.Start(U);
   action.CheckPoint(point);
   const Eigen::Index side = IndependentEntries(point);
@@ -197,8 +196,10 @@ bool NeighbourActionHessian(const Action& action, const Architecture& neighbour,
       std::to_string(side) + " x " + std::to_string(side) + " (the independent entries of U)");
   Eigen::MatrixXd here, there;
   const auto form = TrainingGram::HessianForm::kAuto;  // unused without the energy
-  if (!ActionHessian(action, point, &here, form, false) ||
-      !ActionHessian(other, point, &there, form, false)) {
+  // The neighbour's action has the same kernel, labels, temperature and
+  // readout, hence the same energy; only its widths and variances differ.
+  if (!ActionHessian(action, arch, point, &here, form, false) ||
+      !ActionHessian(action, neighbour, point, &there, form, false)) {
     return false;
   }
   // neighbour_hessian = (E + R') / n', here = R / n, there = R' / n' with E

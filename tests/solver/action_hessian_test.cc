@@ -184,6 +184,9 @@ TEST_P(ActionHessianTest, NeighbourWidthHessianEqualsTheDirectOne) {
   Architecture more_heads = neighbour;
   more_heads.layers.back().push_back(more_heads.layers.back().back());
   EXPECT_THROW(NeighbourActionHessian(action, more_heads, U, Eigen::MatrixXd(), &out), Error);
+  Architecture no_width = neighbour;
+  no_width.widths[0] = 0;
+  EXPECT_THROW(NeighbourActionHessian(action, no_width, U, Eigen::MatrixXd(), &out), Error);
 }
 
 INSTANTIATE_TEST_SUITE_P(HeadCounts, ActionHessianTest,
