@@ -40,6 +40,7 @@
 #include "kernels/path_inputs.h"
 #include "kernels/path_kernel.h"
 #include "solver/action.h"
+#include "solver/action_hessian.h"
 #include "solver/order_parameters.h"
 #include "solver/solve.h"
 #include "solver/spd.h"
@@ -271,12 +272,12 @@ struct Flow {
   const char* name;
   bool lbfgs_scaling, lean;
 };
-// a1ef836 (before this section's changes), the lean Gram steps (the defaults
-// now), SolveOptions::lbfgs_scaling alone, and both.
-const Flow kFlows[] = {{"before (a1ef836)", false, false},
-                       {"fused factorisation (now, the defaults)", false, true},
-                       {"L-BFGS scaling alone", true, false},
-                       {"scaling + fused", true, true}};
+// a1ef836 (before the fused factorisation), the defaults (the cold flow is
+// that of 04cd314: this branch changes warm starts only), and the defaults
+// with SolveOptions::lbfgs_scaling.
+const Flow kFlows[] = {{"a1ef836", false, false},
+                       {"now (the defaults; cold solves as 04cd314)", false, true},
+                       {"L-BFGS scaling", true, true}};
 
 void Solves(const std::vector<double>& widths, int reps, double tolerance, double peak) {
   std::printf(
@@ -285,11 +286,11 @@ void Solves(const std::vector<double>& widths, int reps, double tolerance, doubl
   std::printf(
       "*solve* includes the stability check (the Hessian's smallest eigenvalue) and excludes "
       "the predictor; storage pairs (kAuto's choice); default flow (line search to "
-      "newton_threshold 1e-3, then Newton with hessian_reuse 0.25). *before (a1ef836)*: "
-      "lbfgs_scaling off and SetLeanGramSteps(false) (Eigen LLT, G⁻¹ from L, every Hessian "
-      "factorises G again in a TrainingGram of its own); *fused factorisation*: "
-      "SetLeanGramSteps(true) (the defaults now); *L-BFGS scaling*: lbfgs_scaling on; "
-      "*scaling + fused*: both. The configurations run interleaved, %d repetitions each; "
+      "newton_threshold 1e-3, then Newton with hessian_reuse 0.25). *a1ef836*: "
+      "SetLeanGramSteps(false) (Eigen LLT, G⁻¹ from L, every Hessian factorises G again in a "
+      "TrainingGram of its own); *now*: the defaults (a cold solve is 04cd314's); *L-BFGS "
+      "scaling*: the defaults with lbfgs_scaling on. *vs before* is against *now*. The "
+      "configurations run interleaved, %d repetitions each; "
       "minimum (median) of the solve's CPU time (one thread). |ΔU| = max |U_1 − U_1^ref| "
       "against Newton from the solution to max |∂(S/n)/∂U| ≤ 1e-13. *floor*: the solve's FLOPs "
       "(evaluations × one evaluation's, section 1's count, + Hessians × "
@@ -337,7 +338,7 @@ void Solves(const std::vector<double>& widths, int reps, double tolerance, doubl
     tight.compute_hessian = false;
     tight.initial_U = sol[0].order_parameters.U;
     const Solution ref = Solve(action, tight, nullptr);
-    const double before = MedianMin(cpu[0]).min;
+    const double before = MedianMin(cpu[1]).min;
     for (size_t f = 0; f < kN; ++f) {
       const SolveSummary& b = summary[f];
       const double du =
@@ -367,9 +368,13 @@ void Sweeps(const std::vector<double>& widths, const std::vector<double>& temps,
       "P = 100, 4 paths; widths %zu, temperatures %zu; every temperature a chain in decreasing "
       "N as `attnpaths sweep` runs it (study/sweep.cc). *cold*: every point from U_GP; *warm*: "
       "from the next larger width's solution (Newton first, newton_from_initial); default "
-      "options otherwise. *before (a1ef836)*: SetLeanGramSteps(false); *now*: on (the "
-      "defaults); *scaling + fused*: also lbfgs_scaling. Solves only (stability check "
-      "included; path inputs and predictor excluded), total CPU and wall time over the grid, "
+      "options otherwise. *first model computed (04cd314)*: the first Newton step of a warm "
+      "start takes a fresh Hessian; *neighbour's Hessian*: it takes the previous width's "
+      "stability-check Hessian with the entropy part exchanged (NeighbourActionHessian, "
+      "SolveOptions::initial_hessian, as study/sweep.cc; its cost is timed); *scaling*: "
+      "lbfgs_scaling on. Solves only (stability check "
+      "included; Action construction, path inputs and predictor excluded), total CPU and wall time "
+      "over the grid, "
       "minimum (median) over %d interleaved repetitions; per point: mean evaluations and Hessians "
       "(max in "
       "brackets). max |ΔU| is the largest max |U_1 − U_1^cold| over the grid; *not "
@@ -381,14 +386,13 @@ void Sweeps(const std::vector<double>& widths, const std::vector<double>& temps,
   std::sort(chain.begin(), chain.end(), std::greater<>());
   struct Mode {
     const char* name;
-    bool warm, lean, scaling;
+    bool warm, lean, scaling, carry;  // carry: the neighbour's Hessian as first Newton model
   };
-  const Mode modes[] = {{"cold, before (a1ef836)", false, false, false},
-                        {"warm, before (a1ef836)", true, false, false},
-                        {"cold, now (fused factorisation)", false, true, false},
-                        {"warm, now (fused factorisation)", true, true, false},
-                        {"cold, scaling + fused", false, true, true},
-                        {"warm, scaling + fused", true, true, true}};
+  const Mode modes[] = {{"cold (as 04cd314)", false, true, false, false},
+                        {"warm, first model computed (04cd314)", true, true, false, false},
+                        {"warm, neighbour's Hessian (now)", true, true, false, true},
+                        {"cold, L-BFGS scaling", false, true, true, false},
+                        {"warm, scaling + neighbour's Hessian", true, true, true, true}};
   const size_t kModes = sizeof(modes) / sizeof(modes[0]);
   std::vector<std::vector<double>> times(kModes), walls(kModes);
   std::vector<std::vector<SolveSummary>> summaries(kModes);
@@ -400,6 +404,8 @@ void Sweeps(const std::vector<double>& widths, const std::vector<double>& temps,
       double total = 0, wall_total = 0;
       for (double T : temps) {
         std::vector<Eigen::MatrixXd> start;
+        Eigen::MatrixXd start_hessian;
+        Architecture start_arch;
         for (double N : chain) {
           t.arch.SetUniform(N);
           const Action action(t.arch, kernel, t.train.y, T);
@@ -410,10 +416,19 @@ void Sweeps(const std::vector<double>& widths, const std::vector<double>& temps,
           if (modes[m].warm) o.initial_U = start;
           SolveSummary s;
           const bench::Stopwatch w;
-          const Solution sol = Solve(action, o, &s);
+          // As study/sweep.cc: the previous width's stability-check Hessian,
+          // its entropy part exchanged for this width's (timed with the solve).
+          if (modes[m].warm && modes[m].carry && start_hessian.size() > 0 &&
+              !NeighbourActionHessian(action, start_arch, start, start_hessian,
+                                      &o.initial_hessian)) {
+            o.initial_hessian.resize(0, 0);
+          }
+          Solution sol = Solve(action, o, &s);
           total += w.cpu();
           wall_total += w.wall();
           start = sol.order_parameters.U;
+          start_hessian = std::move(sol.hessian);
+          start_arch = t.arch;
           summaries[m].push_back(s);
           solutions[m].push_back(sol.order_parameters.U[0]);
         }

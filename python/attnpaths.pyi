@@ -64,6 +64,15 @@ class Action:
         """
         U_GP in the layout evaluate takes (the solver's default start).
         """
+    def neighbour_hessian(self, neighbour: Architecture, U: object, neighbour_hessian: object) -> object:
+        """
+        This action's Hessian of S/n_max at U from neighbour_hessian, the Hessian at the same
+        U of the action with the `neighbour` architecture (other widths or variances, same
+        kernel, labels, temperature and readout), exchanging only the entropy parts: a
+        sweep's next width gets SolveOptions.initial_hessian from the previous width's
+        Solution.hessian without computing the energy block. None when some U_l is not
+        positive definite; raises attnpaths.Error for other heads or shapes.
+        """
 
 class ActionValue:
     """
@@ -1938,6 +1947,12 @@ class Solution:
         """
         U_a: a float for one output, a D x D array for several.
         """
+    @property
+    def hessian(self) -> object:
+        """
+        The stability check's Hessian of S/n_max at the solution, in the independent
+        entries of U (a copy); None when it was not computed.
+        """
     def __repr__(self) -> str:
         """
         S and convergence.
@@ -1956,7 +1971,9 @@ class SolveOptions:
       newton_from_initial    with initial_U given, Newton steps first (True)
       hessian_reuse          keep a Newton Hessian while each step cuts the gradient by this (0.25)
       lbfgs_rank             L-BFGS memory (20)
+      lbfgs_scaling          scale the initial inverse Hessian by s^T y / y^T y (False)
       initial_U              start [U_1, ..., U_L]; empty: U_GP (theory.md 8)
+      initial_hessian        Hessian of S/n_max at initial_U, the first Newton model (None)
       compute_hessian        report the smallest Hessian eigenvalue (True)
       hessian_max_dimension  skip Hessian and Newton steps above this many entries (600)
       progress               callable(SolveProgress) after every iteration, or None
@@ -2014,6 +2031,13 @@ class SolveOptions:
 
     """
     The start [U_1, ..., U_L] (copies; (m_l D) x (m_l D)); empty means U_GP.
+    """
+    initial_hessian: object
+
+    """
+    With initial_U: the Hessian of S/n_max there in the independent entries (a copy),
+    taken as the first Newton model of the warm start instead of computing one, e.g.
+    Action.neighbour_hessian of the neighbouring width's Solution.hessian; None: computed.
     """
     compute_hessian: bool
 
@@ -2123,6 +2147,16 @@ class SolveSummary:
     def newton_steps(self) -> int:
         """
         Newton polish steps.
+        """
+    @property
+    def hessians(self) -> int:
+        """
+        Hessians computed (Newton steps and the stability check).
+        """
+    @property
+    def hessians_given(self) -> int:
+        """
+        Newton models taken from SolveOptions.initial_hessian.
         """
     @property
     def num_parameters(self) -> int:

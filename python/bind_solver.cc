@@ -7,6 +7,7 @@
 #include "kernels/metrics.h"
 #include "python/bindings.h"
 #include "solver/action.h"
+#include "solver/action_hessian.h"
 #include "solver/order_parameters.h"
 #include "solver/predictor.h"
 #include "solver/solve.h"
@@ -339,7 +340,30 @@ keeps a copy of arch and a reference to kernel.)doc")
       .def(
           "initial_point",
           [](const ActionHolder& a) { return MatrixList(a.action->InitialPoint()); },
-          "U_GP in the layout evaluate takes (the solver's default start).");
+          "U_GP in the layout evaluate takes (the solver's default start).")
+      .def(
+          "neighbour_hessian",
+          [](const ActionHolder& a, const Architecture& neighbour, py::object U,
+             py::object neighbour_hessian) -> py::object {
+            const std::vector<Eigen::MatrixXd> u = ToMatrices(U, "U");
+            const Eigen::MatrixXd h =
+                MatrixArg(neighbour_hessian, "neighbour_hessian", Shape::kMatrix).matrix();
+            Eigen::MatrixXd out;
+            bool ok;
+            {
+              py::gil_scoped_release release;
+              ok = NeighbourActionHessian(*a.action, neighbour, u, h, &out);
+            }
+            if (!ok) return py::none();
+            return py::cast(out);
+          },
+          "neighbour"_a, "U"_a, "neighbour_hessian"_a,
+          "This action's Hessian of S/n_max at U from neighbour_hessian, the Hessian at the same\n"
+          "U of the action with the `neighbour` architecture (other widths or variances, same\n"
+          "kernel, labels, temperature and readout), exchanging only the entropy parts: a\n"
+          "sweep's next width gets SolveOptions.initial_hessian from the previous width's\n"
+          "Solution.hessian without computing the energy block. None when some U_l is not\n"
+          "positive definite; raises attnpaths.Error for other heads or shapes.");
 
   // ----------------------------------------------------------------- Solve
   py::class_<SolveProgress>(m, "SolveProgress",
@@ -371,6 +395,7 @@ the given fields; unknown names raise attnpaths.Error suggesting the nearest fie
   lbfgs_rank             L-BFGS memory (20)
   lbfgs_scaling          scale the initial inverse Hessian by s^T y / y^T y (False)
   initial_U              start [U_1, ..., U_L]; empty: U_GP (theory.md 8)
+  initial_hessian        Hessian of S/n_max at initial_U, the first Newton model (None)
   compute_hessian        report the smallest Hessian eigenvalue (True)
   hessian_max_dimension  skip Hessian and Newton steps above this many entries (600)
   progress               callable(SolveProgress) after every iteration, or None)doc")
@@ -406,6 +431,20 @@ the given fields; unknown names raise attnpaths.Error suggesting the nearest fie
                                       : ToMatrices(U, "SolveOptions.initial_U");
           },
           "The start [U_1, ..., U_L] (copies; (m_l D) x (m_l D)); empty means U_GP.")
+      .def_property(
+          "initial_hessian",
+          [](const SolveOptions& o) -> py::object {
+            if (o.initial_hessian.size() == 0) return py::none();
+            return py::cast(o.initial_hessian);
+          },
+          [](SolveOptions& o, py::object H) {
+            o.initial_hessian =
+                H.is_none() ? Eigen::MatrixXd()
+                            : MatrixArg(H, "SolveOptions.initial_hessian", Shape::kMatrix).matrix();
+          },
+          "With initial_U: the Hessian of S/n_max there in the independent entries (a copy),\n"
+          "taken as the first Newton model of the warm start instead of computing one, e.g.\n"
+          "Action.neighbour_hessian of the neighbouring width's Solution.hessian; None: computed.")
       .def_readwrite("compute_hessian", &SolveOptions::compute_hessian,
                      "Report the smallest Hessian eigenvalue at the solution.")
       .def_readwrite("hessian_max_dimension", &SolveOptions::hessian_max_dimension,
@@ -445,6 +484,10 @@ steps, the smallest Hessian eigenvalue and times. Read brief_report() first.)doc
       .def_readonly("evaluations", &SolveSummary::evaluations, "Action evaluations.")
       .def_readonly("restarts", &SolveSummary::restarts, "Line-search restarts.")
       .def_readonly("newton_steps", &SolveSummary::newton_steps, "Newton polish steps.")
+      .def_readonly("hessians", &SolveSummary::hessians,
+                    "Hessians computed (Newton steps and the stability check).")
+      .def_readonly("hessians_given", &SolveSummary::hessians_given,
+                    "Newton models taken from SolveOptions.initial_hessian.")
       .def_readonly("num_parameters", &SolveSummary::num_parameters, "Free parameters.")
       .def_readonly("hessian_min_eigenvalue", &SolveSummary::hessian_min_eigenvalue,
                     "Smallest Hessian eigenvalue of S/n_max; > 0 is a stable minimum.")
@@ -474,6 +517,14 @@ steps, the smallest Hessian eigenvalue and times. Read brief_report() first.)doc
       .def_property_readonly(
           "U_a", [](const Solution& s) { return Readout(s.order_parameters.U_a); },
           "U_a: a float for one output, a D x D array for several.")
+      .def_property_readonly(
+          "hessian",
+          [](const Solution& s) -> py::object {
+            if (s.hessian.size() == 0) return py::none();
+            return py::cast(s.hessian);
+          },
+          "The stability check's Hessian of S/n_max at the solution, in the independent\n"
+          "entries of U (a copy); None when it was not computed.")
       .def(
           "__repr__",
           [](const Solution& s) {

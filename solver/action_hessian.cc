@@ -3,8 +3,11 @@
 #include <Eigen/Cholesky>
 #include <array>
 #include <cmath>
+#include <string>
 #include <utility>
 
+#include "kernels/error.h"
+#include "solver/hessian.h"
 #include "solver/order_parameters.h"
 #include "solver/training_gram.h"
 
@@ -58,10 +61,15 @@ bool SmallInverse(const Eigen::MatrixXd& U, Eigen::MatrixXd* inverse) {
 
 }  // namespace
 
-bool AnalyticActionHessian(const Action& action, const std::vector<Eigen::MatrixXd>& U_in,
-                           Eigen::MatrixXd* hessian, TrainingGram::HessianForm energy_form) {
-  action.CheckPoint(U_in);
-  const Architecture& arch = action.architecture();
+namespace {
+
+// The Hessian of S / n_max at U_in (checked against the action's shapes by
+// the caller) for the widths and variances of `arch` and the readout of
+// `action`, with the energy block (of the full S, before the Schur
+// complement) of `action` when `with_energy`, else without it.
+bool ActionHessian(const Action& action, const Architecture& arch,
+                   const std::vector<Eigen::MatrixXd>& U_in, Eigen::MatrixXd* hessian,
+                   TrainingGram::HessianForm energy_form, bool with_energy) {
   const int L = arch.L();
   const auto heads = arch.heads_per_layer();
   const bool free_readout = action.readout() == ReadoutMode::kFree;
@@ -141,9 +149,11 @@ bool AnalyticActionHessian(const Action& action, const std::vector<Eigen::Matrix
   }
 
   // Energy (U_1, U_1).
-  Eigen::MatrixXd energy;
-  if (!action.EnergyHessian(U[0], &energy, energy_form)) return false;
-  Hf.block(0, 0, offset[1], offset[1]) += energy;
+  if (with_energy) {
+    Eigen::MatrixXd energy;
+    if (!action.EnergyHessian(U[0], &energy, energy_form)) return false;
+    Hf.block(0, 0, offset[1], offset[1]) += energy;
+  }
 
   const double scale = 1.0 / arch.n_max();
   if (free_readout) {
@@ -157,6 +167,46 @@ bool AnalyticActionHessian(const Action& action, const std::vector<Eigen::Matrix
   Eigen::MatrixXd reduced = Hf.topLeftCorner(nU, nU) -
                             Hf.topRightCorner(nU, na) * ldlt.solve(Hf.bottomLeftCorner(na, nU));
   *hessian = scale * 0.5 * (reduced + reduced.transpose());
+  return hessian->allFinite();
+}
+
+}  // namespace
+
+bool AnalyticActionHessian(const Action& action, const std::vector<Eigen::MatrixXd>& U,
+                           Eigen::MatrixXd* hessian, TrainingGram::HessianForm energy_form) {
+  action.CheckPoint(U);
+  return ActionHessian(action, action.architecture(), U, hessian, energy_form,
+                       /*with_energy=*/true);
+}
+
+bool NeighbourActionHessian(const Action& action, const Architecture& neighbour,
+                            const std::vector<Eigen::MatrixXd>& U,
+                            const Eigen::MatrixXd& neighbour_hessian, Eigen::MatrixXd* hessian) {
+  const Architecture& arch = action.architecture();
+  Require(neighbour.L() == arch.L() && neighbour.heads_per_layer() == arch.heads_per_layer(),
+          "neighbour architecture", "other layers or heads",
+          "the action's layers and heads (only widths and variances may differ)");
+  neighbour.ValidateHyperparameters();
+  const std::vector<Eigen::MatrixXd> point = action.Start(U);
+  action.CheckPoint(point);
+  const Eigen::Index side = IndependentEntries(point);
+  Require(
+      neighbour_hessian.rows() == side && neighbour_hessian.cols() == side, "neighbour Hessian",
+      std::to_string(neighbour_hessian.rows()) + " x " + std::to_string(neighbour_hessian.cols()),
+      std::to_string(side) + " x " + std::to_string(side) + " (the independent entries of U)");
+  Eigen::MatrixXd here, there;
+  const auto form = TrainingGram::HessianForm::kAuto;  // unused without the energy
+  // The neighbour's action has the same kernel, labels, temperature and
+  // readout, hence the same energy; only its widths and variances differ.
+  if (!ActionHessian(action, arch, point, &here, form, false) ||
+      !ActionHessian(action, neighbour, point, &there, form, false)) {
+    return false;
+  }
+  // neighbour_hessian = (E + R') / n', here = R / n, there = R' / n' with E
+  // the energy block (zero outside U_1's entries; the Schur complement of U_a
+  // involves only entropy blocks), so E + R = n' (neighbour_hessian − there) + n here.
+  const double ratio = neighbour.n_max() / arch.n_max();
+  *hessian = ratio * (neighbour_hessian - there) + here;
   return hessian->allFinite();
 }
 

@@ -41,4 +41,21 @@ bool AnalyticActionHessian(
     const Action& action, const std::vector<Eigen::MatrixXd>& U, Eigen::MatrixXd* hessian,
     TrainingGram::HessianForm energy_form = TrainingGram::HessianForm::kAuto);
 
+// The Hessian of `action`'s S / n_max at U from the Hessian of S / n_max at
+// the same U of the action with the `neighbour` architecture (the same
+// kernel, labels, temperature and readout; other widths or variances): a
+// sweep's next width gets its first Newton model from the previous width's
+// stability check (SolveOptions::initial_hessian) without the energy block,
+// the expensive part. The energy ln det G + vec(Y)ᵀG⁻¹vec(Y) is the same
+// function of U_1 in both, so with E its block and R, R' the rest (entropy,
+// and the Schur complement of an eliminated U_a, which involves only entropy
+// blocks): H = (E + R) / n_max = (n'_max / n_max)(H' − R'/n'_max) + R / n_max,
+// R and R' computed here (matrices of the heads' size only). Exact up to
+// rounding. U is the point in the layout of the action's Start (U_1, …, U_L,
+// and U_a with a free readout). false when some U_ℓ or U_a is not positive
+// definite; throws Error when the layers or heads differ or the shapes do not fit.
+bool NeighbourActionHessian(const Action& action, const Architecture& neighbour,
+                            const std::vector<Eigen::MatrixXd>& U,
+                            const Eigen::MatrixXd& neighbour_hessian, Eigen::MatrixXd* hessian);
+
 }  // namespace attnpaths

@@ -286,8 +286,11 @@ Eigen::MatrixXd SolverHessian(const OrderParameterObjective& objective,
 // whose full step is not accepted is replaced at once. At most `max_steps`
 // Hessians (and 5 max_steps steps); stops at gradient_tolerance or when a
 // fresh Hessian's step is not accepted. Returns the steps taken.
+// `model`, when given, is the Hessian at *x to take for the first step instead
+// of computing one (a warm start's SolveOptions::initial_hessian).
 int NewtonSteps(const OrderParameterObjective& objective, const SolveOptions& options,
-                int max_steps, int iteration_offset, NewtonPoint* x, SolveSummary* sum) {
+                int max_steps, int iteration_offset, NewtonPoint* x, SolveSummary* sum,
+                const Eigen::MatrixXd* model = nullptr) {
   const double scale = 1.0 / objective.Normalization();
   int steps = 0, hessians = 0;
   bool have = false;  // a Hessian (factorised) from an earlier step is at hand
@@ -300,7 +303,14 @@ int NewtonSteps(const OrderParameterObjective& objective, const SolveOptions& op
     if (fresh) {
       if (hessians >= max_steps) break;
       const auto t0 = Clock::now();
-      const Eigen::MatrixXd Hm = SolverHessian(objective, x->U, options, sum);
+      Eigen::MatrixXd Hm;
+      if (model != nullptr) {  // the caller's Hessian at this point, once
+        Hm = *model;
+        model = nullptr;
+        ++sum->hessians_given;
+      } else {
+        Hm = SolverHessian(objective, x->U, options, sum);
+      }
       sum->hessian_seconds += Seconds(t0, Clock::now());
       ++hessians;
       if (Hm.size() == 0) break;
@@ -373,6 +383,19 @@ ObjectiveSolution Solve(const OrderParameterObjective& objective, const SolveOpt
   const double n = objective.Normalization();
   const std::vector<Eigen::MatrixXd> start = objective.Start(options.initial_U);
   objective.CheckPoint(start);
+  if (options.initial_hessian.size() > 0) {
+    const Eigen::Index side = IndependentEntries(start);
+    Require(!options.initial_U.empty(), "solver.initial_hessian", "given without initial_U",
+            "a Hessian at initial_U (or none)");
+    Require(
+        options.initial_hessian.rows() == side && options.initial_hessian.cols() == side,
+        "solver.initial_hessian",
+        std::to_string(options.initial_hessian.rows()) + " x " +
+            std::to_string(options.initial_hessian.cols()),
+        std::to_string(side) + " x " + std::to_string(side) + " (the start's independent entries)");
+    Require(options.initial_hessian.allFinite(), "solver.initial_hessian", "a non-finite entry",
+            "finite entries");
+  }
   std::vector<Eigen::Index> sizes;
   for (const auto& u : start) sizes.push_back(u.rows());
   const CholeskyParameterization param(sizes);
@@ -440,10 +463,10 @@ ObjectiveSolution Solve(const OrderParameterObjective& objective, const SolveOpt
     ++sum.evaluations;
     x.gradient_norm = MaxAbsEntry(x.G) / n;
   };
-  auto newton_steps = [&] {
+  auto newton_steps = [&](const Eigen::MatrixXd* model) {
     if (newton && x.gradient_norm > options.gradient_tolerance) {
       sum.newton_steps += NewtonSteps(objective, options, options.max_newton_steps,
-                                      ceres_iterations + sum.newton_steps, &x, &sum);
+                                      ceres_iterations + sum.newton_steps, &x, &sum, model);
     }
   };
 
@@ -456,7 +479,9 @@ ObjectiveSolution Solve(const OrderParameterObjective& objective, const SolveOpt
   const bool warm = newton && options.newton_from_initial && !options.initial_U.empty();
   if (!warm) line_search(stop_below);
   evaluate_theta();
-  newton_steps();
+  // A warm start's first Newton model may come with it (at the start, whose
+  // Cholesky round trip x.U differs from it by rounding only).
+  newton_steps(warm && options.initial_hessian.size() > 0 ? &options.initial_hessian : nullptr);
   std::vector<double> fallback;
   if (warm && stop_below > options.gradient_tolerance) fallback.push_back(stop_below);
   if (warm || stop_below > options.gradient_tolerance) {
@@ -467,7 +492,7 @@ ObjectiveSolution Solve(const OrderParameterObjective& objective, const SolveOpt
     theta = param.FromU(x.U);
     line_search(stop);
     evaluate_theta();
-    newton_steps();
+    newton_steps(nullptr);
   }
   const ObjectiveValue& v = x.v;
   sum.gradient_norm = x.gradient_norm;
@@ -496,6 +521,7 @@ ObjectiveSolution Solve(const OrderParameterObjective& objective, const SolveOpt
     } else {
       Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> es(Hm, Eigen::EigenvaluesOnly);
       sum.hessian_min_eigenvalue = es.eigenvalues()(0);
+      sol.hessian = Hm;
     }
     sum.hessian_dimension = dimension;
     sum.hessian_seconds += Seconds(t0, Clock::now());
@@ -521,6 +547,7 @@ Solution Solve(const Action& action, const SolveOptions& options, SolveSummary* 
     sol.order_parameters.U_a = action.ReadoutAt(m.U);  // U_a (free) is the last matrix
     sol.action = m.value.S;
     sol.converged = sum.converged();
+    sol.hessian = std::move(m.hessian);
   }
   m.U.resize(static_cast<size_t>(arch.L()));
   sol.order_parameters.U = std::move(m.U);
@@ -555,6 +582,7 @@ std::string SolveSummary::FullReport() const {
     << "  restarts               " << restarts << "\n"
     << "  Newton steps           " << newton_steps << "\n"
     << "  Hessians               " << hessians << "\n";
+  if (hessians_given > 0) s << "  Hessians given         " << hessians_given << "\n";
   if (hessian_dimension > 0) {
     s << "  Hessian min eigenvalue " << hessian_min_eigenvalue << " (dimension "
       << hessian_dimension

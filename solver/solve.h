@@ -116,6 +116,15 @@ struct SolveOptions {
   // follow as an (L+1)-th matrix; without it U_a starts at its root. (Another
   // objective: its blocks; empty means its InitialPoint().)
   std::vector<Eigen::MatrixXd> initial_U;
+  // With initial_U: the Hessian of S / Normalization() at that start, in its
+  // independent entries (solver/hessian.h), when the caller has it, e.g. from
+  // the stability check of the neighbouring point of a sweep
+  // (NeighbourActionHessian, solver/action_hessian.h). The first Newton step
+  // of a warm start (newton_from_initial) takes it instead of computing one;
+  // the step is still accepted only when S or the gradient decreases, so a
+  // poor model costs steps, not correctness. Empty: computed. Its side must
+  // be the start's number of independent entries.
+  Eigen::MatrixXd initial_hessian;
   // After convergence, the smallest eigenvalue of the Hessian of S/n_max in
   // the independent entries of every U_ℓ (`hessian`) at the returned point,
   // when there are at most hessian_max_dimension entries.
@@ -155,10 +164,11 @@ struct SolveSummary {
   double final_energy = 0;
   double gradient_norm = -1;  // max |∂(S/n_max)/∂U_ℓ| entry at the returned point
   int iterations = 0;
-  int evaluations = 0;   // action (+gradient) evaluations: line search, Newton steps, FD Hessians
-  int hessians = 0;      // Hessians computed (Newton steps and the stability check)
-  int restarts = 0;      // line-search restarts
-  int newton_steps = 0;  // Newton steps (included in iterations)
+  int evaluations = 0;     // action (+gradient) evaluations: line search, Newton steps, FD Hessians
+  int hessians = 0;        // Hessians computed (Newton steps and the stability check)
+  int hessians_given = 0;  // Newton models taken from SolveOptions::initial_hessian
+  int restarts = 0;        // line-search restarts
+  int newton_steps = 0;    // Newton steps (included in iterations)
   int num_parameters = 0;
   double hessian_min_eigenvalue = 0;  // of S/n_max; > 0 means a stable minimum
   int hessian_dimension = 0;          // 0 when not computed
@@ -178,6 +188,10 @@ struct SolveSummary {
 struct ObjectiveSolution {
   std::vector<Eigen::MatrixXd> U;
   ObjectiveValue value;
+  // The stability check's Hessian of S / Normalization() at U (independent
+  // entries; empty when it was not computed): the next point's
+  // SolveOptions::initial_hessian in a sweep.
+  Eigen::MatrixXd hessian;
 };
 
 // Minimises objective.S / objective.Normalization() over SPD blocks from
@@ -190,6 +204,9 @@ struct Solution {
   OrderParameters order_parameters;
   double action = 0;  // S
   bool converged = false;
+  // The stability check's Hessian of S / n_max at the returned U_1, …, U_L
+  // (and U_a with ReadoutMode::kFree); empty when it was not computed.
+  Eigen::MatrixXd hessian;
 };
 
 // The path theory: the objective Solve above on the action, returned as order

@@ -147,6 +147,31 @@ class NumpyReference(unittest.TestCase):
         self.assertLessEqual(summary2.iterations, 1)
         np.testing.assert_allclose(sol2.U[0], sol.U[0], rtol=1e-9)
 
+    def test_warm_start_with_the_neighbours_hessian(self):
+        # The wider neighbour's solution and stability-check Hessian, turned into this width's
+        # (Action.neighbour_hessian; checked against the direct Hessian in the C++ tests), as
+        # the first Newton model: the solve that computes it, one Hessian fewer.
+        action = ap.Action(self.arch, self.kernel, self.y, T)
+        wide = ap.Architecture(self.arch.layers, readout='last',
+                               widths=[3 * n for n in self.arch.widths], variances=VARIANCES)
+        wide_action = ap.Action(wide, self.kernel, self.y, T)
+        neighbour, s0 = ap.solve(wide_action, ap.SolveOptions(gradient_tolerance=1e-11))
+        self.assertTrue(s0.converged, s0.full_report())
+        self.assertEqual(neighbour.hessian.shape, (s0.hessian_dimension, s0.hessian_dimension))
+        H = action.neighbour_hessian(wide, neighbour.U, neighbour.hessian)
+        computed, s1 = ap.solve(action, ap.SolveOptions(initial_U=neighbour.U,
+                                                        gradient_tolerance=1e-11))
+        given, s2 = ap.solve(action, ap.SolveOptions(initial_U=neighbour.U, initial_hessian=H,
+                                                     gradient_tolerance=1e-11))
+        self.assertTrue(s1.converged and s2.converged)
+        self.assertEqual((s1.hessians_given, s2.hessians_given), (0, 1))
+        self.assertEqual(s2.hessians + 1, s1.hessians)
+        for a, b in zip(given.U, computed.U):
+            np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+        self.assertIsNone(ap.SolveOptions().initial_hessian)
+        with self.assertRaises(ap.Error):
+            ap.solve(action, ap.SolveOptions(initial_U=neighbour.U, initial_hessian=np.eye(2)))
+
     def test_alignment(self):
         K = self.kernel.total(ap.gp_limit(self.arch).U[0])
         a = ap.align_kernel(K, self.y, 5)

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "kernels/error.h"
 #include "kernels/path_inputs.h"
 #include "kernels/path_kernel.h"
 #include "kernels/paths.h"
@@ -139,6 +140,53 @@ TEST_P(ActionHessianTest, SaddlePointEigenvaluesMatchFiniteDifferences) {
   Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> a(analytic), f(0.5 * (fd + fd.transpose()));
   EXPECT_NEAR(a.eigenvalues()(0), f.eigenvalues()(0), 1e-7 * a.eigenvalues().cwiseAbs().maxCoeff());
   EXPECT_GT(a.eigenvalues()(0), 0) << "a stable minimum";
+}
+
+// The Hessian of one width from another width's (NeighbourActionHessian: a
+// sweep's first Newton model) against the analytic Hessian computed directly
+// at the same point (itself checked against central differences above):
+// equal up to rounding, for other widths and other entropy variances.
+TEST_P(ActionHessianTest, NeighbourWidthHessianEqualsTheDirectOne) {
+  const HessianCase& c = GetParam();
+  Rng rng(6000 + static_cast<std::uint32_t>(c.heads.size() * 10 + c.heads[0] + c.D * 100 +
+                                            c.free_readout * 7));
+  test_util::ProblemShape shape;
+  shape.D = c.D;
+  const auto pr = test_util::MakeRandomProblem(c.heads, rng, shape);
+  const ReadoutMode mode = c.free_readout ? ReadoutMode::kFree : ReadoutMode::kEliminated;
+  const PathKernel kernel(ComputePathInputs(pr.arch, pr.X, Split::kTrain));
+  Architecture neighbour = pr.arch;
+  for (auto& n : neighbour.widths) n = 2.5 * n + 3;
+  for (size_t l = 1; l < neighbour.variances.size(); ++l) neighbour.variances[l] *= 1.3;
+  const Action action(pr.arch, kernel, pr.Y, 0.25, mode);
+  const Action other(neighbour, kernel, pr.Y, 0.25, mode);
+  double worst = 0;
+  for (int point = 0; point < 2; ++point) {
+    SCOPED_TRACE("point " + std::to_string(point));
+    const auto U = RandomPoint(pr.arch, rng, c.D, c.free_readout);
+    Eigen::MatrixXd direct, there, here;
+    ASSERT_TRUE(AnalyticActionHessian(action, U, &direct));
+    ASSERT_TRUE(AnalyticActionHessian(other, U, &there));
+    ASSERT_TRUE(NeighbourActionHessian(action, neighbour, U, there, &here));
+    ASSERT_EQ(here.rows(), direct.rows());
+    const double err = RelativeError(here, direct);
+    EXPECT_LE(err, 1e-12) << "from the neighbour\n" << here << "\ndirect\n" << direct;
+    worst = std::max(worst, err);
+    // The two widths' Hessians do differ (the entropy scales with the widths).
+    EXPECT_GT(RelativeError(there, direct), 1e-3);
+  }
+  std::printf("largest relative error, neighbour-width Hessian vs direct: %.2e\n", worst);
+  // Other heads, or a Hessian of the wrong side: an error, not a number.
+  Eigen::MatrixXd out;
+  const auto U = RandomPoint(pr.arch, rng, c.D, c.free_readout);
+  EXPECT_THROW(NeighbourActionHessian(action, neighbour, U, Eigen::MatrixXd::Identity(2, 3), &out),
+               Error);
+  Architecture more_heads = neighbour;
+  more_heads.layers.back().push_back(more_heads.layers.back().back());
+  EXPECT_THROW(NeighbourActionHessian(action, more_heads, U, Eigen::MatrixXd(), &out), Error);
+  Architecture no_width = neighbour;
+  no_width.widths[0] = 0;
+  EXPECT_THROW(NeighbourActionHessian(action, no_width, U, Eigen::MatrixXd(), &out), Error);
 }
 
 INSTANTIATE_TEST_SUITE_P(HeadCounts, ActionHessianTest,

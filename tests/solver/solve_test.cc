@@ -17,10 +17,12 @@
 #include <string>
 #include <vector>
 
+#include "kernels/error.h"
 #include "kernels/path_inputs.h"
 #include "kernels/path_kernel.h"
 #include "kernels/paths.h"
 #include "solver/action.h"
+#include "solver/action_hessian.h"
 #include "solver/hessian.h"
 #include "solver/order_parameters.h"
 #include "tests/support/brute_force.h"
@@ -283,6 +285,57 @@ TEST_P(SolveTest, MinimiserDoesNotDependOnTheStart) {
   const Solution c = Solve(*action_, options, &bfgs);
   ASSERT_TRUE(bfgs.converged()) << bfgs.FullReport();
   EXPECT_LE(RelativeDistance(c.order_parameters.U, a.order_parameters.U), 1e-7);
+}
+
+// A warm start from the neighbouring width with that width's stability-check
+// Hessian carried over (SolveOptions::initial_hessian via NeighbourActionHessian,
+// as `attnpaths sweep` does): the same solution as computing the first Newton
+// model, one Hessian fewer; a poor model still reaches the same point; a
+// Hessian of the wrong side is an error.
+TEST_P(SolveTest, WarmStartWithTheNeighboursHessianGivesTheSameSolution) {
+  Architecture wide = pr_.arch;
+  for (auto& n : wide.widths) n *= 3;
+  const Action wide_action(wide, *kernel_, pr_.Y, temperature_);
+  SolveOptions options;
+  options.gradient_tolerance = 1e-11;
+  SolveSummary first;
+  const Solution neighbour = Solve(wide_action, options, &first);
+  ASSERT_TRUE(first.converged()) << first.FullReport();
+  ASSERT_EQ(neighbour.hessian.rows(), first.hessian_dimension);
+  options.initial_U = neighbour.order_parameters.U;
+
+  SolveSummary computed;
+  const Solution a = Solve(*action_, options, &computed);
+  ASSERT_TRUE(computed.converged()) << computed.FullReport();
+  EXPECT_EQ(computed.hessians_given, 0);
+
+  ASSERT_TRUE(NeighbourActionHessian(*action_, wide, options.initial_U, neighbour.hessian,
+                                     &options.initial_hessian));
+  SolveSummary given;
+  const Solution b = Solve(*action_, options, &given);
+  ASSERT_TRUE(given.converged()) << given.FullReport();
+  EXPECT_EQ(given.hessians_given, 1);
+  EXPECT_EQ(given.hessians + given.hessians_given, computed.hessians);
+  EXPECT_EQ(given.evaluations, computed.evaluations);
+  EXPECT_LE(RelativeDistance(b.order_parameters.U, a.order_parameters.U), 1e-10);
+  EXPECT_NEAR(b.action, a.action, 1e-13 * std::abs(a.action));
+  EXPECT_NEAR(given.hessian_min_eigenvalue, computed.hessian_min_eigenvalue,
+              1e-8 * std::abs(computed.hessian_min_eigenvalue));
+
+  // A poor model (the identity): more steps, the same saddle point.
+  options.initial_hessian =
+      Eigen::MatrixXd::Identity(given.hessian_dimension, given.hessian_dimension);
+  SolveSummary poor;
+  const Solution c = Solve(*action_, options, &poor);
+  ASSERT_TRUE(poor.converged()) << poor.FullReport();
+  EXPECT_LE(RelativeDistance(c.order_parameters.U, a.order_parameters.U), 1e-9);
+
+  options.initial_hessian = Eigen::MatrixXd::Identity(2, 2);
+  EXPECT_THROW(Solve(*action_, options, nullptr), Error);
+  options.initial_U.clear();
+  options.initial_hessian =
+      Eigen::MatrixXd::Identity(given.hessian_dimension, given.hessian_dimension);
+  EXPECT_THROW(Solve(*action_, options, nullptr), Error);
 }
 
 // Both kernel strategies (path_kernel.h) lead to the same saddle point.
