@@ -54,10 +54,6 @@ Architecture WithoutHeadWeights(Architecture a) {
   return a;
 }
 
-}  // namespace
-
-namespace {
-
 using Clock = std::chrono::steady_clock;
 
 std::uint64_t Fnv1a(const std::string& text, std::uint64_t h = 1469598103934665603ull) {
