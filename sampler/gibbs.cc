@@ -11,11 +11,15 @@
 namespace attnpaths {
 
 GibbsSampler::GibbsSampler(const Architecture& arch, const PathInputs& train, Eigen::MatrixXd Y,
-                           double temperature)
+                           double temperature, Eigen::Index max_stored_gram_rows)
     : layout_(arch, train.N0, Y.cols()), Y_(std::move(Y)), temperature_(temperature) {
   RequirePosteriorData(layout_, train, Y_, temperature);
   X_ = StackPathInputs(train);
   kappa_ = OutputScale(layout_);
+  if (X_.rows() <= max_stored_gram_rows) {
+    XX_ = Eigen::MatrixXd::Zero(X_.rows(), X_.rows());
+    XX_.selfadjointView<Eigen::Lower>().rankUpdate(X_);
+  }
 }
 
 Eigen::Index GibbsSampler::BlockSize(int block) const {
@@ -80,6 +84,33 @@ void GibbsSampler::DrawValueBlock(int l, const Eigen::MatrixXd& Zb, const Eigen:
     }
     return out;
   };
+  const Eigen::Index offset = BlockOffset(l), size = BlockSize(l);
+  if (l == 0 && XX_.size() > 0) {
+    // J Jᵀ[(d,μ),(d',ν)] = κ² Σ_{s,s'} (e_sᵀ e_{s'})_{dd'} (Ξ_s Ξ_{s'}ᵀ)_{μν} from the stored X Xᵀ.
+    const Eigen::MatrixXd g = Eb.transpose() * Eb;
+    Eigen::MatrixXd G = Eigen::MatrixXd::Zero(P * D, P * D);
+    for (Eigen::Index s = 0; s < m; ++s) {
+      for (Eigen::Index t = 0; t <= s; ++t) {
+        // Block (s, t) of X Xᵀ, from the lower triangle (s >= t).
+        const auto K = XX_.block(s * P, t * P, P, P);
+        for (Eigen::Index d = 0; d < D; ++d) {
+          for (Eigen::Index e = 0; e < D; ++e) {
+            const double c = kappa * kappa * g(s * D + d, t * D + e);
+            auto block = G.block(d * P, e * P, P, P);
+            if (s == t) {
+              block += c * K.selfadjointView<Eigen::Lower>().toDenseMatrix();
+            } else {
+              block += c * K;                                    // (s, t)
+              G.block(e * P, d * P, P, P) += c * K.transpose();  // (t, s)
+            }
+          }
+        }
+      }
+    }
+    model.gram = std::move(G);
+    q->segment(offset, size) = DrawLinearGaussian(model, size, Y_.reshaped(), temperature_, engine);
+    return;
+  }
   // J Jᵀ = κ² Σ_h Σ_k Q_{h,k} Q_{h,k}ᵀ, Q_{h,k} rows (d, μ) = Σ_s F[(s,d), k] Z_{(h,s)}^μ,
   // with F Fᵀ = Ebᵀ Eb ((m D) × (m D)): F = Ebᵀ when that has fewer columns,
   // else the eigen-factor V Λ^{1/2}.
@@ -105,7 +136,6 @@ void GibbsSampler::DrawValueBlock(int l, const Eigen::MatrixXd& Zb, const Eigen:
     }
   }
   model.gram = G.selfadjointView<Eigen::Lower>();
-  const Eigen::Index offset = BlockOffset(l), size = BlockSize(l);
   q->segment(offset, size) = DrawLinearGaussian(model, size, Y_.reshaped(), temperature_, engine);
 }
 

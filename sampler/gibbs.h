@@ -29,7 +29,10 @@
 //   J Jᵀ     = κ² Σ_h Σ_{s,s'} (e_sᵀ e_{s'})_{dd'} Z_{(h,s)} Z_{(h,s')}ᵀ,
 //
 // the last through a factor F Fᵀ = [e_sᵀ e_{s'}] of rank ≤ min(n_{ℓ+1}, m D)
-// (one rank-P D update per head and factor column). The readout is the
+// (one rank-P D update per head and factor column), or for V_0, whose
+// inputs Ξ_π never change, from X Xᵀ computed once ((Htot P)² entries, kept
+// when Htot P ≤ max_stored_gram_rows; m² D² P² per sweep instead of
+// m D P² N0 / 2). The readout is the
 // D independent Gaussians of a linear model on the features κ Z[L], drawn in
 // the n_{L+1} × n_{L+1} or P × P form, whichever is smaller. A sweep visits
 // V_0, layers 1…L bottom-up (each with the layers below already updated) and
@@ -48,11 +51,13 @@ namespace attnpaths {
 
 class GibbsSampler {
  public:
+  static constexpr Eigen::Index kMaxStoredGramRows = 3000;  // 72 MB
   // `train`: path inputs of the training set; Y: P × D labels; temperature
   // > 0 (the caller applies any floor T_min). Throws Error naming the field
   // for a non-integer width, shapes that disagree, non-finite labels or T <= 0.
+  // X Xᵀ is stored when Htot P <= max_stored_gram_rows (0: never).
   GibbsSampler(const Architecture& arch, const PathInputs& train, Eigen::MatrixXd Y,
-               double temperature);
+               double temperature, Eigen::Index max_stored_gram_rows = kMaxStoredGramRows);
 
   const WeightLayout& layout() const { return layout_; }
   Eigen::Index dimension() const { return layout_.dimension(); }
@@ -79,8 +84,9 @@ class GibbsSampler {
                           const Eigen::Ref<const Eigen::VectorXd>& q) const;
 
   WeightLayout layout_;
-  Eigen::MatrixXd X_;  // stacked path inputs, (Htot P) × N0 (weight_tree.h)
-  Eigen::MatrixXd Y_;  // P × D
+  Eigen::MatrixXd X_;   // stacked path inputs, (Htot P) × N0 (weight_tree.h)
+  Eigen::MatrixXd XX_;  // X Xᵀ (lower triangle) when (Htot P)² is small, else empty
+  Eigen::MatrixXd Y_;   // P × D
   double temperature_;
   double kappa_;
 };

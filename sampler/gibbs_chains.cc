@@ -27,7 +27,7 @@ double ThreadCpuSeconds() {
 
 ChainResult RunGibbsChain(const GibbsSampler& gibbs, const Potential& potential,
                           const ChainOptions& options, int chain, Eigen::Index num_quantities,
-                          const Reporter& reporter, std::mutex& progress_mutex) {
+                          const Reporter& reporter, int sweeps, std::mutex& progress_mutex) {
   ChainResult result;
   RandomEngine engine = ChainEngine(options.seed, chain);
   RandomEngine report_engine = ChainEngine(options.seed, chain, 1);
@@ -50,10 +50,10 @@ ChainResult RunGibbsChain(const GibbsSampler& gibbs, const Potential& potential,
   const auto warmup_start = Clock::now();
   const double warmup_cpu_start = ThreadCpuSeconds();
   for (int i = 0; i < options.num_warmup; ++i) {
-    gibbs.Sweep(&x.q, engine);
+    for (int k = 0; k < sweeps; ++k) gibbs.Sweep(&x.q, engine);
     report_progress(i, true);
   }
-  result.gradient_evaluations = options.num_warmup;
+  result.gradient_evaluations = static_cast<std::int64_t>(options.num_warmup) * sweeps;
   result.warmup_seconds = Seconds(warmup_start);
   result.warmup_cpu_seconds = ThreadCpuSeconds() - warmup_cpu_start;
 
@@ -64,12 +64,12 @@ ChainResult RunGibbsChain(const GibbsSampler& gibbs, const Potential& potential,
   result.accept_stat = Eigen::VectorXd::Ones(S);
   result.energy = Eigen::VectorXd::Constant(S, std::numeric_limits<double>::quiet_NaN());
   result.depth = Eigen::VectorXi::Zero(S);
-  result.leapfrog_steps = Eigen::VectorXi::Ones(S);
+  result.leapfrog_steps = Eigen::VectorXi::Constant(S, sweeps);
   result.divergent = Eigen::VectorXi::Zero(S);
   Eigen::RowVectorXd quantities = Eigen::RowVectorXd::Zero(result.draws.cols());
   for (int i = 0; i < S; ++i) {
-    gibbs.Sweep(&x.q, engine);
-    ++result.gradient_evaluations;
+    for (int k = 0; k < sweeps; ++k) gibbs.Sweep(&x.q, engine);
+    result.gradient_evaluations += sweeps;
     if (reporter) {
       x.potential = potential.Evaluate(x.q, nullptr);
       reporter(x, report_engine, &quantities);
@@ -91,7 +91,7 @@ ChainResult RunGibbsChain(const GibbsSampler& gibbs, const Potential& potential,
 
 std::vector<ChainResult> RunGibbsChains(const GibbsSampler& gibbs, const Potential& potential,
                                         const ChainOptions& options, Eigen::Index num_quantities,
-                                        const Reporter& reporter) {
+                                        const Reporter& reporter, int sweeps_per_iteration) {
   std::string error;
   if (!options.IsValid(&error)) throw Error(error);
   Require(potential.dimension() == gibbs.dimension(), "potential dimension", potential.dimension(),
@@ -100,8 +100,9 @@ std::vector<ChainResult> RunGibbsChains(const GibbsSampler& gibbs, const Potenti
   std::vector<ChainResult> results(static_cast<size_t>(chains));
   std::mutex progress_mutex;
   ParallelForEach(ResolveThreads(options.threads, chains), chains, [&](std::int64_t c) {
-    results[static_cast<size_t>(c)] = RunGibbsChain(gibbs, potential, options, static_cast<int>(c),
-                                                    num_quantities, reporter, progress_mutex);
+    results[static_cast<size_t>(c)] =
+        RunGibbsChain(gibbs, potential, options, static_cast<int>(c), num_quantities, reporter,
+                      sweeps_per_iteration, progress_mutex);
   });
   return results;
 }

@@ -8,12 +8,11 @@
 //   std::vector<attnpaths::ChainResult> chains =
 //       attnpaths::RunGibbsChains(gibbs, potential, options, k, reporter);
 //
-// Each iteration is one sweep. Of ChainOptions only num_chains, num_warmup
-// (sweeps discarded from the prior start), num_samples, seed, threads and
-// progress apply: nothing is adapted. ChainResult fields that describe NUTS
-// transitions hold: accept_stat 1, depth 0, leapfrog_steps 1 (sweeps per
-// draw), divergent 0, energy NaN (no Hamiltonian, so no E-BFMI), step_size 0;
-// gradient_evaluations counts sweeps (warm-up included). The draws of a chain
+// Each iteration is `sweeps_per_iteration` sweeps (>= 1). Of ChainOptions only num_chains,
+// num_warmup (sweeps discarded from the prior start), num_samples, seed, threads and progress
+// apply: nothing is adapted. ChainResult fields that describe NUTS transitions hold: accept_stat 1,
+// depth 0, leapfrog_steps = sweeps per draw, divergent 0, energy NaN (no Hamiltonian, so no
+// E-BFMI), step_size 0; gradient_evaluations counts sweeps (warm-up included). The draws of a chain
 // depend only on the seed and the chain index, never on the thread count.
 #pragma once
 
@@ -31,6 +30,6 @@ namespace attnpaths {
 // exception raised inside a chain.
 std::vector<ChainResult> RunGibbsChains(const GibbsSampler& gibbs, const Potential& potential,
                                         const ChainOptions& options, Eigen::Index num_quantities,
-                                        const Reporter& reporter);
+                                        const Reporter& reporter, int sweeps_per_iteration = 1);
 
 }  // namespace attnpaths

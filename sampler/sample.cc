@@ -129,6 +129,7 @@ bool SampleOptions::IsValid(std::string* error) const {
   }
   if (!(rhat_threshold >= 1)) return fail("rhat_threshold", ToText(rhat_threshold), "a value >= 1");
   if (!(ess_threshold >= 0)) return fail("ess_threshold", ToText(ess_threshold), "a value >= 0");
+  if (gibbs_sweeps < 1) return fail("gibbs_sweeps", ToText(gibbs_sweeps), "at least 1");
   return chains.IsValid(error);
 }
 
@@ -269,7 +270,8 @@ SampleResult Sample(const Architecture& arch, const PathInputs& train,
   s.temperature_used = T;
 
   std::vector<ChainResult> chains =
-      gibbs ? RunGibbsChains(*sweeps, potential, chain_options, num_quantities, reporter)
+      gibbs ? RunGibbsChains(*sweeps, potential, chain_options, num_quantities, reporter,
+                             options.gibbs_sweeps)
             : RunChains(potential, chain_options, num_quantities, reporter, initializer);
   for (size_t c = 0; c < chains.size(); ++c) {
     if (!chains[c].initialized) {
@@ -341,7 +343,8 @@ std::string SampleSummary::BriefReport() const {
     return o.str();
   }
   if (gibbs) {
-    o << ", one sweep per draw, max R-hat " << Format("%.3f", max_rhat) << ", min ESS bulk "
+    o << ", " << Format("%.0f", mean_leapfrog_steps.empty() ? 1.0 : mean_leapfrog_steps[0])
+      << " sweep(s) per draw, max R-hat " << Format("%.3f", max_rhat) << ", min ESS bulk "
       << Format("%.0f", min_ess_bulk) << " / tail " << Format("%.0f", min_ess_tail) << ", "
       << Format("%.2f", total_seconds) << " s";
     if (!warnings.empty()) o << " [" << warnings.size() << " warning(s)]";

@@ -97,12 +97,12 @@ TEST(LinearGaussian, DrawsMatchTheClosedFormInBothForms) {
 // 20 000 draws of DrawBlock: every mean within 4.5 s.e. and every covariance
 // entry within 4.5 s.e. of a sample covariance. Also checks that f is linear
 // (not affine) in the block: zero outputs at a zero block.
-void CheckBlockConditionals(Eigen::Index D) {
+void CheckBlockConditionals(Eigen::Index D, Eigen::Index max_stored_gram_rows) {
   // D = 2: a readout wider than the data (n_3 = 6 > P = 5) takes the P × P form.
   const Problem p =
       MakeProblem({3, 2, D == 1 ? 3.0 : 6.0}, 5, D, 17 + static_cast<std::uint32_t>(D));
   const double T = 0.02;
-  const GibbsSampler gibbs(p.arch, p.train, p.Y, T);
+  const GibbsSampler gibbs(p.arch, p.train, p.Y, T, max_stored_gram_rows);
   const NetworkPotential network(p.arch, p.train, p.Y, T);
   Rng rng(3);
   const Eigen::VectorXd q0 = test_util::RandomNormal(gibbs.dimension(), 1, rng);
@@ -158,9 +158,14 @@ void CheckBlockConditionals(Eigen::Index D) {
   }
 }
 
-TEST(Gibbs, EveryBlockConditionalMatchesItsDenseGaussian) { CheckBlockConditionals(1); }
+// V_0's Gram from the stored X Xᵀ (the default) and from the factored form.
+TEST(Gibbs, EveryBlockConditionalMatchesItsDenseGaussian) {
+  CheckBlockConditionals(1, GibbsSampler::kMaxStoredGramRows);
+  CheckBlockConditionals(1, 0);
+}
 TEST(Gibbs, EveryBlockConditionalMatchesItsDenseGaussianWithTwoOutputs) {
-  CheckBlockConditionals(2);
+  CheckBlockConditionals(2, GibbsSampler::kMaxStoredGramRows);
+  CheckBlockConditionals(2, 0);
 }
 
 // Gibbs and collapsed NUTS sample the same posterior: the predictor mean and
@@ -236,6 +241,34 @@ TEST(Gibbs, IsReproducibleFromItsSeedWhateverTheThreads) {
   ASSERT_EQ(one.draws.size(), 2u);
   for (size_t c = 0; c < 2; ++c) EXPECT_EQ(one.draws[c], two.draws[c]);
   EXPECT_NE(one.draws[0], one.draws[1]);
+}
+
+TEST(Gibbs, SweepsPerDrawThinTheChain) {
+  // gibbs_sweeps = 3: the draws are every third state of the one-sweep chain
+  // (same engine stream), and the summary counts the sweeps.
+  const Problem p = MakeProblem({4, 3, 5}, 8, 1, 2);
+  SampleOptions options;
+  options.sampled_weights = SampledWeights::kGibbs;
+  options.chains.num_chains = 1;
+  options.chains.num_warmup = 2;
+  options.chains.num_samples = 16;
+  options.chains.seed = 6;
+  options.report_order_parameter = false;
+  SampleSummary one_summary, three_summary;
+  const SampleResult one = Sample(p.arch, p.train, p.Y, 0.1, p.test, options, &one_summary);
+  options.gibbs_sweeps = 3;
+  options.chains.num_samples = 4;
+  const SampleResult three = Sample(p.arch, p.train, p.Y, 0.1, p.test, options, &three_summary);
+  // Row i of the one-sweep chain is the state after sweep i + 3 (2 warm-up
+  // sweeps); draw k of the thinned chain the state after sweep 6 + 3(k + 1).
+  for (int k = 0; k < 4; ++k) {
+    EXPECT_EQ(three.draws[0].row(k), one.draws[0].row(3 * k + 6)) << k;
+  }
+  EXPECT_EQ(three_summary.mean_leapfrog_steps[0], 3);
+  EXPECT_EQ(three_summary.gradient_evaluations, 3 * (2 + 4));
+  EXPECT_EQ(one_summary.gradient_evaluations, 2 + 16);
+  options.gibbs_sweeps = 0;
+  EXPECT_THROW(Sample(p.arch, p.train, p.Y, 0.1, p.test, options, nullptr), Error);
 }
 
 TEST(Gibbs, RejectsABlockOutOfRange) {
