@@ -62,7 +62,7 @@ void GibbsSampler::DrawValueBlock(int l, const Eigen::MatrixXd& Zb, const Eigen:
 
   LinearGaussianModel model;
   // J θ = κ Σ_{h,s} Z_{(h,s)} θ_hᵀ e_s  (P × D, stacked column by column).
-  model.apply = [&](const Eigen::VectorXd& u) {
+  model.apply = [&](const Eigen::Ref<const Eigen::VectorXd>& u) {
     Eigen::MatrixXd F = Eigen::MatrixXd::Zero(P, D);
     for (Eigen::Index h = 0; h < H; ++h) {
       const Eigen::Map<const Eigen::MatrixXd> U(u.data() + h * head_size, n_out, n_in);
@@ -72,17 +72,16 @@ void GibbsSampler::DrawValueBlock(int l, const Eigen::MatrixXd& Zb, const Eigen:
     return Eigen::VectorXd(kappa * F.reshaped());
   };
   // Jᵀ W, block h = κ Σ_s e_s Wᵀ Z_{(h,s)}  (n_out × n_in).
-  model.apply_transpose = [&](const Eigen::VectorXd& w) {
+  model.add_transpose = [&](const Eigen::VectorXd& w, Eigen::Ref<Eigen::VectorXd> out) {
     const Eigen::Map<const Eigen::MatrixXd> W(w.data(), P, D);
-    Eigen::VectorXd out(H * head_size);
     Eigen::MatrixXd B(n_in, m * D);
     for (Eigen::Index h = 0; h < H; ++h) {
-      for (Eigen::Index s = 0; s < m; ++s)
+      for (Eigen::Index s = 0; s < m; ++s) {
         B.middleCols(s * D, D).noalias() = node(h, s).transpose() * W;
-      Eigen::Map<Eigen::MatrixXd>(out.data() + h * head_size, n_out, n_in).noalias() =
+      }
+      Eigen::Map<Eigen::MatrixXd>(out.data() + h * head_size, n_out, n_in).noalias() +=
           kappa * Eb * B.transpose();
     }
-    return out;
   };
   const Eigen::Index offset = BlockOffset(l), size = BlockSize(l);
   if (l == 0 && XX_.size() > 0) {
@@ -108,7 +107,7 @@ void GibbsSampler::DrawValueBlock(int l, const Eigen::MatrixXd& Zb, const Eigen:
       }
     }
     model.gram = std::move(G);
-    q->segment(offset, size) = DrawLinearGaussian(model, size, Y_.reshaped(), temperature_, engine);
+    DrawLinearGaussian(model, Y_.reshaped(), temperature_, engine, q->segment(offset, size));
     return;
   }
   // J Jᵀ = κ² Σ_h Σ_k Q_{h,k} Q_{h,k}ᵀ, Q_{h,k} rows (d, μ) = Σ_s F[(s,d), k] Z_{(h,s)}^μ,
@@ -136,7 +135,7 @@ void GibbsSampler::DrawValueBlock(int l, const Eigen::MatrixXd& Zb, const Eigen:
     }
   }
   model.gram = G.selfadjointView<Eigen::Lower>();
-  q->segment(offset, size) = DrawLinearGaussian(model, size, Y_.reshaped(), temperature_, engine);
+  DrawLinearGaussian(model, Y_.reshaped(), temperature_, engine, q->segment(offset, size));
 }
 
 void GibbsSampler::DrawReadout(const Eigen::MatrixXd& ZL, Eigen::VectorXd* q,
@@ -152,13 +151,13 @@ void GibbsSampler::DrawReadout(const Eigen::MatrixXd& ZL, Eigen::VectorXd* q,
     return;
   }
   LinearGaussianModel model;
-  model.apply = [&](const Eigen::VectorXd& u) { return Eigen::VectorXd(J * u); };
-  model.apply_transpose = [&](const Eigen::VectorXd& w) {
-    return Eigen::VectorXd(J.transpose() * w);
+  model.apply = [&](const Eigen::Ref<const Eigen::VectorXd>& u) { return Eigen::VectorXd(J * u); };
+  model.add_transpose = [&](const Eigen::VectorXd& w, Eigen::Ref<Eigen::VectorXd> out) {
+    out.noalias() += J.transpose() * w;
   };
   model.gram = J * J.transpose();
   for (Eigen::Index d = 0; d < D; ++d) {
-    a.col(d) = DrawLinearGaussian(model, n, Y_.col(d), temperature_, engine);
+    DrawLinearGaussian(model, Y_.col(d), temperature_, engine, a.col(d));
   }
 }
 

@@ -7,13 +7,12 @@
 
 namespace attnpaths {
 
-Eigen::VectorXd DrawLinearGaussian(const LinearGaussianModel& model, Eigen::Index d,
-                                   const Eigen::Ref<const Eigen::VectorXd>& y, double T,
-                                   RandomEngine& engine) {
+void DrawLinearGaussian(const LinearGaussianModel& model,
+                        const Eigen::Ref<const Eigen::VectorXd>& y, double T, RandomEngine& engine,
+                        Eigen::Ref<Eigen::VectorXd> theta) {
   const Eigen::Index n = y.size();
-  Eigen::VectorXd u(d);
-  for (Eigen::Index i = 0; i < d; ++i) u[i] = StandardNormal(engine);
-  Eigen::VectorXd r = y - model.apply(u);
+  for (Eigen::Index i = 0; i < theta.size(); ++i) theta[i] = StandardNormal(engine);  // u
+  Eigen::VectorXd r = y - model.apply(theta);
   const double sqrt_T = std::sqrt(T);
   for (Eigen::Index i = 0; i < n; ++i) r[i] -= sqrt_T * StandardNormal(engine);
   Eigen::MatrixXd G = model.gram;
@@ -21,8 +20,7 @@ Eigen::VectorXd DrawLinearGaussian(const LinearGaussianModel& model, Eigen::Inde
   const Eigen::LLT<Eigen::MatrixXd> llt(G);
   Require(llt.info() == Eigen::Success, "Gibbs block Gram matrix", "not positive definite",
           "J Jᵀ + T I positive definite (finite weights and T > 0)");
-  u += model.apply_transpose(llt.solve(r));
-  return u;
+  model.add_transpose(llt.solve(r), theta);  // θ = u + Jᵀ w
 }
 
 Eigen::MatrixXd DrawGaussianByPrecision(const Eigen::Ref<const Eigen::MatrixXd>& JtJ,

@@ -6,10 +6,11 @@
 //   Σ = (I_d + JᵀJ / T)⁻¹,   m = Σ Jᵀ y / T.
 //
 //   attnpaths::LinearGaussianModel model;
-//   model.apply = [&](const Eigen::VectorXd& u) { return J * u; };            // R^d → R^n
-//   model.apply_transpose = [&](const Eigen::VectorXd& w) { return J.transpose() * w; };
+//   model.apply = [&](const auto& u) { return Eigen::VectorXd(J * u); };      // R^d → R^n
+//   model.add_transpose = [&](const auto& w, auto out) { out += J.transpose() * w; };
 //   model.gram = J * J.transpose();                                           // n × n
-//   Eigen::VectorXd theta = attnpaths::DrawLinearGaussian(model, d, y, T, engine);
+//   Eigen::VectorXd theta(d);
+//   attnpaths::DrawLinearGaussian(model, y, T, engine, theta);               // in place
 //
 // DrawLinearGaussian never forms a d × d matrix (Bhattacharya, Chakraborty &
 // Mallick 2016, "Fast sampling with Gaussian scale-mixture priors in
@@ -29,16 +30,20 @@
 namespace attnpaths {
 
 struct LinearGaussianModel {
-  std::function<Eigen::VectorXd(const Eigen::VectorXd&)> apply;            // u ↦ J u
-  std::function<Eigen::VectorXd(const Eigen::VectorXd&)> apply_transpose;  // w ↦ Jᵀ w
-  Eigen::MatrixXd gram;                                                    // J Jᵀ (n × n)
+  // u ↦ J u (n).
+  std::function<Eigen::VectorXd(const Eigen::Ref<const Eigen::VectorXd>&)> apply;
+  // out += Jᵀ w (out has d coordinates).
+  std::function<void(const Eigen::VectorXd&, Eigen::Ref<Eigen::VectorXd>)> add_transpose;
+  Eigen::MatrixXd gram;  // J Jᵀ (n × n)
 };
 
-// One exact draw of θ | y (d coordinates) by the n × n form above; T > 0.
-// Throws Error when J Jᵀ + T I is not positive definite (a non-finite Gram).
-Eigen::VectorXd DrawLinearGaussian(const LinearGaussianModel& model, Eigen::Index d,
-                                   const Eigen::Ref<const Eigen::VectorXd>& y, double T,
-                                   RandomEngine& engine);
+// One exact draw of θ | y written into `theta` (d = theta.size() coordinates;
+// no d-sized temporary: the blocks of a wide network are millions of
+// coordinates) by the n × n form above; T > 0. Throws Error when J Jᵀ + T I
+// is not positive definite (a non-finite Gram).
+void DrawLinearGaussian(const LinearGaussianModel& model,
+                        const Eigen::Ref<const Eigen::VectorXd>& y, double T, RandomEngine& engine,
+                        Eigen::Ref<Eigen::VectorXd> theta);
 
 // Several exact draws sharing one J: column k of the result is a draw of
 // θ | y_k (Y: n × k), every column independent (the readout's outputs).

@@ -63,9 +63,9 @@ TEST(LinearGaussian, DrawsMatchTheClosedFormInBothForms) {
   const Eigen::MatrixXd cov = A.inverse();
   const Eigen::VectorXd mean = cov * J.transpose() * y / T;
   LinearGaussianModel model;
-  model.apply = [&](const Eigen::VectorXd& u) { return Eigen::VectorXd(J * u); };
-  model.apply_transpose = [&](const Eigen::VectorXd& w) {
-    return Eigen::VectorXd(J.transpose() * w);
+  model.apply = [&](const Eigen::Ref<const Eigen::VectorXd>& u) { return Eigen::VectorXd(J * u); };
+  model.add_transpose = [&](const Eigen::VectorXd& w, Eigen::Ref<Eigen::VectorXd> out) {
+    out += J.transpose() * w;
   };
   model.gram = J * J.transpose();
   RandomEngine engine = ChainEngine(9, 0);
@@ -74,9 +74,12 @@ TEST(LinearGaussian, DrawsMatchTheClosedFormInBothForms) {
     Eigen::VectorXd sum = Eigen::VectorXd::Zero(d);
     Eigen::MatrixXd sum2 = Eigen::MatrixXd::Zero(d, d);
     for (int k = 0; k < K; ++k) {
-      const Eigen::VectorXd t = form == 0 ? DrawLinearGaussian(model, d, y, T, engine)
-                                          : Eigen::VectorXd(DrawGaussianByPrecision(
-                                                J.transpose() * J, J.transpose() * y, T, engine));
+      Eigen::VectorXd t(d);
+      if (form == 0) {
+        DrawLinearGaussian(model, y, T, engine, t);
+      } else {
+        t = DrawGaussianByPrecision(J.transpose() * J, J.transpose() * y, T, engine);
+      }
       sum += t;
       sum2 += t * t.transpose();
     }
