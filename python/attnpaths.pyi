@@ -1962,6 +1962,7 @@ class SolveOptions:
       newton_from_initial    with initial_U given, Newton steps first (True)
       hessian_reuse          keep a Newton Hessian while each step cuts the gradient by this (0.25)
       lbfgs_rank             L-BFGS memory (20)
+      lbfgs_scaling          scale the initial inverse Hessian by s^T y / y^T y (False)
       initial_U              start [U_1, ..., U_L]; empty: U_GP (theory.md 8)
       compute_hessian        report the smallest Hessian eigenvalue (True)
       hessian_max_dimension  skip Hessian and Newton steps above this many entries (600)
