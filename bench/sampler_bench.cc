@@ -11,20 +11,25 @@
 //  2. NUTS effective samples per CPU second for the entries of U^sampled and
 //     the test predictor means, per width N and sampler configuration
 //     (weights:integrator:metric, e.g. collapsed:prior_split:diag or
-//     all:leapfrog:diag, today's full sampler before issue 15).
+//     all:leapfrog:diag, today's full sampler before issue 15; `gibbs`, the
+//     blocked Gibbs sampler of sampler/gibbs.h, has neither integrator nor
+//     metric; gibbs:K runs K sweeps per retained draw).
 //
 //   sampler_bench                                   # both tables, N ∈ {10, 100, 1000}
 //   sampler_bench --gradient-only
 //   sampler_bench --ess-only --widths 100 --samplers collapsed,all:leapfrog:diag
 //                 --chains 2 --warmup 150 --samples 150 --threads 2     (one line)
 //   sampler_bench --ess-only --widths 1000 --samplers all:leapfrog:diag --warmup 30 --samples 30
+//   sampler_bench --ess-only --widths 10,100 --samplers reduced,gibbs,gibbs:10,all:leapfrog:diag
 //
 // ESS/s = median (or minimum) bulk ESS over the quantities, divided by the
 // CPU seconds the chains' threads spent in the sampling phase (summed over
 // chains): on a shared machine CPU time, not wall time, measures the cost.
 // "grad ms" is CPU time per gradient evaluation over warm-up and sampling
 // (the collapsed sampler's sampling phase also pays the conditional
-// statistics of every retained draw).
+// statistics of every retained draw); for gibbs it is the CPU time per sweep
+// over warm-up and sampling, reports included ("steps" = sweeps per draw,
+// step and depth 0).
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -275,9 +280,14 @@ int main(int argc, char** argv) {
         SampleOptions options;
         options.sampled_weights = ParseSampledWeights(parts[0], "--samplers");
         ChainOptions& chains = options.chains;
-        if (parts.size() > 1)
-          chains.nuts.integrator = ParseEnum<Integrator>(parts[1], "--samplers");
-        if (parts.size() > 2) chains.metric = ParseEnum<MetricKind>(parts[2], "--samplers");
+        const bool gibbs = options.sampled_weights == SampledWeights::kGibbs;
+        if (gibbs && parts.size() > 1) {
+          options.gibbs_sweeps = std::atoi(parts[1].c_str());  // gibbs:K, K sweeps per draw
+        } else {
+          if (parts.size() > 1)
+            chains.nuts.integrator = ParseEnum<Integrator>(parts[1], "--samplers");
+          if (parts.size() > 2) chains.metric = ParseEnum<MetricKind>(parts[2], "--samplers");
+        }
         chains.num_chains = config.chains;
         chains.num_warmup = config.warmup;
         chains.num_samples = config.samples;
@@ -311,8 +321,10 @@ int main(int argc, char** argv) {
           samp_cpu += s.sampling_cpu_seconds[c];
         }
         const double per_grad = (warm_cpu + samp_cpu) / static_cast<double>(s.gradient_evaluations);
-        const std::string name = std::string(SampledWeightsName(options.sampled_weights)) + ":" +
-                                 s.integrator + ":" + s.metric;
+        const std::string name =
+            gibbs ? "gibbs:" + std::to_string(options.gibbs_sweeps) + " sweeps/draw"
+                  : std::string(SampledWeightsName(options.sampled_weights)) + ":" + s.integrator +
+                        ":" + s.metric;
         std::printf(
             "%6g %-28s %8td %8.3f %7.3g %6.2f %8.1f %4d %9.1f %9.1f %8.0f %8.0f %8.0f %8.0f %9.2f "
             "%9.2f %6.3f\n",

@@ -1418,7 +1418,8 @@ class SampleOptions:
       metric 'auto' (auto: dense up to 500 sampled coordinates, else 'diag'; or 'dense', 'diag', 'lowrank'),
       integrator 'leapfrog' (or 'prior_split'), init_buffer 75, term_buffer 50, base_window 25,
       sampled_weights 'reduced' (NUTS on the value weights, the readout integrated out exactly),
-      'all' (every weight) or 'readout' (a only, value weights fixed),
+      'all' (every weight), 'readout' (a only, value weights fixed)
+      or 'gibbs' (every weight by blocked Gibbs sweeps, no NUTS),
       fixed_weights NetworkWeights or None ('readout': None draws them from the prior),
       report_order_parameter True, rhat_threshold 1.01, ess_threshold 100,
       progress callable(SampleProgress) for every iteration of every chain, or None
@@ -1510,7 +1511,12 @@ class SampleOptions:
     sampled_weights: str
 
     """
-    'reduced' (default), 'collapsed', 'all' or 'readout' (sampler/sample.h).
+    'reduced' (default), 'collapsed', 'all', 'readout' or 'gibbs' (sampler/sample.h).
+    """
+    gibbs_sweeps: int
+
+    """
+    'gibbs': sweeps per iteration (warm-up and draws alike; thinning).
     """
     fixed_weights: object
 
@@ -1686,17 +1692,17 @@ class SampleSummary:
     @property
     def sampled_weights(self) -> str:
         """
-        'reduced' (default), 'collapsed', 'all' or 'readout' (sampler/sample.h).
+        'reduced' (default), 'collapsed', 'all', 'readout' or 'gibbs' (sampler/sample.h).
         """
     @property
     def metric(self) -> str:
         """
-        'diag' or 'dense', as resolved.
+        'diag' or 'dense', as resolved ('none' for gibbs).
         """
     @property
     def integrator(self) -> str:
         """
-        'leapfrog' or 'prior_split'.
+        'leapfrog' or 'prior_split' ('none' for gibbs).
         """
     @property
     def seed(self) -> int:

@@ -94,7 +94,8 @@ V[l-1][h] (n_{l+1} x n_l) and the readout a (n_{L+1} x D). Attributes return cop
            ", base_window " + n(c.adaptation.base_window) + ",\n  sampled_weights '" +
            SampledWeightsName(d.sampled_weights) +
            "' (NUTS on the value weights, the readout integrated out exactly),\n"
-           "  'all' (every weight) or 'readout' (a only, value weights fixed),\n"
+           "  'all' (every weight), 'readout' (a only, value weights fixed)\n"
+           "  or 'gibbs' (every weight by blocked Gibbs sweeps, no NUTS),\n"
            "  fixed_weights NetworkWeights or None ('readout': None draws them from the prior),\n"
            "  report_order_parameter " +
            (d.report_order_parameter ? "True" : "False") + ", rhat_threshold " +
@@ -177,7 +178,9 @@ V[l-1][h] (n_{l+1} x n_l) and the readout a (n_{L+1} x D). Attributes return cop
           [](SampleOptions& o, const std::string& s) {
             o.sampled_weights = ParseSampledWeights(s, "SampleOptions.sampled_weights");
           },
-          "'reduced' (default), 'collapsed', 'all' or 'readout' (sampler/sample.h).")
+          "'reduced' (default), 'collapsed', 'all', 'readout' or 'gibbs' (sampler/sample.h).")
+      .def_readwrite("gibbs_sweeps", &SampleOptions::gibbs_sweeps,
+                     "'gibbs': sweeps per iteration (warm-up and draws alike; thinning).")
       .def_property(
           "fixed_weights",
           [](const SampleOptions& o) -> py::object {
@@ -228,10 +231,13 @@ warnings and times. Read brief_report() first.)doc")
       .def_readonly("num_warmup", &SampleSummary::num_warmup, "Warm-up iterations per chain.")
       .def_readonly("num_samples", &SampleSummary::num_samples, "Draws per chain.")
       .def_readonly("dimension", &SampleSummary::dimension, "Sampled coordinates.")
-      .def_readonly("sampled_weights", &SampleSummary::sampled_weights,
-                    "'reduced' (default), 'collapsed', 'all' or 'readout' (sampler/sample.h).")
-      .def_readonly("metric", &SampleSummary::metric, "'diag' or 'dense', as resolved.")
-      .def_readonly("integrator", &SampleSummary::integrator, "'leapfrog' or 'prior_split'.")
+      .def_readonly(
+          "sampled_weights", &SampleSummary::sampled_weights,
+          "'reduced' (default), 'collapsed', 'all', 'readout' or 'gibbs' (sampler/sample.h).")
+      .def_readonly("metric", &SampleSummary::metric,
+                    "'diag' or 'dense', as resolved ('none' for gibbs).")
+      .def_readonly("integrator", &SampleSummary::integrator,
+                    "'leapfrog' or 'prior_split' ('none' for gibbs).")
       .def_readonly("seed", &SampleSummary::seed, "The sampler seed.")
       .def_readonly("temperature", &SampleSummary::temperature, "T as requested.")
       .def_readonly("temperature_used", &SampleSummary::temperature_used, "max(T, T_min).")

@@ -112,13 +112,22 @@ Eigen::MatrixXd NetworkPotential::Outputs(const Eigen::Ref<const Eigen::VectorXd
           std::to_string(xi.Htot) + " paths x " + std::to_string(xi.N0) + " features",
           std::to_string(layout_.Htot()) + " paths x " + std::to_string(layout_.N0()) +
               " features (as the training set)");
-  const Eigen::VectorXd full = FullCoordinates(q);
+  // kAll: q is every weight already (no copy: 34 MB at N = 1000).
+  Require(q.size() == dimension(), "coordinates size", q.size(), std::to_string(dimension()));
+  const Eigen::VectorXd copy =
+      sampled_ == SampledWeights::kAll ? Eigen::VectorXd() : FullCoordinates(q);
+  const Eigen::Ref<const Eigen::VectorXd> full =
+      sampled_ == SampledWeights::kAll ? q : Eigen::Ref<const Eigen::VectorXd>(copy);
   const std::vector<Eigen::MatrixXd> E = TopDownProducts(layout_, full, layout_.a(full));
   return kappa_ * (xi.xi * StackedEffectiveWeights(layout_, full, E[0], layout_.outputs()));
 }
 
 Eigen::MatrixXd NetworkPotential::OrderParameter(const Eigen::Ref<const Eigen::VectorXd>& q) const {
-  const Eigen::VectorXd full = FullCoordinates(q);
+  Require(q.size() == dimension(), "coordinates size", q.size(), std::to_string(dimension()));
+  const Eigen::VectorXd copy =
+      sampled_ == SampledWeights::kAll ? Eigen::VectorXd() : FullCoordinates(q);
+  const Eigen::Ref<const Eigen::VectorXd> full =
+      sampled_ == SampledWeights::kAll ? q : Eigen::Ref<const Eigen::VectorXd>(copy);
   const std::vector<Eigen::MatrixXd> E = TopDownProducts(layout_, full, layout_.a(full));
   // e_{π,d} of theory.md §5/§9 in the weights' own units: each layer
   // contributes σ_ℓ / √n_{ℓ+1}, the readout σ_a. E[0] has column π·D + d, the

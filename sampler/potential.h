@@ -57,19 +57,22 @@ enum class SampledWeights {
   kCollapsed,  // the value weights, with a integrated out exactly (collapsed_potential.h)
   kReduced,    // the triangular factors of the value weights: a and the unobserved
                // rotations integrated out exactly (reduced_potential.h)
+  kGibbs,      // every weight, by blocked Gibbs sweeps of exact Gaussian conditionals
+               // (gibbs.h), not NUTS
 };
 
 template <>
 struct EnumNames<SampledWeights> {
-  static constexpr std::array<EnumName<SampledWeights>, 4> values{
+  static constexpr std::array<EnumName<SampledWeights>, 5> values{
       {{SampledWeights::kCollapsed, "collapsed"},
        {SampledWeights::kReduced, "reduced"},
        {SampledWeights::kAll, "all"},
-       {SampledWeights::kReadout, "readout"}}};
+       {SampledWeights::kReadout, "readout"},
+       {SampledWeights::kGibbs, "gibbs"}}};
 };
 
 const char* SampledWeightsName(SampledWeights s);
-// Parses "all", "readout", "collapsed", "reduced"; throws Error naming `field`.
+// Parses "all", "readout", "collapsed", "reduced", "gibbs"; throws Error naming `field`.
 SampledWeights ParseSampledWeights(const std::string& text, const std::string& field);
 
 class NetworkPotential : public Potential {

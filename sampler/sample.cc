@@ -8,6 +8,8 @@
 
 #include "kernels/error.h"
 #include "sampler/collapsed_potential.h"
+#include "sampler/gibbs.h"
+#include "sampler/gibbs_chains.h"
 #include "sampler/random.h"
 #include "sampler/reduced_potential.h"
 #include "sampler/weight_tree.h"
@@ -127,6 +129,7 @@ bool SampleOptions::IsValid(std::string* error) const {
   }
   if (!(rhat_threshold >= 1)) return fail("rhat_threshold", ToText(rhat_threshold), "a value >= 1");
   if (!(ess_threshold >= 0)) return fail("ess_threshold", ToText(ess_threshold), "a value >= 0");
+  if (gibbs_sweeps < 1) return fail("gibbs_sweeps", ToText(gibbs_sweeps), "at least 1");
   return chains.IsValid(error);
 }
 
@@ -179,6 +182,10 @@ SampleResult Sample(const Architecture& arch, const PathInputs& train,
     for (Eigen::Index i = 0; i < q.size(); ++i) q[i] = StandardNormal(engine);
     fixed = layout.ToWeights(q);
   }
+  // Gibbs: sweeps over every weight (gibbs.h); the full potential gives lp
+  // and the reports are the full sampler's.
+  const bool gibbs = resolved == SampledWeights::kGibbs;
+  std::optional<GibbsSampler> sweeps;
   std::optional<NetworkPotential> network;
   std::optional<CollapsedPotential> marginal;
   Eigen::MatrixXd X_test;  // reduced: the stacked test path inputs
@@ -188,6 +195,9 @@ SampleResult Sample(const Architecture& arch, const PathInputs& train,
     initializer = [&](RandomEngine& engine) { return factors->DrawPrior(engine); };
   } else if (collapsed) {
     marginal.emplace(arch, train, Y, T);
+  } else if (gibbs) {
+    sweeps.emplace(arch, train, Y, T);
+    network.emplace(arch, train, Y, T, SampledWeights::kAll);
   } else {
     network.emplace(arch, train, Y, T, resolved, fixed ? &*fixed : nullptr);
   }
@@ -252,14 +262,17 @@ SampleResult Sample(const Architecture& arch, const PathInputs& train,
   s.dimension = potential.dimension();
   s.sampled_weights = SampledWeightsName(resolved);
   const ChainOptions& chain_options = options.chains;
-  s.metric = MetricKindName(ResolveMetricKind(chain_options.metric, potential.dimension()));
-  s.integrator = IntegratorName(chain_options.nuts.integrator);
+  s.metric = gibbs ? "none"
+                   : MetricKindName(ResolveMetricKind(chain_options.metric, potential.dimension()));
+  s.integrator = gibbs ? "none" : IntegratorName(chain_options.nuts.integrator);
   s.seed = options.chains.seed;
   s.temperature = temperature;
   s.temperature_used = T;
 
   std::vector<ChainResult> chains =
-      RunChains(potential, chain_options, num_quantities, reporter, initializer);
+      gibbs ? RunGibbsChains(*sweeps, potential, chain_options, num_quantities, reporter,
+                             options.gibbs_sweeps)
+            : RunChains(potential, chain_options, num_quantities, reporter, initializer);
   for (size_t c = 0; c < chains.size(); ++c) {
     if (!chains[c].initialized) {
       s.termination = SampleTermination::kFailure;
@@ -320,11 +333,21 @@ SampleResult Sample(const Architecture& arch, const PathInputs& train,
 
 std::string SampleSummary::BriefReport() const {
   std::ostringstream o;
-  o << "NUTS " << SampleTerminationName(termination) << ": " << num_chains << " chains x ("
-    << num_warmup << " warm-up + " << num_samples << " draws), " << sampled_weights << " dim "
-    << dimension << " (" << metric << ", " << integrator << ")";
+  const bool gibbs = sampled_weights == "gibbs";
+  o << (gibbs ? "Gibbs " : "NUTS ") << SampleTerminationName(termination) << ": " << num_chains
+    << " chains x (" << num_warmup << " warm-up + " << num_samples << " draws), " << sampled_weights
+    << " dim " << dimension;
+  if (!gibbs) o << " (" << metric << ", " << integrator << ")";
   if (!completed()) {
     o << "; " << message;
+    return o.str();
+  }
+  if (gibbs) {
+    o << ", " << Format("%.0f", mean_leapfrog_steps.empty() ? 1.0 : mean_leapfrog_steps[0])
+      << " sweep(s) per draw, max R-hat " << Format("%.3f", max_rhat) << ", min ESS bulk "
+      << Format("%.0f", min_ess_bulk) << " / tail " << Format("%.0f", min_ess_tail) << ", "
+      << Format("%.2f", total_seconds) << " s";
+    if (!warnings.empty()) o << " [" << warnings.size() << " warning(s)]";
     return o.str();
   }
   const auto [lo, hi] = std::minmax_element(step_size.begin(), step_size.end());

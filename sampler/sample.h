@@ -63,8 +63,16 @@ struct SampleOptions {
   // integrated out exactly, a | V drawn from its Gaussian, and
   // Rao–Blackwellised estimates (collapsed_potential.h). kAll: NUTS on every
   // weight (theory.md §5). kReadout: a only, the value weights fixed (a
-  // Gaussian posterior).
+  // Gaussian posterior). kGibbs: every weight, not by NUTS but by blocked
+  // Gibbs sweeps (gibbs.h: V_0, each layer's heads, then a, each block drawn
+  // exactly from its Gaussian conditional), one sweep per iteration; warm-up
+  // is burn-in, and the reports are kAll's. Its summary has metric and
+  // integrator "none", step size 0, accept 1, tree depth 0, gibbs_sweeps
+  // "leapfrog steps" (sweeps) per draw and gradient_evaluations = sweeps.
   SampledWeights sampled_weights = SampledWeights::kReduced;
+  // kGibbs: sweeps per iteration (warm-up and retained draws alike): thinning
+  // for small widths, where U^sampled decorrelates over tens of sweeps.
+  int gibbs_sweeps = 1;
   // kReadout: the fixed value weights (their a is ignored); empty draws them
   // once from the prior with the seed.
   std::optional<NetworkWeights> fixed_weights;

@@ -25,8 +25,15 @@ std::vector<OptionField> SampleOptionFields(SampleOptions* o) {
                  "weights, the readout and the unobserved rotations integrated out exactly; "
                  "collapsed when no layer reduces), collapsed (NUTS on the value weights, the "
                  "readout integrated out exactly and drawn given them), all (NUTS on every "
-                 "weight), or readout (value weights fixed at a prior draw)",
+                 "weight), readout (value weights fixed at a prior draw), or gibbs (every weight "
+                 "by blocked Gibbs sweeps, each layer's block and the readout drawn exactly "
+                 "from their Gaussian conditionals; no NUTS: the metric and integrator settings "
+                 "do not apply, warm-up is burn-in)",
                  &o->sampled_weights),
+      InRange(IntOption("gibbs_sweeps", "gibbs-sweeps",
+                        "weights = gibbs: sweeps per iteration (thinning; warm-up and draws)",
+                        &o->gibbs_sweeps),
+              at_least(1), "at least 1"),
       InRange(
           DoubleOption("temperature_floor", "temperature-floor",
                        "T_min: the likelihood uses max(T, T_min) (theory.md §5)",

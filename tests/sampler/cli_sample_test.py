@@ -150,7 +150,20 @@ with tempfile.TemporaryDirectory() as tmp:
                                         (point[key + "_se"], rows[key]["se"], 3)):
             assert abs(value - expected) <= 0.5 * 10 ** (1 - digits) * abs(expected), (key, value, expected)
 
+    # --weights gibbs: blocked Gibbs over every weight (sampler/gibbs.h); no
+    # NUTS, so no metric, integrator or step size; the full sampler's quantities.
+    g = os.path.join(tmp, "gibbs")
+    run(["sample", "--config", config, "--output", g, "--threads", "2", "--weights", "gibbs",
+         "--gibbs-sweeps", "2"] + common)
+    s = json.load(open(os.path.join(g, "sample_summary.json")))
+    assert s["termination"] == "completed" and s["sampled_weights"] == "gibbs", s["message"]
+    assert s["metric"] == "none" and s["integrator"] == "none" and s["step_size"] == [0, 0]
+    assert s["mean_leapfrog_steps"] == [2, 2] and s["ebfmi"] == [None, None]
+    assert len(s["quantities"]) == 1 + 30 + 10
+    assert np.load(os.path.join(g, "U_sampled.npy")).shape == (4, 4)
+
     for flag, value, message in [("--chains", "0", "--chains: found 0"),
+                                 ("--gibbs-sweeps", "0", "--gibbs-sweeps: found 0"),
                                  ("--target-accept", "1.5", "--target-accept: found 1.5"),
                                  ("--weights", "some", "--weights: found \"some\""),
                                  ("--width", "2.5", "--width: found 2.5"),

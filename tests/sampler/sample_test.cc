@@ -204,6 +204,12 @@ TEST(Sample, CollapsedAtHugeTemperatureSamplesThePrior) {
   CheckPriorAtHugeTemperature(SampledWeights::kCollapsed, 4 * 5 + 2 * 3 * 4 + 5 * 3);
 }
 
+TEST(Sample, GibbsAtHugeTemperatureSamplesThePrior) {
+  // Blocked Gibbs over every weight (sampler/gibbs.h): each block's
+  // conditional is its prior N(0, I) up to O(1/T).
+  CheckPriorAtHugeTemperature(SampledWeights::kGibbs, 4 * 5 + 2 * 3 * 4 + 5 * 3 + 5);
+}
+
 TEST(Sample, ReducedAtHugeTemperatureSamplesThePrior) {
   // N0 = 5, H = (2, 1), widths (4, 3, 5): V_0 and layer 1 are wide (sampled as
   // they are, 20 + 24 coordinates), layer 2 with the readout is the scalar
