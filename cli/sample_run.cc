@@ -74,12 +74,15 @@ SampleOptions MakeSampleOptions(const SampleCliOptions& o, const Study& study,
     if (!last && now - state->last < std::chrono::milliseconds(500)) return;
     state->last = now;
     char buf[200];
-    std::snprintf(buf, sizeof buf,
-                  "%s: %3.0f%%  chain %d %s %d/%d  step %.3g  depth %d  divergences %d",
-                  label.c_str(), 100.0 * total / (per_chain * double(state->done.size())), p.chain,
-                  p.warmup ? "warm-up" : "sampling",
-                  p.warmup ? p.iteration + 1 : p.iteration + 1 - p.num_warmup,
-                  p.warmup ? p.num_warmup : p.num_samples, p.step_size, p.depth, p.divergences);
+    const int n = std::snprintf(buf, sizeof buf, "%s: %3.0f%%  chain %d %s %d/%d", label.c_str(),
+                                100.0 * total / (per_chain * double(state->done.size())), p.chain,
+                                p.warmup ? "warm-up" : "sampling",
+                                p.warmup ? p.iteration + 1 : p.iteration + 1 - p.num_warmup,
+                                p.warmup ? p.num_warmup : p.num_samples);
+    if (p.nuts && n > 0 && static_cast<size_t>(n) < sizeof buf) {  // Gibbs has no step or tree
+      std::snprintf(buf + n, sizeof buf - static_cast<size_t>(n),
+                    "  step %.3g  depth %d  divergences %d", p.step_size, p.depth, p.divergences);
+    }
     ProgressLine(buf, quiet);
   };
   return options;

@@ -1554,7 +1554,7 @@ class SampleOptions:
 
 class SampleProgress:
     """
-    One NUTS iteration of one chain, passed to progress callbacks.
+    One iteration (a NUTS transition or a Gibbs draw) of one chain, passed to progress callbacks.
     """
     @property
     def chain(self) -> int:
@@ -1595,6 +1595,11 @@ class SampleProgress:
     def divergences(self) -> int:
         """
         Divergences so far in this chain.
+        """
+    @property
+    def nuts(self) -> bool:
+        """
+        False for Gibbs chains (weights='gibbs'): step_size, depth and divergences are 0 there.
         """
     def __repr__(self) -> str:
         """

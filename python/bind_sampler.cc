@@ -50,8 +50,10 @@ V[l-1][h] (n_{l+1} x n_l) and the readout a (n_{L+1} x D). Attributes return cop
           "a", [](const NetworkWeights& w) { return Eigen::MatrixXd(w.a); },
           "n_{L+1} x D readout.");
 
-  py::class_<ChainProgress>(m, "SampleProgress",
-                            "One NUTS iteration of one chain, passed to progress callbacks.")
+  py::class_<ChainProgress>(
+      m, "SampleProgress",
+      "One iteration (a NUTS transition or a Gibbs draw) of one chain, passed to "
+      "progress callbacks.")
       .def_readonly("chain", &ChainProgress::chain, "Chain index.")
       .def_readonly("iteration", &ChainProgress::iteration, "0-based, warm-up first.")
       .def_readonly("num_warmup", &ChainProgress::num_warmup, "Warm-up iterations per chain.")
@@ -60,6 +62,9 @@ V[l-1][h] (n_{l+1} x n_l) and the readout a (n_{L+1} x D). Attributes return cop
       .def_readonly("step_size", &ChainProgress::step_size, "Current step size.")
       .def_readonly("depth", &ChainProgress::depth, "Tree depth of this transition.")
       .def_readonly("divergences", &ChainProgress::divergences, "Divergences so far in this chain.")
+      .def_readonly("nuts", &ChainProgress::nuts,
+                    "False for Gibbs chains (weights='gibbs'): step_size, depth and divergences "
+                    "are 0 there.")
       .def(
           "__repr__",
           [](const ChainProgress& p) {

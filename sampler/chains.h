@@ -41,6 +41,7 @@ struct ChainProgress {
   double step_size = 0;
   int depth = 0;        // of this transition
   int divergences = 0;  // so far in this chain (warm-up and sampling)
+  bool nuts = true;     // false for Gibbs chains: step size, depth and divergences do not apply
 };
 
 struct ChainOptions {

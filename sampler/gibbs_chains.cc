@@ -43,6 +43,7 @@ ChainResult RunGibbsChain(const GibbsSampler& gibbs, const Potential& potential,
     progress.num_warmup = options.num_warmup;
     progress.num_samples = options.num_samples;
     progress.warmup = warmup;
+    progress.nuts = false;
     std::lock_guard<std::mutex> lock(progress_mutex);
     options.progress(progress);
   };

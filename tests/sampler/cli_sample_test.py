@@ -153,8 +153,12 @@ with tempfile.TemporaryDirectory() as tmp:
     # --weights gibbs: blocked Gibbs over every weight (sampler/gibbs.h); no
     # NUTS, so no metric, integrator or step size; the full sampler's quantities.
     g = os.path.join(tmp, "gibbs")
-    run(["sample", "--config", config, "--output", g, "--threads", "2", "--weights", "gibbs",
-         "--gibbs-sweeps", "2"] + common)
+    p = run(["sample", "--config", config, "--output", g, "--threads", "2", "--weights", "gibbs",
+             "--gibbs-sweeps", "2"] + [a for a in common if a != "--quiet"])
+    # Its progress lines count draws; step size, tree depth and divergences are NUTS's.
+    progress = [l for l in p.stderr.splitlines() if " chain " in l]
+    assert progress and progress[-1].endswith("sampling 150/150"), p.stderr
+    assert not any("depth" in l or "step" in l for l in progress), p.stderr
     s = json.load(open(os.path.join(g, "sample_summary.json")))
     assert s["termination"] == "completed" and s["sampled_weights"] == "gibbs", s["message"]
     assert s["metric"] == "none" and s["integrator"] == "none" and s["step_size"] == [0, 0]
