@@ -50,6 +50,7 @@
 #include "sampler/random.h"
 #include "sampler/reduced_potential.h"
 #include "sampler/sample.h"
+#include "sampler/thread_clock.h"
 #include "sampler/tokenwise.h"
 
 namespace {
@@ -65,13 +66,6 @@ double Median(std::vector<double> v) {
 
 double Min(const std::vector<double>& v) {
   return v.empty() ? 0 : *std::min_element(v.begin(), v.end());
-}
-
-// Mean seconds per call of f, repeated until `budget` seconds (at least 2 calls).
-double ThreadCpuSeconds() {
-  timespec t{};
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
-  return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
 }
 
 // Mean CPU seconds of the calling thread per call of f, repeated until

@@ -1,9 +1,7 @@
 #include "sampler/chains.h"
 
 #include <algorithm>
-#include <chrono>
 #include <cstdint>
-#include <ctime>
 #include <exception>
 #include <memory>
 #include <mutex>
@@ -11,22 +9,10 @@
 #include "kernels/error.h"
 #include "parallel/cpu_budget.h"
 #include "parallel/executor.h"
+#include "sampler/thread_clock.h"
 
 namespace attnpaths {
 namespace {
-
-using Clock = std::chrono::steady_clock;
-
-double Seconds(Clock::time_point since) {
-  return std::chrono::duration<double>(Clock::now() - since).count();
-}
-
-// CPU seconds used by the calling thread (a chain runs on one thread).
-double ThreadCpuSeconds() {
-  timespec t{};
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
-  return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
-}
 
 bool Finite(const Position& x) { return std::isfinite(x.potential) && x.gradient.allFinite(); }
 
@@ -79,7 +65,7 @@ ChainResult RunChain(const Potential& potential, const ChainOptions& options, in
   };
 
   // Warm-up: dual averaging every iteration, the metric at window ends.
-  const auto warmup_start = Clock::now();
+  const auto warmup_start = ChainClock::now();
   const double warmup_cpu_start = ThreadCpuSeconds();
   const WarmupSchedule schedule(options.num_warmup, options.adaptation, options.adapt_metric);
   StepSizeAdaptation adaptation(options.adaptation);
@@ -100,11 +86,11 @@ ChainResult RunChain(const Potential& potential, const ChainOptions& options, in
   }
   if (options.num_warmup > 0) step_size = adaptation.Final();
   result.warmup_divergences = divergences;
-  result.warmup_seconds = Seconds(warmup_start);
+  result.warmup_seconds = SecondsSince(warmup_start);
   result.warmup_cpu_seconds = ThreadCpuSeconds() - warmup_cpu_start;
 
   // Sampling with the adapted step size and metric.
-  const auto sampling_start = Clock::now();
+  const auto sampling_start = ChainClock::now();
   const double sampling_cpu_start = ThreadCpuSeconds();
   const int S = options.num_samples;
   result.draws.resize(S, reporter ? num_quantities : dim);
@@ -132,7 +118,7 @@ ChainResult RunChain(const Potential& potential, const ChainOptions& options, in
     }
     report_progress(options.num_warmup + i, false, t);
   }
-  result.sampling_seconds = Seconds(sampling_start);
+  result.sampling_seconds = SecondsSince(sampling_start);
   result.sampling_cpu_seconds = ThreadCpuSeconds() - sampling_cpu_start;
   result.step_size = step_size;
   result.inverse_metric = metric.InverseDiagonal();

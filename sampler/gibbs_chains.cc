@@ -1,29 +1,16 @@
 #include "sampler/gibbs_chains.h"
 
-#include <chrono>
 #include <cstdint>
-#include <ctime>
 #include <limits>
 #include <mutex>
 
 #include "kernels/error.h"
 #include "parallel/cpu_budget.h"
 #include "parallel/executor.h"
+#include "sampler/thread_clock.h"
 
 namespace attnpaths {
 namespace {
-
-using Clock = std::chrono::steady_clock;
-
-double Seconds(Clock::time_point since) {
-  return std::chrono::duration<double>(Clock::now() - since).count();
-}
-
-double ThreadCpuSeconds() {
-  timespec t{};
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
-  return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
-}
 
 ChainResult RunGibbsChain(const GibbsSampler& gibbs, const Potential& potential,
                           const ChainOptions& options, int chain, Eigen::Index num_quantities,
@@ -48,17 +35,17 @@ ChainResult RunGibbsChain(const GibbsSampler& gibbs, const Potential& potential,
     options.progress(progress);
   };
 
-  const auto warmup_start = Clock::now();
+  const auto warmup_start = ChainClock::now();
   const double warmup_cpu_start = ThreadCpuSeconds();
   for (int i = 0; i < options.num_warmup; ++i) {
     for (int k = 0; k < sweeps; ++k) gibbs.Sweep(&x.q, engine);
     report_progress(i, true);
   }
   result.gradient_evaluations = static_cast<std::int64_t>(options.num_warmup) * sweeps;
-  result.warmup_seconds = Seconds(warmup_start);
+  result.warmup_seconds = SecondsSince(warmup_start);
   result.warmup_cpu_seconds = ThreadCpuSeconds() - warmup_cpu_start;
 
-  const auto sampling_start = Clock::now();
+  const auto sampling_start = ChainClock::now();
   const double sampling_cpu_start = ThreadCpuSeconds();
   const int S = options.num_samples;
   result.draws.resize(S, reporter ? num_quantities : gibbs.dimension());
@@ -80,7 +67,7 @@ ChainResult RunGibbsChain(const GibbsSampler& gibbs, const Potential& potential,
     }
     report_progress(options.num_warmup + i, false);
   }
-  result.sampling_seconds = Seconds(sampling_start);
+  result.sampling_seconds = SecondsSince(sampling_start);
   result.sampling_cpu_seconds = ThreadCpuSeconds() - sampling_cpu_start;
   result.step_size = 0;
   x.potential = potential.Evaluate(x.q, nullptr);
