@@ -51,12 +51,7 @@ ChainResult RunChain(const Potential& potential, const ChainOptions& options, in
   int divergences = 0;
   auto report_progress = [&](int iteration, bool warmup, const NutsTransition& t) {
     if (!options.progress) return;
-    ChainProgress progress;
-    progress.chain = chain;
-    progress.iteration = iteration;
-    progress.num_warmup = options.num_warmup;
-    progress.num_samples = options.num_samples;
-    progress.warmup = warmup;
+    ChainProgress progress = ChainProgressAt(options, chain, iteration, warmup);
     progress.step_size = step_size;
     progress.depth = t.depth;
     progress.divergences = divergences;
@@ -127,6 +122,16 @@ ChainResult RunChain(const Potential& potential, const ChainOptions& options, in
 }
 
 }  // namespace
+
+ChainProgress ChainProgressAt(const ChainOptions& options, int chain, int iteration, bool warmup) {
+  ChainProgress progress;
+  progress.chain = chain;
+  progress.iteration = iteration;
+  progress.num_warmup = options.num_warmup;
+  progress.num_samples = options.num_samples;
+  progress.warmup = warmup;
+  return progress;
+}
 
 bool ChainOptions::IsValid(std::string* error) const {
   auto fail = [&](const std::string& field, double found, const std::string& expected) {

@@ -62,6 +62,11 @@ struct ChainOptions {
   bool IsValid(std::string* error) const;
 };
 
+// The progress of `chain` at `iteration` (0-based, warm-up first) with the
+// fields every chain reports; a NUTS chain adds its step size, depth and
+// divergences, a Gibbs chain sets nuts = false.
+ChainProgress ChainProgressAt(const ChainOptions& options, int chain, int iteration, bool warmup);
+
 struct ChainResult {
   bool initialized = false;  // false: no finite starting point was found
   Eigen::MatrixXd draws;     // num_samples × quantities

@@ -24,12 +24,7 @@ ChainResult RunGibbsChain(const GibbsSampler& gibbs, const Potential& potential,
   result.initialized = true;
   auto report_progress = [&](int iteration, bool warmup) {
     if (!options.progress) return;
-    ChainProgress progress;
-    progress.chain = chain;
-    progress.iteration = iteration;
-    progress.num_warmup = options.num_warmup;
-    progress.num_samples = options.num_samples;
-    progress.warmup = warmup;
+    ChainProgress progress = ChainProgressAt(options, chain, iteration, warmup);
     progress.nuts = false;
     std::lock_guard<std::mutex> lock(progress_mutex);
     options.progress(progress);
