@@ -2,7 +2,7 @@
 // Markov task (theory.md §8), printed as Markdown:
 //   1. one action+gradient evaluation (pairs storage, D = 1) against its FLOP
 //      floor at P = 100 … 1000: the evaluation before issue 14 §2, a1ef836's
-//      (SetLeanGramSteps(false)) and now, with the Cholesky, fused and
+//      (SetLeanGramSteps(false)) and now, with the Cholesky, G⁻¹-from-G and
 //      inverse steps alone by Eigen and LAPACK;
 //   2. solves at P = 100 for N = 10 … 1000 (default flow, stability check
 //      included, predictor excluded), a1ef836's configuration, the L-BFGS
@@ -165,12 +165,12 @@ void Evaluations(const std::vector<Eigen::Index>& sizes, double peak) {
       peak * 1e-9);
   std::printf(
       "*a1ef836* is Action::Evaluate with SetLeanGramSteps(false) (Eigen's LLT, then G⁻¹ from "
-      "L), *now* with it on (L and L⁻¹ by one recursion, CholeskyAndTriangularInverse, then "
-      "G⁻¹ = L⁻ᵀL⁻¹), both evaluating two points in turn (at the point just evaluated "
-      "Factorize has nothing to do); *fused* is that step alone (G's factor and G⁻¹).\n\n");
+      "L), *now* with it on (G⁻¹ and ln det G straight from G by block LDLᵀ, "
+      "SpdInverseInPlace, no factor), both evaluating two points in turn (at the point just "
+      "evaluated Factorize has nothing to do); *G⁻¹ from G* is that step alone.\n\n");
   std::printf(
       "| P | flops | floor | before | a1ef836 | now | now / floor | a1ef836 / now | before / now "
-      "| LLT Eigen | dpotrf | fused | inverse Eigen | dpotri | \\|Δg\\| |\n");
+      "| LLT Eigen | dpotrf | G⁻¹ from G | inverse Eigen | dpotri | \\|Δg\\| |\n");
   std::printf("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
   for (Eigen::Index P : sizes) {
     Task t = MarkovTask(P);
@@ -201,8 +201,7 @@ void Evaluations(const std::vector<Eigen::Index>& sizes, double peak) {
     int info = 0;
     std::vector<Eigen::MatrixXd> U2 = U;
     U2[0] *= 1 + 1e-6;
-    Eigen::MatrixXd V;
-    double t_off = 1e9, t_fused = 1e9;
+    double t_off = 1e9, t_direct = 1e9;
     double t_before = 1e9, t_now = 1e9, t_llt = 1e9, t_potrf = 1e9, t_inv_e = 1e9, t_inv_l = 1e9;
     const double budget = P <= 200 ? 0.05 : 0.3;
     for (int round = 0; round < 5; ++round) {  // interleaved
@@ -216,13 +215,13 @@ void Evaluations(const std::vector<Eigen::Index>& sizes, double peak) {
       SetLeanGramSteps(true);
       t_now =
           std::min(t_now, MinTime([&] { action.Evaluate(turn++ % 2 ? U : U2, &grad); }, budget));
-      t_fused = std::min(t_fused, MinTime(
-                                      [&] {
-                                        W = A;
-                                        CholeskyAndTriangularInverse(&W, &V);
-                                        InverseFromTriangularInverseInPlace(&V);
-                                      },
-                                      budget));
+      t_direct = std::min(t_direct, MinTime(
+                                        [&] {
+                                          W = A;
+                                          double log_det = 0;
+                                          SpdInverseInPlace(&W, &log_det);
+                                        },
+                                        budget));
       t_llt = std::min(t_llt, MinTime(
                                   [&] {
                                     W = A;
@@ -257,7 +256,7 @@ void Evaluations(const std::vector<Eigen::Index>& sizes, double peak) {
         "%.0e |\n",
         static_cast<long>(P), flops * 1e-6, Sec(floor).c_str(), Sec(t_before).c_str(),
         Sec(t_off).c_str(), Sec(t_now).c_str(), t_now / floor, t_off / t_now, t_before / t_now,
-        Sec(t_llt).c_str(), Sec(t_potrf).c_str(), Sec(t_fused).c_str(), Sec(t_inv_e).c_str(),
+        Sec(t_llt).c_str(), Sec(t_potrf).c_str(), Sec(t_direct).c_str(), Sec(t_inv_e).c_str(),
         Sec(t_inv_l).c_str(), dg);
     std::fflush(stdout);
   }

@@ -184,46 +184,95 @@ void LowerGramInPlace(Square X, double* scratch) {
   LowerGramInPlace(C, scratch);
 }
 
-// The lower triangles of A ← L (A = L Lᵀ) and W ← L⁻¹, by halving: for
-// A = [A11 ·; A21 A22], L11 and W11 = L11⁻¹ first, then L21 = A21 W11ᵀ,
-// A22 − L21 L21ᵀ = L22 L22ᵀ, and W21 = −W22 L21 W11. Only triangular
-// products (Eigen's blocked kernels), no triangular solve: Eigen's LLT spends
-// most of its time in the solve of its panels. `scratch` holds at least
-// ⌈n/2⌉² doubles. False when A is not numerically positive definite.
-bool CholeskyAndInverse(Square A, Square W, double* scratch) {
+// The base case of SchurInverse: A (n ≤ kRecursionBase) ← A⁻¹, both
+// triangles, from its lower triangle, in a contiguous copy: L column by column
+// (right-looking, so the inner loops run down contiguous columns), L⁻¹ by
+// forward substitution on the unit columns, then A⁻¹ = L⁻ᵀ L⁻¹ as dot products
+// of L⁻¹'s columns. Adds ln det A = 2 Σ ln L_jj to *log_det. False when A is
+// not numerically positive definite.
+bool SmallSpdInverse(Square A, double* log_det) {
   const Eigen::Index n = A.rows();
-  if (n <= kRecursionBase) {
-    // Column by column: L_jj = √(A_jj − Σ_k L_jk²), L_ij = (A_ij − Σ_k L_ik L_jk) / L_jj.
-    for (Eigen::Index j = 0; j < n; ++j) {
-      double d = A(j, j);
-      for (Eigen::Index k = 0; k < j; ++k) d -= A(j, k) * A(j, k);
-      if (!(d > 0) || !std::isfinite(d)) return false;
-      const double l = std::sqrt(d);
-      A(j, j) = l;
-      for (Eigen::Index i = j + 1; i < n; ++i) {
-        double s = A(i, j);
-        for (Eigen::Index k = 0; k < j; ++k) s -= A(i, k) * A(j, k);
-        A(i, j) = s / l;
-      }
-    }
-    return InvertLowerByColumns(A, W);  // W = L⁻¹ (L_jj > 0 here)
+  double l[kRecursionBase * kRecursionBase], w[kRecursionBase * kRecursionBase];
+  for (Eigen::Index j = 0; j < n; ++j) {
+    for (Eigen::Index i = j; i < n; ++i) l[i + j * n] = A(i, j);
   }
+  for (Eigen::Index j = 0; j < n; ++j) {
+    double* __restrict cj = l + j * n;
+    const double d = cj[j];
+    if (!(d > 0) || !std::isfinite(d)) return false;
+    const double root = std::sqrt(d), scale = 1.0 / root;
+    cj[j] = root;
+    *log_det += 2.0 * std::log(root);
+    for (Eigen::Index i = j + 1; i < n; ++i) cj[i] *= scale;
+    for (Eigen::Index k = j + 1; k < n; ++k) {
+      double* __restrict ck = l + k * n;
+      const double f = cj[k];
+      for (Eigen::Index i = k; i < n; ++i) ck[i] -= cj[i] * f;
+    }
+  }
+  for (Eigen::Index j = 0; j < n; ++j) {
+    double* __restrict wj = w + j * n;
+    for (Eigen::Index i = j; i < n; ++i) wj[i] = 0;
+    wj[j] = 1.0;
+    for (Eigen::Index k = j; k < n; ++k) {
+      const double xk = wj[k] / l[k + k * n];
+      wj[k] = xk;
+      const double* __restrict lk = l + k * n;
+      for (Eigen::Index i = k + 1; i < n; ++i) wj[i] -= lk[i] * xk;
+    }
+  }
+  for (Eigen::Index j = 0; j < n; ++j) {
+    for (Eigen::Index i = j; i < n; ++i) {
+      const double* __restrict wi = w + i * n;
+      const double* __restrict wj = w + j * n;
+      double s = 0;
+      for (Eigen::Index k = i; k < n; ++k) s += wi[k] * wj[k];
+      A(i, j) = s;
+      A(j, i) = s;
+    }
+  }
+  return true;
+}
+
+// Above this size the symmetric products of SchurInverse form only their
+// lower triangle (Eigen's triangular-result products); below it the full
+// GEMM is faster (bench/results/solver_bench.md, "A GEMM-speed inverse").
+constexpr Eigen::Index kTriangularUpdate = 128;
+
+// A ← A⁻¹ (both triangles) for symmetric positive definite A, of which only
+// the lower triangle is read: block LDLᵀ by halving. For A = [A11 ·; A21 A22],
+// with X = A21 A11⁻¹ and the Schur complement S = A22 − X A21ᵀ,
+//   A⁻¹ = [A11⁻¹ + Xᵀ S⁻¹ X, −(S⁻¹ X)ᵀ; −S⁻¹ X, S⁻¹],   ln det A = ln det A11 + ln det S.
+// Four GEMMs of (n/2)³ per level (4/3 n³ flops in all against n³ for
+// Cholesky, trtri and lauum) that run at GEMM speed where the triangular
+// kernels do not. `scratch` holds at least n²/3 doubles. Adds ln det A to
+// *log_det. False when A is not numerically positive definite.
+bool SchurInverse(Square A, double* log_det, double* scratch) {
+  const Eigen::Index n = A.rows();
+  if (n <= kRecursionBase) return SmallSpdInverse(A, log_det);
   const Eigen::Index n1 = n / 2, n2 = n - n1;
   auto A11 = A.topLeftCorner(n1, n1);
   auto A21 = A.bottomLeftCorner(n2, n1);
   auto A22 = A.bottomRightCorner(n2, n2);
-  auto W11 = W.topLeftCorner(n1, n1);
-  auto W21 = W.bottomLeftCorner(n2, n1);
-  auto W22 = W.bottomRightCorner(n2, n2);
-  if (!CholeskyAndInverse(A11, W11, scratch)) return false;
-  Eigen::Map<Eigen::MatrixXd> T(scratch, n2, n1);
-  T.noalias() = A21 * W11.triangularView<Eigen::Lower>().transpose();  // L21
-  A21 = T;
-  A22.selfadjointView<Eigen::Lower>().rankUpdate(A21, -1.0);
-  if (!CholeskyAndInverse(A22, W22, scratch)) return false;
-  T.noalias() = A21 * W11.triangularView<Eigen::Lower>();
-  W21.noalias() = -(W22.triangularView<Eigen::Lower>() * T);
-  return true;
+  if (!SchurInverse(A11, log_det, scratch)) return false;  // A11 ← A11⁻¹
+  Eigen::Map<Eigen::MatrixXd> X(scratch, n2, n1);
+  X.noalias() = A21 * A11;
+  if (n > kTriangularUpdate) {
+    A22.triangularView<Eigen::Lower>() -= X * A21.transpose();
+  } else {
+    A22.noalias() -= X * A21.transpose();  // the upper triangle is not read below
+  }
+  if (!SchurInverse(A22, log_det, scratch + n2 * n1)) return false;  // A22 ← S⁻¹
+  A21.noalias() = -A22 * X;
+  if (n > kTriangularUpdate) {
+    A11.triangularView<Eigen::Lower>() -= X.transpose() * A21;
+    A11.triangularView<Eigen::StrictlyUpper>() = A11.transpose();
+  } else {
+    A11.noalias() -= X.transpose() * A21;
+    A11.triangularView<Eigen::StrictlyUpper>() = A11.transpose();  // exactly symmetric
+  }
+  A.topRightCorner(n1, n2) = A21.transpose();
+  return std::isfinite(*log_det);
 }
 
 }  // namespace
@@ -249,20 +298,28 @@ bool InverseFromCholeskyInPlace(Eigen::MatrixXd* L, SpdBackend backend) {
   return info == 0;
 }
 
-bool CholeskyAndTriangularInverse(Eigen::MatrixXd* A, Eigen::MatrixXd* W) {
+bool SpdInverseInPlace(Eigen::MatrixXd* A, double* log_det, double* condition) {
   const Eigen::Index n = A->rows();
+  *log_det = 0;
+  if (condition != nullptr) *condition = 1;
+  if (n == 0) return true;
+  // ‖A‖₁ from the lower triangle: column j's sum is Σ_{i≥j} |A_ij| + Σ_{i<j} |A_ji|.
+  double norm = 0;
+  if (condition != nullptr) {
+    Eigen::VectorXd sums = Eigen::VectorXd::Zero(n);
+    for (Eigen::Index j = 0; j < n; ++j) {
+      const auto column = A->col(j).tail(n - j).cwiseAbs();
+      sums(j) += column.sum();
+      sums.tail(n - j - 1) += column.tail(n - j - 1);
+    }
+    norm = sums.maxCoeff();
+  }
   thread_local Eigen::VectorXd scratch;
-  const Eigen::Index half = (n + 1) / 2;
-  if (scratch.size() < half * half) scratch.resize(half * half);
-  W->resize(n, n);
-  return CholeskyAndInverse(*A, *W, scratch.data());
-}
-
-void InverseFromTriangularInverseInPlace(Eigen::MatrixXd* W) {
-  thread_local Eigen::VectorXd scratch;
-  const Eigen::Index half = (W->rows() + 1) / 2;
-  if (scratch.size() < half * half) scratch.resize(half * half);
-  LowerGramInPlace(*W, scratch.data());
+  const Eigen::Index need = (n * n) / 3 + 2 * n + 16;  // Σ over the levels of ⌈m/2⌉⌊m/2⌋
+  if (scratch.size() < need) scratch.resize(need);
+  if (!SchurInverse(*A, log_det, scratch.data())) return false;
+  if (condition != nullptr) *condition = norm * A->cwiseAbs().colwise().sum().maxCoeff();
+  return true;
 }
 
 bool SpdFactor::Factorize(Eigen::MatrixXd A) {

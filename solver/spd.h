@@ -63,21 +63,31 @@ constexpr Eigen::Index kEigenInverseSize = 1024;
 // (bench/results/solver_bench.md, "AVX-512 and the Hessian").
 bool InverseFromCholeskyInPlace(Eigen::MatrixXd* L, SpdBackend backend = SpdBackend::kAuto);
 
-// The Cholesky factor and its inverse at once: the lower triangle of A ← L
-// (A = L Lᵀ) and that of *W ← L⁻¹ (strict upper triangles not defined), by
-// one recursion by halving that computes both through triangular products
-// alone (L21 = A21 L11⁻ᵀ as A21 times the inverse just computed, no triangular
-// solve: Eigen's LLT spends most of its time in the solves of its panels).
-// Eigen on the calling thread, so the result never depends on BLAS threads;
-// nothing allocated per call once the per-thread scratch is large enough.
-// False when A is not numerically positive definite (neither output usable).
-// Meant for the small Grams of a solve (up to kSmallSpd rows: 1.2× faster
-// than LLT + InverseFromCholeskyInPlace at 100 rows, bench/results/solver_bench.md,
-// "Fewer evaluations, a fused factorisation").
-bool CholeskyAndTriangularInverse(Eigen::MatrixXd* A, Eigen::MatrixXd* W);
-// W ← the lower triangle of Wᵀ W for a lower triangular W = L⁻¹: A⁻¹ = L⁻ᵀ L⁻¹
-// (the second half of InverseFromCholeskyInPlace's kEigen route).
-void InverseFromTriangularInverseInPlace(Eigen::MatrixXd* W);
+// A ← A⁻¹ (both triangles) for symmetric positive definite A, of which only
+// the lower triangle is read, and *log_det ← ln det A: block LDLᵀ by halving
+// (A⁻¹ from A11⁻¹ and the inverse of the Schur complement S = A22 − A21 A11⁻¹ A12,
+// ln det A = ln det A11 + ln det S), every step a GEMM, down to 24-row blocks
+// inverted through their Cholesky factor. Eigen on the calling thread, so the
+// result never depends on BLAS threads; nothing allocated per call once the
+// per-thread scratch is large enough. 4/3 n³ flops against n³ for Cholesky,
+// trtri and lauum, but 1.5× faster at 100 rows, where those triangular steps
+// run at a fifth of the GEMM rate (bench/results/solver_bench.md, "A GEMM-speed
+// inverse"). The price is accuracy: the Schur complements are formed with
+// explicit inverses, so the error grows faster with the condition number than
+// through the Cholesky factor: on Grams of the form low rank + T·I (a
+// solve's), relative errors of A⁻¹ of 1.2e-14 against 3.7e-15 at κ₁ = 2e3,
+// 1.4e-13 against 7e-15 at κ₁ = 5.5e3, 1.5e-12 against 2.3e-14 at κ₁ = 1.8e4,
+// and 8e-10 against 1.5e-12 at κ₂ = 4e4. With `condition` given, *condition
+// ← κ₁ = ‖A‖₁ ‖A⁻¹‖₁ (exact, from both matrices) for the caller to refuse the
+// result above its limit
+// (kInverseConditionLimit). False when A is not numerically positive definite
+// (A is then not usable).
+bool SpdInverseInPlace(Eigen::MatrixXd* A, double* log_det, double* condition = nullptr);
+// The largest κ₁ at which a solve takes SpdInverseInPlace's G⁻¹ (TrainingGram;
+// above it G is factorised): below it the error stayed within 50 times that
+// of the route through the Cholesky factor, and below 1e-12 relative
+// (tests/solver/spd_test.cc).
+constexpr double kInverseConditionLimit = 1e4;
 
 class SpdFactor {
  public:

@@ -343,32 +343,45 @@ bool TrainingGram::Factorize(const Eigen::Ref<const Eigen::MatrixXd>& U1, double
   for (Eigen::Index j = 0; j < n; ++j) {
     if (!G_.col(j).tail(n - j).allFinite()) return false;
   }
-  // G = L Lᵀ; where the gradient needs G⁻¹ and G is small, L⁻¹ comes with L
-  // (one recursion, solver/spd.h), and LowerInverse() finishes G⁻¹ from it.
-  const bool fused =
+  // Where the gradient needs G⁻¹ and G is small, G⁻¹ and ln det G come
+  // straight from G (block LDLᵀ by GEMMs, solver/spd.h) and no factor is kept:
+  // α, Solve and Predict multiply by G⁻¹. Elsewhere G = L Lᵀ.
+  // Above kInverseConditionLimit that G⁻¹ is not accurate enough: G is
+  // assembled again and factorised.
+  bool inverse_only =
       lean && n <= kSmallSpd && (kernel_.strategy() == KernelStrategy::kPrecomputed || D_ > 1);
-  if (fused) {
-    if (!CholeskyAndTriangularInverse(&G_, &inverse_)) return false;
-    inverse_state_ = InverseState::kTriangular;
-  } else if (!CholeskyInPlace(&G_)) {
-    return false;
+  if (inverse_only) {
+    G_.swap(inverse_);  // G into inverse_, inverted in place; G_ keeps the old buffer
+    double condition = 0;
+    if (SpdInverseInPlace(&inverse_, &log_det_, &condition) &&
+        condition <= kInverseConditionLimit) {
+      inverse_state_ = InverseState::kFull;
+    } else {
+      inverse_only = false;
+      Assemble(U1_);
+      G_.diagonal().array() += temperature;
+    }
   }
-  log_det_ = 2.0 * G_.diagonal().array().log().sum();
+  if (!inverse_only) {
+    if (!CholeskyInPlace(&G_)) return false;
+    log_det_ = 2.0 * G_.diagonal().array().log().sum();
+  }
   if (!std::isfinite(log_det_)) return false;
   factorized_ = true;
   if (labels_) {
-    alpha_ = y_;  // no allocation when the size is unchanged
-    CholeskySolveInPlace(G_, &alpha_);
+    if (inverse_only) {
+      alpha_.resize(n);  // no allocation when the size is unchanged
+      alpha_.noalias() = inverse_ * y_;
+    } else {
+      alpha_ = y_;
+      CholeskySolveInPlace(G_, &alpha_);
+    }
   }
   return true;
 }
 
 const Eigen::MatrixXd* TrainingGram::LowerInverse() {
   switch (inverse_state_) {
-    case InverseState::kTriangular:
-      InverseFromTriangularInverseInPlace(&inverse_);
-      inverse_state_ = InverseState::kFull;
-      return &inverse_;
     case InverseState::kFull:
       return &inverse_;
     case InverseState::kNone:
@@ -396,6 +409,7 @@ Eigen::MatrixXd TrainingGram::Solve(const Eigen::Ref<const Eigen::MatrixXd>& B) 
   Require(factorized_, "TrainingGram", "no factorisation", "a successful Factorize first");
   RequireExamples(use_features_, "TrainingGram::Solve");
   Require(B.rows() == size(), "right-hand side rows", B.rows(), std::to_string(size()) + " (P D)");
+  if (inverse_state_ == InverseState::kFull) return inverse_ * B;  // no factor kept
   Eigen::MatrixXd X = B;
   if (X.cols() > 0) CholeskySolveInPlace(G_, &X);
   return X;
@@ -766,7 +780,15 @@ bool TrainingGram::EnergyHessianFeatures(const Eigen::Ref<const Eigen::VectorXd>
       }
     }
   }
-  G_.triangularView<Eigen::Lower>().solveInPlace(M);
+  // Any B with BᵀB = G⁻¹ serves below: L⁻¹ with the factor kept, else Rᵀ for
+  // the Cholesky factor R of G⁻¹ (G⁻¹ = R Rᵀ).
+  if (inverse_state_ == InverseState::kFull) {
+    const Eigen::LLT<Eigen::MatrixXd> root(inverse_);
+    if (root.info() != Eigen::Success) return false;
+    M = root.matrixU() * M;
+  } else {
+    G_.triangularView<Eigen::Lower>().solveInPlace(M);
+  }
   Eigen::MatrixXd Gamma(m * N0, m * N0);
   Gamma.setZero();
   Gamma.selfadjointView<Eigen::Lower>().rankUpdate(M.transpose());
@@ -858,8 +880,12 @@ PredictorMoments TrainingGram::Predict(const PathInputs& test,
     }
     const Eigen::VectorXd f = K * alpha;  // (μ, d) order
     for (Eigen::Index mu = 0; mu < b; ++mu) m.mean.row(t0 + mu) = f.segment(mu * D, D).transpose();
-    Gk = K.transpose();
-    CholeskySolveInPlace(G_, &Gk);  // G⁻¹ k*ᵀ, (P D) × (b D)
+    if (inverse_state_ == InverseState::kFull) {  // G⁻¹ k*ᵀ, (P D) × (b D)
+      Gk.noalias() = inverse_ * K.transpose();
+    } else {
+      Gk = K.transpose();
+      CholeskySolveInPlace(G_, &Gk);
+    }
     for (Eigen::Index mu = 0; mu < b; ++mu) {
       const Eigen::MatrixXd S = K.middleRows(mu * D, D) * Gk.middleCols(mu * D, D);
       for (Eigen::Index e = 0; e < D; ++e) {

@@ -30,8 +30,9 @@
 //    their packed symmetrised form (PathKernel::PackedPairs) when it is small
 //    enough: K_U's lower triangle is one GEMV, and the energy gradient
 //    Σ_μν R_μν C_ππ'(μ,ν) another with the lower triangle of R = G⁻¹ − ααᵀ
-//    (G⁻¹ from the Cholesky factor, InverseFromCholeskyInPlace in solver/spd.h;
-//    nothing else P × P formed; issue 14 §2). Otherwise
+//    (G⁻¹ straight from G up to kSmallSpd rows, SpdInverseInPlace, else from
+//    the Cholesky factor, InverseFromCholeskyInPlace, in solver/spd.h; nothing
+//    else P × P formed; issue 14 §2). Otherwise
 //    (and for D > 1):
 //    G = S + Sᵀ with S = Σ_{π<π'} C_ππ' ⊗ A^{ππ'} + Σ_π C_ππ ⊗ A^{ππ}/2 and
 //    A^{ππ'}_{dd'} = U_1[(π,d),(π',d')]; the gradient block (π,π') is
@@ -180,14 +181,14 @@ class TrainingGram {
   Eigen::MatrixXd G_;                      // G, then its lower Cholesky factor L
   Eigen::MatrixXd work_;  // factored: Φ̃ = Ξ̃ (C ⊗ I), then Z = L⁻¹ Ξ̃; precomputed: R
   Eigen::MatrixXd L_inverse_;  // factored: L⁻¹ (lower)
-  // Up to kSmallSpd rows (solver/spd.h) with the pairs stored or D > 1: L⁻¹
-  // from Factorize's fused factorisation (CholeskyAndTriangularInverse), then
-  // the lower triangle of G⁻¹ once LowerInverse() was called.
+  // Up to kSmallSpd rows (solver/spd.h) with the pairs stored or D > 1: G⁻¹
+  // (both triangles) straight from G (SpdInverseInPlace); G_ then holds no
+  // factor, and α, Solve and Predict multiply by G⁻¹ (inverse_state_ kFull).
   Eigen::MatrixXd inverse_;
   // EnergyHessianSymmetric's scratch: one Y_k = G⁻¹ S_k, the packed symmetric
   // and antisymmetric parts of every Y_k, S_k α, one S_k.
   Eigen::MatrixXd hessian_y_, hessian_sym_, hessian_asym_, hessian_v_, hessian_s_;
-  enum class InverseState { kNone, kTriangular, kFull };
+  enum class InverseState { kNone, kFull };
   InverseState inverse_state_ = InverseState::kNone;
   // Pairs at D = 1 through PathKernel::PackedPairs: the packed lower triangle
   // of K_U, then of R = G⁻¹ − α αᵀ (diagonal halved), and the pair sums.
@@ -197,8 +198,8 @@ class TrainingGram {
   bool factorized_ = false;
 };
 
-// Process-wide switch of the lean steps of Factorize (default on): L⁻¹ with
-// the factor (CholeskyAndTriangularInverse) where G⁻¹ is needed and G is
+// Process-wide switch of the lean steps of Factorize (default on): G⁻¹ and
+// ln det G without a factor (SpdInverseInPlace) where G⁻¹ is needed and G is
 // small, no refactorisation at the same U_1 and T, and Action::EnergyHessian
 // in the evaluation's workspace. Off: Eigen's LLT, G⁻¹ from L, every call
 // factorises (the steps before). The results agree to rounding; only

@@ -12,6 +12,7 @@
 
 #include <Eigen/Cholesky>
 #include <Eigen/Core>
+#include <Eigen/LU>
 #include <cmath>
 #include <cstdio>
 #include <thread>
@@ -149,7 +150,8 @@ TEST_P(LeanGramTest, EnergyHessianOfTheEntriesMatchesTheFeatureForm) {
   }
 }
 
-// The lean steps of Factorize (SetLeanGramSteps: L⁻¹ with the factor, no
+// The lean steps of Factorize (SetLeanGramSteps: G⁻¹ without a factor where G is
+// small and well conditioned, no
 // refactorisation at the same U_1 and T) against the steps before (LLT, G⁻¹
 // from L, a fresh factorisation every call): the same ln det, quadratic,
 // gradient and energy Hessian, also after returning to a point factorised
@@ -260,7 +262,43 @@ TEST(LeanEvaluation, OneActionCalledFromTwoThreadsGivesTheSerialValues) {
 }
 
 INSTANTIATE_TEST_SUITE_P(BothSidesOfSmallSpd, LeanGramTest,
-                         ::testing::Values(Eigen::Index{13}, Eigen::Index{kSmallSpd + 7}));
+                         ::testing::Values(Eigen::Index{13}, Eigen::Index{100},
+                                           Eigen::Index{kSmallSpd + 7}));
+
+// Up to kSmallSpd rows the lean Factorize takes G⁻¹ without a factor
+// (SpdInverseInPlace) only when κ₁(G) ≤ kInverseConditionLimit; above it G is
+// factorised exactly as the steps before do, so ln det, gradient and energy
+// Hessian are bitwise those of SetLeanGramSteps(false). T is lowered until κ₁
+// (from the dense G) exceeds the limit.
+TEST(LeanEvaluation, IllConditionedGramsAreFactorised) {
+  const Problem p = MakeProblem({2, 2}, 100, 71);
+  const PathKernel kernel(p.train, {KernelStrategy::kPrecomputed});
+  Rng rng(3);
+  const Eigen::MatrixXd U1 = test_util::RandomSpd(4, rng);
+  const Eigen::MatrixXd K = TrainingGram(kernel, p.pr.Y).TrainingKernel(U1);
+  double T = 1, condition = 0;
+  for (; T > 1e-12; T *= 0.5) {
+    const Eigen::MatrixXd G = K + T * Eigen::MatrixXd::Identity(K.rows(), K.cols());
+    condition = G.cwiseAbs().colwise().sum().maxCoeff() *
+                Eigen::MatrixXd(G.inverse()).cwiseAbs().colwise().sum().maxCoeff();
+    if (condition > 2 * kInverseConditionLimit) break;
+  }
+  ASSERT_GT(condition, 2 * kInverseConditionLimit);
+  Eigen::MatrixXd g_before, g_lean, h_before, h_lean;
+  SetLeanGramSteps(false);
+  TrainingGram before(kernel, p.pr.Y);
+  ASSERT_TRUE(before.Factorize(U1, T));
+  ASSERT_TRUE(before.EnergyGradient(&g_before));
+  ASSERT_TRUE(before.EnergyHessian(&h_before));
+  SetLeanGramSteps(true);
+  TrainingGram lean(kernel, p.pr.Y);
+  ASSERT_TRUE(lean.Factorize(U1, T));
+  ASSERT_TRUE(lean.EnergyGradient(&g_lean));
+  ASSERT_TRUE(lean.EnergyHessian(&h_lean));
+  EXPECT_EQ(lean.LogDet(), before.LogDet());
+  EXPECT_EQ((g_lean - g_before).cwiseAbs().maxCoeff(), 0.0);
+  EXPECT_EQ((h_lean - h_before).cwiseAbs().maxCoeff(), 0.0);
+}
 
 TEST(LeanEvaluation, LapackAndEigenFactorsAndInversesAgree) {
   for (Eigen::Index n : {Eigen::Index{1}, Eigen::Index{57}, Eigen::Index{300}}) {

@@ -7,7 +7,9 @@
 #include <gtest/gtest.h>
 
 #include <Eigen/Cholesky>
+#include <Eigen/Eigenvalues>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 
 namespace attnpaths {
@@ -54,50 +56,87 @@ TEST_P(SpdTest, MatchesEigenLdlt) {
   EXPECT_FALSE(CholeskyInPlace(&indefinite));
 }
 
-// The fused factorisation (L and L⁻¹ by one recursion, then G⁻¹ = L⁻ᵀL⁻¹)
-// against Eigen's LLT and LDLT: L Lᵀ = G, L⁻¹ L = I, G⁻¹ against the LDLT
-// solve; below, at and above the recursion's base (24 rows) and up to kSmallSpd.
-TEST_P(SpdTest, FusedFactorAndInverseMatchEigen) {
+// G⁻¹ and ln det G straight from G (block LDLᵀ by halving) against Eigen's
+// LDLT: below, at and above the recursion's base (24 rows), on both sides of
+// the switch to triangular updates (128 rows) and of kSmallSpd. The strict
+// upper triangle of G is not read (NaN there changes nothing), the result is
+// exactly symmetric, and a matrix that is not positive definite is reported.
+TEST_P(SpdTest, InverseWithoutFactorMatchesEigen) {
   const Eigen::Index n = GetParam();
-  if (n > kSmallSpd) GTEST_SKIP() << "the fused route is for Grams up to kSmallSpd rows";
+  if (n > kEigenInverseSize) GTEST_SKIP() << "meant for the Grams of a solve";
   const Eigen::MatrixXd G = RandomSpd(n, 11 + static_cast<unsigned>(n));
-  Eigen::MatrixXd A = G, W;
-  ASSERT_TRUE(CholeskyAndTriangularInverse(&A, &W));
-  const Eigen::MatrixXd L = A.triangularView<Eigen::Lower>();
-  const Eigen::MatrixXd Li = W.triangularView<Eigen::Lower>();
-  const Eigen::MatrixXd L_eigen = Eigen::LLT<Eigen::MatrixXd>(G).matrixL();
-  EXPECT_LT((L - L_eigen).norm(), 1e-12 * L_eigen.norm());
-  EXPECT_LT((L * L.transpose() - G).norm(), 1e-13 * G.norm());
-  EXPECT_LT((Li * L - Eigen::MatrixXd::Identity(n, n)).norm(), 1e-12 * std::sqrt(double(n)));
-  // The strict upper triangle of G is neither read nor written.
-  Eigen::MatrixXd marked = G;
-  marked.triangularView<Eigen::StrictlyUpper>().setConstant(7.0);
-  Eigen::MatrixXd W2;
-  ASSERT_TRUE(CholeskyAndTriangularInverse(&marked, &W2));
-  EXPECT_EQ((marked.triangularView<Eigen::Lower>().toDenseMatrix() - L).cwiseAbs().maxCoeff(), 0.0);
-  if (n > 1) {
-    EXPECT_EQ(marked(0, n - 1), 7.0);
-  }
+  const Eigen::LDLT<Eigen::MatrixXd> ldlt(G);
+  const Eigen::MatrixXd inverse = ldlt.solve(Eigen::MatrixXd::Identity(n, n));
+  const double log_det = ldlt.vectorD().array().log().sum();
 
-  InverseFromTriangularInverseInPlace(&W);
-  const Eigen::MatrixXd inverse =
-      Eigen::LDLT<Eigen::MatrixXd>(G).solve(Eigen::MatrixXd::Identity(n, n));
-  const Eigen::MatrixXd lower = W.triangularView<Eigen::Lower>();
-  const Eigen::MatrixXd expected_lower = inverse.triangularView<Eigen::Lower>();
-  EXPECT_LT((lower - expected_lower).norm(), 1e-12 * inverse.norm());
+  Eigen::MatrixXd A = G;
+  A.triangularView<Eigen::StrictlyUpper>().setConstant(std::nan(""));
+  double ld = 0, condition = 0;
+  ASSERT_TRUE(SpdInverseInPlace(&A, &ld, &condition));
+  const double norm1 = G.cwiseAbs().colwise().sum().maxCoeff();
+  const double inverse_norm1 = inverse.cwiseAbs().colwise().sum().maxCoeff();
+  EXPECT_NEAR(condition, norm1 * inverse_norm1, 1e-10 * norm1 * inverse_norm1);
+  EXPECT_LT((A - inverse).norm(), 1e-12 * inverse.norm());
+  EXPECT_LT((A * G - Eigen::MatrixXd::Identity(n, n)).norm(), 1e-12 * std::sqrt(double(n)));
+  EXPECT_EQ((A - A.transpose()).cwiseAbs().maxCoeff(), 0.0);
+  EXPECT_NEAR(ld, log_det, 1e-12 * (std::abs(log_det) + 1));
 
   Eigen::MatrixXd indefinite = G;
   indefinite(n - 1, n - 1) = -1;
-  EXPECT_FALSE(CholeskyAndTriangularInverse(&indefinite, &W));
+  EXPECT_FALSE(SpdInverseInPlace(&indefinite, &ld));
+  // Every diagonal entry positive, one eigenvalue negative: found in a Schur
+  // complement, not on the diagonal.
+  const double lowest = Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd>(G).eigenvalues()(0);
+  Eigen::MatrixXd shifted = G;
+  shifted.diagonal().array() -= lowest + 0.02;
+  if (shifted.diagonal().minCoeff() > 0) {
+    EXPECT_FALSE(SpdInverseInPlace(&shifted, &ld));
+  }
   Eigen::MatrixXd nan = G;
   nan(n / 2, n / 2) = std::nan("");
-  EXPECT_FALSE(CholeskyAndTriangularInverse(&nan, &W));
+  EXPECT_FALSE(SpdInverseInPlace(&nan, &ld));
+}
+
+// SpdInverseInPlace's accuracy up to kInverseConditionLimit, on Grams of a
+// solve's form (rank 60 + T·I) against an inverse in long double: within 50
+// times the error of the Cholesky route's G⁻¹ and below 1e-12 relative. T is
+// lowered until κ₁ is just under the limit (the worst case the solver accepts).
+TEST(SpdInverse, AccurateUpToTheConditionLimit) {
+  using LongMatrix = Eigen::Matrix<long double, Eigen::Dynamic, Eigen::Dynamic>;
+  for (const Eigen::Index n : {Eigen::Index{100}, Eigen::Index{200}, kSmallSpd}) {
+    std::srand(41 + static_cast<unsigned>(n));
+    const Eigen::MatrixXd R = Eigen::MatrixXd::Random(n, 60);
+    const Eigen::MatrixXd K = R * R.transpose() / 60.0;
+    Eigen::MatrixXd G, A;
+    double T = 1, condition = 0, ld = 0;
+    for (; T > 1e-8; T *= 0.8) {  // the smallest T with κ₁ ≤ the limit
+      Eigen::MatrixXd trial = K + T * Eigen::MatrixXd::Identity(n, n), inverse = trial;
+      ASSERT_TRUE(SpdInverseInPlace(&inverse, &ld, &condition));
+      if (condition > kInverseConditionLimit) break;
+      G = trial;
+      A = inverse;
+    }
+    ASSERT_GT(G.size(), 0);
+    const Eigen::MatrixXd exact =
+        G.cast<long double>().ldlt().solve(LongMatrix::Identity(n, n)).cast<double>();
+    Eigen::MatrixXd L = G;
+    ASSERT_TRUE(CholeskyInPlace(&L));
+    ASSERT_TRUE(InverseFromCholeskyInPlace(&L));
+    const Eigen::MatrixXd through_factor = L.selfadjointView<Eigen::Lower>();
+    const double error = (A - exact).norm() / exact.norm();
+    const double factor_error = (through_factor - exact).norm() / exact.norm();
+    EXPECT_LT(error, 1e-12) << "n = " << n;
+    EXPECT_LT(error, 50 * factor_error) << "n = " << n;
+    std::printf("n = %ld: relative error %.2e (Cholesky route %.2e) at the limit\n",
+                static_cast<long>(n), error, factor_error);
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(BothSidesOfSmallSpd, SpdTest,
                          ::testing::Values(Eigen::Index{1}, Eigen::Index{25}, Eigen::Index{40},
-                                           kSmallSpd, kSmallSpd + 1, Eigen::Index{400},
-                                           kEigenInverseSize, kEigenInverseSize + 1));
+                                           Eigen::Index{128}, Eigen::Index{129}, kSmallSpd,
+                                           kSmallSpd + 1, Eigen::Index{400}, kEigenInverseSize,
+                                           kEigenInverseSize + 1));
 
 }  // namespace
 }  // namespace attnpaths
