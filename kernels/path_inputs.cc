@@ -109,6 +109,57 @@ Eigen::Index HalfCostRank(Eigen::Index N0, Eigen::Index n, Eigen::Index q) {
   return static_cast<Eigen::Index>(std::floor(w_cost / (2.0 * per_d)));
 }
 
+// The size np of the per-example score products xᵀ (β W x) and (K x)ᵀ (Q x)
+// of a layer whose every token is a query (a GEMM route with q = n): n
+// rounded up to a multiple of kTokenPad, so that they run on whole register
+// tiles (31 → 32 tokens: 26 → 37 GFLOP/s for the Markov task's 31 × 231 × 31
+// products, Eigen/AVX-512). Every example's products have that size, so its
+// numbers do not depend on its place in a chunk or in a block of examples.
+constexpr Eigen::Index kTokenPad = 8;
+
+// Softmax (or hardmax) of the n × q score columns at `data` (leading
+// dimension ld ≥ n; column k the query q_begin + k) in place, as
+// NormalizeScoreColumn does column by column, with the exponentials of the
+// whole block in one vectorised pass (rows n … ld − 1 are padding, set to 0
+// first, and left unused).
+void NormalizeScoreBlock(double* data, Eigen::Index ld, Eigen::Index n, Eigen::Index q,
+                         Eigen::Index q_begin, Normalization normalization, bool causal) {
+  Eigen::Map<Eigen::MatrixXd, 0, Eigen::OuterStride<>> cols(data, n, q, Eigen::OuterStride<>(ld));
+  if (normalization == Normalization::kHardmax) {
+    for (Eigen::Index k = 0; k < q; ++k) {
+      NormalizeScoreColumn(cols.col(k), q_begin + k, normalization, causal);
+    }
+    return;
+  }
+  const auto keys = [&](Eigen::Index k) {
+    return causal ? std::min<Eigen::Index>(q_begin + k + 1, n) : n;
+  };
+  for (Eigen::Index k = 0; k < q; ++k) {
+    auto allowed = cols.col(k).head(keys(k)).array();
+    allowed -= allowed.maxCoeff();
+    cols.col(k).tail(n - keys(k)).setZero();
+    if (k + 1 < q) {
+      Eigen::Map<Eigen::VectorXd>(data + k * ld + n, ld - n).setZero();
+    }
+  }
+  Eigen::Map<Eigen::ArrayXd> all(data, (q - 1) * ld + n);
+  all = all.exp();
+  for (Eigen::Index k = 0; k < q; ++k) {
+    auto allowed = cols.col(k).head(keys(k)).array();
+    allowed /= allowed.sum();
+    cols.col(k).tail(n - keys(k)).setZero();
+  }
+}
+
+template <class Layers>
+Eigen::Index PaddedTokens(const Layers& layers, Eigen::Index n) {
+  for (const auto& layer : layers) {
+    if (layer.q_count == n && layer.A.rows() > 0)
+      return (n + kTokenPad - 1) / kTokenPad * kTokenPad;
+  }
+  return n;
+}
+
 // Number of worker threads for `P` examples (at least 8 examples per thread).
 int WorkerCount(int threads, Eigen::Index P) {
   return ResolveThreads(threads, std::max<Eigen::Index>(1, P / 8));
@@ -147,9 +198,10 @@ struct PathInputCalculator::Workspace {
   std::vector<Eigen::MatrixXd> xq;      // per layer: the query tokens of the chunk (N0 × B q)
   std::vector<Eigen::MatrixXd> y;       // per layer: A · xq
   std::vector<Eigen::MatrixXd> kx;      // per layer: K_alone · x
-  std::vector<Eigen::MatrixXd> scores;  // per layer: one example's scores, n × (q · heads)
+  std::vector<Eigen::MatrixXd> scores;  // per layer: one example's scores, nr × (qs · heads)
   Eigen::MatrixXd w, next;              // path weights of one example
   Eigen::MatrixXd xi_t;                 // Ξᵀ of a chunk, when the caller wants rows
+  Eigen::MatrixXd x_last;               // the chunk's last example, padded (PaddedTokens)
 };
 
 PathInputCalculator::~PathInputCalculator() = default;
@@ -315,12 +367,24 @@ void PathInputCalculator::ComputeChunk(const Inputs& x, Split split, Eigen::Inde
   const Eigen::Index n = n_tok_, N0 = N0_, B = end - begin;
   const int L = static_cast<int>(layers_.size());
   const double* x_data = x.values().data() + begin * n * N0;
-  const Eigen::Map<const Eigen::MatrixXd> X(x_data, N0, B * n);  // every token of the chunk
   ws->xq.resize(layers_.size());
   ws->y.resize(layers_.size());
   ws->kx.resize(layers_.size());
   ws->scores.resize(layers_.size());
   ws->xi_t.resize(M(), B);
+
+  const Eigen::Map<const Eigen::MatrixXd> X(x_data, N0, B * n);  // every token of the chunk
+  // Score products of np × np when some layer scores every token as a query
+  // (PaddedTokens): an example's np tokens are its n and the first np − n of
+  // the next example (the last example of the chunk: a copy padded with
+  // zeros), which give scores in rows and columns the normalisation and path
+  // products never read.
+  const Eigen::Index np = PaddedTokens(layers_, n);
+  if (np != n) {
+    ws->x_last.resize(N0, np);
+    ws->x_last.leftCols(n) = X.middleCols((B - 1) * n, n);
+    ws->x_last.rightCols(np - n).setZero();
+  }
 
   // 1. The batched GEMMs of every layer: A x_t for the used queries (β W x_t,
   // Q x_t, and K x_t when the keys are the queries), K x otherwise.
@@ -338,9 +402,13 @@ void PathInputCalculator::ComputeChunk(const Inputs& x, Split split, Eigen::Inde
     }
     const Eigen::Map<const Eigen::MatrixXd> XQ(all ? x_data : ws->xq[static_cast<size_t>(l)].data(),
                                                N0, B * q);
+    // When every token is a query, np − n zero columns after the last
+    // example's, the queries an np × np product of it reads beyond its own.
+    const Eigen::Index extra = all ? np - n : 0;
     Eigen::MatrixXd& y = ws->y[static_cast<size_t>(l)];
-    y.resize(layer.A.rows(), B * q);
-    y.noalias() = layer.A * XQ;
+    y.resize(layer.A.rows(), B * q + extra);
+    y.leftCols(B * q).noalias() = layer.A * XQ;
+    y.rightCols(extra).setZero();
     if (layer.K_alone.rows() > 0) {
       ws->kx[static_cast<size_t>(l)].resize(layer.K_alone.rows(), B * n);
       ws->kx[static_cast<size_t>(l)].noalias() = layer.K_alone * X;
@@ -351,30 +419,38 @@ void PathInputCalculator::ComputeChunk(const Inputs& x, Split split, Eigen::Inde
   std::vector<std::vector<ConstStridedMap>> omega(layers_.size());
   for (Eigen::Index mu = 0; mu < B; ++mu) {
     const Eigen::Map<const Eigen::MatrixXd> xm(x_data + mu * n * N0, N0, n);
+    // xm and the np − n tokens after it (PaddedTokens).
+    const Eigen::Map<const Eigen::MatrixXd> xs(
+        np != n && mu == B - 1 ? ws->x_last.data() : x_data + mu * n * N0, N0, np);
     const Eigen::Index example = first_example + begin + mu;
     for (int l = 0; l < L; ++l) {
       const Layer& layer = layers_[static_cast<size_t>(l)];
       const Eigen::Index q = layer.q_count;
       auto& om = omega[static_cast<size_t>(l)];
       om.clear();
-      // Columns [k q, (k+1) q): the k-th W-route head, then the k-th QK-route head.
+      // Scores as (keys × queries) blocks of nr × qs, padded when every token
+      // is a query: columns [k qs, (k+1) qs) the k-th W-route head, then the
+      // k-th QK-route head.
+      const bool all = q == n;
+      const Eigen::Index nr = all ? np : n, qs = all ? np : q;
       Eigen::MatrixXd& s = ws->scores[static_cast<size_t>(l)];
       const Eigen::Index n_qk = static_cast<Eigen::Index>(layer.qk_d.size());
       if (layer.n_w + n_qk > 0) {
         const Eigen::MatrixXd& y = ws->y[static_cast<size_t>(l)];
-        s.resize(n, q * (layer.n_w + n_qk));
+        s.resize(nr, qs * (layer.n_w + n_qk));
         for (Eigen::Index k = 0; k < layer.n_w; ++k) {
-          s.middleCols(k * q, q).noalias() = xm.transpose() * y.block(k * N0, mu * q, N0, q);
+          s.middleCols(k * qs, qs).noalias() =
+              xs.leftCols(nr).transpose() * y.block(k * N0, mu * q, N0, qs);
         }
         for (Eigen::Index k = 0; k < n_qk; ++k) {
           const Eigen::Index o = layer.qk_offset[static_cast<size_t>(k)],
                              d = layer.qk_d[static_cast<size_t>(k)];
-          const auto qx = y.block(layer.q_row + o, mu * q, d, q);
-          if (layer.k_row >= 0) {
-            s.middleCols((layer.n_w + k) * q, q).noalias() =
-                y.block(layer.k_row + o, mu * n, d, n).transpose() * qx;
+          const auto qx = y.block(layer.q_row + o, mu * q, d, qs);
+          if (layer.k_row >= 0) {  // the keys are the queries (all = true)
+            s.middleCols((layer.n_w + k) * qs, qs).noalias() =
+                y.block(layer.k_row + o, mu * n, d, nr).transpose() * qx;
           } else {
-            s.middleCols((layer.n_w + k) * q, q).noalias() =
+            s.middleCols((layer.n_w + k) * qs, qs).noalias() =
                 ws->kx[static_cast<size_t>(l)].block(o, mu * n, d, n).transpose() * qx;
           }
         }
@@ -389,11 +465,9 @@ void PathInputCalculator::ComputeChunk(const Inputs& x, Split split, Eigen::Inde
           case Route::kQK: {
             const Eigen::Index first =
                 layer.route[static_cast<size_t>(h)] == Route::kW ? slot : layer.n_w + slot;
-            auto cols = s.middleCols(first * q, q);
-            for (Eigen::Index k = 0; k < q; ++k) {
-              NormalizeScoreColumn(cols.col(k), layer.q_begin + k, nrm, causal);
-            }
-            om.emplace_back(cols.data(), n, q, Eigen::OuterStride<>(n));
+            double* data = s.data() + first * qs * nr;
+            NormalizeScoreBlock(data, nr, n, q, layer.q_begin, nrm, causal);
+            om.emplace_back(data, n, q, Eigen::OuterStride<>(nr));
             break;
           }
           case Route::kConstant: {
@@ -452,7 +526,6 @@ void PathInputCalculator::Run(
           std::to_string(n_tok_) + " tokens x " + std::to_string(N0_) +
               " features (the architecture's)");
   Require(first_example >= 0, "first example", first_example, "an index >= 0");
-  x.CheckFiniteFrom(split == Split::kTrain ? "X" : "X_test", first_example);
   for (const Layer& layer : layers_) {
     for (size_t k = 0; k < layer.given_train.size(); ++k) {
       const auto& given = split == Split::kTrain ? layer.given_train[k] : layer.given_test[k];
@@ -477,10 +550,23 @@ void PathInputCalculator::Run(
   const int workers =
       static_cast<int>(std::min<Eigen::Index>(WorkerCount(options.threads, P), chunks));
   std::atomic<Eigen::Index> next{0};
+  std::atomic<bool> non_finite{false};
+  const Eigen::Index per_example = n_tok_ * N0_;
   auto work = [&] {
     Workspace ws;
     for (Eigen::Index c = next++; c < chunks; c = next++) {
       const Eigen::Index b = c * chunk, e = std::min(P, b + chunk);
+      // NaN/Inf in the chunk's inputs (x · 0 is 0 for finite x): stop, and
+      // let Inputs::CheckFiniteFrom name the first one below. Checked here,
+      // where the chunk is read anyway, rather than in a pass of its own over
+      // the whole set before.
+      const Eigen::Map<const Eigen::ArrayXd> values(x.values().data() + b * per_example,
+                                                    (e - b) * per_example);
+      if (!std::isfinite((values * 0.0).sum())) {
+        non_finite = true;
+        next = chunks;
+        return;
+      }
       ComputeChunk(x, split, first_example, b, e, &ws);
       sink(b, e, ws.xi_t);
     }
@@ -496,6 +582,10 @@ void PathInputCalculator::Run(
       throw;
     }
   });
+  if (non_finite) {
+    x.CheckFiniteFrom(split == Split::kTrain ? "X" : "X_test", first_example);
+    throw Error("path inputs: non-finite inputs not found again");  // not reached
+  }
 }
 
 void PathInputCalculator::Compute(const Inputs& x, Split split, Eigen::Index first_example,
