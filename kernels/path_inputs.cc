@@ -58,7 +58,6 @@ enum class Route {
   kGiven,     // Ω read per example
 };
 
-using StridedMap = Eigen::Map<Eigen::MatrixXd, 0, Eigen::OuterStride<>>;
 using ConstStridedMap = Eigen::Map<const Eigen::MatrixXd, 0, Eigen::OuterStride<>>;
 
 // A factorisation W = Kᵀ Q (K, Q of r rows) of a W-form head's matrix of
@@ -110,6 +109,57 @@ Eigen::Index HalfCostRank(Eigen::Index N0, Eigen::Index n, Eigen::Index q) {
   return static_cast<Eigen::Index>(std::floor(w_cost / (2.0 * per_d)));
 }
 
+// The size np of the per-example score products xᵀ (β W x) and (K x)ᵀ (Q x)
+// of a layer whose every token is a query (a GEMM route with q = n): n
+// rounded up to a multiple of kTokenPad, so that they run on whole register
+// tiles (31 → 32 tokens: 26 → 37 GFLOP/s for the Markov task's 31 × 231 × 31
+// products, Eigen/AVX-512). Every example's products have that size, so its
+// numbers do not depend on its place in a chunk or in a block of examples.
+constexpr Eigen::Index kTokenPad = 8;
+
+// Softmax (or hardmax) of the n × q score columns at `data` (leading
+// dimension ld ≥ n; column k the query q_begin + k) in place, as
+// NormalizeScoreColumn does column by column, with the exponentials of the
+// whole block in one vectorised pass (rows n … ld − 1 are padding, set to 0
+// first, and left unused).
+void NormalizeScoreBlock(double* data, Eigen::Index ld, Eigen::Index n, Eigen::Index q,
+                         Eigen::Index q_begin, Normalization normalization, bool causal) {
+  Eigen::Map<Eigen::MatrixXd, 0, Eigen::OuterStride<>> cols(data, n, q, Eigen::OuterStride<>(ld));
+  if (normalization == Normalization::kHardmax) {
+    for (Eigen::Index k = 0; k < q; ++k) {
+      NormalizeScoreColumn(cols.col(k), q_begin + k, normalization, causal);
+    }
+    return;
+  }
+  const auto keys = [&](Eigen::Index k) {
+    return causal ? std::min<Eigen::Index>(q_begin + k + 1, n) : n;
+  };
+  for (Eigen::Index k = 0; k < q; ++k) {
+    auto allowed = cols.col(k).head(keys(k)).array();
+    allowed -= allowed.maxCoeff();
+    cols.col(k).tail(n - keys(k)).setZero();
+    if (k + 1 < q) {
+      Eigen::Map<Eigen::VectorXd>(data + k * ld + n, ld - n).setZero();
+    }
+  }
+  Eigen::Map<Eigen::ArrayXd> all(data, (q - 1) * ld + n);
+  all = all.exp();
+  for (Eigen::Index k = 0; k < q; ++k) {
+    auto allowed = cols.col(k).head(keys(k)).array();
+    allowed /= allowed.sum();
+    cols.col(k).tail(n - keys(k)).setZero();
+  }
+}
+
+template <class Layers>
+Eigen::Index PaddedTokens(const Layers& layers, Eigen::Index n) {
+  for (const auto& layer : layers) {
+    if (layer.q_count == n && layer.A.rows() > 0)
+      return (n + kTokenPad - 1) / kTokenPad * kTokenPad;
+  }
+  return n;
+}
+
 // Number of worker threads for `P` examples (at least 8 examples per thread).
 int WorkerCount(int threads, Eigen::Index P) {
   return ResolveThreads(threads, std::max<Eigen::Index>(1, P / 8));
@@ -121,13 +171,19 @@ struct PathInputCalculator::Layer {
   Eigen::Index q_begin = 0, q_count = 0;  // query tokens that reach the readout
   std::vector<Route> route;               // per head
   std::vector<Eigen::Index> slot;         // per head: its index among the heads of its route
-  // kW: (n_w · N0) × N0, block k = β W of the k-th such head.
+  // kW: n_w heads, block k of A's rows [k N0, (k+1) N0) = β W of the k-th such head.
   Eigen::Index n_w = 0;
-  Eigen::MatrixXd W_stack;
-  // kQK: K and Q of every such head stacked ((Σ d) × N0), Q scaled by β/√d
-  // (QK-form) or by β (a low-rank W-form head, W = Kᵀ Q: LowRankFactors).
-  Eigen::MatrixXd K_stack, Q_stack;
+  // kQK: K and Q of every such head stacked ((Σ d) × N0 each), Q scaled by
+  // β/√d (QK-form) or by β (a low-rank W-form head, W = Kᵀ Q: LowRankFactors).
   std::vector<Eigen::Index> qk_offset, qk_d;
+  Eigen::Index d_total = 0;
+  // Every matrix that multiplies the used query tokens, stacked into one GEMM
+  // (one pass over the tokens, one packing of them): A = [β W_1; …; Q_stack],
+  // and K_stack too when every token is a query (then the keys are the
+  // queries); otherwise K_stack multiplies all tokens in a GEMM of its own.
+  Eigen::MatrixXd A, K_alone;
+  Eigen::Index q_row = 0;   // first row of Q_stack in A
+  Eigen::Index k_row = -1;  // first row of K_stack in A; -1: K_alone
   // kConstant: Ω(:, queries), n_tok × q_count.
   std::vector<Eigen::MatrixXd> constant;
   // kGiven: the head's matrices for both splits.
@@ -139,13 +195,13 @@ struct PathInputCalculator::Layer {
 
 // Scratch buffers of one worker, reused from chunk to chunk.
 struct PathInputCalculator::Workspace {
-  std::vector<Eigen::MatrixXd> xq;         // per layer: the query tokens of the chunk (N0 × B q)
-  std::vector<Eigen::MatrixXd> y;          // per layer: W_stack · xq
-  std::vector<Eigen::MatrixXd> kx, qx;     // per layer: K_stack · x, Q_stack · xq
-  std::vector<Eigen::MatrixXd> scores;     // per layer: one example's W-route scores, n × (q n_w)
-  std::vector<Eigen::MatrixXd> qk_scores;  // per layer: one example's QK-route scores, n × (q Σ)
-  Eigen::MatrixXd w, next;                 // path weights of one example
-  Eigen::MatrixXd xi_t;                    // Ξᵀ of a chunk, when the caller wants rows
+  std::vector<Eigen::MatrixXd> xq;      // per layer: the query tokens of the chunk (N0 × B q)
+  std::vector<Eigen::MatrixXd> y;       // per layer: A · xq
+  std::vector<Eigen::MatrixXd> kx;      // per layer: K_alone · x
+  std::vector<Eigen::MatrixXd> scores;  // per layer: one example's scores, nr × (qs · heads)
+  Eigen::MatrixXd w, next;              // path weights of one example
+  Eigen::MatrixXd xi_t;                 // Ξᵀ of a chunk, when the caller wants rows
+  Eigen::MatrixXd x_last;               // the chunk's last example, padded (PaddedTokens)
 };
 
 PathInputCalculator::~PathInputCalculator() = default;
@@ -257,21 +313,31 @@ PathInputCalculator::PathInputCalculator(const Architecture& arch, Eigen::Index 
       }
     }
     layer.n_w = static_cast<Eigen::Index>(w_blocks.size());
-    layer.W_stack.resize(layer.n_w * N0, N0);
-    for (Eigen::Index k = 0; k < layer.n_w; ++k) {
-      layer.W_stack.middleRows(k * N0, N0) = w_blocks[static_cast<size_t>(k)];
-    }
-    Eigen::Index d_total = 0;
     for (const auto& [K, Q] : qk_heads) {
-      layer.qk_offset.push_back(d_total);
+      layer.qk_offset.push_back(layer.d_total);
       layer.qk_d.push_back(Q.rows());
-      d_total += Q.rows();
+      layer.d_total += Q.rows();
     }
-    layer.K_stack.resize(d_total, N0);
-    layer.Q_stack.resize(d_total, N0);
+    const Eigen::Index d_total = layer.d_total;
+    const bool keys_are_queries = q == n;
+    layer.q_row = layer.n_w * N0;
+    layer.A.resize(layer.q_row + (keys_are_queries ? 2 : 1) * d_total, N0);
+    for (Eigen::Index k = 0; k < layer.n_w; ++k) {
+      layer.A.middleRows(k * N0, N0) = w_blocks[static_cast<size_t>(k)];
+    }
+    if (keys_are_queries && d_total > 0) {
+      layer.k_row = layer.q_row + d_total;
+    } else {
+      layer.K_alone.resize(d_total, N0);
+    }
     for (size_t k = 0; k < qk_heads.size(); ++k) {
-      layer.K_stack.middleRows(layer.qk_offset[k], layer.qk_d[k]) = qk_heads[k].first;
-      layer.Q_stack.middleRows(layer.qk_offset[k], layer.qk_d[k]) = qk_heads[k].second;
+      const Eigen::Index o = layer.qk_offset[k], d = layer.qk_d[k];
+      layer.A.middleRows(layer.q_row + o, d) = qk_heads[k].second;
+      if (layer.k_row >= 0) {
+        layer.A.middleRows(layer.k_row + o, d) = qk_heads[k].first;
+      } else {
+        layer.K_alone.middleRows(o, d) = qk_heads[k].first;
+      }
     }
     // GEMM flops per example: scores, then the path products of this layer.
     const double N0d = static_cast<double>(N0), nd = static_cast<double>(n),
@@ -301,21 +367,32 @@ void PathInputCalculator::ComputeChunk(const Inputs& x, Split split, Eigen::Inde
   const Eigen::Index n = n_tok_, N0 = N0_, B = end - begin;
   const int L = static_cast<int>(layers_.size());
   const double* x_data = x.values().data() + begin * n * N0;
-  const Eigen::Map<const Eigen::MatrixXd> X(x_data, N0, B * n);  // every token of the chunk
   ws->xq.resize(layers_.size());
   ws->y.resize(layers_.size());
   ws->kx.resize(layers_.size());
-  ws->qx.resize(layers_.size());
   ws->scores.resize(layers_.size());
-  ws->qk_scores.resize(layers_.size());
   ws->xi_t.resize(M(), B);
 
-  // 1. The batched GEMMs of every layer: β W x_t for the used queries, K x and Q x.
+  const Eigen::Map<const Eigen::MatrixXd> X(x_data, N0, B * n);  // every token of the chunk
+  // Score products of np × np when some layer scores every token as a query
+  // (PaddedTokens): an example's np tokens are its n and the first np − n of
+  // the next example (the last example of the chunk: a copy padded with
+  // zeros), which give scores in rows and columns the normalisation and path
+  // products never read.
+  const Eigen::Index np = PaddedTokens(layers_, n);
+  if (np != n) {
+    ws->x_last.resize(N0, np);
+    ws->x_last.leftCols(n) = X.middleCols((B - 1) * n, n);
+    ws->x_last.rightCols(np - n).setZero();
+  }
+
+  // 1. The batched GEMMs of every layer: A x_t for the used queries (β W x_t,
+  // Q x_t, and K x_t when the keys are the queries), K x otherwise.
   for (int l = 0; l < L; ++l) {
     const Layer& layer = layers_[static_cast<size_t>(l)];
     const Eigen::Index q = layer.q_count;
     const bool all = q == n;
-    if (layer.n_w == 0 && layer.K_stack.rows() == 0) continue;
+    if (layer.A.rows() == 0) continue;
     if (!all) {  // gather the used query tokens of each example
       Eigen::MatrixXd& xq = ws->xq[static_cast<size_t>(l)];
       xq.resize(N0, B * q);
@@ -325,16 +402,16 @@ void PathInputCalculator::ComputeChunk(const Inputs& x, Split split, Eigen::Inde
     }
     const Eigen::Map<const Eigen::MatrixXd> XQ(all ? x_data : ws->xq[static_cast<size_t>(l)].data(),
                                                N0, B * q);
-    if (layer.n_w > 0) {
-      Eigen::MatrixXd& y = ws->y[static_cast<size_t>(l)];
-      y.resize(layer.n_w * N0, B * q);
-      y.noalias() = layer.W_stack * XQ;
-    }
-    if (layer.K_stack.rows() > 0) {
-      ws->kx[static_cast<size_t>(l)].resize(layer.K_stack.rows(), B * n);
-      ws->kx[static_cast<size_t>(l)].noalias() = layer.K_stack * X;
-      ws->qx[static_cast<size_t>(l)].resize(layer.Q_stack.rows(), B * q);
-      ws->qx[static_cast<size_t>(l)].noalias() = layer.Q_stack * XQ;
+    // When every token is a query, np − n zero columns after the last
+    // example's, the queries an np × np product of it reads beyond its own.
+    const Eigen::Index extra = all ? np - n : 0;
+    Eigen::MatrixXd& y = ws->y[static_cast<size_t>(l)];
+    y.resize(layer.A.rows(), B * q + extra);
+    y.leftCols(B * q).noalias() = layer.A * XQ;
+    y.rightCols(extra).setZero();
+    if (layer.K_alone.rows() > 0) {
+      ws->kx[static_cast<size_t>(l)].resize(layer.K_alone.rows(), B * n);
+      ws->kx[static_cast<size_t>(l)].noalias() = layer.K_alone * X;
     }
   }
 
@@ -342,29 +419,40 @@ void PathInputCalculator::ComputeChunk(const Inputs& x, Split split, Eigen::Inde
   std::vector<std::vector<ConstStridedMap>> omega(layers_.size());
   for (Eigen::Index mu = 0; mu < B; ++mu) {
     const Eigen::Map<const Eigen::MatrixXd> xm(x_data + mu * n * N0, N0, n);
+    // xm and the np − n tokens after it (PaddedTokens).
+    const Eigen::Map<const Eigen::MatrixXd> xs(
+        np != n && mu == B - 1 ? ws->x_last.data() : x_data + mu * n * N0, N0, np);
     const Eigen::Index example = first_example + begin + mu;
     for (int l = 0; l < L; ++l) {
       const Layer& layer = layers_[static_cast<size_t>(l)];
       const Eigen::Index q = layer.q_count;
       auto& om = omega[static_cast<size_t>(l)];
       om.clear();
+      // Scores as (keys × queries) blocks of nr × qs, padded when every token
+      // is a query: columns [k qs, (k+1) qs) the k-th W-route head, then the
+      // k-th QK-route head.
+      const bool all = q == n;
+      const Eigen::Index nr = all ? np : n, qs = all ? np : q;
       Eigen::MatrixXd& s = ws->scores[static_cast<size_t>(l)];
-      if (layer.n_w > 0) {
-        // Columns k·n_w + h: head h, query q_begin + k (the layout of y's columns).
-        const Eigen::Map<const Eigen::MatrixXd> ym(
-            ws->y[static_cast<size_t>(l)].data() + mu * q * layer.n_w * N0, N0, q * layer.n_w);
-        s.resize(n, q * layer.n_w);
-        s.noalias() = xm.transpose() * ym;
-      }
-      Eigen::MatrixXd& sq = ws->qk_scores[static_cast<size_t>(l)];
-      if (!layer.qk_d.empty()) {
-        sq.resize(n, q * static_cast<Eigen::Index>(layer.qk_d.size()));
-        const Eigen::MatrixXd& kx = ws->kx[static_cast<size_t>(l)];
-        const Eigen::MatrixXd& qx = ws->qx[static_cast<size_t>(l)];
-        for (size_t k = 0; k < layer.qk_d.size(); ++k) {
-          const Eigen::Index o = layer.qk_offset[k], d = layer.qk_d[k];
-          sq.middleCols(static_cast<Eigen::Index>(k) * q, q).noalias() =
-              kx.block(o, mu * n, d, n).transpose() * qx.block(o, mu * q, d, q);
+      const Eigen::Index n_qk = static_cast<Eigen::Index>(layer.qk_d.size());
+      if (layer.n_w + n_qk > 0) {
+        const Eigen::MatrixXd& y = ws->y[static_cast<size_t>(l)];
+        s.resize(nr, qs * (layer.n_w + n_qk));
+        for (Eigen::Index k = 0; k < layer.n_w; ++k) {
+          s.middleCols(k * qs, qs).noalias() =
+              xs.leftCols(nr).transpose() * y.block(k * N0, mu * q, N0, qs);
+        }
+        for (Eigen::Index k = 0; k < n_qk; ++k) {
+          const Eigen::Index o = layer.qk_offset[static_cast<size_t>(k)],
+                             d = layer.qk_d[static_cast<size_t>(k)];
+          const auto qx = y.block(layer.q_row + o, mu * q, d, qs);
+          if (layer.k_row >= 0) {  // the keys are the queries (all = true)
+            s.middleCols((layer.n_w + k) * qs, qs).noalias() =
+                y.block(layer.k_row + o, mu * n, d, nr).transpose() * qx;
+          } else {
+            s.middleCols((layer.n_w + k) * qs, qs).noalias() =
+                ws->kx[static_cast<size_t>(l)].block(o, mu * n, d, n).transpose() * qx;
+          }
         }
       }
       const Eigen::Index heads = static_cast<Eigen::Index>(layer.route.size());
@@ -373,20 +461,13 @@ void PathInputCalculator::ComputeChunk(const Inputs& x, Split split, Eigen::Inde
         const Normalization nrm = layer.normalization[static_cast<size_t>(h)];
         const bool causal = layer.causal[static_cast<size_t>(h)];
         switch (layer.route[static_cast<size_t>(h)]) {
-          case Route::kW: {
-            StridedMap cols(s.data() + slot * n, n, q, Eigen::OuterStride<>(n * layer.n_w));
-            for (Eigen::Index k = 0; k < q; ++k) {
-              NormalizeScoreColumn(cols.col(k), layer.q_begin + k, nrm, causal);
-            }
-            om.emplace_back(cols.data(), n, q, Eigen::OuterStride<>(n * layer.n_w));
-            break;
-          }
+          case Route::kW:
           case Route::kQK: {
-            auto cols = sq.middleCols(slot * q, q);
-            for (Eigen::Index k = 0; k < q; ++k) {
-              NormalizeScoreColumn(cols.col(k), layer.q_begin + k, nrm, causal);
-            }
-            om.emplace_back(cols.data(), n, q, Eigen::OuterStride<>(n));
+            const Eigen::Index first =
+                layer.route[static_cast<size_t>(h)] == Route::kW ? slot : layer.n_w + slot;
+            double* data = s.data() + first * qs * nr;
+            NormalizeScoreBlock(data, nr, n, q, layer.q_begin, nrm, causal);
+            om.emplace_back(data, n, q, Eigen::OuterStride<>(nr));
             break;
           }
           case Route::kConstant: {
@@ -445,7 +526,6 @@ void PathInputCalculator::Run(
           std::to_string(n_tok_) + " tokens x " + std::to_string(N0_) +
               " features (the architecture's)");
   Require(first_example >= 0, "first example", first_example, "an index >= 0");
-  x.CheckFiniteFrom(split == Split::kTrain ? "X" : "X_test", first_example);
   for (const Layer& layer : layers_) {
     for (size_t k = 0; k < layer.given_train.size(); ++k) {
       const auto& given = split == Split::kTrain ? layer.given_train[k] : layer.given_test[k];
@@ -461,7 +541,7 @@ void PathInputCalculator::Run(
   if (P == 0) return;
   Eigen::Index q_max = 1;
   for (const Layer& layer : layers_) {
-    if (layer.n_w > 0 || layer.K_stack.rows() > 0) q_max = std::max(q_max, layer.q_count);
+    if (layer.A.rows() > 0) q_max = std::max(q_max, layer.q_count);
   }
   const Eigen::Index chunk = options.chunk_examples > 0
                                  ? options.chunk_examples
@@ -470,10 +550,23 @@ void PathInputCalculator::Run(
   const int workers =
       static_cast<int>(std::min<Eigen::Index>(WorkerCount(options.threads, P), chunks));
   std::atomic<Eigen::Index> next{0};
+  std::atomic<bool> non_finite{false};
+  const Eigen::Index per_example = n_tok_ * N0_;
   auto work = [&] {
     Workspace ws;
     for (Eigen::Index c = next++; c < chunks; c = next++) {
       const Eigen::Index b = c * chunk, e = std::min(P, b + chunk);
+      // NaN/Inf in the chunk's inputs (x · 0 is 0 for finite x): stop, and
+      // let Inputs::CheckFiniteFrom name the first one below. Checked here,
+      // where the chunk is read anyway, rather than in a pass of its own over
+      // the whole set before.
+      const Eigen::Map<const Eigen::ArrayXd> values(x.values().data() + b * per_example,
+                                                    (e - b) * per_example);
+      if (!std::isfinite((values * 0.0).sum())) {
+        non_finite = true;
+        next = chunks;
+        return;
+      }
       ComputeChunk(x, split, first_example, b, e, &ws);
       sink(b, e, ws.xi_t);
     }
@@ -489,6 +582,10 @@ void PathInputCalculator::Run(
       throw;
     }
   });
+  if (non_finite) {
+    x.CheckFiniteFrom(split == Split::kTrain ? "X" : "X_test", first_example);
+    throw Error("path inputs: non-finite inputs not found again");  // not reached
+  }
 }
 
 void PathInputCalculator::Compute(const Inputs& x, Split split, Eigen::Index first_example,

@@ -18,15 +18,18 @@
 // rounding): only the query tokens whose attention reaches the readout are
 // scored — the last (first) token in layer L for the last-token (first-token)
 // readout, and below a layer whose heads are all causal only the queries up to
-// the last one used above. Scores of the W-form heads of a layer are one GEMM
-// per chunk of examples, [β W_1; β W_2; …] · [x^1_Q, x^2_Q, …], then one small
-// GEMM x^μᵀ · (…) per example for all those heads; QK-form heads score through
-// K x and Q x (d × N0 each) when that is cheaper than W = Kᵀ Q / √d, which it
-// is for d ≪ N0, and so do softmax W-form heads of low numerical rank r
-// through factors W = Kᵀ Q of r rows (found once, by a randomized range finder
-// checked to ‖W − Kᵀ Q‖_F ≤ 1e-13 ‖W‖_F; the Markov task's same-token head has
-// r = 31 of N0 = 231). Softmax/hardmax, path products and ξ = x w per example
-// follow.
+// the last one used above. QK-form heads score through K x and Q x (d × N0
+// each) when that is cheaper than W = Kᵀ Q / √d, which it is for d ≪ N0, and
+// so do softmax W-form heads of low numerical rank r through factors
+// W = Kᵀ Q of r rows (found once, by a randomized range finder checked to
+// ‖W − Kᵀ Q‖_F ≤ 1e-13 ‖W‖_F; the Markov task's same-token head has r = 31 of
+// N0 = 231); the other W-form heads through β W. Per layer and chunk of
+// examples, one GEMM [β W_1; …; Q factors (; K factors)] · [x^1_Q, x^2_Q, …]
+// (the K factors stacked in when every token is a query, a GEMM of their own
+// on all tokens otherwise), then per example and head one small GEMM
+// x^μᵀ · (β W x^μ_Q) or (K x^μ)ᵀ (Q x^μ_Q), of n rounded up to a multiple of
+// 8 tokens when every token is a query (whole register tiles). Softmax/hardmax,
+// path products and ξ = x w per example follow.
 #pragma once
 
 #include <Eigen/Core>

@@ -9,6 +9,8 @@
 #include <gtest/gtest.h>
 
 #include <Eigen/Core>
+#include <cmath>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -131,6 +133,69 @@ TEST(PathInputsTest, MatchTokenByTokenLoopsForEveryHeadKindReadoutAndChunking) {
       // ComputePathInputs is the same computation.
       const PathInputs whole = ComputePathInputs(arch, X, Split::kTrain);
       EXPECT_LE(RelativeError(whole.xi, ref), 1e-13);
+    }
+  }
+}
+
+// A layer whose every token is a query scores each example through products
+// of n rounded up to a multiple of 8 tokens (the rows and columns beyond n
+// read the next example's tokens, or zeros after the chunk's last): n on,
+// just below and just above that size, with W, factored W, QK and causal
+// heads, softmax and hardmax, every chunking.
+TEST(PathInputsTest, TokenCountsAroundThePaddedProductSize) {
+  Rng rng(41);
+  constexpr Eigen::Index N0 = 12, P = 7;
+  for (Eigen::Index n : {1, 7, 8, 9, 16, 17}) {
+    SCOPED_TRACE("n_tok " + std::to_string(n));
+    HeadSpec low = RandomWHead(N0, rng, kSoft, false, 1.1, "low");
+    low.W = test_util::RandomNormal(N0, 2, rng, 1.0) * test_util::RandomNormal(2, N0, rng, 0.3);
+    Architecture arch;
+    arch.layers = {{RandomWHead(N0, rng, kSoft, false, 1.3), RandomWHead(N0, rng, kHard),
+                    RandomQKHead(N0, 1, rng, kSoft, true, 1.2), low},
+                   {RandomWHead(N0, rng, kSoft, false, 0.8), SimpleHead(HeadKind::kUniform)}};
+    arch.SetUniform(10);
+    const Inputs X = RandomInputs(P, n, N0, rng);
+    const Eigen::MatrixXd ref = BruteXi(arch, X, Split::kTrain);
+    const PathInputCalculator calc(arch, N0, n);
+    for (Eigen::Index chunk : {0, 1, 2, 5}) {
+      for (int threads : {1, 2}) {
+        SCOPED_TRACE("chunk " + std::to_string(chunk) + ", threads " + std::to_string(threads));
+        PathInputOptions o;
+        o.chunk_examples = chunk;
+        o.threads = threads;
+        Eigen::MatrixXd xi(P, calc.M());
+        calc.Compute(X, Split::kTrain, 0, xi, o);
+        EXPECT_LE(RelativeError(xi, ref), 1e-13);
+      }
+    }
+  }
+}
+
+// Inputs are checked chunk by chunk as they are computed; with NaN in several
+// chunks and several threads the error still names the first bad value.
+TEST(PathInputsTest, NonFiniteInputsAreNamedFirstInIndexOrderWhateverTheThreads) {
+  Rng rng(43);
+  Architecture arch;
+  arch.layers = {{RandomWHead(kN0, rng), RandomQKHead(kN0, 1, rng)}};
+  arch.SetUniform(10);
+  const PathInputCalculator calc(arch, kN0, kTokens);
+  Inputs X = RandomInputs(40, kTokens, kN0, rng);
+  X.example(37)(1, 2) = std::numeric_limits<double>::infinity();
+  X.example(9)(4, 0) = std::nan("");
+  Eigen::MatrixXd xi(X.P(), calc.M());
+  for (Eigen::Index chunk : {0, 1, 4}) {
+    for (int threads : {1, 2, 3}) {
+      SCOPED_TRACE("chunk " + std::to_string(chunk) + ", threads " + std::to_string(threads));
+      PathInputOptions o;
+      o.chunk_examples = chunk;
+      o.threads = threads;
+      try {
+        calc.Compute(X, Split::kTest, 100, xi, o);
+        ADD_FAILURE() << "no error";
+      } catch (const Error& e) {
+        EXPECT_NE(std::string(e.what()).find("X_test[109,0,4]: found nan"), std::string::npos)
+            << e.what();
+      }
     }
   }
 }
