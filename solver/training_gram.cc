@@ -880,12 +880,7 @@ PredictorMoments TrainingGram::Predict(const PathInputs& test,
     }
     const Eigen::VectorXd f = K * alpha;  // (μ, d) order
     for (Eigen::Index mu = 0; mu < b; ++mu) m.mean.row(t0 + mu) = f.segment(mu * D, D).transpose();
-    if (inverse_state_ == InverseState::kFull) {  // G⁻¹ k*ᵀ, (P D) × (b D)
-      Gk.noalias() = inverse_ * K.transpose();
-    } else {
-      Gk = K.transpose();
-      CholeskySolveInPlace(G_, &Gk);
-    }
+    Gk = Solve(K.transpose());  // G⁻¹ k*ᵀ, (P D) × (b D)
     for (Eigen::Index mu = 0; mu < b; ++mu) {
       const Eigen::MatrixXd S = K.middleRows(mu * D, D) * Gk.middleCols(mu * D, D);
       for (Eigen::Index e = 0; e < D; ++e) {

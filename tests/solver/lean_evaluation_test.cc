@@ -151,12 +151,11 @@ TEST_P(LeanGramTest, EnergyHessianOfTheEntriesMatchesTheFeatureForm) {
 }
 
 // The lean steps of Factorize (SetLeanGramSteps: G⁻¹ without a factor where G is
-// small and well conditioned, no
-// refactorisation at the same U_1 and T) against the steps before (LLT, G⁻¹
-// from L, a fresh factorisation every call): the same ln det, quadratic,
-// gradient and energy Hessian, also after returning to a point factorised
-// before and after a change of T alone; and the energy Hessian through the
-// action's workspace (Action::EnergyHessian) against a TrainingGram of its own.
+// small and well conditioned, no refactorisation at the same U_1 and T) against the steps before
+// (LLT, G⁻¹ from L, a fresh factorisation every call): the same ln det, quadratic, gradient and
+// energy Hessian, also after returning to a point factorised before and after a change of T alone;
+// and the energy Hessian through the action's workspace (Action::EnergyHessian) against a
+// TrainingGram of its own.
 TEST_P(LeanGramTest, LeanStepsMatchTheStepsBefore) {
   const Eigen::Index P = GetParam();
   const Problem p = MakeProblem({2, 2}, P, 60 + static_cast<std::uint32_t>(P));
