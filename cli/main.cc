@@ -8,6 +8,7 @@
 #include "data/provenance.h"
 #include "kernels/collective.h"
 #include "kernels/error.h"
+#include "parallel/blas_threads.h"
 #include "parallel/communicator.h"
 
 int main(int argc, char** argv) {
@@ -68,6 +69,8 @@ int main(int argc, char** argv) {
               << ", expected 0 (every core) or a positive number of threads\n";
     return 2;
   }
+  // --threads N bounds BLAS's threads too (0 leaves OpenBLAS's own choice).
+  if (global.threads > 0) attnpaths::LimitBlasThreads(global.threads);
   // Only these commands split their work over processes; any other one run by
   // several processes would have them all write the same folder.
   if (world.size() > 1) {

@@ -49,6 +49,17 @@ ScopedSerialBlas::~ScopedSerialBlas() {
   if (--active_guards == 0 && saved_threads != 1) blas.set(saved_threads);
 }
 
+void LimitBlasThreads(int threads) {
+  const OpenBlas& blas = Entry();
+  if (blas.set == nullptr || threads < 1) return;
+  std::lock_guard<std::mutex> lock(guard_mutex);
+  if (active_guards > 0) {
+    if (saved_threads > threads) saved_threads = threads;  // restored by the last guard
+    return;
+  }
+  if (blas.get() > threads) blas.set(threads);
+}
+
 int BlasThreadCount() {
   const OpenBlas& blas = Entry();
   return blas.get == nullptr ? 0 : blas.get();

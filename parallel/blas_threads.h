@@ -24,4 +24,16 @@ class ScopedSerialBlas {
 // OpenBLAS's current thread count, or 0 when the program's BLAS is not OpenBLAS.
 int BlasThreadCount();
 
+// Caps OpenBLAS's thread count at `threads` (>= 1) for the rest of the process:
+// the command line's --threads N bounds every thread the run starts, BLAS's
+// included. Inside a ScopedSerialBlas the cap applies to the count the last
+// guard restores. No effect when the count is already at most `threads`, or
+// when the program's BLAS is not OpenBLAS.
+//
+// Besides the cores it takes, a multi-threaded BLAS call leaves OpenBLAS's
+// workers spinning for about 0.1 s (its THREAD_TIMEOUT, read when the library
+// loads); one-thread work that follows, such as a solve right after the path
+// inputs, shares the machine with them (bench/results/solver_bench.md).
+void LimitBlasThreads(int threads);
+
 }  // namespace attnpaths

@@ -115,5 +115,22 @@ TEST(Executor, BlasIsSerialInsideARegion) {
   EXPECT_EQ(BlasThreadCount(), outside);
 }
 
+// The command line's --threads cap: it never raises the count, and a cap set
+// inside a guard is what the last guard restores.
+TEST(Executor, BlasThreadLimitHoldsAfterTheGuards) {
+  const int outside = BlasThreadCount();
+  if (outside < 2) GTEST_SKIP() << "OpenBLAS with two threads or more needed, found " << outside;
+  LimitBlasThreads(outside + 1);
+  EXPECT_EQ(BlasThreadCount(), outside);  // a cap above the count changes nothing
+  {
+    ScopedSerialBlas guard;
+    LimitBlasThreads(1);
+    EXPECT_EQ(BlasThreadCount(), 1);
+  }
+  EXPECT_EQ(BlasThreadCount(), 1);  // the guard restored the capped count
+  LimitBlasThreads(0);              // not a count: ignored
+  EXPECT_EQ(BlasThreadCount(), 1);
+}
+
 }  // namespace
 }  // namespace attnpaths

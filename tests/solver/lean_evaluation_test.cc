@@ -15,6 +15,7 @@
 #include <Eigen/LU>
 #include <cmath>
 #include <cstdio>
+#include <limits>
 #include <thread>
 #include <vector>
 
@@ -297,6 +298,32 @@ TEST(LeanEvaluation, IllConditionedGramsAreFactorised) {
   EXPECT_EQ(lean.LogDet(), before.LogDet());
   EXPECT_EQ((g_lean - g_before).cwiseAbs().maxCoeff(), 0.0);
   EXPECT_EQ((h_lean - h_before).cwiseAbs().maxCoeff(), 0.0);
+}
+
+// A U_1 with a non-finite entry (or one so large that K_U overflows) makes G
+// non-finite: Factorize refuses it on every route, the lean one (which leaves
+// the check to the inverse's κ₁) and the one before it, and a finite U_1
+// afterwards is factorised as by a fresh TrainingGram.
+TEST(LeanEvaluation, NonFiniteGramsAreRefused) {
+  const Problem p = MakeProblem({2, 2}, 40, 73);
+  const PathKernel kernel(p.train, {KernelStrategy::kPrecomputed});
+  Rng rng(5);
+  const Eigen::MatrixXd U1 = test_util::RandomSpd(4, rng);
+  for (const bool lean : {true, false}) {
+    SetLeanGramSteps(lean);
+    for (const double bad : {std::nan(""), std::numeric_limits<double>::infinity(), 1e308}) {
+      SCOPED_TRACE(::testing::Message() << "lean " << lean << ", U_1(0, 1) = " << bad);
+      Eigen::MatrixXd broken = U1;
+      broken(0, 1) = broken(1, 0) = bad;
+      TrainingGram gram(kernel, p.pr.Y);
+      EXPECT_FALSE(gram.Factorize(broken, 0.5));
+      ASSERT_TRUE(gram.Factorize(U1, 0.5));
+      TrainingGram fresh(kernel, p.pr.Y);
+      ASSERT_TRUE(fresh.Factorize(U1, 0.5));
+      EXPECT_EQ(gram.LogDet(), fresh.LogDet());
+    }
+  }
+  SetLeanGramSteps(true);
 }
 
 TEST(LeanEvaluation, LapackAndEigenFactorsAndInversesAgree) {

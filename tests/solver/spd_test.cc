@@ -11,6 +11,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <limits>
 
 namespace attnpaths {
 namespace {
@@ -95,6 +96,16 @@ TEST_P(SpdTest, InverseWithoutFactorMatchesEigen) {
   Eigen::MatrixXd nan = G;
   nan(n / 2, n / 2) = std::nan("");
   EXPECT_FALSE(SpdInverseInPlace(&nan, &ld));
+  // With the condition asked for, a non-finite entry of the lower triangle
+  // (off the diagonal, where no pivot sees it) is refused with κ₁ = ∞.
+  for (const double bad : {std::nan(""), std::numeric_limits<double>::infinity(),
+                           -std::numeric_limits<double>::infinity()}) {
+    Eigen::MatrixXd off = G;
+    off(n - 1, 0) = bad;
+    condition = 0;
+    EXPECT_FALSE(SpdInverseInPlace(&off, &ld, &condition)) << bad;
+    EXPECT_EQ(condition, std::numeric_limits<double>::infinity()) << bad;
+  }
 }
 
 // SpdInverseInPlace's accuracy up to kInverseConditionLimit, on Grams of a
