@@ -101,6 +101,17 @@ Architecture MakeArchitecture(const Case& c, Readout readout) {
   return arch;
 }
 
+// The options of one chunk size and thread count, and the trace naming them.
+PathInputOptions Chunking(Eigen::Index chunk, int threads) {
+  PathInputOptions o;
+  o.chunk_examples = chunk;
+  o.threads = threads;
+  return o;
+}
+std::string ChunkingName(Eigen::Index chunk, int threads) {
+  return "chunk " + std::to_string(chunk) + ", threads " + std::to_string(threads);
+}
+
 TEST(PathInputsTest, MatchTokenByTokenLoopsForEveryHeadKindReadoutAndChunking) {
   Rng rng(31);
   const Inputs X = RandomInputs(kP, kTokens, kN0, rng);
@@ -115,10 +126,8 @@ TEST(PathInputsTest, MatchTokenByTokenLoopsForEveryHeadKindReadoutAndChunking) {
       ASSERT_EQ(calc.M(), arch.Htot() * kN0);
       for (Eigen::Index chunk : {0, 1, 3, 64}) {
         for (int threads : {1, 2, 3}) {
-          SCOPED_TRACE("chunk " + std::to_string(chunk) + ", threads " + std::to_string(threads));
-          PathInputOptions o;
-          o.chunk_examples = chunk;
-          o.threads = threads;
+          SCOPED_TRACE(ChunkingName(chunk, threads));
+          const PathInputOptions o = Chunking(chunk, threads);
           Eigen::MatrixXd xi(kP, calc.M());
           calc.Compute(X, Split::kTrain, 0, xi, o);
           EXPECT_LE(RelativeError(xi, ref), 1e-13);
@@ -159,10 +168,8 @@ TEST(PathInputsTest, TokenCountsAroundThePaddedProductSize) {
     const PathInputCalculator calc(arch, N0, n);
     for (Eigen::Index chunk : {0, 1, 2, 5}) {
       for (int threads : {1, 2}) {
-        SCOPED_TRACE("chunk " + std::to_string(chunk) + ", threads " + std::to_string(threads));
-        PathInputOptions o;
-        o.chunk_examples = chunk;
-        o.threads = threads;
+        SCOPED_TRACE(ChunkingName(chunk, threads));
+        const PathInputOptions o = Chunking(chunk, threads);
         Eigen::MatrixXd xi(P, calc.M());
         calc.Compute(X, Split::kTrain, 0, xi, o);
         EXPECT_LE(RelativeError(xi, ref), 1e-13);
@@ -185,10 +192,8 @@ TEST(PathInputsTest, NonFiniteInputsAreNamedFirstInIndexOrderWhateverTheThreads)
   Eigen::MatrixXd xi(X.P(), calc.M());
   for (Eigen::Index chunk : {0, 1, 4}) {
     for (int threads : {1, 2, 3}) {
-      SCOPED_TRACE("chunk " + std::to_string(chunk) + ", threads " + std::to_string(threads));
-      PathInputOptions o;
-      o.chunk_examples = chunk;
-      o.threads = threads;
+      SCOPED_TRACE(ChunkingName(chunk, threads));
+      const PathInputOptions o = Chunking(chunk, threads);
       try {
         calc.Compute(X, Split::kTest, 100, xi, o);
         ADD_FAILURE() << "no error";
