@@ -60,6 +60,88 @@ namespace {
 using StridedVector = Eigen::Map<Eigen::VectorXd, 0, Eigen::InnerStride<>>;
 using ConstStridedVector = Eigen::Map<const Eigen::VectorXd, 0, Eigen::InnerStride<>>;
 
+// The packed pairs (kernels/path_kernel.h PackedPairs: one column per pair
+// ππ', its lower triangle packed) are read twice per evaluation, once to form
+// K_U and once to contract the gradient; both are bound by reading them (404 KB
+// at P = 100). These two loops read each once, eight rows at a time
+// (bench/results/solver_bench.md, "Two passes over the pairs": 1.35× and
+// 1.15× Eigen's GEMVs at P = 100, the same sums to the bit there).
+using Rows8 = Eigen::Array<double, 8, 1>;
+using ConstRows8 = Eigen::Map<const Rows8>;
+
+// out = K w for the packed pairs K (rows × C, column-major): K_U's lower
+// triangle, packed, from the pair weights w (theory.md §2).
+void CombinePairs(const Eigen::MatrixXd& K, const Eigen::VectorXd& w, Eigen::VectorXd* out) {
+  const Eigen::Index rows = K.rows(), C = K.cols();
+  out->resize(rows);
+  const double* k = K.data();
+  double* y = out->data();
+  Eigen::Index i = 0;
+  for (; i + 16 <= rows; i += 16) {
+    Rows8 a = Rows8::Zero(), b = Rows8::Zero();
+    for (Eigen::Index c = 0; c < C; ++c) {
+      const double* column = k + c * rows + i;
+      a += w(c) * ConstRows8(column);
+      b += w(c) * ConstRows8(column + 8);
+    }
+    Eigen::Map<Rows8>(y + i) = a;
+    Eigen::Map<Rows8>(y + i + 8) = b;
+  }
+  for (; i < rows; ++i) {
+    double a = 0;
+    for (Eigen::Index c = 0; c < C; ++c) a += w(c) * k[c * rows + i];
+    y[i] = a;
+  }
+}
+
+// sums = Kᵀ r: Σ_{i≥j} r_ij (C_ππ' + C_ππ'ᵀ)(i, j) for every pair (theory.md
+// §2's gradient), four pairs at a time over blocks of kChunk rows whose sums
+// are added at the end: one sum over all P(P+1)/2 rows accumulates in a few
+// long sequential chains, whose rounding stalled a 1e-12 solve at P = 2000
+// (GramStorage.SolveGivesTheSameSaddlePointAtLargeP).
+void ContractPairs(const Eigen::MatrixXd& K, const Eigen::VectorXd& r, Eigen::VectorXd* sums) {
+  constexpr Eigen::Index kChunk = 256;
+  const Eigen::Index rows = K.rows(), C = K.cols();
+  sums->setZero(C);
+  const double* k = K.data();
+  for (Eigen::Index i0 = 0; i0 < rows; i0 += kChunk) {
+    const Eigen::Index b = std::min(kChunk, rows - i0), whole = b - b % 8;
+    const double* x = r.data() + i0;
+    Eigen::Index c = 0;
+    for (; c + 4 <= C; c += 4) {
+      const double* k0 = k + c * rows + i0;
+      const double *k1 = k0 + rows, *k2 = k1 + rows, *k3 = k2 + rows;
+      Rows8 a0 = Rows8::Zero(), a1 = Rows8::Zero(), a2 = Rows8::Zero(), a3 = Rows8::Zero();
+      for (Eigen::Index i = 0; i < whole; i += 8) {
+        const Rows8 xi = ConstRows8(x + i);
+        a0 += ConstRows8(k0 + i) * xi;
+        a1 += ConstRows8(k1 + i) * xi;
+        a2 += ConstRows8(k2 + i) * xi;
+        a3 += ConstRows8(k3 + i) * xi;
+      }
+      double s0 = a0.sum(), s1 = a1.sum(), s2 = a2.sum(), s3 = a3.sum();
+      for (Eigen::Index i = whole; i < b; ++i) {
+        s0 += k0[i] * x[i];
+        s1 += k1[i] * x[i];
+        s2 += k2[i] * x[i];
+        s3 += k3[i] * x[i];
+      }
+      (*sums)(c) += s0;
+      (*sums)(c + 1) += s1;
+      (*sums)(c + 2) += s2;
+      (*sums)(c + 3) += s3;
+    }
+    for (; c < C; ++c) {
+      const double* k0 = k + c * rows + i0;
+      Rows8 a0 = Rows8::Zero();
+      for (Eigen::Index i = 0; i < whole; i += 8) a0 += ConstRows8(k0 + i) * ConstRows8(x + i);
+      double s0 = a0.sum();
+      for (Eigen::Index i = whole; i < b; ++i) s0 += k0[i] * x[i];
+      (*sums)(c) += s0;
+    }
+  }
+}
+
 // A P × (H·N0) matrix of path inputs (column-major) read as the (P·N0) × H
 // matrix whose column π holds every entry of ξ_π: then Ξ (M ⊗ I_N0) is one
 // GEMM with M.
@@ -244,8 +326,7 @@ void TrainingGram::Assemble(const Eigen::Ref<const Eigen::MatrixXd>& U1) {
           pair_weights_(kernel_.PairIndex(p, q)) = 0.5 * (p == q ? U1(p, p) : U1(p, q) + U1(q, p));
         }
       }
-      packed_.resize(packed->rows());
-      packed_.noalias() = *packed * pair_weights_;
+      CombinePairs(*packed, pair_weights_, &packed_);
       G_.resize(n, n);
       const double* k = packed_.data();
       for (Eigen::Index j = 0; j < n; ++j, k += n - j + 1) {
@@ -444,18 +525,7 @@ bool TrainingGram::EnergyGradient(const Eigen::Ref<const Eigen::VectorXd>& alpha
       *r++ = 0.5 * (Gi(j, j) - aj * aj);
       for (Eigen::Index i = j + 1; i < P; ++i) *r++ = Gi(i, j) - alpha(i) * aj;
     }
-    // In chunks of rows, the chunk sums added at the end: a GEMV over all
-    // P(P+1)/2 rows accumulates each sum in a few long sequential chains,
-    // whose rounding stalled a 1e-12 solve at P = 2000
-    // (GramStorage.SolveGivesTheSameSaddlePointAtLargeP).
-    constexpr Eigen::Index kChunk = 256;
-    const Eigen::Index rows = packed->rows();
-    pair_sums_.setZero(packed->cols());
-    for (Eigen::Index r0 = 0; r0 < rows; r0 += kChunk) {
-      const Eigen::Index b = std::min(kChunk, rows - r0);
-      pair_chunk_.noalias() = packed->middleRows(r0, b).transpose() * packed_.segment(r0, b);
-      pair_sums_ += pair_chunk_;
-    }
+    ContractPairs(*packed, packed_, &pair_sums_);
     grad->resize(H, H);
     for (Eigen::Index p = 0; p < H; ++p) {
       for (Eigen::Index q = p; q < H; ++q) {

@@ -192,7 +192,7 @@ class TrainingGram {
   InverseState inverse_state_ = InverseState::kNone;
   // Pairs at D = 1 through PathKernel::PackedPairs: the packed lower triangle
   // of K_U, then of R = G⁻¹ − α αᵀ (diagonal halved), and the pair sums.
-  Eigen::VectorXd packed_, pair_sums_, pair_chunk_, pair_weights_;
+  Eigen::VectorXd packed_, pair_sums_, pair_weights_;
   double log_det_ = 0;
   double temperature_ = 0;  // the T of the last factorisation
   bool factorized_ = false;
