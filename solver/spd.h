@@ -69,22 +69,18 @@ bool InverseFromCholeskyInPlace(Eigen::MatrixXd* L, SpdBackend backend = SpdBack
 // ln det A = ln det A11 + ln det S), every step a GEMM, down to 24-row blocks
 // inverted through their Cholesky factor. The products of blocks up to 128
 // rows go through Gemm (at most 64³ each, sizes OpenBLAS computes on the
-// calling thread), the larger ones through Eigen on the calling thread; nothing allocated per call once the per-thread scratch is
-// large enough. 4/3 n³ flops against n³ for Cholesky,
-// trtri and lauum, but 1.5× faster at 100 rows, where those triangular steps
-// run at a fifth of the GEMM rate (bench/results/solver_bench.md, "A GEMM-speed
-// inverse"). The price is accuracy: the Schur complements are formed with
-// explicit inverses, so the error grows faster with the condition number than
-// through the Cholesky factor: on Grams of the form low rank + T·I (a
-// solve's), relative errors of A⁻¹ of 1.2e-14 against 3.7e-15 at κ₁ = 2e3,
-// 1.4e-13 against 7e-15 at κ₁ = 5.5e3, 1.5e-12 against 2.3e-14 at κ₁ = 1.8e4,
-// and 8e-10 against 1.5e-12 at κ₂ = 4e4. With `condition` given, *condition
-// ← κ₁ = ‖A‖₁ ‖A⁻¹‖₁ (exact, from both matrices) for the caller to refuse the
-// result above its limit
-// (kInverseConditionLimit); a non-finite entry in the lower triangle then
-// returns false at once with *condition = ∞ (the caller need not check A
-// first). False when A is not numerically positive definite (A is then not
-// usable).
+// calling thread), the larger ones through Eigen on the calling thread; nothing allocated per call
+// once the per-thread scratch is large enough. 4/3 n³ flops against n³ for Cholesky, trtri and
+// lauum, but 1.5× faster at 100 rows, where those triangular steps run at a fifth of the GEMM rate
+// (bench/results/solver_bench.md, "A GEMM-speed inverse"). The price is accuracy: the Schur
+// complements are formed with explicit inverses, so the error grows faster with the condition
+// number than through the Cholesky factor: on Grams of the form low rank + T·I (a solve's),
+// relative errors of A⁻¹ of 1.2e-14 against 3.7e-15 at κ₁ = 2e3, 1.4e-13 against 7e-15 at κ₁
+// = 5.5e3, 1.5e-12 against 2.3e-14 at κ₁ = 1.8e4, and 8e-10 against 1.5e-12 at κ₂ = 4e4. With
+// `condition` given, *condition ← κ₁ = ‖A‖₁ ‖A⁻¹‖₁ (exact, from both matrices) for the caller to
+// refuse the result above its limit (kInverseConditionLimit); a non-finite entry in the lower
+// triangle then returns false at once with *condition = ∞ (the caller need not check A first).
+// False when A is not numerically positive definite (A is then not usable).
 bool SpdInverseInPlace(Eigen::MatrixXd* A, double* log_det, double* condition = nullptr);
 // The largest κ₁ at which a solve takes SpdInverseInPlace's G⁻¹ (TrainingGram;
 // above it G is factorised): below it the error stayed within 50 times that
