@@ -421,12 +421,6 @@ bool TrainingGram::Factorize(const Eigen::Ref<const Eigen::MatrixXd>& U1, double
   Assemble(U1_);
   const Eigen::Index n = size();
   G_.diagonal().array() += temperature;
-  const auto lower_finite = [&] {
-    for (Eigen::Index j = 0; j < n; ++j) {
-      if (!G_.col(j).tail(n - j).allFinite()) return false;
-    }
-    return true;
-  };
   // Where the gradient needs G⁻¹ and G is small, G⁻¹ and ln det G come
   // straight from G (block LDLᵀ by GEMMs, solver/spd.h) and no factor is kept:
   // α, Solve and Predict multiply by G⁻¹. Elsewhere G = L Lᵀ.
@@ -435,7 +429,6 @@ bool TrainingGram::Factorize(const Eigen::Ref<const Eigen::MatrixXd>& U1, double
   // non-finite entry (its κ₁ is ∞), which the check before the factor refuses.
   bool inverse_only =
       lean && n <= kSmallSpd && (kernel_.strategy() == KernelStrategy::kPrecomputed || D_ > 1);
-  if (!inverse_only && !lower_finite()) return false;
   if (inverse_only) {
     G_.swap(inverse_);  // G into inverse_, inverted in place; G_ keeps the old buffer
     double condition = 0;
@@ -446,10 +439,12 @@ bool TrainingGram::Factorize(const Eigen::Ref<const Eigen::MatrixXd>& U1, double
       inverse_only = false;
       Assemble(U1_);
       G_.diagonal().array() += temperature;
-      if (!lower_finite()) return false;
     }
   }
   if (!inverse_only) {
+    for (Eigen::Index j = 0; j < n; ++j) {
+      if (!G_.col(j).tail(n - j).allFinite()) return false;
+    }
     if (!CholeskyInPlace(&G_)) return false;
     log_det_ = 2.0 * G_.diagonal().array().log().sum();
   }
