@@ -185,9 +185,9 @@ class TrainingGram {
   // (both triangles) straight from G (SpdInverseInPlace); G_ then holds no
   // factor, and α, Solve and Predict multiply by G⁻¹ (inverse_state_ kFull).
   Eigen::MatrixXd inverse_;
-  // EnergyHessianSymmetric's scratch: one Y_k = G⁻¹ S_k, the packed symmetric
-  // and antisymmetric parts of every Y_k, S_k α, one S_k.
-  Eigen::MatrixXd hessian_y_, hessian_sym_, hessian_asym_, hessian_v_, hessian_s_;
+  // EnergyHessianSymmetric's scratch: every vec Y_k (Y_k = G⁻¹ S_k) as a
+  // column, one Y_kᵀ, the S_k α, one S_k.
+  Eigen::MatrixXd hessian_s_, hessian_y_, hessian_yt_, hessian_v_;
   enum class InverseState { kNone, kFull };
   InverseState inverse_state_ = InverseState::kNone;
   // Pairs at D = 1 through PathKernel::PackedPairs: the packed lower triangle

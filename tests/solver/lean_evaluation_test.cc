@@ -262,7 +262,7 @@ TEST(LeanEvaluation, OneActionCalledFromTwoThreadsGivesTheSerialValues) {
 }
 
 INSTANTIATE_TEST_SUITE_P(BothSidesOfSmallSpd, LeanGramTest,
-                         ::testing::Values(Eigen::Index{13}, Eigen::Index{100},
+                         ::testing::Values(Eigen::Index{5}, Eigen::Index{13}, Eigen::Index{100},
                                            Eigen::Index{kSmallSpd + 7}));
 
 // Up to kSmallSpd rows the lean Factorize takes G⁻¹ without a factor
