@@ -197,7 +197,8 @@ bool TriangularInverse(const Eigen::MatrixXd& L, Eigen::MatrixXd* L_inverse) {
 // W × W tiles of SIMD packets (W doubles each) transposed in registers by
 // Eigen's packet transpose (the one its GEMM packing uses), the last n mod W
 // rows and columns by scalars. A plain loop walks one side with stride n,
-// one double at a time: 23 % of an energy Hessian at P = 100 (issue 14).
+// one double at a time (with the packing loop it replaced, 24 % of an energy
+// Hessian at P = 100; bench/results/solver_bench.md, session 14).
 #if defined(__GNUC__)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wignored-attributes"  // Eigen's packet types (as Eigen does)
@@ -814,7 +815,9 @@ bool TrainingGram::EnergyHessianSymmetric(const Eigen::MatrixXd& R,
   const auto entry = UpperEntries(H);
   const Eigen::Index entries = static_cast<Eigen::Index>(entry.size());
   const bool stored = kernel_.strategy() == KernelStrategy::kPrecomputed;
-  // Kept between calls: nothing is allocated once they have their size.
+  // The P² × e and P × P buffers are kept between calls (allocated once they
+  // have their size); per call only e × e and P × e matrices are allocated,
+  // and each pair C_ij when the kernel does not store them.
   Eigen::MatrixXd &Y = hessian_y_, &Yt = hessian_yt_, &V = hessian_v_, &S = hessian_s_;
   Y.resize(P * P, entries);                  // column k: vec Y_k
   Yt.resize(P, P);                           // Y_kᵀ
